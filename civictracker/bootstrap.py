@@ -1,0 +1,98 @@
+"""Getting a database and the demo ready: migrations, city services, demo staff and crews, serving."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from civictracker.extensions import db
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "demo-dispatch-2026"
+DEMO_DISPATCHER = "dispatcher@demo.civictracker.local"
+DEMO_ADMIN = "admin@demo.civictracker.local"
+# Crew yards placed at real Cambridge street points (Hampshire St & Windsor St, Mass Ave at Porter, Alewife).
+DEMO_CREWS = [
+    ("Streets North", "pothole,sidewalk,snow_ice", 42.3886, -71.1190),
+    ("Streets East", "pothole,sidewalk,snow_ice,traffic_signal", 42.3694, -71.0953),
+    ("Sanitation 1", "trash,illegal_dumping,graffiti,rodents", 42.3732, -71.1028),
+    ("Forestry", "tree", 42.3806, -71.1363),
+    ("Water & Sewer", "water_sewer,flooding", 42.3651, -71.1037),
+    ("Electrical", "streetlight,traffic_signal,power_outage", 42.3770, -71.1167),
+]
+
+
+def prepare_database(app: Flask) -> None:
+    """Upgrade to the latest migration (never create_all) and load the city pack's services."""
+    from flask_migrate import upgrade
+
+    from civictracker.app import settings_of
+    from civictracker.citypack import load_city_pack
+    from civictracker.services.catalog import import_services
+
+    with app.app_context():
+        upgrade()
+        city = load_city_pack(settings_of(app).city_pack_dir)
+        import_services(db.session, city.services)
+        db.session.commit()
+
+
+def prepare_demo(app: Flask) -> dict[str, Any]:
+    """Demo staff and crews (idempotent), then the demo feed through the real intake pipeline."""
+    from civictracker.geo import spatial
+    from civictracker.models import Crew, User
+    from civictracker.models.types import utcnow
+    from civictracker.services.users import create_user
+
+    with app.app_context():
+        for name, specialty, lat, lon in DEMO_CREWS:
+            if db.session.scalar(select(Crew).where(Crew.name == name)) is None:
+                db.session.add(
+                    Crew(
+                        name=name, specialty=specialty, lat=lat, lon=lon, location=spatial.point(lat, lon),
+                        location_updated_at=utcnow(),
+                    )
+                )
+        db.session.flush()
+        for email, role in ((DEMO_DISPATCHER, "dispatcher"), (DEMO_ADMIN, "admin")):
+            if db.session.scalar(select(User).where(User.email == email)) is None:
+                create_user(db.session, email, DEMO_PASSWORD, role=role, name=role.title())
+        crew = db.session.scalar(select(Crew).where(Crew.name == DEMO_CREWS[0][0]))
+        crew_email = "crew@demo.civictracker.local"
+        if crew is not None and db.session.scalar(select(User).where(User.email == crew_email)) is None:
+            create_user(db.session, crew_email, DEMO_PASSWORD, role="crew", name="Crew lead", crew_id=crew.id)
+        db.session.commit()
+        replay_demo_feed(app)
+    return {"email": DEMO_DISPATCHER, "admin_email": DEMO_ADMIN, "password": DEMO_PASSWORD}
+
+
+def replay_demo_feed(app: Flask) -> None:
+    """Feed the city's demo posts through intake once, if the intake pipeline is installed."""
+    try:
+        from civictracker.intake.replay_demo import replay_feed_once
+    except ModuleNotFoundError:
+        log.info("intake pipeline not installed yet; demo starts without replayed posts")
+        return
+    replay_feed_once(app)
+
+
+def serve_demo(app: Flask, host: str, port: int) -> None:
+    """Serve with werkzeug's threaded server; a poll loop fetches channels in the background."""
+    from werkzeug.serving import run_simple
+
+    try:
+        from civictracker.intake.poller import start_poll_loop
+    except ModuleNotFoundError:
+        start_poll_loop = None
+    stop = threading.Event()
+    if start_poll_loop is not None:
+        start_poll_loop(app, stop)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        stop.set()

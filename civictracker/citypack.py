@@ -1,0 +1,81 @@
+"""Reading a city pack folder: its metadata, service catalog and reply templates, validated."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+
+class CityPackError(Exception):
+    """The city pack is unusable; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class CityPack:
+    path: Path
+    slug: str
+    name: str
+    short_name: str
+    jurisdiction_id: str
+    timezone: str
+    bbox: tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
+    center: tuple[float, float]  # lat, lon
+    services: list[dict[str, Any]]
+    replies: dict[str, dict[str, str]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def demo_feed(self) -> Path:
+        return self.path / "demo_feed.jsonl"
+
+
+_REQUIRED = ("slug", "name", "timezone", "bbox", "services")
+_SERVICE_REQUIRED = ("service_code", "service_name")
+
+
+@lru_cache(maxsize=8)
+def load_city_pack(path: Path) -> CityPack:
+    meta_path = path / "city.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CityPackError(f"{meta_path} is missing; a city pack needs city.json.") from None
+    except json.JSONDecodeError as exc:
+        raise CityPackError(f"{meta_path} is not valid JSON: {exc}") from None
+    missing = [k for k in _REQUIRED if k not in meta]
+    if missing:
+        raise CityPackError(f"{meta_path} lacks {', '.join(missing)}.")
+    for i, svc in enumerate(meta["services"]):
+        lacking = [k for k in _SERVICE_REQUIRED if not svc.get(k)]
+        if lacking:
+            raise CityPackError(f"{meta_path}: services[{i}] lacks {', '.join(lacking)}.")
+    bbox = tuple(float(v) for v in meta["bbox"])
+    if len(bbox) != 4 or bbox[0] >= bbox[2] or bbox[1] >= bbox[3]:
+        raise CityPackError(f"{meta_path}: bbox must be [min_lon, min_lat, max_lon, max_lat].")
+    replies: dict[str, dict[str, str]] = {}
+    replies_path = path / "replies.json"
+    if replies_path.is_file():
+        try:
+            replies = json.loads(replies_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise CityPackError(f"{replies_path} is not valid JSON: {exc}") from None
+    center = meta.get("center") or [(bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2]
+    return CityPack(
+        path=path,
+        slug=meta["slug"],
+        name=meta["name"],
+        short_name=meta.get("short_name", meta["name"]),
+        jurisdiction_id=meta.get("jurisdiction_id", meta["slug"]),
+        timezone=meta["timezone"],
+        bbox=(bbox[0], bbox[1], bbox[2], bbox[3]),
+        center=(float(center[0]), float(center[1])),
+        services=list(meta["services"]),
+        replies=replies,
+        meta=meta,
+    )

@@ -1,0 +1,156 @@
+"""Configuration: defaults plus CIVICTRACKER_* environment variables, validated when the app is built."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "CIVICTRACKER_"
+PACKAGE_DIR = Path(__file__).resolve().parent
+CITIES_DIR = PACKAGE_DIR / "cities"
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the product reads. Each field maps to CIVICTRACKER_<FIELD NAME IN UPPER CASE>."""
+
+    database_url: str = ""  # empty: sqlite:///<instance>/civictracker.sqlite with SpatiaLite
+    redis_url: str = ""  # empty: jobs run inline in the process that enqueues them
+    secret_key: str = ""  # empty: generated once and kept in <instance>/secret_key
+    instance_path: str = ""  # empty: ./instance
+    city: str = "cambridge_ma"  # a folder under civictracker/cities, or a path to a city pack
+    public_url: str = "http://127.0.0.1:5000"  # base of links posted in replies
+    spatialite_library: str = "mod_spatialite"  # name or path of the SpatiaLite loadable module
+    queue_name: str = "civictracker"
+    log_level: str = "INFO"
+    session_cookie_secure: bool = False  # set true behind HTTPS
+    login_rate_limit: int = 10  # failed logins per 15 minutes per address and account
+    channels: str = "replay"  # comma-separated: replay, x, mastodon
+    replay_feed: str = ""  # empty: the city pack's demo_feed.jsonl
+    poll_interval: float = 5.0  # seconds between channel polls in the embedded poll loop
+    x_bearer_token: str = ""
+    x_consumer_key: str = ""
+    x_consumer_secret: str = ""
+    x_access_token: str = ""
+    x_access_token_secret: str = ""
+    x_user_id: str = ""
+    x_api_base: str = "https://api.twitter.com"
+    mastodon_base_url: str = ""
+    mastodon_access_token: str = ""
+    x_posts_per_3h: int = 300
+    x_posts_per_15min: int = 200
+    x_dms_per_24h: int = 1000
+    mastodon_posts_per_hour: int = 300
+    outbox_max_attempts: int = 8
+    dedupe_radius_m: float = 150.0
+    dedupe_window_days: int = 30
+    reply_to_non_requests: bool = False
+    blocked_accounts: str = ""  # comma-separated channel:author_id or handles never turned into tickets
+    geocoder_remote: str = ""  # empty: offline only; nominatim | photon | pelias
+    geocoder_remote_url: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # overrides for tests (raw Flask config keys)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _coerce(f.name, raw, type(getattr(cls(), f.name)))
+        values.update(overrides)
+        return replace(cls(), **values)
+
+    # Derived values -------------------------------------------------------------------------------
+    @property
+    def resolved_instance_path(self) -> Path:
+        return Path(self.instance_path or Path.cwd() / "instance").resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_instance_path / 'civictracker.sqlite'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def city_pack_dir(self) -> Path:
+        candidate = Path(self.city)
+        if candidate.is_dir():
+            return candidate.resolve()
+        return CITIES_DIR / self.city
+
+    @property
+    def channel_names(self) -> list[str]:
+        return [c.strip() for c in self.channels.split(",") if c.strip()]
+
+
+def _coerce(name: str, raw: str, kind: type) -> Any:
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not a boolean; use true or false.")
+    if kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not a number.") from None
+    return raw
+
+
+def validate(settings: Settings) -> None:
+    """Fail at start-up with one message that names the fix, never deep inside a request."""
+    url = settings.resolved_database_url
+    scheme = urlsplit(url).scheme
+    if scheme not in {"sqlite", "postgresql", "postgresql+psycopg"}:
+        raise ConfigError(
+            f"{PREFIX}DATABASE_URL={url!r} is not supported: use sqlite:///path/to/file.sqlite "
+            "or postgresql+psycopg://user@host:5432/dbname"
+        )
+    if scheme.startswith("postgresql") and not urlsplit(url).path.strip("/"):
+        raise ConfigError(f"{PREFIX}DATABASE_URL={url!r} names no database; add /dbname at the end.")
+    if settings.redis_url and urlsplit(settings.redis_url).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(f"{PREFIX}REDIS_URL={settings.redis_url!r} must start with redis:// or rediss://.")
+    if not (settings.city_pack_dir / "city.json").is_file():
+        raise ConfigError(
+            f"{PREFIX}CITY={settings.city!r}: no city pack found at {settings.city_pack_dir} (it needs city.json)."
+        )
+    unknown = set(settings.channel_names) - {"replay", "x", "mastodon"}
+    if unknown:
+        raise ConfigError(f"{PREFIX}CHANNELS has unknown channel(s) {sorted(unknown)}; use replay, x, mastodon.")
+    if "x" in settings.channel_names and not (settings.x_bearer_token or settings.x_access_token):
+        raise ConfigError(f"{PREFIX}CHANNELS includes x but {PREFIX}X_BEARER_TOKEN / X_ACCESS_TOKEN are empty.")
+    if "mastodon" in settings.channel_names and not (settings.mastodon_base_url and settings.mastodon_access_token):
+        raise ConfigError(
+            f"{PREFIX}CHANNELS includes mastodon but {PREFIX}MASTODON_BASE_URL or MASTODON_ACCESS_TOKEN is empty."
+        )
+
+
+def load_or_create_secret(instance_path: Path) -> str:
+    """The embedded default keeps a random secret in the instance folder so sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,90 @@
+"""Engine set-up per backend: SpatiaLite through pysqlite3 on SQLite, PostGIS on PostgreSQL, checked at start-up."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from civictracker.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+
+def engine_options(settings: Settings) -> dict[str, Any]:
+    """Options for create_engine; SQLite goes through pysqlite3, whose SQLite can load extensions."""
+    if settings.is_sqlite:
+        try:
+            import pysqlite3.dbapi2 as sqlite_module  # type: ignore[import-not-found]
+        except ImportError:  # pragma: no cover - depends on the platform wheel
+            import sqlite3 as sqlite_module
+        # check_same_thread off: the web server may hand a pooled connection to another thread.
+        return {"module": sqlite_module, "connect_args": {"check_same_thread": False, "timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def install_spatialite(engine: Engine, library: str) -> None:
+    """Load SpatiaLite on every new SQLite connection and create its metadata tables once."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        try:
+            dbapi_conn.enable_load_extension(True)
+            dbapi_conn.load_extension(library)
+            dbapi_conn.enable_load_extension(False)
+        except AttributeError as exc:
+            raise ConfigError(
+                "This Python's sqlite3 cannot load extensions; install the pysqlite3-binary wheel "
+                "(pip install pysqlite3-binary)."
+            ) from exc
+        except Exception as exc:
+            raise ConfigError(
+                f"SpatiaLite could not be loaded ({library!r}: {exc}). Install it with "
+                "`sudo apt-get install libsqlite3-mod-spatialite` (or run scripts/install-system.sh), or point "
+                "CIVICTRACKER_SPATIALITE_LIBRARY at mod_spatialite.so."
+            ) from exc
+        cur = dbapi_conn.cursor()
+        # WAL lets the web app read while a job writes; the busy timeout waits instead of failing.
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        has_meta = cur.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='spatial_ref_sys'"
+        ).fetchone()
+        if not has_meta:
+            # WGS84 only: loading every EPSG code takes seconds and we store SRID 4326.
+            cur.execute("SELECT InitSpatialMetadata(1, 'WGS84')")
+            dbapi_conn.commit()
+        cur.close()
+
+
+def check_database(engine: Engine, settings: Settings) -> None:
+    """Connect once at start-up so a wrong URL or a missing spatial extension is one clear message."""
+    try:
+        with engine.connect() as conn:
+            if settings.is_sqlite:
+                conn.execute(text("SELECT spatialite_version()")).scalar()
+            else:
+                available = conn.execute(
+                    text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+                ).scalar()
+                if not available:
+                    raise ConfigError(
+                        "PostGIS is not installed on the PostgreSQL server; install it with "
+                        "`sudo apt-get install postgresql-15-postgis-3` (or scripts/install-system.sh test)."
+                    )
+    except ConfigError:
+        raise
+    except (OperationalError, DBAPIError) as exc:
+        orig = getattr(exc, "orig", exc)
+        if isinstance(orig, ConfigError):
+            raise orig from None
+        raise ConfigError(
+            f"Cannot connect to the database {engine.url.render_as_string(hide_password=True)}: "
+            f"{str(orig).strip().splitlines()[0] if str(orig).strip() else orig!r}. "
+            "Check CIVICTRACKER_DATABASE_URL and that the server is running."
+        ) from None

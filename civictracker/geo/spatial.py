@@ -1,0 +1,130 @@
+"""All spatial SQL, one code path per dialect: PostGIS geography on PostgreSQL, SpatiaLite on SQLite."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from geoalchemy2 import WKTElement
+from sqlalchemy import ColumnElement, and_, func, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+EARTH_RADIUS_M = 6_371_008.8
+SRID = 4326
+
+
+def point(lat: float, lon: float) -> WKTElement:
+    """A WGS84 point value for a geometry column (x is longitude)."""
+    return WKTElement(f"POINT({lon:.7f} {lat:.7f})", srid=SRID)
+
+
+def linestring(coords: list[tuple[float, float]]) -> WKTElement:
+    """A WGS84 line from (lon, lat) pairs."""
+    body = ", ".join(f"{lon:.7f} {lat:.7f}" for lon, lat in coords)
+    return WKTElement(f"LINESTRING({body})", srid=SRID)
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (pure Python, for ranking in memory)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dphi = p2 - p1
+    dlmb = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def degree_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
+    """A (min_lon, min_lat, max_lon, max_lat) box that contains the circle: the index prefilter."""
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+def dialect_of(session: Session | Connection) -> str:
+    bind = session.get_bind() if isinstance(session, Session) else session
+    return bind.dialect.name
+
+
+def distance_m(session: Session | Connection, column: Any, lat: float, lon: float) -> ColumnElement[float]:
+    """Expression: metres from a geometry column to a point, on the ellipsoid."""
+    pt = func.ST_GeomFromText(f"POINT({lon:.7f} {lat:.7f})", SRID)
+    if dialect_of(session) == "postgresql":
+        return func.ST_Distance(func.Geography(column), func.Geography(pt))
+    return func.ST_Distance(column, pt, 1)  # SpatiaLite: use_ellipsoid=1 gives metres for SRID 4326
+
+
+def within_radius(
+    session: Session | Connection, column: Any, table: str, lat: float, lon: float, radius_m: float
+) -> ColumnElement[bool]:
+    """Predicate: geometry within radius_m metres of the point, using the spatial index on both backends."""
+    min_lon, min_lat, max_lon, max_lat = degree_box(lat, lon, radius_m)
+    if dialect_of(session) == "postgresql":
+        envelope = func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, SRID)
+        pt = func.ST_GeomFromText(f"POINT({lon:.7f} {lat:.7f})", SRID)
+        return and_(
+            column.op("&&")(envelope),
+            func.ST_DWithin(func.Geography(column), func.Geography(pt), radius_m),
+        )
+    return and_(
+        _spatialite_index_filter(table, column, min_lon, min_lat, max_lon, max_lat),
+        func.PtDistWithin(column, func.MakePoint(lon, lat, SRID), radius_m, 1),
+    )
+
+
+def within_bbox(
+    session: Session | Connection,
+    column: Any,
+    table: str,
+    bbox: tuple[float, float, float, float],
+) -> ColumnElement[bool]:
+    """Predicate: geometry inside (min_lon, min_lat, max_lon, max_lat), index-assisted."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    if dialect_of(session) == "postgresql":
+        return column.op("&&")(func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, SRID))
+    return and_(
+        _spatialite_index_filter(table, column, min_lon, min_lat, max_lon, max_lat),
+        func.MbrIntersects(column, func.BuildMbr(min_lon, min_lat, max_lon, max_lat, SRID)),
+    )
+
+
+def _spatialite_index_filter(
+    table: str, column: Any, min_lon: float, min_lat: float, max_lon: float, max_lat: float
+) -> ColumnElement[bool]:
+    # SpatiaLite's R*Tree is only used when asked through the SpatialIndex virtual table.
+    col_name = column.key if hasattr(column, "key") else str(column)
+    clause = text(
+        f"{table}.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = :si_t "
+        "AND f_geometry_column = :si_c AND search_frame = BuildMbr(:si_x1, :si_y1, :si_x2, :si_y2, 4326))"
+    ).bindparams(si_t=table, si_c=col_name, si_x1=min_lon, si_y1=min_lat, si_x2=max_lon, si_y2=max_lat)
+    return clause  # type: ignore[return-value]
+
+
+def nearest(
+    session: Session,
+    model: Any,
+    column: Any,
+    lat: float,
+    lon: float,
+    *,
+    limit: int = 5,
+    max_radius_m: float = 20_000,
+    where: list[ColumnElement[bool]] | None = None,
+) -> list[tuple[Any, float]]:
+    """The `limit` nearest rows of `model` to a point, with their distance in metres, nearest first."""
+    dist = distance_m(session, column, lat, lon).label("distance_m")
+    stmt = (
+        select(model, dist)
+        .where(column.is_not(None))
+        .where(within_radius(session, column, model.__tablename__, lat, lon, max_radius_m))
+    )
+    for cond in where or []:
+        stmt = stmt.where(cond)
+    stmt = stmt.order_by(dist).limit(limit)
+    return [(row[0], float(row[1])) for row in session.execute(stmt).all()]
+
+
+def spatial_extension_version(conn: Connection) -> str:
+    if conn.dialect.name == "postgresql":
+        return str(conn.execute(text("SELECT postgis_lib_version()")).scalar())
+    return str(conn.execute(text("SELECT spatialite_version()")).scalar())

@@ -1,0 +1,1 @@
+"""Intake: channels in and out, triage, the post-to-ticket pipeline, and the jobs that run them."""

@@ -1,0 +1,428 @@
+"""Ticket workflows: create, change status through the one transition table, assign, merge, locate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from civictracker.geo import spatial
+from civictracker.models import Crew, Service, Ticket, TicketEvent, TicketStatus, User
+from civictracker.models.ticket import OPEN_STATUSES, PUBLIC_STATUSES
+from civictracker.models.types import utcnow
+from civictracker.services.errors import DomainError, InvalidTransition, ValidationFailed
+
+log = logging.getLogger(__name__)
+S = TicketStatus
+
+# The whole state machine (ARCHITECTURE section 5). Anything not listed here is refused.
+_WORK = {S.ACKNOWLEDGED, S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED}
+_ENDINGS = {S.DUPLICATE, S.REJECTED, S.REFERRED, S.HIDDEN}
+TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
+    S.NEW: frozenset({S.NEEDS_LOCATION, S.OPEN} | _ENDINGS),
+    S.NEEDS_LOCATION: frozenset({S.OPEN} | _ENDINGS),
+    S.OPEN: frozenset(_WORK | _ENDINGS),
+    S.ACKNOWLEDGED: frozenset((_WORK - {S.ACKNOWLEDGED}) | _ENDINGS),
+    S.ASSIGNED: frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED} | _ENDINGS),
+    S.IN_PROGRESS: frozenset({S.ASSIGNED, S.RESOLVED, S.CLOSED} | _ENDINGS),
+    S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
+    S.CLOSED: frozenset({S.REOPENED}),
+    S.REOPENED: frozenset(_WORK | _ENDINGS),
+    S.DUPLICATE: frozenset({S.REOPENED}),
+    S.REJECTED: frozenset({S.OPEN}),
+    S.REFERRED: frozenset({S.REOPENED}),
+    S.HIDDEN: frozenset({S.OPEN}),
+}
+_CLOSING = {S.RESOLVED, S.CLOSED, S.DUPLICATE, S.REJECTED, S.REFERRED}
+
+# Public notes used when staff give none: no silent public change.
+DEFAULT_PUBLIC_NOTES: dict[TicketStatus, str] = {
+    S.OPEN: "Report received.",
+    S.NEEDS_LOCATION: "We need a location to act on this report.",
+    S.ACKNOWLEDGED: "The city has reviewed this report.",
+    S.ASSIGNED: "A crew has been assigned.",
+    S.IN_PROGRESS: "Work is in progress.",
+    S.RESOLVED: "The problem has been fixed.",
+    S.CLOSED: "This report is closed.",
+    S.REOPENED: "This report has been reopened.",
+    S.DUPLICATE: "This report was merged into another report of the same problem.",
+    S.REFERRED: "This report was referred to the responsible agency.",
+    S.REJECTED: "",
+    S.HIDDEN: "",
+}
+
+
+def can_transition(from_status: str, to_status: str) -> bool:
+    try:
+        return S(to_status) in TRANSITIONS[S(from_status)]
+    except ValueError:
+        return False
+
+
+def is_public_status(status: str) -> bool:
+    return status in PUBLIC_STATUSES
+
+
+def is_open_status(status: str) -> bool:
+    return status in OPEN_STATUSES
+
+
+def _actor_label(actor: User | None, actor_label: str | None) -> str:
+    if actor_label:
+        return actor_label
+    return f"{actor.role}:{actor.id}" if actor is not None else "system"
+
+
+def set_ticket_location(
+    ticket: Ticket,
+    *,
+    lat: float | None,
+    lon: float | None,
+    precision: str | None = None,
+    confidence: float | None = None,
+    address: str = "",
+    street: str | None = None,
+    segment_id: str | None = None,
+    line: list[tuple[float, float]] | None = None,
+    private: bool | None = None,
+) -> None:
+    """Set the exact point and the public one (block level when the place may be someone's home)."""
+    if private is not None:
+        ticket.private_location = private
+    if lat is None or lon is None:
+        ticket.location = ticket.public_location = None
+        ticket.lat = ticket.lon = ticket.public_lat = ticket.public_lon = None
+        return
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationFailed(f"Coordinates out of range: lat={lat}, lon={lon}.")
+    ticket.lat, ticket.lon = lat, lon
+    ticket.location = spatial.point(lat, lon)
+    ticket.precision = precision
+    ticket.confidence = confidence
+    ticket.address = address
+    ticket.street = street
+    ticket.segment_id = segment_id
+    ticket.location_line = spatial.linestring(line) if line and len(line) >= 2 else None
+    if ticket.private_location:
+        # ~110 m grid: enough for a crew to be told "this block", not enough to point at one house.
+        plat, plon = round(lat, 3), round(lon, 3)
+        ticket.public_lat, ticket.public_lon = plat, plon
+        ticket.address = street or ""
+    else:
+        plat, plon = lat, lon
+        ticket.public_lat, ticket.public_lon = lat, lon
+    ticket.public_location = spatial.point(plat, plon)
+    ticket.geocode_status = "ok"
+    ticket.geocode_reason = None
+
+
+def create_ticket(
+    session: Session,
+    service: Service,
+    *,
+    status: TicketStatus = S.OPEN,
+    summary: str = "",
+    description: str = "",
+    location_text: str = "",
+    lat: float | None = None,
+    lon: float | None = None,
+    precision: str | None = None,
+    confidence: float | None = None,
+    address: str = "",
+    street: str | None = None,
+    segment_id: str | None = None,
+    line: list[tuple[float, float]] | None = None,
+    private_location: bool = False,
+    urgent: bool = False,
+    lang: str = "en",
+    source_channel: str = "web",
+    triage: dict[str, Any] | None = None,
+    attributes: dict[str, Any] | None = None,
+    media_url: str | None = None,
+    api_source_id: str | None = None,
+    actor: User | None = None,
+    actor_label: str | None = None,
+    public_note: str | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """A new ticket with its 'created' event; status is open, or needs_location/new from intake."""
+    if status not in (S.NEW, S.NEEDS_LOCATION, S.OPEN):
+        raise ValidationFailed(f"A ticket starts as new, needs_location or open, not {status!r}.")
+    if not service.active:
+        raise ValidationFailed(f"Service {service.code!r} is not active.")
+    if len(description) > 4000:
+        raise ValidationFailed("The description is limited to 4,000 characters.")
+    now = now or utcnow()
+    sla = dt.timedelta(hours=service.sla_hours)
+    if urgent:
+        sla = min(sla, dt.timedelta(hours=4))  # hazards to life or safety are answered within hours
+    ticket = Ticket(
+        service=service,
+        service_id=service.id,
+        status=status.value,
+        priority=1 if urgent else 0,
+        summary=summary,
+        description=description,
+        location_text=location_text,
+        lang=lang,
+        source_channel=source_channel,
+        private_location=private_location,
+        triage=triage or {},
+        attributes=attributes or {},
+        media_url=media_url,
+        api_source_id=api_source_id,
+        report_count=1,
+        created_at=now,
+        updated_at=now,
+        sla_due_at=now + sla,
+        geocode_status="pending",
+    )
+    if lat is not None and lon is not None:
+        set_ticket_location(
+            ticket,
+            lat=lat,
+            lon=lon,
+            precision=precision,
+            confidence=confidence,
+            address=address,
+            street=street,
+            segment_id=segment_id,
+            line=line,
+        )
+    session.add(ticket)
+    session.flush()
+    note = public_note if public_note is not None else DEFAULT_PUBLIC_NOTES[status]
+    _add_event(
+        session,
+        ticket,
+        kind="created",
+        from_status=None,
+        to_status=status.value,
+        public_note=note,
+        is_public=is_public_status(status.value),
+        actor=actor,
+        actor_label=_actor_label(actor, actor_label),
+        now=now,
+    )
+    return ticket
+
+
+def _add_event(
+    session: Session,
+    ticket: Ticket,
+    *,
+    kind: str,
+    from_status: str | None,
+    to_status: str | None,
+    public_note: str = "",
+    internal_note: str = "",
+    is_public: bool = False,
+    actor: User | None = None,
+    actor_label: str = "system",
+    data: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket=ticket,
+        ticket_id=ticket.id,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        public_note=public_note,
+        internal_note=internal_note,
+        is_public=is_public,
+        actor_user_id=actor.id if actor is not None else None,
+        actor_label=actor_label,
+        data=data or {},
+        created_at=now or utcnow(),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def record_event(
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    *,
+    public_note: str = "",
+    internal_note: str = "",
+    is_public: bool = False,
+    actor: User | None = None,
+    actor_label: str | None = None,
+    data: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> TicketEvent:
+    """An event that changes no status (a note, a new report, a location fix, a confirmation)."""
+    now = now or utcnow()
+    ticket.updated_at = now
+    return _add_event(
+        session,
+        ticket,
+        kind=kind,
+        from_status=ticket.status,
+        to_status=ticket.status,
+        public_note=public_note,
+        internal_note=internal_note,
+        is_public=is_public,
+        actor=actor,
+        actor_label=_actor_label(actor, actor_label),
+        data=data,
+        now=now,
+    )
+
+
+def change_status(
+    session: Session,
+    ticket: Ticket,
+    to_status: TicketStatus | str,
+    *,
+    actor: User | None = None,
+    actor_label: str | None = None,
+    public_note: str | None = None,
+    internal_note: str = "",
+    data: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> TicketEvent:
+    """Move a ticket along the state machine; writes the event; refuses what the table does not allow."""
+    try:
+        target = S(to_status)
+    except ValueError:
+        raise ValidationFailed(f"Unknown status {to_status!r}.") from None
+    if not can_transition(ticket.status, target):
+        raise InvalidTransition(ticket.status, target.value)
+    if public_note is not None and len(public_note) > 2000:
+        raise ValidationFailed("A public note is limited to 2,000 characters.")
+    now = now or utcnow()
+    from_status = ticket.status
+    ticket.status = target.value
+    ticket.updated_at = now
+    if target in _CLOSING:
+        ticket.closed_at = now
+    elif target in (S.REOPENED, S.OPEN):
+        ticket.closed_at = None
+    note = (public_note or "").strip() or DEFAULT_PUBLIC_NOTES[target]
+    return _add_event(
+        session,
+        ticket,
+        kind="status",
+        from_status=from_status,
+        to_status=target.value,
+        public_note=note,
+        internal_note=internal_note,
+        is_public=is_public_status(target.value) and bool(note),
+        actor=actor,
+        actor_label=_actor_label(actor, actor_label),
+        data=data,
+        now=now,
+    )
+
+
+def assign_crew(
+    session: Session,
+    ticket: Ticket,
+    crew: Crew | None,
+    *,
+    actor: User | None = None,
+    public_note: str | None = None,
+    internal_note: str = "",
+    now: dt.datetime | None = None,
+) -> TicketEvent:
+    """Assign (or unassign with None) a crew; moves an open ticket to assigned with a public note."""
+    if not is_open_status(ticket.status) or ticket.status in (S.NEW, S.NEEDS_LOCATION):
+        raise DomainError(f"Ticket {ticket.ref} is {ticket.status}; only an open ticket can be assigned.")
+    if crew is not None and not crew.active:
+        raise DomainError(f"Crew {crew.name!r} is not active.")
+    now = now or utcnow()
+    previous = ticket.crew.name if ticket.crew else None
+    ticket.crew_id = crew.id if crew else None
+    ticket.crew = crew
+    data = {"crew_id": crew.id if crew else None, "crew": crew.name if crew else None, "previous": previous}
+    if crew is not None and ticket.status in (S.OPEN, S.ACKNOWLEDGED, S.REOPENED):
+        return change_status(
+            session,
+            ticket,
+            S.ASSIGNED,
+            actor=actor,
+            public_note=public_note,
+            internal_note=internal_note,
+            data=data,
+            now=now,
+        )
+    if crew is None and ticket.status in (S.ASSIGNED, S.IN_PROGRESS):
+        return change_status(
+            session, ticket, S.ACKNOWLEDGED, actor=actor, public_note=public_note,
+            internal_note=internal_note or "Crew unassigned.", data=data, now=now,
+        )
+    # A reassignment between crews changes nothing the public sees.
+    return record_event(
+        session, ticket, "assigned", internal_note=internal_note, actor=actor, data=data, now=now
+    )
+
+
+def merge_tickets(
+    session: Session,
+    duplicate: Ticket,
+    into: Ticket,
+    *,
+    actor: User | None = None,
+    actor_label: str | None = None,
+    public_note: str | None = None,
+    now: dt.datetime | None = None,
+) -> TicketEvent:
+    """Mark `duplicate` as a duplicate of `into`; its reports and followers move to `into`."""
+    from civictracker.models import Follower, InboundPost
+
+    if duplicate.id == into.id:
+        raise DomainError("A ticket cannot be merged into itself.")
+    if into.status == S.DUPLICATE:
+        raise DomainError(f"Ticket {into.ref} is itself a duplicate; merge into {into.duplicate_of_id} instead.")
+    now = now or utcnow()
+    existing = {f.reporter_id for f in session.query(Follower).filter_by(ticket_id=into.id)}
+    moved = 0
+    for follower in session.query(Follower).filter_by(ticket_id=duplicate.id, active=True):
+        if follower.reporter_id in existing:
+            continue
+        session.add(
+            Follower(
+                ticket_id=into.id,
+                reporter_id=follower.reporter_id,
+                post_id=follower.post_id,
+                channel=follower.channel,
+                is_dm=follower.is_dm,
+                reply_to_external_id=follower.reply_to_external_id,
+                conversation_id=follower.conversation_id,
+                visibility=follower.visibility,
+                lang=follower.lang,
+            )
+        )
+        moved += 1
+    session.query(InboundPost).filter_by(ticket_id=duplicate.id).update({"ticket_id": into.id})
+    into.report_count += duplicate.report_count
+    into.follower_count += moved
+    into.priority = max(into.priority, duplicate.priority)
+    duplicate.duplicate_of_id = into.id
+    event = change_status(
+        session,
+        duplicate,
+        S.DUPLICATE,
+        actor=actor,
+        actor_label=actor_label,
+        public_note=public_note or f"Merged into report {into.ref}, which tracks the same problem.",
+        data={"into": into.id},
+        now=now,
+    )
+    record_event(
+        session,
+        into,
+        "merged",
+        internal_note=f"{duplicate.ref} merged in ({duplicate.report_count} report(s), {moved} follower(s)).",
+        actor=actor,
+        actor_label=actor_label,
+        data={"from": duplicate.id},
+        now=now,
+    )
+    return event

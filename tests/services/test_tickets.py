@@ -1,0 +1,122 @@
+"""The ticket state machine and its workflows, on both backends."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from civictracker.models import Follower, Reporter, TicketEvent, TicketStatus
+from civictracker.services import tickets as svc
+from civictracker.services.errors import DomainError, InvalidTransition, ValidationFailed
+from tests import factories
+
+S = TicketStatus
+
+
+def test_create_writes_created_event_and_sla(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db)
+    assert t.status == "open" and t.report_count == 1
+    assert [e.kind for e in t.events] == ["created"]
+    assert t.events[0].is_public and t.events[0].public_note
+    assert t.sla_due_at is not None and (t.sla_due_at - t.created_at).total_seconds() == 72 * 3600
+    urgent = factories.ticket(db, "pothole", urgent=True)
+    assert urgent.priority == 1 and (urgent.sla_due_at - urgent.created_at).total_seconds() == 4 * 3600
+
+
+def test_full_lifecycle_every_change_is_an_event(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db)
+    crew = factories.crew(db)
+    svc.change_status(db, t, S.ACKNOWLEDGED)
+    svc.assign_crew(db, t, crew, public_note="Crew on the way")
+    svc.change_status(db, t, S.IN_PROGRESS)
+    svc.change_status(db, t, S.RESOLVED, public_note="Filled the pothole", internal_note="used 2 bags")
+    assert t.closed_at is not None
+    svc.change_status(db, t, S.REOPENED, actor_label="resident", public_note="Resident says it is still broken")
+    assert t.closed_at is None
+    db.commit()
+    events = db.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id)).all()
+    assert [(e.from_status, e.to_status) for e in events] == [
+        (None, "open"), ("open", "acknowledged"), ("acknowledged", "assigned"), ("assigned", "in_progress"),
+        ("in_progress", "resolved"), ("resolved", "reopened"),
+    ]
+    resolved = events[4]
+    assert resolved.public_note == "Filled the pothole" and resolved.internal_note == "used 2 bags"
+    assert events[2].public_note == "Crew on the way" and events[2].data["crew"] == crew.name
+
+
+@pytest.mark.parametrize(
+    ("path", "bad"),
+    [([], S.RESOLVED.value + "x"), ([S.RESOLVED], S.IN_PROGRESS), ([S.CLOSED], S.ASSIGNED), ([], S.NEW)],
+)
+def test_invalid_transitions_are_refused_and_change_nothing(db, path, bad) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db)
+    for step in path:
+        svc.change_status(db, t, step)
+    before = (t.status, len(t.events))
+    with pytest.raises((InvalidTransition, ValidationFailed)) as err:
+        svc.change_status(db, t, bad)
+    assert str(err.value)
+    assert (t.status, len(t.events)) == before
+
+
+def test_transition_table_is_closed_over_states() -> None:
+    for source, targets in svc.TRANSITIONS.items():
+        assert source not in targets or source == S.ASSIGNED, source
+        for target in targets:
+            assert target in svc.TRANSITIONS, target
+    # Nothing returns to intake states once a ticket is public.
+    for source in (S.OPEN, S.ASSIGNED, S.RESOLVED):
+        assert not svc.TRANSITIONS[source] & {S.NEW, S.NEEDS_LOCATION}
+
+
+def test_needs_location_then_located(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db, lat=None, lon=None, status=S.NEEDS_LOCATION)
+    assert t.location is None and t.geocode_status == "pending"
+    svc.set_ticket_location(t, lat=42.3707, lon=-71.0975, precision="intersection", confidence=0.95,
+                            address="Hampshire St & Windsor St")
+    svc.change_status(db, t, S.OPEN, actor_label="intake")
+    assert t.status == "open" and t.geocode_status == "ok" and t.public_lat == t.lat
+
+
+def test_private_location_is_generalised_publicly(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db, lat=None, lon=None)
+    svc.set_ticket_location(t, lat=42.3712345, lon=-71.0987654, address="12 Elm St", street="Elm St",
+                            precision="interpolated", private=True)
+    assert (t.lat, t.lon) == (42.3712345, -71.0987654)
+    assert (t.public_lat, t.public_lon) == (42.371, -71.099)
+    assert t.address == "Elm St"
+
+
+def test_bad_coordinates_rejected(db) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationFailed):
+        factories.ticket(db, lat=91.0, lon=0.0)
+
+
+def test_merge_moves_followers_and_reports(db) -> None:  # type: ignore[no-untyped-def]
+    a = factories.ticket(db)
+    b = factories.ticket(db)
+    r1 = Reporter(channel="x", external_id="1", handle="one")
+    r2 = Reporter(channel="x", external_id="2", handle="two")
+    db.add_all([r1, r2])
+    db.flush()
+    db.add_all([
+        Follower(ticket_id=a.id, reporter_id=r1.id, channel="x"),
+        Follower(ticket_id=b.id, reporter_id=r1.id, channel="x"),
+        Follower(ticket_id=b.id, reporter_id=r2.id, channel="x"),
+    ])
+    db.flush()
+    svc.merge_tickets(db, b, a)
+    assert b.status == "duplicate" and b.duplicate_of_id == a.id
+    assert a.report_count == 2
+    followers = {f.reporter_id for f in db.scalars(select(Follower).where(Follower.ticket_id == a.id))}
+    assert followers == {r1.id, r2.id}
+    with pytest.raises(DomainError):
+        svc.merge_tickets(db, a, a)
+    with pytest.raises(DomainError):
+        svc.merge_tickets(db, a, b)
+
+
+def test_assign_requires_open_ticket(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db, lat=None, lon=None, status=S.NEEDS_LOCATION)
+    with pytest.raises(DomainError):
+        svc.assign_crew(db, t, factories.crew(db))
