@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from civictracker.citypack import CityPack, load_city_pack
 from civictracker.config import ConfigError, Settings, load_or_create_secret, validate
 from civictracker.database import check_database, engine_options, install_spatialite
 from civictracker.extensions import csrf, db, login_manager, migrate
@@ -17,10 +18,7 @@ log = logging.getLogger(__name__)
 
 def create_app(config: Settings | dict[str, Any] | None = None, *, check: bool = True) -> Flask:
     """Build the app. `config` is Settings, or overrides for Settings.from_env (tests pass a dict)."""
-    if isinstance(config, Settings):
-        settings = config
-    else:
-        settings = Settings.from_env(**(config or {}))
+    settings = config if isinstance(config, Settings) else Settings.from_env(**(config or {}))
     validate(settings)
     instance = settings.resolved_instance_path
     instance.mkdir(parents=True, exist_ok=True)
@@ -31,7 +29,9 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, check: bool =
         template_folder=str(TEMPLATES_DIR),
         static_folder=None,
     )
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app.config.update(
         SECRET_KEY=settings.secret_key or load_or_create_secret(instance),
         SQLALCHEMY_DATABASE_URI=settings.resolved_database_url,
@@ -62,6 +62,11 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, check: bool =
             check_database(engine, settings)
 
     from civictracker.intake.queue import JobQueue
+    from civictracker.services.notify import ReplyContext, configure_replies
+
+    city = load_city_pack(settings.city_pack_dir)
+    app.extensions["civictracker.city"] = city
+    configure_replies(ReplyContext(public_url=settings.public_url, timezone=city.timezone, templates=city.replies))
 
     app.extensions["civictracker.queue"] = JobQueue.from_settings(app, settings, check=check)
 
@@ -80,4 +85,10 @@ def settings_of(app: Flask) -> Settings:
     return settings
 
 
-__all__ = ["ConfigError", "create_app", "settings_of"]
+__all__ = ["ConfigError", "city_of", "create_app", "settings_of"]
+
+
+def city_of(app: Flask) -> CityPack:
+    city = app.extensions["civictracker.city"]
+    assert isinstance(city, CityPack)
+    return city

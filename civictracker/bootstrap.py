@@ -13,7 +13,7 @@ from civictracker.extensions import db
 
 log = logging.getLogger(__name__)
 
-DEMO_PASSWORD = "demo-dispatch-2026"
+DEMO_PASSWORD = "demo-dispatch-2026"  # noqa: S105 - printed for the local demo; production has no demo users
 DEMO_DISPATCHER = "dispatcher@demo.civictracker.local"
 DEMO_ADMIN = "admin@demo.civictracker.local"
 # Crew yards placed at real Cambridge street points (Hampshire St & Windsor St, Mass Ave at Porter, Alewife).
@@ -54,7 +54,11 @@ def prepare_demo(app: Flask) -> dict[str, Any]:
             if db.session.scalar(select(Crew).where(Crew.name == name)) is None:
                 db.session.add(
                     Crew(
-                        name=name, specialty=specialty, lat=lat, lon=lon, location=spatial.point(lat, lon),
+                        name=name,
+                        specialty=specialty,
+                        lat=lat,
+                        lon=lon,
+                        location=spatial.point(lat, lon),
                         location_updated_at=utcnow(),
                     )
                 )

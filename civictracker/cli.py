@@ -139,4 +139,4 @@ def main() -> None:
     """The `civictracker` console script: the Flask CLI bound to the app factory."""
     from civictracker.app import create_app
 
-    FlaskGroup(create_app=lambda: create_app())(prog_name="civictracker")
+    FlaskGroup(create_app=create_app)(prog_name="civictracker")

@@ -131,16 +131,22 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"{PREFIX}REDIS_URL={settings.redis_url!r} must start with redis:// or rediss://.")
     if not (settings.city_pack_dir / "city.json").is_file():
         raise ConfigError(
-            f"{PREFIX}CITY={settings.city!r}: no city pack found at {settings.city_pack_dir} (it needs city.json)."
+            f"{PREFIX}CITY={settings.city!r}: no city pack at {settings.city_pack_dir} (it needs city.json)."
         )
     unknown = set(settings.channel_names) - {"replay", "x", "mastodon"}
     if unknown:
-        raise ConfigError(f"{PREFIX}CHANNELS has unknown channel(s) {sorted(unknown)}; use replay, x, mastodon.")
-    if "x" in settings.channel_names and not (settings.x_bearer_token or settings.x_access_token):
-        raise ConfigError(f"{PREFIX}CHANNELS includes x but {PREFIX}X_BEARER_TOKEN / X_ACCESS_TOKEN are empty.")
-    if "mastodon" in settings.channel_names and not (settings.mastodon_base_url and settings.mastodon_access_token):
         raise ConfigError(
-            f"{PREFIX}CHANNELS includes mastodon but {PREFIX}MASTODON_BASE_URL or MASTODON_ACCESS_TOKEN is empty."
+            f"{PREFIX}CHANNELS has unknown channel(s) {sorted(unknown)}; use replay, x, mastodon."
+        )
+    if "x" in settings.channel_names and not (settings.x_bearer_token or settings.x_access_token):
+        raise ConfigError(
+            f"{PREFIX}CHANNELS includes x but {PREFIX}X_BEARER_TOKEN / X_ACCESS_TOKEN are empty."
+        )
+    if "mastodon" in settings.channel_names and not (
+        settings.mastodon_base_url and settings.mastodon_access_token
+    ):
+        raise ConfigError(
+            f"{PREFIX}CHANNELS includes mastodon but {PREFIX}MASTODON_BASE_URL or _ACCESS_TOKEN is empty."
         )
 
 

@@ -1,4 +1,4 @@
-"""Engine set-up per backend: SpatiaLite through pysqlite3 on SQLite, PostGIS on PostgreSQL, checked at start-up."""
+"""Engine set-up per backend: SpatiaLite via pysqlite3 on SQLite, PostGIS on PostgreSQL, checked at start."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def install_spatialite(engine: Engine, library: str) -> None:
         except Exception as exc:
             raise ConfigError(
                 f"SpatiaLite could not be loaded ({library!r}: {exc}). Install it with "
-                "`sudo apt-get install libsqlite3-mod-spatialite` (or run scripts/install-system.sh), or point "
+                "`sudo apt-get install libsqlite3-mod-spatialite` (or scripts/install-system.sh), or point "
                 "CIVICTRACKER_SPATIALITE_LIBRARY at mod_spatialite.so."
             ) from exc
         cur = dbapi_conn.cursor()

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import ColumnElement, and_, func, select, text
+from sqlalchemy import ColumnElement, Integer, and_, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -42,8 +42,10 @@ def degree_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, f
 
 
 def dialect_of(session: Session | Connection) -> str:
-    bind = session.get_bind() if isinstance(session, Session) else session
-    return bind.dialect.name
+    if isinstance(session, Connection):
+        return session.dialect.name
+    # A Session, or Flask-SQLAlchemy's scoped_session proxy of one.
+    return session.get_bind().dialect.name
 
 
 def distance_m(session: Session | Connection, column: Any, lat: float, lon: float) -> ColumnElement[float]:
@@ -93,8 +95,9 @@ def _spatialite_index_filter(
 ) -> ColumnElement[bool]:
     # SpatiaLite's R*Tree is only used when asked through the SpatialIndex virtual table.
     col_name = column.key if hasattr(column, "key") else str(column)
+    # The table name comes from model.__tablename__, never from user input.
     clause = text(
-        f"{table}.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = :si_t "
+        f"{table}.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = :si_t "  # noqa: S608
         "AND f_geometry_column = :si_c AND search_frame = BuildMbr(:si_x1, :si_y1, :si_x2, :si_y2, 4326))"
     ).bindparams(si_t=table, si_c=col_name, si_x1=min_lon, si_y1=min_lat, si_x2=max_lon, si_y2=max_lat)
     return clause  # type: ignore[return-value]
@@ -128,3 +131,39 @@ def spatial_extension_version(conn: Connection) -> str:
     if conn.dialect.name == "postgresql":
         return str(conn.execute(text("SELECT postgis_lib_version()")).scalar())
     return str(conn.execute(text("SELECT spatialite_version()")).scalar())
+
+
+# --- Viewport grid clustering (public map) -------------------------------------------------------
+# Added for the public map's viewport endpoint: points are grouped on a fixed world grid so clusters
+# stay put while the user pans; the bbox filter uses the spatial index, then exact plain-column bounds.
+
+
+def within_bbox_points(
+    session: Session | Connection,
+    geom_column: Any,
+    lat_column: Any,
+    lon_column: Any,
+    table: str,
+    bbox: tuple[float, float, float, float],
+) -> ColumnElement[bool]:
+    """Predicate: point rows inside bbox; index-assisted, exact on the plain lat/lon copies."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    exact = and_(lon_column >= min_lon, lon_column <= max_lon, lat_column >= min_lat, lat_column <= max_lat)
+    if dialect_of(session) == "postgresql":
+        envelope = func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, SRID)
+        return and_(geom_column.op("&&")(envelope), exact)
+    # The R*Tree stores float32 boxes, so it is only a prefilter; the plain columns decide exactly.
+    return and_(_spatialite_index_filter(table, geom_column, min_lon, min_lat, max_lon, max_lat), exact)
+
+
+def grid_cell_keys(
+    session: Session | Connection, lat_column: Any, lon_column: Any, cell_lon: float, cell_lat: float
+) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """Expressions (gx, gy): the integer grid cell of each point, on a grid anchored at (-180, -90)."""
+    x = (lon_column + 180.0) / cell_lon
+    y = (lat_column + 90.0) / cell_lat
+    if dialect_of(session) == "postgresql":
+        # PostgreSQL's CAST rounds; floor() is what a grid needs.
+        return func.floor(x).cast(Integer), func.floor(y).cast(Integer)
+    # SQLite's CAST truncates, which is floor for the non-negative values the offsets guarantee.
+    return x.cast(Integer), y.cast(Integer)

@@ -17,7 +17,9 @@ class Crew(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
-    specialty: Mapped[str] = mapped_column(String(200), default="")  # service codes it handles, comma-separated
+    specialty: Mapped[str] = mapped_column(
+        String(200), default=""
+    )  # service codes it handles, comma-separated
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     location: Mapped[Any | None] = mapped_column(point_column_type(), nullable=True)

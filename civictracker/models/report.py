@@ -1,4 +1,4 @@
-"""What residents send: raw inbound posts, the channel identities behind them, and who follows which ticket."""
+"""What residents send: raw inbound posts, the channel identities behind them, who follows which ticket."""
 
 from __future__ import annotations
 

@@ -94,7 +94,9 @@ class Ticket(db.Model):  # type: ignore[name-defined,misc]
     summary: Mapped[str] = mapped_column(Text, default="")  # public summary in our words, never a raw DM
     description: Mapped[str] = mapped_column(Text, default="")  # public description (Open311 POST text)
     lang: Mapped[str] = mapped_column(String(8), default="en")
-    source_channel: Mapped[str] = mapped_column(String(32), default="web")  # x_mention, x_dm, mastodon, api...
+    source_channel: Mapped[str] = mapped_column(
+        String(32), default="web"
+    )  # x_mention, x_dm, mastodon, api...
     private_location: Mapped[bool] = mapped_column(Boolean, default=False)  # show block level publicly
     triage: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # why: keywords, features, scores
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # Open311 attribute values

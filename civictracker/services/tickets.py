@@ -12,6 +12,7 @@ from civictracker.geo import spatial
 from civictracker.models import Crew, Service, Ticket, TicketEvent, TicketStatus, User
 from civictracker.models.ticket import OPEN_STATUSES, PUBLIC_STATUSES
 from civictracker.models.types import utcnow
+from civictracker.services import notify
 from civictracker.services.errors import DomainError, InvalidTransition, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -305,7 +306,7 @@ def change_status(
     elif target in (S.REOPENED, S.OPEN):
         ticket.closed_at = None
     note = (public_note or "").strip() or DEFAULT_PUBLIC_NOTES[target]
-    return _add_event(
+    event = _add_event(
         session,
         ticket,
         kind="status",
@@ -319,6 +320,10 @@ def change_status(
         data=data,
         now=now,
     )
+    if event.is_public:
+        # Every public change is answered in each follower's thread, once (idempotency key per event).
+        notify.queue_event_notifications(session, notify.reply_context(), ticket, event, now=now)
+    return event
 
 
 def assign_crew(
@@ -354,8 +359,14 @@ def assign_crew(
         )
     if crew is None and ticket.status in (S.ASSIGNED, S.IN_PROGRESS):
         return change_status(
-            session, ticket, S.ACKNOWLEDGED, actor=actor, public_note=public_note,
-            internal_note=internal_note or "Crew unassigned.", data=data, now=now,
+            session,
+            ticket,
+            S.ACKNOWLEDGED,
+            actor=actor,
+            public_note=public_note,
+            internal_note=internal_note or "Crew unassigned.",
+            data=data,
+            now=now,
         )
     # A reassignment between crews changes nothing the public sees.
     return record_event(
@@ -379,7 +390,9 @@ def merge_tickets(
     if duplicate.id == into.id:
         raise DomainError("A ticket cannot be merged into itself.")
     if into.status == S.DUPLICATE:
-        raise DomainError(f"Ticket {into.ref} is itself a duplicate; merge into {into.duplicate_of_id} instead.")
+        raise DomainError(
+            f"Ticket {into.ref} is itself a duplicate; merge into {into.duplicate_of_id} instead."
+        )
     now = now or utcnow()
     existing = {f.reporter_id for f in session.query(Follower).filter_by(ticket_id=into.id)}
     moved = 0

@@ -31,4 +31,6 @@ def register_web(app: Flask) -> None:
             if exc.name == module_name:
                 continue
             raise
-        app.register_blueprint(getattr(module, attr), url_prefix=prefix)
+        blueprint = getattr(module, attr, None)
+        if blueprint is not None:
+            app.register_blueprint(blueprint, url_prefix=prefix)

@@ -13,8 +13,10 @@ log = logging.getLogger(__name__)
 
 
 def _wants_json() -> bool:
-    return request.path.endswith(".json") or request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
+    return (
+        request.path.endswith(".json")
+        or request.path.startswith("/api/")
+        or (request.accept_mimetypes.best == "application/json")
     )
 
 
@@ -27,7 +29,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
         db.session.rollback()
         if _wants_json():
             return jsonify(error="Internal Server Error", code=500), 500

@@ -1,0 +1,38 @@
+# civictracker: `make demo` runs the product on the embedded default; `make test` runs every check.
+.PHONY: demo test lint typecheck imports pytest bootstrap-run bootstrap-test bench eval clean
+
+VENV := .venv/bin
+export CIVICTRACKER_INSTANCE_PATH ?= $(CURDIR)/instance
+
+demo: bootstrap-run
+	$(VENV)/flask --app wsgi civictracker demo
+
+test: bootstrap-test lint typecheck imports pytest
+
+bootstrap-run:
+	@bash scripts/bootstrap.sh run
+
+bootstrap-test:
+	@bash scripts/bootstrap.sh test
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+typecheck:
+	$(VENV)/mypy civictracker/geo civictracker/services
+
+imports:
+	$(VENV)/lint-imports
+
+pytest:
+	$(VENV)/pytest -q -p no:cacheprovider -n 2 --dist loadgroup
+
+bench:
+	@for f in bench/bench_*.py; do echo "== $$f"; $(VENV)/python $$f; done
+
+eval:
+	@for f in bench/eval_*.py; do echo "== $$f"; $(VENV)/python $$f; done
+
+clean:
+	rm -rf instance .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,109 @@
+"""`flask civictracker triage|poll|replay|outbox|retry-failed`: intake from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from civictracker.cli import civictracker_cli
+
+
+@civictracker_cli.command("triage")
+@click.option("--jsonl", is_flag=True, required=True, help='Read {"id","text","channel"} lines on stdin.')
+@with_appcontext
+def triage_command(jsonl: bool) -> None:
+    """Judge posts without touching the database: request?, service, urgency, language, location, intent."""
+    from civictracker.app import city_of, settings_of
+    from civictracker.intake.pipeline import analyze_post
+    from civictracker.services.geocoding import get_gazetteer
+
+    city = city_of(current_app)
+    gz = get_gazetteer(city.path, settings_of(current_app).resolved_instance_path / "cache")
+    stdin = click.get_text_stream("stdin", errors="replace")
+    for n, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("each line must be a JSON object")
+            text = item.get("text")
+            if not isinstance(text, str):
+                raise ValueError("text must be a string")
+        except ValueError as exc:
+            sys.stdout.write(json.dumps({"id": None, "error": f"line {n}: {exc}"}) + "\n")
+            continue
+        channel = item.get("channel") or "mention"
+        kind = channel if channel in {"mention", "dm", "reply"} else "mention"
+        geotag = item.get("geotag")
+        tag = (geotag["lat"], geotag["lon"]) if isinstance(geotag, dict) and "lat" in geotag else None
+        result = analyze_post(text, channel_kind=kind, gazetteer=gz, services=city.services, geotag=tag)
+        sys.stdout.write(json.dumps({"id": item.get("id"), **result.to_dict()}, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+@civictracker_cli.command("poll")
+@click.option("--channel", "channels", multiple=True, help="Channel to poll (default: every configured one).")
+@click.option("--loop", is_flag=True, help="Keep polling every CIVICTRACKER_POLL_INTERVAL seconds.")
+@with_appcontext
+def poll_command(channels: tuple[str, ...], loop: bool) -> None:
+    """Fetch new posts (jobs run inline, or on the rq worker when Redis is configured)."""
+    import time
+
+    from civictracker.app import settings_of
+    from civictracker.intake import jobs
+
+    settings = settings_of(current_app)
+    names = list(channels) or settings.channel_names
+    while True:
+        for name in names:
+            click.echo(f"{name}: {jobs.poll_channel(name)} new post(s)")
+        click.echo(f"outbox: {jobs.sweep_outbox()} sent")
+        if not loop:
+            return
+        time.sleep(settings.poll_interval)
+
+
+@civictracker_cli.command("replay")
+@with_appcontext
+def replay_command() -> None:
+    """Play the whole replay feed (the city's demo feed by default) through intake once."""
+    from civictracker.intake.replay_demo import replay_feed_once
+
+    click.echo(json.dumps(replay_feed_once(current_app._get_current_object())))  # type: ignore[attr-defined]
+
+
+@civictracker_cli.command("outbox")
+@click.option("--retry-dead", is_flag=True, help="Give dead messages another round of attempts.")
+@with_appcontext
+def outbox_command(retry_dead: bool) -> None:
+    """Show outbox counts by state; optionally send dead messages again."""
+    from sqlalchemy import update
+
+    from civictracker.extensions import db
+    from civictracker.intake import jobs
+    from civictracker.models import OutboundMessage
+    from civictracker.models.types import utcnow
+
+    if retry_dead:
+        db.session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.state == "dead")
+            .values(state="pending", attempts=0, next_attempt_at=utcnow())
+        )
+        db.session.commit()
+        jobs.sweep_outbox()
+    click.echo(json.dumps(jobs.outbox_counts()))
+
+
+@civictracker_cli.command("retry-failed")
+@with_appcontext
+def retry_failed_command() -> None:
+    """Re-run posts whose processing failed or never finished."""
+    from civictracker.intake import jobs
+
+    click.echo(f"{jobs.retry_failed_posts()} post(s) re-enqueued")

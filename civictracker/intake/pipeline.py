@@ -1,0 +1,705 @@
+"""From one stored post to the right ticket: thread, triage, locate, dedupe, create or merge, reply."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from civictracker.geo import spatial
+from civictracker.geo.gazetteer import Gazetteer
+from civictracker.geo.types import GeocodeResult
+from civictracker.intake.channels.base import IncomingPost
+from civictracker.intake.triage import TriageResult, triage_text
+from civictracker.intake.triage_lang import is_opt_out
+from civictracker.intake.triage_reply import classify_reply
+from civictracker.models import (
+    Follower,
+    InboundPost,
+    OutboundMessage,
+    Reporter,
+    Service,
+    Ticket,
+    TicketStatus,
+)
+from civictracker.models.types import utcnow
+from civictracker.services import notify
+from civictracker.services import tickets as ticket_service
+from civictracker.services.geocoding import locate_text
+
+log = logging.getLogger(__name__)
+S = TicketStatus
+
+# Two precise reports (an address or a corner) farther apart than this are two problems, whatever the radius:
+# two potholes 40 m apart on the same block stay two tickets.
+PRECISE = {"rooftop", "interpolated", "intersection"}
+PRECISE_SAME_PLACE_M = 30.0
+MAX_STORED_TEXT = 20_000  # a post longer than any platform allows is kept whole up to this, and flagged
+DEDUPE_STATUSES = [s.value for s in (S.OPEN, S.ACKNOWLEDGED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)]
+CHANNEL_LABEL = {
+    ("x", False): "x_mention",
+    ("x", True): "x_dm",
+    ("mastodon", False): "mastodon",
+    ("mastodon", True): "mastodon_dm",
+    ("replay", False): "replay",
+    ("replay", True): "replay_dm",
+}
+
+
+@dataclass(frozen=True)
+class PipelineEnv:
+    """What the pipeline needs from the app, passed explicitly (no request or app globals)."""
+
+    gazetteer: Gazetteer
+    replies: notify.ReplyContext
+    services: list[dict[str, Any]]
+    dedupe_radius_m: float = 150.0
+    dedupe_window_days: int = 30
+    blocked: frozenset[str] = field(default_factory=frozenset)
+    reply_to_non_requests: bool = False
+
+
+@dataclass
+class Analysis:
+    """The database-free judgement about one post (also what `flask civictracker triage` prints)."""
+
+    triage: TriageResult
+    location: GeocodeResult | None
+    usable_location: bool
+    reply_intent: str | None = None
+    reply_reasons: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        loc = self.location
+        return {
+            "is_request": self.triage.is_request,
+            "service_code": self.triage.service_code if self.triage.is_request else None,
+            "urgent": self.triage.urgent,
+            "lang": self.triage.lang,
+            "lat": loc.lat if loc and self.usable_location else None,
+            "lon": loc.lon if loc and self.usable_location else None,
+            "precision": loc.precision if loc and self.usable_location else None,
+            "needs_location": self.triage.is_request and not self.usable_location,
+            "reply_intent": self.reply_intent,
+            "reasons": self.triage.reasons
+            + (
+                [f"location: {loc.matched} ({loc.precision}, {loc.confidence:.2f})"]
+                if loc and loc.found
+                else []
+            )
+            + ([f"location: {loc.reason}"] if loc and loc.reason and not self.usable_location else [])
+            + [f"reply: {r}" for r in self.reply_reasons],
+        }
+
+
+def clean_text(text: object) -> str:
+    """Text every backend can store: valid UTF-8, no NUL (PostgreSQL refuses it)."""
+    s = text if isinstance(text, str) else ("" if text is None else str(text))
+    s = s.encode("utf-8", "replace").decode("utf-8")
+    return s.replace("\x00", "\ufffd")
+
+
+def _clean_json(raw: dict[str, Any]) -> dict[str, Any]:
+    try:
+        dumped = json.dumps(raw, default=str, ensure_ascii=True)
+    except (TypeError, ValueError):
+        return {"unserializable": repr(raw)[:2000]}
+    result: dict[str, Any] = json.loads(dumped.replace("\\u0000", "\\ufffd"))
+    return result
+
+
+def analyze_post(
+    text: str,
+    *,
+    channel_kind: str,
+    gazetteer: Gazetteer,
+    services: list[dict[str, Any]] | None = None,
+    geotag: tuple[float, float] | None = None,
+) -> Analysis:
+    """Triage, locate and (for replies) classify intent, without touching the database."""
+    text = clean_text(text)[:MAX_STORED_TEXT]
+    triage = triage_text(text, channel_kind=channel_kind, services=services)
+    location, usable = locate_text(gazetteer, text, geotag) if text.strip() else (None, False)
+    intent, reasons = (None, [])
+    if channel_kind == "reply":
+        intent, reasons = classify_reply(text)
+    return Analysis(
+        triage=triage, location=location, usable_location=usable, reply_intent=intent, reply_reasons=reasons
+    )
+
+
+# --- receive ---------------------------------------------------------------------------------------------
+
+
+def receive_post(
+    session: Session, incoming: IncomingPost, *, now: dt.datetime | None = None
+) -> tuple[InboundPost, bool]:
+    """Store the raw post before anything can fail; a second delivery returns the stored row."""
+    existing = session.scalar(
+        select(InboundPost).where(
+            InboundPost.channel == incoming.channel, InboundPost.external_id == incoming.external_id
+        )
+    )
+    if existing is not None:
+        return existing, False
+    text = clean_text(incoming.text)
+    post = InboundPost(
+        channel=incoming.channel,
+        external_id=clean_text(incoming.external_id)[:200],
+        kind=incoming.kind if incoming.kind in {"mention", "dm", "reply"} else "mention",
+        conversation_id=incoming.conversation_id,
+        in_reply_to_id=incoming.in_reply_to_id,
+        author_id=clean_text(incoming.author_id)[:200],
+        author_handle=clean_text(incoming.author_handle)[:200],
+        is_dm=incoming.is_dm,
+        text=text[:MAX_STORED_TEXT],
+        lang=incoming.lang,
+        geotag_lat=incoming.lat,
+        geotag_lon=incoming.lon,
+        posted_at=incoming.created_at,
+        received_at=now or utcnow(),
+        raw=_clean_json(
+            {**incoming.raw, **({"_text_truncated_from": len(text)} if len(text) > MAX_STORED_TEXT else {})}
+        ),
+        state="received",
+    )
+    try:
+        with session.begin_nested():
+            session.add(post)
+    except IntegrityError:  # a concurrent delivery stored it first
+        stored = session.scalar(
+            select(InboundPost).where(
+                InboundPost.channel == incoming.channel, InboundPost.external_id == incoming.external_id
+            )
+        )
+        assert stored is not None
+        return stored, False
+    return post, True
+
+
+# --- process ---------------------------------------------------------------------------------------------
+
+
+def process_post(
+    session: Session, post_id: int, env: PipelineEnv, *, now: dt.datetime | None = None
+) -> InboundPost:
+    """Run one stored post through the pipeline; processing it twice changes nothing."""
+    now = now or utcnow()
+    stmt = select(InboundPost).where(InboundPost.id == post_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()  # two workers never process the same post at once
+    post = session.scalar(stmt)
+    if post is None:
+        raise LookupError(f"inbound post {post_id} does not exist")
+    if post.state in {"processed", "ignored"}:
+        return post
+    post.attempts += 1
+    reporter = _get_reporter(session, post)
+    post.reporter_id = reporter.id
+
+    if reporter.blocked or _is_blocked(post, env):
+        return _finish(
+            post, "ignored", "blocked", "The account is blocked; the post is stored, not ticketed.", now
+        )
+    if is_opt_out(post.text):
+        reporter.opted_out = True
+        return _finish(post, "processed", "opted_out", "The resident asked for no more replies.", now)
+
+    channel_kind = "reply" if (post.in_reply_to_id or post.kind == "reply") else post.kind
+    geotag = (
+        (post.geotag_lat, post.geotag_lon)
+        if post.geotag_lat is not None and post.geotag_lon is not None
+        else None
+    )
+    analysis = analyze_post(
+        post.text, channel_kind=channel_kind, gazetteer=env.gazetteer, services=env.services, geotag=geotag
+    )
+    post.lang = post.lang or analysis.triage.lang
+    reporter.lang = analysis.triage.lang if analysis.triage.lang in env.replies.templates else reporter.lang
+    post.stages = {"triage": {**_triage_summary(analysis.triage)}, "locate": _loc_summary(analysis)}
+
+    thread_ticket = _thread_ticket(session, post)
+    if thread_ticket is not None:
+        return _handle_thread_reply(session, post, reporter, thread_ticket, analysis, env, now)
+
+    triage = analysis.triage
+    if not triage.is_request:
+        return _finish(
+            post,
+            "processed",
+            f"not_request:{triage.kind}",
+            f"Not a service request ({triage.kind}): {'; '.join(triage.reasons[:3])}",
+            now,
+        )
+    service = _service_for(session, triage.service_code)
+    if service is None:
+        return _finish(
+            post, "failed", "no_service", f"Triage chose an unknown service {triage.service_code!r}.", now
+        )
+
+    if not analysis.usable_location:
+        ticket = _create(session, post, reporter, service, analysis, env, now, status=S.NEEDS_LOCATION)
+        _reply(
+            session,
+            env,
+            ticket,
+            post,
+            reporter,
+            "ask_location",
+            f"ask:ticket:{ticket.id}:reporter:{reporter.id}",
+            now,
+        )
+        reason = (
+            analysis.location.reason
+            if analysis.location and analysis.location.reason
+            else "no location in the post"
+        )
+        return _finish(
+            post,
+            "processed",
+            "ask_back",
+            f"Location missing or unsure ({reason}); asked in thread.",
+            now,
+            ticket,
+        )
+
+    loc = analysis.location
+    assert loc is not None and loc.lat is not None and loc.lon is not None
+    duplicate = find_duplicate(session, service, loc, env, now)
+    if duplicate is not None:
+        _add_report(session, duplicate, post, reporter, triage, now)
+        _reply(
+            session,
+            env,
+            duplicate,
+            post,
+            reporter,
+            "merged",
+            f"merged:ticket:{duplicate.id}:reporter:{reporter.id}",
+            now,
+        )
+        return _finish(
+            post,
+            "processed",
+            "merged",
+            f"Same {service.code} as {duplicate.ref} ({loc.matched}).",
+            now,
+            duplicate,
+        )
+    ticket = _create(session, post, reporter, service, analysis, env, now, status=S.OPEN)
+    _reply(session, env, ticket, post, reporter, "ack", f"ack:ticket:{ticket.id}:reporter:{reporter.id}", now)
+    return _finish(post, "processed", "created", f"New {service.code} ticket at {loc.matched}.", now, ticket)
+
+
+def _finish(
+    post: InboundPost, state: str, outcome: str, reason: str, now: dt.datetime, ticket: Ticket | None = None
+) -> InboundPost:
+    post.state = state
+    post.outcome = outcome
+    post.reason = reason
+    post.error = None if state != "failed" else reason
+    post.processed_at = now
+    if ticket is not None:
+        post.ticket_id = ticket.id
+    return post
+
+
+def _triage_summary(t: TriageResult) -> dict[str, Any]:
+    return {
+        "is_request": t.is_request,
+        "service_code": t.service_code,
+        "urgent": t.urgent,
+        "lang": t.lang,
+        "kind": t.kind,
+        "confidence": round(t.confidence, 3),
+        "reasons": t.reasons[:8],
+    }
+
+
+def _loc_summary(a: Analysis) -> dict[str, Any]:
+    if a.location is None:
+        return {"found": False, "reason": "empty text"}
+    return {**a.location.to_dict(), "usable": a.usable_location}
+
+
+def _get_reporter(session: Session, post: InboundPost) -> Reporter:
+    reporter = session.scalar(
+        select(Reporter).where(Reporter.channel == post.channel, Reporter.external_id == post.author_id)
+    )
+    if reporter is None:
+        reporter = Reporter(channel=post.channel, external_id=post.author_id, handle=post.author_handle)
+        try:
+            with session.begin_nested():
+                session.add(reporter)
+        except IntegrityError:
+            reporter = session.scalar(
+                select(Reporter).where(
+                    Reporter.channel == post.channel, Reporter.external_id == post.author_id
+                )
+            )
+            assert reporter is not None
+    elif post.author_handle and reporter.handle != post.author_handle:
+        reporter.handle = post.author_handle
+    return reporter
+
+
+def _is_blocked(post: InboundPost, env: PipelineEnv) -> bool:
+    handle = post.author_handle.lower().lstrip("@")
+    return bool(env.blocked & {f"{post.channel}:{post.author_id}", handle, f"@{handle}"})
+
+
+def _service_for(session: Session, code: str | None) -> Service | None:
+    if not code:
+        return None
+    return session.scalar(select(Service).where(Service.code == code, Service.active.is_(True)))
+
+
+def public_summary(service: Service, loc: GeocodeResult | None, *, private: bool) -> str:
+    """The public description of a social report, in our words: never the post's text."""
+    if loc is None or not loc.found:
+        return f"{service.name}; location requested from the resident."
+    place = (loc.street or "the area") if private else (loc.matched or loc.street or "the area")
+    prep = "on" if loc.precision in {"street", "segment"} else "at" if loc.precision in PRECISE else "near"
+    return f"{service.name} reported {prep} {place}."
+
+
+def _create(
+    session: Session,
+    post: InboundPost,
+    reporter: Reporter,
+    service: Service,
+    analysis: Analysis,
+    env: PipelineEnv,
+    now: dt.datetime,
+    *,
+    status: TicketStatus,
+) -> Ticket:
+    loc = analysis.location if analysis.usable_location else None
+    # A DM naming a house number may be the resident's home: the public sees the block, staff the door.
+    private = post.is_dm and loc is not None and loc.precision in {"rooftop", "interpolated"}
+    ticket = ticket_service.create_ticket(
+        session,
+        service,
+        status=status,
+        summary=public_summary(service, loc, private=private),
+        location_text=(loc.matched or "") if loc else "",
+        lat=loc.lat if loc else None,
+        lon=loc.lon if loc else None,
+        precision=loc.precision if loc else None,
+        confidence=loc.confidence if loc else None,
+        address=(loc.matched or "") if loc else "",
+        street=loc.street if loc else None,
+        segment_id=loc.segment_id if loc else None,
+        line=[(x, y) for x, y in loc.line] if loc and loc.line else None,
+        private_location=private,
+        urgent=analysis.triage.urgent,
+        lang=analysis.triage.lang,
+        source_channel=CHANNEL_LABEL.get((post.channel, post.is_dm), post.channel),
+        triage={**_triage_summary(analysis.triage), "location": _loc_summary(analysis)},
+        actor_label="intake",
+        now=now,
+    )
+    if private and loc is not None:
+        ticket_service.set_ticket_location(
+            ticket,
+            lat=loc.lat,
+            lon=loc.lon,
+            precision=loc.precision,
+            confidence=loc.confidence,
+            address=loc.matched or "",
+            street=loc.street,
+            segment_id=loc.segment_id,
+            private=True,
+        )
+    if loc is None:
+        ticket.geocode_status = "failed" if analysis.location and analysis.location.reason else "pending"
+        ticket.geocode_reason = analysis.location.reason if analysis.location else "no text"
+    _follow(session, ticket, post, reporter)
+    ticket.follower_count = 1
+    return ticket
+
+
+def _follow(session: Session, ticket: Ticket, post: InboundPost, reporter: Reporter) -> Follower:
+    follower = session.scalar(
+        select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
+    )
+    if follower is None:
+        follower = Follower(
+            ticket_id=ticket.id,
+            reporter_id=reporter.id,
+            post_id=post.id,
+            channel=post.channel,
+            is_dm=post.is_dm,
+            reply_to_external_id=post.external_id,
+            conversation_id=post.conversation_id,
+            visibility=(post.raw or {}).get("visibility"),
+            lang=reporter.lang,
+        )
+        follower.reporter = reporter
+        session.add(follower)
+        session.flush()
+    return follower
+
+
+def _add_report(
+    session: Session,
+    ticket: Ticket,
+    post: InboundPost,
+    reporter: Reporter,
+    triage: TriageResult,
+    now: dt.datetime,
+) -> None:
+    is_new = (
+        session.scalar(
+            select(Follower.id).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
+        )
+        is None
+    )
+    _follow(session, ticket, post, reporter)
+    ticket.report_count += 1
+    if is_new:
+        ticket.follower_count += 1
+    if triage.urgent and ticket.priority == 0:
+        ticket.priority = 1
+    ticket_service.record_event(
+        session,
+        ticket,
+        "report",
+        internal_note=f"Another report ({post.channel}, post {post.id}).",
+        actor_label="intake",
+        data={"post_id": post.id, "new_follower": is_new},
+        now=now,
+    )
+
+
+def _reply(
+    session: Session,
+    env: PipelineEnv,
+    ticket: Ticket,
+    post: InboundPost,
+    reporter: Reporter,
+    kind: str,
+    key: str,
+    now: dt.datetime,
+) -> None:
+    follower = session.scalar(
+        select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
+    )
+    if follower is None:
+        return
+    follower.reporter = reporter
+    notify.queue_for_follower(session, env.replies, ticket, follower, kind, key=key, now=now)
+
+
+def find_duplicate(
+    session: Session, service: Service, loc: GeocodeResult, env: PipelineEnv, now: dt.datetime
+) -> Ticket | None:
+    """An open ticket for the same problem: same service, recent, same place (see PRECISE_SAME_PLACE_M)."""
+    assert loc.lat is not None and loc.lon is not None
+    since = now - dt.timedelta(days=env.dedupe_window_days)
+    base = [Ticket.service_id == service.id, Ticket.status.in_(DEDUPE_STATUSES), Ticket.created_at >= since]
+    if service.street_wide and loc.street:
+        # Street-wide problems (an unplowed street) are one ticket per street segment, or per street when the
+        # report names only the street.
+        same_street = Ticket.street == loc.street
+        cond = (
+            same_street
+            if loc.precision in {"street"} or not loc.segment_id
+            else or_(Ticket.segment_id == loc.segment_id, same_street)
+        )
+        return session.scalar(select(Ticket).where(*base, cond).order_by(Ticket.created_at.desc()).limit(1))
+    radius = service.dedupe_radius_m or env.dedupe_radius_m
+    for ticket, distance in spatial.nearest(
+        session, Ticket, Ticket.location, loc.lat, loc.lon, limit=5, max_radius_m=radius, where=base
+    ):
+        both_precise = loc.precision in PRECISE and ticket.precision in PRECISE
+        if both_precise and distance > PRECISE_SAME_PLACE_M and (ticket.address or "") != (loc.matched or ""):
+            continue
+        return ticket
+    return None
+
+
+# --- threads ---------------------------------------------------------------------------------------------
+
+
+def _thread_ticket(session: Session, post: InboundPost) -> Ticket | None:
+    """The ticket whose thread this post continues: a reply to our message or to a post we ticketed."""
+    ids = [i for i in (post.in_reply_to_id, post.conversation_id) if i]
+    if ids:
+        ticket_id = session.scalar(
+            select(OutboundMessage.ticket_id)
+            .where(
+                OutboundMessage.channel == post.channel,
+                OutboundMessage.sent_external_id.in_(ids),
+                OutboundMessage.ticket_id.is_not(None),
+            )
+            .limit(1)
+        ) or session.scalar(
+            select(InboundPost.ticket_id)
+            .where(
+                InboundPost.channel == post.channel,
+                InboundPost.external_id.in_(ids),
+                InboundPost.ticket_id.is_not(None),
+                InboundPost.id != post.id,
+            )
+            .limit(1)
+        )
+        if ticket_id:
+            return _resolve_duplicate(session, session.get(Ticket, ticket_id))
+    if post.is_dm:
+        # A DM conversation has no reply ids: the resident's next DM answers our latest question to them.
+        ticket_id = session.scalar(
+            select(Follower.ticket_id)
+            .join(Ticket, Ticket.id == Follower.ticket_id)
+            .join(Reporter, Reporter.id == Follower.reporter_id)
+            .where(
+                Follower.channel == post.channel,
+                Follower.is_dm.is_(True),
+                Reporter.external_id == post.author_id,
+                Ticket.status == S.NEEDS_LOCATION.value,
+            )
+            .order_by(Follower.id.desc())
+            .limit(1)
+        )
+        if ticket_id:
+            return session.get(Ticket, ticket_id)
+    return None
+
+
+def _resolve_duplicate(session: Session, ticket: Ticket | None) -> Ticket | None:
+    seen = 0
+    while ticket is not None and ticket.duplicate_of_id and seen < 10:
+        ticket = session.get(Ticket, ticket.duplicate_of_id)
+        seen += 1
+    return ticket
+
+
+def _handle_thread_reply(
+    session: Session,
+    post: InboundPost,
+    reporter: Reporter,
+    ticket: Ticket,
+    analysis: Analysis,
+    env: PipelineEnv,
+    now: dt.datetime,
+) -> InboundPost:
+    intent, reasons = analysis.reply_intent, analysis.reply_reasons
+    if intent is None:
+        intent, reasons = classify_reply(post.text)
+    post.stages = {**post.stages, "thread": {"ticket": ticket.id, "intent": intent, "reasons": reasons[:5]}}
+    if ticket.status == S.NEEDS_LOCATION and (intent == "location_clarification" or analysis.usable_location):
+        return _clarify_location(session, post, reporter, ticket, analysis, env, now)
+    if intent == "still_broken" and ticket.status in (S.RESOLVED, S.CLOSED):
+        _follow(session, ticket, post, reporter)
+        ticket_service.change_status(
+            session,
+            ticket,
+            S.REOPENED,
+            actor_label="resident",
+            public_note="A resident reports the problem is still there.",
+            internal_note=f"Reopened from post {post.id}.",
+            data={"post_id": post.id},
+            now=now,
+        )
+        return _finish(
+            post, "processed", "reopened", f"Resident says {ticket.ref} is not fixed; reopened.", now, ticket
+        )
+    if intent == "still_broken":
+        _add_report(session, ticket, post, reporter, analysis.triage, now)
+        return _finish(
+            post, "processed", "still_open", f"Resident follow-up on open {ticket.ref}.", now, ticket
+        )
+    if intent == "fixed_confirmed":
+        ticket_service.record_event(
+            session,
+            ticket,
+            "confirmation",
+            internal_note=f"Resident confirms the fix (post {post.id}).",
+            actor_label="resident",
+            data={"post_id": post.id},
+            now=now,
+        )
+        return _finish(
+            post, "processed", "fixed_confirmed", f"Resident confirms {ticket.ref} is fixed.", now, ticket
+        )
+    ticket_service.record_event(
+        session,
+        ticket,
+        "reply",
+        internal_note=f"Resident reply ({intent}), post {post.id}.",
+        actor_label="resident",
+        data={"post_id": post.id, "intent": intent},
+        now=now,
+    )
+    return _finish(
+        post, "processed", f"reply:{intent}", f"Reply in the thread of {ticket.ref} ({intent}).", now, ticket
+    )
+
+
+def _clarify_location(
+    session: Session,
+    post: InboundPost,
+    reporter: Reporter,
+    ticket: Ticket,
+    analysis: Analysis,
+    env: PipelineEnv,
+    now: dt.datetime,
+) -> InboundPost:
+    loc = analysis.location
+    if loc is None or not analysis.usable_location:
+        # Ask once more, then leave it to a dispatcher: never a reply storm.
+        key = f"ask2:ticket:{ticket.id}:reporter:{reporter.id}"
+        _reply(session, env, ticket, post, reporter, "ask_location", key, now)
+        reason = loc.reason if loc and loc.reason else "no location found"
+        return _finish(
+            post, "processed", "location_unclear", f"Still no usable location ({reason}).", now, ticket
+        )
+    private = post.is_dm and loc.precision in {"rooftop", "interpolated"}
+    assert loc.lat is not None and loc.lon is not None
+    ticket_service.set_ticket_location(
+        ticket,
+        lat=loc.lat,
+        lon=loc.lon,
+        precision=loc.precision,
+        confidence=loc.confidence,
+        address=loc.matched or "",
+        street=loc.street,
+        segment_id=loc.segment_id,
+        line=[(x, y) for x, y in loc.line] if loc.line else None,
+        private=private,
+    )
+    ticket.location_text = loc.matched or ""
+    ticket.summary = public_summary(ticket.service, loc, private=private)
+    ticket.triage = {**ticket.triage, "location": _loc_summary(analysis)}
+    ticket_service.change_status(
+        session,
+        ticket,
+        S.OPEN,
+        actor_label="resident",
+        public_note="Location received from the resident.",
+        now=now,
+    )
+    duplicate = find_duplicate(session, ticket.service, loc, env, now)
+    if duplicate is not None and duplicate.id != ticket.id:
+        ticket_service.merge_tickets(session, ticket, duplicate, actor_label="intake", now=now)
+        _reply(
+            session,
+            env,
+            duplicate,
+            post,
+            reporter,
+            "merged",
+            f"merged:ticket:{duplicate.id}:reporter:{reporter.id}",
+            now,
+        )
+        return _finish(
+            post, "processed", "located_merged", f"Located and merged into {duplicate.ref}.", now, duplicate
+        )
+    _reply(session, env, ticket, post, reporter, "ack", f"ack:ticket:{ticket.id}:reporter:{reporter.id}", now)
+    return _finish(post, "processed", "located", f"Location received: {loc.matched}.", now, ticket)

@@ -1,0 +1,216 @@
+"""Composing replies from the city's templates and queueing them in the outbox, once per (event, follower)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from civictracker.models import Follower, InboundPost, OutboundMessage, Reporter, Ticket, TicketEvent
+from civictracker.models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+# Characters a platform allows in one post; what does not fit is shortened (never the ref or link).
+CHANNEL_LIMITS = {"x": 280, "mastodon": 500, "replay": 280, "log": 280}
+STATUS_TEMPLATE = {
+    "acknowledged": "acknowledged",
+    "assigned": "assigned",
+    "in_progress": "in_progress",
+    "resolved": "resolved",
+    "closed": "closed",
+    "reopened": "reopened",
+    "duplicate": "merged",
+    "referred": "referred",
+    "rejected": "rejected",
+}
+FALLBACK = {
+    "ack": "Thanks, we logged your {service} report as {ticket_ref}: {url} Expected by {expected}.",
+    "ask_location": "Thanks for reporting this. Where exactly is it? Reply with an address or a cross street.",
+    "merged": "Thanks! Others reported this too; we are tracking it as {ticket_ref}: {url}",
+    "acknowledged": "{ticket_ref}: the city has reviewed your report. {url}",
+    "assigned": "{ticket_ref}: a crew has been assigned. {note} {url}",
+    "in_progress": "{ticket_ref}: work is in progress. {note} {url}",
+    "resolved": "{ticket_ref} is resolved: {note} Reply 'still broken' if it isn't. {url}",
+    "closed": "{ticket_ref} is closed. {note} {url}",
+    "reopened": "{ticket_ref} is reopened. {note} {url}",
+    "rejected": "{ticket_ref}: {note}",
+    "referred": "{ticket_ref} was referred to the responsible agency. {note} {url}",
+    "location_thanks": "Thanks, we have the location now: {street}. Tracking as {ticket_ref}: {url}",
+    "opt_out": "You will not get more replies from us. Reply START to opt back in.",
+}
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    """Everything a template may say: only public facts about the ticket, never a post's text."""
+
+    public_url: str
+    timezone: str
+    templates: Mapping[str, Mapping[str, str]]
+
+
+_context = ReplyContext(public_url="http://127.0.0.1:5000", timezone="UTC", templates={})
+
+
+def configure_replies(ctx: ReplyContext) -> None:
+    """Set by the app factory from the settings and the city pack: the context every status change uses."""
+    global _context  # noqa: PLW0603 - one city per process; set once at start-up
+    _context = ctx
+
+
+def reply_context() -> ReplyContext:
+    return _context
+
+
+class _Safe(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def compose(ctx: ReplyContext, kind: str, lang: str, ticket: Ticket | None, note: str = "") -> str:
+    """Render one reply in the reporter's language (falling back to English, then built-in text)."""
+    template = (ctx.templates.get(lang) or {}).get(kind) or (ctx.templates.get("en") or {}).get(kind)
+    template = template or FALLBACK[kind]
+    values = _Safe(note=note.strip())
+    if ticket is not None:
+        expected = ""
+        if ticket.sla_due_at is not None:
+            expected = ticket.sla_due_at.astimezone(ZoneInfo(ctx.timezone)).strftime("%b %-d, %-I:%M %p")
+        values.update(
+            ticket_ref=ticket.ref,
+            service=ticket.service.name.lower() if ticket.service else "",
+            street=ticket.address or ticket.street or "",
+            url=f"{ctx.public_url.rstrip('/')}/tickets/{ticket.id}",
+            expected=expected,
+        )
+    text = string.Formatter().vformat(template, (), values)
+    return " ".join(text.split())
+
+
+def _fit(channel: str, text: str) -> str:
+    from civictracker.intake.channels.length import fit_text  # pure helper shared with the adapters
+
+    limit = CHANNEL_LIMITS.get(channel, 280)
+    return fit_text(text, limit, 23 if channel == "x" else None)
+
+
+def queue_message(
+    session: Session,
+    ctx: ReplyContext,
+    *,
+    key: str,
+    kind: str,
+    ticket: Ticket | None,
+    reporter: Reporter,
+    channel: str,
+    is_dm: bool,
+    in_reply_to_id: str | None,
+    conversation_id: str | None = None,
+    visibility: str | None = None,
+    lang: str = "en",
+    event: TicketEvent | None = None,
+    follower: Follower | None = None,
+    post: InboundPost | None = None,
+    note: str = "",
+    urgent: bool = False,
+    now: dt.datetime | None = None,
+) -> OutboundMessage | None:
+    """One outbound row per idempotency key; a second call with the same key returns the first row."""
+    if reporter.opted_out and kind != "opt_out":
+        return None
+    existing = session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
+    if existing is not None:
+        return existing
+    text = _fit(channel, compose(ctx, kind, lang, ticket, note))
+    message = OutboundMessage(
+        idempotency_key=key,
+        channel=channel,
+        kind=kind,
+        ticket_id=ticket.id if ticket else None,
+        event_id=event.id if event else None,
+        follower_id=follower.id if follower else None,
+        reporter_id=reporter.id,
+        post_id=post.id if post else None,
+        is_dm=is_dm,
+        recipient_id=reporter.external_id,
+        recipient_handle=reporter.handle,
+        in_reply_to_id=in_reply_to_id,
+        conversation_id=conversation_id,
+        visibility=visibility,
+        lang=lang,
+        text=text,
+        urgent=urgent,
+        next_attempt_at=now or utcnow(),
+        created_at=now or utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:  # another worker queued the same key first
+        return session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
+    return message
+
+
+def queue_for_follower(
+    session: Session,
+    ctx: ReplyContext,
+    ticket: Ticket,
+    follower: Follower,
+    kind: str,
+    *,
+    key: str,
+    event: TicketEvent | None = None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> OutboundMessage | None:
+    """Answer a follower in the thread they reported in (a DM reporter by DM)."""
+    if not follower.active:
+        return None
+    return queue_message(
+        session,
+        ctx,
+        key=key,
+        kind=kind,
+        ticket=ticket,
+        reporter=follower.reporter,
+        channel=follower.channel,
+        is_dm=follower.is_dm,
+        in_reply_to_id=follower.reply_to_external_id,
+        conversation_id=follower.conversation_id,
+        visibility=follower.visibility,
+        lang=follower.lang,
+        event=event,
+        follower=follower,
+        note=note,
+        urgent=ticket.priority > 0,
+        now=now,
+    )
+
+
+def queue_event_notifications(
+    session: Session, ctx: ReplyContext, ticket: Ticket, event: TicketEvent, *, now: dt.datetime | None = None
+) -> list[OutboundMessage]:
+    """A public status change: exactly one message per active follower, keyed on (event, follower)."""
+    kind = STATUS_TEMPLATE.get(event.to_status or "")
+    if not event.is_public or kind is None or event.kind == "created":
+        return []
+    followers = session.scalars(
+        select(Follower).where(Follower.ticket_id == ticket.id, Follower.active.is_(True)).order_by(Follower.id)
+    ).all()
+    queued = []
+    for follower in followers:
+        message = queue_for_follower(
+            session, ctx, ticket, follower, kind, key=f"event:{event.id}:follower:{follower.id}", event=event,
+            note=event.public_note, now=now,
+        )
+        if message is not None:
+            queued.append(message)
+    return queued

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One-stop set-up: Debian packages (where absent), the virtualenv with every Python dependency, and,
+# for tests, the local PostgreSQL and Redis services running. Usage: scripts/bootstrap.sh [run|test]
+set -euo pipefail
+mode="${1:-run}"
+cd "$(dirname "$0")/.."
+
+bash scripts/install-system.sh "$mode"
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "Creating the virtualenv in .venv" >&2
+  "$PY" -m venv .venv
+fi
+# Reinstall only when the dependency list changed (the stamp holds pyproject.toml's hash).
+stamp=.venv/.civictracker-deps
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "Installing Python dependencies into .venv" >&2
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -e ".[dev]"
+  echo "$want" > "$stamp"
+fi
+
+if [ "$mode" = "test" ]; then
+  # The test suite needs both backends and Redis; start them if this machine has them stopped.
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    echo "Starting PostgreSQL" >&2
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -n | tail -1)" main start || true
+  fi
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    echo "Starting Redis" >&2
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no || true
+  fi
+fi

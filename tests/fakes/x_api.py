@@ -1,0 +1,445 @@
+"""A fake X API v2 (the endpoints civictracker uses), answering with the documented paths, shapes and headers.
+
+Shapes follow the X API v2 reference: list endpoints answer {"data": [...], "includes": {...},
+"meta": {"result_count", "newest_id", "oldest_id", "next_token"}}, objects carry only the default fields
+(id, text, edit_history_tweet_ids) plus those asked for in tweet.fields / dm_event.fields, a deleted
+tweet looks up as 200 with a resource-not-found error, problems are {"title", "detail", "type",
+"status"}, and every answer has x-rate-limit-limit / -remaining / -reset headers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+URL_RE = re.compile(r"https?://\S+")
+
+
+def x_length(text: str) -> int:
+    """X's weighted length, simplified: URLs 23, code points above U+10FF count 2."""
+    total, pos = 0, 0
+    for m in URL_RE.finditer(text):
+        total += sum(1 if ord(c) <= 4351 else 2 for c in text[pos : m.start()]) + 23
+        pos = m.end()
+    return total + sum(1 if ord(c) <= 4351 else 2 for c in text[pos:])
+
+
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@dataclass
+class _Limit:
+    limit: int
+    window: float
+    remaining: int
+    reset: float
+
+
+@dataclass
+class FakeX:
+    """State and knobs of the fake; `app` is the WSGI callable."""
+
+    me_id: str = "1000"
+    me_username: str = "CambridgeFix"
+    clock: Callable[[], float] = time.time
+    default_limit: int = 900
+    window_s: float = 900.0
+    users: dict[str, str] = field(default_factory=dict)  # id -> username
+    tweets: dict[str, dict[str, Any]] = field(default_factory=dict)  # full stored objects
+    places: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)
+    dm_events: list[dict[str, Any]] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)  # every tweet/DM created through the API
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    down_for: int = 0  # the next N requests answer `down_status`
+    down_status: int = 503
+    lose_post_responses: int = 0  # the next N creates are made, then answered 503 (the answer is "lost")
+    limits: dict[str, _Limit] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1_790_000_000_000_000_000, 1_000)
+        self.users.setdefault(self.me_id, self.me_username)
+        self.url_map = Map(
+            [
+                Rule("/2/users/me", endpoint="me", methods=["GET"]),
+                Rule("/2/users/<uid>/mentions", endpoint="mentions", methods=["GET"]),
+                Rule("/2/users/<uid>/tweets", endpoint="user_tweets", methods=["GET"]),
+                Rule("/2/tweets/<tid>", endpoint="tweet_lookup", methods=["GET"]),
+                Rule("/2/tweets", endpoint="tweet_create", methods=["POST"]),
+                Rule("/2/dm_events", endpoint="dm_events", methods=["GET"]),
+                Rule(
+                    "/2/dm_conversations/with/<pid>/dm_events",
+                    endpoint="dm_conversation_events",
+                    methods=["GET"],
+                ),
+                Rule("/2/dm_conversations/with/<pid>/messages", endpoint="dm_create", methods=["POST"]),
+            ]
+        )
+
+    # -- knobs ----------------------------------------------------------------------------------
+
+    def next_id(self) -> str:
+        return str(next(self._ids))
+
+    def add_user(self, username: str) -> str:
+        with self._lock:
+            for uid, name in self.users.items():
+                if name == username:
+                    return uid
+            uid = str(2000 + len(self.users))
+            self.users[uid] = username
+            return uid
+
+    def add_tweet(
+        self,
+        username: str,
+        text: str,
+        *,
+        in_reply_to: str | None = None,
+        coordinates: tuple[float, float] | None = None,
+        place: dict[str, Any] | None = None,
+        lang: str = "en",
+    ) -> str:
+        """A tweet by `username`; include "@CambridgeFix" in text (or reply to us) to make it a mention."""
+        with self._lock:
+            author = self.add_user(username)
+            return self._store_tweet(
+                author, text, in_reply_to, coordinates=coordinates, place=place, lang=lang
+            )
+
+    def add_dm(self, username: str, text: str) -> str:
+        with self._lock:
+            sender = self.add_user(username)
+            return self._store_dm(sender, self.me_id, text)
+
+    def delete(self, tweet_id: str) -> None:
+        with self._lock:
+            self.deleted.add(tweet_id)
+
+    def go_down(self, calls: int, status: int = 503) -> None:
+        self.down_for, self.down_status = calls, status
+
+    def exhaust(self, endpoint: str, reset_in: float) -> None:
+        """Use up the window of one endpoint (e.g. "tweet_create"); it resets `reset_in` seconds from now."""
+        with self._lock:
+            lim = self._limit(endpoint)
+            lim.remaining, lim.reset = 0, self.clock() + reset_in
+
+    def set_limit(self, endpoint: str, limit: int) -> None:
+        with self._lock:
+            self.limits[endpoint] = _Limit(limit, self.window_s, limit, self.clock() + self.window_s)
+
+    def tweets_by(self, user_id: str) -> list[dict[str, Any]]:
+        return [t for t in self.tweets.values() if t["author_id"] == user_id and t["id"] not in self.deleted]
+
+    # -- storage --------------------------------------------------------------------------------
+
+    def _store_tweet(
+        self,
+        author: str,
+        text: str,
+        in_reply_to: str | None,
+        *,
+        coordinates: tuple[float, float] | None = None,
+        place: dict[str, Any] | None = None,
+        lang: str = "en",
+    ) -> str:
+        tid = self.next_id()
+        tweet: dict[str, Any] = {
+            "id": tid,
+            "text": text,
+            "edit_history_tweet_ids": [tid],
+            "author_id": author,
+            "created_at": _iso(self.clock()),
+            "conversation_id": tid,
+            "lang": lang,
+        }
+        if in_reply_to is not None:
+            parent = self.tweets[in_reply_to]
+            tweet["conversation_id"] = parent["conversation_id"]
+            tweet["in_reply_to_user_id"] = parent["author_id"]
+            tweet["referenced_tweets"] = [{"type": "replied_to", "id": in_reply_to}]
+        if coordinates is not None or place is not None:
+            geo: dict[str, Any] = {}
+            if place is not None:
+                self.places[place["id"]] = place
+                geo["place_id"] = place["id"]
+            if coordinates is not None:
+                geo["coordinates"] = {"type": "Point", "coordinates": [coordinates[1], coordinates[0]]}
+            tweet["geo"] = geo
+        self.tweets[tid] = tweet
+        return tid
+
+    def _store_dm(self, sender: str, recipient: str, text: str) -> str:
+        eid = self.next_id()
+        low, high = sorted((sender, recipient), key=int)
+        self.dm_events.append(
+            {
+                "id": eid,
+                "event_type": "MessageCreate",
+                "text": text,
+                "sender_id": sender,
+                "dm_conversation_id": f"{low}-{high}",
+                "created_at": _iso(self.clock()),
+                "participant_ids": [low, high],
+            }
+        )
+        return eid
+
+    def _is_mention(self, tweet: dict[str, Any]) -> bool:
+        if tweet["author_id"] == self.me_id or tweet["id"] in self.deleted:
+            return False
+        return (
+            f"@{self.me_username.lower()}" in tweet["text"].lower()
+            or tweet.get("in_reply_to_user_id") == self.me_id
+        )
+
+    # -- HTTP -----------------------------------------------------------------------------------
+
+    def _limit(self, endpoint: str) -> _Limit:
+        now = self.clock()
+        lim = self.limits.get(endpoint)
+        if lim is None:
+            lim = self.limits[endpoint] = _Limit(
+                self.default_limit, self.window_s, self.default_limit, now + self.window_s
+            )
+        if now >= lim.reset:
+            lim.remaining, lim.reset = lim.limit, now + lim.window
+        return lim
+
+    @staticmethod
+    def _problem(status: int, title: str, detail: str, type_: str = "about:blank") -> Response:
+        body = {"title": title, "detail": detail, "type": type_, "status": status}
+        return Response(json.dumps(body), status=status, content_type="application/problem+json")
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return self.app(environ, start_response)
+
+    def app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        with self._lock:
+            response = self._dispatch(request)
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        self.requests.append((request.method, request.path, dict(request.args)))
+        if self.down_for > 0:
+            self.down_for -= 1
+            return self._problem(self.down_status, "Service Unavailable", "Service Unavailable")
+        auth = request.headers.get("Authorization", "")
+        if not (auth.startswith("Bearer ") or auth.startswith("OAuth ")):
+            return self._problem(401, "Unauthorized", "Unauthorized")
+        try:
+            endpoint, args = self.url_map.bind_to_environ(request.environ).match()
+        except NotFound:
+            return self._problem(404, "Not Found Error", "Route not found")
+        except HTTPException as exc:
+            return self._problem(exc.code or 400, "Invalid Request", str(exc))
+        lim = self._limit(endpoint)
+        headers = {}
+        if lim.remaining <= 0:
+            response = self._problem(429, "Too Many Requests", "Too Many Requests")
+        else:
+            lim.remaining -= 1
+            response = getattr(self, f"_ep_{endpoint}")(request, **args)
+        headers = {
+            "x-rate-limit-limit": str(lim.limit),
+            "x-rate-limit-remaining": str(max(0, lim.remaining)),
+            "x-rate-limit-reset": str(int(lim.reset)),
+        }
+        response.headers.update(headers)
+        return response
+
+    # field selection as documented: defaults plus requested fields
+    def _shape_tweet(self, tweet: dict[str, Any], request: Request) -> dict[str, Any]:
+        wanted = set(filter(None, request.args.get("tweet.fields", "").split(",")))
+        if "author_id" in request.args.get("expansions", "").split(","):
+            wanted.add("author_id")
+        out = {k: tweet[k] for k in ("id", "text", "edit_history_tweet_ids")}
+        for key in wanted:
+            if key in tweet:
+                out[key] = tweet[key]
+        return out
+
+    def _includes_for(self, tweets: list[dict[str, Any]], request: Request) -> dict[str, Any]:
+        expansions = set(request.args.get("expansions", "").split(","))
+        includes: dict[str, Any] = {}
+        if "author_id" in expansions:
+            ids = list(dict.fromkeys(t["author_id"] for t in tweets))
+            includes["users"] = [self._user(uid) for uid in ids]
+        if "geo.place_id" in expansions:
+            places = [self.places[t["geo"]["place_id"]] for t in tweets if t.get("geo", {}).get("place_id")]
+            if places:
+                includes["places"] = places
+        return includes
+
+    def _user(self, uid: str) -> dict[str, Any]:
+        name = self.users[uid]
+        return {"id": uid, "name": name.title(), "username": name}
+
+    def _page(
+        self, items: list[dict[str, Any]], request: Request, *, min_results: int = 5
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]] | Response:
+        """Newest first; since_id / until_id; max_results; pagination_token (opaque to clients)."""
+        try:
+            max_results = int(request.args.get("max_results", 10))
+        except ValueError:
+            max_results = -1
+        if not min_results <= max_results <= 100:
+            return self._problem(
+                400,
+                "Invalid Request",
+                "One or more parameters to your request was invalid.",
+                "https://api.twitter.com/2/problems/invalid-request",
+            )
+        items = sorted(items, key=lambda i: int(i["id"]), reverse=True)
+        if "since_id" in request.args:
+            items = [i for i in items if int(i["id"]) > int(request.args["since_id"])]
+        if "until_id" in request.args:
+            items = [i for i in items if int(i["id"]) < int(request.args["until_id"])]
+        token = request.args.get("pagination_token")
+        if token:
+            below = int(token.removeprefix("p"))
+            items = [i for i in items if int(i["id"]) < below]
+        page = items[:max_results]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if page:
+            meta["newest_id"] = page[0]["id"]
+            meta["oldest_id"] = page[-1]["id"]
+            if len(items) > max_results:
+                meta["next_token"] = f"p{page[-1]['id']}"
+        return page, meta
+
+    def _list_response(self, items: list[dict[str, Any]], request: Request) -> Response:
+        paged = self._page(items, request)
+        if isinstance(paged, Response):
+            return paged
+        page, meta = paged
+        body: dict[str, Any] = {"meta": meta}
+        if page:
+            body["data"] = [self._shape_tweet(t, request) for t in page]
+            includes = self._includes_for(page, request)
+            if includes:
+                body["includes"] = includes
+        return Response(json.dumps(body), status=200, content_type="application/json")
+
+    def _ep_me(self, request: Request) -> Response:
+        return Response(json.dumps({"data": self._user(self.me_id)}), content_type="application/json")
+
+    def _ep_mentions(self, request: Request, uid: str) -> Response:
+        return self._list_response(
+            [t for t in self.tweets.values() if uid == self.me_id and self._is_mention(t)], request
+        )
+
+    def _ep_user_tweets(self, request: Request, uid: str) -> Response:
+        return self._list_response(self.tweets_by(uid), request)
+
+    def _ep_tweet_lookup(self, request: Request, tid: str) -> Response:
+        tweet = self.tweets.get(tid)
+        if tweet is None or tid in self.deleted:
+            body = {
+                "errors": [
+                    {
+                        "value": tid,
+                        "detail": f"Could not find tweet with id: [{tid}].",
+                        "title": "Not Found Error",
+                        "resource_type": "tweet",
+                        "parameter": "id",
+                        "resource_id": tid,
+                        "type": "https://api.twitter.com/2/problems/resource-not-found",
+                    }
+                ]
+            }
+            return Response(json.dumps(body), status=200, content_type="application/json")
+        body = {"data": self._shape_tweet(tweet, request)}
+        return Response(json.dumps(body), content_type="application/json")
+
+    def _ep_tweet_create(self, request: Request) -> Response:
+        payload = request.get_json(silent=True) or {}
+        text = payload.get("text")
+        if not text:
+            return self._problem(
+                400,
+                "Invalid Request",
+                "One or more parameters to your request was invalid.",
+                "https://api.twitter.com/2/problems/invalid-request",
+            )
+        if x_length(text) > 280:
+            return self._problem(
+                403,
+                "Forbidden",
+                "Your Tweet text is too long. For more information on how X counts characters, see https://help.x.com/en/using-x/how-to-tweet#character-limit.",
+            )
+        reply_to = (payload.get("reply") or {}).get("in_reply_to_tweet_id")
+        if reply_to is not None and (reply_to not in self.tweets or reply_to in self.deleted):
+            return self._problem(
+                403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you."
+            )
+        if any(t["text"] == text for t in self.tweets_by(self.me_id)):
+            return self._problem(
+                403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
+            )
+        tid = self._store_tweet(self.me_id, text, reply_to)
+        self.posts.append({"kind": "tweet", "id": tid, "text": text, "in_reply_to": reply_to})
+        if self.lose_post_responses > 0:
+            self.lose_post_responses -= 1
+            return self._problem(503, "Service Unavailable", "Service Unavailable")
+        body = {"data": {"id": tid, "text": text, "edit_history_tweet_ids": [tid]}}
+        return Response(json.dumps(body), status=201, content_type="application/json")
+
+    def _dm_list(self, events: list[dict[str, Any]], request: Request) -> Response:
+        if "event_types" in request.args:
+            types = set(request.args["event_types"].split(","))
+            events = [e for e in events if e["event_type"] in types]
+        paged = self._page(events, request, min_results=1)
+        if isinstance(paged, Response):
+            return paged
+        page, meta = paged
+        fields = set(request.args.get("dm_event.fields", "").split(",")) | {"id", "event_type", "text"}
+        body: dict[str, Any] = {"meta": meta}
+        if page:
+            body["data"] = [{k: v for k, v in e.items() if k in fields} for e in page]
+            if "sender_id" in request.args.get("expansions", "").split(","):
+                body["includes"] = {
+                    "users": [self._user(u) for u in dict.fromkeys(e["sender_id"] for e in page)]
+                }
+        return Response(json.dumps(body), content_type="application/json")
+
+    def _ep_dm_events(self, request: Request) -> Response:
+        return self._dm_list(self.dm_events, request)
+
+    def _ep_dm_conversation_events(self, request: Request, pid: str) -> Response:
+        low, high = sorted((pid, self.me_id), key=int)
+        conv = f"{low}-{high}"
+        return self._dm_list([e for e in self.dm_events if e["dm_conversation_id"] == conv], request)
+
+    def _ep_dm_create(self, request: Request, pid: str) -> Response:
+        payload = request.get_json(silent=True) or {}
+        text = payload.get("text")
+        if not text:
+            return self._problem(
+                400, "Invalid Request", "One or more parameters to your request was invalid."
+            )
+        if pid not in self.users:
+            return self._problem(403, "Forbidden", "You cannot send messages to this user.")
+        eid = self._store_dm(self.me_id, pid, text)
+        self.posts.append({"kind": "dm", "id": eid, "text": text, "to": pid})
+        if self.lose_post_responses > 0:
+            self.lose_post_responses -= 1
+            return self._problem(503, "Service Unavailable", "Service Unavailable")
+        conv = self.dm_events[-1]["dm_conversation_id"]
+        body = {"data": {"dm_conversation_id": conv, "dm_event_id": eid}}
+        return Response(json.dumps(body), status=201, content_type="application/json")

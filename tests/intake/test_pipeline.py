@@ -1,0 +1,152 @@
+"""The intake pipeline on both backends: triage, locate, dedupe, threads, ask-back, bad input."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from civictracker.extensions import db as ext_db
+from civictracker.intake import jobs
+from civictracker.intake.pipeline import receive_post
+from civictracker.models import Follower, InboundPost, OutboundMessage, Reporter, Ticket
+from civictracker.services import tickets as ticket_service
+from tests.intake.helpers import deliver, incoming
+
+
+def _count(model, *where) -> int:  # type: ignore[no-untyped-def]
+    return int(ext_db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def test_request_becomes_ticket_with_ack_in_thread(app) -> None:  # type: ignore[no-untyped-def]
+    post = deliver("@CambridgeMA huge pothole at the corner of Hampshire and Windsor, nearly lost a tire",
+                   author="a1", handle="ann")
+    assert post.state == "processed" and post.outcome == "created", post.reason
+    ticket = ext_db.session.get(Ticket, post.ticket_id)
+    assert ticket.service.code == "pothole" and ticket.status == "open"
+    assert ticket.precision == "intersection" and "Hampshire St" in ticket.address
+    assert "pothole" in ticket.summary.lower() and "tire" not in ticket.summary  # our words, not theirs
+    assert ticket.triage["reasons"], "dispatchers see why"
+    ack = ext_db.session.scalars(select(OutboundMessage)).one()
+    assert ack.kind == "ack" and ack.in_reply_to_id == post.external_id and not ack.is_dm
+    assert ack.state == "sent" and ticket.ref in ack.text
+    assert post.stages["triage"]["service_code"] == "pothole"
+
+
+def test_processing_twice_changes_nothing(app) -> None:  # type: ignore[no-untyped-def]
+    post = deliver("pothole at 150 Hampshire St", author="a1")
+    counts = (_count(Ticket), _count(OutboundMessage), _count(Follower))
+    assert jobs.process_post(post.id) == "created"
+    stored, created = receive_post(ext_db.session, incoming("pothole at 150 Hampshire St", ext=post.external_id))
+    assert not created and stored.id == post.id
+    assert (_count(Ticket), _count(OutboundMessage), _count(Follower)) == counts
+
+
+def test_same_problem_is_merged_and_each_reporter_acknowledged_once(app) -> None:  # type: ignore[no-untyped-def]
+    first = deliver("pothole at hampshire st & windsor st", author="a1")
+    second = deliver("@CambridgeMA giant pothole cor of Hampshire and Windsor!!", author="a2")
+    again = deliver("@CambridgeMA giant pothole cor of Hampshire and Windsor!!", author="a2")
+    assert second.outcome == "merged" and second.ticket_id == first.ticket_id
+    assert again.outcome == "merged"
+    ticket = ext_db.session.get(Ticket, first.ticket_id)
+    assert ticket.report_count == 3 and ticket.follower_count == 2
+    kinds = sorted(m.kind for m in ext_db.session.scalars(select(OutboundMessage)))
+    assert kinds == ["ack", "merged"]  # one acknowledgement per reporter, no storm
+
+
+def test_two_potholes_40m_apart_stay_two_tickets(app) -> None:  # type: ignore[no-untyped-def]
+    a = deliver("pothole in front of 100 Hampshire St", author="a1")
+    b = deliver("pothole in front of 108 Hampshire St", author="a2")  # 38.6 m from 100
+    assert a.outcome == "created" and b.outcome == "created", (a.reason, b.reason)
+    assert a.ticket_id != b.ticket_id
+
+
+def test_missing_location_asks_back_and_the_answer_completes_the_ticket(app) -> None:  # type: ignore[no-untyped-def]
+    post = deliver("@CambridgeMA the streetlight on my block has been out for a week", author="c1")
+    assert post.outcome == "ask_back"
+    ticket = ext_db.session.get(Ticket, post.ticket_id)
+    assert ticket.status == "needs_location" and ticket.lat is None
+    ask = ext_db.session.scalars(select(OutboundMessage)).one()
+    assert ask.kind == "ask_location" and ask.in_reply_to_id == post.external_id
+    answer = deliver("it's at 150 Hampshire St", author="c1", kind="reply", reply_to=post.external_id)
+    assert answer.outcome == "located", answer.reason
+    ext_db.session.refresh(ticket)
+    assert ticket.status == "open" and ticket.precision == "interpolated" and ticket.lat is not None
+    kinds = [m.kind for m in ext_db.session.scalars(select(OutboundMessage).order_by(OutboundMessage.id))]
+    assert kinds == ["ask_location", "ack"]
+
+
+def test_still_broken_reopens_and_followers_are_told_once(app) -> None:  # type: ignore[no-untyped-def]
+    post = deliver("pothole at 150 Hampshire St", author="a1")
+    ticket = ext_db.session.get(Ticket, post.ticket_id)
+    ticket_service.change_status(ext_db.session, ticket, "resolved", public_note="Patched")
+    ext_db.session.commit()
+    jobs.sweep_outbox()
+    reply = deliver("nope, it's still not fixed", author="a1", kind="reply", reply_to=post.external_id)
+    assert reply.outcome == "reopened", reply.reason
+    ext_db.session.refresh(ticket)
+    assert ticket.status == "reopened"
+    kinds = [m.kind for m in ext_db.session.scalars(select(OutboundMessage).order_by(OutboundMessage.id))]
+    assert kinds == ["ack", "resolved", "reopened"]
+    thanks = deliver("it's fixed now, thanks!", author="a1", kind="reply", reply_to=post.external_id)
+    assert thanks.outcome == "fixed_confirmed"
+
+
+def test_non_requests_are_not_ticketed(app) -> None:  # type: ignore[no-untyped-def]
+    for text in ["Great job on the fireworks last night Cambridge! #proud",
+                 "Stay safe everyone, thinking of all affected by the storm",
+                 "Buy cheap followers now!!! click http://spam.example"]:
+        post = deliver(text)
+        assert post.outcome.startswith("not_request"), (text, post.outcome, post.reason)
+    assert _count(Ticket) == 0 and _count(OutboundMessage) == 0
+
+
+def test_dm_is_answered_by_dm_and_home_address_is_block_level(app) -> None:  # type: ignore[no-untyped-def]
+    post = deliver("there are rats all over the trash behind 14 Aberdeen Ave, my number is 617-555-0101",
+                   author="d1", kind="dm")
+    assert post.ticket_id is not None, post.reason
+    ticket = ext_db.session.get(Ticket, post.ticket_id)
+    assert ticket.private_location and ticket.public_lat != ticket.lat
+    assert "14" not in ticket.address and "617" not in ticket.summary
+    msg = ext_db.session.scalars(select(OutboundMessage)).one()
+    assert msg.is_dm
+
+
+def test_bad_input_is_recorded_not_lost(app) -> None:  # type: ignore[no-untyped-def]
+    texts = ["", "x" * 10_000, "bad \ud800 surrogate and NUL \x00 byte", "<script>alert(1)</script> pothole?"]
+    for text in texts:
+        post = deliver(text)
+        assert post.state in {"processed", "ignored"}, (text[:20], post.state, post.error)
+    assert _count(InboundPost) == len(texts)
+    geotag_zero = deliver("pothole here!", lat=0.0, lon=0.0)
+    assert geotag_zero.outcome == "ask_back"
+
+
+def test_blocked_and_opted_out_accounts(app) -> None:  # type: ignore[no-untyped-def]
+    ext_db.session.add(Reporter(channel="replay", external_id="spam1", handle="spammer", blocked=True))
+    ext_db.session.commit()
+    post = deliver("pothole at 150 Hampshire St", author="spam1")
+    assert post.state == "ignored" and post.outcome == "blocked"
+    stop = deliver("STOP", author="q1")
+    assert stop.outcome == "opted_out"
+    later = deliver("pothole at 100 Hampshire St", author="q1")
+    assert later.outcome == "created"
+    assert _count(OutboundMessage) == 0  # an opted-out resident gets no reply
+
+
+def test_a_crash_is_recorded_and_the_post_is_kept(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import civictracker.intake.pipeline as pipeline
+
+    def boom(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise RuntimeError("geocoder exploded")
+
+    monkeypatch.setattr(pipeline, "find_duplicate", boom)
+    post, _ = receive_post(ext_db.session, incoming("pothole at 150 Hampshire St"))
+    ext_db.session.commit()
+    queue = app.extensions["civictracker.queue"]
+    queue.enqueue(jobs.process_post, post.id)
+    ext_db.session.expire_all()
+    stored = ext_db.session.get(InboundPost, post.id)
+    assert stored.state == "failed" and "geocoder exploded" in stored.error
+    monkeypatch.undo()
+    assert jobs.retry_failed_posts() == 1
+    ext_db.session.expire_all()
+    assert ext_db.session.get(InboundPost, post.id).outcome == "created"

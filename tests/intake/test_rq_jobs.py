@@ -1,0 +1,66 @@
+"""Jobs on the real Redis with an rq SimpleWorker in burst mode, on both database backends."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from civictracker.extensions import db
+from civictracker.intake import jobs
+from civictracker.intake.pipeline import receive_post
+from civictracker.intake.queue import get_queue
+from civictracker.models import InboundPost, OutboundMessage
+from tests.conftest import BACKENDS, REDIS_URL, drop_app, make_app
+from tests.intake.helpers import incoming
+
+
+@pytest.fixture(params=BACKENDS)
+def rq_app(request, tmp_path: Path):  # type: ignore[no-untyped-def]
+    app, pg_db = make_app(request.param, tmp_path, redis_url=REDIS_URL, queue_name=f"ct-test-{uuid.uuid4().hex[:8]}")
+    queue = get_queue(app).rq_queue()
+    with app.app_context():
+        yield app
+    queue.empty()
+    queue.delete(delete_jobs=True)
+    drop_app(app, pg_db)
+
+
+def _work(app) -> None:  # type: ignore[no-untyped-def]
+    queue = get_queue(app)
+    SimpleWorker([queue.rq_queue()], connection=queue.connection()).work(burst=True)
+
+
+def test_post_processed_by_worker_then_reply_sent(rq_app) -> None:  # type: ignore[no-untyped-def]
+    post, _ = receive_post(db.session, incoming("pothole at 150 Hampshire St", author="w1"))
+    db.session.commit()
+    queue = get_queue(rq_app)
+    assert not queue.is_inline
+    queue.enqueue(jobs.process_post, post.id, job_id=f"post-{post.id}")
+    assert db.session.get(InboundPost, post.id).state == "received"  # nothing ran yet: it is queued
+    _work(rq_app)  # runs process_post, which enqueues send_outbound; burst drains both
+    db.session.expire_all()
+    stored = db.session.get(InboundPost, post.id)
+    assert stored.outcome == "created"
+    message = db.session.scalars(select(OutboundMessage)).one()
+    assert message.state == "sent" and message.sent_external_id
+
+
+def test_crashed_job_is_recorded_on_the_post(rq_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import civictracker.intake.pipeline as pipeline
+
+    def boom(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise RuntimeError("worker crashed mid-way")
+
+    monkeypatch.setattr(pipeline, "find_duplicate", boom)
+    post, _ = receive_post(db.session, incoming("pothole at 150 Hampshire St", author="w2"))
+    db.session.commit()
+    get_queue(rq_app).enqueue(jobs.process_post, post.id, job_id=f"post-{post.id}")
+    _work(rq_app)
+    db.session.expire_all()
+    stored = db.session.get(InboundPost, post.id)
+    assert stored.state == "failed" and "worker crashed" in stored.error
+    assert get_queue(rq_app).rq_queue().failed_job_registry.count == 1

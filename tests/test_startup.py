@@ -1,0 +1,69 @@
+"""Start-up: bad configuration is one clear message that names the fix, not a traceback in a request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from civictracker import create_app
+from civictracker.config import ConfigError, Settings
+
+
+def _app(tmp_path: Path, **overrides: object):  # type: ignore[no-untyped-def]
+    config = {"instance_path": str(tmp_path / "inst"), "secret_key": "x", **overrides}
+    return create_app(config)
+
+
+def test_malformed_database_url(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="DATABASE_URL.*not supported.*postgresql"):
+        _app(tmp_path, database_url="mysql://root@localhost/ct")
+    with pytest.raises(ConfigError, match="names no database"):
+        _app(tmp_path, database_url="postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+def test_unreachable_postgres_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="Cannot connect to the database.*CIVICTRACKER_DATABASE_URL"):
+        _app(tmp_path, database_url="postgresql+psycopg://postgres@127.0.0.1:1/nothing")
+
+
+def test_missing_spatialite_names_the_package(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="libsqlite3-mod-spatialite"):
+        _app(tmp_path, spatialite_library="/nonexistent/mod_spatialite_missing")
+
+
+def test_unreachable_redis(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="Cannot reach Redis.*unset"):
+        _app(tmp_path, redis_url="redis://127.0.0.1:1/0")
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        _app(tmp_path, redis_url="http://localhost")
+
+
+def test_env_vars_are_read_and_validated(tmp_path: Path) -> None:
+    settings = Settings.from_env({"CIVICTRACKER_DEDUPE_RADIUS_M": "99.5", "CIVICTRACKER_SESSION_COOKIE_SECURE": "yes"})
+    assert settings.dedupe_radius_m == 99.5 and settings.session_cookie_secure is True
+    with pytest.raises(ConfigError, match="not a number"):
+        Settings.from_env({"CIVICTRACKER_POLL_INTERVAL": "soon"})
+    with pytest.raises(ConfigError, match="not a boolean"):
+        Settings.from_env({"CIVICTRACKER_SESSION_COOKIE_SECURE": "maybe"})
+    with pytest.raises(ConfigError, match="unknown channel"):
+        _app(tmp_path, channels="replay,myspace")
+    with pytest.raises(ConfigError, match="no city pack"):
+        _app(tmp_path, city="atlantis")
+
+
+def test_embedded_default_is_sqlite_in_instance_with_persistent_secret(tmp_path: Path) -> None:
+    app = create_app({"instance_path": str(tmp_path / "inst")})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'inst' / 'civictracker.sqlite'}"
+    secret = app.config["SECRET_KEY"]
+    assert len(secret) == 64
+    again = create_app({"instance_path": str(tmp_path / "inst")})
+    assert again.config["SECRET_KEY"] == secret
+    assert app.extensions["civictracker.queue"].is_inline
+
+
+def test_healthz_reports_spatial_extension(client, backend) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok"
+    assert body["database"] == ("sqlite" if backend == "sqlite" else "postgresql")
+    assert body["spatial"]
