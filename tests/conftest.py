@@ -13,7 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 # A test run fails, never skips, when a backend is missing (CI must prove both work).
-PG_ADMIN_URL = os.environ.get("CIVICTRACKER_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "CIVICTRACKER_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("CIVICTRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = ["sqlite", "postgis"]
 
@@ -78,8 +80,16 @@ def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 # Tables emptied between tests, children first; services (the catalog) stay loaded.
 _DATA_TABLES = [
-    "outbound_messages", "followers", "ticket_events", "inbound_posts", "tickets", "reporters",
-    "users", "api_keys", "crews", "channel_cursors",
+    "outbound_messages",
+    "followers",
+    "ticket_events",
+    "inbound_posts",
+    "tickets",
+    "reporters",
+    "users",
+    "api_keys",
+    "crews",
+    "channel_cursors",
 ]
 
 

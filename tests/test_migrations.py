@@ -11,8 +11,20 @@ from sqlalchemy import inspect
 from civictracker.paths import MIGRATIONS_DIR
 from tests.conftest import drop_app, make_app
 
-SPATIALITE_INTERNAL_PREFIXES = ("idx_", "geometry_columns", "spatial", "sql_", "views_", "virts_", "vector_",
-                                "data_licenses", "ElementaryGeometries", "SpatialIndex", "KNN", "alembic")
+SPATIALITE_INTERNAL_PREFIXES = (
+    "idx_",
+    "geometry_columns",
+    "spatial",
+    "sql_",
+    "views_",
+    "virts_",
+    "vector_",
+    "data_licenses",
+    "ElementaryGeometries",
+    "SpatialIndex",
+    "KNN",
+    "alembic",
+)
 
 
 def test_single_head() -> None:
@@ -34,7 +46,8 @@ def _schema(app) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def
             schema[table] = {
                 "columns": sorted(c["name"] for c in insp.get_columns(table)),
                 "indexes": sorted(
-                    i["name"] for i in insp.get_indexes(table)
+                    i["name"]
+                    for i in insp.get_indexes(table)
                     if not i["name"].startswith("idx_") and not i.get("duplicates_constraint")
                 ),
                 "unique": sorted(u["name"] for u in insp.get_unique_constraints(table)),
@@ -51,7 +64,11 @@ def _spatial_indexes(app) -> set[str]:  # type: ignore[no-untyped-def]
         if conn.dialect.name == "postgresql":
             rows = conn.execute(text("SELECT indexname FROM pg_indexes WHERE indexdef ILIKE '%USING gist%'"))
             return {r[0] for r in rows}
-        rows = conn.execute(text("SELECT f_table_name, f_geometry_column FROM geometry_columns WHERE spatial_index_enabled = 1"))
+        rows = conn.execute(
+            text(
+                "SELECT f_table_name, f_geometry_column FROM geometry_columns WHERE spatial_index_enabled = 1"
+            )
+        )
         return {f"idx_{r[0]}_{r[1]}" for r in rows}
 
 

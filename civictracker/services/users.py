@@ -19,7 +19,12 @@ MIN_PASSWORD = 10
 
 
 def create_user(
-    session: Session, email: str, password: str, *, role: str = "dispatcher", name: str = "",
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    role: str = "dispatcher",
+    name: str = "",
     crew_id: int | None = None,
 ) -> User:
     email = email.strip().lower()
@@ -32,8 +37,11 @@ def create_user(
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise ValidationFailed(f"A user with e-mail {email} already exists.")
     user = User(
-        email=email, name=name or email.split("@")[0], password_hash=generate_password_hash(password),
-        role=role, crew_id=crew_id,
+        email=email,
+        name=name or email.split("@")[0],
+        password_hash=generate_password_hash(password),
+        role=role,
+        crew_id=crew_id,
     )
     session.add(user)
     session.flush()
@@ -64,7 +72,9 @@ def create_api_key(session: Session, name: str, *, created_by: User | None = Non
         raise ValidationFailed("An API key needs a name (who uses it).")
     key = "ct_" + secrets.token_urlsafe(24)
     row = ApiKey(
-        name=name.strip(), prefix=key[:8], key_hash=hash_api_key(key),
+        name=name.strip(),
+        prefix=key[:8],
+        key_hash=hash_api_key(key),
         created_by_id=created_by.id if created_by else None,
     )
     session.add(row)

@@ -31,13 +31,21 @@ def test_full_lifecycle_every_change_is_an_event(db) -> None:  # type: ignore[no
     svc.change_status(db, t, S.IN_PROGRESS)
     svc.change_status(db, t, S.RESOLVED, public_note="Filled the pothole", internal_note="used 2 bags")
     assert t.closed_at is not None
-    svc.change_status(db, t, S.REOPENED, actor_label="resident", public_note="Resident says it is still broken")
+    svc.change_status(
+        db, t, S.REOPENED, actor_label="resident", public_note="Resident says it is still broken"
+    )
     assert t.closed_at is None
     db.commit()
-    events = db.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id)).all()
+    events = db.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id)
+    ).all()
     assert [(e.from_status, e.to_status) for e in events] == [
-        (None, "open"), ("open", "acknowledged"), ("acknowledged", "assigned"), ("assigned", "in_progress"),
-        ("in_progress", "resolved"), ("resolved", "reopened"),
+        (None, "open"),
+        ("open", "acknowledged"),
+        ("acknowledged", "assigned"),
+        ("assigned", "in_progress"),
+        ("in_progress", "resolved"),
+        ("resolved", "reopened"),
     ]
     resolved = events[4]
     assert resolved.public_note == "Filled the pothole" and resolved.internal_note == "used 2 bags"
@@ -72,16 +80,29 @@ def test_transition_table_is_closed_over_states() -> None:
 def test_needs_location_then_located(db) -> None:  # type: ignore[no-untyped-def]
     t = factories.ticket(db, lat=None, lon=None, status=S.NEEDS_LOCATION)
     assert t.location is None and t.geocode_status == "pending"
-    svc.set_ticket_location(t, lat=42.3707, lon=-71.0975, precision="intersection", confidence=0.95,
-                            address="Hampshire St & Windsor St")
+    svc.set_ticket_location(
+        t,
+        lat=42.3707,
+        lon=-71.0975,
+        precision="intersection",
+        confidence=0.95,
+        address="Hampshire St & Windsor St",
+    )
     svc.change_status(db, t, S.OPEN, actor_label="intake")
     assert t.status == "open" and t.geocode_status == "ok" and t.public_lat == t.lat
 
 
 def test_private_location_is_generalised_publicly(db) -> None:  # type: ignore[no-untyped-def]
     t = factories.ticket(db, lat=None, lon=None)
-    svc.set_ticket_location(t, lat=42.3712345, lon=-71.0987654, address="12 Elm St", street="Elm St",
-                            precision="interpolated", private=True)
+    svc.set_ticket_location(
+        t,
+        lat=42.3712345,
+        lon=-71.0987654,
+        address="12 Elm St",
+        street="Elm St",
+        precision="interpolated",
+        private=True,
+    )
     assert (t.lat, t.lon) == (42.3712345, -71.0987654)
     assert (t.public_lat, t.public_lon) == (42.371, -71.099)
     assert t.address == "Elm St"
@@ -99,11 +120,13 @@ def test_merge_moves_followers_and_reports(db) -> None:  # type: ignore[no-untyp
     r2 = Reporter(channel="x", external_id="2", handle="two")
     db.add_all([r1, r2])
     db.flush()
-    db.add_all([
-        Follower(ticket_id=a.id, reporter_id=r1.id, channel="x"),
-        Follower(ticket_id=b.id, reporter_id=r1.id, channel="x"),
-        Follower(ticket_id=b.id, reporter_id=r2.id, channel="x"),
-    ])
+    db.add_all(
+        [
+            Follower(ticket_id=a.id, reporter_id=r1.id, channel="x"),
+            Follower(ticket_id=b.id, reporter_id=r1.id, channel="x"),
+            Follower(ticket_id=b.id, reporter_id=r2.id, channel="x"),
+        ]
+    )
     db.flush()
     svc.merge_tickets(db, b, a)
     assert b.status == "duplicate" and b.duplicate_of_id == a.id
