@@ -145,10 +145,17 @@ def within_bbox_points(
     lon_column: Any,
     table: str,
     bbox: tuple[float, float, float, float],
+    *,
+    use_index: bool = True,
 ) -> ColumnElement[bool]:
-    """Predicate: point rows inside bbox; index-assisted, exact on the plain lat/lon copies."""
+    """Predicate: point rows inside bbox; index-assisted, exact on the plain lat/lon copies.
+
+    use_index=False when the box covers most rows anyway: then a plain scan is cheaper than the index.
+    """
     min_lon, min_lat, max_lon, max_lat = bbox
     exact = and_(lon_column >= min_lon, lon_column <= max_lon, lat_column >= min_lat, lat_column <= max_lat)
+    if not use_index:
+        return exact
     if dialect_of(session) == "postgresql":
         envelope = func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, SRID)
         return and_(geom_column.op("&&")(envelope), exact)

@@ -194,7 +194,7 @@ def create_ticket(
         )
     session.add(ticket)
     session.flush()
-    note = public_note if public_note is not None else DEFAULT_PUBLIC_NOTES[status]
+    note = public_note if public_note is not None else DEFAULT_PUBLIC_NOTES.get(status, "")
     _add_event(
         session,
         ticket,
@@ -305,7 +305,7 @@ def change_status(
         ticket.closed_at = now
     elif target in (S.REOPENED, S.OPEN):
         ticket.closed_at = None
-    note = (public_note or "").strip() or DEFAULT_PUBLIC_NOTES[target]
+    note = (public_note or "").strip() or DEFAULT_PUBLIC_NOTES.get(target, "")
     event = _add_event(
         session,
         ticket,

@@ -1,0 +1,545 @@
+"""Find every location phrase in informal text: addresses, intersections, between-spans, streets, places."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from .gazetteer import WEAK_NAMES, Gazetteer
+from .normalize import STREET_TYPES, TYPE_EVIDENCE, Token, clean_text, tokenize
+from .types import LocationPhrase
+
+# Words between two street names that make them an intersection ("cor of A & B", "A at B", "A/B").
+CONNECTORS = frozenset(
+    {
+        "&",
+        "and",
+        "at",
+        "/",
+        "@",
+        "x",
+        "corner",
+        "cor",
+        "crn",
+        "intersection",
+        "near",
+        "by",
+        "off",
+        "crossing",
+        "n",
+        "meets",
+        "with",
+        "+",
+        "across",
+        "from",
+    }
+)
+FILLERS = frozenset(
+    {"of", "the", "on", "st", "in", "a", "just", "right", "corner", "cor", "intersection", "to"}
+)
+NEAR_WORDS = frozenset({"near", "by", "off", "across", "from"})
+BETWEEN_WORDS = ("between", "btwn", "btw", "bw", "betw", "betwn", "btween", "b/w", "b-w", "from", "bet")
+SPAN_END_WORDS = frozenset({"and", "&", "/", "to", "till", "until", "thru", "through", "-", "n"})
+WHOLE_WORDS = frozenset({"all", "entire", "whole", "length", "along", "entirety", "full"})
+REAR_WORDS = frozenset({"rear", "r", "back"})
+DIRECTION_TOKENS = frozenset({"n", "s", "e", "w"})
+# Common words never "corrected" into a street name by fuzzy matching.
+STOPWORDS = frozenset(
+    [
+        "the",
+        "and",
+        "that",
+        "this",
+        "there",
+        "their",
+        "they",
+        "them",
+        "then",
+        "than",
+        "with",
+        "from",
+        "have",
+        "has",
+        "had",
+        "been",
+        "being",
+        "were",
+        "was",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "will",
+        "would",
+        "could",
+        "should",
+        "about",
+        "after",
+        "again",
+        "also",
+        "because",
+        "before",
+        "below",
+        "between",
+        "both",
+        "down",
+        "during",
+        "each",
+        "few",
+        "further",
+        "here",
+        "into",
+        "more",
+        "most",
+        "near",
+        "other",
+        "over",
+        "same",
+        "some",
+        "such",
+        "only",
+        "own",
+        "very",
+        "just",
+        "still",
+        "please",
+        "thanks",
+        "thank",
+        "help",
+        "today",
+        "tonight",
+        "yesterday",
+        "week",
+        "weeks",
+        "month",
+        "night",
+        "morning",
+        "evening",
+        "since",
+        "outside",
+        "inside",
+        "front",
+        "back",
+        "side",
+        "corner",
+        "block",
+        "blocks",
+        "street",
+        "streets",
+        "road",
+        "roads",
+        "avenue",
+        "lane",
+        "near",
+        "around",
+        "across",
+        "along",
+        "behind",
+        "beside",
+        "left",
+        "right",
+        "north",
+        "south",
+        "east",
+        "west",
+        "city",
+        "town",
+        "area",
+        "neighborhood",
+        "neighbourhood",
+        "pothole",
+        "potholes",
+        "light",
+        "lights",
+        "trash",
+        "garbage",
+        "water",
+        "sewer",
+        "flooding",
+        "flooded",
+        "flood",
+        "tree",
+        "trees",
+        "branch",
+        "sidewalk",
+        "sidewalks",
+        "broken",
+        "missing",
+        "dumped",
+        "parked",
+        "cars",
+        "truck",
+        "trucks",
+        "crosswalk",
+        "signal",
+        "noise",
+        "rats",
+        "snow",
+        "plow",
+        "plowed",
+        "report",
+        "reported",
+        "fixed",
+        "still",
+        "again",
+        "never",
+        "always",
+        "every",
+        "someone",
+        "anyone",
+        "people",
+        "walking",
+        "driving",
+        "biking",
+        "bike",
+        "bikes",
+        "lane",
+        "lanes",
+        "huge",
+        "giant",
+        "deep",
+        "big",
+        "small",
+        "another",
+        "overflowing",
+        "blocked",
+        "blocking",
+        "hazard",
+        "dangerous",
+    ]
+)
+_NUM_RE = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?([a-z])?$")
+_ORD_RE = re.compile(r"^\d+(st|nd|rd|th)$")
+
+
+@dataclass(slots=True)
+class Mention:
+    """A street or place name found at tokens [i, j)."""
+
+    i: int
+    j: int
+    streets: tuple[str, ...]
+    typed: bool
+    fuzzy: bool
+    weak: bool
+    place: int | None = None
+
+
+def _is_number(tok: Token) -> bool:
+    return tok.text[0].isdigit() and not _ORD_RE.match(tok.text) and bool(_NUM_RE.match(tok.text))
+
+
+def _fuzzy_vocab(gz: Gazetteer) -> list[str]:
+    cache = gz.__dict__.get("_fuzzy_vocab")
+    if cache is None:
+        words = set(gz.vocab)
+        for key in gz.place_index:
+            words.update(t for t in key if t.isalpha())
+        cache = sorted(w for w in words if len(w) >= 4)
+        gz.__dict__["_fuzzy_vocab"] = cache
+    return cache
+
+
+def correct(gz: Gazetteer, word: str) -> str | None:
+    """The city's own name token closest to a misspelt word, or None (restricted to the city's names)."""
+    cache: dict[str, str | None] = gz.__dict__.setdefault("_fuzzy_cache", {})
+    if word in cache:
+        return cache[word]
+    out: str | None = None
+    if len(word) >= 4 and word.isalpha() and word not in STOPWORDS and word not in STREET_TYPES:
+        max_d = 1 if len(word) <= 6 else 2
+        hits = process.extract(
+            word, _fuzzy_vocab(gz), scorer=DamerauLevenshtein.distance, score_cutoff=max_d, limit=3
+        )
+        if hits:
+            best_d = hits[0][1]
+            best = [h[0] for h in hits if h[1] == best_d]
+            # Same first letter keeps "hampshre"->"hampshire" but stops "rats"->"bates"; a tie is no answer.
+            best = [b for b in best if b[0] == word[0] or (best_d == 1 and len(word) >= 6)]
+            if len(best) == 1:
+                out = best[0]
+    if len(cache) > 50_000:
+        cache.clear()
+    cache[word] = out
+    return out
+
+
+def find_mentions(gz: Gazetteer, toks: list[Token]) -> list[Mention]:
+    """Longest street/place names at each position, exact first, then with misspelt words corrected."""
+    words = [t.text for t in toks]
+    raws = [t.raw for t in toks]
+    n = len(words)
+    fixed: list[str | None] = [None] * n
+    out: list[Mention] = []
+    i = 0
+    while i < n:
+        w = words[i]
+        if (w[0].isdigit() and not _ORD_RE.match(w)) or w in {"&", "/", "@"}:
+            i += 1
+            continue
+        m = None
+        if w in gz.name_first or w in gz.place_first:
+            m = _match_at(gz, words, raws, i, n, fuzzy=False)
+        if m is None and any(_fixed_word(gz, words, fixed, k) for k in range(i, min(n, i + 3))):
+            alt = list(words)
+            for k in range(i, min(n, i + gz.max_name_len)):
+                alt[k] = _fixed_word(gz, words, fixed, k) or words[k]
+            m = _match_at(gz, alt, raws, i, n, fuzzy=True)
+        if m is not None:
+            out.append(m)
+            i = m.j
+        else:
+            i += 1
+    return out
+
+
+def _fixed_word(gz: Gazetteer, words: list[str], fixed: list[str | None], k: int) -> str | None:
+    w = words[k]
+    if len(w) < 4 or w in gz.vocab or not w.isalpha():
+        return None
+    if fixed[k] is None:
+        fixed[k] = correct(gz, w) or ""
+    return fixed[k] or None
+
+
+def _match_at(
+    gz: Gazetteer, words: list[str], raws: list[str], i: int, n: int, fuzzy: bool
+) -> Mention | None:
+    place: Mention | None = None
+    # Places (landmarks, POIs, neighbourhoods).
+    pl = gz.place_first.get(words[i], 0)
+    for ln in range(min(pl, n - i), 0, -1):
+        idx = gz.place_index.get(tuple(words[i : i + ln]))
+        if idx:
+            place = Mention(i, i + ln, (), typed=True, fuzzy=fuzzy, weak=False, place=idx[0])
+            break
+    street = _street_at(gz, words, raws, i, n, fuzzy)
+    if place is None:
+        return street
+    if street is None or place.j > street.j:
+        return place
+    if street.j > place.j:
+        return street
+    if gz.places[place.place or 0].kind in ("landmark", "area"):
+        # Same words name a landmark and a street ("Fresh Pond", "Central Sq"): keep both readings; the
+        # words around decide (an intersection pattern makes it the street).
+        place.streets, place.typed, place.weak = street.streets, street.typed, street.weak
+        return place
+    return street
+
+
+def _street_at(
+    gz: Gazetteer, words: list[str], raws: list[str], i: int, n: int, fuzzy: bool
+) -> Mention | None:
+    longest = gz.name_first.get(words[i], 0)
+    for ln in range(min(longest, n - i), 0, -1):
+        key = tuple(words[i : i + ln])
+        full = gz.full_index.get(key)
+        base = gz.base_index.get(key)
+        if full is None and base is None:
+            continue
+        if ln == 1 and len(raws[i]) <= 2 and (full is None or key[0] in DIRECTION_TOKENS):
+            continue  # a bare "w" or "n" is a direction or noise, never a street by itself
+        type_ok = True
+        if full is not None:
+            streets = full.streets
+            if base is not None:
+                # "Gold Star Road" is Gold Star Rd, and also the base of Gold Star Road Ct/Pl.
+                streets = streets + tuple(s for s in base.streets if s not in streets)
+            typed = True
+            end = i + ln
+        else:
+            assert base is not None
+            streets = base.streets
+            typed = False
+            end = i + ln
+            nxt = words[end] if end < n else ""
+            if nxt in TYPE_EVIDENCE:
+                # A type the street does not have ("windsor ave" for Windsor St) still names it.
+                end += 1
+                typed = True
+                type_ok = False
+        if key[-1] not in TYPE_EVIDENCE and full is not None and not any(w in TYPE_EVIDENCE for w in key):
+            typed = len(key) > 1 or key[0] not in WEAK_NAMES  # "broadway" names itself; "main" does not
+        weak = not typed and len(key) == 1 and key[0] in WEAK_NAMES
+        m = Mention(i, end, streets, typed=typed, fuzzy=fuzzy or not type_ok, weak=weak)
+        if fuzzy and not m.typed:
+            m.weak = True  # a corrected word alone is too weak to be a street; it must come with a type
+        return m
+    return None
+
+
+def _gap_words(toks: list[Token], a: int, b: int) -> list[str]:
+    return [t.text for t in toks[a:b]]
+
+
+def _gap_is_connector(gap: list[str]) -> bool:
+    if not gap or len(gap) > 4:
+        return False
+    return all(g in CONNECTORS or g in FILLERS for g in gap) and any(g in CONNECTORS for g in gap)
+
+
+def _joined(gap: list[str]) -> str:
+    return "".join(gap)
+
+
+def _is_between(gap: list[str]) -> bool:
+    j = _joined([g for g in gap if g not in ("the", "on", ",")])
+    return j in BETWEEN_WORDS or j in ("b/w", "bw") or gap == ["b", "/", "w"] or j in {"inbetween"}
+
+
+def extract_mentions(gz: Gazetteer, text: str) -> tuple[list[Token], list[Mention], str]:
+    """Tokens and name mentions of a text (used by extract_locations and geocode)."""
+    cleaned = clean_text(text)
+    toks = tokenize(cleaned)
+    return toks, find_mentions(gz, toks), cleaned
+
+
+def extract_locations(text: str, gazetteer: Gazetteer) -> list[LocationPhrase]:
+    """Every location phrase in a post, with its kind and character span (in the cleaned text)."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    toks, mentions, cleaned = extract_mentions(gazetteer, text)
+    return assemble(gazetteer, toks, mentions, cleaned)
+
+
+def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) -> list[LocationPhrase]:
+    """Group mentions and the words around them into phrases."""
+    out: list[LocationPhrase] = []
+    used = [False] * len(ms)
+
+    def phrase(kind: str, a: int, b: int, mentions: list[Mention], **kw: object) -> LocationPhrase:
+        start, end = toks[a].start, toks[b - 1].end
+        lp = LocationPhrase(
+            kind=kind,
+            text=cleaned[start:end],
+            start=start,
+            end=end,
+            streets=[list(m.streets) for m in mentions],
+            fuzzy=any(m.fuzzy for m in mentions),
+            typed=all(m.typed for m in mentions),
+        )
+        for k, v in kw.items():
+            setattr(lp, k, v)
+        return lp
+
+    k = 0
+    while k < len(ms):
+        m = ms[k]
+        if used[k]:
+            k += 1
+            continue
+        streetlike = bool(m.streets)
+        # "A between B and C", "A b/w B & C", "A from B to C"
+        if k + 2 < len(ms) and streetlike and all(x.streets for x in ms[k + 1 : k + 3]):
+            g1 = _gap_words(toks, m.j, ms[k + 1].i)
+            g2 = _gap_words(toks, ms[k + 1].j, ms[k + 2].i)
+            if _is_between(g1) and len(g2) <= 2 and any(g in SPAN_END_WORDS for g in g2):
+                out.append(
+                    phrase(
+                        "between",
+                        m.i,
+                        ms[k + 2].j,
+                        [m, ms[k + 1], ms[k + 2]],
+                        strength=0.9 if not (m.weak and ms[k + 1].weak) else 0.6,
+                    )
+                )
+                used[k] = used[k + 1] = used[k + 2] = True
+                k += 3
+                continue
+            # "between B and C on A"
+            g0 = _gap_words(toks, max(0, m.i - 2), m.i)
+            if (
+                any(_is_between([g]) for g in g0)
+                and any(g in SPAN_END_WORDS for g in g1)
+                and len(g1) <= 2
+                and g2
+                and g2[-1] in {"on", "along", "of"}
+                and len(g2) <= 2
+            ):
+                out.append(phrase("between", m.i, ms[k + 2].j, [ms[k + 2], m, ms[k + 1]], strength=0.85))
+                used[k] = used[k + 1] = used[k + 2] = True
+                k += 3
+                continue
+        # Address: a house number just before the name ("150 hampshire", "12-14 elm", "150 rear windsor").
+        num_i = m.i - 1
+        if num_i >= 0 and toks[num_i].text in REAR_WORDS:
+            num_i -= 1
+        if (
+            streetlike
+            and num_i >= 0
+            and _is_number(toks[num_i])
+            and not (num_i >= 1 and toks[num_i - 1].text in {"route", "rt", "bus", "no", "number"})
+        ):
+            out.append(
+                phrase(
+                    "address", num_i, m.j, [m], number=toks[num_i].text, strength=1.0 if not m.weak else 0.7
+                )
+            )
+            used[k] = True
+            # "150 hampshire at windsor": the cross street is context, not another phrase.
+            if (
+                k + 1 < len(ms)
+                and ms[k + 1].streets
+                and _gap_is_connector(_gap_words(toks, m.j, ms[k + 1].i))
+            ):
+                used[k + 1] = True
+                k += 1
+            k += 1
+            continue
+        # Intersection chain: A & B [& C]
+        chain = [m]
+        kk = k
+        near = False
+        while streetlike and kk + 1 < len(ms) and ms[kk + 1].streets:
+            gap = _gap_words(toks, ms[kk].j, ms[kk + 1].i)
+            if not _gap_is_connector(gap):
+                break
+            if "from" in gap and "across" not in gap:
+                break
+            # "A near B" is a weaker intersection than "A & B".
+            if any(g in NEAR_WORDS for g in gap) and not any(
+                g in {"&", "and", "/", "@", "at", "corner", "cor"} for g in gap
+            ):
+                near = True
+            chain.append(ms[kk + 1])
+            kk += 1
+            if len(chain) == 3:
+                break
+        if len(chain) >= 2:
+            before = _gap_words(toks, max(0, m.i - 3), m.i)
+            corner = any(g in {"corner", "cor", "crn", "intersection"} for g in before)
+            out.append(
+                phrase(
+                    "intersection",
+                    m.i,
+                    chain[-1].j,
+                    chain,
+                    strength=0.6 if near else (1.0 if corner else 0.9),
+                )
+            )
+            for q in range(k, kk + 1):
+                used[q] = True
+            k = kk + 1
+            continue
+        if m.place is not None:
+            p = gz.places[m.place]
+            out.append(phrase("area" if p.kind == "area" else "place", m.i, m.j, [], place=p.name))
+            used[k] = True
+            k += 1
+            continue
+        # Whole street or a plain street mention.
+        before = _gap_words(toks, max(0, m.i - 3), m.i)
+        whole = any(g in WHOLE_WORDS for g in before)
+        strength = 0.8 if whole else (0.5 if not m.weak else 0.2)
+        if m.weak and not (before and before[-1] in {"on", "along", "of"}):
+            strength = 0.0
+        if strength > 0:
+            out.append(phrase("street", m.i, m.j, [m], strength=strength, place="whole" if whole else None))
+        used[k] = True
+        k += 1
+    return out

@@ -1,0 +1,218 @@
+"""Street-name and free-text normalization shared by the gazetteer and the extractor."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Street types: every spelling residents or data use -> one canonical token. The canonical tokens are
+# the USPS-like abbreviations the Cambridge data uses, so canonical names print naturally.
+STREET_TYPES: dict[str, str] = {
+    "street": "st",
+    "st": "st",
+    "str": "st",
+    "stret": "st",
+    "streeet": "st",
+    "avenue": "ave",
+    "ave": "ave",
+    "av": "ave",
+    "aven": "ave",
+    "avenu": "ave",
+    "avn": "ave",
+    "road": "rd",
+    "rd": "rd",
+    "place": "pl",
+    "pl": "pl",
+    "drive": "dr",
+    "dr": "dr",
+    "drv": "dr",
+    "court": "ct",
+    "ct": "ct",
+    "crt": "ct",
+    "terrace": "ter",
+    "ter": "ter",
+    "terr": "ter",
+    "parkway": "pkwy",
+    "pkwy": "pkwy",
+    "pky": "pkwy",
+    "pkway": "pkwy",
+    "park": "pk",
+    "pk": "pk",
+    "lane": "ln",
+    "ln": "ln",
+    "circle": "cir",
+    "cir": "cir",
+    "highway": "hwy",
+    "hwy": "hwy",
+    "turnpike": "tpk",
+    "tpk": "tpk",
+    "tpke": "tpk",
+    "boulevard": "blvd",
+    "blvd": "blvd",
+    "blv": "blvd",
+    "square": "sq",
+    "sq": "sq",
+    "alley": "aly",
+    "aly": "aly",
+    "extension": "ext",
+    "ext": "ext",
+    "way": "way",
+    "row": "row",
+    "mews": "mews",
+    "landing": "lndg",
+    "lndg": "lndg",
+    "bridge": "bridge",
+    "brg": "bridge",
+    "footbridge": "footbridge",
+    "connector": "connector",
+    "green": "green",
+    "hill": "hill",
+}
+# Tokens that make a name a street on their own ("X St"); "green"/"hill"/"connector" are real types in a
+# few names but far too common as words to count as evidence that a word sequence is a street.
+TYPE_EVIDENCE = frozenset(v for v in STREET_TYPES.values() if v not in {"green", "hill", "connector"})
+# Long forms for printing a canonical type as a resident would say it.
+ORDINALS: dict[str, str] = {
+    "first": "1st",
+    "second": "2nd",
+    "third": "3rd",
+    "fourth": "4th",
+    "fifth": "5th",
+    "sixth": "6th",
+    "seventh": "7th",
+    "eighth": "8th",
+    "ninth": "9th",
+    "tenth": "10th",
+    "eleventh": "11th",
+    "twelfth": "12th",
+}
+DIRECTIONS: dict[str, str] = {
+    "north": "n",
+    "n": "n",
+    "south": "s",
+    "s": "s",
+    "east": "e",
+    "e": "e",
+    "west": "w",
+    "w": "w",
+}
+# Other word-level equivalences seen in street names.
+WORD_EQUIV: dict[str, str] = {
+    "mount": "mt",
+    "mt": "mt",
+    "saint": "st",
+    "monsignor": "msgr",
+    "msgr": "msgr",
+    "msr": "msgr",
+    "centre": "center",
+    "cpl": "corporal",
+    "cardinal": "cardinal",
+    "jfk": "jfk",
+    "obrien": "obrien",
+}
+
+_APOSTROPHES = "'\u2019\u2018`\u00b4"
+_TOKEN_RE = re.compile(r"\d+(?:\s*-\s*\d+)?[a-z]?(?![a-z])|\d+(?:st|nd|rd|th)\b|[a-z0-9]+|&|/|@")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and apostrophes, drop lone surrogates: the form every lookup uses."""
+    text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower()
+    for ch in _APOSTROPHES:
+        text = text.replace(ch, "")
+    return text
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def norm_token(tok: str) -> str:
+    """Canonical form of one lower-case token (types, ordinals, directions, Mount/Saint...)."""
+    if tok in STREET_TYPES:
+        return STREET_TYPES[tok]
+    if tok in ORDINALS:
+        return ORDINALS[tok]
+    if tok in DIRECTIONS:
+        return DIRECTIONS[tok]
+    return WORD_EQUIV.get(tok, tok)
+
+
+def name_tokens(name: str) -> tuple[str, ...]:
+    """Normalized token tuple of a street or place name ("Mt. Auburn Street" -> ("mt","auburn","st"))."""
+    text = fold(name)
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    return tuple(norm_token(t) for t in text.split())
+
+
+def split_type(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+    """Split a trailing street type off a token tuple: ("hampshire","st") -> (("hampshire",), "st")."""
+    toks = tokens
+    # "Elm St N": a direction after the type belongs to the type part.
+    if len(toks) >= 3 and toks[-1] in {"n", "s", "e", "w"} and toks[-2] in STREET_TYPES.values():
+        return toks[:-2], toks[-2]
+    if len(toks) >= 2 and toks[-1] in STREET_TYPES.values():
+        return toks[:-1], toks[-1]
+    return toks, None
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token of free text: its normalized form and character span in the cleaned text."""
+
+    text: str  # normalized (norm_token applied for words)
+    raw: str  # folded surface form
+    start: int
+    end: int
+
+
+_URL_RE = re.compile(r"https?://\S+|www\.\S+", re.I)
+_MENTION_RE = re.compile(r"(?<![\w@])@\w+")
+_HASHTAG_RE = re.compile(r"#([A-Za-z]\w*)")
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z]{2,})")
+_BETWEEN_RE = re.compile(r"(?<![a-z0-9])(?:b/w|b-w|b\\w|btwn|btw|betw|betwn|btween|inbetween|bw)(?![a-z0-9])")
+MAX_TEXT = 4000
+_HALF_RE = re.compile(r"(?<![0-9/])(\d+)\s*-?\s*(?:1/2|\u00bd)(?![0-9])")
+_NUMSUFFIX_RE = re.compile(r"(?<![0-9])(\d+)\s*-\s*([a-z])(?![a-z])")
+
+
+def _hashtag_words(m: re.Match[str]) -> str:
+    # "#CentralSq" -> "Central Sq"; "#massave" stays one word and is split later against street names.
+    return " " + _CAMEL_RE.sub(" ", m.group(1)).replace("_", " ") + " "
+
+
+def clean_text(text: str) -> str:
+    """Blank out URLs and @mentions, unfold hashtags, fold case/accents, normalize "b/w" and "16-B"."""
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT]
+    text = _URL_RE.sub(" ", text)
+    text = _MENTION_RE.sub(" ", text)
+    text = _HASHTAG_RE.sub(_hashtag_words, text)
+    text = fold(text)
+    text = _HALF_RE.sub(r"\1h ", text)  # "6 1/2 Acacia St": a half number is house 6, suffix "h"
+    text = _NUMSUFFIX_RE.sub(r"\1\2", text)  # "16-B" -> "16b"
+    return _BETWEEN_RE.sub(" between ", text)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokens of already-cleaned text; numbers keep ranges ("12-14") and letter suffixes ("150a")."""
+    out: list[Token] = []
+    for m in _TOKEN_RE.finditer(text):
+        raw = m.group(0)
+        if raw[0].isdigit():
+            raw = re.sub(r"\s+", "", raw)
+            norm = raw
+            if re.fullmatch(r"\d+(st|nd|rd|th)", raw):
+                norm = raw
+        else:
+            norm = norm_token(raw)
+        out.append(Token(norm, raw, m.start(), m.end()))
+    return out

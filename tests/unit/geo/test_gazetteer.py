@@ -1,0 +1,89 @@
+"""Gazetteer building, caching, spatial queries and bad packs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from civictracker.geo import Gazetteer, PackError, load_gazetteer
+from civictracker.geo.gazetteer import build_from_pack
+
+PACK = Path(__file__).resolve().parents[3] / "civictracker" / "cities" / "cambridge_ma"
+
+
+def test_bbox_and_contains(gz: Gazetteer) -> None:
+    min_lon, min_lat, max_lon, max_lat = gz.bbox
+    assert -71.17 < min_lon < max_lon < -71.06 and 42.35 < min_lat < max_lat < 42.41
+    assert gz.contains(42.3736, -71.1097)
+    assert not gz.contains(42.36, -71.06)  # Boston, outside the box
+    assert not gz.contains(0.0, 0.0) and not gz.contains(100.0, 0.0)
+
+
+def test_nearest_segment_snaps_to_street(gz: Gazetteer) -> None:
+    hit = gz.nearest_segment(42.3688, -71.0948)
+    assert hit is not None
+    seg, dist, _pt = hit
+    assert dist < 15 and seg.street in {"Hampshire St", "Windsor St", "Plymouth St"}
+    assert gz.nearest_segment(42.50, -71.30) is None
+
+
+def test_intersections_computed_from_geometry(gz: Gazetteer) -> None:
+    js = gz.intersections_of("Hampshire St", "Windsor St")
+    assert js and not js[0].crossing
+    assert gz.intersections_of("Hampshire St", "Garden St") == []
+
+
+def test_segment_for_uses_ranges(gz: Gazetteer) -> None:
+    hit = gz.segment_for("Hampshire St", 150)
+    assert hit is not None and 0.0 <= hit[1] <= 1.0
+    assert gz.segment_for("Hampshire St", 99999) is None
+
+
+def test_cache_roundtrip_is_fast(cache_dir: Path, gz: Gazetteer) -> None:
+    t0 = time.perf_counter()
+    again = load_gazetteer(PACK, cache_dir)
+    assert time.perf_counter() - t0 < 1.0
+    assert len(again.segments) == len(gz.segments) and again.junctions.keys() == gz.junctions.keys()
+
+
+def _copy_pack(tmp_path: Path) -> Path:
+    dst = tmp_path / "pack"
+    shutil.copytree(PACK, dst)
+    return dst
+
+
+def test_broken_geometry_row_is_skipped(tmp_path: Path) -> None:
+    pack = _copy_pack(tmp_path)
+    streets = pack / "streets.csv"
+    lines = streets.read_text().splitlines()
+    lines.append('Broken_1,Broken St,Broken,St,,1,9,2,10,02139,02139,,,0,,F,F,"LINESTRING (nonsense)"')
+    streets.write_text("\n".join(lines) + "\n")
+    gz = build_from_pack(pack)
+    assert "Broken St" not in gz.streets and "Hampshire St" in gz.streets
+
+
+def test_missing_field_is_a_clear_error(tmp_path: Path) -> None:
+    pack = _copy_pack(tmp_path)
+    city = json.loads((pack / "city.json").read_text())
+    city["streets"]["fields"]["geometry"] = "no_such_column"
+    (pack / "city.json").write_text(json.dumps(city))
+    with pytest.raises(PackError, match="no_such_column"):
+        build_from_pack(pack)
+
+
+def test_missing_street_file_is_a_clear_error(tmp_path: Path) -> None:
+    pack = _copy_pack(tmp_path)
+    (pack / "streets.csv").unlink()
+    with pytest.raises(PackError):
+        load_gazetteer(pack, tmp_path / "cache")
+
+
+def test_mostly_broken_file_is_rejected(tmp_path: Path) -> None:
+    pack = _copy_pack(tmp_path)
+    (pack / "streets.csv").write_text('id,street,wkt\n1,A St,"POINT (1 2)"\n2,B St,"LINESTRING (0 0)"\n')
+    with pytest.raises(PackError):
+        build_from_pack(pack)
