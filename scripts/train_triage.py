@@ -1,7 +1,7 @@
 """Rebuild the triage training inputs and report how the model trains (the model itself trains at first use).
 
 Usage:
-  .venv/bin/python scripts/train_triage.py --extract-drm   # (re)write civictracker/intake/data/drm_negatives.jsonl
+  .venv/bin/python scripts/train_triage.py --extract-drm   # rewrite data/drm_negatives.jsonl
   .venv/bin/python scripts/train_triage.py                 # train once, print sizes, timing, CV figures
 
 The triage model is not persisted: it is rebuilt deterministically from the shipped data on first use in
@@ -58,14 +58,14 @@ def report() -> None:
     from civictracker.intake import triage
     from civictracker.intake.triage_data import training_examples
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     examples = training_examples()
     model = triage.get_model()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"examples: {len(examples)}  by source {dict(Counter(e.source for e in examples))}")
     print(f"  requests {sum(e.is_request for e in examples)}, urgent {sum(e.urgent for e in examples)}, "
           f"langs {dict(Counter(e.lang for e in examples))}")  # fmt: skip
-    print(f"features: {model.n_features}  train time (load + fit): {elapsed:.2f} s")
+    print(f"features: {model.n_features}  train time (load + fit): {elapsed:.2f} s wall, {cpu:.2f} s CPU")
     texts = [triage.model_text(e.text) for e in examples]
     y = [e.is_request for e in examples]
     cv = StratifiedKFold(5, shuffle=True, random_state=0)

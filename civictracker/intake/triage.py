@@ -1,0 +1,317 @@
+"""Triage one post: service request or not, which service, urgent or not, language, and why.
+
+The model is a TF-IDF (word 1-2 grams + character 2-5 grams) representation shared by four linear
+classifiers: request-or-not, service category, kind of non-request, urgency. It is trained from the shipped
+data in civictracker/intake/data/ the first time it is needed in a process (deterministic, < 2 s), then kept
+in a module-level cache. Rules complement it: the catalog's keywords (plus Spanish, Portuguese, Creole and
+slang) steer the category and explain it, and hazard patterns give urgency high recall.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
+
+from civictracker.intake.triage_lang import detect_language, is_opt_out
+from civictracker.intake.triage_reply import classify_reply
+from civictracker.intake.triage_rules import keyword_hits, urgent_reasons
+from civictracker.intake.triage_text import clean, fold
+
+__all__ = [
+    "TriageResult",
+    "classify_reply",
+    "default_services",
+    "detect_language",
+    "get_model",
+    "is_opt_out",
+    "triage_text",
+]
+
+log = logging.getLogger(__name__)
+
+KINDS = ("request", "praise", "politics", "news", "question", "event", "spam", "chatter", "other")
+_DEFAULT_CITY = Path(__file__).resolve().parents[1] / "cities" / "cambridge_ma" / "city.json"
+
+# Decision thresholds, tuned on the dev split only (bench/eval_triage.py). A DM to the city account is
+# far more often a request than a public mention, so it needs less evidence.
+REQUEST_THRESHOLD = {"mention": 0.5, "reply": 0.5, "dm": 0.4}
+URGENT_MODEL_THRESHOLD = 0.5
+UNKNOWN_LANG_THRESHOLD = 0.85
+KEYWORD_LOGIT = 0.7
+# Weight of a catalog keyword match against the category model's probability.
+KEYWORD_WEIGHT = 0.35
+SVM_TEMPERATURE = 3.0
+
+
+@dataclass
+class TriageResult:
+    """What triage decided about one post, with the reasons a dispatcher sees."""
+
+    is_request: bool
+    service_code: str | None
+    urgent: bool
+    lang: str
+    confidence: float
+    reasons: list[str] = field(default_factory=list)
+    kind: str = "other"
+
+
+_DIGITS = re.compile(r"\d+")
+_RETWEET = re.compile(r"^\s*rt\s*@user\b")
+
+
+def model_text(text: str) -> str:
+    """The form the model sees: cleaned, folded, numbers collapsed (house numbers are noise to it)."""
+    return _DIGITS.sub("0", fold(clean(text)))
+
+
+def build_vectorizer() -> FeatureUnion:
+    """Word and character n-gram TF-IDF, the shared representation of all four classifiers."""
+    return FeatureUnion(
+        [
+            (
+                "word",
+                TfidfVectorizer(
+                    ngram_range=(1, 2),
+                    min_df=1,
+                    sublinear_tf=True,
+                    token_pattern=r"(?u)\b\w[\w']*\b",  # noqa: S106 (a regex, not a password)
+                ),
+            ),
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=60000
+                ),
+            ),
+        ]
+    )
+
+
+def build_classifier(c: float = 4.0) -> LogisticRegression:
+    """A binary head: logistic regression (liblinear: fast on small sparse data, deterministic)."""
+    return LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=2000)
+
+
+def build_multiclass(c: float = 0.5) -> LinearSVC:
+    """A multi-class head: one-vs-rest linear SVM (trains in a fraction of multinomial LR's time)."""
+    return LinearSVC(C=c, class_weight="balanced", random_state=0, max_iter=5000)
+
+
+class TriageModel:
+    """The fitted vectorizer and the four heads as plain weight matrices (one sparse dot per post)."""
+
+    def __init__(self) -> None:
+        from civictracker.intake.triage_data import training_examples
+
+        examples = training_examples()
+        texts = [model_text(e.text) for e in examples]
+        self.vectorizer = build_vectorizer()
+        x = self.vectorizer.fit_transform(texts).tocsr()
+        self.n_features = x.shape[1]
+        word_vocab = self.vectorizer.transformer_list[0][1].vocabulary_
+        self.n_word_features = len(word_vocab)
+        self.word_names = np.empty(self.n_word_features, dtype=object)
+        for term, idx in word_vocab.items():
+            self.word_names[idx] = term
+
+        is_req = np.array([e.is_request for e in examples])
+        req_idx = np.flatnonzero(is_req)
+        non_idx = np.flatnonzero(~is_req)
+
+        request = build_classifier(4.0).fit(x, is_req)
+        category = build_multiclass().fit(x[req_idx], [examples[i].service_code for i in req_idx])
+        kind = build_multiclass().fit(x[non_idx], [examples[i].kind for i in non_idx])
+        urgent = build_classifier(4.0).fit(x[req_idx], [examples[i].urgent for i in req_idx])
+
+        self.categories = [str(c) for c in category.classes_]
+        self.kinds = [str(c) for c in kind.classes_]
+        # Column layout of the stacked weight matrix: request | urgent | categories... | kinds...
+        self._cat0 = 2
+        self._kind0 = 2 + len(self.categories)
+        weights = [request.coef_[0:1], urgent.coef_[0:1], category.coef_, kind.coef_]
+        self.weights = np.ascontiguousarray(np.vstack(weights).T)  # (n_features, n_heads)
+        self.bias = np.concatenate(
+            [request.intercept_, urgent.intercept_, category.intercept_, kind.intercept_]
+        )
+        # The binary heads' positive class must be True for the sign convention above.
+        assert list(request.classes_) == [False, True] and list(urgent.classes_) == [False, True]
+        self._prepare_fast_path()
+
+    def _prepare_fast_path(self) -> None:
+        """Keep what transform() needs as plain dicts/arrays: sklearn's per-call validation costs ~2 ms."""
+        self._parts = []
+        offset = 0
+        for _name, vec in self.vectorizer.transformer_list:
+            self._parts.append((vec.build_analyzer(), vec.vocabulary_, vec.idf_, offset))
+            offset += len(vec.vocabulary_)
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Column indices and TF-IDF values of one text, identical to the fitted FeatureUnion's row."""
+        all_idx: list[np.ndarray] = []
+        all_val: list[np.ndarray] = []
+        for analyzer, vocab, idf, offset in self._parts:
+            counts: dict[int, int] = {}
+            for gram, n in Counter(analyzer(text)).items():  # count first: one vocabulary lookup per gram
+                j = vocab.get(gram)
+                if j is not None:
+                    counts[j] = n
+            if not counts:
+                continue
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            val = (1.0 + np.log(tf)) * idf[idx]  # sublinear_tf=True
+            val /= np.sqrt(np.dot(val, val))  # each part is L2-normalised on its own, as in the union
+            all_idx.append(idx + offset)
+            all_val.append(val)
+        if not all_idx:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(all_idx), np.concatenate(all_val)
+
+    def scores(self, text: str) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        """The feature row (indices, values) of a text and the raw scores of every head."""
+        idx, val = self.features(text)
+        return (idx, val), val @ self.weights[idx] + self.bias
+
+    def top_words(self, row: tuple[np.ndarray, np.ndarray], column: int, n: int = 3) -> list[str]:
+        """Word features that pushed this post most toward one head's column (for the reasons)."""
+        idx, val = row
+        mask = idx < self.n_word_features
+        idx = idx[mask]
+        if idx.size == 0:
+            return []
+        contrib = val[mask] * self.weights[idx, column]
+        order = np.argsort(-contrib)[:n]
+        return [str(self.word_names[idx[i]]) for i in order if contrib[i] > 0]
+
+
+_model: TriageModel | None = None
+_model_lock = threading.Lock()
+
+
+def get_model() -> TriageModel:
+    """The process-wide model, trained on first use (thread-safe; later calls are a dict lookup)."""
+    global _model  # noqa: PLW0603 (the one lazily built, lock-guarded model of this process)
+    if _model is None:
+        with _model_lock:
+            if _model is None:
+                log.info("training triage model from shipped data")
+                _model = TriageModel()
+    return _model
+
+
+@lru_cache(maxsize=4)
+def _load_services(path: str) -> tuple[dict[str, Any], ...]:
+    with open(path, encoding="utf-8") as fh:
+        return tuple(json.load(fh)["services"])
+
+
+def default_services() -> list[dict[str, Any]]:
+    """The Cambridge pack's service catalog (the default when a caller passes none)."""
+    return list(_load_services(str(_DEFAULT_CITY)))
+
+
+def _catalog_key(services: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> tuple:
+    return tuple((str(s["service_code"]), tuple(s.get("keywords") or ())) for s in services)
+
+
+def _sigmoid(z: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-z)))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def triage_text(
+    text: str, *, channel_kind: str = "mention", services: list[dict[str, Any]] | None = None
+) -> TriageResult:
+    """Decide whether a post is a service request, for which service, whether urgent, in what language."""
+    catalog = _catalog_key(services if services is not None else _load_services(str(_DEFAULT_CITY)))
+    codes = [code for code, _ in catalog]
+    lang = detect_language(text)
+    mtext = model_text(text)
+    if not re.search(r"[^\W\d_]{2,}", mtext.replace("@user", "").replace("url", "")):
+        return TriageResult(
+            False, None, False, lang, 0.95, ["no words to read (empty, emoji, link or handle)"]
+        )
+
+    if _RETWEET.match(mtext):
+        # A classic retweet relays someone else's post; a resident reporting a problem writes their own.
+        return TriageResult(
+            False, None, False, lang, 0.9, ["a retweet (someone else's post relayed)"], "news"
+        )
+
+    model = get_model()
+    row, raw = model.scores(mtext)
+    hits = keyword_hits(mtext, catalog)
+    # A word from the city's own catalog is evidence of a request; the model alone undervalues rare phrasings.
+    p_request = _sigmoid(raw[0] + (KEYWORD_LOGIT if hits else 0.0))
+    p_urgent_model = _sigmoid(raw[1])
+    # SVM margins -> pseudo-probabilities; the temperature makes a margin of ~1 a confident call.
+    cat_probs = _softmax(SVM_TEMPERATURE * raw[model._cat0 : model._kind0])
+    kind_probs = _softmax(SVM_TEMPERATURE * raw[model._kind0 :])
+
+    hazards = urgent_reasons(mtext)
+    reasons: list[str] = []
+
+    threshold = REQUEST_THRESHOLD.get(channel_kind, 0.5)
+    if lang == "und" and len(mtext.split()) >= 4:
+        # A language we have no data for: the model's guess is noise, so ask for more evidence.
+        threshold = max(threshold, UNKNOWN_LANG_THRESHOLD)
+    is_request = p_request >= threshold
+    kind_guess = model.kinds[int(np.argmax(kind_probs))]
+    news_link = kind_guess == "news" and " url" in f" {mtext}"
+    if not is_request and hazards and p_request >= 0.2 and not news_link:
+        # A hazard described by someone who is there is a request even when worded like chatter.
+        is_request = True
+        reasons.append("hazard words: " + ", ".join(hazards))
+
+    if not is_request:
+        kind = kind_guess
+        reasons.insert(0, f"not a service request (p={p_request:.2f}); looks like {kind}")
+        words = model.top_words(row, model._kind0 + model.kinds.index(kind))
+        if words:
+            reasons.append("words: " + ", ".join(words))
+        return TriageResult(False, None, False, lang, round(1 - p_request, 3), reasons, kind)
+
+    # Category: model probability plus a bonus for each service whose keywords the post uses.
+    scores: dict[str, float] = {}
+    for code in codes:
+        p = float(cat_probs[model.categories.index(code)]) if code in model.categories else 0.0
+        n_hits = len(hits.get(code, []))
+        # Diminishing: a second generic word ("cracked", "sidewalk") must not outvote a specific one.
+        scores[code] = p + (KEYWORD_WEIGHT * (1 + 0.3 * (min(3, n_hits) - 1)) if n_hits else 0.0)
+    service_code = max(scores, key=lambda c: scores[c]) if scores else None
+    if service_code is not None and scores[service_code] <= 0.0:
+        service_code = "other" if "other" in codes else None
+
+    reasons.insert(0, f"service request (p={p_request:.2f})")
+    if service_code and hits.get(service_code):
+        reasons.append(f"keywords for {service_code}: " + ", ".join(repr(k) for k in hits[service_code]))
+    if service_code in model.categories:
+        column = model._cat0 + model.categories.index(service_code)
+        words = model.top_words(row, column)
+        if words:
+            reasons.append(f"model for {service_code}: " + ", ".join(words))
+
+    urgent = bool(hazards) or p_urgent_model >= URGENT_MODEL_THRESHOLD
+    if hazards and not any(r.startswith("hazard words") for r in reasons):
+        reasons.append("urgent: " + ", ".join(hazards))
+    elif urgent and not hazards:
+        reasons.append(f"urgent (model p={p_urgent_model:.2f})")
+    return TriageResult(True, service_code, urgent, lang, round(p_request, 3), reasons, "request")

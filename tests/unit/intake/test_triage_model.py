@@ -1,0 +1,191 @@
+"""Triage: request or not, category, urgency, reasons, bad input, and the model's determinism and speed."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from civictracker.intake import triage
+from civictracker.intake.triage import TriageResult, default_services, get_model, triage_text
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("@CambridgeMA huge pothole on Hampshire St near Prospect, blew my tire", "pothole"),
+        ("Norfolk St still hasn't been plowed, day 3", "snow_ice"),
+        ("streetlight out at the corner of Hampshire and Windsor for a week", "streetlight"),
+        ("recycling wasn't picked up on Fayette St this week", "trash"),
+        ("someone dumped a mattress and a couch on Columbia St", "illegal_dumping"),
+        ("rats all over the playground at Sennott Park", "rodents"),
+        ("no power on Upland Rd since 7pm", "power_outage"),
+        ("hay un bache enorme en la Cambridge St", "pothole"),
+        ("não recolheram o lixo na minha rua", "trash"),
+        ("limyè lari a pa limen sou Windsor St", "streetlight"),
+    ],
+)
+def test_requests_get_their_service(text: str, code: str) -> None:
+    result = triage_text(text)
+    assert result.is_request, result
+    assert result.service_code == code, result
+    assert result.kind == "request"
+    assert 0.5 <= result.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stay safe everyone",
+        "praying for everyone affected by the storm 🙏",
+        "Vote for a real progressive for city council!",
+        "Cambridge council approves new budget https://t.co/abc123",
+        "what time does the main library close today?",
+        "🚀 crypto airdrop, connect your wallet https://t.co/xyz",
+        "Porchfest is this saturday, see you there!",
+        "RT @someone: huge pothole on Main St",
+    ],
+)
+def test_non_requests_are_rejected_with_a_kind(text: str) -> None:
+    result = triage_text(text)
+    assert not result.is_request, result
+    assert result.service_code is None and not result.urgent
+    assert result.kind in triage.KINDS and result.kind != "request"
+    assert result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "power line down on Sparks St and it's sparking!!",
+        "strong smell of gas outside 35 Bishop Allen Dr",
+        "water pouring into the basement apartments on Granite St",
+        "black ice on Concord Ave, three cars slid into each other",
+        "manhole cover missing on Broadway, open hole in the bike lane",
+        "a tree fell on a car on Lakeview Ave",
+        "people trapped in the elevator at the building on Main St",
+        "cables de luz caídos en Columbia St echando chispas",
+    ],
+)
+def test_hazards_are_urgent_requests(text: str) -> None:
+    result = triage_text(text)
+    assert result.is_request and result.urgent, result
+    assert any("urgent" in r or "hazard" in r for r in result.reasons)
+
+
+def test_ordinary_requests_are_not_urgent() -> None:
+    for text in (
+        "streetlight flickering on Otis St",
+        "missed trash pickup on Hurley St",
+        "graffiti on the mailbox",
+    ):
+        assert not triage_text(text).urgent, text
+
+
+def test_reasons_name_matched_keywords_and_model_words() -> None:
+    result = triage_text("huge pothole on Hampshire St")
+    joined = " ".join(result.reasons)
+    assert "'pothole'" in joined
+    assert "model for pothole" in joined
+
+
+def test_custom_catalog_limits_the_categories() -> None:
+    services = [
+        {"service_code": "roads", "keywords": ["pothole", "road"]},
+        {"service_code": "other", "keywords": []},
+    ]
+    result = triage_text("huge pothole on Hampshire St", services=services)
+    assert result.is_request
+    assert result.service_code == "roads"
+
+
+def test_default_services_is_the_cambridge_catalog() -> None:
+    codes = [s["service_code"] for s in default_services()]
+    assert len(codes) == 16 and "snow_ice" in codes and "other" in codes
+
+
+def test_dm_channel_needs_less_evidence_than_a_mention() -> None:
+    assert triage.REQUEST_THRESHOLD["dm"] < triage.REQUEST_THRESHOLD["mention"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "👍👍",
+        "https://t.co/abc",
+        "@CambridgeMA",
+        None,
+        "\udcff\udcfe broken surrogates",
+        "x" * 10_000,
+    ],
+)
+def test_bad_input_never_crashes(text: object) -> None:
+    result = triage_text(text)  # type: ignore[arg-type]
+    assert isinstance(result, TriageResult)
+    assert result.lang in {"en", "es", "pt", "ht", "und"}
+
+
+def test_markup_is_read_as_text_not_executed() -> None:
+    result = triage_text("<script>alert(1)</script><b>pothole</b> on <i>Hampshire St</i> &amp; Prospect")
+    assert result.is_request and result.service_code == "pothole"
+    assert not any("<" in r for r in result.reasons)
+
+
+def test_very_long_text_is_fast() -> None:
+    start = time.perf_counter()
+    triage_text("pothole on Hampshire St " * 2000)
+    assert time.perf_counter() - start < 0.1
+
+
+def test_model_is_built_once_across_threads() -> None:
+    seen: list[object] = []
+    threads = [threading.Thread(target=lambda: seen.append(get_model())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(m) for m in seen}) == 1
+
+
+def test_fast_features_match_sklearn_transform() -> None:
+    model = get_model()
+    for text in ("huge pothole on hampshire st", "no hay luz en mi calle", "stay safe everyone!!"):
+        mtext = triage.model_text(text)
+        expected = model.vectorizer.transform([mtext]).toarray().ravel()
+        idx, val = model.features(mtext)
+        got = np.zeros(model.n_features)
+        got[idx] = val
+        assert np.allclose(got, expected)
+
+
+def test_training_data_is_deterministic_and_multilingual() -> None:
+    import json
+
+    from civictracker.intake import triage_data
+
+    spec = json.loads((triage_data.DATA_DIR / "templates.json").read_text(encoding="utf-8"))
+    first, second = triage_data._expand(spec), triage_data._expand(spec)
+    assert first == second
+    examples = triage_data.training_examples()
+    assert len(examples) > 2000
+    assert {e.lang for e in examples} >= {"en", "es", "pt", "ht"}
+    assert {e.service_code for e in examples if e.is_request} == {
+        s["service_code"] for s in default_services()
+    }
+
+
+def test_throughput_is_at_least_2000_posts_per_cpu_second() -> None:
+    get_model()
+    texts = ["streetlight out at Hampshire and Windsor", "stay safe everyone", "hay un bache en Cambridge St"]
+    rates = []
+    for _ in range(3):  # best of three: CPU time still inflates when other processes share the core
+        n = 300
+        start = time.process_time()
+        for i in range(n):
+            triage_text(texts[i % 3] + str(i))
+        rates.append(n / max(1e-9, time.process_time() - start))
+    assert max(rates) >= 2000, f"{max(rates):.0f} posts/s"
