@@ -1,0 +1,144 @@
+"""Public routes: GET / (map page), GET /api/map.geojson (viewport), GET /tickets/<id> (ticket page)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, abort, current_app, jsonify, render_template, request, url_for
+
+from civictracker.app import settings_of
+from civictracker.citypack import CityPack, load_city_pack
+from civictracker.extensions import db
+from civictracker.geo import maps
+from civictracker.services import public
+from civictracker.services.catalog import list_services
+from civictracker.services.errors import ValidationFailed
+from civictracker.web.public import bp
+
+log = logging.getLogger(__name__)
+
+AGE_CHOICES = [
+    ("", "Any age"),
+    ("7", "Last 7 days"),
+    ("30", "Last 30 days"),
+    ("90", "Last 90 days"),
+    ("365", "Last year"),
+]
+STATUS_FILTER_LABELS = [
+    ("open", "Open"),
+    ("closed", "Closed (last 30 days)"),
+    ("all", "Open and recently closed"),
+]
+
+
+def _city() -> CityPack:
+    return load_city_pack(settings_of(current_app).city_pack_dir)
+
+
+def _leaflet() -> dict[str, str]:
+    return {
+        "leaflet_js": url_for("public.static", filename="vendor/leaflet/leaflet.js"),
+        "leaflet_css": url_for("public.static", filename="vendor/leaflet/leaflet.css"),
+    }
+
+
+def _bad_request(message: str) -> tuple[Response, int]:
+    return jsonify(error="Bad Request", description=message, code=400), 400
+
+
+@bp.get("/")
+def index():  # type: ignore[no-untyped-def]
+    city = _city()
+    services = list_services(db.session)
+    colors = maps.service_colors([s.code for s in services])
+    fmap = maps.public_map(
+        center=city.center,
+        bbox=city.bbox,
+        endpoint=url_for("public.map_geojson"),
+        colors=colors,
+        status_labels=dict(public.STATUS_LABELS),
+        closed_statuses=[s.value for s in public.MAP_CLOSED],
+        **_leaflet(),
+    )
+    selected = {
+        "service": request.args.get("service", ""),
+        "status": request.args.get("status", "open"),
+        "max_age_days": request.args.get("max_age_days", ""),
+    }
+    resp = Response(
+        render_template(
+            "public/index.html",
+            city_name=city.short_name,
+            services=services,
+            colors=colors,
+            fmap=fmap,
+            selected=selected,
+            age_choices=AGE_CHOICES,
+            status_choices=STATUS_FILTER_LABELS,
+        )
+    )
+    # The page holds no tickets, so it can be cached; the data comes fresh from the viewport endpoint.
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
+
+
+@bp.get("/api/map.geojson")
+def map_geojson():  # type: ignore[no-untyped-def]
+    city = _city()
+    try:
+        viewport = public.parse_bbox(request.args.get("bbox"), city.bbox)
+        filters = public.parse_filters(
+            db.session,
+            request.args.getlist("service"),
+            request.args.get("status"),
+            request.args.get("max_age_days"),
+        )
+        zoom = _zoom(request.args.get("zoom"))
+    except ValidationFailed as exc:
+        return _bad_request(str(exc))
+    # db.session() is the real Session: geo.spatial.dialect_of does not recognise the scoped proxy.
+    ticket_url = url_for("public.ticket", ticket_id=0)[:-1] + "{id}"
+    data = public.map_geojson(db.session(), viewport, zoom, filters, ticket_url=ticket_url)
+    resp = jsonify(data)
+    resp.mimetype = "application/geo+json"
+    resp.headers["X-Content-Type-Options"] = "nosniff"  # never sniffed into HTML, whatever a title holds
+    # Short: a status change shows on the map within a minute, yet a busy map is not re-queried per user.
+    resp.headers["Cache-Control"] = "public, max-age=30"
+    return resp
+
+
+def _zoom(raw: str | None) -> int:
+    if raw in (None, ""):
+        return 13
+    try:
+        zoom = int(float(str(raw)))
+    except (ValueError, OverflowError):
+        raise ValidationFailed("zoom must be a whole number between 0 and 22.") from None
+    if not public.MIN_ZOOM <= zoom <= public.MAX_ZOOM:
+        raise ValidationFailed("zoom must be a whole number between 0 and 22.")
+    return zoom
+
+
+@bp.get("/tickets/<int:ticket_id>")
+def ticket(ticket_id: int):  # type: ignore[no-untyped-def]
+    city = _city()
+    view = public.get_public_ticket(db.session, ticket_id, city.timezone)
+    if view is None:
+        abort(404, description="No public report with this number.")
+    services = list_services(db.session)
+    colors = maps.service_colors([s.code for s in services])
+    fmap = None
+    if view.lat is not None and view.lon is not None:
+        fmap = maps.ticket_map_html(
+            view.lat,
+            view.lon,
+            zoom=16,
+            color=colors.get(view.service_code, "#0b5cad"),
+            label=view.service_name,
+            **_leaflet(),
+        )
+    resp = Response(
+        render_template("public/ticket.html", city_name=city.short_name, t=view, fmap=fmap, city=city)
+    )
+    resp.headers["Cache-Control"] = "public, max-age=60"
+    return resp
