@@ -69,6 +69,7 @@ class Ticket(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_tickets_service_status", "service_id", "status"),
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_updated_at", "updated_at"),
+        Index("ix_tickets_public_map", "status", "public_lon", "public_lat", "service_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
