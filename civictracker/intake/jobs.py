@@ -181,30 +181,83 @@ def send_outbound(message_id: int) -> str:
         return "sent"
 
 
-def sweep_outbox(limit: int = 500) -> int:
-    """Send what is due: new, retries whose time came, and in-flight rows whose worker died."""
-    with job_context():
+def outbox_policy(settings: Any) -> Any:
+    """Per-account posting caps from the settings; the replay/log demo channel is uncapped."""
+    from civictracker.intake.outbox_schedule import DM, POST, Cap, Policy
+
+    x_post = (Cap(settings.x_posts_per_3h, 3 * 3600), Cap(settings.x_posts_per_15min, 15 * 60))
+    x_dm = (Cap(settings.x_dms_per_24h, 24 * 3600),)
+    masto = (Cap(settings.mastodon_posts_per_hour, 3600),)
+    return Policy(
+        caps={},
+        account_caps={
+            ("x", POST): x_post,
+            ("x", DM): x_dm,
+            ("mastodon", POST): masto,
+            ("mastodon", DM): masto,
+        },
+        # One reply per reporter, in the reporter's own thread: cluster and digest replies need their own
+        # templates and are not composed yet (see the channels issue note).
+        cluster=False,
+        spill_to_dm=False,
+        digest_after_s=None,
+    )
+
+
+def sweep_outbox(limit: int = 2000) -> int:
+    """Send what is due within each account's caps: urgent first, then oldest; nothing is dropped."""
+    from civictracker.app import settings_of
+    from civictracker.intake.outbox_schedule import DM, POST, Pending, plan
+
+    with job_context() as app:
         now = utcnow()
-        ids = list(
-            db.session.scalars(
-                select(OutboundMessage.id)
-                .where(
-                    or_(
-                        OutboundMessage.state.in_(["pending", "failed"])
-                        & (OutboundMessage.next_attempt_at <= now),
-                        (OutboundMessage.state == "sending")
-                        & (OutboundMessage.next_attempt_at <= now - SENDING_STALE_AFTER),
-                    )
-                )
-                .order_by(OutboundMessage.urgent.desc(), OutboundMessage.created_at)
-                .limit(limit)
+        rows = db.session.execute(
+            select(
+                OutboundMessage.id,
+                OutboundMessage.channel,
+                OutboundMessage.is_dm,
+                OutboundMessage.urgent,
+                OutboundMessage.created_at,
             )
-        )
+            .where(
+                or_(
+                    OutboundMessage.state.in_(["pending", "failed"])
+                    & (OutboundMessage.next_attempt_at <= now),
+                    (OutboundMessage.state == "sending")
+                    & (OutboundMessage.next_attempt_at <= now - SENDING_STALE_AFTER),
+                )
+            )
+            .order_by(OutboundMessage.urgent.desc(), OutboundMessage.created_at)
+            .limit(limit)
+        ).all()
+        if not rows:
+            db.session.rollback()
+            return 0
+        recent = db.session.execute(
+            select(OutboundMessage.channel, OutboundMessage.is_dm, OutboundMessage.sent_at).where(
+                OutboundMessage.state == "sent", OutboundMessage.sent_at >= now - dt.timedelta(hours=24)
+            )
+        ).all()
         db.session.rollback()
+        history: dict[tuple[str, str], list[float]] = {}
+        for channel, is_dm, sent_at in recent:
+            history.setdefault((channel, DM if is_dm else POST), []).append(sent_at.timestamp())
+        pending = [
+            Pending(
+                id=r.id,
+                account=r.channel,
+                kind=DM if r.is_dm else POST,
+                created_at=r.created_at.timestamp(),
+                urgent=r.urgent,
+            )
+            for r in rows
+        ]
+        decided = plan(pending, history, now.timestamp(), outbox_policy(settings_of(app)))
     sent = 0
-    for message_id in ids:
-        if send_outbound(message_id) == "sent":
-            sent += 1
+    for batch in decided.batches:
+        for message in batch.messages:
+            if send_outbound(int(message.id)) == "sent":
+                sent += 1
     return sent
 
 
