@@ -21,12 +21,39 @@ def get_metadata():
 def include_object(obj, name, type_, reflected, compare_to):
     # SpatiaLite's own bookkeeping tables and PostGIS's are not ours to migrate.
     if type_ == "table" and (
-        name in {"spatial_ref_sys", "spatialite_history", "sql_statements_log", "ElementaryGeometries",
-                 "SpatialIndex", "KNN", "KNN2", "data_licenses"}
-        or name.startswith(("geometry_columns", "views_geometry_columns", "virts_geometry_columns",
-                            "idx_", "vector_layers", "spatial_ref_sys", "SE_", "rl2map", "topologies",
-                            "networks", "raster_coverages", "vector_coverages", "wms_", "iso_", "ISO_",
-                            "stored_", "SE_", "alembic_version"))
+        name
+        in {
+            "spatial_ref_sys",
+            "spatialite_history",
+            "sql_statements_log",
+            "ElementaryGeometries",
+            "SpatialIndex",
+            "KNN",
+            "KNN2",
+            "data_licenses",
+        }
+        or name.startswith(
+            (
+                "geometry_columns",
+                "views_geometry_columns",
+                "virts_geometry_columns",
+                "idx_",
+                "vector_layers",
+                "spatial_ref_sys",
+                "SE_",
+                "rl2map",
+                "topologies",
+                "networks",
+                "raster_coverages",
+                "vector_coverages",
+                "wms_",
+                "iso_",
+                "ISO_",
+                "stored_",
+                "SE_",
+                "alembic_version",
+            )
+        )
     ):
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)

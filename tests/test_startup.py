@@ -16,39 +16,41 @@ def _app(tmp_path: Path, **overrides: object):  # type: ignore[no-untyped-def]
 
 
 def test_malformed_database_url(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="DATABASE_URL.*not supported.*postgresql"):
+    with pytest.raises(ConfigError, match=r"DATABASE_URL.*not supported.*postgresql"):
         _app(tmp_path, database_url="mysql://root@localhost/ct")
-    with pytest.raises(ConfigError, match="names no database"):
+    with pytest.raises(ConfigError, match=r"names no database"):
         _app(tmp_path, database_url="postgresql+psycopg://postgres@127.0.0.1:5432")
 
 
 def test_unreachable_postgres_names_the_variable(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="Cannot connect to the database.*CIVICTRACKER_DATABASE_URL"):
+    with pytest.raises(ConfigError, match=r"Cannot connect to the database.*CIVICTRACKER_DATABASE_URL"):
         _app(tmp_path, database_url="postgresql+psycopg://postgres@127.0.0.1:1/nothing")
 
 
 def test_missing_spatialite_names_the_package(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="libsqlite3-mod-spatialite"):
+    with pytest.raises(ConfigError, match=r"libsqlite3-mod-spatialite"):
         _app(tmp_path, spatialite_library="/nonexistent/mod_spatialite_missing")
 
 
 def test_unreachable_redis(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="Cannot reach Redis.*unset"):
+    with pytest.raises(ConfigError, match=r"Cannot reach Redis.*unset"):
         _app(tmp_path, redis_url="redis://127.0.0.1:1/0")
-    with pytest.raises(ConfigError, match="REDIS_URL"):
+    with pytest.raises(ConfigError, match=r"REDIS_URL"):
         _app(tmp_path, redis_url="http://localhost")
 
 
 def test_env_vars_are_read_and_validated(tmp_path: Path) -> None:
-    settings = Settings.from_env({"CIVICTRACKER_DEDUPE_RADIUS_M": "99.5", "CIVICTRACKER_SESSION_COOKIE_SECURE": "yes"})
+    settings = Settings.from_env(
+        {"CIVICTRACKER_DEDUPE_RADIUS_M": "99.5", "CIVICTRACKER_SESSION_COOKIE_SECURE": "yes"}
+    )
     assert settings.dedupe_radius_m == 99.5 and settings.session_cookie_secure is True
-    with pytest.raises(ConfigError, match="not a number"):
+    with pytest.raises(ConfigError, match=r"not a number"):
         Settings.from_env({"CIVICTRACKER_POLL_INTERVAL": "soon"})
-    with pytest.raises(ConfigError, match="not a boolean"):
+    with pytest.raises(ConfigError, match=r"not a boolean"):
         Settings.from_env({"CIVICTRACKER_SESSION_COOKIE_SECURE": "maybe"})
-    with pytest.raises(ConfigError, match="unknown channel"):
+    with pytest.raises(ConfigError, match=r"unknown channel"):
         _app(tmp_path, channels="replay,myspace")
-    with pytest.raises(ConfigError, match="no city pack"):
+    with pytest.raises(ConfigError, match=r"no city pack"):
         _app(tmp_path, city="atlantis")
 
 

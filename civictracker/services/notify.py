@@ -33,7 +33,7 @@ STATUS_TEMPLATE = {
 }
 FALLBACK = {
     "ack": "Thanks, we logged your {service} report as {ticket_ref}: {url} Expected by {expected}.",
-    "ask_location": "Thanks for reporting this. Where exactly is it? Reply with an address or a cross street.",
+    "ask_location": "Thanks for reporting this. Where is it? Reply with an address or a cross street.",
     "merged": "Thanks! Others reported this too; we are tracking it as {ticket_ref}: {url}",
     "acknowledged": "{ticket_ref}: the city has reviewed your report. {url}",
     "assigned": "{ticket_ref}: a crew has been assigned. {note} {url}",
@@ -203,13 +203,22 @@ def queue_event_notifications(
     if not event.is_public or kind is None or event.kind == "created":
         return []
     followers = session.scalars(
-        select(Follower).where(Follower.ticket_id == ticket.id, Follower.active.is_(True)).order_by(Follower.id)
+        select(Follower)
+        .where(Follower.ticket_id == ticket.id, Follower.active.is_(True))
+        .order_by(Follower.id)
     ).all()
     queued = []
     for follower in followers:
         message = queue_for_follower(
-            session, ctx, ticket, follower, kind, key=f"event:{event.id}:follower:{follower.id}", event=event,
-            note=event.public_note, now=now,
+            session,
+            ctx,
+            ticket,
+            follower,
+            kind,
+            key=f"event:{event.id}:follower:{follower.id}",
+            event=event,
+            note=event.public_note,
+            now=now,
         )
         if message is not None:
             queued.append(message)

@@ -14,13 +14,30 @@ from civictracker.models import InboundPost
 _ids = itertools.count(1)
 
 
-def incoming(text: str, *, author: str = "u1", handle: str | None = None, kind: str = "mention",
-             reply_to: str | None = None, ext: str | None = None, lat: float | None = None,
-             lon: float | None = None, channel: str = "replay") -> IncomingPost:
+def incoming(
+    text: str,
+    *,
+    author: str = "u1",
+    handle: str | None = None,
+    kind: str = "mention",
+    reply_to: str | None = None,
+    ext: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    channel: str = "replay",
+) -> IncomingPost:
     return IncomingPost(
-        channel=channel, external_id=ext or f"t-{next(_ids)}", kind=kind, author_id=author,
-        author_handle=handle or f"h_{author}", text=text, created_at=dt.datetime.now(dt.UTC),
-        in_reply_to_id=reply_to, conversation_id=reply_to, lat=lat, lon=lon,
+        channel=channel,
+        external_id=ext or f"t-{next(_ids)}",
+        kind=kind,
+        author_id=author,
+        author_handle=handle or f"h_{author}",
+        text=text,
+        created_at=dt.datetime.now(dt.UTC),
+        in_reply_to_id=reply_to,
+        conversation_id=reply_to,
+        lat=lat,
+        lon=lon,
     )
 
 

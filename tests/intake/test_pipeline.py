@@ -17,8 +17,11 @@ def _count(model, *where) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_request_becomes_ticket_with_ack_in_thread(app) -> None:  # type: ignore[no-untyped-def]
-    post = deliver("@CambridgeMA huge pothole at the corner of Hampshire and Windsor, nearly lost a tire",
-                   author="a1", handle="ann")
+    post = deliver(
+        "@CambridgeMA huge pothole at the corner of Hampshire and Windsor, nearly lost a tire",
+        author="a1",
+        handle="ann",
+    )
     assert post.state == "processed" and post.outcome == "created", post.reason
     ticket = ext_db.session.get(Ticket, post.ticket_id)
     assert ticket.service.code == "pothole" and ticket.status == "open"
@@ -35,7 +38,9 @@ def test_processing_twice_changes_nothing(app) -> None:  # type: ignore[no-untyp
     post = deliver("pothole at 150 Hampshire St", author="a1")
     counts = (_count(Ticket), _count(OutboundMessage), _count(Follower))
     assert jobs.process_post(post.id) == "created"
-    stored, created = receive_post(ext_db.session, incoming("pothole at 150 Hampshire St", ext=post.external_id))
+    stored, created = receive_post(
+        ext_db.session, incoming("pothole at 150 Hampshire St", ext=post.external_id)
+    )
     assert not created and stored.id == post.id
     assert (_count(Ticket), _count(OutboundMessage), _count(Follower)) == counts
 
@@ -91,17 +96,22 @@ def test_still_broken_reopens_and_followers_are_told_once(app) -> None:  # type:
 
 
 def test_non_requests_are_not_ticketed(app) -> None:  # type: ignore[no-untyped-def]
-    for text in ["Great job on the fireworks last night Cambridge! #proud",
-                 "Stay safe everyone, thinking of all affected by the storm",
-                 "Buy cheap followers now!!! click http://spam.example"]:
+    for text in [
+        "Great job on the fireworks last night Cambridge! #proud",
+        "Stay safe everyone, thinking of all affected by the storm",
+        "Buy cheap followers now!!! click http://spam.example",
+    ]:
         post = deliver(text)
         assert post.outcome.startswith("not_request"), (text, post.outcome, post.reason)
     assert _count(Ticket) == 0 and _count(OutboundMessage) == 0
 
 
 def test_dm_is_answered_by_dm_and_home_address_is_block_level(app) -> None:  # type: ignore[no-untyped-def]
-    post = deliver("there are rats all over the trash behind 14 Aberdeen Ave, my number is 617-555-0101",
-                   author="d1", kind="dm")
+    post = deliver(
+        "there are rats all over the trash behind 14 Aberdeen Ave, my number is 617-555-0101",
+        author="d1",
+        kind="dm",
+    )
     assert post.ticket_id is not None, post.reason
     ticket = ext_db.session.get(Ticket, post.ticket_id)
     assert ticket.private_location and ticket.public_lat != ticket.lat

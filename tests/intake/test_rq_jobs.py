@@ -20,7 +20,9 @@ from tests.intake.helpers import incoming
 
 @pytest.fixture(params=BACKENDS)
 def rq_app(request, tmp_path: Path):  # type: ignore[no-untyped-def]
-    app, pg_db = make_app(request.param, tmp_path, redis_url=REDIS_URL, queue_name=f"ct-test-{uuid.uuid4().hex[:8]}")
+    app, pg_db = make_app(
+        request.param, tmp_path, redis_url=REDIS_URL, queue_name=f"ct-test-{uuid.uuid4().hex[:8]}"
+    )
     queue = get_queue(app).rq_queue()
     with app.app_context():
         yield app

@@ -32,7 +32,9 @@ def test_within_radius_and_nearest(db) -> None:  # type: ignore[no-untyped-def]
     far = factories.ticket(db, lat=CENTRAL[0], lon=CENTRAL[1])
     db.commit()
     inside = db.scalars(
-        select(Ticket.id).where(spatial.within_radius(db, Ticket.location, "tickets", *HAMPSHIRE_WINDSOR, 150))
+        select(Ticket.id).where(
+            spatial.within_radius(db, Ticket.location, "tickets", *HAMPSHIRE_WINDSOR, 150)
+        )
     ).all()
     assert set(inside) == {near.id, mid.id}
     tight = db.scalars(
@@ -49,5 +51,7 @@ def test_within_bbox(db) -> None:  # type: ignore[no-untyped-def]
     factories.ticket(db, lat=HAMPSHIRE_WINDSOR[0], lon=HAMPSHIRE_WINDSOR[1])
     db.commit()
     box = (CENTRAL[1] - 0.002, CENTRAL[0] - 0.002, CENTRAL[1] + 0.002, CENTRAL[0] + 0.002)
-    ids = db.scalars(select(Ticket.id).where(spatial.within_bbox(db, Ticket.public_location, "tickets", box))).all()
+    ids = db.scalars(
+        select(Ticket.id).where(spatial.within_bbox(db, Ticket.public_location, "tickets", box))
+    ).all()
     assert ids == [a.id]
