@@ -86,8 +86,8 @@ _DATA_TABLES = [
     "inbound_posts",
     "tickets",
     "reporters",
-    "users",
     "api_keys",
+    "users",
     "crews",
     "channel_cursors",
 ]

@@ -1,0 +1,154 @@
+"""Dispatching: the console queue query, crew suggestions by distance, and bulk assignment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from civictracker.geo import spatial
+from civictracker.models import Crew, Ticket, User
+from civictracker.models.ticket import OPEN_STATUSES, TicketStatus
+from civictracker.models.types import utcnow
+from civictracker.services.errors import DomainError, NotFound, ValidationFailed
+from civictracker.services.tickets import assign_crew
+
+log = logging.getLogger(__name__)
+
+# The queue shows work still to do, in the order the state machine moves it.
+QUEUE_STATUSES: tuple[str, ...] = tuple(
+    s.value
+    for s in (
+        TicketStatus.NEW,
+        TicketStatus.NEEDS_LOCATION,
+        TicketStatus.OPEN,
+        TicketStatus.ACKNOWLEDGED,
+        TicketStatus.ASSIGNED,
+        TicketStatus.IN_PROGRESS,
+        TicketStatus.REOPENED,
+    )
+)
+assert set(QUEUE_STATUSES) == {s.value for s in OPEN_STATUSES}
+MAX_PAGE_SIZE = 200
+MAX_BULK = 500
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the dispatcher narrowed the queue to; every field already validated by the caller."""
+
+    statuses: tuple[str, ...] = QUEUE_STATUSES
+    service_id: int | None = None
+    crew_id: int | None = None  # 0 means "no crew yet"
+    urgent_only: bool = False
+    overdue_only: bool = False
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    tickets: list[Ticket]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _queue_conditions(filters: QueueFilters, now: dt.datetime) -> list[ColumnElement[bool]]:
+    bad = set(filters.statuses) - set(QUEUE_STATUSES)
+    if bad or not filters.statuses:
+        raise ValidationFailed(f"The queue shows open statuses only, not {sorted(bad)}.")
+    # status IN (...) first: it is the leading column of ix_tickets_status_priority.
+    conds: list[ColumnElement[bool]] = [Ticket.status.in_(filters.statuses)]
+    if filters.service_id is not None:
+        conds.append(Ticket.service_id == filters.service_id)
+    if filters.crew_id == 0:
+        conds.append(Ticket.crew_id.is_(None))
+    elif filters.crew_id is not None:
+        conds.append(Ticket.crew_id == filters.crew_id)
+    if filters.urgent_only:
+        conds.append(Ticket.priority > 0)
+    if filters.overdue_only:
+        conds.append(Ticket.sla_due_at < now)
+    return conds
+
+
+def queue_page(
+    session: Session,
+    filters: QueueFilters,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    now: dt.datetime | None = None,
+) -> QueuePage:
+    """One page of open tickets: most urgent first, then the soonest SLA due, then the oldest."""
+    if page < 1 or not 1 <= per_page <= MAX_PAGE_SIZE:
+        raise ValidationFailed(f"page must be >= 1 and per_page between 1 and {MAX_PAGE_SIZE}.")
+    conds = _queue_conditions(filters, now or utcnow())
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
+    stmt = (
+        select(Ticket)
+        .options(joinedload(Ticket.crew))
+        .where(*conds)
+        .order_by(Ticket.priority.desc(), Ticket.sla_due_at.asc(), Ticket.created_at.asc(), Ticket.id.asc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return QueuePage(list(session.scalars(stmt).unique()), int(total), page, per_page)
+
+
+def open_tickets_in_bbox(
+    session: Session, bbox: tuple[float, float, float, float], *, limit: int = 2000
+) -> tuple[list[Ticket], bool]:
+    """Open tickets with a point inside the box, most urgent first; (rows, truncated)."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.status.in_(QUEUE_STATUSES), Ticket.location.is_not(None))
+        .where(spatial.within_bbox(session, Ticket.location, "tickets", bbox))
+        .order_by(Ticket.priority.desc(), Ticket.sla_due_at.asc())
+        .limit(limit + 1)
+    )
+    rows = list(session.scalars(stmt))
+    return rows[:limit], len(rows) > limit
+
+
+def suggest_crews(session: Session, ticket: Ticket, limit: int = 5) -> list[tuple[Crew, float]]:
+    """The nearest available active crews to the ticket, with their distance in metres, nearest first."""
+    if ticket.lat is None or ticket.lon is None:
+        return []
+    return spatial.nearest(
+        session,
+        Crew,
+        Crew.location,
+        ticket.lat,
+        ticket.lon,
+        limit=limit,
+        where=[Crew.active.is_(True), Crew.available.is_(True)],
+    )
+
+
+def bulk_assign(
+    session: Session, ticket_ids: list[int], crew: Crew, *, actor: User | None = None
+) -> list[Ticket]:
+    """Assign every listed ticket to `crew`, all or nothing: a refusal raises, the caller rolls back."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        raise ValidationFailed("Select at least one ticket to assign.")
+    if len(ids) > MAX_BULK:
+        raise ValidationFailed(f"At most {MAX_BULK} tickets can be assigned at once.")
+    tickets = list(session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)))
+    missing = set(ids) - {t.id for t in tickets}
+    if missing:
+        raise NotFound(f"No ticket(s) {', '.join(f'CT-{i}' for i in sorted(missing))}.")
+    for ticket in tickets:
+        try:
+            assign_crew(session, ticket, crew, actor=actor)
+        except DomainError as exc:
+            raise DomainError(f"Nothing was assigned: {exc}") from exc
+    log.info("bulk-assigned %s ticket(s) to crew %s", len(tickets), crew.id)
+    return tickets

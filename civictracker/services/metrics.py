@@ -1,0 +1,122 @@
+"""Console metrics: time to first public reply, time to resolve, backlog by service, SLA breaches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civictracker.models import Service, Ticket
+from civictracker.models.ticket import TicketStatus
+from civictracker.models.types import utcnow
+from civictracker.services.dispatch import QUEUE_STATUSES
+
+# Duration buckets (upper bound in hours, label) for the histograms; the last one is open-ended.
+BUCKETS: list[tuple[float, str]] = [
+    (1, "< 1 h"),
+    (4, "1-4 h"),
+    (12, "4-12 h"),
+    (24, "12-24 h"),
+    (72, "1-3 d"),
+    (168, "3-7 d"),
+    (float("inf"), "> 7 d"),
+]
+RESOLVED_STATES = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
+# Metrics read at most this many tickets of the window: the page stays fast on a city-sized table.
+MAX_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Durations in hours: a histogram over BUCKETS plus the figures a dispatcher quotes."""
+
+    count: int
+    median_h: float | None
+    p90_h: float | None
+    histogram: list[tuple[str, int]]
+
+
+def _distribution(hours: list[float]) -> Distribution:
+    hours = sorted(h for h in hours if h >= 0)
+    counts = [0] * len(BUCKETS)
+    for h in hours:
+        for i, (upper, _label) in enumerate(BUCKETS):
+            if h < upper:
+                counts[i] += 1
+                break
+    hist = [(label, counts[i]) for i, (_u, label) in enumerate(BUCKETS)]
+    if not hours:
+        return Distribution(0, None, None, hist)
+    return Distribution(
+        len(hours), hours[len(hours) // 2], hours[min(len(hours) - 1, int(len(hours) * 0.9))], hist
+    )
+
+
+def _hours(start: dt.datetime, end: dt.datetime) -> float:
+    return (end - start).total_seconds() / 3600.0
+
+
+def time_to_first_reply(session: Session, *, days: int = 90, now: dt.datetime | None = None) -> Distribution:
+    """Hours from a ticket's creation to its first public reply, for tickets created in the window."""
+    since = (now or utcnow()) - dt.timedelta(days=days)
+    rows = session.execute(
+        select(Ticket.created_at, Ticket.first_public_reply_at)
+        .where(Ticket.created_at >= since, Ticket.first_public_reply_at.is_not(None))
+        .limit(MAX_ROWS)
+    ).all()
+    return _distribution([_hours(c, r) for c, r in rows if r is not None])
+
+
+def time_to_resolve(session: Session, *, days: int = 90, now: dt.datetime | None = None) -> Distribution:
+    """Hours from creation to closing, for tickets resolved or closed in the window."""
+    since = (now or utcnow()) - dt.timedelta(days=days)
+    rows = session.execute(
+        select(Ticket.created_at, Ticket.closed_at)
+        .where(Ticket.status.in_(RESOLVED_STATES), Ticket.closed_at >= since)
+        .limit(MAX_ROWS)
+    ).all()
+    return _distribution([_hours(c, r) for c, r in rows if r is not None])
+
+
+def backlog_by_service(session: Session) -> list[tuple[str, int]]:
+    """Open tickets per service name, largest backlog first."""
+    rows = session.execute(
+        select(Service.name, func.count(Ticket.id))
+        .join(Service, Service.id == Ticket.service_id)
+        .where(Ticket.status.in_(QUEUE_STATUSES))
+        .group_by(Service.name)
+        .order_by(func.count(Ticket.id).desc(), Service.name)
+    ).all()
+    return [(str(name), int(n)) for name, n in rows]
+
+
+def sla_breaches_by_service(
+    session: Session, *, days: int = 90, now: dt.datetime | None = None
+) -> list[tuple[str, int, int]]:
+    """Per service: (name, open tickets past their SLA now, tickets closed late in the window)."""
+    now = now or utcnow()
+    since = now - dt.timedelta(days=days)
+    open_late = dict(
+        session.execute(
+            select(Service.name, func.count(Ticket.id))
+            .join(Service, Service.id == Ticket.service_id)
+            .where(Ticket.status.in_(QUEUE_STATUSES), Ticket.sla_due_at < now)
+            .group_by(Service.name)
+        ).all()
+    )
+    closed_late = dict(
+        session.execute(
+            select(Service.name, func.count(Ticket.id))
+            .join(Service, Service.id == Ticket.service_id)
+            .where(
+                Ticket.status.in_(RESOLVED_STATES),
+                Ticket.closed_at >= since,
+                Ticket.closed_at > Ticket.sla_due_at,
+            )
+            .group_by(Service.name)
+        ).all()
+    )
+    names = sorted(set(open_late) | set(closed_late), key=lambda n: (-(open_late.get(n, 0)), n))
+    return [(str(n), int(open_late.get(n, 0)), int(closed_late.get(n, 0))) for n in names]

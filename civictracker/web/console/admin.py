@@ -1,0 +1,271 @@
+"""Admin pages (role admin only): staff accounts, crews, the service catalog, Open311 API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from civictracker.extensions import db
+from civictracker.models import ApiKey, Crew, Role, Service, User
+from civictracker.services.admin import revoke_api_key, save_crew, update_service, update_user
+from civictracker.services.errors import DomainError, NotFound
+from civictracker.services.users import create_api_key, create_user
+from civictracker.web.auth.roles import role_required
+from civictracker.web.console import bp
+from civictracker.web.console.forms import (
+    ActionForm,
+    ApiKeyForm,
+    CrewForm,
+    ServiceForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from civictracker.web.console.helpers import form_errors, get_crew, run_action
+
+ADMIN = Role.ADMIN.value
+
+
+def _me() -> Any:
+    return current_user._get_current_object()
+
+
+def _invalid(form: Any) -> None:
+    flash(form_errors(form) or "Invalid form.", "error")
+
+
+# Users -------------------------------------------------------------------------------------------
+def _users_page(code: int = 200, form: UserCreateForm | None = None) -> tuple[str, int]:
+    users = list(db.session.scalars(select(User).order_by(User.email)))
+    crews = {c.id: c.name for c in db.session.scalars(select(Crew))}
+    edit_forms = {}
+    for u in users:
+        f = UserEditForm(prefix=f"u{u.id}", formdata=None)
+        f.role.data, f.active.data, f.crew_id.data = u.role, u.active, u.crew_id
+        edit_forms[u.id] = f
+    return render_template(
+        "console/admin_users.html",
+        users=users,
+        crews=crews,
+        form=form or UserCreateForm(),
+        edit_forms=edit_forms,
+    ), code
+
+
+@bp.route("/admin/users")
+@role_required(ADMIN)
+def admin_users() -> tuple[str, int]:
+    return _users_page()
+
+
+@bp.route("/admin/users", methods=["POST"])
+@role_required(ADMIN)
+def admin_user_create() -> Response | tuple[str, int]:
+    form = UserCreateForm()
+    if not form.validate_on_submit():
+        _invalid(form)
+        return _users_page(400, form)
+
+    def create() -> None:
+        if form.crew_id.data is not None and db.session.get(Crew, form.crew_id.data) is None:
+            raise NotFound(f"No crew {form.crew_id.data}.")
+        if form.role.data == Role.CREW.value and form.crew_id.data is None:
+            raise DomainError("A crew account needs a crew id.")
+        create_user(
+            db.session,
+            form.email.data or "",
+            form.password.data or "",
+            role=form.role.data or "",
+            name=form.name.data or "",
+            crew_id=form.crew_id.data,
+        )
+
+    if not run_action(create, f"User {form.email.data} created."):
+        return _users_page(400, form)
+    return redirect(url_for("console.admin_users"))
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["POST"])
+@role_required(ADMIN)
+def admin_user_edit(user_id: int) -> Response | tuple[str, int]:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, description=f"No user {user_id}.")
+    form = UserEditForm(prefix=f"u{user_id}")
+    if not form.validate_on_submit():
+        _invalid(form)
+        return _users_page(400)
+    ok = run_action(
+        lambda: update_user(
+            db.session,
+            user,
+            role=form.role.data or "",
+            active=bool(form.active.data),
+            crew_id=form.crew_id.data,
+            acting=_me(),
+        ),
+        f"User {user.email} updated.",
+    )
+    return redirect(url_for("console.admin_users")) if ok else _users_page(400)
+
+
+# Crews -------------------------------------------------------------------------------------------
+def _crews_page(code: int = 200, form: CrewForm | None = None) -> tuple[str, int]:
+    crews = list(db.session.scalars(select(Crew).order_by(Crew.name)))
+    return render_template("console/admin_crews.html", crews=crews, form=form or CrewForm()), code
+
+
+@bp.route("/admin/crews")
+@role_required(ADMIN)
+def admin_crews() -> tuple[str, int]:
+    return _crews_page()
+
+
+@bp.route("/admin/crews", methods=["POST"])
+@role_required(ADMIN)
+def admin_crew_create() -> Response | tuple[str, int]:
+    form = CrewForm()
+    if not form.validate_on_submit():
+        _invalid(form)
+        return _crews_page(400, form)
+    ok = run_action(
+        lambda: save_crew(
+            db.session,
+            None,
+            name=form.name.data or "",
+            specialty=form.specialty.data or "",
+            lat=form.lat.data,
+            lon=form.lon.data,
+            available=bool(form.available.data),
+            active=bool(form.active.data),
+        ),
+        f"Crew {form.name.data} created.",
+    )
+    return redirect(url_for("console.admin_crews")) if ok else _crews_page(400, form)
+
+
+@bp.route("/admin/crews/<int:crew_id>", methods=["GET", "POST"])
+@role_required(ADMIN)
+def admin_crew_edit(crew_id: int) -> Response | tuple[str, int]:
+    crew = get_crew(crew_id)
+    form = CrewForm(obj=crew)
+    if not form.is_submitted():
+        return render_template("console/admin_crew_edit.html", crew=crew, form=form), 200
+    if not form.validate():
+        _invalid(form)
+        return render_template("console/admin_crew_edit.html", crew=crew, form=form), 400
+    ok = run_action(
+        lambda: save_crew(
+            db.session,
+            crew,
+            name=form.name.data or "",
+            specialty=form.specialty.data or "",
+            lat=form.lat.data,
+            lon=form.lon.data,
+            available=bool(form.available.data),
+            active=bool(form.active.data),
+        ),
+        "Crew saved.",
+    )
+    if ok:
+        return redirect(url_for("console.admin_crews"))
+    return render_template("console/admin_crew_edit.html", crew=get_crew(crew_id), form=form), 400
+
+
+# Services ----------------------------------------------------------------------------------------
+@bp.route("/admin/services")
+@role_required(ADMIN)
+def admin_services() -> tuple[str, int]:
+    services = list(db.session.scalars(select(Service).order_by(Service.group, Service.name)))
+    return render_template("console/admin_services.html", services=services), 200
+
+
+@bp.route("/admin/services/<int:service_id>", methods=["GET", "POST"])
+@role_required(ADMIN)
+def admin_service_edit(service_id: int) -> Response | tuple[str, int]:
+    service = db.session.get(Service, service_id)
+    if service is None:
+        abort(404, description=f"No service {service_id}.")
+    form = ServiceForm()
+    if not form.is_submitted():
+        form.name.data, form.sla_hours.data, form.active.data = (
+            service.name,
+            service.sla_hours,
+            service.active,
+        )
+        form.keywords.data = ", ".join(service.keywords or [])
+        return render_template("console/admin_service_edit.html", service=service, form=form), 200
+    if not form.validate():
+        _invalid(form)
+        return render_template("console/admin_service_edit.html", service=service, form=form), 400
+    ok = run_action(
+        lambda: update_service(
+            db.session,
+            service,
+            name=form.name.data or "",
+            sla_hours=int(form.sla_hours.data or 0),
+            active=bool(form.active.data),
+            keywords=(form.keywords.data or "").split(","),
+        ),
+        "Service saved.",
+    )
+    if ok:
+        return redirect(url_for("console.admin_services"))
+    return render_template(
+        "console/admin_service_edit.html", service=db.session.get(Service, service_id), form=form
+    ), 400
+
+
+# Open311 API keys --------------------------------------------------------------------------------
+def _keys_page(
+    code: int = 200, new_key: str | None = None, form: ApiKeyForm | None = None
+) -> tuple[str, int]:
+    keys = list(db.session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id.desc())))
+    html = render_template(
+        "console/admin_keys.html",
+        keys=keys,
+        form=form or ApiKeyForm(),
+        action_form=ActionForm(),
+        new_key=new_key,
+    )
+    return html, code
+
+
+@bp.route("/admin/keys")
+@role_required(ADMIN)
+def admin_keys() -> tuple[str, int]:
+    return _keys_page()
+
+
+@bp.route("/admin/keys", methods=["POST"])
+@role_required(ADMIN)
+def admin_key_create() -> tuple[str, int] | tuple[str, int, dict[str, str]]:
+    form = ApiKeyForm()
+    if not form.validate_on_submit():
+        _invalid(form)
+        return _keys_page(400, form=form)
+    created: dict[str, str] = {}
+
+    def create() -> None:
+        _row, created["key"] = create_api_key(db.session, form.name.data or "", created_by=_me())
+
+    if not run_action(create, "API key created. Copy it now: it is shown only once."):
+        return _keys_page(400, form=form)
+    # Rendered, not redirected: the key lives only in this response (the database keeps its hash).
+    html, code = _keys_page(201, new_key=created["key"])
+    return html, code, {"Cache-Control": "no-store"}
+
+
+@bp.route("/admin/keys/<int:key_id>/revoke", methods=["POST"])
+@role_required(ADMIN)
+def admin_key_revoke(key_id: int) -> Response | tuple[str, int]:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        _invalid(form)
+        return _keys_page(400)
+    if not run_action(lambda: revoke_api_key(db.session, key_id), "API key revoked."):
+        return _keys_page(400)
+    return redirect(url_for("console.admin_keys"))

@@ -1,0 +1,94 @@
+"""Console forms (Flask-WTF): every POST carries a CSRF token and is validated before any change."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FloatField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+PUBLIC_NOTE_MAX = 2000
+ROLE_CHOICES = [SelectChoice("dispatcher"), SelectChoice("crew"), SelectChoice("admin")]
+INTERNAL_NOTE_MAX = 4000
+
+
+class ActionForm(FlaskForm):
+    """No fields: a button whose only payload is the CSRF token (revoke, mark in progress...)."""
+
+
+class StatusForm(FlaskForm):
+    to_status = SelectField("New status", choices=[], validators=[DataRequired()])
+    public_note = TextAreaField("Public note", validators=[Optional(), Length(max=PUBLIC_NOTE_MAX)])
+    internal_note = TextAreaField("Internal note", validators=[Optional(), Length(max=INTERNAL_NOTE_MAX)])
+
+
+class AssignForm(FlaskForm):
+    crew_id = IntegerField("Crew", validators=[InputRequired(), NumberRange(min=0)])  # 0: unassign
+    public_note = TextAreaField("Public note", validators=[Optional(), Length(max=PUBLIC_NOTE_MAX)])
+    internal_note = TextAreaField("Internal note", validators=[Optional(), Length(max=INTERNAL_NOTE_MAX)])
+
+
+class BulkAssignForm(FlaskForm):
+    crew_id = IntegerField("Crew", validators=[InputRequired(), NumberRange(min=1)])
+    ticket_ids = SelectMultipleField("Tickets", coerce=int, validate_choice=False)
+
+
+class MergeForm(FlaskForm):
+    into_id = IntegerField("Merge into ticket number", validators=[InputRequired(), NumberRange(min=1)])
+    public_note = TextAreaField("Public note", validators=[Optional(), Length(max=PUBLIC_NOTE_MAX)])
+
+
+class LocationForm(FlaskForm):
+    lat = FloatField("Latitude", validators=[InputRequired(), NumberRange(min=-90, max=90)])
+    lon = FloatField("Longitude", validators=[InputRequired(), NumberRange(min=-180, max=180)])
+    internal_note = TextAreaField("Why", validators=[Optional(), Length(max=INTERNAL_NOTE_MAX)])
+
+
+class CrewWorkForm(FlaskForm):
+    to_status = SelectField(
+        "Mark", choices=[SelectChoice("in_progress", "In progress"), SelectChoice("resolved", "Resolved")]
+    )
+    public_note = TextAreaField("Note", validators=[Optional(), Length(max=PUBLIC_NOTE_MAX)])
+
+
+class UserCreateForm(FlaskForm):
+    email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=500)])
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    crew_id = IntegerField("Crew id (crew accounts)", validators=[Optional(), NumberRange(min=1)])
+
+
+class UserEditForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    active = BooleanField("Active")
+    crew_id = IntegerField("Crew id", validators=[Optional(), NumberRange(min=1)])
+
+
+class CrewForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    specialty = StringField("Service codes (comma-separated)", validators=[Optional(), Length(max=200)])
+    lat = FloatField("Latitude", validators=[Optional(), NumberRange(min=-90, max=90)])
+    lon = FloatField("Longitude", validators=[Optional(), NumberRange(min=-180, max=180)])
+    available = BooleanField("Available", default=True)
+    active = BooleanField("Active", default=True)
+
+
+class ServiceForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    sla_hours = IntegerField("SLA hours", validators=[InputRequired(), NumberRange(min=1, max=24 * 365)])
+    active = BooleanField("Active")
+    keywords = TextAreaField("Keywords (comma-separated)", validators=[Optional(), Length(max=4000)])
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField("Who uses the key", validators=[DataRequired(), Length(max=120)])

@@ -1,0 +1,61 @@
+"""Shared view plumbing: strict query-parameter parsing, loading rows, one commit per action."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, request
+from flask_wtf import FlaskForm
+
+from civictracker.extensions import db
+from civictracker.models import Crew, Ticket
+from civictracker.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def int_arg(name: str, *, default: int | None = None, minimum: int = 0, maximum: int = 10**12) -> int | None:
+    """An integer query parameter, or 400 with a message naming it (never a silent fallback)."""
+    raw = request.args.get(name, "").strip()
+    if raw == "":
+        return default
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        abort(
+            400, description=f"Query parameter {name!r} must be a whole number from {minimum} to {maximum}."
+        )
+    return int(raw)
+
+
+def get_ticket(ticket_id: int) -> Ticket:
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None:
+        abort(404, description=f"No ticket CT-{ticket_id}.")
+    return ticket
+
+
+def get_crew(crew_id: int) -> Crew:
+    crew = db.session.get(Crew, crew_id)
+    if crew is None:
+        abort(404, description=f"No crew {crew_id}.")
+    return crew
+
+
+def form_errors(form: FlaskForm) -> str:
+    return "; ".join(
+        f"{getattr(form, k).label.text}: {' '.join(v)}" for k, v in form.errors.items() if hasattr(form, k)
+    )
+
+
+def run_action(action: Callable[[], Any], success: str) -> bool:
+    """Run a service call; commit once on success, roll back and flash the message on a DomainError."""
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return False
+    db.session.commit()
+    flash(success)
+    return True

@@ -1,0 +1,265 @@
+"""A ticket's console page (reports, followers and threads, outbox, triage and geocoding) and its actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from civictracker.extensions import db
+from civictracker.models import (
+    Crew,
+    Follower,
+    InboundPost,
+    OutboundMessage,
+    Role,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+from civictracker.services.dispatch import suggest_crews
+from civictracker.services.errors import NotFound
+from civictracker.services.tickets import (
+    TRANSITIONS,
+    assign_crew,
+    can_transition,
+    change_status,
+    merge_tickets,
+    record_event,
+    set_ticket_location,
+)
+from civictracker.web.auth.roles import role_required
+from civictracker.web.console import bp
+from civictracker.web.console.forms import AssignForm, LocationForm, MergeForm, StatusForm
+from civictracker.web.console.helpers import form_errors, get_ticket, run_action
+
+STAFF = (Role.ADMIN.value, Role.DISPATCHER.value)
+# Merging is its own action (it needs the other ticket), so the status form does not offer "duplicate".
+NOT_IN_STATUS_FORM = {TicketStatus.DUPLICATE.value}
+
+
+def status_choices(ticket: Ticket) -> list[SelectChoice]:
+    allowed = sorted(s.value for s in TRANSITIONS.get(TicketStatus(ticket.status), frozenset()))
+    return [
+        SelectChoice(s, s.replace("_", " "))
+        for s in allowed
+        if s not in NOT_IN_STATUS_FORM and can_transition(ticket.status, s)
+    ]
+
+
+def _forms(ticket: Ticket) -> dict[str, Any]:
+    status_form = StatusForm(prefix="status")
+    status_form.to_status.choices = status_choices(ticket)  # type: ignore[assignment]
+    location_form = LocationForm(prefix="loc")
+    if ticket.lat is not None and location_form.lat.data is None:
+        location_form.lat.data, location_form.lon.data = ticket.lat, ticket.lon
+    return {
+        "status_form": status_form,
+        "assign_form": AssignForm(prefix="assign"),
+        "merge_form": MergeForm(prefix="merge"),
+        "location_form": location_form,
+    }
+
+
+def _render(ticket: Ticket, code: int = 200, **forms: Any) -> tuple[str, int]:
+    s = db.session
+    posts = list(
+        s.scalars(
+            select(InboundPost)
+            .where(InboundPost.ticket_id == ticket.id)
+            .order_by(InboundPost.received_at, InboundPost.id)
+            .limit(500)
+        )
+    )
+    followers = list(
+        s.scalars(
+            select(Follower)
+            .options(joinedload(Follower.reporter))
+            .where(Follower.ticket_id == ticket.id)
+            .order_by(Follower.id)
+            .limit(500)
+        )
+    )
+    outbound = list(
+        s.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.ticket_id == ticket.id)
+            .order_by(OutboundMessage.created_at, OutboundMessage.id)
+            .limit(500)
+        )
+    )
+    events = list(
+        s.scalars(
+            select(TicketEvent)
+            .options(joinedload(TicketEvent.actor))
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.id)
+        )
+    )
+    # Each follower's thread: the posts they sent on this ticket and what we sent them.
+    threads = {
+        f.id: {
+            "posts": [p for p in posts if p.reporter_id == f.reporter_id],
+            "sent": [m for m in outbound if m.follower_id == f.id],
+        }
+        for f in followers
+    }
+    crews = list(s.scalars(select(Crew).where(Crew.active.is_(True)).order_by(Crew.name)))
+    suggestions = suggest_crews(s, ticket)
+    all_forms = _forms(ticket) | forms
+    html = render_template(
+        "console/ticket.html",
+        ticket=ticket,
+        posts=posts,
+        followers=followers,
+        threads=threads,
+        outbound=outbound,
+        events=events,
+        suggestions=suggestions,
+        crews=crews,
+        pin_map=_pin_map(ticket),
+        **all_forms,
+    )
+    return html, code
+
+
+def _pin_map(ticket: Ticket) -> Any:
+    """The shared draggable one-pin map (geo.maps) filling the move-pin inputs; None: the page's own."""
+    if ticket.lat is None or ticket.lon is None:
+        return None
+    try:
+        from civictracker.geo.maps import ticket_map_html
+    except ImportError:
+        return None
+    return ticket_map_html(
+        ticket.lat, ticket.lon, draggable=True, lat_input_id="pin-lat", lon_input_id="pin-lon", height="420px"
+    )
+
+
+def _back(ticket: Ticket) -> Response:
+    return redirect(url_for("console.ticket_view", ticket_id=ticket.id))
+
+
+def _actor() -> Any:
+    return current_user._get_current_object()
+
+
+@bp.route("/tickets/<int:ticket_id>")
+@role_required(*STAFF)
+def ticket_view(ticket_id: int) -> tuple[str, int]:
+    return _render(get_ticket(ticket_id))
+
+
+@bp.route("/tickets/<int:ticket_id>/status", methods=["POST"])
+@role_required(*STAFF)
+def ticket_status(ticket_id: int) -> Response | tuple[str, int]:
+    ticket = get_ticket(ticket_id)
+    form = StatusForm(prefix="status")
+    form.to_status.choices = status_choices(ticket)  # type: ignore[assignment]
+    if not form.validate_on_submit():
+        flash(form_errors(form) or "Invalid form.", "error")
+        return _render(ticket, 400, status_form=form)
+    target = form.to_status.data or ""
+    ok = run_action(
+        lambda: change_status(
+            db.session,
+            ticket,
+            target,
+            actor=_actor(),
+            public_note=form.public_note.data or None,
+            internal_note=form.internal_note.data or "",
+        ),
+        f"{ticket.ref} is now {target.replace('_', ' ')}.",
+    )
+    return _back(ticket) if ok else _render(get_ticket(ticket_id), 400)
+
+
+@bp.route("/tickets/<int:ticket_id>/assign", methods=["POST"])
+@role_required(*STAFF)
+def ticket_assign(ticket_id: int) -> Response | tuple[str, int]:
+    ticket = get_ticket(ticket_id)
+    form = AssignForm(prefix="assign")
+    if not form.validate_on_submit():
+        flash(form_errors(form) or "Invalid form.", "error")
+        return _render(ticket, 400, assign_form=form)
+    crew = None
+    if form.crew_id.data:
+        crew = db.session.get(Crew, form.crew_id.data)
+        if crew is None:
+            flash("No such crew.", "error")
+            return _render(ticket, 400)
+    ok = run_action(
+        lambda: assign_crew(
+            db.session,
+            ticket,
+            crew,
+            actor=_actor(),
+            public_note=form.public_note.data or None,
+            internal_note=form.internal_note.data or "",
+        ),
+        f"{ticket.ref} assigned to {crew.name}." if crew else f"{ticket.ref} unassigned.",
+    )
+    return _back(ticket) if ok else _render(get_ticket(ticket_id), 400)
+
+
+@bp.route("/tickets/<int:ticket_id>/merge", methods=["POST"])
+@role_required(*STAFF)
+def ticket_merge(ticket_id: int) -> Response | tuple[str, int]:
+    ticket = get_ticket(ticket_id)
+    form = MergeForm(prefix="merge")
+    if not form.validate_on_submit():
+        flash(form_errors(form) or "Invalid form.", "error")
+        return _render(ticket, 400, merge_form=form)
+    into_id = form.into_id.data or 0
+
+    def merge() -> None:
+        into = db.session.get(Ticket, into_id)
+        if into is None:
+            raise NotFound(f"No ticket CT-{into_id}.")
+        merge_tickets(db.session, ticket, into, actor=_actor(), public_note=form.public_note.data or None)
+
+    ok = run_action(merge, f"{ticket.ref} merged into CT-{into_id}.")
+    if ok:
+        return redirect(url_for("console.ticket_view", ticket_id=into_id))
+    return _render(get_ticket(ticket_id), 400)
+
+
+@bp.route("/tickets/<int:ticket_id>/location", methods=["POST"])
+@role_required(*STAFF)
+def ticket_location(ticket_id: int) -> Response | tuple[str, int]:
+    ticket = get_ticket(ticket_id)
+    form = LocationForm(prefix="loc")
+    if not form.validate_on_submit():
+        flash(form_errors(form) or "Invalid form.", "error")
+        return _render(ticket, 400, location_form=form)
+    lat, lon = float(form.lat.data or 0), float(form.lon.data or 0)
+    before = {"lat": ticket.lat, "lon": ticket.lon, "precision": ticket.precision}
+
+    def move() -> None:
+        # A dispatcher's pin is exact by definition; the matched address text is kept for context.
+        set_ticket_location(
+            ticket,
+            lat=lat,
+            lon=lon,
+            precision="manual",
+            confidence=1.0,
+            address=ticket.address,
+            street=ticket.street,
+            segment_id=ticket.segment_id,
+        )
+        record_event(
+            db.session,
+            ticket,
+            "located",
+            internal_note=form.internal_note.data or "Pin moved by a dispatcher.",
+            actor=_actor(),
+            data={"from": before, "to": {"lat": lat, "lon": lon}},
+        )
+
+    ok = run_action(move, f"{ticket.ref} moved to {lat:.5f}, {lon:.5f}.")
+    return _back(ticket) if ok else _render(get_ticket(ticket_id), 400)
