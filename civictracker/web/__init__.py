@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
-import logging
-
 from flask import Flask
-
-log = logging.getLogger(__name__)
-
-# (module, blueprint attribute, url prefix); a module not written yet is skipped so the app still starts.
-BLUEPRINTS = [
-    ("civictracker.web.health", "bp", None),
-    ("civictracker.web.public", "bp", None),
-    ("civictracker.web.auth", "bp", "/auth"),
-    ("civictracker.web.console", "bp", "/console"),
-    ("civictracker.web.open311", "bp", "/open311/v2"),
-    ("civictracker.web.webhooks", "bp", "/webhooks"),
-]
 
 
 def register_web(app: Flask) -> None:
     from civictracker.web import errors
+    from civictracker.web.auth import bp as auth_bp
+    from civictracker.web.console import bp as console_bp
+    from civictracker.web.health import bp as health_bp
+    from civictracker.web.open311 import bp as open311_bp
+    from civictracker.web.public import bp as public_bp
 
     errors.register(app)
-    for module_name, attr, prefix in BLUEPRINTS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        blueprint = getattr(module, attr, None)
-        if blueprint is not None:
-            app.register_blueprint(blueprint, url_prefix=prefix)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(console_bp, url_prefix="/console")
+    app.register_blueprint(open311_bp, url_prefix="/open311/v2")
