@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-from itertools import count
+from tests.web.auth.auth_helpers import PASSWORD, login, make_user
 
-from civictracker.services.users import create_user
-
-PASSWORD = "correct-horse-battery"
-_seq = count(1)
-
-
-def make_user(
-    db, role: str = "dispatcher", *, email: str | None = None, crew_id: int | None = None, active: bool = True
-):
-    user = create_user(db, email or f"{role}{next(_seq)}@city.example", PASSWORD, role=role, crew_id=crew_id)
-    user.active = active
-    db.commit()
-    return user
-
-
-def login(client, email: str, password: str = PASSWORD, **kwargs):
-    return client.post("/auth/login", data={"email": email, "password": password, **kwargs})
+__all__ = ["PASSWORD", "logged_in", "login", "make_user"]
 
 
 def logged_in(client, db, role: str = "dispatcher", **kwargs):
