@@ -245,16 +245,7 @@ def process_post(
 
     if not analysis.usable_location:
         ticket = _create(session, post, reporter, service, analysis, env, now, status=S.NEEDS_LOCATION)
-        _reply(
-            session,
-            env,
-            ticket,
-            post,
-            reporter,
-            "ask_location",
-            f"ask:ticket:{ticket.id}:reporter:{reporter.id}",
-            now,
-        )
+        _reply(session, env, ticket, post, reporter, "ask_location", now, key_prefix="ask")
         reason = (
             analysis.location.reason
             if analysis.location and analysis.location.reason
@@ -274,16 +265,7 @@ def process_post(
     duplicate = find_duplicate(session, service, loc, env, now)
     if duplicate is not None:
         _add_report(session, duplicate, post, reporter, triage, now)
-        _reply(
-            session,
-            env,
-            duplicate,
-            post,
-            reporter,
-            "merged",
-            f"merged:ticket:{duplicate.id}:reporter:{reporter.id}",
-            now,
-        )
+        _reply(session, env, duplicate, post, reporter, "merged", now)
         return _finish(
             post,
             "processed",
@@ -293,7 +275,7 @@ def process_post(
             duplicate,
         )
     ticket = _create(session, post, reporter, service, analysis, env, now, status=S.OPEN)
-    _reply(session, env, ticket, post, reporter, "ack", f"ack:ticket:{ticket.id}:reporter:{reporter.id}", now)
+    _reply(session, env, ticket, post, reporter, "ack", now)
     return _finish(post, "processed", "created", f"New {service.code} ticket at {loc.matched}.", now, ticket)
 
 
@@ -485,9 +467,12 @@ def _reply(
     post: InboundPost,
     reporter: Reporter,
     kind: str,
-    key: str,
     now: dt.datetime,
+    *,
+    key_prefix: str | None = None,
 ) -> None:
+    """Queue one reply of `kind` to this reporter about this ticket; the key makes it happen once."""
+    key = f"{key_prefix or kind}:ticket:{ticket.id}:reporter:{reporter.id}"
     follower = session.scalar(
         select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
     )
@@ -654,8 +639,7 @@ def _clarify_location(
     loc = analysis.location
     if loc is None or not analysis.usable_location:
         # Ask once more, then leave it to a dispatcher: never a reply storm.
-        key = f"ask2:ticket:{ticket.id}:reporter:{reporter.id}"
-        _reply(session, env, ticket, post, reporter, "ask_location", key, now)
+        _reply(session, env, ticket, post, reporter, "ask_location", now, key_prefix="ask2")
         reason = loc.reason if loc and loc.reason else "no location found"
         return _finish(
             post, "processed", "location_unclear", f"Still no usable location ({reason}).", now, ticket
@@ -688,18 +672,9 @@ def _clarify_location(
     duplicate = find_duplicate(session, ticket.service, loc, env, now)
     if duplicate is not None and duplicate.id != ticket.id:
         ticket_service.merge_tickets(session, ticket, duplicate, actor_label="intake", now=now)
-        _reply(
-            session,
-            env,
-            duplicate,
-            post,
-            reporter,
-            "merged",
-            f"merged:ticket:{duplicate.id}:reporter:{reporter.id}",
-            now,
-        )
+        _reply(session, env, duplicate, post, reporter, "merged", now)
         return _finish(
             post, "processed", "located_merged", f"Located and merged into {duplicate.ref}.", now, duplicate
         )
-    _reply(session, env, ticket, post, reporter, "ack", f"ack:ticket:{ticket.id}:reporter:{reporter.id}", now)
+    _reply(session, env, ticket, post, reporter, "ack", now)
     return _finish(post, "processed", "located", f"Location received: {loc.matched}.", now, ticket)
