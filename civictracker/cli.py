@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -33,6 +35,40 @@ def _settings() -> Any:
     from civictracker.app import settings_of
 
     return settings_of(current_app)
+
+
+def city_gazetteer() -> Any:
+    """The configured city's gazetteer, cached in the instance folder (for the evaluation commands)."""
+    from civictracker.app import city_of
+    from civictracker.services.geocoding import get_gazetteer
+
+    return get_gazetteer(city_of(current_app).path, _settings().resolved_instance_path / "cache")
+
+
+def read_jsonl_objects() -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, object, None) for each JSON object on stdin, or (n, None, error) for a bad line."""
+    stdin = click.get_text_stream("stdin", errors="replace")
+    for n, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            yield n, None, f"line {n}: not a JSON object ({exc})"
+            continue
+        if not isinstance(item, dict):
+            yield n, None, f"line {n}: each line must be a JSON object"
+            continue
+        yield n, item, None
+
+
+def parse_geotag(value: object) -> tuple[float, float] | None:
+    """A geotag given as {"lat", "lon"} or [lat, lon]; anything else is no geotag."""
+    if isinstance(value, dict) and "lat" in value and "lon" in value:
+        return (value["lat"], value["lon"])
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return (value[0], value[1])
+    return None
 
 
 @civictracker_cli.command("create-user")

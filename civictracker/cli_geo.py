@@ -4,41 +4,27 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
-from civictracker.cli import civictracker_cli
+from civictracker.cli import city_gazetteer, civictracker_cli, parse_geotag, read_jsonl_objects
+
+RESULT_KEYS = ("lat", "lon", "precision", "confidence", "matched", "reason")
 
 
-def _gazetteer():  # type: ignore[no-untyped-def]
-    from civictracker.app import city_of, settings_of
-    from civictracker.services.geocoding import get_gazetteer
-
-    settings = settings_of(current_app)
-    return get_gazetteer(city_of(current_app).path, settings.resolved_instance_path / "cache")
+def _not_found(reason: str) -> dict[str, Any]:
+    return {"lat": None, "lon": None, "precision": None, "confidence": 0.0, "matched": None, "reason": reason}
 
 
-def _result_line(gz, text: object, geotag: object = None) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _result_line(gz: Any, text: object, geotag: object = None) -> dict[str, Any]:
     from civictracker.geo.geocode import geocode_text
 
     if not isinstance(text, str):
-        return {
-            "lat": None,
-            "lon": None,
-            "precision": None,
-            "confidence": 0.0,
-            "matched": None,
-            "reason": "text must be a string",
-        }
-    tag = None
-    if isinstance(geotag, dict) and "lat" in geotag and "lon" in geotag:
-        tag = (geotag["lat"], geotag["lon"])
-    elif isinstance(geotag, list | tuple) and len(geotag) == 2:
-        tag = (geotag[0], geotag[1])
-    result = geocode_text(gz, text, tag).to_dict()
-    return {k: result.get(k) for k in ("lat", "lon", "precision", "confidence", "matched", "reason")}
+        return _not_found("text must be a string")
+    result = geocode_text(gz, text, parse_geotag(geotag)).to_dict()
+    return {k: result.get(k) for k in RESULT_KEYS}
 
 
 @civictracker_cli.command("geocode")
@@ -49,30 +35,15 @@ def _result_line(gz, text: object, geotag: object = None) -> dict[str, object]: 
 @with_appcontext
 def geocode_command(text: str | None, jsonl: bool) -> None:
     """Print the best location of TEXT (or of each JSON line) as JSON: lat, lon, precision, confidence..."""
-    gz = _gazetteer()
+    gz = city_gazetteer()
     if not jsonl:
         if text is None:
             raise click.UsageError("Give TEXT, or --jsonl with JSON lines on stdin.")
         click.echo(json.dumps(_result_line(gz, text), ensure_ascii=False))
         return
-    stdin = click.get_text_stream("stdin", errors="replace")
-    for n, line in enumerate(stdin, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise ValueError("each line must be a JSON object")
-        except ValueError as exc:
-            out = {
-                "id": None,
-                "lat": None,
-                "lon": None,
-                "precision": None,
-                "confidence": 0.0,
-                "matched": None,
-                "reason": f"line {n}: not a JSON object ({exc})",
-            }
+    for _n, item, error in read_jsonl_objects():
+        if item is None:
+            out = {"id": None, **_not_found(error or "unreadable line")}
         else:
             out = {"id": item.get("id"), **_result_line(gz, item.get("text"), item.get("geotag"))}
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from civictracker.cli import civictracker_cli
+from civictracker.cli import city_gazetteer, civictracker_cli, parse_geotag, read_jsonl_objects
 
 
 @civictracker_cli.command("triage")
@@ -17,30 +17,20 @@ from civictracker.cli import civictracker_cli
 @with_appcontext
 def triage_command(jsonl: bool) -> None:
     """Judge posts without touching the database: request?, service, urgency, language, location, intent."""
-    from civictracker.app import city_of, settings_of
+    from civictracker.app import city_of
     from civictracker.intake.pipeline import analyze_post
-    from civictracker.services.geocoding import get_gazetteer
 
     city = city_of(current_app)
-    gz = get_gazetteer(city.path, settings_of(current_app).resolved_instance_path / "cache")
-    stdin = click.get_text_stream("stdin", errors="replace")
-    for n, line in enumerate(stdin, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if not isinstance(item, dict):
-                raise ValueError("each line must be a JSON object")
-            text = item.get("text")
-            if not isinstance(text, str):
-                raise ValueError("text must be a string")
-        except ValueError as exc:
-            sys.stdout.write(json.dumps({"id": None, "error": f"line {n}: {exc}"}) + "\n")
+    gz = city_gazetteer()
+    for n, item, error in read_jsonl_objects():
+        text = item.get("text") if item is not None else None
+        if item is None or not isinstance(text, str):
+            problem = error or f"line {n}: text must be a string"
+            sys.stdout.write(json.dumps({"id": None, "error": problem}) + "\n")
             continue
         channel = item.get("channel") or "mention"
         kind = channel if channel in {"mention", "dm", "reply"} else "mention"
-        geotag = item.get("geotag")
-        tag = (geotag["lat"], geotag["lon"]) if isinstance(geotag, dict) and "lat" in geotag else None
+        tag = parse_geotag(item.get("geotag"))
         result = analyze_post(text, channel_kind=kind, gazetteer=gz, services=city.services, geotag=tag)
         sys.stdout.write(json.dumps({"id": item.get("id"), **result.to_dict()}, ensure_ascii=False) + "\n")
     sys.stdout.flush()
