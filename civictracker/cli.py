@@ -40,9 +40,10 @@ def _settings() -> Any:
 def city_gazetteer() -> Any:
     """The configured city's gazetteer, cached in the instance folder (for the evaluation commands)."""
     from civictracker.app import city_of
-    from civictracker.services.geocoding import get_gazetteer
+    from civictracker.services.geocoding import city_gazetteer
 
-    return get_gazetteer(city_of(current_app).path, _settings().resolved_instance_path / "cache")
+    city = city_of(current_app)
+    return city_gazetteer(city.path, _settings(), city.name)
 
 
 def read_jsonl_objects() -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:

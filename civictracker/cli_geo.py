@@ -19,11 +19,12 @@ def _not_found(reason: str) -> dict[str, Any]:
 
 
 def _result_line(gz: Any, text: object, geotag: object = None) -> dict[str, Any]:
-    from civictracker.geo.geocode import geocode_text
+    from civictracker.services.geocoding import locate_text
 
     if not isinstance(text, str):
         return _not_found("text must be a string")
-    result = geocode_text(gz, text, parse_geotag(geotag)).to_dict()
+    # locate_text: offline, then the remote fallback when CIVICTRACKER_GEOCODER_REMOTE configures one.
+    result = locate_text(gz, text, parse_geotag(geotag))[0].to_dict()
     return {k: result.get(k) for k in RESULT_KEYS}
 
 
@@ -35,7 +36,7 @@ def _result_line(gz: Any, text: object, geotag: object = None) -> dict[str, Any]
 @with_appcontext
 def geocode_command(text: str | None, jsonl: bool) -> None:
     """Print the best location of TEXT (or of each JSON line) as JSON: lat, lon, precision, confidence..."""
-    gz = city_gazetteer()
+    gz = city_gazetteer()  # with the remote fallback when CIVICTRACKER_GEOCODER_REMOTE configures one
     if not jsonl:
         if text is None:
             raise click.UsageError("Give TEXT, or --jsonl with JSON lines on stdin.")

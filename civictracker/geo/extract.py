@@ -45,6 +45,70 @@ BETWEEN_WORDS = ("between", "btwn", "btw", "bw", "betw", "betwn", "btween", "b/w
 SPAN_END_WORDS = frozenset({"and", "&", "/", "to", "till", "until", "thru", "through", "-", "n"})
 WHOLE_WORDS = frozenset({"all", "entire", "whole", "length", "along", "entirety", "full"})
 REAR_WORDS = frozenset({"rear", "r", "back"})
+# Words before a number that make it a route or bus, not a house ("route 2", "the 1 bus"); "no"/"number"
+# only when the street has no type ("No. 150 Hampshire St" is an address).
+ROUTE_WORDS = frozenset({"route", "rt", "bus"})
+# Words after a number that make it a quantity, not a house number ("Mass Ave 2 hours", "Main St 3 cars").
+QUANTITY_WORDS = frozenset(
+    {
+        "am",
+        "pm",
+        "hour",
+        "hours",
+        "hr",
+        "hrs",
+        "min",
+        "mins",
+        "minute",
+        "minutes",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "yr",
+        "yrs",
+        "time",
+        "times",
+        "ft",
+        "feet",
+        "foot",
+        "inch",
+        "inches",
+        "in",
+        "m",
+        "meters",
+        "metres",
+        "yard",
+        "yards",
+        "mph",
+        "percent",
+        "car",
+        "cars",
+        "people",
+        "person",
+        "bus",
+        "buses",
+        "truck",
+        "trucks",
+        "bike",
+        "bikes",
+        "tree",
+        "trees",
+        "bag",
+        "bags",
+        "bin",
+        "bins",
+        "block",
+        "blocks",
+        "of",
+        "or",
+        "more",
+    }
+)
 DIRECTION_TOKENS = frozenset({"n", "s", "e", "w"})
 # Common words never "corrected" into a street name by fuzzy matching.
 STOPWORDS = frozenset(
@@ -349,7 +413,8 @@ def _street_at(
             streets = full.streets
             if base is not None:
                 # "Gold Star Road" is Gold Star Rd, and also the base of Gold Star Road Ct/Pl.
-                streets = streets + tuple(s for s in base.streets if s not in streets)
+                # A bridge named without "Bridge" is no extra reading of a full name ("Mass Ave").
+                streets = streets + tuple(s for s in base.streets if s not in streets and s not in gz.bridges)
             typed = True
             end = i + ln
         else:
@@ -361,8 +426,11 @@ def _street_at(
             if nxt in TYPE_EVIDENCE:
                 # A type the street does not have ("windsor ave" for Windsor St) still names it.
                 end += 1
-                typed = True
+                # ...but a common word with a type its street lacks ("the new place") stays weak.
+                typed = not (ln == 1 and key[0] in WEAK_NAMES)
                 type_ok = False
+            elif ln == 1 and key[0] in STOPWORDS and base.bridges == len(base.streets):
+                continue  # "for weeks" is not Weeks Footbridge: a common word needs the word "bridge"
         if key[-1] not in TYPE_EVIDENCE and full is not None and not any(w in TYPE_EVIDENCE for w in key):
             typed = len(key) > 1 or key[0] not in WEAK_NAMES  # "broadway" names itself; "main" does not
         weak = not typed and len(key) == 1 and key[0] in WEAK_NAMES
@@ -371,6 +439,27 @@ def _street_at(
             m.weak = True  # a corrected word alone is too weak to be a street; it must come with a type
         return m
     return None
+
+
+def _number_after(toks: list[Token], ms: list[Mention], k: int, cleaned: str) -> int | None:
+    """Token index of a house number written after a typed street ("Hampshire St 150"), or None."""
+    m = ms[k]
+    n = m.j
+    if not m.typed or m.weak or n >= len(toks) or not _is_number(toks[n]):
+        return None
+    if len(toks[n].text) >= 5 and toks[n].text[0] == "0":
+        return None  # a ZIP code
+    nxt = toks[n + 1].text if n + 1 < len(toks) else ""
+    if nxt in QUANTITY_WORDS:
+        return None
+    later = ms[k + 1] if k + 1 < len(ms) else None
+    # "Hampshire St 150 Cambridge St": the number starts the next address unless a comma parts them.
+    next_owns = (
+        later is not None and later.i == n + 1 and bool(later.streets) and later.typed and not later.weak
+    )
+    if next_owns and later is not None and "," not in cleaned[toks[n].end : toks[later.i].start]:
+        return None
+    return n
 
 
 def _gap_words(toks: list[Token], a: int, b: int) -> list[str]:
@@ -411,6 +500,7 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
     """Group mentions and the words around them into phrases."""
     out: list[LocationPhrase] = []
     used = [False] * len(ms)
+    taken: set[int] = set()  # number tokens already read as the house number of a street before them
 
     def phrase(kind: str, a: int, b: int, mentions: list[Mention], **kw: object) -> LocationPhrase:
         start, end = toks[a].start, toks[b - 1].end
@@ -469,12 +559,10 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
         num_i = m.i - 1
         if num_i >= 0 and toks[num_i].text in REAR_WORDS:
             num_i -= 1
-        if (
-            streetlike
-            and num_i >= 0
-            and _is_number(toks[num_i])
-            and not (num_i >= 1 and toks[num_i - 1].text in {"route", "rt", "bus", "no", "number"})
-        ):
+        route = num_i >= 1 and (
+            toks[num_i - 1].text in ROUTE_WORDS or (toks[num_i - 1].text in {"no", "number"} and not m.typed)
+        )
+        if streetlike and num_i >= 0 and num_i not in taken and _is_number(toks[num_i]) and not route:
             out.append(
                 phrase(
                     "address", num_i, m.j, [m], number=toks[num_i].text, strength=1.0 if not m.weak else 0.7
@@ -489,6 +577,14 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
             ):
                 used[k + 1] = True
                 k += 1
+            k += 1
+            continue
+        # Number after the street ("Hampshire St 150", "Hampshire Street 150, Cambridge").
+        after = _number_after(toks, ms, k, cleaned)
+        if streetlike and after is not None:
+            out.append(phrase("address", m.i, after + 1, [m], number=toks[after].text, strength=0.9))
+            taken.add(after)
+            used[k] = True
             k += 1
             continue
         # Intersection chain: A & B [& C]

@@ -20,6 +20,7 @@ from typing import Any
 
 from .importers import (
     read_addresses_csv,
+    read_boundary_geojson,
     read_centerlines_csv,
     read_centerlines_geojson,
     read_osm,
@@ -31,12 +32,22 @@ from .types import AddressRecord, LonLat, PackError, PlaceRecord, SegmentRecord
 log = logging.getLogger(__name__)
 
 # Bump when the gazetteer's pickled structure or build logic changes: it is part of the cache key.
-CODE_VERSION = "geo-14"
+CODE_VERSION = "geo-22"
 GRID_M = 150.0
 NODE_ROUND = 1e6  # coordinates equal to ~0.1 m are the same node
 SNAP_M = 4.0  # a dangling segment end this close to another street's line is a junction
 CLUSTER_M = 80.0  # junction nodes of one street pair this close are one intersection (divided roads)
 CONTAINS_M = 400.0  # a point farther than this from every street is not "in the city"
+# Without an official boundary file the city is the concave hull of its street vertices (ratio 0.02),
+# widened by HULL_BUFFER_M so houses on edge streets stay in. Checked against Cambridge's official
+# boundary: 16.35 km2 (land area ~16.6 km2), the hull passes 15-180 m outside the official line.
+OUTLINE_BAND_M = 50.0  # horizontal bands of the outline's edge index (point-in-polygon)
+HULL_RATIO = 0.02
+HULL_BUFFER_M = 40.0
+# An official boundary is widened a little: a phone's GPS fix is often 10-40 m off, and a resident on a
+# Cambridge edge street must not be refused as "outside the city" (the line itself runs along streets).
+BOUNDARY_TOLERANCE_M = 40.0
+BRIDGE_RANK = 2  # name rank of a bridge named without "Bridge" (after primary names 0 and aliases 1)
 
 # Single-word street names that are ordinary English words or first names: without a street type they
 # count only inside a clear pattern (house number, "corner of", a real intersection).
@@ -295,6 +306,7 @@ class NameHit:
 
     streets: tuple[str, ...]
     alias: bool
+    bridges: int = 0  # how many trailing streets are bridges named without "Bridge" (last resorts)
 
 
 @dataclass
@@ -316,6 +328,7 @@ class Gazetteer:
     vocab: frozenset[str] = frozenset()
     max_name_len: int = 1
     name_first: dict[str, int] = field(default_factory=dict)  # first token -> longest name starting with it
+    bridges: frozenset[str] = frozenset()  # streets whose type is bridge/footbridge
     junctions: dict[tuple[str, str], list[Junction]] = field(default_factory=dict)
     street_graph: dict[str, dict[tuple[int, int], list[tuple[tuple[int, int], int]]]] = field(
         default_factory=dict
@@ -326,6 +339,11 @@ class Gazetteer:
     place_index: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     place_first: dict[str, int] = field(default_factory=dict)
     grid: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    # The city's outline in local metres (the official line, or the streets' hull) as plain rings, one
+    # (exterior, holes) per polygon: the cache load stays free of shapely (and of WKB, which breaks when
+    # SpatiaLite loads another GEOS into the process); the polygon is built on the first contains().
+    boundary_rings: list[tuple[list[tuple[float, float]], list[list[tuple[float, float]]]]] | None = None
+    boundary_source: str = ""  # "file:<name>" | "street hull" | "" (none: bbox + street distance only)
     warnings: list[str] = field(default_factory=list)
     version: str = CODE_VERSION
 
@@ -342,13 +360,35 @@ class Gazetteer:
         bx, by = self.to_xy(*b)
         return math.hypot(ax - bx, ay - by)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Per-process caches (prepared outline, fuzzy-word cache) are rebuilt on use, never pickled.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
     # --- spatial queries ---------------------------------------------------------------------------------
+    def inside_outline(self, x: float, y: float) -> bool:
+        """Point (local metres) inside the city's outline; True when there is none. Pure Python on purpose:
+        shapely at query time segfaults in processes where SpatiaLite loaded its own GEOS."""
+        if not self.boundary_rings:
+            return True
+        index = self.__dict__.get("_outline_index")
+        if index is None:
+            index = _outline_index(self.boundary_rings)
+            self.__dict__["_outline_index"] = index
+        inside = False
+        # Even-odd ray casting to +x over the edges of this point's horizontal band (holes included).
+        for x1, y1, x2, y2 in index.get(math.floor(y / OUTLINE_BAND_M), ()):
+            if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+                inside = not inside
+        return inside
+
     def contains(self, lat: float, lon: float) -> bool:
-        """Inside the bbox and within CONTAINS_M of a street: a real closeness check, not only a box."""
+        """Inside the city's boundary polygon (a bbox admits the neighbours), and near one of its streets."""
         if not _valid_latlon(lat, lon):
             return False
         min_lon, min_lat, max_lon, max_lat = self.bbox
         if not (min_lon <= lon <= max_lon and min_lat <= lat <= max_lat):
+            return False
+        if not self.inside_outline(*self.to_xy(lon, lat)):
             return False
         return self.nearest_segment(lat, lon, max_m=CONTAINS_M) is not None
 
@@ -641,8 +681,14 @@ def build_gazetteer(
     name: str = "",
     aliases: dict[str, str] | None = None,
     place_specs: Sequence[dict[str, Any]] = (),
+    boundary: Sequence[Sequence[LonLat]] | None = None,
+    boundary_name: str = "",
 ) -> Gazetteer:
-    """Build a gazetteer from plain records (any source: official CSV/GeoJSON or OSM)."""
+    """Build a gazetteer from plain records (any source: official CSV/GeoJSON or OSM).
+
+    boundary: the city's outer rings (lon/lat) when the pack has an official boundary; otherwise the
+    concave hull of the streets stands in for it.
+    """
     segs = list(segments)
     if not segs:
         raise PackError("no street segments to build a gazetteer from")
@@ -697,6 +743,7 @@ def build_gazetteer(
             gz.warnings.append(f"alias {alias!r} points to unknown street {target!r}")
     _build_names(gz, street_aliases)
     _build_grid(gz)
+    _build_boundary(gz, boundary, boundary_name)
     _build_graphs(gz)
     _build_junctions(gz)
     _build_addresses(gz, addresses)
@@ -708,6 +755,7 @@ def build_gazetteer(
 def _build_names(gz: Gazetteer, street_aliases: dict[str, set[str]]) -> None:
     full: dict[tuple[str, ...], dict[str, int]] = defaultdict(dict)
     base: dict[tuple[str, ...], dict[str, int]] = defaultdict(dict)
+    bridge_names: set[str] = set()
 
     def add(text: str, street: str, rank: int) -> None:
         toks = name_tokens(text)
@@ -716,10 +764,14 @@ def _build_names(gz: Gazetteer, street_aliases: dict[str, set[str]]) -> None:
         prev = full[toks].get(street)
         full[toks][street] = rank if prev is None else min(prev, rank)
         b, typ = split_type(toks)
-        # "Weeks Footbridge" must not make every "weeks" a street: bridges need their type word.
-        if typ is not None and b and typ not in ("bridge", "footbridge"):
+        if typ is not None and b:
+            # A bridge without its type word ("Harvard & Memorial") is only a last candidate (rank
+            # BRIDGE_RANK): "harvard" still means Harvard St first; the bridge wins only where it meets.
+            brank = BRIDGE_RANK if typ in ("bridge", "footbridge") else rank
+            if brank == BRIDGE_RANK:
+                bridge_names.add(street)
             prev = base[b].get(street)
-            base[b][street] = rank if prev is None else min(prev, rank)
+            base[b][street] = brank if prev is None else min(prev, brank)
 
     for street in gz.streets:
         add(street, street, 0)
@@ -730,8 +782,14 @@ def _build_names(gz: Gazetteer, street_aliases: dict[str, set[str]]) -> None:
         best = min(d.values())
         # Primary names beat aliases; among equals, the longer street is the likelier meaning.
         streets = sorted((s for s, r in d.items() if r == best), key=lambda s: -gz.street_len.get(s, 0.0))
-        return NameHit(tuple(streets), alias=best > 0)
+        extra = sorted(s for s, r in d.items() if r == BRIDGE_RANK) if best < BRIDGE_RANK else []
+        return NameHit(
+            tuple(streets + extra),
+            alias=0 < best < BRIDGE_RANK,
+            bridges=len(streets) if best == BRIDGE_RANK else len(extra),
+        )
 
+    gz.bridges = frozenset(bridge_names)
     gz.full_index = {k: ordered(v) for k, v in full.items()}
     gz.base_index = {k: ordered(v) for k, v in base.items()}
     vocab: set[str] = set()
@@ -744,6 +802,56 @@ def _build_names(gz: Gazetteer, street_aliases: dict[str, set[str]]) -> None:
     gz.name_first = first
     gz.vocab = frozenset(t for t in vocab if t.isalpha())
     gz.max_name_len = longest + 1
+
+
+def _build_boundary(gz: Gazetteer, rings: Sequence[Sequence[LonLat]] | None, name: str) -> None:
+    import shapely
+    from shapely.geometry import MultiPoint, Polygon
+
+    if rings:
+        polys = [Polygon([gz.to_xy(lon, lat) for lon, lat in ring]) for ring in rings if len(ring) >= 4]
+        geom = shapely.make_valid(shapely.union_all([p for p in polys if not p.is_empty]))
+        if not geom.is_empty:
+            geom = geom.buffer(BOUNDARY_TOLERANCE_M)
+        if geom.is_empty:
+            gz.warnings.append(f"boundary {name!r} has no usable polygon; using the streets' hull")
+        else:
+            gz.boundary_rings, gz.boundary_source = _rings_of(geom), f"file:{name}"
+            return
+    pts = [p for seg in gz.segments for p in seg.xy]
+    if len(pts) < 3:
+        return
+    hull = shapely.concave_hull(MultiPoint(pts), ratio=HULL_RATIO).buffer(HULL_BUFFER_M)
+    if hull.area > 0:
+        gz.boundary_rings, gz.boundary_source = _rings_of(hull), "street hull"
+
+
+def _outline_index(
+    rings: list[tuple[list[tuple[float, float]], list[list[tuple[float, float]]]]],
+) -> dict[int, list[tuple[float, float, float, float]]]:
+    bands: dict[int, list[tuple[float, float, float, float]]] = defaultdict(list)
+    for ext, holes in rings:
+        for ring in [ext, *holes]:
+            for (x1, y1), (x2, y2) in pairwise(ring):
+                if y1 == y2:
+                    continue  # a horizontal edge never crosses a horizontal ray
+                for b in range(
+                    math.floor(min(y1, y2) / OUTLINE_BAND_M), math.floor(max(y1, y2) / OUTLINE_BAND_M) + 1
+                ):
+                    bands[b].append((x1, y1, x2, y2))
+    return dict(bands)
+
+
+def _rings_of(geom: Any) -> list[tuple[list[tuple[float, float]], list[list[tuple[float, float]]]]]:
+    polys = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
+    return [
+        (
+            [(float(c[0]), float(c[1])) for c in p.exterior.coords],
+            [[(float(c[0]), float(c[1])) for c in r.coords] for r in p.interiors],
+        )
+        for p in polys
+        if p.geom_type == "Polygon" and not p.is_empty
+    ]
 
 
 def _build_grid(gz: Gazetteer) -> None:
@@ -986,7 +1094,7 @@ def _read_city(pack_dir: Path) -> dict[str, Any]:
 
 def _input_files(pack_dir: Path, city: dict[str, Any]) -> list[Path]:
     files = [pack_dir / "city.json"]
-    for key in ("streets", "addresses", "places"):
+    for key in ("streets", "addresses", "places", "boundary"):
         spec = city.get(key)
         if isinstance(spec, dict) and spec.get("file"):
             files.append(pack_dir / str(spec["file"]))
@@ -1069,8 +1177,20 @@ def build_from_pack(pack_dir: Path, city: dict[str, Any] | None = None) -> Gazet
             log.warning("address file %s missing; addresses will not be validated", apath)
     specs = list(geo.get("places") or []) + list(geo.get("areas") or [])
     aliases = {str(k): str(v) for k, v in (geo.get("aliases") or {}).items()}
+    rings: list[list[LonLat]] | None = None
+    bspec = city.get("boundary")
+    bname = str(bspec["file"]) if isinstance(bspec, dict) and bspec.get("file") else ""
+    if bname:
+        rings = read_boundary_geojson(pack_dir / bname)
     gz = build_gazetteer(
-        segs, addresses, places, name=str(city.get("name", "")), aliases=aliases, place_specs=specs
+        segs,
+        addresses,
+        places,
+        name=str(city.get("name", "")),
+        aliases=aliases,
+        place_specs=specs,
+        boundary=rings,
+        boundary_name=bname,
     )
     place_spec = city.get("places")
     if isinstance(place_spec, dict) and place_spec.get("file") and (pack_dir / place_spec["file"]).exists():

@@ -145,6 +145,21 @@ def _address_on(
             reason=f"{number} is {gap} numbers outside the nearest address range of {street}",
             segment_id=seg.id,
         )
+    if near is not None and in_list:
+        # A real address (in the official list) that the centerline ranges miss by more than a block:
+        # the street is certain, the spot is not; low confidence so the resident is asked.
+        seg, gap, frac = near
+        return _result(
+            gz,
+            gz.point_along(seg, frac),
+            "street",
+            0.35 - pen,
+            label,
+            "address",
+            street=street,
+            reason=f"{number} {street} is an official address {gap} numbers outside every centerline range",
+            segment_id=seg.id,
+        )
     if street not in gz.streets:
         return not_found(f"unknown street {street}", kind="address")
     return not_found(f"{number} is outside every address range of {street}", kind="address", matched=label)
@@ -257,7 +272,8 @@ def geocode_intersection(
 
 def _three_way(gz: Gazetteer, cands: list[list[str]], geotag: LonLat | None) -> GeocodeResult | None:
     best: tuple[tuple[int, int, float], LonLat, list[str]] | None = None
-    for combo in product(*(c[:2] for c in cands[:3])):
+    # Up to four variants per bare name ("Clifton" is St, Cir or Pl): the combination that really meets wins.
+    for combo in product(*(c[:4] for c in cands[:3])):
         streets = list(combo)
         if len(set(streets)) < 3:
             continue
@@ -351,6 +367,8 @@ def geocode_between(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None
 def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None = None) -> GeocodeResult:
     """A whole street (or a bare street name): its middle, with its line; a geotag on it pins the spot."""
     cands = phrase.streets[0] if phrase.streets else []
+    # A bare "harvard" is Harvard St; the bridge reading only matters where streets meet.
+    cands = [c for c in cands if c not in gz.bridges] or cands
     if not cands:
         return not_found("no known street", kind="street")
     pen = _name_penalty(phrase)

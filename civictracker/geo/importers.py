@@ -6,6 +6,7 @@ import csv
 import json
 import logging
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -196,28 +197,89 @@ def read_addresses_csv(path: Path) -> list[AddressRecord]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         header = set(reader.fieldnames or [])
-        for col in ("street_number", "street_name"):
-            if col not in header:
-                raise PackError(f"{path}: missing column {col}")
+        # Two layouts: the master address database (street_number, street_name, street_type...) and the
+        # official address points list (StNm "11-A", StName "Jay St", lon, lat: doorway points).
+        points_layout = "street_number" not in header and {"StNm", "StName"} <= header
+        if not points_layout:
+            for col in ("street_number", "street_name"):
+                if col not in header:
+                    raise PackError(f"{path}: missing column {col}")
         for row in reader:
-            num = _int_or_none(row.get("street_number"))
-            base = (row.get("street_name") or "").strip()
-            if num is None or not base:
+            if points_layout:
+                m = _STNM_RE.match((row.get("StNm") or "").strip())
+                num = int(m.group(1)) if m else None
+                suffix = (m.group(2) or "").upper() if m else ""
+                street = (row.get("StName") or "").strip()
+                full = (row.get("Full_Addr") or "").strip()
+            else:
+                num = _int_or_none(row.get("street_number"))
+                suffix = (row.get("street_number_suffix") or "").strip().upper()
+                base = (row.get("street_name") or "").strip()
+                street = " ".join(x for x in (base, (row.get("street_type") or "").strip()) if x)
+                direction = (row.get("street_direction") or "").strip()
+                if direction and base:
+                    street = f"{street} {direction}"
+                full = (row.get("full_address") or "").strip()
+            if num is None or not street:
                 continue
-            street = " ".join(x for x in (base, (row.get("street_type") or "").strip()) if x)
-            direction = (row.get("street_direction") or "").strip()
-            if direction:
-                street = f"{street} {direction}"
+            lon, lat = _float_or_none(row.get("lon")), _float_or_none(row.get("lat"))
+            if (
+                lon is None
+                or lat is None
+                or not (abs(lon) <= 180 and abs(lat) <= 90)
+                or (lon == 0 and lat == 0)
+            ):
+                lon = lat = None
             out.append(
                 AddressRecord(
                     number=num,
-                    suffix=(row.get("street_number_suffix") or "").strip().upper(),
+                    suffix=suffix,
                     street=street,
-                    full=(row.get("full_address") or "").strip(),
+                    full=full,
                     address_id=(row.get("address_id") or "").strip(),
+                    lon=lon,
+                    lat=lat,
                 )
             )
     return out
+
+
+_STNM_RE = re.compile(r"^(\d{1,5})(?:\s*-?\s*([A-Za-z0-9]{1,3}))?")
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def read_boundary_geojson(path: Path) -> list[list[LonLat]]:
+    """Outer rings (lon/lat) of the Polygon/MultiPolygon features of a city boundary GeoJSON file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PackError(f"cannot read boundary {path}: {exc}") from exc
+    except ValueError as exc:
+        raise PackError(f"boundary {path} is not valid JSON: {exc}") from exc
+    feats = data.get("features") if isinstance(data, dict) and "features" in data else [data]
+    rings: list[list[LonLat]] = []
+    for feat in feats or []:
+        geom = feat.get("geometry", feat) if isinstance(feat, dict) else None
+        if not isinstance(geom, dict):
+            continue
+        polys: list[Any] = [geom.get("coordinates")] if geom.get("type") == "Polygon" else []
+        if geom.get("type") == "MultiPolygon":
+            polys = list(geom.get("coordinates") or [])
+        for poly in polys:
+            try:
+                rings.append(_valid_coords(poly[0]))
+            except (TypeError, ValueError, IndexError) as exc:
+                raise PackError(f"boundary {path}: bad polygon ({exc})") from exc
+    if not rings:
+        raise PackError(f"boundary {path} holds no Polygon or MultiPolygon")
+    return rings
 
 
 def read_poi_csv(path: Path) -> list[tuple[str, str, str]]:

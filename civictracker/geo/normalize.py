@@ -113,7 +113,7 @@ WORD_EQUIV: dict[str, str] = {
 }
 
 _APOSTROPHES = "'\u2019\u2018`\u00b4"
-_TOKEN_RE = re.compile(r"\d+(?:\s*-\s*\d+)?[a-z]?(?![a-z])|\d+(?:st|nd|rd|th)\b|[a-z0-9]+|&|/|@")
+_TOKEN_RE = re.compile(r"\d+(?:\s*-\s*\d+)?[a-z]?(?![a-z])|\d+(?:st|nd|rd|th)\b|[a-z0-9]+|&|/|@|\+")
 
 
 def fold(text: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 LonLat = tuple[float, float]
 
 PRECISIONS = ("rooftop", "interpolated", "intersection", "segment", "street", "place", "area")
-KINDS = ("address", "intersection", "between", "street", "place", "area", "geotag")
+KINDS = ("address", "intersection", "between", "street", "place", "area", "geotag", "remote")
 
 
 class PackError(ValueError):

@@ -5,12 +5,18 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from civictracker.config import Settings
+from civictracker.geo.extract import extract_locations
 from civictracker.geo.gazetteer import Gazetteer, load_gazetteer
 from civictracker.geo.geocode import geocode_text
+from civictracker.geo.normalize import clean_text
+from civictracker.geo.remote import BACKENDS, RemoteConfig, RemoteGeocoder
 from civictracker.geo.types import GeocodeResult
 
 _lock = threading.Lock()
 _cache: dict[tuple[Path, Path | None], Gazetteer] = {}
+# The remote fallback configured for a gazetteer (by object id), so callers of locate_text need not pass it.
+_remotes: dict[int, RemoteGeocoder] = {}
 
 # Below this the location is not trusted enough to send a crew: the resident is asked instead.
 MIN_CONFIDENCE = 0.5
@@ -28,10 +34,85 @@ def get_gazetteer(pack_dir: Path, cache_dir: Path | None = None) -> Gazetteer:
     return gz
 
 
+def remote_geocoder(
+    gazetteer: Gazetteer,
+    backend: str,
+    url: str = "",
+    user_agent: str = "civictracker",
+    min_delay_s: float = 1.0,
+    cache_dir: Path | None = None,
+    city_suffix: str = "",
+) -> RemoteGeocoder | None:
+    """A remote fallback bounded to this city (None when backend is empty), registered for locate_text."""
+    if not backend:
+        _remotes.pop(id(gazetteer), None)
+        return None
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown remote geocoder {backend!r}; use one of {', '.join(BACKENDS)}")
+    config = RemoteConfig(
+        backend=backend,
+        url=url,
+        user_agent=user_agent,
+        min_delay_s=min_delay_s,
+        cache_path=None if cache_dir is None else cache_dir / f"geocoder_{backend}.sqlite",
+    )
+    remote = RemoteGeocoder(config, gazetteer.bbox, gazetteer.contains, city_suffix=city_suffix)
+    _remotes[id(gazetteer)] = remote
+    return remote
+
+
+def configure_remote(gazetteer: Gazetteer, settings: Settings, city_name: str = "") -> RemoteGeocoder | None:
+    """The remote fallback the settings ask for (None when CIVICTRACKER_GEOCODER_REMOTE is empty)."""
+    agent = settings.geocoder_remote_user_agent or f"civictracker ({settings.public_url})"
+    return remote_geocoder(
+        gazetteer,
+        settings.geocoder_remote,
+        url=settings.geocoder_remote_url,
+        user_agent=agent,
+        min_delay_s=settings.geocoder_remote_min_delay_s,
+        cache_dir=settings.resolved_instance_path / "cache",
+        city_suffix=city_name.removeprefix("City of ").strip(),
+    )
+
+
+def city_gazetteer(pack_dir: Path, settings: Settings, city_name: str = "") -> Gazetteer:
+    """The city's gazetteer (cached in the instance folder) with the remote fallback the settings ask for."""
+    gz = get_gazetteer(pack_dir, settings.resolved_instance_path / "cache")
+    if settings.geocoder_remote and id(gz) not in _remotes:
+        configure_remote(gz, settings, city_name)
+    return gz
+
+
+def _remote_query(gazetteer: Gazetteer, text: str, result: GeocodeResult) -> str:
+    # The phrase the offline geocoder saw (a street pair that never meets, an unknown number) is a better
+    # query than the whole post; with no phrase at all, the cleaned post text is all there is.
+    phrases = extract_locations(text, gazetteer) if text.strip() else []
+    if phrases:
+        return phrases[0].text
+    return result.matched or clean_text(text)
+
+
 def locate_text(
-    gazetteer: Gazetteer, text: str, geotag: tuple[float, float] | None = None
+    gazetteer: Gazetteer,
+    text: str,
+    geotag: tuple[float, float] | None = None,
+    remote: RemoteGeocoder | None = None,
+    *,
+    private: bool = False,
 ) -> tuple[GeocodeResult, bool]:
-    """The best location of a post, and whether it is good enough to act on."""
+    """The best location of a post, and whether it is good enough to act on.
+
+    Offline first; the remote geocoder (given, or registered by remote_geocoder) only when the offline one
+    found nothing, and its answer counts only inside the city. Private text (a DM) never leaves the
+    server: the remote service would receive the resident's words, often a home address.
+    """
     result = geocode_text(gazetteer, text, geotag)
+    remote = None if private else (remote if remote is not None else _remotes.get(id(gazetteer)))
+    if not result.found and remote is not None and text and text.strip():
+        answer = remote.geocode(_remote_query(gazetteer, text, result))
+        if answer.found:
+            result = answer
+        else:
+            result.reason = f"{result.reason}; {answer.reason}"
     usable = result.found and result.confidence >= MIN_CONFIDENCE
     return result, usable
