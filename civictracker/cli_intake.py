@@ -1,4 +1,4 @@
-"""`flask civictracker triage|poll|replay|outbox|retry-failed`: intake from the command line."""
+"""`flask civictracker triage|poll|replay|outbox|retry-failed|check-sources|scheduler`: intake jobs."""
 
 from __future__ import annotations
 
@@ -97,3 +97,43 @@ def retry_failed_command() -> None:
     from civictracker.intake import jobs
 
     click.echo(f"{jobs.retry_failed_posts()} post(s) re-enqueued")
+
+
+@civictracker_cli.command("check-sources")
+@click.option("--limit", default=25, show_default=True, help="Most platform calls in this run.")
+@click.option("--post", "post_id", type=int, default=None, help="Check this one post (any ticket state).")
+@with_appcontext
+def check_sources_command(limit: int, post_id: int | None) -> None:
+    """Ask the platforms whether source posts of recent open tickets still exist; redact deleted ones."""
+    from civictracker.intake import sources
+
+    if post_id is not None:
+        click.echo(f"post {post_id}: {sources.check_source(post_id)}")
+        return
+    click.echo(json.dumps(sources.check_sources(limit=limit)))
+
+
+@civictracker_cli.command("scheduler")
+@click.option(
+    "--interval", type=float, default=None, help="Seconds between polls (CIVICTRACKER_POLL_INTERVAL)."
+)
+@click.option(
+    "--slow-every",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Seconds between check-sources / retry-failed rounds.",
+)
+@click.option("--once", is_flag=True, help="Run one tick and exit.")
+@with_appcontext
+def scheduler_command(interval: float | None, slow_every: float, once: bool) -> None:
+    """Enqueue periodic jobs (polls, outbox sweep, source checks, retries) on rq; inline without Redis."""
+    from civictracker.app import settings_of
+    from civictracker.intake.scheduler import Scheduler
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    scheduler = Scheduler(app, interval=interval or settings_of(app).poll_interval, slow_every=slow_every)
+    if once:
+        click.echo(json.dumps(scheduler.tick()))
+        return
+    scheduler.run_forever()

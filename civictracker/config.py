@@ -51,12 +51,24 @@ class Settings:
     x_dms_per_24h: int = 1000
     mastodon_posts_per_hour: int = 300
     outbox_max_attempts: int = 8
+    # Storm handling on capped accounts (X, Mastodon); the replay/log channel is never capped.
+    outbox_target_s: float = 3600.0  # answer every reporter within this; later ones still go, after
+    outbox_cluster: bool = True  # when a lane is full, one reply covers merged reporters of a ticket
+    outbox_max_cluster: int = 8  # reporters one cluster or digest reply may answer
+    outbox_spill_to_dm: bool = True  # answer a DM-able reporter by DM after waiting dm_spill_after_s
+    outbox_dm_spill_after_s: float = 600.0
+    outbox_digest_after_s: float = 1200.0  # acks waiting this long may share one generic reply; 0: never
+    x_dm_open: bool = False  # the X account may DM any reporter (else only those who DMed it before)
     dedupe_radius_m: float = 150.0
     dedupe_window_days: int = 30
     reply_to_non_requests: bool = False
     blocked_accounts: str = ""  # comma-separated channel:author_id or handles never turned into tickets
-    geocoder_remote: str = ""  # empty: offline only; nominatim | photon | pelias
-    geocoder_remote_url: str = ""
+    geocoder_remote: str = (
+        ""  # empty: offline only; nominatim | photon | pelias (fallback when offline fails)
+    )
+    geocoder_remote_url: str = ""  # empty: the backend's public host; else [scheme://]host[:port][/path]
+    geocoder_remote_user_agent: str = ""  # empty: "civictracker (<public_url>)"; Nominatim requires one
+    geocoder_remote_min_delay_s: float = 1.0  # seconds between requests (Nominatim: never below 1)
     extra: dict[str, Any] = field(default_factory=dict)  # overrides for tests (raw Flask config keys)
 
     @classmethod
@@ -132,6 +144,15 @@ def validate(settings: Settings) -> None:
     if not (settings.city_pack_dir / "city.json").is_file():
         raise ConfigError(
             f"{PREFIX}CITY={settings.city!r}: no city pack at {settings.city_pack_dir} (it needs city.json)."
+        )
+    if settings.geocoder_remote not in {"", "nominatim", "photon", "pelias"}:
+        raise ConfigError(
+            f"{PREFIX}GEOCODER_REMOTE={settings.geocoder_remote!r}: use nominatim, photon, pelias "
+            "or leave it empty."
+        )
+    if settings.geocoder_remote == "pelias" and not settings.geocoder_remote_url:
+        raise ConfigError(
+            f"{PREFIX}GEOCODER_REMOTE=pelias needs {PREFIX}GEOCODER_REMOTE_URL (no public host)."
         )
     unknown = set(settings.channel_names) - {"replay", "x", "mastodon"}
     if unknown:

@@ -60,6 +60,7 @@ class Pending:
     handle: str = ""  # recipient's handle, counted against the mention budget of a cluster reply
     dm_ok: bool = False  # the reporter accepts DMs: may be answered by DM when the public lane is full
     digest_ok: bool = False  # an acknowledgement a generic "we have your reports" reply may stand in for
+    lang: str = ""  # a digest is written in one language: only messages in the lead's language join it
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,13 @@ class Policy:
     cluster: bool = True
     pace_splits: int = 4
     digest_after_s: float | None = 1200.0  # None: never mix groups in one reply
+    # Accounts whose DMs are ordinary statuses counted against the same cap as public replies
+    # (Mastodon): their DM lane shares the public lane's send history, so spilling buys no capacity.
+    shared_lanes: frozenset[str] = frozenset()
+
+    def lane_key(self, account: str, kind: str) -> tuple[str, str]:
+        """The history a lane's sends count against (a shared DM lane counts against the public one)."""
+        return (account, POST) if kind == DM and account in self.shared_lanes else (account, kind)
 
     def caps_for(self, account: str, kind: str) -> Sequence[Cap]:
         """The lane's caps plus pacing caps: each cap also applies pro rata to 1/pace_splits of its window.
@@ -130,6 +138,15 @@ def _next_slot(caps: Sequence[Cap], history: Sequence[float], now: float) -> flo
     return at
 
 
+def free_now(
+    policy: Policy, account: str, kind: str, sent: Mapping[tuple[str, str], Sequence[float]], now: float
+) -> int:
+    """How many sends one lane may make right now (the fast path's check before a single send)."""
+    lane = policy.lane_key(account, kind)
+    history = [t for (a, k), times in sent.items() if policy.lane_key(a, k) == lane for t in times]
+    return _free(policy.caps_for(account, kind), history, now)
+
+
 def priority(message: Pending, now: float, target_s: float) -> tuple[bool, bool, float, str]:
     """Sort key: urgent first, then in-target before past-target, then oldest, then id for stability."""
     late = now - message.created_at > target_s
@@ -150,7 +167,9 @@ def plan(
     for queue in lanes.values():
         queue.sort(key=lambda m: priority(m, now, policy.target_s))
 
-    history: dict[tuple[str, str], list[float]] = {lane: list(times) for lane, times in sent.items()}
+    history: dict[tuple[str, str], list[float]] = {}
+    for (account, kind), times in sent.items():
+        history.setdefault(policy.lane_key(account, kind), []).extend(times)
     batches: list[Batch] = []
     leftovers: dict[tuple[str, str], list[Pending]] = {}
 
@@ -162,7 +181,7 @@ def plan(
         if kind == DM:
             queue = sorted(queue + spilled.pop(account, []), key=lambda m: priority(m, now, policy.target_s))
         caps = policy.caps_for(account, kind)
-        lane_history = history.setdefault((account, kind), [])
+        lane_history = history.setdefault(policy.lane_key(account, kind), [])
         free = _free(caps, lane_history, now)
         saturated = len(queue) > free
         taken: set[Hashable] = set()
@@ -198,7 +217,7 @@ def plan(
                 for other in queue:
                     if len(members) >= policy.max_cluster:
                         break
-                    if other.id in taken or not other.digest_ok:
+                    if other.id in taken or not other.digest_ok or other.lang != message.lang:
                         continue
                     if now - other.created_at < policy.digest_after_s:
                         continue
@@ -225,7 +244,7 @@ def plan(
     # spilled messages of accounts without a DM lane in this call still need a lane
     for account, messages in spilled.items():
         caps = policy.caps_for(account, DM)
-        lane_history = history.setdefault((account, DM), [])
+        lane_history = history.setdefault(policy.lane_key(account, DM), [])
         free = _free(caps, lane_history, now)
         messages.sort(key=lambda m: priority(m, now, policy.target_s))
         for message in messages[:free]:
@@ -240,7 +259,7 @@ def plan(
         if not rest:
             continue
         waiting += len(rest)
-        at = _next_slot(policy.caps_for(account, kind), history.get((account, kind), []), now)
+        at = _next_slot(policy.caps_for(account, kind), history.get(policy.lane_key(account, kind), []), now)
         if kind == POST and policy.spill_to_dm:
             spill_times = [m.created_at + policy.dm_spill_after_s for m in rest if m.dm_ok]
             if spill_times:

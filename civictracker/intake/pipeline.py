@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,12 @@ S = TicketStatus
 PRECISE = {"rooftop", "interpolated", "intersection"}
 PRECISE_SAME_PLACE_M = 30.0
 MAX_STORED_TEXT = 20_000  # a post longer than any platform allows is kept whole up to this, and flagged
+# A post that names only a street ("no plow on Fayerweather St") is acted on at street precision: the crew
+# drives the street, street-wide services dedupe per street, the summary says "on <street>". The geocoder
+# scores such a match below services.geocoding.MIN_CONFIDENCE ("not where on it"): 0.45 typed, 0.41 bare,
+# 0.33 misspelt, 0.35 when a street more than twice as long wins over a namesake ("Gore St" over "Gore Street
+# Pl"). A name it cannot decide between ("could be ...") is not found at all and is asked back.
+STREET_MIN_CONFIDENCE = 0.3
 DEDUPE_STATUSES = [s.value for s in (S.OPEN, S.ACKNOWLEDGED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)]
 CHANNEL_LABEL = {
     ("x", False): "x_mention",
@@ -114,6 +121,38 @@ def _clean_json(raw: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+# The extractor reads English corner phrases; Spanish, Portuguese and Haitian Creole residents write
+# "esquina de A y B", "na esquina da A com B", "kwen A ak B": these become "corner of A and B" first.
+_SUFFIX = r"(?:st|street|ave|avenue|rd|road|pl|place|dr|drive|pkwy|parkway|sq|square|way|ter|terrace|ct|ln)"
+_CORNER = re.compile(
+    r"\b(?:(?:en )?la esquina (?:de|con|entre)|(?:na )?esquina (?:da|de|do|com|entre)|(?:nan |o )?kwen)\s+",
+    re.IGNORECASE,
+)
+_JOIN_AFTER_SUFFIX = re.compile(rf"\b({_SUFFIX})\.?\s+(?:y|e|ak|com|con)\s+(?=[^\W\d_])", re.IGNORECASE)
+_JOIN_IN_CORNER = re.compile(r"(corner of [^,.;:!?\n]{2,40}?)\s+(?:y|e|ak|com|con)\s+(?=[^\W\d_])")
+
+
+# "no 205 Broadway" (pt: at the), "en el 12 Inman St": the article before a house number reads as "No." there.
+_AT_NUMBER = re.compile(r"\b(?:no|na|nu|en el|en la|nan)\s+(?=\d{1,5}[a-zA-Z]?\s+[^\W\d_])", re.IGNORECASE)
+
+
+def location_text(text: str) -> str:
+    """The post's text with non-English corner phrases in the English form the location extractor reads."""
+    s = _AT_NUMBER.sub("at ", text)
+    if not _CORNER.search(s) and not _JOIN_AFTER_SUFFIX.search(s):
+        return s
+    s = _CORNER.sub("corner of ", s)
+    s = _JOIN_AFTER_SUFFIX.sub(r"\1 and ", s)
+    return _JOIN_IN_CORNER.sub(r"\1 and ", s)
+
+
+def usable_location(loc: GeocodeResult | None, usable: bool) -> bool:
+    """Good enough to open a ticket on: the geocoder's verdict, or one exact, unambiguous street."""
+    if usable or loc is None or not loc.found:
+        return usable
+    return loc.precision == "street" and loc.confidence >= STREET_MIN_CONFIDENCE
+
+
 def analyze_post(
     text: str,
     *,
@@ -121,12 +160,23 @@ def analyze_post(
     gazetteer: Gazetteer,
     services: list[dict[str, Any]] | None = None,
     geotag: tuple[float, float] | None = None,
+    private: bool | None = None,
 ) -> Analysis:
-    """Triage, locate and (for replies) classify intent, without touching the database."""
+    """Triage, locate and (for replies) classify intent, without touching the database.
+
+    `private` (default: a DM) keeps the text off any remote geocoder.
+    """
     text = clean_text(text)[:MAX_STORED_TEXT]
+    private = channel_kind == "dm" if private is None else private
     triage = triage_text(text, channel_kind=channel_kind, services=services)
-    location, usable = locate_text(gazetteer, text, geotag) if text.strip() else (None, False)
-    intent, reasons = (None, [])
+    location, usable = (
+        locate_text(gazetteer, location_text(text), geotag, private=private)
+        if text.strip()
+        else (None, False)
+    )
+    usable = usable_location(location, usable)
+    intent: str | None = None
+    reasons: list[str] = []
     if channel_kind == "reply":
         intent, reasons = classify_reply(text)
     return Analysis(
@@ -200,7 +250,10 @@ def process_post(
     if post.state in {"processed", "ignored"}:
         return post
     post.attempts += 1
-    reporter = _get_reporter(session, post)
+    # Lookups below need nothing this post changed: without autoflush the post's bookkeeping goes out in
+    # one UPDATE at the end instead of one per query (the pipeline's throughput is statement-bound).
+    with session.no_autoflush:
+        reporter = _get_reporter(session, post)
     post.reporter_id = reporter.id
 
     if reporter.blocked or _is_blocked(post, env):
@@ -218,13 +271,19 @@ def process_post(
         else None
     )
     analysis = analyze_post(
-        post.text, channel_kind=channel_kind, gazetteer=env.gazetteer, services=env.services, geotag=geotag
+        post.text,
+        channel_kind=channel_kind,
+        gazetteer=env.gazetteer,
+        services=env.services,
+        geotag=geotag,
+        private=post.is_dm,
     )
     post.lang = post.lang or analysis.triage.lang
     reporter.lang = analysis.triage.lang if analysis.triage.lang in env.replies.templates else reporter.lang
     post.stages = {"triage": {**_triage_summary(analysis.triage)}, "locate": _loc_summary(analysis)}
 
-    thread_ticket = _thread_ticket(session, post)
+    with session.no_autoflush:
+        thread_ticket = _thread_ticket(session, post)
     if thread_ticket is not None:
         return _handle_thread_reply(session, post, reporter, thread_ticket, analysis, env, now)
 
@@ -237,7 +296,8 @@ def process_post(
             f"Not a service request ({triage.kind}): {'; '.join(triage.reasons[:3])}",
             now,
         )
-    service = _service_for(session, triage.service_code)
+    with session.no_autoflush:
+        service = _service_for(session, triage.service_code)
     if service is None:
         return _finish(
             post, "failed", "no_service", f"Triage chose an unknown service {triage.service_code!r}.", now
@@ -262,7 +322,8 @@ def process_post(
 
     loc = analysis.location
     assert loc is not None and loc.lat is not None and loc.lon is not None
-    duplicate = find_duplicate(session, service, loc, env, now)
+    with session.no_autoflush:
+        duplicate = find_duplicate(session, service, loc, env, now)
     if duplicate is not None:
         _add_report(session, duplicate, post, reporter, triage, now)
         _reply(session, env, duplicate, post, reporter, "merged", now)
@@ -402,31 +463,44 @@ def _create(
     if loc is None:
         ticket.geocode_status = "failed" if analysis.location and analysis.location.reason else "pending"
         ticket.geocode_reason = analysis.location.reason if analysis.location else "no text"
-    _follow(session, ticket, post, reporter)
     ticket.follower_count = 1
+    _follow(session, ticket, post, reporter, new_ticket=True)
     return ticket
 
 
-def _follow(session: Session, ticket: Ticket, post: InboundPost, reporter: Reporter) -> Follower:
-    follower = session.scalar(
-        select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
-    )
-    if follower is None:
-        follower = Follower(
-            ticket_id=ticket.id,
-            reporter_id=reporter.id,
-            post_id=post.id,
-            channel=post.channel,
-            is_dm=post.is_dm,
-            reply_to_external_id=post.external_id,
-            conversation_id=post.conversation_id,
-            visibility=(post.raw or {}).get("visibility"),
-            lang=reporter.lang,
+# session.info key: followers this session created, so the reply queued right after needs no second lookup.
+_FOLLOWERS_SEEN = "civictracker.followers_created"
+
+
+def _follow(
+    session: Session, ticket: Ticket, post: InboundPost, reporter: Reporter, *, new_ticket: bool = False
+) -> tuple[Follower, bool]:
+    """The reporter's follower row on this ticket, created if missing; (follower, created)."""
+    follower = (
+        None
+        if new_ticket  # nobody follows a ticket created a moment ago: skip the lookup
+        else session.scalar(
+            select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
         )
-        follower.reporter = reporter
-        session.add(follower)
-        session.flush()
-    return follower
+    )
+    if follower is not None:
+        return follower, False
+    follower = Follower(
+        ticket_id=ticket.id,
+        reporter_id=reporter.id,
+        post_id=post.id,
+        channel=post.channel,
+        is_dm=post.is_dm,
+        reply_to_external_id=post.external_id,
+        conversation_id=post.conversation_id,
+        visibility=(post.raw or {}).get("visibility"),
+        lang=reporter.lang,
+    )
+    follower.reporter = reporter
+    session.add(follower)
+    session.flush()
+    session.info.setdefault(_FOLLOWERS_SEEN, {})[(ticket.id, reporter.id)] = follower
+    return follower, True
 
 
 def _add_report(
@@ -437,13 +511,7 @@ def _add_report(
     triage: TriageResult,
     now: dt.datetime,
 ) -> None:
-    is_new = (
-        session.scalar(
-            select(Follower.id).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
-        )
-        is None
-    )
-    _follow(session, ticket, post, reporter)
+    _, is_new = _follow(session, ticket, post, reporter)
     ticket.report_count += 1
     if is_new:
         ticket.follower_count += 1
@@ -473,9 +541,11 @@ def _reply(
 ) -> None:
     """Queue one reply of `kind` to this reporter about this ticket; the key makes it happen once."""
     key = f"{key_prefix or kind}:ticket:{ticket.id}:reporter:{reporter.id}"
-    follower = session.scalar(
-        select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
-    )
+    follower = session.info.get(_FOLLOWERS_SEEN, {}).get((ticket.id, reporter.id))
+    if follower is None or follower not in session:  # not created in this transaction (or rolled back)
+        follower = session.scalar(
+            select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
+        )
     if follower is None:
         return
     follower.reporter = reporter

@@ -40,6 +40,11 @@ class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     sent_external_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The key of the platform call that answers (or last tried to answer) this message: its own
+    # idempotency key for a plain reply, "cluster:..."/"digest:..." when one reply covered several
+    # messages, "dm:<id>" / "fresh:<id>" for a DM or a new post instead. Recorded before the call, so a
+    # crash between posting and recording is recovered for every member at once (find_sent by this key).
+    batch_key: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

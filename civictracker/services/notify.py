@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 
 # Characters a platform allows in one post; what does not fit is shortened (never the ref or link).
 CHANNEL_LIMITS = {"x": 280, "mastodon": 500, "replay": 280, "log": 280}
+# A DM on X may be 10,000 characters; a Mastodon "direct" status is a status (500).
+DM_LIMITS = {"x": 10_000, "mastodon": 500, "replay": 10_000, "log": 10_000}
+# Replies acknowledging a report: several of them about one ticket may share one cluster reply, and
+# after a long wait a generic digest may stand in for them.
+ACK_KINDS = frozenset({"ack", "merged"})
 STATUS_TEMPLATE = {
     "acknowledged": "acknowledged",
     "assigned": "assigned",
@@ -45,6 +50,8 @@ FALLBACK = {
     "referred": "{ticket_ref} was referred to the responsible agency. {note} {url}",
     "location_thanks": "Thanks, we have the location now: {street}. Tracking as {ticket_ref}: {url}",
     "opt_out": "You will not get more replies from us. Reply START to opt back in.",
+    "cluster": "Thanks {mentions}! Several of you reported this; we are tracking it as {ticket_ref}: {url}",
+    "digest": "Thanks {mentions}: we have your reports and logged each one. Find yours on the map: {url}",
 }
 
 
@@ -75,11 +82,19 @@ class _Safe(dict[str, str]):
         return ""
 
 
-def compose(ctx: ReplyContext, kind: str, lang: str, ticket: Ticket | None, note: str = "") -> str:
+def compose(
+    ctx: ReplyContext,
+    kind: str,
+    lang: str,
+    ticket: Ticket | None,
+    note: str = "",
+    *,
+    extra: Mapping[str, str] | None = None,
+) -> str:
     """Render one reply in the reporter's language (falling back to English, then built-in text)."""
     template = (ctx.templates.get(lang) or {}).get(kind) or (ctx.templates.get("en") or {}).get(kind)
     template = template or FALLBACK[kind]
-    values = _Safe(note=note.strip())
+    values = _Safe(note=note.strip(), **(extra or {}))
     if ticket is not None:
         expected = ""
         if ticket.sla_due_at is not None:
@@ -95,11 +110,52 @@ def compose(ctx: ReplyContext, kind: str, lang: str, ticket: Ticket | None, note
     return " ".join(text.split())
 
 
-def _fit(channel: str, text: str) -> str:
+def _fit(channel: str, text: str, *, dm: bool = False) -> str:
     from civictracker.intake.channels.length import fit_text  # pure helper shared with the adapters
 
-    limit = CHANNEL_LIMITS.get(channel, 280)
+    limit = (DM_LIMITS if dm else CHANNEL_LIMITS).get(channel, 280)
     return fit_text(text, limit, 23 if channel == "x" else None)
+
+
+def _mentions(handles: list[str]) -> str:
+    return " ".join(f"@{h.lstrip('@')}" for h in handles if h)
+
+
+def compose_cluster(
+    ctx: ReplyContext,
+    channel: str,
+    kind: str,
+    lang: str,
+    ticket: Ticket,
+    handles: list[str],
+    note: str = "",
+) -> str:
+    """One public reply answering several followers of one ticket about the same thing, naming each.
+
+    Acknowledgements of merged reports use the pack's "cluster" template; a status update is already
+    written to every follower, so it keeps its own template with the handles in front. Only public
+    reporters' handles may be passed here: a DM reporter is never named in public.
+    """
+    if kind in ACK_KINDS:
+        text = compose(ctx, "cluster", lang, ticket, note, extra={"mentions": _mentions(handles)})
+    else:
+        text = f"{_mentions(handles)} {compose(ctx, kind, lang, ticket, note)}"
+    return _fit(channel, text)
+
+
+def compose_digest(ctx: ReplyContext, channel: str, lang: str, handles: list[str]) -> str:
+    """The generic "we have your reports" reply standing in for acknowledgements of different tickets."""
+    extra = {"mentions": _mentions(handles), "url": f"{ctx.public_url.rstrip('/')}/"}
+    return _fit(channel, compose(ctx, "digest", lang, None, extra=extra))
+
+
+def compose_direct(
+    ctx: ReplyContext, channel: str, kind: str, lang: str, ticket: Ticket | None, note: str, fallback: str
+) -> str:
+    """A message re-rendered for a DM (a spill, or a reply whose thread is gone): DM length limits."""
+    known = kind in FALLBACK or any(kind in t for t in ctx.templates.values())
+    text = compose(ctx, kind, lang, ticket, note) if known else fallback
+    return _fit(channel, text, dm=True)
 
 
 def queue_message(

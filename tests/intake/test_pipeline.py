@@ -160,3 +160,37 @@ def test_a_crash_is_recorded_and_the_post_is_kept(app, monkeypatch) -> None:  # 
     assert jobs.retry_failed_posts() == 1
     ext_db.session.expire_all()
     assert ext_db.session.get(InboundPost, post.id).outcome == "created"
+
+
+def test_a_named_street_is_enough_for_a_street_ticket(app) -> None:  # type: ignore[no-untyped-def]
+    post = deliver("@CambridgeMA Fayerweather St hasn't seen a plow since yesterday morning", author="s1")
+    assert post.outcome == "created", post.reason
+    ticket = ext_db.session.get(Ticket, post.ticket_id)
+    assert ticket.status == "open" and ticket.precision == "street" and ticket.street == "Fayerweather St"
+    assert ticket.summary.endswith("on Fayerweather St.")
+    # "Brattle" also names Brattle Cir, but Brattle St is far longer: the street everyone means.
+    bare = deliver("big pothole on Brattle", author="s2")
+    assert bare.outcome == "created" and ext_db.session.get(Ticket, bare.ticket_id).street == "Brattle St"
+    misspelt = deliver("the streetlight is out on Hampshre", author="s3")
+    assert misspelt.outcome == "ask_back", misspelt.reason
+
+
+def test_corner_phrases_in_spanish_and_creole_are_located(app) -> None:  # type: ignore[no-untyped-def]
+    from civictracker.intake.pipeline import location_text
+
+    assert location_text("hay un bache en la esquina de Western Ave y Putnam Ave") == (
+        "hay un bache corner of Western Ave and Putnam Ave"
+    )
+    assert location_text("picharam o prédio no 205 Broadway") == "picharam o prédio at 205 Broadway"
+    assert (
+        location_text("no pothole here, Cambridge St y nada mas")
+        == "no pothole here, Cambridge St and nada mas"
+    )
+    es = deliver("hay un bache enorme en la esquina de Western Ave y Putnam Ave", author="e1")
+    ht = deliver("gen yon gwo twou nan kwen Harvard St ak Prospect St", author="h1")
+    for post, where in ((es, "Putnam Ave & Western Ave"), (ht, "Harvard St & Prospect St")):
+        assert post.outcome == "created", post.reason
+        ticket = ext_db.session.get(Ticket, post.ticket_id)
+        assert ticket.precision == "intersection" and set(ticket.address.split(" & ")) == set(
+            where.split(" & ")
+        )

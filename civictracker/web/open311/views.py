@@ -16,6 +16,8 @@ from werkzeug.exceptions import HTTPException
 from civictracker.app import settings_of
 from civictracker.citypack import CityPack, load_city_pack
 from civictracker.extensions import db
+from civictracker.intake.locate_jobs import geocode_ticket
+from civictracker.intake.queue import get_queue
 from civictracker.models.types import utcnow
 from civictracker.services import open311 as svc
 from civictracker.services.errors import DomainError, NotFound, ValidationFailed
@@ -34,8 +36,8 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("json", "xml")
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
-# An app may register a geocoder here (address text -> (lat, lon, precision, confidence) or None);
-# without one, tickets created from an address stay geocode_status="pending" for staff or a job.
+# An app may register a geocoder here (address text -> (lat, lon, precision, confidence) or None), tried
+# during the POST; a ticket still pending afterwards is located by the geocode_ticket job (city gazetteer).
 GEOCODER_EXTENSION = "civictracker.open311_geocoder"
 
 
@@ -203,11 +205,16 @@ def create_request(fmt: str) -> Response:
         service = ticket.service
         notice = f"Thank you. {service.name} reports are usually handled within {service.sla_hours} hours."
         if ticket.geocode_status == "pending":
-            notice += " The address will be located by city staff before a crew is sent."
+            notice += " The address is being located; city staff place it if it cannot be found."
     else:
         notice = "This request was already received (same source_id); no new request was created."
     payload = serializers.created(ticket.id, notice=notice, account_id=new.contact.account_id or None)
-    return respond(fmt, serializers.ROOT_REQUESTS, payload)  # 200, as the spec's example shows
+    response = respond(fmt, serializers.ROOT_REQUESTS, payload)  # 200, as the spec's example shows
+    if created and ticket.geocode_status == "pending" and ticket.lat is None:
+        # After the commit and after the answer is built: an inline queue runs the job right here, and the
+        # client is told "pending" either way (the job may not find the address).
+        get_queue(current_app).enqueue(geocode_ticket, ticket.id, job_id=f"geocode-{ticket.id}")
+    return response
 
 
 @bp.get("/tokens/<token>.<fmt>")

@@ -103,11 +103,12 @@ def test_dev_set_labels() -> None:
 def test_reply_templates_cover_every_language_and_fit_a_post() -> None:
     templates = json.loads((PACK / "replies.json").read_text(encoding="utf-8"))
     keys = {"ack", "ask_location", "merged", "acknowledged", "assigned", "in_progress", "resolved", "closed",
-            "reopened", "rejected", "referred", "location_thanks", "opt_out"}  # fmt: skip
-    allowed = {"ticket_ref", "service", "street", "url", "expected", "note"}
+            "reopened", "rejected", "referred", "location_thanks", "opt_out", "cluster", "digest"}  # fmt: skip
+    allowed = {"ticket_ref", "service", "street", "url", "expected", "note", "mentions"}
     values = {"ticket_ref": "CAM-2024-01234", "service": "Missed trash or recycling", "street": "Massachusetts Ave & Prospect St",
                   "url": "https://civictracker.example.org/t/CAM-2024-01234", "expected": "within 2 business days",
-                  "note": "Crew patched the hole and swept the area."}  # fmt: skip
+                  "note": "Crew patched the hole and swept the area.",
+                  "mentions": "@maria_c @jcortez @pat_inman @sam_dev"}  # fmt: skip
     assert set(templates) == {"en", "es", "pt", "ht"}
     for lang, by_key in templates.items():
         assert set(by_key) == keys, lang

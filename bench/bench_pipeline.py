@@ -1,0 +1,346 @@
+"""Throughput of the whole intake pipeline: receive + process N posts (ticket, dedupe, replies sent).
+
+Usage:
+  .venv/bin/python bench/bench_pipeline.py                      # SQLite/SpatiaLite inline, then PostGIS + rq worker
+  .venv/bin/python bench/bench_pipeline.py -n 3000 --only sqlite --profile   # cProfile of the SQLite path
+  .venv/bin/python bench/bench_pipeline.py --only postgis --pg-admin-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+Posts are generated from templates with real Cambridge addresses (the pack's master address list) and real
+intersections and streets: new requests, repeats of an earlier problem by other residents (merged), street-only
+and location-less requests (ask-back), DMs with home addresses, replies in our threads, and non-requests.
+
+SQLite: one process, one core, jobs inline (what `flask civictracker poll` does without Redis): posts are stored
+in batches of 50 (one commit each, as a poll does), then each is processed by the real `process_post` job,
+whose acknowledgement is sent inline through the replay channel's log. The model and gazetteer are warmed up
+on a few posts first (trained once per process; not part of the steady-state figure).
+
+PostGIS: a scratch database is created and dropped; posts are stored and `process_post` enqueued on a unique
+rq queue (Redis 127.0.0.1:6379/15); one `flask --app wsgi civictracker worker` subprocess drains it. The
+figure is end-to-end: from the first post received to the last post processed (replies sent included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import csv
+import datetime as dt
+import io
+import os
+import pstats
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from civictracker.intake.channels.base import IncomingPost  # noqa: E402
+
+PACK = ROOT / "civictracker" / "cities" / "cambridge_ma"
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+INTERSECTIONS = [
+    ("Cambridge St", "Prospect St"), ("Hampshire St", "Windsor St"), ("Broadway", "Prospect St"),
+    ("Concord Ave", "Garden St"), ("Rindge Ave", "Sherman St"), ("Ames St", "Main St"), ("Elm St", "Hampshire St"),
+    ("Green St", "Sidney St"), ("Magazine St", "Putnam Ave"), ("Beech St", "Massachusetts Ave"),
+    ("Linnaean St", "Massachusetts Ave"), ("Putnam Ave", "Western Ave"), ("Harvard St", "Prospect St"),
+    ("Columbia St", "Harvard St"), ("Hampshire St", "Prospect St"), ("Broadway", "Ellery St"),
+]  # fmt: skip
+STREETS = ["Fayerweather St", "Norfolk St", "Windsor St", "Putnam Ave", "Magazine St", "Pemberton St", "Otis St",
+           "Antrim St", "Harvey St", "Dana St", "Berkshire St", "Gore St", "Upland Rd", "Columbia St"]  # fmt: skip
+REQUESTS = [
+    ("pothole", "@CambridgeMA huge pothole at {loc}, nearly lost a tire"),
+    ("pothole", "there's a pot hole outside {loc} that keeps getting bigger"),
+    ("streetlight", "streetlight out at {loc} for a week, really dark at night"),
+    ("trash", "recycling wasn't picked up at {loc} this week"),
+    ("graffiti", "fresh graffiti on the wall at {loc} 🙄 #cambridgema"),
+    ("tree", "big dead branch hanging over the sidewalk at {loc}"),
+    ("sidewalk", "the sidewalk at {loc} is cracked and heaved, trip hazard"),
+    ("flooding", "drain clogged at {loc}, whole crosswalk under water"),
+    ("rodents", "rats all over the trash bins at {loc}"),
+    ("noise", "construction at {loc} started at 5am again"),
+    ("traffic_signal", "walk signal at {loc} never comes on"),
+    ("water_sewer", "hydrant leaking at {loc}, water running down the gutter"),
+    ("illegal_dumping", "someone dumped a couch and mattress at {loc}"),
+    ("snow_ice", "sidewalk at {loc} still not shoveled, solid ice"),
+    ("power_outage", "wire down and sparking at {loc}!! stay away"),
+]
+NO_LOCATION = [
+    "the streetlight on my block has been out for two weeks",
+    "can someone fix the giant pothole on my street",
+    "trash pickup skipped our whole block again",
+]
+NON_REQUESTS = [
+    "great job on the fireworks last night Cambridge! #proud",
+    "city council should vote on the housing plan already",
+    "Cambridge to repave parts of Mass Ave this summer, officials say https://t.co/x1",
+    "does anyone know if the library is open on Monday?",
+    "join us Saturday for the community cleanup at Danehy Park!",
+    "GET 10K FOLLOWERS FAST dm us now limited offer!!! bit.ly/xx",
+    "praying for everyone affected by the storm down south tonight 🙏",
+    "ugh the red line is delayed again, gonna be late",
+]
+REPLIES = ["thank you!", "still not fixed", "it's fixed now, thanks", "how long does this usually take?"]
+
+
+def cambridge_addresses(rng: random.Random, n: int = 400) -> list[str]:
+    with open(PACK / "addresses.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = [r["full_address"] for r in csv.DictReader(fh) if r.get("full_address")]
+    return rng.sample(rows, n)
+
+
+def make_posts(n: int, seed: int = 7, prefix: str = "b") -> list[IncomingPost]:
+    """n realistic posts: new problems, repeats (merge), street-only, ask-back, DMs, replies, non-requests."""
+    rng = random.Random(seed)
+    addresses = cambridge_addresses(rng)
+    now = dt.datetime.now(dt.UTC)
+    posts: list[IncomingPost] = []
+    earlier: list[tuple[str, str]] = []  # (text, external id) of requests already in the feed
+    for i in range(n):
+        ext, author, kind, reply_to = f"{prefix}-{i}", f"u{rng.randrange(n)}", "mention", None
+        roll = rng.random()
+        if roll < 0.40:
+            loc = rng.choice(addresses) if rng.random() < 0.6 else " & ".join(rng.choice(INTERSECTIONS))
+            body = rng.choice(REQUESTS)[1].format(loc=loc)
+            earlier.append((body, ext))
+        elif roll < 0.55 and earlier:
+            body = rng.choice(earlier)[0]  # the same problem from another resident: merged
+        elif roll < 0.62:
+            body = rng.choice(REQUESTS)[1].format(loc=rng.choice(STREETS))
+        elif roll < 0.66:
+            body = rng.choice(NO_LOCATION)
+        elif roll < 0.74:
+            kind = "dm"
+            body = f"hi, {rng.choice(REQUESTS)[1].format(loc=rng.choice(addresses))}. call me at 617-555-01{i % 100:02d}"
+        elif roll < 0.80 and earlier:
+            kind, reply_to = "reply", rng.choice(earlier)[1]
+            body = rng.choice(REPLIES)
+        else:
+            body = rng.choice(NON_REQUESTS)
+        if rng.random() < 0.3:
+            body = body.lower()
+        posts.append(
+            IncomingPost(
+                channel="replay",
+                external_id=ext,
+                kind=kind,
+                author_id=author,
+                author_handle=f"h_{author}",
+                text=body,
+                created_at=now,
+                in_reply_to_id=reply_to,
+                conversation_id=reply_to,
+            )
+        )
+    return posts
+
+
+def _settings(url: str, tmp: Path, **extra: object) -> dict[str, object]:
+    return {"database_url": url, "instance_path": str(tmp / "instance"), "secret_key": "bench", **extra}
+
+
+def _outcomes(db: object) -> Counter[str]:
+    from civictracker.models import InboundPost
+
+    rows = db.session.execute(select(InboundPost.outcome, func.count()).group_by(InboundPost.outcome)).all()  # type: ignore[attr-defined]
+    return Counter({str(o): int(c) for o, c in rows})
+
+
+def receive_batches(db: object, posts: list[IncomingPost], batch: int = 50) -> list[list[int]]:
+    """Store posts like a poll does: a batch, one commit; returns the new post ids per batch."""
+    from civictracker.intake.pipeline import receive_post
+
+    out = []
+    for start in range(0, len(posts), batch):
+        ids = []
+        for incoming in posts[start : start + batch]:
+            post, created = receive_post(db.session, incoming)  # type: ignore[attr-defined]
+            if created:
+                ids.append(post.id)
+        db.session.commit()  # type: ignore[attr-defined]
+        out.append(ids)
+    return out
+
+
+def bench_sqlite(n: int, profile: bool) -> None:
+    from civictracker import create_app
+    from civictracker.bootstrap import prepare_database
+    from civictracker.extensions import db
+    from civictracker.intake import jobs
+    from civictracker.intake.queue import get_queue
+
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        app = create_app(_settings(f"sqlite:///{tmp / 'bench.sqlite'}", tmp))
+        prepare_database(app)
+        with app.app_context():
+            queue = get_queue(app)
+            assert queue.is_inline
+            t0 = time.perf_counter()
+            for ids in receive_batches(db, make_posts(30, seed=1, prefix="warm")):
+                for post_id in ids:
+                    queue.enqueue(jobs.process_post, post_id, job_id=f"post-{post_id}")
+            print(
+                f"[sqlite] warm-up (model training, gazetteer load, 30 posts): {time.perf_counter() - t0:.2f} s"
+            )
+            posts = make_posts(n)
+            profiler = cProfile.Profile() if profile else None
+            wall, cpu = time.perf_counter(), time.process_time()
+            if profiler:
+                profiler.enable()
+            for ids in receive_batches(db, posts):
+                for post_id in ids:  # as jobs.poll_channel does: enqueue each, run inline
+                    queue.enqueue(jobs.process_post, post_id, job_id=f"post-{post_id}")
+            if profiler:
+                profiler.disable()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            outcomes = _outcomes(db)
+            errors = len(queue.inline_errors)
+            db.session.remove()
+            db.engine.dispose()
+    print(
+        f"[sqlite] {n} posts received + processed inline on one core: {n / wall:.0f} posts/s wall "
+        f"({n / cpu:.0f} per CPU-second; {wall:.2f} s)  target >= 300/s  "
+        f"{'ok' if n / wall >= 300 else 'BELOW TARGET'}"
+    )
+    print(f"[sqlite] outcomes: {dict(outcomes.most_common())}; inline job errors: {errors}")
+    if profiler:
+        if os.environ.get("BENCH_DUMP"):
+            profiler.dump_stats(os.environ["BENCH_DUMP"])
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            30
+        )
+        print(out.getvalue())
+
+
+def _pg_admin(admin_url: str, sql: str) -> None:
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+def _wait_processed(db: object, model: object, total: int, timeout: float, worker: subprocess.Popen) -> int:
+    deadline = time.perf_counter() + timeout
+    done = 0
+    while time.perf_counter() < deadline:
+        done = int(
+            db.session.scalar(  # type: ignore[attr-defined]
+                select(func.count())
+                .select_from(model)
+                .where(model.state.in_(["processed", "ignored", "failed"]))  # type: ignore[attr-defined]
+            )
+            or 0
+        )
+        db.session.rollback()  # type: ignore[attr-defined]
+        if done >= total or worker.poll() is not None:
+            return done
+        time.sleep(0.05)
+    return done
+
+
+def bench_postgis(n: int, admin_url: str, redis_url: str) -> None:
+    from civictracker import create_app
+    from civictracker.bootstrap import prepare_database
+    from civictracker.extensions import db
+    from civictracker.intake import jobs
+    from civictracker.intake.queue import get_queue
+    from civictracker.models import InboundPost
+
+    name = f"ct_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    queue_name = f"ct-bench-{uuid.uuid4().hex[:8]}"
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    _pg_admin(admin_url, f'CREATE DATABASE "{name}"')
+    worker: subprocess.Popen | None = None
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        try:
+            app = create_app(_settings(url, tmp, redis_url=redis_url, queue_name=queue_name))
+            prepare_database(app)
+            env = {
+                **os.environ,
+                "CIVICTRACKER_DATABASE_URL": url,
+                "CIVICTRACKER_REDIS_URL": redis_url,
+                "CIVICTRACKER_QUEUE_NAME": queue_name,
+                "CIVICTRACKER_INSTANCE_PATH": str(tmp / "instance"),
+                "CIVICTRACKER_SECRET_KEY": "bench",
+            }
+            flask = str(Path(sys.executable).with_name("flask"))
+            worker = subprocess.Popen(
+                [flask, "--app", "wsgi", "civictracker", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=open(tmp / "worker.log", "w"),  # noqa: SIM115 (closed with the temp dir)
+            )
+            with app.app_context():
+                queue = get_queue(app)
+                assert not queue.is_inline
+                t0 = time.perf_counter()
+                warm = receive_batches(db, make_posts(30, seed=1, prefix="warm"))
+                for ids in warm:
+                    for post_id in ids:
+                        queue.enqueue(jobs.process_post, post_id, job_id=f"post-{post_id}")
+                warm_n = sum(len(ids) for ids in warm)
+                _wait_processed(db, InboundPost, warm_n, 120, worker)
+                print(f"[postgis] worker start + warm-up (30 posts): {time.perf_counter() - t0:.2f} s")
+                posts = make_posts(n)
+                start = time.perf_counter()
+                for ids in receive_batches(db, posts):
+                    for post_id in ids:
+                        queue.enqueue(jobs.process_post, post_id, job_id=f"post-{post_id}")
+                enqueued = time.perf_counter() - start
+                done = _wait_processed(db, InboundPost, warm_n + n, 900, worker) - warm_n
+                elapsed = time.perf_counter() - start
+                outcomes = _outcomes(db)
+                failed = queue.rq_queue().failed_job_registry.count
+                queue.rq_queue().empty()
+                queue.rq_queue().delete(delete_jobs=True)
+                db.session.remove()
+                db.engine.dispose()
+            print(
+                f"[postgis] {done}/{n} posts received, enqueued and processed by one rq worker: "
+                f"{done / elapsed:.0f} posts/s end to end ({elapsed:.2f} s; receiving + enqueueing took "
+                f"{enqueued:.2f} s)"
+            )
+            print(f"[postgis] outcomes: {dict(outcomes.most_common())}; failed rq jobs: {failed}")
+        finally:
+            if worker is not None and worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+            _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=3000, help="posts per run (default 3000)")
+    parser.add_argument("--only", choices=["sqlite", "postgis"], default=None)
+    parser.add_argument("--profile", action="store_true", help="cProfile the SQLite run (top 30, cumulative)")
+    parser.add_argument(
+        "--pg-admin-url", default=os.environ.get("CIVICTRACKER_TEST_PG_ADMIN_URL", PG_ADMIN_URL)
+    )
+    parser.add_argument("--redis-url", default=REDIS_URL)
+    args = parser.parse_args()
+    if args.only in (None, "sqlite"):
+        bench_sqlite(args.n, args.profile)
+    if args.only in (None, "postgis"):
+        bench_postgis(args.n, args.pg_admin_url, args.redis_url)
+
+
+if __name__ == "__main__":
+    main()
