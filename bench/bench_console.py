@@ -1,6 +1,7 @@
 """Console latency: p50/p95 of the queue page and a ticket page with 1,000,000 tickets stored, 10,000 open.
 
 Run: .venv/bin/python bench/bench_console.py [--backend sqlite|postgis|both] [--total N] [--open N] [--runs N]
+Each backend gets a scratch database (SQLite file in a temp dir; PostGIS database created and dropped).
 Times are server-side (Flask test client, in process: no network), on a fresh migrated database.
 """
 
@@ -133,9 +134,10 @@ def _fill(app, total: int, n_open: int) -> float:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT setval('tickets_id_seq', :n)"), {"n": total})
         s.commit()
-        with db.engine.connect() as c2:
-            c2.execute(text("ANALYZE"))
-            c2.commit()
+        # VACUUM too on PostGIS: autovacuum would have run after a load this size in production, and without
+        # it every count(*) visits the heap for visibility (what the public-map bench does as well).
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c2:
+            c2.execute(text("VACUUM ANALYZE" if c2.dialect.name == "postgresql" else "ANALYZE"))
     return time.perf_counter() - start
 
 
@@ -185,7 +187,8 @@ def run(backend: str, total: int, n_open: int, runs: int) -> None:
         print(
             f"{backend:8s} tickets={total:,} open={len(open_ids):,} insert={fill_s:.1f}s | "
             f"queue p50={statistics.median(q):.1f} ms p95={_p(q, 0.95):.1f} ms ({size_q / 1024:.0f} KB) | "
-            f"ticket p50={statistics.median(t):.1f} ms p95={_p(t, 0.95):.1f} ms  (runs={runs}, target p95 <= 200 ms)",
+            f"ticket p50={statistics.median(t):.1f} ms p95={_p(t, 0.95):.1f} ms  (runs={runs}, target p95 <= 200 ms: "
+            f"{'ok' if max(_p(q, 0.95), _p(t, 0.95)) <= 200 else 'MISSED'})",
             flush=True,
         )
     finally:

@@ -169,8 +169,11 @@ _PUBLIC_JS = r"""
         if (p.id) { el.dataset.ticketId = p.id; }
       }
     });
-    var shown = data.mode === 'points' ? data.total + ' reports in view'
-      : data.total + ' reports in view, grouped by area (zoom in for single reports)';
+    var count = data.total === 1 ? '1 report in view' : data.total + ' reports in view';
+    var grouped = data.features.some(function (f) { return f.properties && f.properties.cluster; });
+    var shown = data.total === 0 ? 'No open reports in view'
+      : (data.mode === 'points' || !grouped) ? count
+      : count + ', grouped by area (zoom in for single reports)';
     if (statusEl) { statusEl.textContent = shown + (data.notice ? ' · ' + data.notice : ''); }
     box.dataset.features = String(data.features.length);
     box.dataset.mode = data.mode;

@@ -241,6 +241,7 @@ def process_post(
 ) -> InboundPost:
     """Run one stored post through the pipeline; processing it twice changes nothing."""
     now = now or utcnow()
+    session.info[_FOLLOWERS_SEEN] = {}  # per post: a long-lived session must not keep every follower alive
     stmt = select(InboundPost).where(InboundPost.id == post_id)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()  # two workers never process the same post at once

@@ -91,15 +91,25 @@ def queue_page(
         raise ValidationFailed(f"page must be >= 1 and per_page between 1 and {MAX_PAGE_SIZE}.")
     conds = _queue_conditions(filters, now or utcnow())
     total = session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0
-    stmt = (
-        select(Ticket)
-        .options(joinedload(Ticket.crew))
-        .where(*conds)
-        .order_by(Ticket.priority.desc(), Ticket.sla_due_at.asc(), Ticket.created_at.asc(), Ticket.id.asc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    # Sort narrow rows, then load only the page: sorting every open ticket as a full row (two geometries
+    # as EWKB, JSON, text) cost PostGIS 55-100 ms with 10,000 open of 1,000,000; the ids sort in ~15 ms.
+    ids = list(
+        session.scalars(
+            select(Ticket.id)
+            .where(*conds)
+            .order_by(
+                Ticket.priority.desc(), Ticket.sla_due_at.asc(), Ticket.created_at.asc(), Ticket.id.asc()
+            )
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
     )
-    return QueuePage(list(session.scalars(stmt).unique()), int(total), page, per_page)
+    rows = session.scalars(
+        select(Ticket).options(joinedload(Ticket.crew), joinedload(Ticket.service)).where(Ticket.id.in_(ids))
+    ).unique()
+    by_id = {t.id: t for t in rows}
+    # A ticket deleted between the two statements is simply left out of this page.
+    return QueuePage([by_id[i] for i in ids if i in by_id], int(total), page, per_page)
 
 
 def open_tickets_in_bbox(
@@ -108,6 +118,8 @@ def open_tickets_in_bbox(
     """Open tickets with a point inside the box, most urgent first; (rows, truncated)."""
     stmt = (
         select(Ticket)
+        # The map shows each ticket's service and crew: load them here, not once per marker.
+        .options(joinedload(Ticket.service), joinedload(Ticket.crew))
         .where(Ticket.status.in_(QUEUE_STATUSES), Ticket.location.is_not(None))
         .where(spatial.within_bbox(session, Ticket.location, "tickets", bbox))
         .order_by(Ticket.priority.desc(), Ticket.sla_due_at.asc())

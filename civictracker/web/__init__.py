@@ -6,16 +6,19 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from civictracker.web import errors
+    from civictracker.web import errors, filters
     from civictracker.web.auth import bp as auth_bp
     from civictracker.web.console import bp as console_bp
     from civictracker.web.health import bp as health_bp
     from civictracker.web.open311 import bp as open311_bp
     from civictracker.web.public import bp as public_bp
+    from civictracker.web.webhooks import bp as webhooks_bp
 
     errors.register(app)
+    filters.register(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(console_bp, url_prefix="/console")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
+    app.register_blueprint(webhooks_bp)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from civictracker.app import city_of
 from civictracker.extensions import db
-from civictracker.models import Crew, Role, Service
+from civictracker.models import Crew, Role, Service, TicketStatus
 from civictracker.models.types import utcnow
 from civictracker.services.dispatch import (
     QUEUE_STATUSES,
@@ -21,12 +22,13 @@ from civictracker.services.dispatch import (
 )
 from civictracker.web.auth.roles import role_required
 from civictracker.web.console import bp
-from civictracker.web.console.forms import BulkAssignForm
+from civictracker.web.console.forms import AssignForm, BulkAssignForm
 from civictracker.web.console.helpers import form_errors, int_arg, run_action
 
 STAFF = (Role.ADMIN.value, Role.DISPATCHER.value)
 PER_PAGE = 50
 MAP_LIMIT = 2000
+UNASSIGNABLE = (TicketStatus.NEW.value, TicketStatus.NEEDS_LOCATION.value)
 
 
 @bp.route("/")
@@ -118,7 +120,15 @@ def bulk_assign_view() -> Response | tuple[str, int]:
 @bp.route("/map")
 @role_required(*STAFF)
 def map_view() -> str:
-    return render_template("console/map.html", map_limit=MAP_LIMIT)
+    # The popup's "assign crew" control posts the ticket page's own AssignForm (same CSRF token, same view).
+    crews = list(db.session.scalars(select(Crew).where(Crew.active.is_(True)).order_by(Crew.name)))
+    return render_template(
+        "console/map.html",
+        map_limit=MAP_LIMIT,
+        center=city_of(current_app).center,
+        crews=crews,
+        assign_form=AssignForm(prefix="assign"),
+    )
 
 
 def _bbox() -> tuple[float, float, float, float]:
@@ -153,7 +163,13 @@ def map_data() -> Response:
                 "urgent": t.priority > 0,
                 "service": t.service.name,
                 "summary": t.summary[:140],
+                "address": t.address or t.location_text[:80],
+                "crew_id": t.crew_id,
+                "crew": t.crew.name if t.crew else None,
                 "url": url_for("console.ticket_view", ticket_id=t.id),
+                "assign_url": url_for("console.ticket_assign", ticket_id=t.id),
+                # Intake states have no confirmed place yet: assign_crew refuses them, so no control.
+                "assignable": t.status not in UNASSIGNABLE,
             }
             for t in tickets
         ],

@@ -48,7 +48,7 @@ def w3c(value: dt.datetime | None, tz: ZoneInfo) -> str | None:
     """2026-11-23T14:05:00-05:00: the city's local time with its offset, whole seconds (like FixMyStreet)."""
     if value is None:
         return None
-    return value.astimezone(tz).replace(microsecond=0).isoformat()
+    return value.astimezone(tz).isoformat(timespec="seconds")  # drops microseconds without a replace()
 
 
 def errors(items: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:
