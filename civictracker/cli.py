@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
@@ -48,7 +49,10 @@ def city_gazetteer() -> Any:
 
 def read_jsonl_objects() -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """(line number, object, None) for each JSON object on stdin, or (n, None, error) for a bad line."""
-    stdin = click.get_text_stream("stdin", errors="replace")
+    # Invalid UTF-8 in a line must not end the run: it becomes U+FFFD and the line is still judged.
+    stdin = sys.stdin
+    if isinstance(stdin, io.TextIOWrapper):
+        stdin.reconfigure(encoding="utf-8", errors="replace")
     for n, line in enumerate(stdin, 1):
         if not line.strip():
             continue

@@ -28,6 +28,10 @@ def engine_options(settings: Settings) -> dict[str, Any]:
 
 def install_spatialite(engine: Engine, library: str) -> None:
     """Load SpatiaLite on every new SQLite connection and create its metadata tables once."""
+    # SQLite loads extensions with RTLD_GLOBAL, so SpatiaLite's system GEOS joins the global symbol scope;
+    # a shapely (bundled GEOS) loaded after that binds to the wrong GEOS and fails (GEOSException, or a
+    # segfault) while the gazetteer is built. Loading shapely's GEOS first keeps each bound to its own.
+    import shapely  # noqa: F401
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
