@@ -10,6 +10,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from .gazetteer import WEAK_NAMES, Gazetteer
 from .normalize import STREET_TYPES, TYPE_EVIDENCE, Token, clean_text, tokenize
+from .stopwords import COMMON_WORDS
 from .types import LocationPhrase
 
 # Words between two street names that make them an intersection ("cor of A & B", "A at B", "A/B").
@@ -276,6 +277,20 @@ STOPWORDS = frozenset(
         "dangerous",
     ]
 )
+STOPWORDS = STOPWORDS | COMMON_WORDS
+# A place name corrected from a word shorter than this needs another word of the name typed exactly:
+# four- and five-letter words sit one edit from too many names ("sofa" -> "SoMa").
+PLACE_FUZZY_MIN = 6
+# Words before a one-word place name that is also a common word ("at Central", "in Porter"): only there
+# does it name the place ("to"/"from" Central name a trip, not where the problem is).
+PLACE_CONTEXT_BEFORE = frozenset({"at", "in", "near", "by", "around", "outside", "@"})
+# ...and words after it that make it an adjective or a region instead ("central Cambridge", "central air").
+PLACE_CONTEXT_NOT_AFTER = frozenset(
+    {"cambridge", "boston", "mass", "massachusetts", "ma", "time", "air", "heat", "heating", "ac", "part"}
+)
+# "cross street is Prospect", "cross st: Prospect": the words name the hint, not Cross St.
+CROSS_WORDS = frozenset({"street", "streets", "st", "sts", "str"})
+_CROSS_HINT_RE = re.compile(r"\s*(?::|=|-|is\b|are\b|would be\b)")
 _NUM_RE = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?([a-z])?$")
 _ORD_RE = re.compile(r"^\d+(st|nd|rd|th)$")
 
@@ -291,6 +306,7 @@ class Mention:
     fuzzy: bool
     weak: bool
     place: int | None = None
+    exact: int = 0  # how many leading streets the words name exactly (name and typed type, or a full name)
 
 
 def _is_number(tok: Token) -> bool:
@@ -352,13 +368,26 @@ def find_mentions(gz: Gazetteer, toks: list[Token]) -> list[Mention]:
             alt = list(words)
             for k in range(i, min(n, i + gz.max_name_len)):
                 alt[k] = _fixed_word(gz, words, fixed, k) or words[k]
-            m = _match_at(gz, alt, raws, i, n, fuzzy=True)
+            m = _match_at(gz, alt, raws, i, n, fuzzy=True, orig=words)
+        if (m is None or (m.weak and m.j == i + 1 and m.place is None)) and w in gz.place_context:
+            m = _context_place(gz, words, i, n, m) or m
         if m is not None:
             out.append(m)
             i = m.j
         else:
             i += 1
     return out
+
+
+def _context_place(gz: Gazetteer, words: list[str], i: int, n: int, street: Mention | None) -> Mention | None:
+    """A one-word place name that is also a common word, read as the place only after "at"/"in"/"near"."""
+    if i == 0 or words[i - 1] not in PLACE_CONTEXT_BEFORE:
+        return None
+    if i + 1 < n and words[i + 1] in PLACE_CONTEXT_NOT_AFTER:
+        return None
+    streets = street.streets if street is not None else ()
+    # The street reading stays (weak) so "Mass Ave at Central" can still be the corner of two streets.
+    return Mention(i, i + 1, streets, typed=False, fuzzy=False, weak=True, place=gz.place_context[words[i]])
 
 
 def _fixed_word(gz: Gazetteer, words: list[str], fixed: list[str | None], k: int) -> str | None:
@@ -371,14 +400,20 @@ def _fixed_word(gz: Gazetteer, words: list[str], fixed: list[str | None], k: int
 
 
 def _match_at(
-    gz: Gazetteer, words: list[str], raws: list[str], i: int, n: int, fuzzy: bool
+    gz: Gazetteer,
+    words: list[str],
+    raws: list[str],
+    i: int,
+    n: int,
+    fuzzy: bool,
+    orig: list[str] | None = None,
 ) -> Mention | None:
     place: Mention | None = None
     # Places (landmarks, POIs, neighbourhoods).
     pl = gz.place_first.get(words[i], 0)
     for ln in range(min(pl, n - i), 0, -1):
         idx = gz.place_index.get(tuple(words[i : i + ln]))
-        if idx:
+        if idx and (orig is None or _fuzzy_place_ok(words[i : i + ln], orig[i : i + ln])):
             place = Mention(i, i + ln, (), typed=True, fuzzy=fuzzy, weak=False, place=idx[0])
             break
     street = _street_at(gz, words, raws, i, n, fuzzy)
@@ -394,6 +429,12 @@ def _match_at(
         place.streets, place.typed, place.weak = street.streets, street.typed, street.weak
         return place
     return street
+
+
+def _fuzzy_place_ok(fixed: list[str], orig: list[str]) -> bool:
+    """A corrected place name counts when its corrected words are long, or another word is exact."""
+    changed = [f for f, o in zip(fixed, orig, strict=True) if f != o]
+    return len(changed) < len(fixed) or all(len(f) >= PLACE_FUZZY_MIN for f in changed)
 
 
 def _street_at(
@@ -415,11 +456,13 @@ def _street_at(
                 # "Gold Star Road" is Gold Star Rd, and also the base of Gold Star Road Ct/Pl.
                 # A bridge named without "Bridge" is no extra reading of a full name ("Mass Ave").
                 streets = streets + tuple(s for s in base.streets if s not in streets and s not in gz.bridges)
+            exact = len(full.streets)
             typed = True
             end = i + ln
         else:
             assert base is not None
             streets = base.streets
+            exact = 0
             typed = False
             end = i + ln
             nxt = words[end] if end < n else ""
@@ -434,7 +477,7 @@ def _street_at(
         if key[-1] not in TYPE_EVIDENCE and full is not None and not any(w in TYPE_EVIDENCE for w in key):
             typed = len(key) > 1 or key[0] not in WEAK_NAMES  # "broadway" names itself; "main" does not
         weak = not typed and len(key) == 1 and key[0] in WEAK_NAMES
-        m = Mention(i, end, streets, typed=typed, fuzzy=fuzzy or not type_ok, weak=weak)
+        m = Mention(i, end, streets, typed=typed, fuzzy=fuzzy or not type_ok, weak=weak, exact=exact)
         if fuzzy and not m.typed:
             m.weak = True  # a corrected word alone is too weak to be a street; it must come with a type
         return m
@@ -496,6 +539,41 @@ def extract_locations(text: str, gazetteer: Gazetteer) -> list[LocationPhrase]:
     return assemble(gazetteer, toks, mentions, cleaned)
 
 
+@dataclass(slots=True)
+class _CrossHint:
+    cross: int  # the mention of the words "cross street" (not Cross St)
+    pair: tuple[int, int] | None  # the street the post is on, then the cross street it names
+    span: tuple[int, int] = (0, 0)  # token span of the phrase
+
+
+def _cross_street_hints(toks: list[Token], ms: list[Mention], cleaned: str) -> list[_CrossHint]:
+    """ "on Broadway, cross street is Prospect": the cross street and the street named elsewhere meet."""
+    out: list[_CrossHint] = []
+    for k, m in enumerate(ms):
+        c = m.i
+        if toks[c].text != "cross" or c + 1 >= len(toks) or toks[c + 1].raw not in CROSS_WORDS:
+            continue
+        if not _CROSS_HINT_RE.match(cleaned, toks[c + 1].end) or k + 1 >= len(ms):
+            continue
+        h = k + 1
+        if not ms[h].streets or ms[h].i > c + 4:
+            continue
+        if (
+            h + 1 < len(ms)
+            and ms[h + 1].streets
+            and _gap_is_connector(_gap_words(toks, ms[h].j, ms[h + 1].i))
+        ):
+            out.append(_CrossHint(k, None))  # "cross streets are Prospect and Broadway": already a corner
+            continue
+        # The street the post is on: the nearest other street named before the hint, else after it.
+        on = next((q for q in range(k - 1, -1, -1) if ms[q].streets and not ms[q].weak), None)
+        if on is None:
+            on = next((q for q in range(h + 1, len(ms)) if ms[q].streets and not ms[q].weak), None)
+        if on is not None:
+            out.append(_CrossHint(k, (on, h), (min(ms[on].i, ms[h].i), max(ms[on].j, ms[h].j))))
+    return out
+
+
 def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) -> list[LocationPhrase]:
     """Group mentions and the words around them into phrases."""
     out: list[LocationPhrase] = []
@@ -512,11 +590,17 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
             streets=[list(m.streets) for m in mentions],
             fuzzy=any(m.fuzzy for m in mentions),
             typed=all(m.typed for m in mentions),
+            exact=[m.exact for m in mentions],
         )
         for k, v in kw.items():
             setattr(lp, k, v)
         return lp
 
+    for hint in _cross_street_hints(toks, ms, cleaned):
+        used[hint.cross] = True
+        if hint.pair is not None:
+            out.append(phrase("intersection", *hint.span, [ms[q] for q in hint.pair], strength=0.9))
+            used[hint.pair[0]] = used[hint.pair[1]] = True
     k = 0
     while k < len(ms):
         m = ms[k]
@@ -597,6 +681,8 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
                 break
             if "from" in gap and "across" not in gap:
                 break
+            if gap[-1] == "the" and ms[kk + 1].weak:
+                break  # "near the school", "by the park": a common noun, not School St
             # "A near B" is a weaker intersection than "A & B".
             if any(g in NEAR_WORDS for g in gap) and not any(
                 g in {"&", "and", "/", "@", "at", "corner", "cor"} for g in gap
@@ -624,7 +710,8 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
             continue
         if m.place is not None:
             p = gz.places[m.place]
-            out.append(phrase("area" if p.kind == "area" else "place", m.i, m.j, [], place=p.name))
+            kind = "area" if p.kind == "area" else "place"
+            out.append(phrase(kind, m.i, m.j, [], place=p.name, fuzzy=m.fuzzy))
             used[k] = True
             k += 1
             continue

@@ -32,7 +32,7 @@ from .types import AddressRecord, LonLat, PackError, PlaceRecord, SegmentRecord
 log = logging.getLogger(__name__)
 
 # Bump when the gazetteer's pickled structure or build logic changes: it is part of the cache key.
-CODE_VERSION = "geo-22"
+CODE_VERSION = "geo-24"
 GRID_M = 150.0
 NODE_ROUND = 1e6  # coordinates equal to ~0.1 m are the same node
 SNAP_M = 4.0  # a dangling segment end this close to another street's line is a junction
@@ -338,6 +338,8 @@ class Gazetteer:
     places: list[PlaceRecord] = field(default_factory=list)
     place_index: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     place_first: dict[str, int] = field(default_factory=dict)
+    # One-word place names that are also common words ("Central", "Porter"): read only after "at"/"in".
+    place_context: dict[str, int] = field(default_factory=dict)
     grid: dict[tuple[int, int], list[int]] = field(default_factory=dict)
     # The city's outline in local metres (the official line, or the streets' hull) as plain rings, one
     # (exterior, holes) per polygon: the cache load stays free of shapely (and of WKB, which breaks when
@@ -1054,21 +1056,28 @@ def _resolve_place_specs(gz: Gazetteer, specs: Sequence[dict[str, Any]]) -> list
 def _build_places(gz: Gazetteer, places: Sequence[PlaceRecord]) -> None:
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     first: dict[str, int] = {}
+    context: dict[str, int] = {}
     # Curated places (landmarks, neighbourhoods) come after POIs in the list; give them priority in lookups.
     ordered = sorted(range(len(places)), key=lambda i: 0 if places[i].kind in ("landmark", "area") else 1)
     gz.places = [places[i] for i in ordered]
     for pi, p in enumerate(gz.places):
         for nm in [p.name, *p.aliases]:
             toks = name_tokens(nm)
-            if toks and toks[0] == "the" and len(toks) > 1:
+            # "the Galleria mall" is also "Galleria mall"; but in "the Common", "the Port" the article is
+            # what makes an ordinary word a name ("a common problem" is no place), so it stays.
+            if toks and toks[0] == "the" and len(toks) > 2:
                 toks = toks[1:]
-            if not toks or (len(toks) == 1 and toks[0] in WEAK_NAMES):
+            if not toks:
+                continue
+            if len(toks) == 1 and toks[0] in WEAK_NAMES:
+                context.setdefault(toks[0], pi)  # "at Central": only with a word that makes it a place
                 continue
             if pi not in index[toks]:
                 index[toks].append(pi)
             first[toks[0]] = max(first.get(toks[0], 0), len(toks))
     gz.place_index = dict(index)
     gz.place_first = first
+    gz.place_context = context
 
 
 # --- pack loading + cache --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ PRECISION_RANK = {
     "street": 0.5,
     "area": 0.4,
 }
+STREET_KINDS = frozenset({"address", "intersection", "between", "street"})
 _NUM_RE = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?([a-z])?$")
 
 
@@ -392,6 +393,10 @@ def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None 
     street = cands[0]
     reason = None
     conf = (0.8 if whole else 0.45) * phrase.strength / max(phrase.strength, 0.5) - pen
+    exact = phrase.exact[0] if phrase.exact else 0
+    if exact == 1 and cands[0] == phrase.streets[0][0]:
+        # "Gore St" names Gore St exactly; Gore Street Pl only contains those words and needs its "Pl".
+        cands = cands[:1]
     if len(cands) > 1:
         lens = sorted((gz.street_len.get(s, 0.0) for s in cands), reverse=True)
         if lens[1] > lens[0] * 0.5:
@@ -432,7 +437,25 @@ def geocode_phrase(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None 
     if phrase.kind == "address":
         return geocode_address(gz, phrase)
     if phrase.kind == "intersection":
-        return geocode_intersection(gz, phrase, geotag, near=phrase.strength < 0.7)
+        res = geocode_intersection(gz, phrase, geotag, near=phrase.strength < 0.7)
+        if not res.found and phrase.strength < 0.7 and phrase.streets and phrase.streets[0]:
+            # "Harvard St near Oxford": when the two never meet, the street the post is on still stands.
+            sub = LocationPhrase(
+                kind="street",
+                text=phrase.text,
+                start=phrase.start,
+                end=phrase.end,
+                streets=phrase.streets[:1],
+                fuzzy=phrase.fuzzy,
+                typed=phrase.typed,
+                strength=0.5,
+                exact=phrase.exact[:1],
+            )
+            street = geocode_street(gz, sub, geotag)
+            if street.found:
+                street.reason = f"{res.reason}; located on {street.street} only"
+                return street
+        return res
     if phrase.kind == "between":
         return geocode_between(gz, phrase, geotag)
     if phrase.kind == "street":
@@ -477,6 +500,8 @@ def geocode_text(gazetteer: Gazetteer, text: str, geotag: tuple[float, float] | 
     best: GeocodeResult | None = None
     best_score = -1.0
     first_fail: GeocodeResult | None = None
+    fuzzy_place: tuple[float, GeocodeResult] | None = None
+    exact_street = False
     for ph in phrases:
         res = geocode_phrase(gz, ph, tag)
         if not res.found:
@@ -486,8 +511,16 @@ def geocode_text(gazetteer: Gazetteer, text: str, geotag: tuple[float, float] | 
         if ph.strength < 0.7:
             res.confidence = min(res.confidence, 0.3 + ph.strength * 0.5)
         sc = _score(res, ph)
+        if ph.fuzzy and ph.kind in ("place", "area"):
+            # A place read from a misspelt word loses to any street named exactly in the same post.
+            if fuzzy_place is None or sc > fuzzy_place[0]:
+                fuzzy_place = (sc, res)
+            continue
+        exact_street = exact_street or (not ph.fuzzy and ph.strength >= 0.5 and ph.kind in STREET_KINDS)
         if sc > best_score:
             best, best_score = res, sc
+    if fuzzy_place is not None and not exact_street and fuzzy_place[0] > best_score:
+        best, best_score = fuzzy_place[1], fuzzy_place[0]
     weak_text = best is None or best.precision in ("street", "area")
     if tag is not None and weak_text:
         if best is not None and best.precision == "street":

@@ -189,12 +189,46 @@ def _hashtag_words(m: re.Match[str]) -> str:
     return " " + _CAMEL_RE.sub(" ", m.group(1)).replace("_", " ") + " "
 
 
+# The extractor reads English corner phrases; Spanish, Portuguese and Haitian Creole residents write
+# "esquina de A y B", "na esquina da A com B", "kwen A ak B", "entre A y B": these become "corner of A and
+# B" and "between A and B" first (case kept, so the rewrite can be shown as the resident wrote it).
+_SUFFIX = r"(?:st|street|ave|avenue|rd|road|pl|place|dr|drive|pkwy|parkway|sq|square|way|ter|terrace|ct|ln)"
+_CORNER_RE = re.compile(
+    r"\b(?:(?:en )?la esquina (?:de|con|entre)|(?:na )?esquina (?:da|de|do|com|entre)|(?:nan |o )?kwen"
+    r"|(?:en )?el cruce (?:de|entre)|(?:no )?cruzamento (?:da|de|do|entre)|(?:nan )?kafou)\s+",
+    re.IGNORECASE,
+)
+_BETWEEN_FOREIGN_RE = re.compile(r"\bentre\s+(?=[^\W\d_])", re.IGNORECASE)
+# Creole "ant A ak B": "ant" alone is an English word, so only with its "ak" partner.
+_BETWEEN_HT_RE = re.compile(r"\bant\s+(?=[^,.;:!?\n]{2,40}?\s+ak\s+[^\W\d_])", re.IGNORECASE)
+_JOIN_AFTER_SUFFIX_RE = re.compile(rf"\b({_SUFFIX})\.?\s+(?:y|e|ak|com|con)\s+(?=[^\W\d_])", re.IGNORECASE)
+_JOIN_IN_PAIR_RE = re.compile(
+    r"((?:corner of|between) [^,.;:!?\n]{2,40}?)\s+(?:y|e|ak|com|con)\s+(?=[^\W\d_])", re.IGNORECASE
+)
+# "no 205 Broadway" (pt: at the), "en el 12 Inman St": the article before a house number reads as "No." there.
+_AT_NUMBER_RE = re.compile(r"\b(?:no|na|nu|en el|en la|nan)\s+(?=\d{1,5}[a-zA-Z]?\s+[^\W\d_])", re.IGNORECASE)
+_FOREIGN_HINT_RE = re.compile(r"\b(?:esquina|kwen|entre|ant|cruce|cruzamento|kafou|y|e|ak|com|con)\b", re.I)
+
+
+def english_location_phrases(text: str) -> str:
+    """Non-English corner/between phrases and "no 205 X" in the English form the extractor reads."""
+    s = _AT_NUMBER_RE.sub("at ", text)
+    if not _FOREIGN_HINT_RE.search(s):
+        return s  # the common case (English text) costs one search
+    s = _CORNER_RE.sub("corner of ", s)
+    s = _BETWEEN_FOREIGN_RE.sub("between ", s)
+    s = _BETWEEN_HT_RE.sub("between ", s)
+    s = _JOIN_AFTER_SUFFIX_RE.sub(r"\1 and ", s)
+    return _JOIN_IN_PAIR_RE.sub(r"\1 and ", s)
+
+
 def clean_text(text: str) -> str:
     """Blank out URLs and @mentions, unfold hashtags, fold case/accents, normalize "b/w" and "16-B"."""
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT]
     text = _URL_RE.sub(" ", text)
     text = _MENTION_RE.sub(" ", text)
+    text = english_location_phrases(text)
     text = _HASHTAG_RE.sub(_hashtag_words, text)
     text = fold(text)
     text = _HALF_RE.sub(r"\1h ", text)  # "6 1/2 Acacia St": a half number is house 6, suffix "h"

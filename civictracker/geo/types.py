@@ -70,6 +70,9 @@ class LocationPhrase:
     fuzzy: bool = False  # a street name needed fuzzy matching
     typed: bool = True  # every street mention carried a street type
     strength: float = 1.0  # how sure we are that this is a location phrase at all
+    # Per street mention: how many leading candidates the words name exactly ("Gore St" is Gore St, and
+    # only contains the name of Gore Street Pl); 0 when every candidate needed a type the text lacks.
+    exact: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
