@@ -156,18 +156,14 @@ def _outcomes(db: object) -> Counter[str]:
 
 
 def receive_batches(db: object, posts: list[IncomingPost], batch: int = 50) -> list[list[int]]:
-    """Store posts like a poll does: a batch, one commit; returns the new post ids per batch."""
-    from civictracker.intake.pipeline import receive_post
+    """Store posts like jobs.poll_channel does: a page, one commit; returns the new post ids per page."""
+    from civictracker.intake.pipeline import receive_posts
 
     out = []
     for start in range(0, len(posts), batch):
-        ids = []
-        for incoming in posts[start : start + batch]:
-            post, created = receive_post(db.session, incoming)  # type: ignore[attr-defined]
-            if created:
-                ids.append(post.id)
+        received = receive_posts(db.session, posts[start : start + batch])  # type: ignore[attr-defined]
+        out.append([post.id for post, created in received if created])
         db.session.commit()  # type: ignore[attr-defined]
-        out.append(ids)
     return out
 
 

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from civictracker.extensions import db
 from civictracker.intake.channels.base import ChannelError, ReplyTarget
@@ -88,17 +89,23 @@ def process_post(post_id: int) -> str:
 
 
 def _pending_message_ids_for_post(post: InboundPost) -> list[int]:
-    db.session.flush()
-    conds = [OutboundMessage.post_id == post.id]
-    if post.ticket_id:
-        conds.append(OutboundMessage.ticket_id == post.ticket_id)
-    return list(
-        db.session.scalars(
-            select(OutboundMessage.id)
-            .where(or_(*conds), OutboundMessage.state == "pending")
-            .order_by(OutboundMessage.id)
+    """The replies to send now: those this post queued, and any other pending on a ticket it joined."""
+    from civictracker.intake.pipeline import post_run
+
+    db.session.flush()  # the queued rows get their ids
+    run = post_run(db.session)  # type: ignore[arg-type]  # scoped proxy
+    ids = {m.id for m in run.messages if m.state == "pending"}
+    if post.ticket_id and post.ticket_id not in run.tickets:
+        # An existing ticket may have replies still waiting: they go out with this one, as they always did.
+        # A ticket this post created has none but the ones it queued (nothing else queues by post id).
+        ids.update(
+            db.session.scalars(
+                select(OutboundMessage.id).where(
+                    OutboundMessage.ticket_id == post.ticket_id, OutboundMessage.state == "pending"
+                )
+            )
         )
-    )
+    return sorted(ids)
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> dt.timedelta:
@@ -117,23 +124,26 @@ def send_outbound(message_id: int) -> str:
     """
     with job_context() as app:
         now = utcnow()
-        msg = db.session.get(OutboundMessage, message_id)
-        if msg is None:
+        # The row as _send_batch wants it (locked on PostgreSQL), read once: the common case needs no other.
+        locked: list[tuple[OutboundMessage, bool]] | None = _lock([message_id])
+        if not locked:
             db.session.rollback()
-            return "skipped"
+            return "skipped"  # gone, or another worker holds it
+        msg = locked[0][0]
         if msg.batch_key is not None and _unconfirmed(msg, now):
             # an earlier attempt may have got through: settle it with the platform before anything else
             _resolve_batch(app, msg.batch_key, now)
             db.session.expire_all()
-            msg = db.session.get(OutboundMessage, message_id)
-            if msg is None or msg.state == "sent":
+            locked = None  # _resolve_batch ended the transaction (and the lock): _send_batch locks again
+            settled = db.session.get(OutboundMessage, message_id)
+            if settled is None or settled.state == "sent":
                 db.session.rollback()
-                return "sent" if msg is not None else "skipped"
+                return "sent" if settled is not None else "skipped"
+            msg = settled
         if msg.state in {"pending", "failed"} and not _admit(app, msg, now):
             db.session.rollback()
             return "deferred"
-        db.session.rollback()
-        status, _ = _send_batch(app, [message_id])
+        status, _ = _send_batch(app, [message_id], locked=locked)
         return status
 
 
@@ -182,12 +192,19 @@ def _reply_target(msg: OutboundMessage, *, dm: bool = False, mentions: tuple[str
     )
 
 
-def _lock(ids: list[int]) -> list[OutboundMessage]:
-    """The rows, in the given order (the lead first); on PostgreSQL rows another worker holds are left."""
-    stmt = select(OutboundMessage).where(OutboundMessage.id.in_(ids))
+def _lock(ids: list[int]) -> list[tuple[OutboundMessage, bool]]:
+    """The rows with whether their reporter opted out, in the given order (the lead first); on PostgreSQL
+    rows another worker holds are left. One statement: the reporter's flag comes with the row."""
+    stmt = (
+        select(OutboundMessage, Reporter.opted_out)
+        .outerjoin(Reporter, Reporter.id == OutboundMessage.reporter_id)
+        .where(OutboundMessage.id.in_(ids))
+        # the state read here decides whether to post: always the database's, never an identity-map copy
+        .execution_options(populate_existing=True)
+    )
     if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = {m.id: m for m in db.session.scalars(stmt)}
+        stmt = stmt.with_for_update(of=OutboundMessage, skip_locked=True)  # not the reporter row
+    rows = {m.id: (m, bool(opted_out)) for m, opted_out in db.session.execute(stmt)}
     return [rows[i] for i in ids if i in rows]
 
 
@@ -197,10 +214,62 @@ def _mark_sent(rows: list[OutboundMessage], external_id: str, now: dt.datetime) 
         msg.state = "sent"
         msg.sent_external_id = external_id
         msg.sent_at = now
-        if msg.ticket_id:
-            ticket = db.session.get(Ticket, msg.ticket_id)
-            if ticket is not None and ticket.first_public_reply_at is None:
-                ticket.first_public_reply_at = now
+    ticket_ids = sorted({msg.ticket_id for msg in rows if msg.ticket_id})
+    if ticket_ids:
+        # The first public reply is set once: one conditional UPDATE, instead of loading each ticket (with
+        # its geometries) to look at one column. Both callers commit right after, which expires any copy.
+        tickets = Ticket.__table__
+        db.session.execute(
+            update(tickets)
+            .where(tickets.c.id.in_(ticket_ids), tickets.c.first_public_reply_at.is_(None))
+            .values(first_public_reply_at=now)
+        )
+
+
+def _claim(members: list[OutboundMessage], key: str, now: dt.datetime) -> bool:
+    """Mark the members "sending" under `key`, each only if it is still as we read it (state, attempts).
+
+    A compare-and-set, not a plain write: on SQLite nothing locks the rows we read (the web process and the
+    poll loop may both pick a pending message), and on PostgreSQL it costs nothing beside the row lock.
+    False when another sender changed any member since: the caller rolls back and leaves the batch.
+    """
+    for msg in members:
+        claimed = db.session.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.id == msg.id,
+                OutboundMessage.state == msg.state,
+                OutboundMessage.attempts == msg.attempts,
+            )
+            .values(state="sending", attempts=msg.attempts + 1, next_attempt_at=now, batch_key=key)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
+            return False
+        for name, value in (
+            ("state", "sending"),
+            ("attempts", msg.attempts + 1),
+            ("next_attempt_at", now),
+            ("batch_key", key),
+        ):
+            set_committed_value(msg, name, value)  # the row already says so: no second UPDATE at flush
+    return True
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what this transaction loaded (the members of a call about to be posted).
+
+    They were just locked and written by this worker, and no other worker touches a fresh "sending" row,
+    so their in-memory values are what the database holds: reading them again after the commit would
+    cost one SELECT per member for nothing. Only this commit keeps them; every other one expires as usual.
+    """
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 def _resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
@@ -344,12 +413,20 @@ def _compose_batch(route: str, members: list[OutboundMessage]) -> str:
     return notify.compose_cluster(ctx, lead.channel, lead.kind, lead.lang, ticket, handles, note)
 
 
-def _send_batch(app: Flask, ids: list[int], *, dm: bool = False, digest: bool = False) -> tuple[str, int]:
+def _send_batch(
+    app: Flask,
+    ids: list[int],
+    *,
+    dm: bool = False,
+    digest: bool = False,
+    locked: list[tuple[OutboundMessage, bool]] | None = None,
+) -> tuple[str, int]:
     """One platform call answering `ids` (the lead first): its thread, or a DM when `dm`.
 
     The key of the call is recorded on every member before the call ("sending"), so a crash after the
     platform accepted it is settled by `_resolve_batch` (find_sent by that key) for all members at once:
-    nobody is answered twice and no post is made twice.
+    nobody is answered twice and no post is made twice. `locked`: what `_lock(ids)` returned earlier in
+    this same transaction (send_outbound reads its row that way first).
     """
     from civictracker.app import city_of, settings_of
     from civictracker.intake.registry import get_channel
@@ -357,13 +434,12 @@ def _send_batch(app: Flask, ids: list[int], *, dm: bool = False, digest: bool = 
     settings = settings_of(app)
     now = utcnow()
     members: list[OutboundMessage] = []
-    for msg in _lock(ids):
+    for msg, opted_out in locked if locked is not None else _lock(ids):
         if msg.state in FINAL_STATES or (msg.state == "sending" and not _stale(msg, now)):
             continue
         if msg.batch_key is not None and msg.state in {"sending", "failed"}:
             continue  # an unsettled call: _resolve_batch settles it first
-        reporter = db.session.get(Reporter, msg.reporter_id) if msg.reporter_id else None
-        if reporter is not None and reporter.opted_out and msg.kind != "opt_out":
+        if opted_out and msg.kind != "opt_out":
             msg.state = "cancelled"
             msg.last_error = "The resident opted out."
             continue
@@ -380,14 +456,12 @@ def _send_batch(app: Flask, ids: list[int], *, dm: bool = False, digest: bool = 
         route = DIGEST_ROUTE if digest else CLUSTER_ROUTE
     key = lead.idempotency_key if route == "plain" else _batch_key(route, lead.id, [m.id for m in members])
     was_in_flight = any(m.state == "sending" for m in members)
-    for msg in members:
-        msg.state = "sending"
-        msg.attempts += 1
-        msg.next_attempt_at = now
-        msg.batch_key = key
+    if not _claim(members, key, now):
+        db.session.rollback()
+        return "in_flight", 0  # another worker or thread claimed one of them first: it sends
     # Record the attempt before posting: if this process dies after the platform accepted the post,
     # the next round sees "sending" and asks the platform (find_sent) instead of posting again.
-    db.session.commit()
+    _commit_keeping_loaded()
     channel = get_channel(settings, lead.channel, pack_dir=city_of(app).path)
     mentions = tuple(m.recipient_handle for m in members[1:])
     target = _reply_target(lead, dm=route == DM_ROUTE, mentions=mentions)
@@ -635,7 +709,7 @@ def sweep_outbox(limit: int = 2000) -> int:
 def poll_channel(name: str) -> int:
     """Fetch new posts from one channel since its stored cursor; store each, then enqueue its processing."""
     from civictracker.app import city_of, settings_of
-    from civictracker.intake.pipeline import receive_post
+    from civictracker.intake.pipeline import receive_posts
     from civictracker.intake.queue import get_queue
     from civictracker.intake.registry import get_channel
 
@@ -643,11 +717,8 @@ def poll_channel(name: str) -> int:
         channel = get_channel(settings_of(app), name, pack_dir=city_of(app).path)
         row = db.session.get(ChannelCursor, name)
         result = channel.fetch_since(row.cursor if row else None)
-        new_ids = []
-        for incoming in result.posts:
-            post, created = receive_post(db.session, incoming)
-            if created:
-                new_ids.append(post.id)
+        received = receive_posts(db.session, list(result.posts))  # type: ignore[arg-type]  # scoped proxy
+        new_ids = [post.id for post, created in received if created]
         if row is None:
             row = ChannelCursor(channel=name)
             db.session.add(row)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,27 +122,12 @@ def _clean_json(raw: dict[str, Any]) -> dict[str, Any]:
 
 # The extractor reads English corner phrases; Spanish, Portuguese and Haitian Creole residents write
 # "esquina de A y B", "na esquina da A com B", "kwen A ak B": these become "corner of A and B" first.
-_SUFFIX = r"(?:st|street|ave|avenue|rd|road|pl|place|dr|drive|pkwy|parkway|sq|square|way|ter|terrace|ct|ln)"
-_CORNER = re.compile(
-    r"\b(?:(?:en )?la esquina (?:de|con|entre)|(?:na )?esquina (?:da|de|do|com|entre)|(?:nan |o )?kwen)\s+",
-    re.IGNORECASE,
-)
-_JOIN_AFTER_SUFFIX = re.compile(rf"\b({_SUFFIX})\.?\s+(?:y|e|ak|com|con)\s+(?=[^\W\d_])", re.IGNORECASE)
-_JOIN_IN_CORNER = re.compile(r"(corner of [^,.;:!?\n]{2,40}?)\s+(?:y|e|ak|com|con)\s+(?=[^\W\d_])")
-
-
-# "no 205 Broadway" (pt: at the), "en el 12 Inman St": the article before a house number reads as "No." there.
-_AT_NUMBER = re.compile(r"\b(?:no|na|nu|en el|en la|nan)\s+(?=\d{1,5}[a-zA-Z]?\s+[^\W\d_])", re.IGNORECASE)
-
-
 def location_text(text: str) -> str:
     """The post's text with non-English corner phrases in the English form the location extractor reads."""
-    s = _AT_NUMBER.sub("at ", text)
-    if not _CORNER.search(s) and not _JOIN_AFTER_SUFFIX.search(s):
-        return s
-    s = _CORNER.sub("corner of ", s)
-    s = _JOIN_AFTER_SUFFIX.sub(r"\1 and ", s)
-    return _JOIN_IN_CORNER.sub(r"\1 and ", s)
+    # The rewrite lives in geo (the extractor applies it itself); kept here for callers that show it.
+    from civictracker.geo.normalize import english_location_phrases
+
+    return english_location_phrases(text)
 
 
 def usable_location(loc: GeocodeResult | None, usable: bool) -> bool:
@@ -198,8 +182,60 @@ def receive_post(
     )
     if existing is not None:
         return existing, False
+    post = _new_post(incoming, now)
+    try:
+        with session.begin_nested():
+            session.add(post)
+    except IntegrityError:  # a concurrent delivery stored it first
+        stored = session.scalar(
+            select(InboundPost).where(
+                InboundPost.channel == incoming.channel, InboundPost.external_id == incoming.external_id
+            )
+        )
+        assert stored is not None
+        return stored, False
+    return post, True
+
+
+def receive_posts(
+    session: Session, incomings: list[IncomingPost], *, now: dt.datetime | None = None
+) -> list[tuple[InboundPost, bool]]:
+    """receive_post for a page of posts (a poll): one lookup per channel and one INSERT for the new ones.
+
+    The same guarantees: a post already stored is returned as it is, and if a concurrent delivery
+    stored one of the new ones first, the savepoint is rolled back and the page is received one post
+    at a time, which settles each conflict on its own.
+    """
+    stored: dict[tuple[str, str], InboundPost] = {}
+    for channel in {i.channel for i in incomings}:
+        ids = [i.external_id for i in incomings if i.channel == channel]
+        for row in session.scalars(
+            select(InboundPost).where(InboundPost.channel == channel, InboundPost.external_id.in_(ids))
+        ):
+            stored[(row.channel, row.external_id)] = row
+    results: list[tuple[InboundPost, bool]] = []
+    new: list[InboundPost] = []
+    for incoming in incomings:
+        key = (incoming.channel, incoming.external_id)
+        if key in stored:
+            results.append((stored[key], False))  # stored before, or earlier in this page
+            continue
+        post = stored[key] = _new_post(incoming, now)
+        new.append(post)
+        results.append((post, True))
+    if not new:
+        return results
+    try:
+        with session.begin_nested():
+            session.add_all(new)
+    except IntegrityError:
+        return [receive_post(session, incoming, now=now) for incoming in incomings]
+    return results
+
+
+def _new_post(incoming: IncomingPost, now: dt.datetime | None) -> InboundPost:
     text = clean_text(incoming.text)
-    post = InboundPost(
+    return InboundPost(
         channel=incoming.channel,
         external_id=clean_text(incoming.external_id)[:200],
         kind=incoming.kind if incoming.kind in {"mention", "dm", "reply"} else "mention",
@@ -219,18 +255,6 @@ def receive_post(
         ),
         state="received",
     )
-    try:
-        with session.begin_nested():
-            session.add(post)
-    except IntegrityError:  # a concurrent delivery stored it first
-        stored = session.scalar(
-            select(InboundPost).where(
-                InboundPost.channel == incoming.channel, InboundPost.external_id == incoming.external_id
-            )
-        )
-        assert stored is not None
-        return stored, False
-    return post, True
 
 
 # --- process ---------------------------------------------------------------------------------------------
@@ -241,29 +265,58 @@ def process_post(
 ) -> InboundPost:
     """Run one stored post through the pipeline; processing it twice changes nothing."""
     now = now or utcnow()
-    session.info[_FOLLOWERS_SEEN] = {}  # per post: a long-lived session must not keep every follower alive
-    stmt = select(InboundPost).where(InboundPost.id == post_id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()  # two workers never process the same post at once
-    post = session.scalar(stmt)
+    session.info[_RUN] = PostRun()  # per post: a long-lived session must not keep every follower alive
+    post, reporter = _load_post(session, post_id)
     if post is None:
         raise LookupError(f"inbound post {post_id} does not exist")
     if post.state in {"processed", "ignored"}:
         return post
+    reporter = _get_reporter(session, post, reporter)
+    stages: dict[str, Any] = {}
+    analysis = _route(session, post, reporter, stages, env, now)
+    # The post's own bookkeeping is assigned last, next to its outcome (_finish): assigned earlier, each
+    # flush on the way (the new ticket's id, the follower's) would write the post row once more.
     post.attempts += 1
-    # Lookups below need nothing this post changed: without autoflush the post's bookkeeping goes out in
-    # one UPDATE at the end instead of one per query (the pipeline's throughput is statement-bound).
-    with session.no_autoflush:
-        reporter = _get_reporter(session, post)
     post.reporter_id = reporter.id
+    if stages:
+        post.stages = stages
+    if analysis is not None:
+        post.lang = post.lang or analysis.triage.lang
+    return post
 
-    if reporter.blocked or _is_blocked(post, env):
-        return _finish(
-            post, "ignored", "blocked", "The account is blocked; the post is stored, not ticketed.", now
+
+def _load_post(session: Session, post_id: int) -> tuple[InboundPost | None, Reporter | None]:
+    """The post and its author's reporter row (None if new) in one statement."""
+    stmt = (
+        select(InboundPost, Reporter)
+        .outerjoin(
+            Reporter,
+            (Reporter.channel == InboundPost.channel) & (Reporter.external_id == InboundPost.author_id),
         )
+        .where(InboundPost.id == post_id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=InboundPost)  # two workers never process the same post at once
+    row = session.execute(stmt).first()
+    return (None, None) if row is None else (row[0], row[1])
+
+
+def _route(
+    session: Session,
+    post: InboundPost,
+    reporter: Reporter,
+    stages: dict[str, Any],
+    env: PipelineEnv,
+    now: dt.datetime,
+) -> Analysis | None:
+    """Decide and act on one post (ending in _finish); fills `stages`; the analysis, if one was made."""
+    if reporter.blocked or _is_blocked(post, env):
+        _finish(post, "ignored", "blocked", "The account is blocked; the post is stored, not ticketed.", now)
+        return None
     if is_opt_out(post.text):
         reporter.opted_out = True
-        return _finish(post, "processed", "opted_out", "The resident asked for no more replies.", now)
+        _finish(post, "processed", "opted_out", "The resident asked for no more replies.", now)
+        return None
 
     channel_kind = "reply" if (post.in_reply_to_id or post.kind == "reply") else post.kind
     geotag = (
@@ -279,15 +332,26 @@ def process_post(
         geotag=geotag,
         private=post.is_dm,
     )
-    post.lang = post.lang or analysis.triage.lang
     reporter.lang = analysis.triage.lang if analysis.triage.lang in env.replies.templates else reporter.lang
-    post.stages = {"triage": {**_triage_summary(analysis.triage)}, "locate": _loc_summary(analysis)}
+    stages.update(triage={**_triage_summary(analysis.triage)}, locate=_loc_summary(analysis))
 
     with session.no_autoflush:
         thread_ticket = _thread_ticket(session, post)
     if thread_ticket is not None:
-        return _handle_thread_reply(session, post, reporter, thread_ticket, analysis, env, now)
+        _handle_thread_reply(session, post, reporter, thread_ticket, analysis, stages, env, now)
+        return analysis
+    _handle_new_report(session, post, reporter, analysis, env, now)
+    return analysis
 
+
+def _handle_new_report(
+    session: Session,
+    post: InboundPost,
+    reporter: Reporter,
+    analysis: Analysis,
+    env: PipelineEnv,
+    now: dt.datetime,
+) -> InboundPost:
     triage = analysis.triage
     if not triage.is_request:
         return _finish(
@@ -372,10 +436,8 @@ def _loc_summary(a: Analysis) -> dict[str, Any]:
     return {**a.location.to_dict(), "usable": a.usable_location}
 
 
-def _get_reporter(session: Session, post: InboundPost) -> Reporter:
-    reporter = session.scalar(
-        select(Reporter).where(Reporter.channel == post.channel, Reporter.external_id == post.author_id)
-    )
+def _get_reporter(session: Session, post: InboundPost, reporter: Reporter | None) -> Reporter:
+    """The author's reporter row: `reporter` as loaded with the post, or a new one."""
     if reporter is None:
         reporter = Reporter(channel=post.channel, external_id=post.author_id, handle=post.author_handle)
         try:
@@ -430,6 +492,7 @@ def _create(
     ticket = ticket_service.create_ticket(
         session,
         service,
+        follower_count=1,  # the reporter, followed below
         status=status,
         summary=public_summary(service, loc, private=private),
         location_text=(loc.matched or "") if loc else "",
@@ -464,13 +527,30 @@ def _create(
     if loc is None:
         ticket.geocode_status = "failed" if analysis.location and analysis.location.reason else "pending"
         ticket.geocode_reason = analysis.location.reason if analysis.location else "no text"
-    ticket.follower_count = 1
+    post_run(session).tickets.add(ticket.id)
     _follow(session, ticket, post, reporter, new_ticket=True)
     return ticket
 
 
-# session.info key: followers this session created, so the reply queued right after needs no second lookup.
-_FOLLOWERS_SEEN = "civictracker.followers_created"
+@dataclass
+class PostRun:
+    """What processing one post created in this transaction, so the steps after it need no lookups."""
+
+    followers: dict[tuple[int, int], Follower] = field(default_factory=dict)  # (ticket, reporter) ids
+    tickets: set[int] = field(default_factory=set)  # ids of the tickets it created
+    messages: list[OutboundMessage] = field(default_factory=list)  # replies it queued (or found queued)
+
+
+_RUN = "civictracker.post_run"  # session.info key; process_post starts a fresh one for every post
+
+
+def post_run(session: Session) -> PostRun:
+    """The record of the post being (or last) processed in this session."""
+    run = session.info.get(_RUN)
+    if run is None:
+        run = session.info[_RUN] = PostRun()
+    assert isinstance(run, PostRun)
+    return run
 
 
 def _follow(
@@ -500,7 +580,7 @@ def _follow(
     follower.reporter = reporter
     session.add(follower)
     session.flush()
-    session.info.setdefault(_FOLLOWERS_SEEN, {})[(ticket.id, reporter.id)] = follower
+    post_run(session).followers[(ticket.id, reporter.id)] = follower
     return follower, True
 
 
@@ -542,7 +622,8 @@ def _reply(
 ) -> None:
     """Queue one reply of `kind` to this reporter about this ticket; the key makes it happen once."""
     key = f"{key_prefix or kind}:ticket:{ticket.id}:reporter:{reporter.id}"
-    follower = session.info.get(_FOLLOWERS_SEEN, {}).get((ticket.id, reporter.id))
+    run = post_run(session)
+    follower = run.followers.get((ticket.id, reporter.id))
     if follower is None or follower not in session:  # not created in this transaction (or rolled back)
         follower = session.scalar(
             select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
@@ -550,7 +631,12 @@ def _reply(
     if follower is None:
         return
     follower.reporter = reporter
-    notify.queue_for_follower(session, env.replies, ticket, follower, kind, key=key, now=now)
+    fresh = ticket.id in run.tickets  # the key names a ticket this transaction created: nothing holds it
+    message = notify.queue_for_follower(
+        session, env.replies, ticket, follower, kind, key=key, now=now, fresh=fresh
+    )
+    if message is not None:
+        run.messages.append(message)
 
 
 def find_duplicate(
@@ -642,13 +728,14 @@ def _handle_thread_reply(
     reporter: Reporter,
     ticket: Ticket,
     analysis: Analysis,
+    stages: dict[str, Any],
     env: PipelineEnv,
     now: dt.datetime,
 ) -> InboundPost:
     intent, reasons = analysis.reply_intent, analysis.reply_reasons
     if intent is None:
         intent, reasons = classify_reply(post.text)
-    post.stages = {**post.stages, "thread": {"ticket": ticket.id, "intent": intent, "reasons": reasons[:5]}}
+    stages["thread"] = {"ticket": ticket.id, "intent": intent, "reasons": reasons[:5]}
     if ticket.status == S.NEEDS_LOCATION and (intent == "location_clarification" or analysis.usable_location):
         return _clarify_location(session, post, reporter, ticket, analysis, env, now)
     if intent == "still_broken" and ticket.status in (S.RESOLVED, S.CLOSED):

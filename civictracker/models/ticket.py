@@ -77,9 +77,17 @@ class Ticket(db.Model):  # type: ignore[name-defined,misc]
     status: Mapped[str] = mapped_column(String(32), default=TicketStatus.NEW.value)
     priority: Mapped[int] = mapped_column(Integer, default=0)  # 0 normal, 1 urgent (hazard to life or safety)
     # Exact point (dispatchers) and the point shown publicly (block level for a DM at a home address).
-    location: Mapped[Any | None] = mapped_column(point_column_type(), nullable=True)
-    public_location: Mapped[Any | None] = mapped_column(point_column_type(), nullable=True)
-    location_line: Mapped[Any | None] = mapped_column(line_column_type(), nullable=True)
+    # Deferred: spatial SQL uses the columns and Python reads the plain lat/lon copies, so a ticket load
+    # (the dedupe lookup of every post) need not convert three geometries; reading one loads the three.
+    location: Mapped[Any | None] = mapped_column(
+        point_column_type(), nullable=True, deferred=True, deferred_group="geometry"
+    )
+    public_location: Mapped[Any | None] = mapped_column(
+        point_column_type(), nullable=True, deferred=True, deferred_group="geometry"
+    )
+    location_line: Mapped[Any | None] = mapped_column(
+        line_column_type(), nullable=True, deferred=True, deferred_group="geometry"
+    )
     lat: Mapped[float | None] = mapped_column(default=None)  # plain copies for serializers without GIS calls
     lon: Mapped[float | None] = mapped_column(default=None)
     public_lat: Mapped[float | None] = mapped_column(default=None)

@@ -178,13 +178,20 @@ def queue_message(
     note: str = "",
     urgent: bool = False,
     now: dt.datetime | None = None,
+    fresh: bool = False,
 ) -> OutboundMessage | None:
-    """One outbound row per idempotency key; a second call with the same key returns the first row."""
+    """One outbound row per idempotency key; a second call with the same key returns the first row.
+
+    `fresh`: the key names a row created in this transaction (a new ticket's id), so no other row can
+    hold it yet: the lookup and the savepoint are skipped. The unique key still refuses a second row
+    (the transaction would fail and its job be retried, never send twice).
+    """
     if reporter.opted_out and kind != "opt_out":
         return None
-    existing = session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
-    if existing is not None:
-        return existing
+    if not fresh:
+        existing = session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
+        if existing is not None:
+            return existing
     text = _fit(channel, compose(ctx, kind, lang, ticket, note))
     message = OutboundMessage(
         idempotency_key=key,
@@ -207,6 +214,9 @@ def queue_message(
         next_attempt_at=now or utcnow(),
         created_at=now or utcnow(),
     )
+    if fresh:
+        session.add(message)
+        return message
     try:
         with session.begin_nested():
             session.add(message)
@@ -226,8 +236,9 @@ def queue_for_follower(
     event: TicketEvent | None = None,
     note: str = "",
     now: dt.datetime | None = None,
+    fresh: bool = False,
 ) -> OutboundMessage | None:
-    """Answer a follower in the thread they reported in (a DM reporter by DM)."""
+    """Answer a follower in the thread they reported in (a DM reporter by DM); `fresh`: see queue_message."""
     if not follower.active:
         return None
     return queue_message(
@@ -248,6 +259,7 @@ def queue_for_follower(
         note=note,
         urgent=ticket.priority > 0,
         now=now,
+        fresh=fresh,
     )
 
 

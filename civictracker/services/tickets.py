@@ -146,9 +146,14 @@ def create_ticket(
     actor: User | None = None,
     actor_label: str | None = None,
     public_note: str | None = None,
+    follower_count: int = 0,
     now: dt.datetime | None = None,
 ) -> Ticket:
-    """A new ticket with its 'created' event; status is open, or needs_location/new from intake."""
+    """A new ticket with its 'created' event; status is open, or needs_location/new from intake.
+
+    `follower_count`: the followers the caller adds right after (intake: the reporter), so the row is
+    inserted with its count instead of updated a moment later.
+    """
     if status not in (S.NEW, S.NEEDS_LOCATION, S.OPEN):
         raise ValidationFailed(f"A ticket starts as new, needs_location or open, not {status!r}.")
     if not service.active:
@@ -175,6 +180,7 @@ def create_ticket(
         media_url=media_url,
         api_source_id=api_source_id,
         report_count=1,
+        follower_count=follower_count,
         created_at=now,
         updated_at=now,
         sla_due_at=now + sla,
@@ -193,7 +199,6 @@ def create_ticket(
             line=line,
         )
     session.add(ticket)
-    session.flush()
     note = public_note if public_note is not None else DEFAULT_PUBLIC_NOTES.get(status, "")
     _add_event(
         session,
@@ -206,7 +211,9 @@ def create_ticket(
         actor=actor,
         actor_label=_actor_label(actor, actor_label),
         now=now,
+        flush=False,
     )
+    session.flush()  # the ticket and its event in one flush (the event's ticket_id follows the relationship)
     return ticket
 
 
@@ -224,6 +231,7 @@ def _add_event(
     actor_label: str = "system",
     data: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
+    flush: bool = True,
 ) -> TicketEvent:
     event = TicketEvent(
         ticket=ticket,
@@ -240,7 +248,8 @@ def _add_event(
         created_at=now or utcnow(),
     )
     session.add(event)
-    session.flush()
+    if flush:
+        session.flush()  # callers key notifications on the event's id
     return event
 
 

@@ -118,3 +118,28 @@ def test_api_down_then_dead_then_admin_retry(capped_app) -> None:  # type: ignor
     result = capped_app.test_cli_runner().invoke(civictracker_cli, ["outbox", "--retry-dead"])
     assert '"sent": 1' in result.output, result.output
     assert len(channel.records) == 1
+
+
+def test_two_senders_reading_the_same_pending_message_post_it_once(capped_app) -> None:  # type: ignore[no-untyped-def]
+    """SQLite locks nothing we read: the web process and the poll loop may both pick one pending message.
+    The claim is a compare-and-set on (state, attempts), so the one that loses the race posts nothing."""
+    from sqlalchemy import create_engine, text
+
+    channel = LogChannel(name="x", max_length=280)
+    register_channel(settings_of(capped_app), "x", channel)
+    (message,) = _messages(1)
+    seen = jobs._lock([message.id])  # this sender has read the row: still pending, 0 attempts
+    assert [m.state for m, _ in seen] == ["pending"]
+    # Meanwhile another process claims and sends it (its own connection, committed).
+    other = create_engine(str(db.engine.url))
+    with other.begin() as conn:
+        conn.execute(
+            text("UPDATE outbound_messages SET state='sending', attempts=1, batch_key='k0' WHERE id=:i"),
+            {"i": message.id},
+        )
+    other.dispose()
+    assert jobs._send_batch(capped_app, [message.id], locked=seen) == ("in_flight", 0)
+    assert channel.records == []  # nothing posted by the loser
+    db.session.expire_all()
+    row = db.session.get(OutboundMessage, message.id)
+    assert (row.state, row.attempts) == ("sending", 1)

@@ -33,13 +33,25 @@ class LogChannel:
         self.path = Path(path) if path is not None else None
         self._lock = threading.Lock()
         self.records: list[dict[str, Any]] = []
+        # find_sent and post_exists run once per send on restart paths and the source checks: look up by
+        # key and id instead of scanning every record (the log grows with every reply ever sent).
+        self._first_by_key: dict[str, dict[str, Any]] = {}
+        self._ids: set[str] = set()
         if self.path is not None and self.path.exists():
             for line in self.path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     try:
-                        self.records.append(json.loads(line))
+                        self._remember(json.loads(line))
                     except ValueError:
                         log.warning("skipping unreadable line in %s", self.path)
+
+    def _remember(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+        key = record.get("idempotency_key")
+        if key is not None:
+            self._first_by_key.setdefault(key, record)  # a double post is recorded; the first one counts
+        if "id" in record:
+            self._ids.add(record["id"])
 
     def fetch_since(self, cursor: str | None) -> FetchResult:
         return FetchResult(posts=[], cursor=cursor)  # outbound only
@@ -67,7 +79,7 @@ class LogChannel:
                 "idempotency_key": idempotency_key,
                 "sent_at": dt.datetime.now(dt.UTC).isoformat(),
             }
-            self.records.append(record)
+            self._remember(record)
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with self.path.open("a", encoding="utf-8") as fh:
@@ -76,14 +88,14 @@ class LogChannel:
 
     def find_sent(self, target: ReplyTarget, idempotency_key: str) -> SentMessage | None:
         with self._lock:
-            for record in self.records:
-                if record.get("idempotency_key") == idempotency_key:
-                    return SentMessage(external_id=record["id"], raw=record, text=record["text"])
-        return None
+            record = self._first_by_key.get(idempotency_key)
+        if record is None:
+            return None
+        return SentMessage(external_id=record["id"], raw=record, text=record["text"])
 
     def post_exists(self, external_id: str) -> bool:
         with self._lock:
-            return any(r["id"] == external_id for r in self.records)
+            return external_id in self._ids
 
     def conversation(
         self, in_reply_to_id: str | None = None, recipient_id: str | None = None
