@@ -205,7 +205,7 @@ def bench_latency_rq(n: int) -> list[float]:
 
 def bench_throughput(backend: str, m: int) -> tuple[float, float]:
     from civictracker.extensions import db
-    from civictracker.intake import jobs
+    from civictracker.intake import outbox
     from civictracker.models import OutboundMessage, Reporter
     from civictracker.models.types import utcnow
 
@@ -243,12 +243,12 @@ def bench_throughput(backend: str, m: int) -> tuple[float, float]:
                 start = time.perf_counter()
                 sent = 0
                 while True:
-                    n = jobs.sweep_outbox()
+                    n = outbox.sweep_outbox()
                     sent += n
                     if n == 0:
                         break
                 elapsed = time.perf_counter() - start
-                states = jobs.outbox_counts()
+                states = outbox.outbox_counts()
             assert states.get("sent") == m, states
             return sent / elapsed, elapsed
         finally:

@@ -45,14 +45,14 @@ def poll_command(channels: tuple[str, ...], loop: bool) -> None:
     import time
 
     from civictracker.app import settings_of
-    from civictracker.intake import jobs
+    from civictracker.intake import jobs, outbox
 
     settings = settings_of(current_app)
     names = list(channels) or settings.channel_names
     while True:
         for name in names:
             click.echo(f"{name}: {jobs.poll_channel(name)} new post(s)")
-        click.echo(f"outbox: {jobs.sweep_outbox()} sent")
+        click.echo(f"outbox: {outbox.sweep_outbox()} sent")
         if not loop:
             return
         time.sleep(settings.poll_interval)
@@ -75,7 +75,7 @@ def outbox_command(retry_dead: bool) -> None:
     from sqlalchemy import update
 
     from civictracker.extensions import db
-    from civictracker.intake import jobs
+    from civictracker.intake import outbox
     from civictracker.models import OutboundMessage
     from civictracker.models.types import utcnow
 
@@ -86,8 +86,8 @@ def outbox_command(retry_dead: bool) -> None:
             .values(state="pending", attempts=0, next_attempt_at=utcnow())
         )
         db.session.commit()
-        jobs.sweep_outbox()
-    click.echo(json.dumps(jobs.outbox_counts()))
+        outbox.sweep_outbox()
+    click.echo(json.dumps(outbox.outbox_counts()))
 
 
 @civictracker_cli.command("retry-failed")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from civictracker.extensions import db
 from civictracker.geo.gazetteer import Gazetteer
-from civictracker.intake.jobs import job_context
+from civictracker.intake.context import job_context
 from civictracker.models import Ticket
 from civictracker.models.types import utcnow
 from civictracker.services import tickets as ticket_service

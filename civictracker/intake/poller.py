@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 def poll_once(app: Flask) -> dict[str, int]:
     """One round: every configured channel, then the outbox. Errors are logged, the loop goes on."""
     from civictracker.app import settings_of
-    from civictracker.intake import jobs
+    from civictracker.intake import jobs, outbox
 
     counts: dict[str, int] = {}
     with app.app_context():
@@ -23,7 +23,7 @@ def poll_once(app: Flask) -> dict[str, int]:
             except Exception:  # a channel that is down must not stop the others
                 log.exception("polling %s failed; will retry next round", name)
         try:
-            counts["sent"] = jobs.sweep_outbox()
+            counts["sent"] = outbox.sweep_outbox()
         except Exception:
             log.exception("outbox sweep failed; will retry next round")
     return counts

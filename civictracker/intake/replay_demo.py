@@ -16,7 +16,7 @@ S = TicketStatus
 
 def replay_feed_once(app: Flask) -> dict[str, int]:
     """Store and process every post of the demo feed (idempotent: a second run adds nothing)."""
-    from civictracker.intake import jobs
+    from civictracker.intake import jobs, outbox
 
     with app.app_context():
         if db.session.scalar(
@@ -30,9 +30,9 @@ def replay_feed_once(app: Flask) -> dict[str, int]:
             stored += new
             if new == 0:
                 break
-        jobs.sweep_outbox()
+        outbox.sweep_outbox()
         actions = _dispatch_some(app)
-        jobs.sweep_outbox()
+        outbox.sweep_outbox()
         log.info("demo feed replayed: %s posts, %s dispatcher actions", stored, actions)
         return {"posts": stored, "actions": actions}
 

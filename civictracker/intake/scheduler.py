@@ -68,7 +68,7 @@ class Scheduler:
         self.tasks = self._tasks(settings.channel_names, _id_part(settings.queue_name))
 
     def _tasks(self, channel_names: list[str], prefix: str) -> list[Task]:
-        from civictracker.intake import jobs, sources
+        from civictracker.intake import jobs, outbox, sources
 
         tasks = [
             Task(
@@ -80,7 +80,9 @@ class Scheduler:
             )
             for name in channel_names
         ]
-        tasks.append(Task(f"{prefix}-sweep-outbox", jobs.sweep_outbox, (), self.interval, in_poll_once=True))
+        tasks.append(
+            Task(f"{prefix}-sweep-outbox", outbox.sweep_outbox, (), self.interval, in_poll_once=True)
+        )
         tasks.append(
             Task(
                 f"{prefix}-check-sources",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from civictracker.extensions import db
 from civictracker.intake.channels.base import Channel, ChannelError
-from civictracker.intake.jobs import job_context
+from civictracker.intake.context import job_context
 from civictracker.models import Follower, InboundPost, OutboundMessage, Ticket, TicketEvent
 from civictracker.models.ticket import OPEN_STATUSES
 from civictracker.models.types import utcnow
@@ -63,7 +63,7 @@ def reroute_thread(
     Never a new public post naming them: a resident who deleted their report chose to take it off their
     public timeline. Returns the reporters (of the thread, plus `extra_reporters`) who can be sent a DM.
     """
-    from civictracker.intake.jobs import dm_possible
+    from civictracker.intake.outbox import dm_possible
 
     followers = session.scalars(
         select(Follower).where(

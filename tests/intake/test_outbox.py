@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from civictracker.app import settings_of
 from civictracker.extensions import db
-from civictracker.intake import jobs
+from civictracker.intake import outbox
 from civictracker.intake.channels.base import ChannelError
 from civictracker.intake.channels.log import LogChannel
 from civictracker.intake.registry import register_channel
@@ -59,11 +59,11 @@ def test_caps_hold_and_urgent_goes_first(capped_app) -> None:  # type: ignore[no
     register_channel(settings_of(capped_app), "x", channel)
     rows = _messages(5, urgent_index=4)
     # 2 posts per 15 min, paced to at most 1 per 3.75 min: one goes now, the urgent one.
-    assert jobs.sweep_outbox() == 1
+    assert outbox.sweep_outbox() == 1
     assert [r["text"].split(" ·")[0] for r in channel.records] == ["reply 4"]  # marker appended
     states = {m.idempotency_key: m.state for m in db.session.scalars(select(OutboundMessage))}
     assert states == {"k0": "pending", "k1": "pending", "k2": "pending", "k3": "pending", "k4": "sent"}
-    assert jobs.sweep_outbox() == 0  # the cap holds; nothing is dropped either
+    assert outbox.sweep_outbox() == 0  # the cap holds; nothing is dropped either
     assert len(rows) == 5
 
 
@@ -88,7 +88,7 @@ def test_exactly_once_when_the_worker_dies_between_posting_and_recording(capped_
     (message,) = _messages(1)
     channel.crash_after_post = True
     with pytest.raises(KeyboardInterrupt):
-        jobs.send_outbound(message.id)
+        outbox.send_outbound(message.id)
     db.session.rollback()
     assert db.session.get(OutboundMessage, message.id).state == "sending"
     channel.crash_after_post = False
@@ -96,7 +96,7 @@ def test_exactly_once_when_the_worker_dies_between_posting_and_recording(capped_
     row = db.session.get(OutboundMessage, message.id)
     row.next_attempt_at = utcnow() - dt.timedelta(minutes=10)
     db.session.commit()
-    assert jobs.sweep_outbox() == 1
+    assert outbox.sweep_outbox() == 1
     assert len(channel.records) == 1  # posted exactly once
     assert db.session.get(OutboundMessage, message.id).sent_external_id == channel.records[0]["id"]
 
@@ -106,12 +106,12 @@ def test_api_down_then_dead_then_admin_retry(capped_app) -> None:  # type: ignor
     register_channel(settings_of(capped_app), "x", channel)
     (message,) = _messages(1)
     channel.fail_with = ChannelError("503 Service Unavailable", retryable=True)
-    assert jobs.send_outbound(message.id) == "retry"
+    assert outbox.send_outbound(message.id) == "retry"
     row = db.session.get(OutboundMessage, message.id)
     assert row.state == "failed" and row.next_attempt_at > utcnow() and "503" in row.last_error
     row.next_attempt_at = utcnow()
     db.session.commit()
-    assert jobs.send_outbound(message.id) == "dead"  # max attempts is 2 here
+    assert outbox.send_outbound(message.id) == "dead"  # max attempts is 2 here
     channel.fail_with = None
     from civictracker.cli import civictracker_cli
 
@@ -128,7 +128,7 @@ def test_two_senders_reading_the_same_pending_message_post_it_once(capped_app) -
     channel = LogChannel(name="x", max_length=280)
     register_channel(settings_of(capped_app), "x", channel)
     (message,) = _messages(1)
-    seen = jobs._lock([message.id])  # this sender has read the row: still pending, 0 attempts
+    seen = outbox._lock([message.id])  # this sender has read the row: still pending, 0 attempts
     assert [m.state for m, _ in seen] == ["pending"]
     # Meanwhile another process claims and sends it (its own connection, committed).
     other = create_engine(str(db.engine.url))
@@ -138,7 +138,7 @@ def test_two_senders_reading_the_same_pending_message_post_it_once(capped_app) -
             {"i": message.id},
         )
     other.dispose()
-    assert jobs._send_batch(capped_app, [message.id], locked=seen) == ("in_flight", 0)
+    assert outbox._send_batch(capped_app, [message.id], locked=seen) == ("in_flight", 0)
     assert channel.records == []  # nothing posted by the loser
     db.session.expire_all()
     row = db.session.get(OutboundMessage, message.id)

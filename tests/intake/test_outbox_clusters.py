@@ -15,7 +15,7 @@ from sqlalchemy import select
 from civictracker.app import settings_of
 from civictracker.config import Settings
 from civictracker.extensions import db
-from civictracker.intake import jobs
+from civictracker.intake import jobs, outbox
 from civictracker.intake.channels.mastodon import MastodonChannel
 from civictracker.intake.channels.x import XChannel
 from civictracker.intake.pipeline import receive_post
@@ -109,7 +109,7 @@ def _our_tweets(fx: FakeX) -> list[dict[str, Any]]:
 def _drain(rounds: int = 40) -> None:
     """Capacity returns: sweep, let 16 minutes pass, until nothing waits."""
     for _ in range(rounds):
-        jobs.sweep_outbox()
+        outbox.sweep_outbox()
         if not any(m.state in {"pending", "failed", "sending"} for m in _rows()):
             return
         _age(16)
@@ -124,9 +124,9 @@ def test_cluster_reply_answers_merged_reporters_once_and_never_names_a_dm_report
     assert [m.kind for m in rows] == ["ack", "merged", "merged", "merged", "merged", "merged"]
     # The first reporter was answered at once; the DM went on the DM lane; the cap holds the rest.
     assert [m.state for m in rows] == ["sent", "pending", "pending", "pending", "pending", "sent"]
-    assert jobs.sweep_outbox() == 0
+    assert outbox.sweep_outbox() == 0
     _age(4)  # one paced slot comes free for four waiting merged reporters: one reply covers them
-    assert jobs.sweep_outbox() == 4
+    assert outbox.sweep_outbox() == 4
     rows = _rows()
     cluster = rows[1:5]
     assert {m.state for m in rows} == {"sent"}
@@ -160,7 +160,7 @@ def test_spill_to_dm_after_the_wait_then_nothing_dropped_when_capacity_returns(e
     for msg in rows:
         msg.created_at -= dt.timedelta(minutes=11)
     db.session.commit()
-    assert jobs.sweep_outbox() == 1
+    assert outbox.sweep_outbox() == 1
     spilled = db.session.get(OutboundMessage, spiller.id)
     assert spilled.state == "sent" and spilled.batch_key == f"~dm:{spiller.id}" and not spilled.is_dm
     dm = [p for p in env.fx.posts if p["kind"] == "dm"][-1]
@@ -182,7 +182,7 @@ def test_long_waiting_acks_of_different_tickets_share_one_digest(env: Env) -> No
         if msg.state == "sent":
             msg.sent_at = msg.sent_at - dt.timedelta(minutes=4)  # one paced slot, no more
     db.session.commit()
-    assert jobs.sweep_outbox() == 3
+    assert outbox.sweep_outbox() == 3
     rows = _rows()
     digest = rows[1:]
     assert {m.state for m in digest} == {"sent"} and len({m.sent_external_id for m in digest}) == 1
@@ -219,14 +219,14 @@ def test_crash_mid_batch_then_restart_posts_nothing_twice(env: Env, after: bool)
     _age(4)
     register_channel(env.settings, "x", _Crashing(env.x, after=after))
     with pytest.raises(KeyboardInterrupt):
-        jobs.sweep_outbox()
+        outbox.sweep_outbox()
     db.session.rollback()
     members = _rows()[1:]
     assert {m.state for m in members} == {"sending"} and len({m.batch_key for m in members}) == 1
     assert len(_our_tweets(env.fx)) == (2 if after else 1)
-    assert jobs.sweep_outbox() == 0  # a fresh "sending" row belongs to a live worker: left alone
+    assert outbox.sweep_outbox() == 0  # a fresh "sending" row belongs to a live worker: left alone
     _age(3, sent=False)  # the worker is gone for good: its rows are stale
-    answered = jobs.sweep_outbox()
+    answered = outbox.sweep_outbox()
     assert answered == 3
     rows = _rows()
     assert {m.state for m in rows} == {"sent"}
@@ -240,11 +240,11 @@ def test_lost_answer_on_a_cluster_is_found_not_reposted(env: Env) -> None:
         env.report(user, "huge pothole at 150 Hampshire St")
     _age(4)
     env.fx.lose_post_responses = 1  # X makes the post, then the answer is lost (503)
-    assert jobs.sweep_outbox() == 0
+    assert outbox.sweep_outbox() == 0
     members = _rows()[1:]
     assert {m.state for m in members} == {"failed"} and members[0].batch_key.startswith("~cluster:")
     _age(2, sent=False)  # past the backoff
-    assert jobs.sweep_outbox() == 2
+    assert outbox.sweep_outbox() == 2
     assert {m.state for m in _rows()} == {"sent"}
     assert len(_our_tweets(env.fx)) == 2
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from civictracker.extensions import db as ext_db
-from civictracker.intake import jobs
+from civictracker.intake import jobs, outbox
 from civictracker.intake.pipeline import receive_post
 from civictracker.models import Follower, InboundPost, OutboundMessage, Reporter, Ticket
 from civictracker.services import tickets as ticket_service
@@ -84,7 +84,7 @@ def test_still_broken_reopens_and_followers_are_told_once(app) -> None:  # type:
     ticket = ext_db.session.get(Ticket, post.ticket_id)
     ticket_service.change_status(ext_db.session, ticket, "resolved", public_note="Patched")
     ext_db.session.commit()
-    jobs.sweep_outbox()
+    outbox.sweep_outbox()
     reply = deliver("nope, it's still not fixed", author="a1", kind="reply", reply_to=post.external_id)
     assert reply.outcome == "reopened", reply.reason
     ext_db.session.refresh(ticket)

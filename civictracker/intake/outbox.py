@@ -1,0 +1,629 @@
+"""The outbox jobs: send one message or a batch exactly once, within posting caps (sweep), DM by DM."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import random
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from civictracker.extensions import db
+from civictracker.intake.channels.base import ChannelError, ReplyTarget
+from civictracker.intake.context import job_context
+from civictracker.models import InboundPost, OutboundMessage, Reporter, Ticket
+from civictracker.models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+SENDING_STALE_AFTER = dt.timedelta(minutes=2)  # a "sending" row older than this lost its worker
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> dt.timedelta:
+    """Exponential backoff with jitter, at least what the platform asked for."""
+    base = min(3600.0, 5.0 * (2 ** max(0, attempts - 1)))
+    wait = base * (0.8 + 0.4 * random.random())
+    return dt.timedelta(seconds=max(wait, retry_after or 0.0))
+
+
+def send_outbound(message_id: int) -> str:
+    """Post one outbound message in its thread (DM by DM), exactly once, with retries and a dead end.
+
+    This is the fast path right after intake. On a capped account it sends only when the account has
+    room now and nothing else waits in the same lane; otherwise it leaves the message to the next
+    `sweep_outbox`, which orders, clusters and spills the whole queue within the caps.
+    """
+    with job_context() as app:
+        now = utcnow()
+        # The row as _send_batch wants it (locked on PostgreSQL), read once: the common case needs no other.
+        locked: list[tuple[OutboundMessage, bool]] | None = _lock([message_id])
+        if not locked:
+            db.session.rollback()
+            return "skipped"  # gone, or another worker holds it
+        msg = locked[0][0]
+        if msg.batch_key is not None and _unconfirmed(msg, now):
+            # an earlier attempt may have got through: settle it with the platform before anything else
+            _resolve_batch(app, msg.batch_key, now)
+            db.session.expire_all()
+            locked = None  # _resolve_batch ended the transaction (and the lock): _send_batch locks again
+            settled = db.session.get(OutboundMessage, message_id)
+            if settled is None or settled.state == "sent":
+                db.session.rollback()
+                return "sent" if settled is not None else "skipped"
+            msg = settled
+        if msg.state in {"pending", "failed"} and not _admit(app, msg, now):
+            db.session.rollback()
+            return "deferred"
+        status, _ = _send_batch(app, [message_id], locked=locked)
+        return status
+
+
+# How a batch key says which kind of platform call answered its members (see OutboundMessage.batch_key).
+# A plain reply uses the message's own idempotency key; the others start with "~", which no key has.
+DM_ROUTE = "~dm"  # ~dm:<id>: a public message answered by DM (spill, or its thread is gone)
+CLUSTER_ROUTE = "~cluster"  # ~cluster:<lead id>:<members>: one public reply naming several reporters
+DIGEST_ROUTE = "~digest"  # ~digest:<lead id>:<members>: the generic reply for acks of several tickets
+FINAL_STATES = {"sent", "dead", "cancelled"}
+
+
+def _batch_key(route: str, lead_id: int, member_ids: list[int]) -> str:
+    if route == DM_ROUTE:
+        return f"{route}:{lead_id}"
+    digest = hashlib.sha256(",".join(str(i) for i in sorted(member_ids)).encode()).hexdigest()[:10]
+    return f"{route}:{lead_id}:{digest}"
+
+
+def _route_of(key: str) -> tuple[str, int | None]:
+    """("plain", None) for a message's own key, else the route and the lead message's id."""
+    if not key.startswith("~"):
+        return "plain", None
+    route, _, rest = key.partition(":")
+    return route, int(rest.split(":", 1)[0])
+
+
+def _stale(msg: OutboundMessage, now: dt.datetime) -> bool:
+    return msg.state == "sending" and now - msg.next_attempt_at >= SENDING_STALE_AFTER
+
+
+def _unconfirmed(msg: OutboundMessage, now: dt.datetime) -> bool:
+    """A recorded platform call whose outcome is unknown: its worker died, or the answer was lost."""
+    return msg.batch_key is not None and (msg.state == "failed" or _stale(msg, now))
+
+
+def _reply_target(msg: OutboundMessage, *, dm: bool = False, mentions: tuple[str, ...] = ()) -> ReplyTarget:
+    return ReplyTarget(
+        channel=msg.channel,
+        is_dm=msg.is_dm or dm,
+        recipient_id=msg.recipient_id,
+        recipient_handle=msg.recipient_handle,
+        in_reply_to_id=msg.in_reply_to_id,
+        conversation_id=msg.conversation_id,
+        visibility=msg.visibility,
+        mention_handles=() if (msg.is_dm or dm) else mentions,
+    )
+
+
+def _lock(ids: list[int]) -> list[tuple[OutboundMessage, bool]]:
+    """The rows with whether their reporter opted out, in the given order (the lead first); on PostgreSQL
+    rows another worker holds are left. One statement: the reporter's flag comes with the row."""
+    stmt = (
+        select(OutboundMessage, Reporter.opted_out)
+        .outerjoin(Reporter, Reporter.id == OutboundMessage.reporter_id)
+        .where(OutboundMessage.id.in_(ids))
+        # the state read here decides whether to post: always the database's, never an identity-map copy
+        .execution_options(populate_existing=True)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=OutboundMessage, skip_locked=True)  # not the reporter row
+    rows = {m.id: (m, bool(opted_out)) for m, opted_out in db.session.execute(stmt)}
+    return [rows[i] for i in ids if i in rows]
+
+
+def _mark_sent(rows: list[OutboundMessage], external_id: str, now: dt.datetime) -> None:
+    """Every member of one platform call is answered once, by that call."""
+    for msg in rows:
+        msg.state = "sent"
+        msg.sent_external_id = external_id
+        msg.sent_at = now
+    ticket_ids = sorted({msg.ticket_id for msg in rows if msg.ticket_id})
+    if ticket_ids:
+        # The first public reply is set once: one conditional UPDATE, instead of loading each ticket (with
+        # its geometries) to look at one column. Both callers commit right after, which expires any copy.
+        tickets = Ticket.__table__
+        db.session.execute(
+            update(tickets)
+            .where(tickets.c.id.in_(ticket_ids), tickets.c.first_public_reply_at.is_(None))
+            .values(first_public_reply_at=now)
+        )
+
+
+def _claim(members: list[OutboundMessage], key: str, now: dt.datetime) -> bool:
+    """Mark the members "sending" under `key`, each only if it is still as we read it (state, attempts).
+
+    A compare-and-set, not a plain write: on SQLite nothing locks the rows we read (the web process and the
+    poll loop may both pick a pending message), and on PostgreSQL it costs nothing beside the row lock.
+    False when another sender changed any member since: the caller rolls back and leaves the batch.
+    """
+    for msg in members:
+        claimed = db.session.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.id == msg.id,
+                OutboundMessage.state == msg.state,
+                OutboundMessage.attempts == msg.attempts,
+            )
+            .values(state="sending", attempts=msg.attempts + 1, next_attempt_at=now, batch_key=key)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
+            return False
+        for name, value in (
+            ("state", "sending"),
+            ("attempts", msg.attempts + 1),
+            ("next_attempt_at", now),
+            ("batch_key", key),
+        ):
+            set_committed_value(msg, name, value)  # the row already says so: no second UPDATE at flush
+    return True
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what this transaction loaded (the members of a call about to be posted).
+
+    They were just locked and written by this worker, and no other worker touches a fresh "sending" row,
+    so their in-memory values are what the database holds: reading them again after the commit would
+    cost one SELECT per member for nothing. Only this commit keeps them; every other one expires as usual.
+    """
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
+def _resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
+    """Settle a call whose outcome was never recorded: all its members are sent if the platform has it.
+
+    Otherwise the key is cleared and the members go back to the queue, free to be planned afresh (a
+    new membership gets a new key, so the platform's own idempotency cannot mis-attribute a post).
+    """
+    from civictracker.app import city_of, settings_of
+    from civictracker.intake.registry import get_channel
+
+    stmt = select(OutboundMessage).where(
+        OutboundMessage.batch_key == key, OutboundMessage.state.in_(["sending", "failed", "dead"])
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(db.session.scalars(stmt))
+    live = [m for m in rows if m.state != "dead"]
+    if not live or any(m.state == "sending" and not _stale(m, now) for m in live):
+        db.session.rollback()
+        return 0
+    route, lead_id = _route_of(key)
+    lead = next((m for m in rows if (m.id == lead_id if lead_id else m.idempotency_key == key)), None)
+    if lead is None and lead_id is not None:
+        lead = db.session.get(OutboundMessage, lead_id)
+    if lead is None:
+        lead = live[0]
+    channel = get_channel(settings_of(app), lead.channel, pack_dir=city_of(app).path)
+    target = _reply_target(lead, dm=route == DM_ROUTE)
+    try:
+        found = channel.find_sent(target, key)
+    except ChannelError as exc:
+        db.session.rollback()
+        log.warning("cannot check whether outbound batch %s was posted: %s", key, exc)
+        return 0
+    if found is None:
+        for msg in live:
+            msg.batch_key = None
+            if msg.state == "sending":
+                msg.state = "failed"  # due now: its attempt is spent and nothing was posted
+        db.session.commit()
+        return 0
+    log.info("outbound batch %s was already posted as %s", key, found.external_id)
+    _mark_sent(rows, found.external_id, now)
+    db.session.commit()
+    return len(rows)
+
+
+def _lane_history(channel: str | None, now: dt.datetime) -> dict[tuple[str, str], list[float]]:
+    """Send times per lane over the last day: one per platform call (a cluster counts once)."""
+    from civictracker.intake.outbox_schedule import DM, POST
+
+    stmt = select(
+        OutboundMessage.channel,
+        OutboundMessage.is_dm,
+        OutboundMessage.batch_key,
+        OutboundMessage.sent_external_id,
+        OutboundMessage.sent_at,
+    ).where(OutboundMessage.state == "sent", OutboundMessage.sent_at >= now - dt.timedelta(hours=24))
+    if channel is not None:
+        stmt = stmt.where(OutboundMessage.channel == channel)
+    seen: set[tuple[str, str, str]] = set()
+    history: dict[tuple[str, str], list[float]] = {}
+    for name, is_dm, key, external_id, sent_at in db.session.execute(stmt):
+        lane = DM if is_dm or (key or "").startswith(DM_ROUTE + ":") else POST
+        call = (name, lane, external_id or key or "")
+        if call in seen or sent_at is None:
+            continue
+        seen.add(call)
+        history.setdefault((name, lane), []).append(sent_at.timestamp())
+    return history
+
+
+def _admit(app: Flask, msg: OutboundMessage, now: dt.datetime) -> bool:
+    """Whether the fast path may send this message now: its lane is uncapped, or idle with room."""
+    from civictracker.app import settings_of
+    from civictracker.intake.outbox_schedule import DM, POST, free_now
+
+    policy = outbox_policy(settings_of(app))
+    kind = DM if msg.is_dm else POST
+    if not policy.caps_for(msg.channel, kind):
+        return True
+    waiting = db.session.scalar(
+        select(func.count())
+        .select_from(OutboundMessage)
+        .where(
+            OutboundMessage.channel == msg.channel,
+            OutboundMessage.is_dm == msg.is_dm,
+            OutboundMessage.id != msg.id,
+            OutboundMessage.state.in_(["pending", "failed"]),
+            OutboundMessage.next_attempt_at <= now,
+        )
+    )
+    if waiting:
+        return False  # a queue is forming: the sweep decides the order, clusters and spills
+    history = _lane_history(msg.channel, now)
+    return free_now(policy, msg.channel, kind, history, now.timestamp()) > 0
+
+
+def dm_possible(settings: Any, channel: str, reporter_ids: set[int]) -> set[int]:
+    """Reporters the account may DM. Mastodon: anyone (a "direct" status naming them). X: only those who
+    have DMed the account before (an open conversation), unless the operator says DMs are open
+    (CIVICTRACKER_X_DM_OPEN); X refuses DMs to people who never wrote and do not allow them."""
+    if not reporter_ids:
+        return set()
+    if channel == "mastodon" or (channel == "x" and settings.x_dm_open):
+        return set(reporter_ids)
+    if channel != "x":
+        return set()
+    return set(
+        db.session.scalars(
+            select(InboundPost.reporter_id)
+            .where(
+                InboundPost.channel == "x",
+                InboundPost.is_dm.is_(True),
+                InboundPost.reporter_id.in_(reporter_ids),
+            )
+            .distinct()
+        )
+    )
+
+
+def _compose_batch(route: str, members: list[OutboundMessage]) -> str:
+    from civictracker.models import TicketEvent
+    from civictracker.services import notify
+
+    lead = members[0]
+    if route == "plain":
+        return lead.text
+    ctx = notify.reply_context()
+    ticket = db.session.get(Ticket, lead.ticket_id) if lead.ticket_id else None
+    event = db.session.get(TicketEvent, lead.event_id) if lead.event_id else None
+    note = event.public_note if event is not None else ""
+    if route == DM_ROUTE:
+        return notify.compose_direct(ctx, lead.channel, lead.kind, lead.lang, ticket, note, lead.text)
+    handles = [m.recipient_handle for m in members]
+    if route == DIGEST_ROUTE:
+        return notify.compose_digest(ctx, lead.channel, lead.lang, handles)
+    if ticket is None:
+        raise ChannelError("a cluster reply needs its ticket", retryable=False)
+    return notify.compose_cluster(ctx, lead.channel, lead.kind, lead.lang, ticket, handles, note)
+
+
+def _send_batch(
+    app: Flask,
+    ids: list[int],
+    *,
+    dm: bool = False,
+    digest: bool = False,
+    locked: list[tuple[OutboundMessage, bool]] | None = None,
+) -> tuple[str, int]:
+    """One platform call answering `ids` (the lead first): its thread, or a DM when `dm`.
+
+    The key of the call is recorded on every member before the call ("sending"), so a crash after the
+    platform accepted it is settled by `_resolve_batch` (find_sent by that key) for all members at once:
+    nobody is answered twice and no post is made twice. `locked`: what `_lock(ids)` returned earlier in
+    this same transaction (send_outbound reads its row that way first).
+    """
+    from civictracker.app import city_of, settings_of
+    from civictracker.intake.registry import get_channel
+
+    settings = settings_of(app)
+    now = utcnow()
+    members: list[OutboundMessage] = []
+    for msg, opted_out in locked if locked is not None else _lock(ids):
+        if msg.state in FINAL_STATES or (msg.state == "sending" and not _stale(msg, now)):
+            continue
+        if msg.batch_key is not None and msg.state in {"sending", "failed"}:
+            continue  # an unsettled call: _resolve_batch settles it first
+        if opted_out and msg.kind != "opt_out":
+            msg.state = "cancelled"
+            msg.last_error = "The resident opted out."
+            continue
+        members.append(msg)
+    if not members:
+        db.session.commit()
+        return "skipped", 0
+    lead = members[0]
+    if dm:  # a public message answered by DM (spill, or its thread is gone): its own key
+        members, route = [lead], DM_ROUTE
+    elif len(members) == 1:
+        route = "plain"
+    else:
+        route = DIGEST_ROUTE if digest else CLUSTER_ROUTE
+    key = lead.idempotency_key if route == "plain" else _batch_key(route, lead.id, [m.id for m in members])
+    was_in_flight = any(m.state == "sending" for m in members)
+    if not _claim(members, key, now):
+        db.session.rollback()
+        return "in_flight", 0  # another worker or thread claimed one of them first: it sends
+    # Record the attempt before posting: if this process dies after the platform accepted the post,
+    # the next round sees "sending" and asks the platform (find_sent) instead of posting again.
+    _commit_keeping_loaded()
+    channel = get_channel(settings, lead.channel, pack_dir=city_of(app).path)
+    mentions = tuple(m.recipient_handle for m in members[1:])
+    target = _reply_target(lead, dm=route == DM_ROUTE, mentions=mentions)
+    try:
+        text = _compose_batch(route, members)
+        maybe_sent = route == "plain" and (was_in_flight or lead.attempts > 1)
+        sent = channel.find_sent(target, key) if maybe_sent else None
+        if sent is None:
+            sent = channel.send(target, text, idempotency_key=key)
+    except ValueError as exc:  # the text cannot fit the platform's limit
+        return _on_failure(app, channel, members, target, ChannelError(str(exc), retryable=False), now)
+    except ChannelError as exc:
+        return _on_failure(app, channel, members, target, exc, now)
+    _mark_sent(members, sent.external_id, utcnow())
+    db.session.commit()
+    return "sent", len(members)
+
+
+def _source_gone(channel: Any, target: ReplyTarget, exc: ChannelError) -> bool:
+    """Whether a refused reply was refused because the post it answers no longer exists.
+
+    X answers 403 ("deleted or not visible"), Mastodon 404; either could also mean something else,
+    so the post itself is looked up before the reply is re-routed.
+    """
+    if exc.retryable or target.is_dm or target.in_reply_to_id is None or exc.status not in {403, 404}:
+        return False
+    try:
+        return not channel.post_exists(target.in_reply_to_id)
+    except ChannelError:
+        return False
+
+
+def _on_failure(
+    app: Flask,
+    channel: Any,
+    members: list[OutboundMessage],
+    target: ReplyTarget,
+    exc: ChannelError,
+    now: dt.datetime,
+) -> tuple[str, int]:
+    from civictracker.app import settings_of
+
+    settings = settings_of(app)
+    if _source_gone(channel, target, exc):
+        return _answer_elsewhere(app, members, now)
+    lead = members[0]
+    for msg in members:
+        msg.last_error = str(exc)[:2000]
+    if not exc.retryable and len(members) == 1:
+        lead.state = "dead"
+        db.session.commit()
+        log.warning("outbound message %s is dead after %s attempts: %s", lead.id, lead.attempts, exc)
+        return "dead", 0
+    # A retryable failure may come after the post was made (timeout, 5xx): the key stays, and the next
+    # round asks the platform first. A refused cluster is known unsent: its members are freed.
+    status = "retry"
+    for msg in members:
+        if not exc.retryable:
+            msg.batch_key = None
+        if msg.attempts >= settings.outbox_max_attempts:
+            msg.state = "dead"
+            status = "dead"
+        else:
+            msg.state = "failed"
+            msg.next_attempt_at = now + backoff(msg.attempts, exc.retry_after)
+    db.session.commit()
+    if len(members) == 1 and lead.state == "failed":
+        from civictracker.intake.queue import get_queue
+
+        get_queue(app).enqueue(send_outbound, lead.id, delay=lead.next_attempt_at - now)
+    if status == "dead":
+        log.warning("outbound batch %s: some members are dead after the last attempt: %s", lead.id, exc)
+    return status, 0
+
+
+def _answer_elsewhere(app: Flask, members: list[OutboundMessage], now: dt.datetime) -> tuple[str, int]:
+    """The post we answered was deleted: reach its author by DM if the platform allows it; otherwise stop
+    answering them about this ticket. A new public post naming someone who just deleted their report would
+    undo their choice (see sources.reroute_thread). Other members of a cluster go back to the queue."""
+    from civictracker.app import settings_of
+    from civictracker.intake.sources import DELETED_NO_DM, reroute_thread
+
+    lead = members[0]
+    for msg in members[1:]:
+        msg.state, msg.batch_key, msg.next_attempt_at = "pending", None, now
+        msg.attempts = max(0, msg.attempts - 1)  # the refusal was about the lead's thread, not theirs
+    gone = lead.in_reply_to_id or ""
+    extra = frozenset({lead.reporter_id} if lead.reporter_id else set())
+    reachable = reroute_thread(db.session, settings_of(app), lead.channel, gone, extra_reporters=extra)
+    lead.in_reply_to_id, lead.batch_key, lead.next_attempt_at = None, None, now
+    if lead.reporter_id in reachable:
+        lead.state, lead.is_dm = "failed", True
+        lead.last_error = f"The post {gone} we were answering is gone; answered by DM instead."
+        db.session.commit()
+        return _send_batch(app, [lead.id], dm=True)
+    lead.state, lead.last_error = "cancelled", DELETED_NO_DM
+    db.session.commit()
+    return "cancelled", 0
+
+
+def outbox_policy(settings: Any) -> Any:
+    """Per-account posting caps and the storm knobs from the settings; the replay/log channel is uncapped."""
+    from civictracker.intake.outbox_schedule import DM, POST, Cap, Policy
+
+    x_post = (Cap(settings.x_posts_per_3h, 3 * 3600), Cap(settings.x_posts_per_15min, 15 * 60))
+    x_dm = (Cap(settings.x_dms_per_24h, 24 * 3600),)
+    masto = (Cap(settings.mastodon_posts_per_hour, 3600),)
+    return Policy(
+        caps={},
+        account_caps={
+            ("x", POST): x_post,
+            ("x", DM): x_dm,
+            ("mastodon", POST): masto,
+            ("mastodon", DM): masto,
+        },
+        target_s=settings.outbox_target_s,
+        cluster=settings.outbox_cluster,
+        max_cluster=max(1, settings.outbox_max_cluster),
+        spill_to_dm=settings.outbox_spill_to_dm,
+        dm_spill_after_s=settings.outbox_dm_spill_after_s,
+        digest_after_s=settings.outbox_digest_after_s if settings.outbox_digest_after_s > 0 else None,
+        # a Mastodon "direct" status is a status: it counts against the same 300 per 3 h
+        shared_lanes=frozenset({"mastodon"}),
+    )
+
+
+def _group(row: Any) -> str | None:
+    """Messages one public reply may answer together: same ticket, same update, language and visibility.
+
+    DMs never join (their reporters must not be named in public), nor do followers-only/direct
+    Mastodon threads; acknowledgements of merged reports ("ack" for the first, "merged" for the rest)
+    are one group, a status update's messages another (one event).
+    """
+    from civictracker.services.notify import ACK_KINDS
+
+    if row.is_dm or row.ticket_id is None or row.visibility not in (None, "public", "unlisted"):
+        return None
+    if row.kind in ACK_KINDS:
+        family = "ack"
+    elif row.event_id is not None:
+        family = f"event{row.event_id}"
+    else:
+        return None
+    return f"{row.channel}:t{row.ticket_id}:{family}:{row.lang}:{row.visibility or ''}"
+
+
+def _recover_unconfirmed(app: Flask, now: dt.datetime, limit: int = 200) -> int:
+    """Settle every call whose outcome was never recorded (crashed worker, lost answer) before planning."""
+    keys = db.session.scalars(
+        select(OutboundMessage.batch_key)
+        .where(
+            OutboundMessage.batch_key.is_not(None),
+            or_(
+                (OutboundMessage.state == "failed") & (OutboundMessage.next_attempt_at <= now),
+                (OutboundMessage.state == "sending")
+                & (OutboundMessage.next_attempt_at <= now - SENDING_STALE_AFTER),
+            ),
+        )
+        .distinct()
+        .limit(limit)
+    ).all()
+    db.session.rollback()
+    return sum(_resolve_batch(app, key, now) for key in keys if key)
+
+
+def sweep_outbox(limit: int = 2000) -> int:
+    """Send what is due within each account's caps: urgent first, then oldest; nothing is dropped.
+
+    When a capped account cannot keep up, merged reporters of one ticket share one reply, a reporter
+    who can be DMed is answered by DM after a wait, and long-waiting acknowledgements share a digest.
+    Returns how many messages were answered.
+    """
+    from civictracker.app import settings_of
+    from civictracker.intake.outbox_schedule import DM, POST, Pending, plan
+
+    with job_context() as app:
+        settings = settings_of(app)
+        now = utcnow()
+        answered = _recover_unconfirmed(app, now)
+        rows = db.session.execute(
+            select(
+                OutboundMessage.id,
+                OutboundMessage.channel,
+                OutboundMessage.kind,
+                OutboundMessage.is_dm,
+                OutboundMessage.urgent,
+                OutboundMessage.created_at,
+                OutboundMessage.ticket_id,
+                OutboundMessage.event_id,
+                OutboundMessage.reporter_id,
+                OutboundMessage.recipient_handle,
+                OutboundMessage.lang,
+                OutboundMessage.visibility,
+            )
+            .where(
+                or_(
+                    (OutboundMessage.state == "pending") & (OutboundMessage.next_attempt_at <= now),
+                    (OutboundMessage.state == "failed")
+                    & OutboundMessage.batch_key.is_(None)
+                    & (OutboundMessage.next_attempt_at <= now),
+                    (OutboundMessage.state == "sending")
+                    & OutboundMessage.batch_key.is_(None)
+                    & (OutboundMessage.next_attempt_at <= now - SENDING_STALE_AFTER),
+                )
+            )
+            .order_by(OutboundMessage.urgent.desc(), OutboundMessage.created_at)
+            .limit(limit)
+        ).all()
+        if not rows:
+            db.session.rollback()
+            return answered
+        history = _lane_history(None, now)
+        dm_ok: set[int] = set()
+        for name in {r.channel for r in rows}:
+            ids = {r.reporter_id for r in rows if r.channel == name and r.reporter_id and not r.is_dm}
+            dm_ok |= dm_possible(settings, name, ids)
+        db.session.rollback()
+        pending = []
+        for r in rows:
+            group = _group(r)
+            pending.append(
+                Pending(
+                    id=r.id,
+                    account=r.channel,
+                    kind=DM if r.is_dm else POST,
+                    created_at=r.created_at.timestamp(),
+                    urgent=r.urgent,
+                    group=group,
+                    handle=r.recipient_handle,
+                    dm_ok=not r.is_dm and r.reporter_id in dm_ok,
+                    digest_ok=group is not None and ":ack:" in group,  # acknowledgements only
+                    lang=r.lang,
+                )
+            )
+        decided = plan(pending, history, now.timestamp(), outbox_policy(settings))
+        is_dm = {r.id: r.is_dm for r in rows}
+        for batch in decided.batches:
+            batch_ids = [r_id for m in batch.messages if isinstance(r_id := m.id, int)]
+            spill = batch.kind == DM and not is_dm[batch_ids[0]]
+            _, n = _send_batch(app, batch_ids, dm=spill, digest=batch.digest)
+            answered += n
+    return answered
+
+
+def outbox_counts() -> dict[str, int]:
+    with job_context():
+        rows = db.session.execute(
+            select(OutboundMessage.state, func.count()).group_by(OutboundMessage.state)
+        ).all()
+        return {state: int(count) for state, count in rows}
