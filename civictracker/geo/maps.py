@@ -174,7 +174,10 @@ _PUBLIC_JS = r"""
     var shown = data.total === 0 ? 'No open reports in view'
       : (data.mode === 'points' || !grouped) ? count
       : count + ', grouped by area (zoom in for single reports)';
-    if (statusEl) { statusEl.textContent = shown + (data.notice ? ' · ' + data.notice : ''); }
+    // The API's notice (area clipped to the city, or outside it) matters to a resident only when the
+    // map shows nothing; a view wider than the city is the normal city-wide view.
+    var notice = data.total === 0 && data.notice ? ' · ' + data.notice : '';
+    if (statusEl) { statusEl.textContent = shown + notice; }
     box.dataset.features = String(data.features.length);
     box.dataset.mode = data.mode;
   }
