@@ -67,6 +67,7 @@ def _seed(app: Flask) -> tuple[int, int, int]:
         create_user(session, EMAIL, PASSWORD, role="dispatcher", name="Dana Dispatcher")
         crew = factories.crew(session, "Streets North", lat=42.3720, lon=-71.1000)
         factories.crew(session, "Streets South", lat=42.3620, lon=-71.0900)
+        factories.crew(session, HOSTILE_CREW, lat=42.3900, lon=-71.1400)  # a name typed by staff, as text
         ticket = factories.ticket(
             session,
             "pothole",
@@ -103,6 +104,9 @@ def _login(page, base: str) -> None:  # type: ignore[no-untyped-def]
     page.fill("input[name=password]", PASSWORD)
 
 
+HOSTILE_CREW = '<img id="pwned" src="x">'
+
+
 def test_dispatcher_assigns_from_map_resolves_and_public_sees_it(cpage, csrf_app, seeded) -> None:  # type: ignore[no-untyped-def]
     app, base = csrf_app
     tag = str(app.config["CT_BACKEND"])
@@ -134,8 +138,17 @@ def test_dispatcher_assigns_from_map_resolves_and_public_sees_it(cpage, csrf_app
     form = popup.locator("form.map-assign")
     assert form.get_attribute("action") == f"/console/tickets/{ticket_id}/assign"
     assert form.locator("input[name=assign-csrf_token]").get_attribute("value")
+    # Crews nearest the ticket first, with distances (Streets North is ~0.8 km away, Streets South ~2 km).
+    options = form.locator("select[name=assign-crew_id] option").all_inner_texts()[1:]
+    assert options[0].startswith("Streets North — ") and options[0].endswith(" m"), options
+    assert options.index(next(o for o in options if o.startswith("Streets South"))) > 0
     form.locator("select[name=assign-crew_id]").select_option(str(crew_id))
     _popup_shown(page)
+    # Crew names are shown as text everywhere: a name that is HTML stays text in its tooltip.
+    for crew_marker in page.locator(".ct-crew-icon").all():
+        crew_marker.dispatch_event("mouseover")
+    assert page.locator("#pwned").count() == 0
+    assert any(HOSTILE_CREW in t for t in page.locator(".leaflet-tooltip").all_inner_texts())
     screenshot(page, f"console_{tag}_3_popup")
 
     # 3. Assigning posts the ticket page's form (CSRF checked) and lands on the ticket page.
