@@ -466,6 +466,12 @@ def _service_for(session: Session, code: str | None) -> Service | None:
     return session.scalar(select(Service).where(Service.code == code, Service.active.is_(True)))
 
 
+def is_house_location(loc: GeocodeResult) -> bool:
+    """A house number was given (whatever precision it was placed at) or a point found at a door: in a DM
+    that may be the resident's home, so the public sees the block and staff the door."""
+    return loc.kind == "address" or loc.precision in {"rooftop", "interpolated"}
+
+
 def public_summary(service: Service, loc: GeocodeResult | None, *, private: bool) -> str:
     """The public description of a social report, in our words: never the post's text."""
     if loc is None or not loc.found:
@@ -488,7 +494,7 @@ def _create(
 ) -> Ticket:
     loc = analysis.location if analysis.usable_location else None
     # A DM naming a house number may be the resident's home: the public sees the block, staff the door.
-    private = post.is_dm and loc is not None and loc.precision in {"rooftop", "interpolated"}
+    private = post.is_dm and loc is not None and is_house_location(loc)
     ticket = ticket_service.create_ticket(
         session,
         service,
@@ -802,7 +808,7 @@ def _clarify_location(
         return _finish(
             post, "processed", "location_unclear", f"Still no usable location ({reason}).", now, ticket
         )
-    private = post.is_dm and loc.precision in {"rooftop", "interpolated"}
+    private = post.is_dm and is_house_location(loc)
     assert loc.lat is not None and loc.lon is not None
     ticket_service.set_ticket_location(
         ticket,

@@ -120,6 +120,16 @@ def test_dm_is_answered_by_dm_and_home_address_is_block_level(app) -> None:  # t
     assert msg.is_dm
 
 
+def test_dm_house_number_outside_every_range_still_stays_private(app) -> None:  # type: ignore[no-untyped-def]
+    # 170 Amherst St is an official address that no centerline range contains: it is placed on the street,
+    # not interpolated, but a DM named a house number, so the public still sees only the street.
+    post = deliver("rat problem in the trash outside my house, 170 Amherst St", author="d2", kind="dm")
+    assert post.ticket_id is not None, post.reason
+    ticket = ext_db.session.get(Ticket, post.ticket_id)
+    assert ticket.private_location, (ticket.precision, ticket.address)
+    assert "170" not in ticket.summary and "170" not in ticket.address  # address is the public place
+
+
 def test_bad_input_is_recorded_not_lost(app) -> None:  # type: ignore[no-untyped-def]
     texts = ["", "x" * 10_000, "bad \ud800 surrogate and NUL \x00 byte", "<script>alert(1)</script> pothole?"]
     for text in texts:
