@@ -7,6 +7,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,13 @@ log = logging.getLogger(__name__)
 BACKENDS = ("nominatim", "photon", "pelias")
 NOMINATIM_MIN_DELAY_S = 1.0  # Nominatim's usage policy: at most one request per second
 CONFIDENCE = 0.6  # a remote answer to a phrase our own street data could not place: usable, not certain
+MEMORY_CACHE_SIZE = 5000  # answers kept in memory per process (all of them stay in the SQLite file)
+# Answer types (Nominatim addresstype/type, Photon/Pelias layers) too coarse to send a crew to.
+COARSE_TYPES = frozenset(
+    {"city", "town", "village", "municipality", "county", "state", "region", "country", "postcode",
+     "suburb", "district", "borough", "administrative", "boundary", "locality", "localadmin",
+     "macrocounty", "macroregion", "neighbourhood", "quarter", "city_district"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,8 @@ class _Cache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._mem: dict[str, dict[str, Any] | None] = {}
+        # Recent answers in memory, bounded: a long-lived worker must not grow without end.
+        self._mem: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
         self._lock = threading.Lock()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,6 +89,7 @@ class _Cache:
     def get(self, key: str) -> tuple[bool, dict[str, Any] | None]:
         with self._lock:
             if key in self._mem:
+                self._mem.move_to_end(key)
                 return True, self._mem[key]
         if self.path is None:
             return False, None
@@ -88,13 +98,18 @@ class _Cache:
         if row is None:
             return False, None
         value = json.loads(row[0])
-        with self._lock:
-            self._mem[key] = value
+        self._remember(key, value)
         return True, value
 
-    def put(self, key: str, value: dict[str, Any] | None) -> None:
+    def _remember(self, key: str, value: dict[str, Any] | None) -> None:
         with self._lock:
             self._mem[key] = value
+            self._mem.move_to_end(key)
+            while len(self._mem) > MEMORY_CACHE_SIZE:
+                self._mem.popitem(last=False)
+
+    def put(self, key: str, value: dict[str, Any] | None) -> None:
+        self._remember(key, value)
         if self.path is None:
             return
         with self._connect() as con:
@@ -186,6 +201,12 @@ class RemoteGeocoder:
         if not self.contains(lat, lon):
             return not_found(f"{name} answer {answer['address']!r} is outside the city", kind="remote")
         kind = answer.get("type", "")
+        if kind in COARSE_TYPES:
+            # "Cambridge" the city (or its postcode, county, a suburb) answers every vague query: a point
+            # at its centroid would send a crew nowhere in particular.
+            return not_found(
+                f"{name} answer {answer['address']!r} is only a {kind}, not a place", kind="remote"
+            )
         precision = "rooftop" if kind in ("house", "building") else ("street" if kind == "road" else "place")
         return GeocodeResult(
             lat=lat,

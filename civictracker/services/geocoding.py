@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -83,13 +84,24 @@ def city_gazetteer(pack_dir: Path, settings: Settings, city_name: str = "") -> G
     return gz
 
 
-def _remote_query(gazetteer: Gazetteer, text: str, result: GeocodeResult) -> str:
-    # The phrase the offline geocoder saw (a street pair that never meets, an unknown number) is a better
-    # query than the whole post; with no phrase at all, the cleaned post text is all there is.
+# Words that introduce a place ("outside the corner bakery"): without one, a post names no place the remote
+# service could find, and asking would spend a rate-limited second per post on a vague answer.
+_PLACE_CUE = re.compile(
+    r"\b(?:at|near|outside|behind|beside|by|across from|in front of|next to|opposite|corner of|on|in)\s+\S",
+    re.IGNORECASE,
+)
+
+
+def _remote_query(gazetteer: Gazetteer, text: str, result: GeocodeResult) -> str | None:
+    """What to ask the remote service, or None: the phrase the offline geocoder saw (a street pair that
+    never meets, an unknown number) if any, else the post only when it introduces a place."""
     phrases = extract_locations(text, gazetteer) if text.strip() else []
     if phrases:
         return phrases[0].text
-    return result.matched or clean_text(text)
+    if result.matched:
+        return result.matched
+    cleaned = clean_text(text)
+    return cleaned if _PLACE_CUE.search(cleaned) else None
 
 
 def locate_text(
@@ -109,10 +121,11 @@ def locate_text(
     result = geocode_text(gazetteer, text, geotag)
     remote = None if private else (remote if remote is not None else _remotes.get(id(gazetteer)))
     if not result.found and remote is not None and text and text.strip():
-        answer = remote.geocode(_remote_query(gazetteer, text, result))
-        if answer.found:
+        query = _remote_query(gazetteer, text, result)
+        answer = remote.geocode(query) if query else None
+        if answer is not None and answer.found:
             result = answer
-        else:
+        elif answer is not None:
             result.reason = f"{result.reason}; {answer.reason}"
     usable = result.found and result.confidence >= MIN_CONFIDENCE
     return result, usable

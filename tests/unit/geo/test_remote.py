@@ -174,11 +174,24 @@ def test_registered_remote_is_used_by_locate_text(gz: Gazetteer, fake: FakeNomin
     remote = remote_geocoder(gz, "nominatim", url=f"http://127.0.0.1:{fake.port}", cache_dir=tmp_path)
     try:
         assert remote is not None and remote.config.cache_path == tmp_path / "geocoder_nominatim.sqlite"
-        res, _ = locate_text(gz, "trash all over the sparrow stall lot")
+        res, _ = locate_text(gz, "trash all over the lot behind the sparrow stall")
         assert not res.found and "outside the city" in (res.reason or "")
     finally:
         remote_geocoder(gz, "")  # unregister: other tests stay offline
     assert locate_text(gz, "corner bakery")[0].kind != "remote"
+
+
+def test_remote_is_not_asked_without_a_place_and_refuses_a_city_sized_answer(
+    gz: Gazetteer, fake: FakeNominatim
+) -> None:
+    remote = _remote(gz, fake, None)
+    # No place named and no word introducing one: nothing worth a rate-limited request.
+    res, usable = locate_text(gz, "streetlight has been out for a week, please fix", remote=remote)
+    assert not usable and fake.requests == []
+    # A vague query answered with the city itself is not a place to send a crew to.
+    fake.answers["library"] = (*INMAN_SQ, "city")
+    res, usable = locate_text(gz, "broken bench near the library", remote=remote)
+    assert not usable and "only a city" in (res.reason or "") and len(fake.requests) == 1
 
 
 def test_settings_validate_the_backend(tmp_path: Path) -> None:
