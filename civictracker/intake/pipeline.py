@@ -175,11 +175,8 @@ def receive_post(
     session: Session, incoming: IncomingPost, *, now: dt.datetime | None = None
 ) -> tuple[InboundPost, bool]:
     """Store the raw post before anything can fail; a second delivery returns the stored row."""
-    existing = session.scalar(
-        select(InboundPost).where(
-            InboundPost.channel == incoming.channel, InboundPost.external_id == incoming.external_id
-        )
-    )
+    same = (InboundPost.channel == incoming.channel) & (InboundPost.external_id == external_id_of(incoming))
+    existing = session.scalar(select(InboundPost).where(same))
     if existing is not None:
         return existing, False
     post = _new_post(incoming, now)
@@ -187,14 +184,17 @@ def receive_post(
         with session.begin_nested():
             session.add(post)
     except IntegrityError:  # a concurrent delivery stored it first
-        stored = session.scalar(
-            select(InboundPost).where(
-                InboundPost.channel == incoming.channel, InboundPost.external_id == incoming.external_id
-            )
-        )
-        assert stored is not None
+        stored = session.scalar(select(InboundPost).where(same))
+        if stored is None:  # the unique key fired for a row we cannot see: say so, do not guess
+            raise
         return stored, False
     return post, True
+
+
+def external_id_of(incoming: IncomingPost) -> str:
+    """The platform id as stored (cleaned, bounded): every lookup uses this same form, so a redelivery of
+    an odd id (a NUL, 300 characters) finds the row stored the first time."""
+    return clean_text(incoming.external_id)[:200]
 
 
 def receive_posts(
@@ -208,7 +208,7 @@ def receive_posts(
     """
     stored: dict[tuple[str, str], InboundPost] = {}
     for channel in {i.channel for i in incomings}:
-        ids = [i.external_id for i in incomings if i.channel == channel]
+        ids = [external_id_of(i) for i in incomings if i.channel == channel]
         for row in session.scalars(
             select(InboundPost).where(InboundPost.channel == channel, InboundPost.external_id.in_(ids))
         ):
@@ -216,7 +216,7 @@ def receive_posts(
     results: list[tuple[InboundPost, bool]] = []
     new: list[InboundPost] = []
     for incoming in incomings:
-        key = (incoming.channel, incoming.external_id)
+        key = (incoming.channel, external_id_of(incoming))
         if key in stored:
             results.append((stored[key], False))  # stored before, or earlier in this page
             continue
@@ -233,11 +233,29 @@ def receive_posts(
     return results
 
 
+VISIBILITY_KEY = "_visibility"  # in InboundPost.raw: the post's visibility as the channel read it
+PRIVATE_VISIBILITIES = {"private", "direct"}  # Mastodon followers-only and direct posts
+
+
+def post_visibility(post: InboundPost) -> str | None:
+    """The post's platform visibility (Mastodon: public, unlisted, private, direct; X: None)."""
+    raw = post.raw or {}
+    status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
+    value = raw.get(VISIBILITY_KEY) or raw.get("visibility") or status.get("visibility")
+    return str(value) if value else None
+
+
+def is_private_post(post: InboundPost) -> bool:
+    """A DM, or a post only the author's followers see: its words and the author stay out of anything
+    public (block-level place, never named in a public reply, never sent to a remote geocoder)."""
+    return post.is_dm or post_visibility(post) in PRIVATE_VISIBILITIES
+
+
 def _new_post(incoming: IncomingPost, now: dt.datetime | None) -> InboundPost:
     text = clean_text(incoming.text)
     return InboundPost(
         channel=incoming.channel,
-        external_id=clean_text(incoming.external_id)[:200],
+        external_id=external_id_of(incoming),
         kind=incoming.kind if incoming.kind in {"mention", "dm", "reply"} else "mention",
         conversation_id=incoming.conversation_id,
         in_reply_to_id=incoming.in_reply_to_id,
@@ -251,7 +269,12 @@ def _new_post(incoming: IncomingPost, now: dt.datetime | None) -> InboundPost:
         posted_at=incoming.created_at,
         received_at=now or utcnow(),
         raw=_clean_json(
-            {**incoming.raw, **({"_text_truncated_from": len(text)} if len(text) > MAX_STORED_TEXT else {})}
+            {
+                **incoming.raw,
+                **({"_text_truncated_from": len(text)} if len(text) > MAX_STORED_TEXT else {}),
+                # the channel's reading of the visibility (Mastodon keeps it inside a notification's status)
+                **({VISIBILITY_KEY: incoming.visibility} if incoming.visibility else {}),
+            }
         ),
         state="received",
     )
@@ -330,7 +353,7 @@ def _route(
         gazetteer=env.gazetteer,
         services=env.services,
         geotag=geotag,
-        private=post.is_dm,
+        private=is_private_post(post),
     )
     reporter.lang = analysis.triage.lang if analysis.triage.lang in env.replies.templates else reporter.lang
     stages.update(triage={**_triage_summary(analysis.triage)}, locate=_loc_summary(analysis))
@@ -494,7 +517,7 @@ def _create(
 ) -> Ticket:
     loc = analysis.location if analysis.usable_location else None
     # A DM naming a house number may be the resident's home: the public sees the block, staff the door.
-    private = post.is_dm and loc is not None and is_house_location(loc)
+    private = is_private_post(post) and loc is not None and is_house_location(loc)
     ticket = ticket_service.create_ticket(
         session,
         service,
@@ -580,7 +603,7 @@ def _follow(
         is_dm=post.is_dm,
         reply_to_external_id=post.external_id,
         conversation_id=post.conversation_id,
-        visibility=(post.raw or {}).get("visibility"),
+        visibility=post_visibility(post),
         lang=reporter.lang,
     )
     follower.reporter = reporter
@@ -808,7 +831,7 @@ def _clarify_location(
         return _finish(
             post, "processed", "location_unclear", f"Still no usable location ({reason}).", now, ticket
         )
-    private = post.is_dm and is_house_location(loc)
+    private = is_private_post(post) and is_house_location(loc)
     assert loc.lat is not None and loc.lon is not None
     ticket_service.set_ticket_location(
         ticket,

@@ -204,3 +204,36 @@ def test_corner_phrases_in_spanish_and_creole_are_located(app) -> None:  # type:
         assert ticket.precision == "intersection" and set(ticket.address.split(" & ")) == set(
             where.split(" & ")
         )
+
+
+def test_followers_only_mastodon_post_is_answered_alike_and_kept_private(app) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    post_in = dataclasses.replace(
+        incoming("pothole in front of 14 Aberdeen Ave, huge one", author="m1", channel="mastodon"),
+        visibility="private",
+        raw={"type": "mention", "status": {"id": "9", "visibility": "private"}},
+    )
+    post, _ = receive_post(ext_db.session, post_in)
+    ext_db.session.commit()
+    jobs.process_post(post.id)
+    ext_db.session.expire_all()
+    post = ext_db.session.get(InboundPost, post.id)
+    assert post.ticket_id is not None, post.reason
+    ticket = ext_db.session.get(Ticket, post.ticket_id)
+    assert ticket.private_location and "14" not in ticket.summary  # a house number, seen by followers only
+    (message,) = ext_db.session.scalars(select(OutboundMessage)).all()
+    assert message.visibility == "private"  # answered alike: never a public reply to a followers-only post
+
+
+def test_odd_external_ids_are_received_once_and_found_again(app) -> None:  # type: ignore[no-untyped-def]
+    from civictracker.intake.pipeline import receive_posts
+
+    odd = incoming("pothole on Hampshire St", ext="id-\x00-" + "9" * 300)
+    first, created = receive_post(ext_db.session, odd)
+    ext_db.session.commit()
+    again, created_again = receive_post(ext_db.session, odd)
+    page = receive_posts(ext_db.session, [odd, odd])
+    assert created and not created_again and again.id == first.id
+    assert [(p.id, c) for p, c in page] == [(first.id, False), (first.id, False)]
+    assert _count(InboundPost) == 1
