@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -154,6 +155,14 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             f"{PREFIX}GEOCODER_REMOTE=pelias needs {PREFIX}GEOCODER_REMOTE_URL (no public host)."
         )
+    if settings.geocoder_remote_url and urlsplit(settings.geocoder_remote_url).scheme not in {
+        "http",
+        "https",
+    }:
+        raise ConfigError(
+            f"{PREFIX}GEOCODER_REMOTE_URL={settings.geocoder_remote_url!r} must start with http:// or https://."
+        )
+    _check_numbers(settings)
     unknown = set(settings.channel_names) - {"replay", "x", "mastodon"}
     if unknown:
         raise ConfigError(
@@ -169,6 +178,34 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             f"{PREFIX}CHANNELS includes mastodon but {PREFIX}MASTODON_BASE_URL or _ACCESS_TOKEN is empty."
         )
+
+
+# Numeric settings and their smallest sensible value: a negative wait or a zero cap would stall or flood.
+_MINIMUMS: dict[str, float] = {
+    "poll_interval": 0.1,
+    "login_rate_limit": 1,
+    "x_posts_per_3h": 1,
+    "x_posts_per_15min": 1,
+    "x_dms_per_24h": 1,
+    "mastodon_posts_per_hour": 1,
+    "outbox_max_attempts": 1,
+    "outbox_target_s": 1,
+    "outbox_max_cluster": 1,
+    "outbox_dm_spill_after_s": 0,
+    "outbox_digest_after_s": 0,
+    "dedupe_radius_m": 0,
+    "dedupe_window_days": 0,
+    "geocoder_remote_min_delay_s": 0,
+}
+
+
+def _check_numbers(settings: Settings) -> None:
+    for name, minimum in _MINIMUMS.items():
+        value = getattr(settings, name, None)
+        if value is None:
+            continue
+        if not math.isfinite(float(value)) or float(value) < minimum:
+            raise ConfigError(f"{PREFIX}{name.upper()}={value!r}: use a finite number >= {minimum:g}.")
 
 
 def load_or_create_secret(instance_path: Path) -> str:

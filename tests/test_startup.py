@@ -69,3 +69,13 @@ def test_healthz_reports_spatial_extension(client, backend) -> None:  # type: ig
     assert body["status"] == "ok"
     assert body["database"] == ("sqlite" if backend == "sqlite" else "postgresql")
     assert body["spatial"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("OUTBOX_TARGET_S", "nan"), ("OUTBOX_DM_SPILL_AFTER_S", "-5"), ("X_POSTS_PER_15MIN", "0")],
+)
+def test_numeric_settings_must_be_finite_and_sensible(tmp_path: Path, name: str, value: str) -> None:
+    env = {"CIVICTRACKER_INSTANCE_PATH": str(tmp_path), f"CIVICTRACKER_{name}": value}
+    with pytest.raises(ConfigError, match=f"CIVICTRACKER_{name}"):
+        create_app(Settings.from_env(env))

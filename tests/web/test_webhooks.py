@@ -242,3 +242,30 @@ def test_without_a_consumer_secret_the_endpoint_is_off(app: Flask) -> None:
     delivery = _post(client, body, signature_for(body, ""))
     assert delivery.status_code == 404
     assert _post_count() == 0
+
+
+def test_impossible_timestamps_and_id_less_events_are_not_a_500(webhook_app: Flask) -> None:
+    payload = {
+        "for_user_id": ME,
+        "direct_message_events": [
+            {  # a timestamp no clock can hold: stored, dated "now"
+                "type": "message_create",
+                "id": "77",
+                "created_timestamp": str(10**30),
+                "message_create": {
+                    "target": {"recipient_id": ME},
+                    "sender_id": "5",
+                    "message_data": {"text": "pothole on Hampshire St"},
+                },
+            },
+            {  # no id: could never be stored once nor answered; skipped
+                "type": "message_create",
+                "message_create": {"target": {"recipient_id": ME}, "sender_id": "6", "message_data": {}},
+            },
+        ],
+    }
+    body = json.dumps(payload).encode()
+    response = _post(webhook_app.test_client(), body, signature_for(body, SECRET))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json() == {"received": 1, "stored": 1}
+    assert _post_count() == 1

@@ -81,6 +81,14 @@ def _v1_time(value: str | None) -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _millis_time(value: Any) -> dt.datetime:
+    """A DM event's created_timestamp (ms since the epoch); a missing or impossible one is "now"."""
+    try:
+        return dt.datetime.fromtimestamp(int(value) / 1000, dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return dt.datetime.now(dt.UTC)
+
+
 def parse_activity(payload: dict[str, Any]) -> list[IncomingPost]:
     """Account Activity payload (v1.1 objects) to posts: mentions/replies from tweet_create_events, DMs
     from direct_message_events. Our own tweets and DMs (for_user_id) and retweets are skipped."""
@@ -101,12 +109,15 @@ def parse_activity(payload: dict[str, Any]) -> list[IncomingPost]:
             or tweet.get("full_text")
             or tweet.get("text", "")
         )
+        tweet_id = tweet.get("id_str") or tweet.get("id")
+        if not tweet_id:
+            continue  # without an id it could not be stored once, nor answered
         coords = (tweet.get("coordinates") or {}).get("coordinates")
         lon, lat = (float(coords[0]), float(coords[1])) if coords and len(coords) == 2 else (None, None)
         posts.append(
             IncomingPost(
                 channel="x",
-                external_id=str(tweet.get("id_str", tweet.get("id"))),
+                external_id=str(tweet_id),
                 kind="reply" if reply_to_user == me else "mention",
                 author_id=str(user.get("id_str", user.get("id", ""))),
                 author_handle=str(user.get("screen_name", "")),
@@ -129,8 +140,9 @@ def parse_activity(payload: dict[str, Any]) -> list[IncomingPost]:
         if sender == me:
             continue
         recipient = str(create.get("target", {}).get("recipient_id", ""))
-        millis = event.get("created_timestamp")
-        created = dt.datetime.fromtimestamp(int(millis) / 1000, dt.UTC) if millis else dt.datetime.now(dt.UTC)
+        if not event.get("id"):
+            continue  # without an id it could not be stored once, nor answered
+        created = _millis_time(event.get("created_timestamp"))
         low, high = sorted((sender, recipient), key=lambda s: int(s) if s.isdigit() else 0)
         posts.append(
             IncomingPost(
