@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from .gazetteer import WEAK_NAMES, Gazetteer
-from .normalize import STREET_TYPES, TYPE_EVIDENCE, Token, clean_text, tokenize
+from .normalize import STREET_TYPES, TYPE_EVIDENCE, Token, clean_text, fold, tokenize
 from .stopwords import COMMON_WORDS
 from .types import LocationPhrase
 
@@ -49,67 +49,32 @@ REAR_WORDS = frozenset({"rear", "r", "back"})
 # Words before a number that make it a route or bus, not a house ("route 2", "the 1 bus"); "no"/"number"
 # only when the street has no type ("No. 150 Hampshire St" is an address).
 ROUTE_WORDS = frozenset({"route", "rt", "bus"})
-# Words after a number that make it a quantity, not a house number ("Mass Ave 2 hours", "Main St 3 cars").
-QUANTITY_WORDS = frozenset(
-    {
-        "am",
-        "pm",
-        "hour",
-        "hours",
-        "hr",
-        "hrs",
-        "min",
-        "mins",
-        "minute",
-        "minutes",
-        "day",
-        "days",
-        "week",
-        "weeks",
-        "month",
-        "months",
-        "year",
-        "years",
-        "yr",
-        "yrs",
-        "time",
-        "times",
-        "ft",
-        "feet",
-        "foot",
-        "inch",
-        "inches",
-        "in",
-        "m",
-        "meters",
-        "metres",
-        "yard",
-        "yards",
-        "mph",
-        "percent",
-        "car",
-        "cars",
-        "people",
-        "person",
-        "bus",
-        "buses",
-        "truck",
-        "trucks",
-        "bike",
-        "bikes",
-        "tree",
-        "trees",
-        "bag",
-        "bags",
-        "bin",
-        "bins",
-        "block",
-        "blocks",
-        "of",
-        "or",
-        "more",
-    }
+# What may follow a house number written after its street ("Hampshire St 150, Cambridge MA 02139", "Inman
+# St 12 apt 3"): the end of the text, punctuation, the rest of a postal address, or a unit. Anything else
+# makes the number a count or a time ("Broadway 2 vehicles", "Elm St 2 nights", "Hampshire St 12 noon").
+AFTER_NUMBER_PUNCT = frozenset(
+    ",.;:!?#()-\u2013\u2014"
+)  # a spaced dash parts like a comma ("2-3" is a range)
+UNIT_WORDS = frozenset(
+    {"apt", "apartment", "unit", "ste", "suite", "fl", "floor", "rm", "room", "rear", "usa"}
 )
+# US states by name and postal code ("Cambridge, Massachusetts", "MA 02139"): only the pack's own state
+# counts, so "Elm St 2 or 3" is not Oregon.
+_US_STATE_CODES = (
+    "alabama:al alaska:ak arizona:az arkansas:ar california:ca colorado:co connecticut:ct delaware:de "
+    "florida:fl georgia:ga hawaii:hi idaho:id illinois:il indiana:in iowa:ia kansas:ks kentucky:ky "
+    "louisiana:la maine:me maryland:md massachusetts:ma michigan:mi minnesota:mn mississippi:ms "
+    "missouri:mo montana:mt nebraska:ne nevada:nv new_hampshire:nh new_jersey:nj new_mexico:nm "
+    "new_york:ny north_carolina:nc north_dakota:nd ohio:oh oklahoma:ok oregon:or pennsylvania:pa "
+    "rhode_island:ri south_carolina:sc south_dakota:sd tennessee:tn texas:tx utah:ut vermont:vt "
+    "virginia:va washington:wa west_virginia:wv wisconsin:wi wyoming:wy"
+)
+US_STATES = {name.replace("_", " "): code for name, code in re.findall(r"(\w+):(\w+)", _US_STATE_CODES)}
+# Words of a pack's name that are no part of the city's name ("City of Cambridge, Massachusetts").
+CITY_NAME_FILLERS = frozenset({"city", "town", "of", "the", "county", "village", "borough", "township"})
+# The phrase.place of an address whose number was written after the street: geocode falls back to the
+# street when the number is no address there.
+NUMBER_AFTER = "number after street"
 DIRECTION_TOKENS = frozenset({"n", "s", "e", "w"})
 # Common words never "corrected" into a street name by fuzzy matching.
 STOPWORDS = frozenset(
@@ -484,7 +449,41 @@ def _street_at(
     return None
 
 
-def _number_after(toks: list[Token], ms: list[Mention], k: int, cleaned: str) -> int | None:
+def _postal_words(gz: Gazetteer) -> frozenset[tuple[str, ...]]:
+    """Token tuples that may end a postal address in this city: its name and its state's name and code."""
+    cache = gz.__dict__.get("_postal_words")
+    if cache is None:
+        out: set[tuple[str, ...]] = set()
+        for part in fold(gz.name).split(","):
+            words = tuple(w for w in re.findall(r"[a-z]+", part) if w not in CITY_NAME_FILLERS)
+            if not words:
+                continue
+            out.add(words)
+            code = US_STATES.get(" ".join(words))
+            if code is not None:
+                out.add((code,))
+        cache = frozenset(out)
+        gz.__dict__["_postal_words"] = cache
+    return cache
+
+
+def _ends_address(gz: Gazetteer, toks: list[Token], n: int, cleaned: str) -> bool:
+    """The number at token n ends a postal address: end of text, punctuation, city/state/ZIP or a unit."""
+    if n + 1 >= len(toks):
+        return True
+    gap = cleaned[toks[n].end : toks[n + 1].start]
+    mark = gap.strip()
+    if mark:
+        # "12:30", "3.5": a punctuation mark inside a number is a time or a decimal, not the address's end.
+        return mark[0] in AFTER_NUMBER_PUNCT and not (gap == mark[0] and toks[n + 1].text[0].isdigit())
+    nxt = toks[n + 1].text
+    if nxt in UNIT_WORDS or (len(nxt) == 5 and nxt.isdigit()):
+        return True
+    words = [t.text for t in toks[n + 1 : n + 4]]
+    return any(tuple(words[: len(p)]) == p for p in _postal_words(gz))
+
+
+def _number_after(gz: Gazetteer, toks: list[Token], ms: list[Mention], k: int, cleaned: str) -> int | None:
     """Token index of a house number written after a typed street ("Hampshire St 150"), or None."""
     m = ms[k]
     n = m.j
@@ -492,9 +491,6 @@ def _number_after(toks: list[Token], ms: list[Mention], k: int, cleaned: str) ->
         return None
     if len(toks[n].text) >= 5 and toks[n].text[0] == "0":
         return None  # a ZIP code
-    nxt = toks[n + 1].text if n + 1 < len(toks) else ""
-    if nxt in QUANTITY_WORDS:
-        return None
     later = ms[k + 1] if k + 1 < len(ms) else None
     # "Hampshire St 150 Cambridge St": the number starts the next address unless a comma parts them.
     next_owns = (
@@ -502,7 +498,7 @@ def _number_after(toks: list[Token], ms: list[Mention], k: int, cleaned: str) ->
     )
     if next_owns and later is not None and "," not in cleaned[toks[n].end : toks[later.i].start]:
         return None
-    return n
+    return n if _ends_address(gz, toks, n, cleaned) else None
 
 
 def _gap_words(toks: list[Token], a: int, b: int) -> list[str]:
@@ -664,9 +660,21 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
             k += 1
             continue
         # Number after the street ("Hampshire St 150", "Hampshire Street 150, Cambridge").
-        after = _number_after(toks, ms, k, cleaned)
+        after = _number_after(gz, toks, ms, k, cleaned)
         if streetlike and after is not None:
-            out.append(phrase("address", m.i, after + 1, [m], number=toks[after].text, strength=0.9))
+            # "Broadway 2" names Broadway: the number never moves the post to Broadway Ter.
+            named = replace(m, streets=m.streets[: m.exact]) if m.exact else m
+            out.append(
+                phrase(
+                    "address",
+                    m.i,
+                    after + 1,
+                    [named],
+                    number=toks[after].text,
+                    strength=0.9,
+                    place=NUMBER_AFTER,
+                )
+            )
             taken.add(after)
             used[k] = True
             k += 1

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import pairwise, product
 
-from .extract import extract_locations
+from .extract import NUMBER_AFTER, extract_locations
 from .gazetteer import Gazetteer, Junction, _valid_latlon
 from .types import GeocodeResult, LocationPhrase, LonLat, not_found
 
@@ -435,7 +436,16 @@ def geocode_place(gz: Gazetteer, phrase: LocationPhrase) -> GeocodeResult:
 def geocode_phrase(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None = None) -> GeocodeResult:
     """Dispatch one extracted phrase to its resolver."""
     if phrase.kind == "address":
-        return geocode_address(gz, phrase)
+        res = geocode_address(gz, phrase)
+        if not res.found and phrase.place == NUMBER_AFTER:
+            # "Hampshire St 12.": a number written after the street is the weaker reading; when it is no
+            # address there, the street the post names still stands.
+            sub = replace(phrase, kind="street", number=None, place=None, strength=0.5)
+            street = geocode_street(gz, sub, geotag)
+            if street.found:
+                street.reason = f"{res.reason}; located on {street.street} only"
+                return street
+        return res
     if phrase.kind == "intersection":
         res = geocode_intersection(gz, phrase, geotag, near=phrase.strength < 0.7)
         if not res.found and phrase.strength < 0.7 and phrase.streets and phrase.streets[0]:

@@ -201,20 +201,47 @@ _CORNER_RE = re.compile(
 _BETWEEN_FOREIGN_RE = re.compile(r"\bentre\s+(?=[^\W\d_])", re.IGNORECASE)
 # Creole "ant A ak B": "ant" alone is an English word, so only with its "ak" partner.
 _BETWEEN_HT_RE = re.compile(r"\bant\s+(?=[^,.;:!?\n]{2,40}?\s+ak\s+[^\W\d_])", re.IGNORECASE)
-_JOIN_AFTER_SUFFIX_RE = re.compile(rf"\b({_SUFFIX})\.?\s+(?:y|e|ak|com|con)\s+(?=[^\W\d_])", re.IGNORECASE)
+# Any written street type ("St", "Avenue", "Sq", "Pkwy"): the evidence that the words before it name a street.
+_TYPE_WORD = (
+    "(?:" + "|".join(sorted((k for k, v in STREET_TYPES.items() if v in TYPE_EVIDENCE), key=len)[::-1]) + ")"
+)
+_NAME_WORD = r"(?:[^\W\d_][\w'\u2019.-]*|\d{1,3}(?:st|nd|rd|th))"
+# Words that start English or foreign phrases, never a street name ("St e of Inman", "St y de la casa").
+_NOT_NAME = r"(?!(?:of|the|a|an|to|in|on|at|for|from|and|or|de|del|da|do|la|el|los|las|que)\b)"
+_TYPED_STREET_AHEAD = rf"(?={_NOT_NAME}{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}?\s+{_TYPE_WORD}\b)"
+# ...or a bare name closing the phrase ("esquina da Cambridge St com Prospect", "entre Windsor y Prospect").
+_STREET_AHEAD = (
+    rf"(?={_NOT_NAME}{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}?(?:\s+{_TYPE_WORD}\b|\s*(?:[,.;:!?\n]|$)))"
+)
+# "y/e/ak/com/con" between two streets is "and" only in a foreign post and before another street name.
+_JOIN_AFTER_SUFFIX_RE = re.compile(rf"\b({_SUFFIX})\.?\s+(?:y|e|ak|com|con)\s+{_STREET_AHEAD}", re.IGNORECASE)
 _JOIN_IN_PAIR_RE = re.compile(
     r"((?:corner of|between) [^,.;:!?\n]{2,40}?)\s+(?:y|e|ak|com|con)\s+(?=[^\W\d_])", re.IGNORECASE
 )
-# "no 205 Broadway" (pt: at the), "en el 12 Inman St": the article before a house number reads as "No." there.
-_AT_NUMBER_RE = re.compile(r"\b(?:no|na|nu|en el|en la|nan)\s+(?=\d{1,5}[a-zA-Z]?\s+[^\W\d_])", re.IGNORECASE)
-_FOREIGN_HINT_RE = re.compile(r"\b(?:esquina|kwen|entre|ant|cruce|cruzamento|kafou|y|e|ak|com|con)\b", re.I)
+# "no 205 Broadway St" (pt: at the), "en el 12 Inman St": the article before a house number reads as "No."
+# there. "no 5 Church volunteers" is English: only before a typed street, and "no/na/nu/nan" only in a
+# foreign post (the extractor reads "no 150 Hampshire St" as an address anyway; this is for the display).
+_AT_NUMBER_RE = re.compile(
+    rf"\b(?:en el|en la)\s+(?=\d{{1,5}}[a-zA-Z]?\s+{_TYPED_STREET_AHEAD})", re.IGNORECASE
+)
+_AT_NUMBER_FOREIGN_RE = re.compile(
+    rf"\b(?:no|na|nu|nan)\s+(?=\d{{1,5}}[a-zA-Z]?\s+{_TYPED_STREET_AHEAD})", re.IGNORECASE
+)
+# Words only a Spanish, Portuguese or Haitian Creole post uses. Never one-letter words ("e" is east, "y"
+# a typo) nor English homographs ("con artist", "example.com", "an ant").
+_FOREIGN_HINT_RE = re.compile(
+    r"\b(?:esquina|kwen|entre|cruce|cruzamento|kafou|ak|calle|rua|avenida|lari|perto|cerca|frente|una|uma|muy"
+    r"|pou|sou|n[a\u00e3]o|est[a\u00e1]|tambi[e\u00e9]n|tamb[e\u00e9]m|en el|en la)\b",
+    re.IGNORECASE,
+)
 
 
 def english_location_phrases(text: str) -> str:
     """Non-English corner/between phrases and "no 205 X" in the English form the extractor reads."""
+    if not _FOREIGN_HINT_RE.search(text):
+        return text  # the common case (English text) costs one search
     s = _AT_NUMBER_RE.sub("at ", text)
-    if not _FOREIGN_HINT_RE.search(s):
-        return s  # the common case (English text) costs one search
+    s = _AT_NUMBER_FOREIGN_RE.sub("at ", s)
     s = _CORNER_RE.sub("corner of ", s)
     s = _BETWEEN_FOREIGN_RE.sub("between ", s)
     s = _BETWEEN_HT_RE.sub("between ", s)

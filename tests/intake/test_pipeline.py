@@ -191,10 +191,14 @@ def test_corner_phrases_in_spanish_and_creole_are_located(app) -> None:  # type:
     assert location_text("hay un bache en la esquina de Western Ave y Putnam Ave") == (
         "hay un bache corner of Western Ave and Putnam Ave"
     )
-    assert location_text("picharam o prédio no 205 Broadway") == "picharam o prédio at 205 Broadway"
+    assert (
+        location_text("picharam o muro da rua no 205 Broadway St")
+        == "picharam o muro da rua at 205 Broadway St"
+    )
+    # No foreign word besides the one-letter "y": English text is left as written.
     assert (
         location_text("no pothole here, Cambridge St y nada mas")
-        == "no pothole here, Cambridge St and nada mas"
+        == "no pothole here, Cambridge St y nada mas"
     )
     es = deliver("hay un bache enorme en la esquina de Western Ave y Putnam Ave", author="e1")
     ht = deliver("gen yon gwo twou nan kwen Harvard St ak Prospect St", author="h1")
