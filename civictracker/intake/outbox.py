@@ -21,6 +21,11 @@ from civictracker.models.types import utcnow
 log = logging.getLogger(__name__)
 
 SENDING_STALE_AFTER = dt.timedelta(minutes=2)  # a "sending" row older than this lost its worker
+# The start of last_error on a public message whose DM spill the platform refused (X 403 "You cannot send
+# messages to this user"). dm_possible leaves out reporters with such a row tried in the last day, so they
+# are answered in public rather than refused again; _error_note keeps it through later errors.
+DM_REFUSED = "DM refused"
+DM_REFUSED_FOR = dt.timedelta(hours=24)
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> dt.timedelta:
@@ -85,13 +90,25 @@ def _route_of(key: str) -> tuple[str, int | None]:
     return route, int(rest.split(":", 1)[0])
 
 
+def _error_note(msg: OutboundMessage, error: str) -> str:
+    """The row's new last_error: `error`, after the DM refusal line if the row has one (see DM_REFUSED)."""
+    old = msg.last_error or ""
+    if old.startswith(DM_REFUSED) and not error.startswith(DM_REFUSED):
+        return (old.split("\n", 1)[0][:500] + "\n" + error)[:2000]
+    return error[:2000]
+
+
 def _stale(msg: OutboundMessage, now: dt.datetime) -> bool:
     return msg.state == "sending" and now - msg.next_attempt_at >= SENDING_STALE_AFTER
 
 
 def _unconfirmed(msg: OutboundMessage, now: dt.datetime) -> bool:
-    """A recorded platform call whose outcome is unknown: its worker died, or the answer was lost."""
-    return msg.batch_key is not None and (msg.state == "failed" or _stale(msg, now))
+    """A recorded platform call whose outcome is unknown: its worker died, or the answer was lost.
+
+    "pending" with a key is a row that died with its outcome unknown and was given another round
+    (`outbox --retry-dead`): the platform is asked first, as for any other unsettled call.
+    """
+    return msg.batch_key is not None and (msg.state in {"failed", "pending"} or _stale(msg, now))
 
 
 def _reply_target(msg: OutboundMessage, *, dm: bool = False, mentions: tuple[str, ...] = ()) -> ReplyTarget:
@@ -129,6 +146,10 @@ def _mark_sent(rows: list[OutboundMessage], external_id: str, now: dt.datetime) 
         msg.state = "sent"
         msg.sent_external_id = external_id
         msg.sent_at = now
+    _first_public_reply(rows, now)
+
+
+def _first_public_reply(rows: list[OutboundMessage], now: dt.datetime) -> None:
     ticket_ids = sorted({msg.ticket_id for msg in rows if msg.ticket_id})
     if ticket_ids:
         # The first public reply is set once: one conditional UPDATE, instead of loading each ticket (with
@@ -187,17 +208,48 @@ def _commit_keeping_loaded() -> None:
         session.expire_on_commit = keep
 
 
+def _settle(msg: OutboundMessage, key: str, **values: Any) -> bool:
+    """Write `values` on one member of the call `key` only if it is still as we read it (a compare-and-set).
+
+    On SQLite nothing locks the rows a resolver read while it waited for the platform: another sender
+    may have settled them and claimed them afresh meanwhile (a plain reply's key is the same on every
+    attempt, so the state and the attempts tell a fresh claim apart). Its claim is left alone.
+    """
+    done = db.session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.id == msg.id,
+            OutboundMessage.batch_key == key,
+            OutboundMessage.state == msg.state,
+            OutboundMessage.attempts == msg.attempts,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return done.rowcount == 1  # type: ignore[attr-defined,no-any-return]  # a CursorResult for an UPDATE
+
+
 def _resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
     """Settle a call whose outcome was never recorded: all its members are sent if the platform has it.
 
     Otherwise the key is cleared and the members go back to the queue, free to be planned afresh (a
     new membership gets a new key, so the platform's own idempotency cannot mis-attribute a post).
+    When the platform cannot say (find_sent fails), asking again waits (backoff) and counts as an
+    attempt: after the last one the members are dead with their key kept (the outcome is still
+    unknown), so `outbox --retry-dead` makes them ask the platform first. Every write is a
+    compare-and-set (`_settle`): a member another sender claimed meanwhile is not touched.
     """
     from civictracker.app import city_of, settings_of
     from civictracker.intake.registry import get_channel
 
-    stmt = select(OutboundMessage).where(
-        OutboundMessage.batch_key == key, OutboundMessage.state.in_(["sending", "failed", "dead"])
+    settings = settings_of(app)
+    stmt = (
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.batch_key == key,
+            OutboundMessage.state.in_(["sending", "failed", "dead", "pending"]),
+        )
+        .execution_options(populate_existing=True)  # compared below with what the database holds
     )
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
@@ -212,25 +264,50 @@ def _resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
         lead = db.session.get(OutboundMessage, lead_id)
     if lead is None:
         lead = live[0]
-    channel = get_channel(settings_of(app), lead.channel, pack_dir=city_of(app).path)
+    channel = get_channel(settings, lead.channel, pack_dir=city_of(app).path)
     target = _reply_target(lead, dm=route == DM_ROUTE)
     try:
         found = channel.find_sent(target, key)
-    except ChannelError as exc:
-        db.session.rollback()
+    except Exception as exc:  # any failure: the outcome stays unknown, and is asked again later
+        if not isinstance(exc, ChannelError):
+            log.exception("checking outbound batch %s failed unexpectedly", key)
         log.warning("cannot check whether outbound batch %s was posted: %s", key, exc)
+        retry_after = exc.retry_after if isinstance(exc, ChannelError) else None
+        note = f"Cannot check whether it was posted: {exc}"
+        for msg in live:
+            attempts = msg.attempts + 1
+            if attempts >= settings.outbox_max_attempts:
+                _settle(msg, key, state="dead", attempts=attempts, last_error=_error_note(msg, note))
+            else:
+                due = now + backoff(attempts, retry_after)
+                _settle(
+                    msg,
+                    key,
+                    state="failed",
+                    attempts=attempts,
+                    next_attempt_at=due,
+                    last_error=_error_note(msg, note),
+                )
+        db.session.commit()
         return 0
     if found is None:
         for msg in live:
-            msg.batch_key = None
-            if msg.state == "sending":
-                msg.state = "failed"  # due now: its attempt is spent and nothing was posted
+            if msg.attempts >= settings.outbox_max_attempts:
+                note = f"Not posted after {msg.attempts} attempts."
+                _settle(msg, key, batch_key=None, state="dead", last_error=msg.last_error or note)
+            elif msg.state == "sending":
+                _settle(msg, key, batch_key=None, state="failed")  # due now: its attempt is spent
+            else:
+                _settle(msg, key, batch_key=None)
         db.session.commit()
         return 0
     log.info("outbound batch %s was already posted as %s", key, found.external_id)
-    _mark_sent(rows, found.external_id, now)
+    settled = [
+        m for m in rows if _settle(m, key, state="sent", sent_external_id=found.external_id, sent_at=now)
+    ]
+    _first_public_reply(settled, now)
     db.session.commit()
-    return len(rows)
+    return len(settled)
 
 
 def _lane_history(channel: str | None, now: dt.datetime) -> dict[tuple[str, str], list[float]]:
@@ -287,24 +364,40 @@ def _admit(app: Flask, msg: OutboundMessage, now: dt.datetime) -> bool:
 def dm_possible(settings: Any, channel: str, reporter_ids: set[int]) -> set[int]:
     """Reporters the account may DM. Mastodon: anyone (a "direct" status naming them). X: only those who
     have DMed the account before (an open conversation), unless the operator says DMs are open
-    (CIVICTRACKER_X_DM_OPEN); X refuses DMs to people who never wrote and do not allow them."""
+    (CIVICTRACKER_X_DM_OPEN); X refuses DMs to people who never wrote and do not allow them.
+    Either way, not a reporter whose DM the platform refused in the last day (see DM_REFUSED)."""
     if not reporter_ids:
         return set()
     if channel == "mastodon" or (channel == "x" and settings.x_dm_open):
-        return set(reporter_ids)
-    if channel != "x":
+        possible = set(reporter_ids)
+    elif channel != "x":
         return set()
-    return set(
-        db.session.scalars(
-            select(InboundPost.reporter_id)
-            .where(
-                InboundPost.channel == "x",
-                InboundPost.is_dm.is_(True),
-                InboundPost.reporter_id.in_(reporter_ids),
+    else:
+        possible = set(
+            db.session.scalars(
+                select(InboundPost.reporter_id)
+                .where(
+                    InboundPost.channel == "x",
+                    InboundPost.is_dm.is_(True),
+                    InboundPost.reporter_id.in_(reporter_ids),
+                )
+                .distinct()
             )
-            .distinct()
         )
+    if not possible:
+        return possible
+    refused = db.session.scalars(
+        select(OutboundMessage.reporter_id)
+        .where(
+            OutboundMessage.channel == channel,
+            OutboundMessage.reporter_id.in_(possible),
+            OutboundMessage.last_error.startswith(DM_REFUSED, autoescape=True),
+            # next_attempt_at is when the row was last tried (or is due): the refusal is that recent
+            OutboundMessage.next_attempt_at >= utcnow() - DM_REFUSED_FOR,
+        )
+        .distinct()
     )
+    return possible - set(refused)
 
 
 def _compose_batch(route: str, members: list[OutboundMessage]) -> str:
@@ -326,6 +419,47 @@ def _compose_batch(route: str, members: list[OutboundMessage]) -> str:
     if ticket is None:
         raise ChannelError("a cluster reply needs its ticket", retryable=False)
     return notify.compose_cluster(ctx, lead.channel, lead.kind, lead.lang, ticket, handles, note)
+
+
+def _nameable(
+    app: Flask, channel: Any, members: list[OutboundMessage], now: dt.datetime
+) -> list[OutboundMessage]:
+    """The members a cluster or digest reply may name: those whose source post the platform still has.
+
+    A reply naming someone who deleted their report would undo their choice. A member whose post is gone
+    is dropped and handled as a deleted source (redacted; answered by DM if possible, else no more); one
+    the platform cannot answer about is dropped from this call and left pending, answered later on its
+    own or in another group. The lead is not asked: the reply goes in its thread, and a thread that is
+    gone makes the platform refuse the call (_on_failure). These writes commit with the claim; if the
+    claim loses a race they roll back with it and the next round asks again.
+    """
+    from civictracker.app import settings_of
+    from civictracker.intake.sources import forget_gone_source
+
+    lead = members[0]
+    exists: dict[str, bool | None] = {}
+    for msg in members[1:]:
+        source = msg.in_reply_to_id
+        # never asked: a DM (an X DM event is not a tweet; DMs are never grouped anyway), no thread,
+        # the lead's own thread, or a post already asked about
+        if msg.is_dm or source is None or source == lead.in_reply_to_id or source in exists:
+            continue
+        try:
+            exists[source] = bool(channel.post_exists(source))
+        except ChannelError as exc:
+            log.warning("cannot check %s post %s before naming its author: %s", msg.channel, source, exc)
+            exists[source] = None
+    kept = [lead] + [m for m in members[1:] if exists.get(m.in_reply_to_id or "", True) is True]
+    for msg in members[1:]:
+        if exists.get(msg.in_reply_to_id or "", True) is None:
+            msg.last_error = _error_note(
+                msg, "Left out of a group reply: the platform could not say whether its post still exists."
+            )
+    settings = settings_of(app)
+    for source, ok in exists.items():
+        if ok is False:  # redacts our copy, moves its thread to DM or cancels it (the member included)
+            forget_gone_source(db.session(), settings, lead.channel, source, now=now)
+    return kept
 
 
 def _send_batch(
@@ -352,16 +486,24 @@ def _send_batch(
     for msg, opted_out in locked if locked is not None else _lock(ids):
         if msg.state in FINAL_STATES or (msg.state == "sending" and not _stale(msg, now)):
             continue
-        if msg.batch_key is not None and msg.state in {"sending", "failed"}:
-            continue  # an unsettled call: _resolve_batch settles it first
+        if msg.batch_key is not None:
+            continue  # an unsettled call (or a dead one given another round): _resolve_batch settles it first
         if opted_out and msg.kind != "opt_out":
             msg.state = "cancelled"
             msg.last_error = "The resident opted out."
+            continue
+        if msg.attempts >= settings.outbox_max_attempts:
+            # every attempt is spent (a worker killed mid-call each time never reached _on_failure)
+            msg.state = "dead"
+            msg.last_error = msg.last_error or f"Not posted after {msg.attempts} attempts."
             continue
         members.append(msg)
     if not members:
         db.session.commit()
         return "skipped", 0
+    channel = get_channel(settings, members[0].channel, pack_dir=city_of(app).path)
+    if not dm and len(members) > 1:
+        members = _nameable(app, channel, members, now)  # before the claim: the key covers who is named
     lead = members[0]
     if dm:  # a public message answered by DM (spill, or its thread is gone): its own key
         members, route = [lead], DM_ROUTE
@@ -377,7 +519,6 @@ def _send_batch(
     # Record the attempt before posting: if this process dies after the platform accepted the post,
     # the next round sees "sending" and asks the platform (find_sent) instead of posting again.
     _commit_keeping_loaded()
-    channel = get_channel(settings, lead.channel, pack_dir=city_of(app).path)
     mentions = tuple(m.recipient_handle for m in members[1:])
     target = _reply_target(lead, dm=route == DM_ROUTE, mentions=mentions)
     try:
@@ -390,6 +531,13 @@ def _send_batch(
         return _on_failure(app, channel, members, target, ChannelError(str(exc), retryable=False), now)
     except ChannelError as exc:
         return _on_failure(app, channel, members, target, exc, now)
+    except Exception as exc:  # a bug or an answer we cannot read: retried, then dead
+        log.exception("outbound batch %s failed unexpectedly", key)
+        db.session.rollback()  # the session may be unusable; the members' claim is committed already
+        # Retryable: the call may have got through before it failed, so the key stays and the next
+        # round asks the platform first. Never left "sending" with its attempts growing and no end.
+        unexpected = ChannelError(f"unexpected error: {exc!r}", retryable=True)
+        return _on_failure(app, channel, members, target, unexpected, now)
     _mark_sent(members, sent.external_id, utcnow())
     db.session.commit()
     return "sent", len(members)
@@ -423,8 +571,10 @@ def _on_failure(
     if _source_gone(channel, target, exc):
         return _answer_elsewhere(app, members, now)
     lead = members[0]
+    if target.is_dm and not lead.is_dm and not exc.retryable:
+        return _dm_refused(members, exc, now)
     for msg in members:
-        msg.last_error = str(exc)[:2000]
+        msg.last_error = _error_note(msg, str(exc))
     if not exc.retryable and len(members) == 1:
         lead.state = "dead"
         db.session.commit()
@@ -452,12 +602,27 @@ def _on_failure(
     return status, 0
 
 
+def _dm_refused(members: list[OutboundMessage], exc: ChannelError, now: dt.datetime) -> tuple[str, int]:
+    """A public message spilled to DM, and the platform refused the DM (X 403 "You cannot send messages to
+    this user": they closed their DMs). Nothing was sent: it goes back to the public lane, due now, its
+    attempt given back (the refusal was about the DM, not the reply). The DM_REFUSED line keeps the sweep
+    from spilling this reporter to DM again for a day (dm_possible)."""
+    for msg in members:  # a spill is always one message; a loop keeps the types simple
+        msg.state, msg.batch_key, msg.next_attempt_at = "pending", None, now
+        msg.attempts = max(0, msg.attempts - 1)
+        msg.last_error = f"{DM_REFUSED}: {exc}; answered in public instead."[:2000]
+    db.session.commit()
+    log.warning("outbound message %s: DM refused (%s); back to the public lane", members[0].id, exc)
+    return "retry", 0
+
+
 def _answer_elsewhere(app: Flask, members: list[OutboundMessage], now: dt.datetime) -> tuple[str, int]:
     """The post we answered was deleted: reach its author by DM if the platform allows it; otherwise stop
     answering them about this ticket. A new public post naming someone who just deleted their report would
-    undo their choice (see sources.reroute_thread). Other members of a cluster go back to the queue."""
+    undo their choice (see sources.reroute_thread). Our copy of the post is redacted now (check_sources may
+    never revisit it). Other members of a cluster go back to the queue."""
     from civictracker.app import settings_of
-    from civictracker.intake.sources import DELETED_NO_DM, reroute_thread
+    from civictracker.intake.sources import DELETED_NO_DM, forget_gone_source
 
     lead = members[0]
     for msg in members[1:]:
@@ -465,7 +630,10 @@ def _answer_elsewhere(app: Flask, members: list[OutboundMessage], now: dt.dateti
         msg.attempts = max(0, msg.attempts - 1)  # the refusal was about the lead's thread, not theirs
     gone = lead.in_reply_to_id or ""
     extra = frozenset({lead.reporter_id} if lead.reporter_id else set())
-    reachable = reroute_thread(db.session, settings_of(app), lead.channel, gone, extra_reporters=extra)
+    # Our copy of the deleted post is redacted now: check_sources may never revisit it (closed ticket).
+    reachable = forget_gone_source(
+        db.session(), settings_of(app), lead.channel, gone, now=now, extra_reporters=extra
+    )
     lead.in_reply_to_id, lead.batch_key, lead.next_attempt_at = None, None, now
     if lead.reporter_id in reachable:
         lead.state, lead.is_dm = "failed", True
@@ -524,18 +692,24 @@ def _group(row: Any) -> str | None:
 
 
 def _recover_unconfirmed(app: Flask, now: dt.datetime, limit: int = 200) -> int:
-    """Settle every call whose outcome was never recorded (crashed worker, lost answer) before planning."""
+    """Settle every call whose outcome was never recorded (crashed worker, lost answer) before planning.
+
+    The longest-due first: a call the platform cannot settle is pushed back (_resolve_batch), so a few
+    stuck keys never starve the rest of the `limit`.
+    """
+    due = func.min(OutboundMessage.next_attempt_at)
     keys = db.session.scalars(
         select(OutboundMessage.batch_key)
         .where(
             OutboundMessage.batch_key.is_not(None),
             or_(
-                (OutboundMessage.state == "failed") & (OutboundMessage.next_attempt_at <= now),
+                OutboundMessage.state.in_(["failed", "pending"]) & (OutboundMessage.next_attempt_at <= now),
                 (OutboundMessage.state == "sending")
                 & (OutboundMessage.next_attempt_at <= now - SENDING_STALE_AFTER),
             ),
         )
-        .distinct()
+        .group_by(OutboundMessage.batch_key)
+        .order_by(due, OutboundMessage.batch_key)
         .limit(limit)
     ).all()
     db.session.rollback()
@@ -573,7 +747,9 @@ def sweep_outbox(limit: int = 2000) -> int:
             )
             .where(
                 or_(
-                    (OutboundMessage.state == "pending") & (OutboundMessage.next_attempt_at <= now),
+                    (OutboundMessage.state == "pending")
+                    & OutboundMessage.batch_key.is_(None)  # else settled first (_recover_unconfirmed)
+                    & (OutboundMessage.next_attempt_at <= now),
                     (OutboundMessage.state == "failed")
                     & OutboundMessage.batch_key.is_(None)
                     & (OutboundMessage.next_attempt_at <= now),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civictracker.extensions import db
@@ -100,6 +101,54 @@ def reroute_thread(
     return reachable
 
 
+def forget_gone_source(
+    session: Session,
+    settings: Any,
+    channel: str,
+    external_id: str,
+    *,
+    now: dt.datetime,
+    extra_reporters: frozenset[int] = frozenset(),
+) -> set[int]:
+    """The platform said the post `external_id` is gone (the outbox learned it while answering): redact our
+    copy now (check_sources may never revisit it: a closed or old ticket) and move its thread to DM where
+    possible, else close it (reroute_thread). Returns who of the thread and `extra_reporters` can be DMed."""
+    post = session.scalar(
+        select(InboundPost).where(InboundPost.channel == channel, InboundPost.external_id == external_id)
+    )
+    if post is not None and _checkable(post):
+        redact_deleted_source(session, post, now=now, settings=settings)  # reroutes the thread too
+    # again for `extra_reporters` (and when we hold no copy): what the redaction moved is not found twice
+    return reroute_thread(session, settings, channel, external_id, extra_reporters=extra_reporters)
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _unquote(text: str) -> str:
+    """A reason with the post's own words ("'hampshre' could be ...", "found nothing for '...'") taken out."""
+    return _QUOTED.sub("'…'", text)
+
+
+def redact_ticket_triage(session: Session, ticket: Ticket, post: InboundPost) -> None:
+    """The ticket's triage record was copied from the post that created it: its reasons quote that post's
+    words ("keywords for pothole: ...", "model for ...: <its words>"). They go when that post is the one
+    deleted, or when we cannot tell which post created the ticket (they only explain triage to staff and
+    are regenerable). Quoted words in the location reasons go whichever post they came from (a later reply
+    may have set the location). The verdicts (service, urgency, the matched place) stay."""
+    first = session.scalar(select(func.min(InboundPost.id)).where(InboundPost.ticket_id == ticket.id))
+    triage = dict(ticket.triage or {})
+    if first is None or first == post.id:
+        triage.pop("reasons", None)
+    location = triage.get("location")
+    if isinstance(location, dict) and isinstance(location.get("reason"), str):
+        triage["location"] = {**location, "reason": _unquote(location["reason"])}
+    if triage != ticket.triage:
+        ticket.triage = triage  # a new dict: the JSON column sees the change
+    if ticket.geocode_reason:
+        ticket.geocode_reason = _unquote(ticket.geocode_reason)
+
+
 def redact_deleted_source(
     session: Session, post: InboundPost, *, now: dt.datetime, settings: Any
 ) -> TicketEvent | None:
@@ -126,6 +175,7 @@ def redact_deleted_source(
     ticket = session.get(Ticket, post.ticket_id) if post.ticket_id else None
     if ticket is None:
         return None
+    redact_ticket_triage(session, ticket, post)
     from civictracker.services.tickets import record_event
 
     # An internal note: the public record did not change, so Open311's updated_datetime must not move.

@@ -66,6 +66,9 @@ class FakeX:
     down_for: int = 0  # the next N requests answer `down_status`
     down_status: int = 503
     lose_post_responses: int = 0  # the next N creates are made, then answered 503 (the answer is "lost")
+    # user ids who do not accept our DMs (closed DMs, blocked us): X answers 403 "You cannot send messages
+    # to this user", as it does for anyone it does not know
+    dm_closed: set[str] = field(default_factory=set)
     limits: dict[str, _Limit] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -433,7 +436,7 @@ class FakeX:
             return self._problem(
                 400, "Invalid Request", "One or more parameters to your request was invalid."
             )
-        if pid not in self.users:
+        if pid not in self.users or pid in self.dm_closed:
             return self._problem(403, "Forbidden", "You cannot send messages to this user.")
         eid = self._store_dm(self.me_id, pid, text)
         self.posts.append({"kind": "dm", "id": eid, "text": text, "to": pid})

@@ -238,3 +238,28 @@ def test_deleted_tweet_of_a_resident_who_dms_us_moves_their_updates_to_dm(platfo
         for m in db.session.scalars(select(OutboundMessage).where(OutboundMessage.event_id == event.id))
     }
     assert routes == {"ana": (True, None), "bea": (False, bea)}
+
+
+def test_redaction_takes_the_post_words_out_of_its_ticket_triage(platforms: Platforms) -> None:
+    fake = platforms.x
+    ana, bea, ticket = _two_reports_on_x(fake)
+    assert ticket.triage["reasons"] and "hampshire" in " ".join(ticket.triage["reasons"]).lower()
+    # a location reason quoting the resident (as the remote geocoder's "found nothing for '...'" does)
+    ticket.triage = {
+        **ticket.triage,
+        "location": {**ticket.triage["location"], "reason": "no match for 'my corner'"},
+    }
+    ticket.geocode_reason = "Nominatim found nothing for 'my corner'"
+    db.session.commit()
+    fake.delete(bea)  # bea's report merged into ana's ticket: the reasons were not hers
+    assert sources.check_sources()["deleted"] == 1
+    ticket = db.session.get(Ticket, ticket.id)
+    assert ticket.triage["reasons"] and ticket.triage["service_code"] == "pothole"
+    assert "my corner" not in json.dumps(ticket.triage) and "my corner" not in ticket.geocode_reason
+    assert ticket.triage["location"]["matched"] == "150 Hampshire St"  # our gazetteer's words stay
+
+    fake.delete(ana)  # the post the ticket was created from: its reasons go
+    assert sources.check_source(_post("x", ana).id) == "deleted"
+    ticket = db.session.get(Ticket, ticket.id)
+    assert "reasons" not in ticket.triage and ticket.triage["service_code"] == "pothole"
+    assert ticket.summary and ticket.status == "open"
