@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from civictracker.app import settings_of
 from civictracker.extensions import db
-from civictracker.intake import outbox
+from civictracker.intake import outbox, outbox_calls
 from civictracker.intake.channels.base import ChannelError
 from civictracker.intake.channels.log import LogChannel
 from civictracker.intake.registry import register_channel
@@ -128,7 +128,7 @@ def test_two_senders_reading_the_same_pending_message_post_it_once(capped_app) -
     channel = LogChannel(name="x", max_length=280)
     register_channel(settings_of(capped_app), "x", channel)
     (message,) = _messages(1)
-    seen = outbox._lock([message.id])  # this sender has read the row: still pending, 0 attempts
+    seen = outbox_calls._lock([message.id])  # this sender has read the row: still pending, 0 attempts
     assert [m.state for m, _ in seen] == ["pending"]
     # Meanwhile another process claims and sends it (its own connection, committed).
     other = create_engine(str(db.engine.url))
@@ -138,7 +138,7 @@ def test_two_senders_reading_the_same_pending_message_post_it_once(capped_app) -
             {"i": message.id},
         )
     other.dispose()
-    assert outbox._send_batch(capped_app, [message.id], locked=seen) == ("in_flight", 0)
+    assert outbox_calls._send_batch(capped_app, [message.id], locked=seen) == ("in_flight", 0)
     assert channel.records == []  # nothing posted by the loser
     db.session.expire_all()
     row = db.session.get(OutboundMessage, message.id)

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from civictracker.extensions import db
-from civictracker.intake import jobs, outbox, sources
+from civictracker.intake import jobs, outbox, outbox_calls, sources
 from civictracker.intake.channels.base import ChannelError
 from civictracker.intake.channels.x import XChannel
 from civictracker.intake.pipeline import receive_post
@@ -71,7 +71,11 @@ def test_cluster_leaves_out_reporters_who_deleted_their_report(env: Env) -> None
     ben, cai, dee, eli = rows["ben_k"], rows["cai_l"], rows["dee_m"], rows["eli_n"]
     assert ben.state == eli.state == "sent" and ben.sent_external_id == eli.sent_external_id
     # the batch key covers exactly the reporters named
-    assert ben.batch_key == eli.batch_key == outbox._batch_key(outbox.CLUSTER_ROUTE, ben.id, [ben.id, eli.id])
+    assert (
+        ben.batch_key
+        == eli.batch_key
+        == outbox_calls._batch_key(outbox_calls.CLUSTER_ROUTE, ben.id, [ben.id, eli.id])
+    )
     assert {m.id for m in _rows() if m.batch_key == ben.batch_key} == {ben.id, eli.id}
     # cai cannot be DMed: no more replies; dee is answered by DM instead
     assert (cai.state, cai.last_error, cai.sent_external_id) == ("cancelled", sources.DELETED_NO_DM, None)
@@ -192,7 +196,7 @@ def test_refused_dm_spill_is_answered_in_public_and_not_spilled_again(env: Env) 
     assert _dm_creates(env, pen_pal) == before + 1  # the spill was tried, and refused
     row = db.session.get(OutboundMessage, spiller.id)
     assert (row.state, row.is_dm, row.batch_key, row.attempts) == ("pending", False, None, 0)
-    assert row.last_error.startswith(outbox.DM_REFUSED) and "cannot send messages" in row.last_error
+    assert row.last_error.startswith(outbox_calls.DM_REFUSED) and "cannot send messages" in row.last_error
     assert outbox.dm_possible(env.settings, "x", {row.reporter_id}) == set()
     for msg in _rows():
         msg.created_at -= dt.timedelta(minutes=11)
@@ -201,7 +205,7 @@ def test_refused_dm_spill_is_answered_in_public_and_not_spilled_again(env: Env) 
     assert _dm_creates(env, pen_pal) == before + 1  # not spilled again
     _drain()
     row = db.session.get(OutboundMessage, spiller.id)
-    assert row.state == "sent" and row.last_error.startswith(outbox.DM_REFUSED)
+    assert row.state == "sent" and row.last_error.startswith(outbox_calls.DM_REFUSED)
     reply = next(p for p in env.fx.posts if p["id"] == row.sent_external_id)
     assert reply["kind"] == "tweet" and "@pen_pal" in reply["text"]  # her reply, or a digest naming her
     assert _dm_creates(env, pen_pal) == before + 1
@@ -336,7 +340,7 @@ def test_slow_resolver_leaves_a_fresh_claim_alone(env: Env) -> None:
         return None  # "not posted", as the resolver read it
 
     register_channel(env.settings, "x", _Wrapped(env.x, find_sent=find_sent))
-    assert outbox._resolve_batch(env.app, ben.idempotency_key, utcnow()) == 0
+    assert outbox_calls._resolve_batch(env.app, ben.idempotency_key, utcnow()) == 0
     other.dispose()
     db.session.expire_all()
     row = db.session.get(OutboundMessage, ben.id)
