@@ -13,7 +13,7 @@ Run: .venv/bin/python bench/bench_channels.py [--n 40] [--throughput 5000] [--su
     ~10% by DM, ~10% of public reporters who DMed the account before) against a cap of 100 public posts
     per hour (X_POSTS_PER_15MIN=25: any 60-minute window holds at most 100). Measured by running the
     REAL intake (FakeX -> poll_channel -> process_post) and the REAL sweep_outbox every 5 s of a
-    controllable clock (utcnow patched in the jobs, pipeline, notify and tickets modules; the fake
+    controllable clock (utcnow patched in every civictracker module that imported it; the fake
     platform uses the same clock), on SQLite.
 """
 
@@ -270,13 +270,17 @@ class Clock:
 
 
 def _patch_clock(clock: Clock) -> None:
-    import civictracker.intake.jobs as jobs_mod
-    import civictracker.intake.pipeline as pipeline_mod
-    import civictracker.services.notify as notify_mod
-    import civictracker.services.tickets as tickets_mod
+    """Every loaded civictracker module that took its own `utcnow` reads the bench's clock instead."""
+    import importlib
 
-    for module in (jobs_mod, pipeline_mod, notify_mod, tickets_mod):
-        module.utcnow = clock.now  # type: ignore[attr-defined]
+    # Load the intake modules whose clocks are patched (the sweep's, the senders', the source checks').
+    for name in ("jobs", "outbox", "outbox_calls", "sources"):
+        importlib.import_module(f"civictracker.intake.{name}")
+    from civictracker.models.types import utcnow
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("civictracker.") and getattr(module, "utcnow", None) is utcnow:
+            module.utcnow = clock.now  # type: ignore[attr-defined]
 
 
 @functools.cache
