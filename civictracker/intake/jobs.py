@@ -14,11 +14,7 @@ from sqlalchemy import select
 
 from civictracker.extensions import db
 from civictracker.intake.context import job_context
-from civictracker.intake.outbox import (  # noqa: F401  (re-exported: queued jobs name them here)
-    backoff,
-    dm_possible,
-    outbox_counts,
-    outbox_policy,
+from civictracker.intake.outbox import (  # noqa: F401  (sweep_outbox re-exported: queued jobs name it here)
     send_outbound,
     sweep_outbox,
 )

@@ -15,19 +15,15 @@ from sqlalchemy import func, or_, select
 
 from civictracker.extensions import db
 from civictracker.intake.context import job_context
-from civictracker.intake.outbox_calls import (  # noqa: F401  (backoff and the constants: re-exported)
-    CLUSTER_ROUTE,
-    DIGEST_ROUTE,
+from civictracker.intake.outbox_calls import (
     DM_REFUSED,
     DM_REFUSED_FOR,
     DM_ROUTE,
-    FINAL_STATES,
     SENDING_STALE_AFTER,
     _lock,
     _resolve_batch,
     _send_batch,
     _unconfirmed,
-    backoff,
 )
 from civictracker.models import InboundPost, OutboundMessage
 from civictracker.models.types import utcnow
