@@ -46,17 +46,7 @@ def geocode_ticket(ticket_id: int) -> str:
         now = utcnow()
         loc, usable = locate_text(_gazetteer(app), text) if text else (None, False)
         if loc is not None and usable and loc.lat is not None and loc.lon is not None:
-            ticket_service.set_ticket_location(
-                ticket,
-                lat=loc.lat,
-                lon=loc.lon,
-                precision=loc.precision,
-                confidence=loc.confidence,
-                address=(loc.matched or text)[:300],
-                street=loc.street,
-                segment_id=loc.segment_id,
-                line=[(x, y) for x, y in loc.line] if loc.line else None,
-            )
+            ticket_service.set_ticket_location_from(ticket, loc, address=(loc.matched or text)[:300])
             ticket_service.record_event(
                 session,
                 ticket,

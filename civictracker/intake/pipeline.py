@@ -120,16 +120,6 @@ def _clean_json(raw: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-# The extractor reads English corner phrases; Spanish, Portuguese and Haitian Creole residents write
-# "esquina de A y B", "na esquina da A com B", "kwen A ak B": these become "corner of A and B" first.
-def location_text(text: str) -> str:
-    """The post's text with non-English corner phrases in the English form the location extractor reads."""
-    # The rewrite lives in geo (the extractor applies it itself); kept here for callers that show it.
-    from civictracker.geo.normalize import english_location_phrases
-
-    return english_location_phrases(text)
-
-
 def usable_location(loc: GeocodeResult | None, usable: bool) -> bool:
     """Good enough to open a ticket on: the geocoder's verdict, or one exact, unambiguous street."""
     if usable or loc is None or not loc.found:
@@ -154,9 +144,7 @@ def analyze_post(
     private = channel_kind == "dm" if private is None else private
     triage = triage_text(text, channel_kind=channel_kind, services=services)
     location, usable = (
-        locate_text(gazetteer, location_text(text), geotag, private=private)
-        if text.strip()
-        else (None, False)
+        locate_text(gazetteer, text, geotag, private=private) if text.strip() else (None, False)
     )
     usable = usable_location(location, usable)
     intent: str | None = None
@@ -532,8 +520,9 @@ def _create(
         address=(loc.matched or "") if loc else "",
         street=loc.street if loc else None,
         segment_id=loc.segment_id if loc else None,
-        line=[(x, y) for x, y in loc.line] if loc and loc.line else None,
-        private_location=private,
+        # a private place keeps no line: the public sees the block, and staff the door, not a street span
+        line=[(x, y) for x, y in loc.line] if loc and loc.line and not private else None,
+        private_location=private,  # create_ticket then sets the public point at block level
         urgent=analysis.triage.urgent,
         lang=analysis.triage.lang,
         source_channel=CHANNEL_LABEL.get((post.channel, post.is_dm), post.channel),
@@ -541,18 +530,6 @@ def _create(
         actor_label="intake",
         now=now,
     )
-    if private and loc is not None:
-        ticket_service.set_ticket_location(
-            ticket,
-            lat=loc.lat,
-            lon=loc.lon,
-            precision=loc.precision,
-            confidence=loc.confidence,
-            address=loc.matched or "",
-            street=loc.street,
-            segment_id=loc.segment_id,
-            private=True,
-        )
     if loc is None:
         ticket.geocode_status = "failed" if analysis.location and analysis.location.reason else "pending"
         ticket.geocode_reason = analysis.location.reason if analysis.location else "no text"
@@ -833,18 +810,7 @@ def _clarify_location(
         )
     private = is_private_post(post) and is_house_location(loc)
     assert loc.lat is not None and loc.lon is not None
-    ticket_service.set_ticket_location(
-        ticket,
-        lat=loc.lat,
-        lon=loc.lon,
-        precision=loc.precision,
-        confidence=loc.confidence,
-        address=loc.matched or "",
-        street=loc.street,
-        segment_id=loc.segment_id,
-        line=[(x, y) for x, y in loc.line] if loc.line else None,
-        private=private,
-    )
+    ticket_service.set_ticket_location_from(ticket, loc, private=private)
     ticket.location_text = loc.matched or ""
     ticket.summary = public_summary(ticket.service, loc, private=private)
     ticket.triage = {**ticket.triage, "location": _loc_summary(analysis)}

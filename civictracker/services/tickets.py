@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from civictracker.geo import spatial
+from civictracker.geo.types import GeocodeResult
 from civictracker.models import Crew, Service, Ticket, TicketEvent, TicketStatus, User
 from civictracker.models.ticket import OPEN_STATUSES, PUBLIC_STATUSES
 from civictracker.models.types import utcnow
@@ -117,6 +118,24 @@ def set_ticket_location(
     ticket.public_location = spatial.point(plat, plon)
     ticket.geocode_status = "ok"
     ticket.geocode_reason = None
+
+
+def set_ticket_location_from(
+    ticket: Ticket, loc: GeocodeResult, *, address: str | None = None, private: bool | None = None
+) -> None:
+    """set_ticket_location from a geocoder's answer; its matched text is the address unless one is given."""
+    set_ticket_location(
+        ticket,
+        lat=loc.lat,
+        lon=loc.lon,
+        precision=loc.precision,
+        confidence=loc.confidence,
+        address=(loc.matched or "") if address is None else address,
+        street=loc.street,
+        segment_id=loc.segment_id,
+        line=[(x, y) for x, y in loc.line] if loc.line else None,
+        private=private,
+    )
 
 
 def create_ticket(

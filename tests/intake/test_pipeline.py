@@ -186,18 +186,18 @@ def test_a_named_street_is_enough_for_a_street_ticket(app) -> None:  # type: ign
 
 
 def test_corner_phrases_in_spanish_and_creole_are_located(app) -> None:  # type: ignore[no-untyped-def]
-    from civictracker.intake.pipeline import location_text
+    from civictracker.geo.normalize import english_location_phrases  # the extractor's own rewrite
 
-    assert location_text("hay un bache en la esquina de Western Ave y Putnam Ave") == (
+    assert english_location_phrases("hay un bache en la esquina de Western Ave y Putnam Ave") == (
         "hay un bache corner of Western Ave and Putnam Ave"
     )
     assert (
-        location_text("picharam o muro da rua no 205 Broadway St")
+        english_location_phrases("picharam o muro da rua no 205 Broadway St")
         == "picharam o muro da rua at 205 Broadway St"
     )
     # No foreign word besides the one-letter "y": English text is left as written.
     assert (
-        location_text("no pothole here, Cambridge St y nada mas")
+        english_location_phrases("no pothole here, Cambridge St y nada mas")
         == "no pothole here, Cambridge St y nada mas"
     )
     es = deliver("hay un bache enorme en la esquina de Western Ave y Putnam Ave", author="e1")
