@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from rq import SimpleWorker
 
 from civictracker.extensions import db
 from civictracker.intake import jobs
 from civictracker.intake.channels.base import IncomingPost
 from civictracker.intake.pipeline import receive_post
+from civictracker.intake.queue import get_queue
 from civictracker.models import InboundPost
+from tests.conftest import REDIS_URL, drop_app, make_app
 
 _ids = itertools.count(1)
 
@@ -50,3 +60,24 @@ def deliver(text: str, **kwargs: object) -> InboundPost:
     stored = db.session.get(InboundPost, post.id)
     assert stored is not None
     return stored
+
+
+@contextmanager
+def rq_app_on(backend: str, tmp_path: Path, *, prefix: str = "ct-test", **overrides: Any) -> Iterator[Flask]:
+    """A migrated app whose jobs go to a fresh rq queue on the test Redis (db 15); queue and database are
+    removed afterwards."""
+    app, pg_db = make_app(
+        backend, tmp_path, redis_url=REDIS_URL, queue_name=f"{prefix}-{uuid.uuid4().hex[:8]}", **overrides
+    )
+    queue = get_queue(app)
+    with app.app_context():
+        yield app
+    queue.rq_queue().empty()
+    queue.rq_queue().delete(delete_jobs=True)
+    drop_app(app, pg_db)
+
+
+def work_burst(app: Flask) -> None:
+    """Run every queued job (and the jobs they enqueue) in a SimpleWorker, then return."""
+    queue = get_queue(app)
+    SimpleWorker([queue.rq_queue()], connection=queue.connection()).work(burst=True)

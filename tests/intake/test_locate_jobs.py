@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from civictracker.extensions import db
@@ -16,7 +14,8 @@ from civictracker.models import Ticket, TicketEvent
 from civictracker.services import tickets as ticket_service
 from civictracker.services.users import create_api_key
 from tests import factories
-from tests.conftest import BACKENDS, REDIS_URL, drop_app, make_app
+from tests.conftest import BACKENDS
+from tests.intake.helpers import rq_app_on, work_burst
 
 
 def _pending_ticket(text: str) -> Ticket:
@@ -77,15 +76,8 @@ def test_missing_ticket_is_skipped(app) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(params=BACKENDS)
 def rq_app(request, tmp_path: Path):  # type: ignore[no-untyped-def]
-    app, pg_db = make_app(
-        request.param, tmp_path, redis_url=REDIS_URL, queue_name=f"ct-test-geo-{uuid.uuid4().hex[:8]}"
-    )
-    queue = get_queue(app).rq_queue()
-    with app.app_context():
+    with rq_app_on(request.param, tmp_path, prefix="ct-test-geo") as app:
         yield app
-    queue.empty()
-    queue.delete(delete_jobs=True)
-    drop_app(app, pg_db)
 
 
 def test_open311_post_is_located_by_the_rq_worker(rq_app) -> None:  # type: ignore[no-untyped-def]
@@ -101,7 +93,7 @@ def test_open311_post_is_located_by_the_rq_worker(rq_app) -> None:  # type: igno
     assert queue.rq_queue().count == 1  # queued, not run: the ticket is still pending
     db.session.expire_all()
     assert db.session.get(Ticket, ticket_id).geocode_status == "pending"
-    SimpleWorker([queue.rq_queue()], connection=queue.connection()).work(burst=True)
+    work_burst(rq_app)
     db.session.expire_all()
     ticket = db.session.get(Ticket, ticket_id)
     assert ticket.geocode_status == "ok" and ticket.street == "Hampshire St"

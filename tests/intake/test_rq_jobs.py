@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from civictracker.extensions import db
@@ -14,26 +12,14 @@ from civictracker.intake import jobs
 from civictracker.intake.pipeline import receive_post
 from civictracker.intake.queue import get_queue
 from civictracker.models import InboundPost, OutboundMessage
-from tests.conftest import BACKENDS, REDIS_URL, drop_app, make_app
-from tests.intake.helpers import incoming
+from tests.conftest import BACKENDS
+from tests.intake.helpers import incoming, rq_app_on, work_burst
 
 
 @pytest.fixture(params=BACKENDS)
 def rq_app(request, tmp_path: Path):  # type: ignore[no-untyped-def]
-    app, pg_db = make_app(
-        request.param, tmp_path, redis_url=REDIS_URL, queue_name=f"ct-test-{uuid.uuid4().hex[:8]}"
-    )
-    queue = get_queue(app).rq_queue()
-    with app.app_context():
+    with rq_app_on(request.param, tmp_path) as app:
         yield app
-    queue.empty()
-    queue.delete(delete_jobs=True)
-    drop_app(app, pg_db)
-
-
-def _work(app) -> None:  # type: ignore[no-untyped-def]
-    queue = get_queue(app)
-    SimpleWorker([queue.rq_queue()], connection=queue.connection()).work(burst=True)
 
 
 def test_post_processed_by_worker_then_reply_sent(rq_app) -> None:  # type: ignore[no-untyped-def]
@@ -43,7 +29,7 @@ def test_post_processed_by_worker_then_reply_sent(rq_app) -> None:  # type: igno
     assert not queue.is_inline
     queue.enqueue(jobs.process_post, post.id, job_id=f"post-{post.id}")
     assert db.session.get(InboundPost, post.id).state == "received"  # nothing ran yet: it is queued
-    _work(rq_app)  # runs process_post, which enqueues send_outbound; burst drains both
+    work_burst(rq_app)  # runs process_post, which enqueues send_outbound; burst drains both
     db.session.expire_all()
     stored = db.session.get(InboundPost, post.id)
     assert stored.outcome == "created"
@@ -61,7 +47,7 @@ def test_crashed_job_is_recorded_on_the_post(rq_app, monkeypatch) -> None:  # ty
     post, _ = receive_post(db.session, incoming("pothole at 150 Hampshire St", author="w2"))
     db.session.commit()
     get_queue(rq_app).enqueue(jobs.process_post, post.id, job_id=f"post-{post.id}")
-    _work(rq_app)
+    work_burst(rq_app)
     db.session.expire_all()
     stored = db.session.get(InboundPost, post.id)
     assert stored.state == "failed" and "worker crashed" in stored.error

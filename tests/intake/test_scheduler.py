@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from rq import SimpleWorker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import func, select
@@ -20,7 +18,8 @@ from civictracker.intake import jobs
 from civictracker.intake.queue import get_queue
 from civictracker.intake.scheduler import Scheduler
 from civictracker.models import ChannelCursor, InboundPost
-from tests.conftest import BACKENDS, REDIS_URL, drop_app, make_app
+from tests.conftest import BACKENDS, drop_app, make_app
+from tests.intake.helpers import rq_app_on, work_burst
 
 FEED = [
     {
@@ -56,27 +55,12 @@ def _feed(tmp_path: Path) -> str:
 
 @pytest.fixture(params=BACKENDS)
 def rq_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    app, pg_db = make_app(
-        request.param,
-        tmp_path,
-        redis_url=REDIS_URL,
-        queue_name=f"ct-sched-{uuid.uuid4().hex[:8]}",
-        replay_feed=_feed(tmp_path),
-    )
-    queue = get_queue(app)
-    with app.app_context():
+    with rq_app_on(request.param, tmp_path, prefix="ct-sched", replay_feed=_feed(tmp_path)) as app:
         yield app
-    for task in Scheduler(app, interval=5).tasks:  # failed periodic jobs outlive the queue
-        with contextlib.suppress(NoSuchJobError):
-            Job.fetch(task.job_id, connection=queue.connection()).delete()
-    queue.rq_queue().empty()
-    queue.rq_queue().delete(delete_jobs=True)
-    drop_app(app, pg_db)
-
-
-def _work(app: Flask) -> None:
-    queue = get_queue(app)
-    SimpleWorker([queue.rq_queue()], connection=queue.connection()).work(burst=True)
+        connection = get_queue(app).connection()
+        for task in Scheduler(app, interval=5).tasks:  # failed periodic jobs outlive the queue
+            with contextlib.suppress(NoSuchJobError):
+                Job.fetch(task.job_id, connection=connection).delete()
 
 
 def test_tick_enqueues_fixed_ids_once_until_a_worker_has_run_them(
@@ -114,7 +98,7 @@ def test_tick_enqueues_fixed_ids_once_until_a_worker_has_run_them(
         raise RuntimeError("database briefly away")
 
     monkeypatch.setattr(jobs, "retry_failed_posts", broken)
-    _work(rq_app)  # polls the feed (2 posts, each processed by its own job), sweeps, checks, retries
+    work_burst(rq_app)  # polls the feed (2 posts, each processed by its own job), sweeps, checks, retries
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(InboundPost)) == 2
     assert db.session.get(ChannelCursor, "replay") is not None
