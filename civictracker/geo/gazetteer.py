@@ -12,7 +12,7 @@ import pickle
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -527,20 +527,7 @@ class Gazetteer:
                     heapq.heappush(heap, (nd, nxt))
         if nb not in prev:
             return None
-        chain: list[tuple[tuple[int, int], int]] = []
-        node = nb
-        while node != na:
-            p, si = prev[node]
-            chain.append((p, si))
-            node = p
-        chain.reverse()
-        line: list[LonLat] = []
-        for start, si in chain:
-            coords = self.segments[si].coords
-            if _node_key(coords[0]) != start:
-                coords = coords[::-1]
-            line.extend(coords if not line else coords[1:])
-        return line
+        return _stitch_path(self.segments, prev, na, nb)
 
     def line_midpoint(self, line: Sequence[LonLat]) -> LonLat:
         """Point halfway along a lon/lat line."""
@@ -602,6 +589,30 @@ def _project(
     return best
 
 
+def _stitch_path(
+    segments: Sequence[Segment],
+    prev: Mapping[tuple[int, int], tuple[tuple[int, int], int]],
+    start: tuple[int, int],
+    end: tuple[int, int],
+) -> list[LonLat]:
+    """The line from node `start` to node `end` along a shortest-path tree (`prev`: node -> (previous node,
+    segment index)), each segment turned to run the path's way and joined without repeating shared points."""
+    chain: list[tuple[tuple[int, int], int]] = []
+    node = end
+    while node != start:
+        node_before, si = prev[node]
+        chain.append((node_before, si))
+        node = node_before
+    chain.reverse()
+    line: list[LonLat] = []
+    for from_node, si in chain:
+        coords = segments[si].coords
+        if _node_key(coords[0]) != from_node:
+            coords = coords[::-1]
+        line.extend(coords if not line else coords[1:])
+    return line
+
+
 def _node_key(pt: LonLat) -> tuple[int, int]:
     return (round(pt[0] * NODE_ROUND), round(pt[1] * NODE_ROUND))
 
@@ -639,19 +650,7 @@ def _longest_chain(gz: Gazetteer, street: str, graph: dict[tuple[int, int], Any]
     start = next(iter(graph))
     a, _ = farthest(start)
     b, prev = farthest(a)
-    chain = []
-    node = b
-    while node != a:
-        p, si = prev[node]
-        chain.append((p, si))
-        node = p
-    chain.reverse()
-    line: list[LonLat] = []
-    for s, si in chain:
-        coords = gz.segments[si].coords
-        if _node_key(coords[0]) != s:
-            coords = coords[::-1]
-        line.extend(coords if not line else coords[1:])
+    line = _stitch_path(gz.segments, prev, a, b)
     if not line:  # a single isolated segment that is its own loop
         line = list(gz.segments[gz.streets[street][0]].coords)
     return line
