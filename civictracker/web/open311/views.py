@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from civictracker.app import settings_of
-from civictracker.citypack import CityPack, load_city_pack
+from civictracker.app import city_of, settings_of
+from civictracker.citypack import CityPack
 from civictracker.extensions import db
 from civictracker.intake.locate_jobs import geocode_ticket
 from civictracker.intake.queue import get_queue
@@ -22,6 +20,7 @@ from civictracker.models.types import utcnow
 from civictracker.services import open311 as svc
 from civictracker.services.errors import DomainError, NotFound, ValidationFailed
 from civictracker.services.users import check_api_key
+from civictracker.web.filters import city_zone
 from civictracker.web.open311 import bp, serializers, xml
 from civictracker.web.open311.params import (
     Open311Error,
@@ -49,16 +48,7 @@ def _session() -> Session:
 
 
 def _pack() -> CityPack:
-    return load_city_pack(settings_of(current_app).city_pack_dir)
-
-
-@lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
-def _tz() -> ZoneInfo:
-    return _zone(_pack().timezone)
+    return city_of(current_app)  # loaded once by the app factory
 
 
 def _format_of_path() -> str:
@@ -161,7 +151,7 @@ def list_requests(fmt: str) -> Response:
         request.args, now=utcnow(), known_codes=lambda: svc.public_service_codes(_session())
     )
     rows = svc.search_requests(_session(), query.flt, with_notes=query.extensions)
-    payload = serializers.requests(rows, _tz(), extensions=query.extensions)
+    payload = serializers.requests(rows, city_zone(), extensions=query.extensions)
     return respond(fmt, serializers.ROOT_REQUESTS, payload)
 
 
@@ -172,7 +162,7 @@ def get_request(rid: str, fmt: str) -> Response:
         raise Open311Error(404, "No such service request.")
     extensions = parse_bool("extensions", request.args.get("extensions", ""))
     row = svc.get_request(_session(), ticket_id, with_notes=extensions)
-    payload = serializers.requests([row], _tz(), extensions=extensions)
+    payload = serializers.requests([row], city_zone(), extensions=extensions)
     return respond(fmt, serializers.ROOT_REQUESTS, payload)
 
 
