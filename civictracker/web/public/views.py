@@ -6,8 +6,8 @@ import logging
 
 from flask import Response, abort, current_app, jsonify, render_template, request, url_for
 
-from civictracker.app import settings_of
-from civictracker.citypack import CityPack, load_city_pack
+from civictracker.app import city_of
+from civictracker.citypack import CityPack
 from civictracker.extensions import db
 from civictracker.geo import maps
 from civictracker.services import public
@@ -32,7 +32,7 @@ STATUS_FILTER_LABELS = [
 
 
 def _city() -> CityPack:
-    return load_city_pack(settings_of(current_app).city_pack_dir)
+    return city_of(current_app)  # loaded once by the app factory
 
 
 def _leaflet() -> dict[str, str]:
