@@ -130,32 +130,41 @@ def _first_public_reply(rows: list[OutboundMessage], now: dt.datetime) -> None:
 
 
 def _claim(members: list[OutboundMessage], key: str, now: dt.datetime) -> bool:
-    """Mark the members "sending" under `key`, each only if it is still as we read it (state, attempts).
+    """Mark the members "sending" under `key`, each only if it is still as we read it (_compare_and_set).
 
-    A compare-and-set, not a plain write: on SQLite nothing locks the rows we read (the web process and the
-    poll loop may both pick a pending message), and on PostgreSQL it costs nothing beside the row lock.
-    False when another sender changed any member since: the caller rolls back and leaves the batch.
+    On SQLite nothing locks the rows we read (the web process and the poll loop may both pick a pending
+    message); on PostgreSQL it costs nothing beside the row lock. False when another sender changed any
+    member since: the caller rolls back and leaves the batch.
     """
-    for msg in members:
-        claimed = db.session.execute(
-            update(OutboundMessage)
-            .where(
-                OutboundMessage.id == msg.id,
-                OutboundMessage.state == msg.state,
-                OutboundMessage.attempts == msg.attempts,
-            )
-            .values(state="sending", attempts=msg.attempts + 1, next_attempt_at=now, batch_key=key)
-            .execution_options(synchronize_session=False)
+    return all(
+        _compare_and_set(
+            msg, {"state": "sending", "attempts": msg.attempts + 1, "next_attempt_at": now, "batch_key": key}
         )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
-            return False
-        for name, value in (
-            ("state", "sending"),
-            ("attempts", msg.attempts + 1),
-            ("next_attempt_at", now),
-            ("batch_key", key),
-        ):
-            set_committed_value(msg, name, value)  # the row already says so: no second UPDATE at flush
+        for msg in members
+    )
+
+
+def _compare_and_set(msg: OutboundMessage, values: dict[str, Any], *, key: str | None = None) -> bool:
+    """Write `values` on the message's row only if it is still as we read it: same state and attempts (a
+    plain reply's key is the same on every attempt, so these tell a fresh claim apart), and, given `key`,
+    still under that call. The loaded object is kept in step, so no second UPDATE follows at flush."""
+    conditions = [
+        OutboundMessage.id == msg.id,
+        OutboundMessage.state == msg.state,
+        OutboundMessage.attempts == msg.attempts,
+    ]
+    if key is not None:
+        conditions.append(OutboundMessage.batch_key == key)
+    done = db.session.execute(
+        update(OutboundMessage)
+        .where(*conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
+        return False
+    for name, value in values.items():
+        set_committed_value(msg, name, value)
     return True
 
 
@@ -176,24 +185,12 @@ def _commit_keeping_loaded() -> None:
 
 
 def _settle(msg: OutboundMessage, key: str, **values: Any) -> bool:
-    """Write `values` on one member of the call `key` only if it is still as we read it (a compare-and-set).
+    """Write `values` on one member of the call `key` only if it is still as we read it.
 
     On SQLite nothing locks the rows a resolver read while it waited for the platform: another sender
-    may have settled them and claimed them afresh meanwhile (a plain reply's key is the same on every
-    attempt, so the state and the attempts tell a fresh claim apart). Its claim is left alone.
+    may have settled them and claimed them afresh meanwhile. Its claim is left alone.
     """
-    done = db.session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.id == msg.id,
-            OutboundMessage.batch_key == key,
-            OutboundMessage.state == msg.state,
-            OutboundMessage.attempts == msg.attempts,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return done.rowcount == 1  # type: ignore[attr-defined,no-any-return]  # a CursorResult for an UPDATE
+    return _compare_and_set(msg, values, key=key)
 
 
 def _resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
