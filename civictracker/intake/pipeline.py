@@ -559,17 +559,22 @@ def post_run(session: Session) -> PostRun:
     return run
 
 
+def _find_follower(session: Session, ticket: Ticket, reporter: Reporter) -> Follower | None:
+    """The reporter's follower row on this ticket: the one this post just created, else from the table."""
+    follower = post_run(session).followers.get((ticket.id, reporter.id))
+    if follower is not None and follower in session:  # created in this transaction (and not rolled back)
+        return follower
+    return session.scalar(
+        select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
+    )
+
+
 def _follow(
     session: Session, ticket: Ticket, post: InboundPost, reporter: Reporter, *, new_ticket: bool = False
 ) -> tuple[Follower, bool]:
     """The reporter's follower row on this ticket, created if missing; (follower, created)."""
-    follower = (
-        None
-        if new_ticket  # nobody follows a ticket created a moment ago: skip the lookup
-        else session.scalar(
-            select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
-        )
-    )
+    # nobody follows a ticket created a moment ago: skip the lookup
+    follower = None if new_ticket else _find_follower(session, ticket, reporter)
     if follower is not None:
         return follower, False
     follower = Follower(
@@ -629,11 +634,7 @@ def _reply(
     """Queue one reply of `kind` to this reporter about this ticket; the key makes it happen once."""
     key = f"{key_prefix or kind}:ticket:{ticket.id}:reporter:{reporter.id}"
     run = post_run(session)
-    follower = run.followers.get((ticket.id, reporter.id))
-    if follower is None or follower not in session:  # not created in this transaction (or rolled back)
-        follower = session.scalar(
-            select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
-        )
+    follower = _find_follower(session, ticket, reporter)
     if follower is None:
         return
     follower.reporter = reporter
