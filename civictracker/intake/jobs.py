@@ -95,11 +95,19 @@ def _pending_message_ids_for_post(post: InboundPost) -> list[int]:
     return sorted(ids)
 
 
+def enqueue_processing(app: Flask, post_ids: list[int]) -> None:
+    """One process_post job per stored post, under the post's job id (a repeat is one job, not two)."""
+    from civictracker.intake.queue import get_queue
+
+    queue = get_queue(app)
+    for post_id in post_ids:
+        queue.enqueue(process_post, post_id, job_id=f"post-{post_id}")
+
+
 def poll_channel(name: str) -> int:
     """Fetch new posts from one channel since its stored cursor; store each, then enqueue its processing."""
     from civictracker.app import city_of, settings_of
     from civictracker.intake.pipeline import receive_posts
-    from civictracker.intake.queue import get_queue
     from civictracker.intake.registry import get_channel
 
     with job_context() as app:
@@ -114,9 +122,7 @@ def poll_channel(name: str) -> int:
         row.cursor = result.cursor
         row.updated_at = utcnow()
         db.session.commit()  # posts and cursor together: a crash re-fetches, the unique key drops repeats
-        queue = get_queue(app)
-        for post_id in new_ids:
-            queue.enqueue(process_post, post_id, job_id=f"post-{post_id}")
+        enqueue_processing(app, new_ids)
         return len(new_ids)
 
 
@@ -131,9 +137,5 @@ def retry_failed_posts(max_attempts: int = 5) -> int:
             )
         )
         db.session.rollback()
-        from civictracker.intake.queue import get_queue
-
-        queue = get_queue(app)
-        for post_id in ids:
-            queue.enqueue(process_post, post_id, job_id=f"post-{post_id}")
+        enqueue_processing(app, ids)
         return len(ids)

@@ -50,8 +50,7 @@ def x_crc():  # type: ignore[no-untyped-def]
 def x_delivery():  # type: ignore[no-untyped-def]
     """One Account Activity delivery: signature first (403), then JSON (400), then store and enqueue."""
     from civictracker.intake import jobs
-    from civictracker.intake.pipeline import receive_post
-    from civictracker.intake.queue import get_queue
+    from civictracker.intake.pipeline import receive_posts
 
     secret = _consumer_secret()
     if not secret:
@@ -83,13 +82,8 @@ def x_delivery():  # type: ignore[no-untyped-def]
         posts = parse_activity(payload)
     except (AttributeError, TypeError, ValueError, KeyError) as exc:
         return _error(400, f"The Account Activity payload is malformed: {type(exc).__name__}.")
-    new_ids = []
-    for incoming in posts:
-        post, created = receive_post(db.session, incoming)  # type: ignore[arg-type]  # scoped proxy
-        if created:
-            new_ids.append(post.id)
+    received = receive_posts(db.session, posts)  # type: ignore[arg-type]  # scoped proxy
+    new_ids = [post.id for post, created in received if created]
     db.session.commit()  # stored before any processing: a crash from here on loses nothing
-    queue = get_queue()
-    for post_id in new_ids:
-        queue.enqueue(jobs.process_post, post_id, job_id=f"post-{post_id}")
+    jobs.enqueue_processing(current_app, new_ids)
     return jsonify(received=len(posts), stored=len(new_ids))
