@@ -183,8 +183,7 @@ def bench_sqlite(n: int, profile: bool) -> None:
             assert queue.is_inline
             t0 = time.perf_counter()
             for ids in receive_batches(db, make_posts(30, seed=1, prefix="warm")):
-                for post_id in ids:
-                    queue.enqueue(jobs.process_post, post_id, job_id=f"post-{post_id}")
+                jobs.enqueue_processing(app, ids)
             print(
                 f"[sqlite] warm-up (model training, gazetteer load, 30 posts): {time.perf_counter() - t0:.2f} s"
             )
@@ -194,8 +193,7 @@ def bench_sqlite(n: int, profile: bool) -> None:
             if profiler:
                 profiler.enable()
             for ids in receive_batches(db, posts):
-                for post_id in ids:  # as jobs.poll_channel does: enqueue each, run inline
-                    queue.enqueue(jobs.process_post, post_id, job_id=f"post-{post_id}")
+                jobs.enqueue_processing(app, ids)  # as jobs.poll_channel does: enqueue each, run inline
             if profiler:
                 profiler.disable()
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -287,16 +285,14 @@ def bench_postgis(n: int, admin_url: str, redis_url: str) -> None:
                 t0 = time.perf_counter()
                 warm = receive_batches(db, make_posts(30, seed=1, prefix="warm"))
                 for ids in warm:
-                    for post_id in ids:
-                        queue.enqueue(jobs.process_post, post_id, job_id=f"post-{post_id}")
+                    jobs.enqueue_processing(app, ids)
                 warm_n = sum(len(ids) for ids in warm)
                 _wait_processed(db, InboundPost, warm_n, 120, worker)
                 print(f"[postgis] worker start + warm-up (30 posts): {time.perf_counter() - t0:.2f} s")
                 posts = make_posts(n)
                 start = time.perf_counter()
                 for ids in receive_batches(db, posts):
-                    for post_id in ids:
-                        queue.enqueue(jobs.process_post, post_id, job_id=f"post-{post_id}")
+                    jobs.enqueue_processing(app, ids)
                 enqueued = time.perf_counter() - start
                 done = _wait_processed(db, InboundPost, warm_n + n, 900, worker) - warm_n
                 elapsed = time.perf_counter() - start
