@@ -155,6 +155,16 @@ def _outcomes(db: object) -> Counter[str]:
     return Counter({str(o): int(c) for o, c in rows})
 
 
+def _replies(db: object) -> Counter[str]:
+    """Outbound messages by state: the bench counts a reply only when it was sent."""
+    from civictracker.models import OutboundMessage
+
+    rows = db.session.execute(  # type: ignore[attr-defined]
+        select(OutboundMessage.state, func.count()).group_by(OutboundMessage.state)
+    ).all()
+    return Counter({str(s): int(c) for s, c in rows})
+
+
 def receive_batches(db: object, posts: list[IncomingPost], batch: int = 50) -> list[list[int]]:
     """Store posts like jobs.poll_channel does: a page, one commit; returns the new post ids per page."""
     from civictracker.intake.pipeline import receive_posts
@@ -198,6 +208,7 @@ def bench_sqlite(n: int, profile: bool) -> None:
                 profiler.disable()
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             outcomes = _outcomes(db)
+            replies = _replies(db)
             errors = len(queue.inline_errors)
             db.session.remove()
             db.engine.dispose()
@@ -207,6 +218,7 @@ def bench_sqlite(n: int, profile: bool) -> None:
         f"{'ok' if n / wall >= 300 else 'BELOW TARGET'}"
     )
     print(f"[sqlite] outcomes: {dict(outcomes.most_common())}; inline job errors: {errors}")
+    print(f"[sqlite] replies by state: {dict(replies.most_common())}")
     if profiler:
         if os.environ.get("BENCH_DUMP"):
             profiler.dump_stats(os.environ["BENCH_DUMP"])

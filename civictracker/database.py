@@ -92,3 +92,19 @@ def check_database(engine: Engine, settings: Settings) -> None:
             f"{str(orig).strip().splitlines()[0] if str(orig).strip() else orig!r}. "
             "Check CIVICTRACKER_DATABASE_URL and that the server is running."
         ) from None
+
+
+def begin_write(session: Any) -> None:
+    """Open the session's transaction for writing now, so that everything up to its commit is one
+    transaction on SQLite too.
+
+    The sqlite3 driver begins a transaction only at the first INSERT or UPDATE. A SAVEPOINT issued before
+    that opens one itself, and its RELEASE then commits everything so far: a job that gives each post a
+    savepoint would commit post by post. BEGIN IMMEDIATE also takes the write lock up front (waiting up
+    to the busy timeout), so the job never fails half-way on a lock. PostgreSQL needs nothing.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from civictracker.database import begin_write
 from civictracker.extensions import db
 from civictracker.intake.context import job_context
 from civictracker.intake.outbox import (  # noqa: F401  (sweep_outbox re-exported: queued jobs name it here)
@@ -47,32 +48,91 @@ def _env(app: Flask) -> Any:
     return env
 
 
+PAGE_SIZE = 50  # posts per processing job: a poll page; its replies go out when the whole page is stored
+
+
+class PageFailed(RuntimeError):
+    """Some posts of a page crashed: each is recorded on its post (state failed) and retried later."""
+
+
 def process_post(post_id: int) -> str:
     """Run the intake pipeline on one stored post; a crash is recorded on the post and retried."""
+    return process_posts([post_id])
+
+
+def process_posts(post_ids: list[int]) -> str:
+    """Run the intake pipeline on a page of stored posts, in one transaction with one commit.
+
+    Each post runs in its own savepoint: a post that crashes is rolled back alone, recorded as failed
+    (retry_failed_posts runs it again) and the rest of the page lands. Replies are sent after the commit.
+    Returns the outcome (one post) or the outcome counts (a page); raises PageFailed if any post crashed.
+    """
+    from collections import Counter
+
+    from civictracker.intake.pipeline import load_posts, start_page
     from civictracker.intake.pipeline import process_post as run_pipeline
 
     with job_context() as app:
         env = _env(app)
+        ids = sorted(set(post_ids))  # ascending: the lock order of load_posts
+        outcomes: Counter[str] = Counter()
+        message_ids: set[int] = set()
+        failures: dict[int, str] = {}
         try:
-            post = run_pipeline(db.session, post_id, env)
-            outcome = post.outcome or post.state
-            message_ids = _pending_message_ids_for_post(post)
+            start_page(db.session)  # type: ignore[arg-type]  # scoped proxy
+            begin_write(db.session)  # one transaction for the page, on SQLite too
+            loaded = load_posts(db.session, ids)  # type: ignore[arg-type]
+            for post_id in ids:
+                try:
+                    with db.session.begin_nested():
+                        post = run_pipeline(db.session, post_id, env, loaded=loaded.get(post_id))  # type: ignore[arg-type]
+                        message_ids.update(_pending_message_ids_for_post(post))
+                    outcomes[post.outcome or post.state] += 1
+                except Exception as exc:  # recorded on the post, raised after the commit
+                    log.exception("processing post %s failed", post_id)
+                    failures[post_id] = f"{type(exc).__name__}: {exc}"[:2000]
+            _record_failures(failures)
             db.session.commit()
         except Exception as exc:
+            # The page's transaction itself failed (the database went away, the commit was refused):
+            # nothing of it landed. Each post says so and counts the attempt, so retry_failed_posts runs
+            # it again and a page that can never commit ends after max_attempts instead of looping.
             db.session.rollback()
-            post = db.session.get(InboundPost, post_id)
-            if post is not None:
-                post.state = "failed"
-                post.error = f"{type(exc).__name__}: {exc}"[:2000]
-                post.attempts += 1
-                db.session.commit()
+            _record_failures(
+                {i: f"page failed: {type(exc).__name__}: {exc}"[:2000] for i in ids}, commit=True
+            )
             raise
         from civictracker.intake.queue import get_queue
 
         queue = get_queue(app)
-        for message_id in message_ids:
+        for message_id in sorted(message_ids):
             queue.enqueue(send_outbound, message_id, job_id=f"send-{message_id}", at_front=True)
-        return outcome
+        if failures:
+            raise PageFailed(
+                f"{len(failures)} of {len(ids)} posts failed: "
+                + "; ".join(f"post {i}: {e}" for i, e in sorted(failures.items())[:5])
+            )
+        if len(ids) == 1:
+            return next(iter(outcomes), "missing")
+        return ", ".join(f"{k}={v}" for k, v in sorted(outcomes.items()))
+
+
+def _record_failures(failures: dict[int, str], *, commit: bool = False) -> None:
+    """Mark each post failed with its error (and count the attempt); never a processed one."""
+    try:
+        for post_id, error in failures.items():
+            post = db.session.get(InboundPost, post_id)
+            if post is not None and post.state not in {"processed", "ignored"}:
+                post.state = "failed"
+                post.error = error
+                post.attempts += 1
+        if commit:
+            db.session.commit()
+    except Exception:
+        if not commit:
+            raise
+        db.session.rollback()  # the database is still away: the posts stay "received", retried as such
+        log.exception("could not record the failure of %d posts", len(failures))
 
 
 def _pending_message_ids_for_post(post: InboundPost) -> list[int]:
@@ -96,12 +156,14 @@ def _pending_message_ids_for_post(post: InboundPost) -> list[int]:
 
 
 def enqueue_processing(app: Flask, post_ids: list[int]) -> None:
-    """One process_post job per stored post, under the post's job id (a repeat is one job, not two)."""
+    """One process_posts job per page of PAGE_SIZE stored posts, under a job id naming the page."""
     from civictracker.intake.queue import get_queue
 
     queue = get_queue(app)
-    for post_id in post_ids:
-        queue.enqueue(process_post, post_id, job_id=f"post-{post_id}")
+    ids = sorted(set(post_ids))
+    for start in range(0, len(ids), PAGE_SIZE):
+        page = ids[start : start + PAGE_SIZE]
+        queue.enqueue(process_posts, page, job_id=f"posts-{page[0]}-{page[-1]}-{len(page)}")
 
 
 def poll_channel(name: str) -> int:
@@ -114,6 +176,7 @@ def poll_channel(name: str) -> int:
         channel = get_channel(settings_of(app), name, pack_dir=city_of(app).path)
         row = db.session.get(ChannelCursor, name)
         result = channel.fetch_since(row.cursor if row else None)
+        begin_write(db.session)  # the page and the cursor in one transaction, on SQLite too
         received = receive_posts(db.session, list(result.posts))  # type: ignore[arg-type]  # scoped proxy
         new_ids = [post.id for post, created in received if created]
         if row is None:

@@ -272,12 +272,20 @@ def _new_post(incoming: IncomingPost, now: dt.datetime | None) -> InboundPost:
 
 
 def process_post(
-    session: Session, post_id: int, env: PipelineEnv, *, now: dt.datetime | None = None
+    session: Session,
+    post_id: int,
+    env: PipelineEnv,
+    *,
+    now: dt.datetime | None = None,
+    loaded: tuple[InboundPost, Reporter | None] | None = None,
 ) -> InboundPost:
-    """Run one stored post through the pipeline; processing it twice changes nothing."""
+    """Run one stored post through the pipeline; processing it twice changes nothing.
+
+    `loaded` is the post and its reporter as `load_posts` read them for a page (no query of its own).
+    """
     now = now or utcnow()
     session.info[_RUN] = PostRun()  # per post: a long-lived session must not keep every follower alive
-    post, reporter = _load_post(session, post_id)
+    post, reporter = loaded if loaded is not None else _load_post(session, post_id)
     if post is None:
         raise LookupError(f"inbound post {post_id} does not exist")
     if post.state in {"processed", "ignored"}:
@@ -298,18 +306,28 @@ def process_post(
 
 def _load_post(session: Session, post_id: int) -> tuple[InboundPost | None, Reporter | None]:
     """The post and its author's reporter row (None if new) in one statement."""
+    row = load_posts(session, [post_id]).get(post_id)
+    return (None, None) if row is None else row
+
+
+def load_posts(session: Session, post_ids: list[int]) -> dict[int, tuple[InboundPost, Reporter | None]]:
+    """Posts by id with their authors' reporter rows (None if new), in one statement.
+
+    On PostgreSQL the posts are locked (two workers never process the same post at once), in id order, so
+    two workers given overlapping pages wait for each other instead of deadlocking.
+    """
     stmt = (
         select(InboundPost, Reporter)
         .outerjoin(
             Reporter,
             (Reporter.channel == InboundPost.channel) & (Reporter.external_id == InboundPost.author_id),
         )
-        .where(InboundPost.id == post_id)
+        .where(InboundPost.id.in_(post_ids))
+        .order_by(InboundPost.id)
     )
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=InboundPost)  # two workers never process the same post at once
-    row = session.execute(stmt).first()
-    return (None, None) if row is None else (row[0], row[1])
+        stmt = stmt.with_for_update(of=InboundPost)
+    return {row[0].id: (row[0], row[1]) for row in session.execute(stmt)}
 
 
 def _route(
@@ -449,6 +467,10 @@ def _loc_summary(a: Analysis) -> dict[str, Any]:
 
 def _get_reporter(session: Session, post: InboundPost, reporter: Reporter | None) -> Reporter:
     """The author's reporter row: `reporter` as loaded with the post, or a new one."""
+    page = page_cache(session)
+    key = (post.channel, post.author_id)
+    if reporter is None and key in page.reporters and page.reporters[key] in session:
+        reporter = page.reporters[key]  # created for an earlier post of this page (and not rolled back)
     if reporter is None:
         reporter = Reporter(channel=post.channel, external_id=post.author_id, handle=post.author_handle)
         try:
@@ -461,6 +483,7 @@ def _get_reporter(session: Session, post: InboundPost, reporter: Reporter | None
                 )
             )
             assert reporter is not None
+        page.reporters[key] = reporter
     elif post.author_handle and reporter.handle != post.author_handle:
         reporter.handle = post.author_handle
     return reporter
@@ -474,7 +497,13 @@ def _is_blocked(post: InboundPost, env: PipelineEnv) -> bool:
 def _service_for(session: Session, code: str | None) -> Service | None:
     if not code:
         return None
-    return session.scalar(select(Service).where(Service.code == code, Service.active.is_(True)))
+    services = page_cache(session).services
+    if services is None:  # the active catalog, read once per page
+        services = page_cache(session).services = {
+            service.code: service
+            for service in session.scalars(select(Service).where(Service.active.is_(True)))
+        }
+    return services.get(code)
 
 
 def is_house_location(loc: GeocodeResult) -> bool:
@@ -550,6 +579,28 @@ class PostRun:
 _RUN = "civictracker.post_run"  # session.info key; process_post starts a fresh one for every post
 
 
+@dataclass
+class PageCache:
+    """What the posts of one page (one job, one transaction) share: read once, not once per post."""
+
+    services: dict[str, Service] | None = None  # active services by code
+    reporters: dict[tuple[str, str], Reporter] = field(default_factory=dict)  # created by this page
+
+
+_PAGE = "civictracker.page_cache"  # session.info key; start_page begins a fresh one for every job
+
+
+def start_page(session: Session) -> PageCache:
+    """Forget the previous job's page: a catalog change or a rolled-back reporter is never reused."""
+    page = session.info[_PAGE] = PageCache()
+    return page
+
+
+def page_cache(session: Session) -> PageCache:
+    page = session.info.get(_PAGE)
+    return page if isinstance(page, PageCache) else start_page(session)
+
+
 def post_run(session: Session) -> PostRun:
     """The record of the post being (or last) processed in this session."""
     run = session.info.get(_RUN)
@@ -587,10 +638,10 @@ def _follow(
         conversation_id=post.conversation_id,
         visibility=post_visibility(post),
         lang=reporter.lang,
+        active=True,  # read before the flush that would apply the column default
     )
     follower.reporter = reporter
-    session.add(follower)
-    session.flush()
+    session.add(follower)  # flushed with its reply (OutboundMessage.follower): no flush of its own
     post_run(session).followers[(ticket.id, reporter.id)] = follower
     return follower, True
 
@@ -617,6 +668,7 @@ def _add_report(
         actor_label="intake",
         data={"post_id": post.id, "new_follower": is_new},
         now=now,
+        flush=False,  # no reply is keyed on this event
     )
 
 
@@ -664,13 +716,22 @@ def find_duplicate(
         )
         return session.scalar(select(Ticket).where(*base, cond).order_by(Ticket.created_at.desc()).limit(1))
     radius = service.dedupe_radius_m or env.dedupe_radius_m
-    for ticket, distance in spatial.nearest(
-        session, Ticket, Ticket.location, loc.lat, loc.lon, limit=5, max_radius_m=radius, where=base
-    ):
-        both_precise = loc.precision in PRECISE and ticket.precision in PRECISE
-        if both_precise and distance > PRECISE_SAME_PLACE_M and (ticket.address or "") != (loc.matched or ""):
+    candidates = spatial.nearest(
+        session,
+        Ticket,
+        Ticket.location,
+        loc.lat,
+        loc.lon,
+        limit=5,
+        max_radius_m=radius,
+        where=base,
+        columns=[Ticket.id, Ticket.precision, Ticket.address],  # rank first; load only the one chosen
+    )
+    for (ticket_id, precision, address), distance in candidates:
+        both_precise = loc.precision in PRECISE and precision in PRECISE
+        if both_precise and distance > PRECISE_SAME_PLACE_M and (address or "") != (loc.matched or ""):
             continue
-        return ticket
+        return session.get(Ticket, ticket_id)
     return None
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civictracker.extensions import db
 from civictracker.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from civictracker.models.report import Follower
 
 
 class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]
@@ -47,6 +51,8 @@ class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]
     batch_key: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set with the row so a follower added in the same flush needs no flush of its own for its id.
+    follower: Mapped[Follower | None] = relationship()
 
 
 class ChannelCursor(db.Model):  # type: ignore[name-defined,misc]

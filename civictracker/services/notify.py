@@ -199,7 +199,7 @@ def queue_message(
         kind=kind,
         ticket_id=ticket.id if ticket else None,
         event_id=event.id if event else None,
-        follower_id=follower.id if follower else None,
+        follower=follower,  # its id follows at flush, even for a follower added a moment ago
         reporter_id=reporter.id,
         post_id=post.id if post else None,
         is_dm=is_dm,

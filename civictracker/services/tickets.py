@@ -284,8 +284,12 @@ def record_event(
     actor_label: str | None = None,
     data: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
+    flush: bool = True,
 ) -> TicketEvent:
-    """An event that changes no status (a note, a new report, a location fix, a confirmation)."""
+    """An event that changes no status (a note, a new report, a location fix, a confirmation).
+
+    flush=False when nothing is keyed on the event's id yet: it is written with the caller's next flush.
+    """
     now = now or utcnow()
     ticket.updated_at = now
     return _add_event(
@@ -301,6 +305,7 @@ def record_event(
         actor_label=_actor_label(actor, actor_label),
         data=data,
         now=now,
+        flush=flush,
     )
 
 

@@ -176,16 +176,3 @@ def test_training_data_is_deterministic_and_multilingual() -> None:
     assert {e.service_code for e in examples if e.is_request} == {
         s["service_code"] for s in default_services()
     }
-
-
-def test_throughput_is_at_least_2000_posts_per_cpu_second() -> None:
-    get_model()
-    texts = ["streetlight out at Hampshire and Windsor", "stay safe everyone", "hay un bache en Cambridge St"]
-    rates = []
-    for _ in range(3):  # best of three: CPU time still inflates when other processes share the core
-        n = 300
-        start = time.process_time()
-        for i in range(n):
-            triage_text(texts[i % 3] + str(i))
-        rates.append(n / max(1e-9, time.process_time() - start))
-    assert max(rates) >= 2000, f"{max(rates):.0f} posts/s"

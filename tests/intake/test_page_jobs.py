@@ -1,0 +1,124 @@
+"""Posts processed a page per job: one transaction, a savepoint per post, replies after the one commit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from civictracker.extensions import db as ext_db
+from civictracker.intake import jobs
+from civictracker.intake.pipeline import receive_posts
+from civictracker.models import Follower, InboundPost, OutboundMessage, Reporter, Ticket
+from tests.intake.helpers import incoming
+
+
+def _count(model, *where) -> int:  # type: ignore[no-untyped-def]
+    return int(ext_db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def _store(*posts) -> list[int]:  # type: ignore[no-untyped-def]
+    received = receive_posts(ext_db.session, list(posts))
+    ext_db.session.commit()
+    return [post.id for post, _ in received]
+
+
+def test_a_page_dedupes_within_itself_and_shares_new_reporters(app) -> None:  # type: ignore[no-untyped-def]
+    ids = _store(
+        incoming("huge pothole at 150 Hampshire St", author="p1"),
+        incoming("pothole in front of 150 Hampshire St, still there", author="p2"),  # same problem
+        incoming("the streetlight at 150 Hampshire St is out", author="p1"),  # same new author again
+        incoming("great fireworks last night, thanks Cambridge!", author="p3"),
+    )
+    assert jobs.process_posts(ids) == "created=2, merged=1, not_request:praise=1"
+    ext_db.session.expire_all()
+    posts = [ext_db.session.get(InboundPost, i) for i in ids]
+    assert [p.outcome for p in posts] == ["created", "merged", "created", "not_request:praise"]
+    assert posts[1].ticket_id == posts[0].ticket_id  # the second saw the first's ticket in the same page
+    assert _count(Reporter) == 3 and posts[0].reporter_id == posts[2].reporter_id
+    assert _count(Follower, Follower.ticket_id == posts[0].ticket_id) == 2
+    # every reply was queued in the page's transaction and sent after its commit
+    states = dict(ext_db.session.execute(select(OutboundMessage.state, func.count()).group_by("state")).all())
+    assert states == {"sent": 3}
+    # the same page again changes nothing
+    assert jobs.process_posts(ids) == "created=2, merged=1, not_request:praise=1"
+    assert _count(Ticket) == 2 and _count(OutboundMessage) == 3
+
+
+def test_a_post_that_crashes_is_rolled_back_alone(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import civictracker.intake.pipeline as pipeline
+
+    real = pipeline.find_duplicate
+
+    def explode_on_graffiti(session, service, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if service.code == "graffiti":
+            raise RuntimeError("dedupe exploded")
+        return real(session, service, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "find_duplicate", explode_on_graffiti)
+    ids = _store(
+        incoming("huge pothole at 150 Hampshire St", author="c1"),
+        incoming("fresh graffiti on the wall at 300 Broadway", author="c2"),
+        incoming("streetlight out at 10 Ware St", author="c3"),
+    )
+    with pytest.raises(jobs.PageFailed, match=r"1 of 3 posts failed: post .*dedupe exploded"):
+        jobs.process_posts(ids)
+    ext_db.session.expire_all()
+    first, crashed, last = (ext_db.session.get(InboundPost, i) for i in ids)
+    assert first.outcome == "created" and last.outcome == "created"
+    assert crashed.state == "failed" and "dedupe exploded" in crashed.error and crashed.attempts == 1
+    assert crashed.ticket_id is None and crashed.reporter_id is None  # nothing of it is left half-done
+    assert _count(Ticket) == 2 and _count(Reporter, Reporter.external_id == "c2") == 0
+    assert _count(OutboundMessage, OutboundMessage.state == "sent") == 2  # the others were answered
+
+    monkeypatch.undo()
+    assert jobs.retry_failed_posts() == 1
+    ext_db.session.expire_all()
+    assert ext_db.session.get(InboundPost, crashed.id).outcome == "created"
+    assert _count(OutboundMessage, OutboundMessage.state == "sent") == 3
+
+
+def test_inline_page_failure_is_reported_not_raised(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import civictracker.intake.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "triage_text", lambda *a, **k: 1 / 0)
+    ids = _store(incoming("pothole at 150 Hampshire St", author="i1"))
+    queue = app.extensions["civictracker.queue"]
+    before = len(queue.inline_errors)
+    jobs.enqueue_processing(app, ids)  # as a poll does: inline, the request that enqueued it goes on
+    assert len(queue.inline_errors) == before + 1 and "ZeroDivisionError" in queue.inline_errors[-1]
+    ext_db.session.expire_all()
+    assert ext_db.session.get(InboundPost, ids[0]).state == "failed"
+
+
+def test_posts_are_enqueued_a_page_per_job(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls: list[tuple[list[int], str | None]] = []
+    queue = app.extensions["civictracker.queue"]
+    monkeypatch.setattr(jobs, "PAGE_SIZE", 2)
+    monkeypatch.setattr(queue, "enqueue", lambda func, ids, job_id=None: calls.append((ids, job_id)))
+    jobs.enqueue_processing(app, [5, 3, 9, 3, 4])
+    assert calls == [([3, 4], "posts-3-4-2"), ([5, 9], "posts-5-9-2")]  # sorted, each id once
+
+
+def test_a_page_whose_commit_fails_lands_nothing_and_says_so(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ids = _store(
+        incoming("huge pothole at 150 Hampshire St", author="f1"),
+        incoming("streetlight out at 10 Ware St", author="f2"),
+    )
+    real_commit = ext_db.session.commit
+    refusals = iter([True])
+
+    def commit_refused_once() -> None:
+        if next(refusals, False):
+            raise RuntimeError("disk I/O error")
+        real_commit()
+
+    monkeypatch.setattr(ext_db.session, "commit", commit_refused_once)
+    with pytest.raises(RuntimeError, match="disk I/O error"):
+        jobs.process_posts(ids)
+    monkeypatch.undo()
+    ext_db.session.expire_all()
+    for post in (ext_db.session.get(InboundPost, i) for i in ids):
+        assert post.state == "failed" and post.attempts == 1 and "page failed" in post.error
+    assert _count(Ticket) == 0 and _count(OutboundMessage) == 0  # nothing half-landed, nothing sent
+    assert jobs.retry_failed_posts() == 2
+    assert _count(Ticket) == 2 and _count(OutboundMessage, OutboundMessage.state == "sent") == 2
