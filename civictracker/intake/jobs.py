@@ -93,6 +93,10 @@ def process_posts(post_ids: list[int]) -> str:
                     failures[post_id] = f"{type(exc).__name__}: {exc}"[:2000]
             _record_failures(failures)
             db.session.commit()
+            # Let go of the page's rows: the identity map holds them only weakly, and every commit of the
+            # replies sent next would otherwise expire each of them again.
+            loaded.clear()
+            start_page(db.session)  # type: ignore[arg-type]
         except Exception as exc:
             # The page's transaction itself failed (the database went away, the commit was refused):
             # nothing of it landed. Each post says so and counts the attempt, so retry_failed_posts runs
