@@ -12,7 +12,7 @@ Run: .venv/bin/python bench/bench_channels.py [--n 40] [--throughput 5000] [--su
 (c) Surge: 1,000 report posts over one hour (a few dozen problems, Zipf-popular duplicates, ~5% urgent,
     ~10% by DM, ~10% of public reporters who DMed the account before) against a cap of 100 public posts
     per hour (X_POSTS_PER_15MIN=25: any 60-minute window holds at most 100). Measured by running the
-    REAL intake (FakeX -> poll_channel -> process_post) and the REAL sweep_outbox every 5 s of a
+    REAL intake (FakeX -> poll_channel -> process_posts) and the REAL sweep_outbox every 5 s of a
     controllable clock (utcnow patched in every civictracker module that imported it; the fake
     platform uses the same clock), on SQLite.
 """

@@ -10,13 +10,15 @@ intersections and streets: new requests, repeats of an earlier problem by other 
 and location-less requests (ask-back), DMs with home addresses, replies in our threads, and non-requests.
 
 SQLite: one process, one core, jobs inline (what `flask civictracker poll` does without Redis): posts are stored
-in batches of 50 (one commit each, as a poll does), then each is processed by the real `process_post` job,
-whose acknowledgement is sent inline through the replay channel's log. The model and gazetteer are warmed up
-on a few posts first (trained once per process; not part of the steady-state figure).
+in batches of 50 (one commit each, as a poll does), then each batch is processed by the real `process_posts`
+job (one transaction per page), whose acknowledgements are then sent inline through the replay channel's
+log. The model and gazetteer are warmed up on a few posts first (trained once per process; not part of the
+steady-state figure). The replies are counted by state after the figure: a run that sent none shows it.
 
-PostGIS: a scratch database is created and dropped; posts are stored and `process_post` enqueued on a unique
-rq queue (Redis 127.0.0.1:6379/15); one `flask --app wsgi civictracker worker` subprocess drains it. The
-figure is end-to-end: from the first post received to the last post processed (replies sent included).
+PostGIS: a scratch database is created and dropped; posts are stored and `process_posts` enqueued (a page
+per job) on a unique rq queue (Redis 127.0.0.1:6379/15); one `flask --app wsgi civictracker worker`
+subprocess drains it. The figure is end-to-end: from the first post received to the last post processed
+(replies sent included).
 """
 
 from __future__ import annotations
@@ -203,7 +205,7 @@ def bench_sqlite(n: int, profile: bool) -> None:
             if profiler:
                 profiler.enable()
             for ids in receive_batches(db, posts):
-                jobs.enqueue_processing(app, ids)  # as jobs.poll_channel does: enqueue each, run inline
+                jobs.enqueue_processing(app, ids)  # as jobs.poll_channel does: a page per job, run inline
             if profiler:
                 profiler.disable()
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
