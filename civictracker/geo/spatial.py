@@ -130,9 +130,7 @@ def nearest(
     for cond in where or []:
         stmt = stmt.where(cond)
     stmt = stmt.order_by(dist).limit(limit)
-    if columns:
-        return [(row[:-1], float(row[-1])) for row in session.execute(stmt)]
-    return [(row[0], float(row[1])) for row in session.execute(stmt)]
+    return [(row[:-1] if columns else row[0], float(row[-1])) for row in session.execute(stmt)]
 
 
 def spatial_extension_version(conn: Connection) -> str:

@@ -90,7 +90,7 @@ def process_posts(post_ids: list[int]) -> str:
                     outcomes[post.outcome or post.state] += 1
                 except Exception as exc:  # recorded on the post, raised after the commit
                     log.exception("processing post %s failed", post_id)
-                    failures[post_id] = f"{type(exc).__name__}: {exc}"[:2000]
+                    failures[post_id] = _error_text(exc)
             _record_failures(failures)
             db.session.commit()
             # Let go of the page's rows: the identity map holds them only weakly, and every commit of the
@@ -102,9 +102,12 @@ def process_posts(post_ids: list[int]) -> str:
             # nothing of it landed. Each post says so and counts the attempt, so retry_failed_posts runs
             # it again and a page that can never commit ends after max_attempts instead of looping.
             db.session.rollback()
-            _record_failures(
-                {i: f"page failed: {type(exc).__name__}: {exc}"[:2000] for i in ids}, commit=True
-            )
+            try:
+                _record_failures({i: _error_text(exc, "page failed: ") for i in ids})
+                db.session.commit()
+            except Exception:  # the database is still away: the posts stay "received", retried as such
+                db.session.rollback()
+                log.exception("could not record the failure of a page of %d posts", len(ids))
             raise
         from civictracker.intake.queue import get_queue
 
@@ -117,26 +120,22 @@ def process_posts(post_ids: list[int]) -> str:
                 + "; ".join(f"post {i}: {e}" for i, e in sorted(failures.items())[:5])
             )
         if len(ids) == 1:
-            return next(iter(outcomes), "missing")
+            return next(iter(outcomes))  # it did not fail, so it has its outcome
         return ", ".join(f"{k}={v}" for k, v in sorted(outcomes.items()))
 
 
-def _record_failures(failures: dict[int, str], *, commit: bool = False) -> None:
+def _error_text(exc: Exception, prefix: str = "") -> str:
+    return f"{prefix}{type(exc).__name__}: {exc}"[:2000]
+
+
+def _record_failures(failures: dict[int, str]) -> None:
     """Mark each post failed with its error (and count the attempt); never a processed one."""
-    try:
-        for post_id, error in failures.items():
-            post = db.session.get(InboundPost, post_id)
-            if post is not None and post.state not in {"processed", "ignored"}:
-                post.state = "failed"
-                post.error = error
-                post.attempts += 1
-        if commit:
-            db.session.commit()
-    except Exception:
-        if not commit:
-            raise
-        db.session.rollback()  # the database is still away: the posts stay "received", retried as such
-        log.exception("could not record the failure of %d posts", len(failures))
+    for post_id, error in failures.items():
+        post = db.session.get(InboundPost, post_id)
+        if post is not None and post.state not in {"processed", "ignored"}:
+            post.state = "failed"
+            post.error = error
+            post.attempts += 1
 
 
 def _pending_message_ids_for_post(post: InboundPost) -> list[int]:

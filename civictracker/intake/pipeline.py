@@ -285,7 +285,7 @@ def process_post(
     """
     now = now or utcnow()
     session.info[_RUN] = PostRun()  # per post: a long-lived session must not keep every follower alive
-    post, reporter = loaded if loaded is not None else _load_post(session, post_id)
+    post, reporter = loaded or load_posts(session, [post_id]).get(post_id, (None, None))
     if post is None:
         raise LookupError(f"inbound post {post_id} does not exist")
     if post.state in {"processed", "ignored"}:
@@ -302,12 +302,6 @@ def process_post(
     if analysis is not None:
         post.lang = post.lang or analysis.triage.lang
     return post
-
-
-def _load_post(session: Session, post_id: int) -> tuple[InboundPost | None, Reporter | None]:
-    """The post and its author's reporter row (None if new) in one statement."""
-    row = load_posts(session, [post_id]).get(post_id)
-    return (None, None) if row is None else row
 
 
 def load_posts(session: Session, post_ids: list[int]) -> dict[int, tuple[InboundPost, Reporter | None]]:
@@ -469,8 +463,9 @@ def _get_reporter(session: Session, post: InboundPost, reporter: Reporter | None
     """The author's reporter row: `reporter` as loaded with the post, or a new one."""
     page = page_cache(session)
     key = (post.channel, post.author_id)
-    if reporter is None and key in page.reporters and page.reporters[key] in session:
-        reporter = page.reporters[key]  # created for an earlier post of this page (and not rolled back)
+    earlier = page.reporters.get(key)  # created for an earlier post of this page
+    if reporter is None and earlier is not None and earlier in session:  # (and not rolled back)
+        reporter = earlier
     if reporter is None:
         reporter = Reporter(channel=post.channel, external_id=post.author_id, handle=post.author_handle)
         try:
@@ -497,9 +492,10 @@ def _is_blocked(post: InboundPost, env: PipelineEnv) -> bool:
 def _service_for(session: Session, code: str | None) -> Service | None:
     if not code:
         return None
-    services = page_cache(session).services
+    page = page_cache(session)
+    services = page.services
     if services is None:  # the active catalog, read once per page
-        services = page_cache(session).services = {
+        services = page.services = {
             service.code: service
             for service in session.scalars(select(Service).where(Service.active.is_(True)))
         }

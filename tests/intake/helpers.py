@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask
 from rq import SimpleWorker
+from sqlalchemy import func, select
 
 from civictracker.extensions import db
 from civictracker.intake import jobs
@@ -81,3 +82,8 @@ def work_burst(app: Flask) -> None:
     """Run every queued job (and the jobs they enqueue) in a SimpleWorker, then return."""
     queue = get_queue(app)
     SimpleWorker([queue.rq_queue()], connection=queue.connection()).work(burst=True)
+
+
+def count_rows(model: Any, *where: Any) -> int:
+    """How many rows of `model` match `where`."""
+    return int(db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0)

@@ -9,11 +9,7 @@ from civictracker.extensions import db as ext_db
 from civictracker.intake import jobs
 from civictracker.intake.pipeline import receive_posts
 from civictracker.models import Follower, InboundPost, OutboundMessage, Reporter, Ticket
-from tests.intake.helpers import incoming
-
-
-def _count(model, *where) -> int:  # type: ignore[no-untyped-def]
-    return int(ext_db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+from tests.intake.helpers import count_rows, incoming
 
 
 def _store(*posts) -> list[int]:  # type: ignore[no-untyped-def]
@@ -34,14 +30,14 @@ def test_a_page_dedupes_within_itself_and_shares_new_reporters(app) -> None:  # 
     posts = [ext_db.session.get(InboundPost, i) for i in ids]
     assert [p.outcome for p in posts] == ["created", "merged", "created", "not_request:praise"]
     assert posts[1].ticket_id == posts[0].ticket_id  # the second saw the first's ticket in the same page
-    assert _count(Reporter) == 3 and posts[0].reporter_id == posts[2].reporter_id
-    assert _count(Follower, Follower.ticket_id == posts[0].ticket_id) == 2
+    assert count_rows(Reporter) == 3 and posts[0].reporter_id == posts[2].reporter_id
+    assert count_rows(Follower, Follower.ticket_id == posts[0].ticket_id) == 2
     # every reply was queued in the page's transaction and sent after its commit
     states = dict(ext_db.session.execute(select(OutboundMessage.state, func.count()).group_by("state")).all())
     assert states == {"sent": 3}
     # the same page again changes nothing
     assert jobs.process_posts(ids) == "created=2, merged=1, not_request:praise=1"
-    assert _count(Ticket) == 2 and _count(OutboundMessage) == 3
+    assert count_rows(Ticket) == 2 and count_rows(OutboundMessage) == 3
 
 
 def test_a_post_that_crashes_is_rolled_back_alone(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -67,14 +63,14 @@ def test_a_post_that_crashes_is_rolled_back_alone(app, monkeypatch) -> None:  # 
     assert first.outcome == "created" and last.outcome == "created"
     assert crashed.state == "failed" and "dedupe exploded" in crashed.error and crashed.attempts == 1
     assert crashed.ticket_id is None and crashed.reporter_id is None  # nothing of it is left half-done
-    assert _count(Ticket) == 2 and _count(Reporter, Reporter.external_id == "c2") == 0
-    assert _count(OutboundMessage, OutboundMessage.state == "sent") == 2  # the others were answered
+    assert count_rows(Ticket) == 2 and count_rows(Reporter, Reporter.external_id == "c2") == 0
+    assert count_rows(OutboundMessage, OutboundMessage.state == "sent") == 2  # the others were answered
 
     monkeypatch.undo()
     assert jobs.retry_failed_posts() == 1
     ext_db.session.expire_all()
     assert ext_db.session.get(InboundPost, crashed.id).outcome == "created"
-    assert _count(OutboundMessage, OutboundMessage.state == "sent") == 3
+    assert count_rows(OutboundMessage, OutboundMessage.state == "sent") == 3
 
 
 def test_inline_page_failure_is_reported_not_raised(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -119,6 +115,6 @@ def test_a_page_whose_commit_fails_lands_nothing_and_says_so(app, monkeypatch) -
     ext_db.session.expire_all()
     for post in (ext_db.session.get(InboundPost, i) for i in ids):
         assert post.state == "failed" and post.attempts == 1 and "page failed" in post.error
-    assert _count(Ticket) == 0 and _count(OutboundMessage) == 0  # nothing half-landed, nothing sent
+    assert count_rows(Ticket) == 0 and count_rows(OutboundMessage) == 0  # nothing half-landed, nothing sent
     assert jobs.retry_failed_posts() == 2
-    assert _count(Ticket) == 2 and _count(OutboundMessage, OutboundMessage.state == "sent") == 2
+    assert count_rows(Ticket) == 2 and count_rows(OutboundMessage, OutboundMessage.state == "sent") == 2

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from civictracker.extensions import db as ext_db
 from civictracker.intake import jobs, outbox
 from civictracker.intake.pipeline import receive_post
 from civictracker.models import Follower, InboundPost, OutboundMessage, Reporter, Ticket
 from civictracker.services import tickets as ticket_service
-from tests.intake.helpers import deliver, incoming
-
-
-def _count(model, *where) -> int:  # type: ignore[no-untyped-def]
-    return int(ext_db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+from tests.intake.helpers import count_rows, deliver, incoming
 
 
 def test_request_becomes_ticket_with_ack_in_thread(app) -> None:  # type: ignore[no-untyped-def]
@@ -36,13 +32,13 @@ def test_request_becomes_ticket_with_ack_in_thread(app) -> None:  # type: ignore
 
 def test_processing_twice_changes_nothing(app) -> None:  # type: ignore[no-untyped-def]
     post = deliver("pothole at 150 Hampshire St", author="a1")
-    counts = (_count(Ticket), _count(OutboundMessage), _count(Follower))
+    counts = (count_rows(Ticket), count_rows(OutboundMessage), count_rows(Follower))
     assert jobs.process_post(post.id) == "created"
     stored, created = receive_post(
         ext_db.session, incoming("pothole at 150 Hampshire St", ext=post.external_id)
     )
     assert not created and stored.id == post.id
-    assert (_count(Ticket), _count(OutboundMessage), _count(Follower)) == counts
+    assert (count_rows(Ticket), count_rows(OutboundMessage), count_rows(Follower)) == counts
 
 
 def test_same_problem_is_merged_and_each_reporter_acknowledged_once(app) -> None:  # type: ignore[no-untyped-def]
@@ -103,7 +99,7 @@ def test_non_requests_are_not_ticketed(app) -> None:  # type: ignore[no-untyped-
     ]:
         post = deliver(text)
         assert post.outcome.startswith("not_request"), (text, post.outcome, post.reason)
-    assert _count(Ticket) == 0 and _count(OutboundMessage) == 0
+    assert count_rows(Ticket) == 0 and count_rows(OutboundMessage) == 0
 
 
 def test_dm_is_answered_by_dm_and_home_address_is_block_level(app) -> None:  # type: ignore[no-untyped-def]
@@ -135,7 +131,7 @@ def test_bad_input_is_recorded_not_lost(app) -> None:  # type: ignore[no-untyped
     for text in texts:
         post = deliver(text)
         assert post.state in {"processed", "ignored"}, (text[:20], post.state, post.error)
-    assert _count(InboundPost) == len(texts)
+    assert count_rows(InboundPost) == len(texts)
     geotag_zero = deliver("pothole here!", lat=0.0, lon=0.0)
     assert geotag_zero.outcome == "ask_back"
 
@@ -149,7 +145,7 @@ def test_blocked_and_opted_out_accounts(app) -> None:  # type: ignore[no-untyped
     assert stop.outcome == "opted_out"
     later = deliver("pothole at 100 Hampshire St", author="q1")
     assert later.outcome == "created"
-    assert _count(OutboundMessage) == 0  # an opted-out resident gets no reply
+    assert count_rows(OutboundMessage) == 0  # an opted-out resident gets no reply
 
 
 def test_a_crash_is_recorded_and_the_post_is_kept(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -240,4 +236,4 @@ def test_odd_external_ids_are_received_once_and_found_again(app) -> None:  # typ
     page = receive_posts(ext_db.session, [odd, odd])
     assert created and not created_again and again.id == first.id
     assert [(p.id, c) for p, c in page] == [(first.id, False), (first.id, False)]
-    assert _count(InboundPost) == 1
+    assert count_rows(InboundPost) == 1
