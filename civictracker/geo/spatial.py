@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import ColumnElement, Integer, and_, func, select, text
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -131,6 +131,73 @@ def nearest(
         stmt = stmt.where(cond)
     stmt = stmt.order_by(dist).limit(limit)
     return [(row[:-1] if columns else row[0], float(row[-1])) for row in session.execute(stmt)]
+
+
+class NearestQuery:
+    """`nearest()` with its statement built once per dialect, for a hot path run once per post.
+
+    Building a statement of this size costs SQLAlchemy about ten times what the database spends running
+    it (0.6 ms against 0.03 ms on SQLite), so the statement takes every value as a bound parameter: the
+    point, the radius and its box, and the caller's own (`where` names them with `bindparam`).
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        column: Any,
+        columns: list[Any],
+        where: list[ColumnElement[bool]] | None = None,
+        *,
+        limit: int = 5,
+    ) -> None:
+        self._model, self._column, self._columns = model, column, columns
+        self._where, self._limit = list(where or []), limit
+        self._statements: dict[str, Any] = {}
+
+    def _statement(self, dialect: str) -> Any:
+        stmt = self._statements.get(dialect)
+        if stmt is not None:
+            return stmt
+        column, table = self._column, self._model.__tablename__
+        pt = func.MakePoint(bindparam("nq_lon"), bindparam("nq_lat"), SRID)
+        box = [bindparam(name) for name in ("nq_x1", "nq_y1", "nq_x2", "nq_y2")]
+        if dialect == "postgresql":
+            pt = func.ST_SetSRID(func.ST_MakePoint(bindparam("nq_lon"), bindparam("nq_lat")), SRID)
+            dist = func.ST_Distance(func.Geography(column), func.Geography(pt))
+            within = and_(
+                column.op("&&")(func.ST_MakeEnvelope(*box, SRID)),
+                func.ST_DWithin(func.Geography(column), func.Geography(pt), bindparam("nq_radius")),
+            )
+        else:
+            dist = func.ST_Distance(column, pt, 1)
+            col_name = column.key if hasattr(column, "key") else str(column)
+            index = text(
+                f"{table}.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '{table}' "  # noqa: S608
+                f"AND f_geometry_column = '{col_name}' "
+                "AND search_frame = BuildMbr(:nq_x1, :nq_y1, :nq_x2, :nq_y2, 4326))"
+            )
+            within = and_(index, func.PtDistWithin(column, pt, bindparam("nq_radius"), 1))
+        dist = dist.label("distance_m")
+        stmt = (
+            select(*self._columns, dist)
+            .select_from(self._model)
+            .where(column.is_not(None), within, *self._where)
+            .order_by(dist)
+            .limit(self._limit)
+        )
+        self._statements[dialect] = stmt
+        return stmt
+
+    def run(
+        self, session: Session, lat: float, lon: float, radius_m: float, **params: Any
+    ) -> list[tuple[Any, float]]:
+        """The rows (the chosen columns) within radius_m of the point, with metres, nearest first."""
+        x1, y1, x2, y2 = degree_box(lat, lon, radius_m)
+        # rounded as point() writes a WKT point: the same place to the centimetre, whichever path asks
+        values = {"nq_lat": round(lat, 7), "nq_lon": round(lon, 7), "nq_radius": radius_m}
+        values.update(nq_x1=x1, nq_y1=y1, nq_x2=x2, nq_y2=y2, **params)
+        rows = session.execute(self._statement(dialect_of(session)), values)
+        return [(row[:-1], float(row[-1])) for row in rows]
 
 
 def spatial_extension_version(conn: Connection) -> str:

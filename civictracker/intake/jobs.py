@@ -17,6 +17,7 @@ from civictracker.extensions import db
 from civictracker.intake.context import job_context
 from civictracker.intake.outbox import (  # noqa: F401  (sweep_outbox re-exported: queued jobs name it here)
     send_outbound,
+    send_outbound_page,
     sweep_outbox,
 )
 from civictracker.models import ChannelCursor, InboundPost, OutboundMessage
@@ -111,9 +112,10 @@ def process_posts(post_ids: list[int]) -> str:
             raise
         from civictracker.intake.queue import get_queue
 
-        queue = get_queue(app)
-        for message_id in sorted(message_ids):
-            queue.enqueue(send_outbound, message_id, job_id=f"send-{message_id}", at_front=True)
+        if message_ids:  # the page's replies, one job: one read and two commits for all of them
+            page = sorted(message_ids)
+            job_id = f"send-{page[0]}-{page[-1]}-{len(page)}"
+            get_queue(app).enqueue(send_outbound_page, page, job_id=job_id, at_front=True)
         if failures:
             raise PageFailed(
                 f"{len(failures)} of {len(ids)} posts failed: "

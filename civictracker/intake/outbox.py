@@ -19,12 +19,15 @@ from civictracker.intake.outbox_calls import (
     DM_REFUSED,
     DM_REFUSED_FOR,
     DM_ROUTE,
+    FINAL_STATES,
     SENDING_STALE_AFTER,
     _lock,
     _resolve_batch,
     _send_batch,
     _unconfirmed,
+    send_plain_each,
 )
+from civictracker.intake.outbox_schedule import DM, POST
 from civictracker.models import InboundPost, OutboundMessage
 from civictracker.models.types import utcnow
 
@@ -63,9 +66,41 @@ def send_outbound(message_id: int) -> str:
         return status
 
 
+def send_outbound_page(message_ids: list[int]) -> str:
+    """send_outbound for the replies one intake page queued, with one read and two commits for all.
+
+    A reply that can go now as it is (pending, no earlier call to settle, an uncapped lane, a reporter
+    who has not opted out) is posted by `send_plain_each`; any other takes the single-message path, which
+    settles, admits, cancels or gives up exactly as it always did. Returns how many were sent.
+    """
+    from civictracker.app import settings_of
+
+    with job_context() as app:
+        settings = settings_of(app)
+        policy = outbox_policy(settings)
+        ids = sorted(set(message_ids))
+        plain: list[OutboundMessage] = []
+        single: list[int] = []
+        for msg, opted_out in _lock(ids):
+            uncapped = not policy.caps_for(msg.channel, DM if msg.is_dm else POST)
+            spent = msg.attempts >= settings.outbox_max_attempts
+            fresh = msg.state == "pending" and msg.batch_key is None and not spent
+            if fresh and uncapped and not opted_out:
+                plain.append(msg)
+            elif msg.state not in FINAL_STATES:
+                single.append(msg.id)
+        sent, failed = send_plain_each(app, plain) if plain else (0, [])
+        if not plain:
+            db.session.rollback()
+    # Each of these is a job of its own, as before pages: a retry, a cap or a settlement is its business.
+    sent += sum(send_outbound(message_id) == "sent" for message_id in single)
+    if failed:
+        log.info("%d of %d replies of a page failed; each is retried on its own", len(failed), len(ids))
+    return f"sent={sent}"
+
+
 def _lane_history(channel: str | None, now: dt.datetime) -> dict[tuple[str, str], list[float]]:
     """Send times per lane over the last day: one per platform call (a cluster counts once)."""
-    from civictracker.intake.outbox_schedule import DM, POST
 
     stmt = select(
         OutboundMessage.channel,
@@ -91,7 +126,7 @@ def _lane_history(channel: str | None, now: dt.datetime) -> dict[tuple[str, str]
 def _admit(app: Flask, msg: OutboundMessage, now: dt.datetime) -> bool:
     """Whether the fast path may send this message now: its lane is uncapped, or idle with room."""
     from civictracker.app import settings_of
-    from civictracker.intake.outbox_schedule import DM, POST, free_now
+    from civictracker.intake.outbox_schedule import free_now
 
     policy = outbox_policy(settings_of(app))
     kind = DM if msg.is_dm else POST
@@ -155,7 +190,7 @@ def dm_possible(settings: Any, channel: str, reporter_ids: set[int]) -> set[int]
 
 def outbox_policy(settings: Any) -> Any:
     """Per-account posting caps and the storm knobs from the settings; the replay/log channel is uncapped."""
-    from civictracker.intake.outbox_schedule import DM, POST, Cap, Policy
+    from civictracker.intake.outbox_schedule import Cap, Policy
 
     x_post = (Cap(settings.x_posts_per_3h, 3 * 3600), Cap(settings.x_posts_per_15min, 15 * 60))
     x_dm = (Cap(settings.x_dms_per_24h, 24 * 3600),)
@@ -232,7 +267,7 @@ def sweep_outbox(limit: int = 2000) -> int:
     Returns how many messages were answered.
     """
     from civictracker.app import settings_of
-    from civictracker.intake.outbox_schedule import DM, POST, Pending, plan
+    from civictracker.intake.outbox_schedule import Pending, plan
 
     with job_context() as app:
         settings = settings_of(app)

@@ -6,10 +6,11 @@ import datetime as dt
 import hashlib
 import logging
 import random
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from civictracker.extensions import db
@@ -148,24 +149,29 @@ def _compare_and_set(msg: OutboundMessage, values: dict[str, Any], *, key: str |
     """Write `values` on the message's row only if it is still as we read it: same state and attempts (a
     plain reply's key is the same on every attempt, so these tell a fresh claim apart), and, given `key`,
     still under that call. The loaded object is kept in step, so no second UPDATE follows at flush."""
-    conditions = [
-        OutboundMessage.id == msg.id,
-        OutboundMessage.state == msg.state,
-        OutboundMessage.attempts == msg.attempts,
-    ]
-    if key is not None:
-        conditions.append(OutboundMessage.batch_key == key)
-    done = db.session.execute(
-        update(OutboundMessage)
-        .where(*conditions)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    params = {f"v_{name}": value for name, value in values.items()}
+    params.update(w_id=msg.id, w_state=msg.state, w_attempts=msg.attempts, w_key=key)
+    done = db.session.execute(_compare_and_set_statement(tuple(sorted(values)), key is not None), params)
     if done.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
         return False
     for name, value in values.items():
         set_committed_value(msg, name, value)
     return True
+
+
+@lru_cache(maxsize=64)
+def _compare_and_set_statement(names: tuple[str, ...], with_key: bool) -> Any:
+    """The conditional UPDATE for these columns, built once: a statement built per call costs ten times
+    the database's own work (two per reply sent)."""
+    table = OutboundMessage.__table__
+    conditions = [
+        table.c.id == bindparam("w_id"),
+        table.c.state == bindparam("w_state"),
+        table.c.attempts == bindparam("w_attempts"),
+    ]
+    if with_key:
+        conditions.append(table.c.batch_key == bindparam("w_key"))
+    return update(table).where(*conditions).values({name: bindparam(f"v_{name}") for name in names})
 
 
 def _commit_keeping_loaded() -> None:
@@ -415,6 +421,67 @@ def _send_batch(
     _mark_sent(members, sent.external_id, utcnow())
     db.session.commit()
     return "sent", len(members)
+
+
+def send_plain_each(app: Flask, members: list[OutboundMessage]) -> tuple[int, list[int]]:
+    """Plain replies (each its own platform call, under its own key) claimed by one commit and settled by
+    one more: what `_send_batch` does for one message, with two commits for all instead of two each.
+
+    `members`: rows read by `_lock` in this transaction, each pending or failed with no recorded call. A
+    crash between the calls leaves the rest "sending" under their keys, settled later by `_resolve_batch`
+    exactly as after a crash in `_send_batch`. Returns (how many were sent, ids left to `_send_batch`):
+    a member that fails goes through `_on_failure` as there, after the replies sent before it are stored.
+    """
+    from civictracker.app import city_of, settings_of
+    from civictracker.intake.registry import get_channel
+
+    settings = settings_of(app)
+    now = utcnow()
+    claimed = [m for m in members if _claim([m], m.idempotency_key, now)]
+    if not claimed:
+        db.session.rollback()
+        return 0, []
+    _commit_keeping_loaded()
+    done: list[tuple[OutboundMessage, str]] = []  # posted, with the platform's id: marked sent at the end
+    failed: list[int] = []
+    for msg in claimed:
+        channel = get_channel(settings, msg.channel, pack_dir=city_of(app).path)
+        target = _reply_target(msg)
+        key = msg.idempotency_key
+        try:
+            sent = channel.find_sent(target, key) if msg.attempts > 1 else None
+            if sent is None:
+                sent = channel.send(target, msg.text, idempotency_key=key)
+        except Exception as exc:
+            # The replies posted before this one are stored first, so a failure never hides them.
+            if not isinstance(exc, (ValueError, ChannelError)):
+                log.exception("outbound message %s failed unexpectedly", msg.id)
+                db.session.rollback()  # the session may be unusable; every claim is committed already
+                _settle_sent(done, now)
+                problem = ChannelError(f"unexpected error: {exc!r}", retryable=True)
+            else:
+                _settle_sent(done, now)
+                problem = exc if isinstance(exc, ChannelError) else ChannelError(str(exc), retryable=False)
+            db.session.commit()
+            done = []
+            _on_failure(app, channel, [msg], target, problem, now)
+            failed.append(msg.id)
+            continue
+        done.append((msg, sent.external_id))
+    sent_count = len(claimed) - len(failed)
+    _settle_sent(done, now)
+    db.session.commit()
+    return sent_count, failed
+
+
+def _settle_sent(done: list[tuple[OutboundMessage, str]], now: dt.datetime) -> None:
+    """Mark posted replies sent (each only if still under its own claim) and stamp their tickets once."""
+    settled = [
+        msg
+        for msg, external_id in done
+        if _settle(msg, msg.idempotency_key, state="sent", sent_external_id=external_id, sent_at=utcnow())
+    ]
+    _first_public_reply(settled, now)
 
 
 def _source_gone(channel: Any, target: ReplyTarget, exc: ChannelError) -> bool:

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -694,6 +694,19 @@ def _reply(
         run.messages.append(message)
 
 
+# The open tickets of one service created since a time, nearest first: built once (see NearestQuery).
+_NEARBY_OPEN = spatial.NearestQuery(
+    Ticket,
+    Ticket.location,
+    [Ticket.id, Ticket.precision, Ticket.address],
+    [
+        Ticket.service_id == bindparam("service_id"),
+        Ticket.status.in_(DEDUPE_STATUSES),
+        Ticket.created_at >= bindparam("since"),
+    ],
+)
+
+
 def find_duplicate(
     session: Session, service: Service, loc: GeocodeResult, env: PipelineEnv, now: dt.datetime
 ) -> Ticket | None:
@@ -712,17 +725,8 @@ def find_duplicate(
         )
         return session.scalar(select(Ticket).where(*base, cond).order_by(Ticket.created_at.desc()).limit(1))
     radius = service.dedupe_radius_m or env.dedupe_radius_m
-    candidates = spatial.nearest(
-        session,
-        Ticket,
-        Ticket.location,
-        loc.lat,
-        loc.lon,
-        limit=5,
-        max_radius_m=radius,
-        where=base,
-        columns=[Ticket.id, Ticket.precision, Ticket.address],  # rank first; load only the one chosen
-    )
+    # rank by three columns first; load only the ticket chosen
+    candidates = _NEARBY_OPEN.run(session, loc.lat, loc.lon, radius, service_id=service.id, since=since)
     for (ticket_id, precision, address), distance in candidates:
         both_precise = loc.precision in PRECISE and precision in PRECISE
         if both_precise and distance > PRECISE_SAME_PLACE_M and (address or "") != (loc.matched or ""):

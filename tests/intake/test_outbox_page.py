@@ -1,0 +1,135 @@
+"""The replies of an intake page sent by one job: one claim commit, one settle commit, each exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from civictracker.app import settings_of
+from civictracker.extensions import db as ext_db
+from civictracker.intake import outbox
+from civictracker.intake.channels.base import ChannelError
+from civictracker.intake.channels.log import LogChannel
+from civictracker.intake.registry import register_channel
+from civictracker.models import OutboundMessage, Reporter
+from civictracker.models.types import utcnow
+
+
+class _Channel(LogChannel):
+    """The uncapped log channel, with a failure (or a killed worker) on chosen replies."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name, max_length=280)
+        self.fail: dict[str, BaseException] = {}  # by idempotency key
+        self.crash_after_post: set[str] = set()
+
+    def send(self, target, text, *, idempotency_key):  # type: ignore[no-untyped-def]
+        if idempotency_key in self.fail:
+            raise self.fail[idempotency_key]
+        sent = super().send(target, text, idempotency_key=idempotency_key)
+        if idempotency_key in self.crash_after_post:
+            raise KeyboardInterrupt("worker killed after the platform accepted the post")
+        return sent
+
+
+def _channel(app, name: str = "replay") -> _Channel:  # type: ignore[no-untyped-def]
+    channel = _Channel(name)
+    register_channel(settings_of(app), name, channel)
+    return channel
+
+
+def _queue(n: int, *, channel: str = "replay", opted_out: bool = False) -> list[int]:
+    reporter = Reporter(channel=channel, external_id=f"r-{channel}", handle="res", opted_out=opted_out)
+    ext_db.session.add(reporter)
+    ext_db.session.flush()
+    rows = [
+        OutboundMessage(
+            idempotency_key=f"{channel}-k{i}",
+            channel=channel,
+            kind="ack",
+            reporter_id=reporter.id,
+            recipient_id=reporter.external_id,
+            recipient_handle="res",
+            in_reply_to_id=f"{channel}-p{i}",
+            text=f"reply {i}",
+            next_attempt_at=utcnow(),
+        )
+        for i in range(n)
+    ]
+    ext_db.session.add_all(rows)
+    ext_db.session.commit()
+    return [row.id for row in rows]
+
+
+def _states(ids: list[int]) -> list[str]:
+    ext_db.session.expire_all()
+    return [ext_db.session.get(OutboundMessage, i).state for i in ids]
+
+
+def test_a_page_of_replies_is_sent_once_each(app) -> None:  # type: ignore[no-untyped-def]
+    channel = _channel(app)
+    ids = _queue(4)
+    assert outbox.send_outbound_page(ids) == "sent=4"
+    assert _states(ids) == ["sent"] * 4
+    assert [r["text"].split(" ·")[0] for r in channel.records] == [f"reply {i}" for i in range(4)]
+    rows = [ext_db.session.get(OutboundMessage, i) for i in ids]
+    assert [row.sent_external_id for row in rows] == [r["id"] for r in channel.records]
+    assert all(row.attempts == 1 and row.sent_at is not None for row in rows)
+    # the same page again posts nothing
+    assert outbox.send_outbound_page(ids) == "sent=0"
+    assert len(channel.records) == 4
+
+
+def test_a_failing_reply_is_retried_alone_and_the_others_land(app) -> None:  # type: ignore[no-untyped-def]
+    channel = _channel(app)
+    ids = _queue(4)
+    channel.fail["replay-k1"] = ChannelError("503 Service Unavailable", retryable=True)
+    channel.fail["replay-k2"] = RuntimeError("a bug in the adapter")
+    assert outbox.send_outbound_page(ids) == "sent=2"
+    assert _states(ids) == ["sent", "failed", "failed", "sent"]
+    failed = ext_db.session.get(OutboundMessage, ids[1])
+    assert "503" in failed.last_error and failed.next_attempt_at > utcnow()
+    assert "a bug in the adapter" in ext_db.session.get(OutboundMessage, ids[2]).last_error
+    # the platform comes back: each is sent once, on its own (a retryable failure asks the platform first)
+    channel.fail.clear()
+    for i in ids[1:3]:
+        ext_db.session.get(OutboundMessage, i).next_attempt_at = utcnow() - dt.timedelta(seconds=1)
+    ext_db.session.commit()
+    assert outbox.sweep_outbox() == 2
+    assert _states(ids) == ["sent"] * 4
+    assert sorted(r["text"].split(" ·")[0] for r in channel.records) == [f"reply {i}" for i in range(4)]
+
+
+def test_a_worker_killed_mid_page_posts_nothing_twice(app) -> None:  # type: ignore[no-untyped-def]
+    channel = _channel(app)
+    ids = _queue(3)
+    channel.crash_after_post.add("replay-k1")
+    with pytest.raises(KeyboardInterrupt):
+        outbox.send_outbound_page(ids)
+    ext_db.session.rollback()
+    # every reply was claimed before the first call: the two posted and the one never tried all wait
+    assert _states(ids) == ["sending"] * 3
+    channel.crash_after_post.clear()
+    for i in ids:  # the worker's claim goes stale
+        ext_db.session.get(OutboundMessage, i).next_attempt_at = utcnow() - dt.timedelta(minutes=10)
+    ext_db.session.commit()
+    outbox.sweep_outbox()  # settles the two posted with the platform, sends the third
+    assert _states(ids) == ["sent"] * 3
+    assert [r["text"].split(" ·")[0] for r in channel.records] == ["reply 0", "reply 1", "reply 2"]
+
+
+def test_capped_opted_out_and_settled_replies_take_the_single_path(app) -> None:  # type: ignore[no-untyped-def]
+    replay = _channel(app)
+    x = _channel(app, "x")  # capped: X allows so many posts per 15 minutes and 3 hours
+    fast = _queue(2)
+    capped = _queue(1, channel="x")
+    opted = _queue(1, channel="mastodon", opted_out=True)
+    ext_db.session.get(OutboundMessage, fast[1]).state = "sent"  # sent already: left alone
+    ext_db.session.commit()
+    assert outbox.send_outbound_page(fast + capped + opted) == "sent=2"
+    assert _states(fast + capped + opted) == ["sent", "sent", "sent", "cancelled"]
+    assert len(replay.records) == 1 and len(x.records) == 1  # the X lane had room: admitted, sent
+    row = ext_db.session.scalar(select(OutboundMessage).where(OutboundMessage.id == opted[0]))
+    assert row.last_error == "The resident opted out."
