@@ -160,7 +160,7 @@ class NearestQuery:
             return stmt
         column, table = self._column, self._model.__tablename__
         pt = func.MakePoint(bindparam("nq_lon"), bindparam("nq_lat"), SRID)
-        box = [bindparam(name) for name in ("nq_x1", "nq_y1", "nq_x2", "nq_y2")]
+        box: list[Any] = [bindparam(name) for name in ("nq_x1", "nq_y1", "nq_x2", "nq_y2")]
         if dialect == "postgresql":
             pt = func.ST_SetSRID(func.ST_MakePoint(bindparam("nq_lon"), bindparam("nq_lat")), SRID)
             dist = func.ST_Distance(func.Geography(column), func.Geography(pt))
@@ -177,12 +177,12 @@ class NearestQuery:
                 "AND search_frame = BuildMbr(:nq_x1, :nq_y1, :nq_x2, :nq_y2, 4326))"
             )
             within = and_(index, func.PtDistWithin(column, pt, bindparam("nq_radius"), 1))
-        dist = dist.label("distance_m")
+        labelled = dist.label("distance_m")
         stmt = (
-            select(*self._columns, dist)
+            select(*self._columns, labelled)
             .select_from(self._model)
             .where(column.is_not(None), within, *self._where)
-            .order_by(dist)
+            .order_by(labelled)
             .limit(self._limit)
         )
         self._statements[dialect] = stmt
