@@ -70,7 +70,7 @@ def process_posts(post_ids: list[int]) -> str:
     """
     from collections import Counter
 
-    from civictracker.intake.pipeline import load_posts, start_page
+    from civictracker.intake.pipeline import add_new_reporters, load_posts, start_page
     from civictracker.intake.pipeline import process_post as run_pipeline
 
     with job_context() as app:
@@ -83,6 +83,7 @@ def process_posts(post_ids: list[int]) -> str:
             start_page(db.session)  # type: ignore[arg-type]  # scoped proxy
             begin_write(db.session)  # one transaction for the page, on SQLite too
             loaded = load_posts(db.session, ids)  # type: ignore[arg-type]
+            add_new_reporters(db.session, loaded)  # type: ignore[arg-type]
             for post_id in ids:
                 try:
                     with db.session.begin_nested():

@@ -324,6 +324,27 @@ def load_posts(session: Session, post_ids: list[int]) -> dict[int, tuple[Inbound
     return {row[0].id: (row[0], row[1]) for row in session.execute(stmt)}
 
 
+def add_new_reporters(session: Session, loaded: dict[int, tuple[InboundPost, Reporter | None]]) -> None:
+    """Reporter rows for the new authors of a page (as `load_posts` read it), written in one flush.
+
+    One savepoint for all instead of one each. If a concurrent worker created one of them first, the
+    savepoint fails and each post creates its own in `_get_reporter`, which settles each conflict.
+    """
+    new: dict[tuple[str, str], Reporter] = {}
+    for post, reporter in loaded.values():
+        key = (post.channel, post.author_id)
+        if reporter is None and post.state not in {"processed", "ignored"} and key not in new:
+            new[key] = Reporter(channel=post.channel, external_id=post.author_id, handle=post.author_handle)
+    if not new:
+        return
+    try:
+        with session.begin_nested():
+            session.add_all(new.values())
+    except IntegrityError:
+        return
+    page_cache(session).reporters.update(new)
+
+
 def _route(
     session: Session,
     post: InboundPost,
@@ -567,7 +588,6 @@ def _create(
 class PostRun:
     """What processing one post created in this transaction, so the steps after it need no lookups."""
 
-    followers: dict[tuple[int, int], Follower] = field(default_factory=dict)  # (ticket, reporter) ids
     tickets: set[int] = field(default_factory=set)  # ids of the tickets it created
     messages: list[OutboundMessage] = field(default_factory=list)  # replies it queued (or found queued)
 
@@ -581,6 +601,8 @@ class PageCache:
 
     services: dict[str, Service] | None = None  # active services by code
     reporters: dict[tuple[str, str], Reporter] = field(default_factory=dict)  # created by this page
+    # (ticket id, reporter id): followers this page created or read
+    followers: dict[tuple[int, int], Follower] = field(default_factory=dict)
 
 
 _PAGE = "civictracker.page_cache"  # session.info key; start_page begins a fresh one for every job
@@ -607,13 +629,21 @@ def post_run(session: Session) -> PostRun:
 
 
 def _find_follower(session: Session, ticket: Ticket, reporter: Reporter) -> Follower | None:
-    """The reporter's follower row on this ticket: the one this post just created, else from the table."""
-    follower = post_run(session).followers.get((ticket.id, reporter.id))
-    if follower is not None and follower in session:  # created in this transaction (and not rolled back)
+    """The reporter's follower row on this ticket: one this page created or read, else from the table."""
+    followers = page_cache(session).followers
+    follower = followers.get((ticket.id, reporter.id))
+    if (
+        follower is not None
+        and follower in session  # not rolled back with its post
+        and (follower.ticket_id, follower.reporter_id) == (ticket.id, reporter.id)  # not merged away since
+    ):
         return follower
-    return session.scalar(
+    follower = session.scalar(
         select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
     )
+    if follower is not None:
+        followers[(ticket.id, reporter.id)] = follower
+    return follower
 
 
 def _follow(
@@ -638,7 +668,7 @@ def _follow(
     )
     follower.reporter = reporter
     session.add(follower)  # flushed with its reply (OutboundMessage.follower): no flush of its own
-    post_run(session).followers[(ticket.id, reporter.id)] = follower
+    page_cache(session).followers[(ticket.id, reporter.id)] = follower
     return follower, True
 
 
@@ -687,8 +717,10 @@ def _reply(
         return
     follower.reporter = reporter
     fresh = ticket.id in run.tickets  # the key names a ticket this transaction created: nothing holds it
+    # no savepoint of its own: a key another worker queued first fails this post's savepoint, and the post
+    # is retried (retry_failed_posts), when it finds that row
     message = notify.queue_for_follower(
-        session, env.replies, ticket, follower, kind, key=key, now=now, fresh=fresh
+        session, env.replies, ticket, follower, kind, key=key, now=now, fresh=fresh, savepoint=False
     )
     if message is not None:
         run.messages.append(message)

@@ -179,17 +179,20 @@ def queue_message(
     urgent: bool = False,
     now: dt.datetime | None = None,
     fresh: bool = False,
+    savepoint: bool = True,
 ) -> OutboundMessage | None:
     """One outbound row per idempotency key; a second call with the same key returns the first row.
 
     `fresh`: the key names a row created in this transaction (a new ticket's id), so no other row can
     hold it yet: the lookup and the savepoint are skipped. The unique key still refuses a second row
-    (the transaction would fail and its job be retried, never send twice).
+    (the transaction would fail and its job be retried, never send twice). `savepoint=False`: the caller
+    runs in a savepoint of its own that takes a key another worker queued first (intake's per-post
+    savepoint: the post is retried and then finds that row), so this one's flush is not needed.
     """
     if reporter.opted_out and kind != "opt_out":
         return None
     if not fresh:
-        existing = session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
+        existing = _queued(session, key)
         if existing is not None:
             return existing
     text = _fit(channel, compose(ctx, kind, lang, ticket, note))
@@ -214,7 +217,7 @@ def queue_message(
         next_attempt_at=now or utcnow(),
         created_at=now or utcnow(),
     )
-    if fresh:
+    if fresh or not savepoint:
         session.add(message)
         return message
     try:
@@ -223,6 +226,19 @@ def queue_message(
     except IntegrityError:  # another worker queued the same key first
         return session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
     return message
+
+
+def _queued(session: Session, key: str) -> OutboundMessage | None:
+    """The row already queued under `key`: one added in this session and not flushed yet, else the table's.
+
+    Read without an autoflush: the caller's pending rows (a follower, an event) would otherwise be written
+    here, a flush per reply instead of one per unit of work.
+    """
+    for obj in session.new:
+        if isinstance(obj, OutboundMessage) and obj.idempotency_key == key:
+            return obj
+    with session.no_autoflush:
+        return session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
 
 
 def queue_for_follower(
@@ -237,8 +253,10 @@ def queue_for_follower(
     note: str = "",
     now: dt.datetime | None = None,
     fresh: bool = False,
+    savepoint: bool = True,
 ) -> OutboundMessage | None:
-    """Answer a follower in the thread they reported in (a DM reporter by DM); `fresh`: see queue_message."""
+    """Answer a follower in the thread they reported in (a DM reporter by DM); `fresh`, `savepoint`: see
+    queue_message."""
     if not follower.active:
         return None
     return queue_message(
@@ -260,6 +278,7 @@ def queue_for_follower(
         urgent=ticket.priority > 0,
         now=now,
         fresh=fresh,
+        savepoint=savepoint,
     )
 
 

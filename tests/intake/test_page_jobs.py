@@ -63,13 +63,16 @@ def test_a_post_that_crashes_is_rolled_back_alone(app, monkeypatch) -> None:  # 
     assert first.outcome == "created" and last.outcome == "created"
     assert crashed.state == "failed" and "dedupe exploded" in crashed.error and crashed.attempts == 1
     assert crashed.ticket_id is None and crashed.reporter_id is None  # nothing of it is left half-done
-    assert count_rows(Ticket) == 2 and count_rows(Reporter, Reporter.external_id == "c2") == 0
+    assert count_rows(Ticket) == 2
+    # the page wrote its new authors up front (add_new_reporters); the crashed post left nothing of its own
+    assert count_rows(Reporter, Reporter.external_id == "c2") == 1
     assert count_rows(OutboundMessage, OutboundMessage.state == "sent") == 2  # the others were answered
 
     monkeypatch.undo()
     assert jobs.retry_failed_posts() == 1
     ext_db.session.expire_all()
     assert ext_db.session.get(InboundPost, crashed.id).outcome == "created"
+    assert count_rows(Reporter, Reporter.external_id == "c2") == 1  # the retry found its author's row
     assert count_rows(OutboundMessage, OutboundMessage.state == "sent") == 3
 
 
@@ -118,3 +121,28 @@ def test_a_page_whose_commit_fails_lands_nothing_and_says_so(app, monkeypatch) -
     assert count_rows(Ticket) == 0 and count_rows(OutboundMessage) == 0  # nothing half-landed, nothing sent
     assert jobs.retry_failed_posts() == 2
     assert count_rows(Ticket) == 2 and count_rows(OutboundMessage, OutboundMessage.state == "sent") == 2
+
+
+def test_an_author_created_meanwhile_by_another_worker_is_found(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The page read no reporter row for an author, but another worker wrote one before the page's own
+    insert: the page's batch of new reporters fails as one, and each post finds or creates its own."""
+    import civictracker.intake.pipeline as pipeline
+
+    ids = _store(
+        incoming("huge pothole at 150 Hampshire St", author="w1"),
+        incoming("streetlight out at 10 Ware St", author="w2"),
+    )
+    other = Reporter(channel="replay", external_id="w1", handle="w1")
+    ext_db.session.add(other)
+    ext_db.session.commit()
+    real = pipeline.load_posts
+
+    def as_read_before_the_other_worker(session, post_ids):  # type: ignore[no-untyped-def]
+        return {i: (post, None) for i, (post, _) in real(session, post_ids).items()}
+
+    monkeypatch.setattr(pipeline, "load_posts", as_read_before_the_other_worker)
+    assert jobs.process_posts(ids) == "created=2"
+    ext_db.session.expire_all()
+    first, second = (ext_db.session.get(InboundPost, i) for i in ids)
+    assert first.reporter_id == other.id
+    assert count_rows(Reporter) == 2 and second.reporter_id not in {None, other.id}
