@@ -7,6 +7,8 @@ jobs already queued under these names still run.
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
@@ -64,41 +66,28 @@ def process_post(post_id: int) -> str:
 def process_posts(post_ids: list[int]) -> str:
     """Run the intake pipeline on a page of stored posts, in one transaction with one commit.
 
-    Each post runs in its own savepoint: a post that crashes is rolled back alone, recorded as failed
-    (retry_failed_posts runs it again) and the rest of the page lands. Replies are sent after the commit.
-    Returns the outcome (one post) or the outcome counts (a page); raises PageFailed if any post crashed.
+    The page runs first in one go, written in a few large flushes. If any post crashes, that attempt is
+    rolled back and the page runs again with a savepoint per post: the post that crashes is rolled back
+    alone, recorded as failed (retry_failed_posts runs it again) and the rest of the page lands. Replies
+    are sent after the commit, by one job for the page. Returns the outcome (one post) or the outcome
+    counts (a page); raises PageFailed if any post crashed.
     """
-    from collections import Counter
-
-    from civictracker.intake.pipeline import add_new_reporters, load_posts, start_page
-    from civictracker.intake.pipeline import process_post as run_pipeline
+    from civictracker.intake.pipeline import start_page
 
     with job_context() as app:
         env = _env(app)
         ids = sorted(set(post_ids))  # ascending: the lock order of load_posts
-        outcomes: Counter[str] = Counter()
-        message_ids: set[int] = set()
-        failures: dict[int, str] = {}
         try:
-            start_page(db.session)  # type: ignore[arg-type]  # scoped proxy
-            begin_write(db.session)  # one transaction for the page, on SQLite too
-            loaded = load_posts(db.session, ids)  # type: ignore[arg-type]
-            add_new_reporters(db.session, loaded)  # type: ignore[arg-type]
-            for post_id in ids:
-                try:
-                    with db.session.begin_nested():
-                        post = run_pipeline(db.session, post_id, env, loaded=loaded.get(post_id))  # type: ignore[arg-type]
-                        message_ids.update(_pending_message_ids_for_post(post))
-                    outcomes[post.outcome or post.state] += 1
-                except Exception as exc:  # recorded on the post, raised after the commit
-                    log.exception("processing post %s failed", post_id)
-                    failures[post_id] = _error_text(exc)
-            _record_failures(failures)
+            try:
+                page = _run_page(ids, env, isolate=False)
+            except Exception:
+                log.info("a post of page %s-%s crashed: running it again post by post", ids[0], ids[-1])
+                db.session.rollback()
+                page = _run_page(ids, env, isolate=True)
             db.session.commit()
-            # Let go of the page's rows: the identity map holds them only weakly, and every commit of the
-            # replies sent next would otherwise expire each of them again.
-            loaded.clear()
-            start_page(db.session)  # type: ignore[arg-type]
+            # Forget the page (its rows, held only weakly now, are let go): every commit of the replies
+            # sent next would otherwise expire each of them again.
+            start_page(db.session)  # type: ignore[arg-type]  # scoped proxy
         except Exception as exc:
             # The page's transaction itself failed (the database went away, the commit was refused):
             # nothing of it landed. Each post says so and counts the attempt, so retry_failed_posts runs
@@ -113,18 +102,86 @@ def process_posts(post_ids: list[int]) -> str:
             raise
         from civictracker.intake.queue import get_queue
 
-        if message_ids:  # the page's replies, one job: one read and two commits for all of them
-            page = sorted(message_ids)
-            job_id = f"send-{page[0]}-{page[-1]}-{len(page)}"
-            get_queue(app).enqueue(send_outbound_page, page, job_id=job_id, at_front=True)
-        if failures:
+        if page.message_ids:  # the page's replies, one job: one read and two commits for all of them
+            replies = sorted(page.message_ids)
+            job_id = f"send-{replies[0]}-{replies[-1]}-{len(replies)}"
+            get_queue(app).enqueue(send_outbound_page, replies, job_id=job_id, at_front=True)
+        if page.failures:
             raise PageFailed(
-                f"{len(failures)} of {len(ids)} posts failed: "
-                + "; ".join(f"post {i}: {e}" for i, e in sorted(failures.items())[:5])
+                f"{len(page.failures)} of {len(ids)} posts failed: "
+                + "; ".join(f"post {i}: {e}" for i, e in sorted(page.failures.items())[:5])
             )
         if len(ids) == 1:
-            return next(iter(outcomes))  # it did not fail, so it has its outcome
-        return ", ".join(f"{k}={v}" for k, v in sorted(outcomes.items()))
+            return next(iter(page.outcomes))  # it did not fail, so it has its outcome
+        return ", ".join(f"{k}={v}" for k, v in sorted(page.outcomes.items()))
+
+
+@dataclass
+class _Page:
+    """What one run of a page did: outcome counts, the replies to send, the posts that crashed."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    message_ids: set[int] = field(default_factory=set)
+    failures: dict[int, str] = field(default_factory=dict)
+
+
+def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
+    """Process the page in the session's transaction, up to its commit.
+
+    `isolate`: a savepoint per post, so a crash is kept to its post (recorded, the rest goes on).
+    Without it a crash propagates: the caller rolls back and runs the page again isolated. The savepoints
+    cost a flush and two statements per post; without them the posts' rows are written together, in the
+    flush a new ticket needs for its id or at the end of the page.
+    """
+    from civictracker.intake.pipeline import add_new_reporters, load_posts, post_run, start_page
+    from civictracker.intake.pipeline import process_post as run_pipeline
+
+    session = db.session
+    page = _Page()
+    done: list[tuple[InboundPost, list[OutboundMessage], bool]] = []  # post, replies, joined a ticket
+    start_page(session)  # type: ignore[arg-type]  # scoped proxy
+    begin_write(session)  # one transaction for the page, on SQLite too
+    loaded = load_posts(session, ids)  # type: ignore[arg-type]
+    add_new_reporters(session, loaded)  # type: ignore[arg-type]
+    for post_id in ids:
+        if isolate:
+            try:
+                with session.begin_nested():
+                    post = run_pipeline(session, post_id, env, loaded=loaded.get(post_id))  # type: ignore[arg-type]
+                    session.flush()  # a write this post cannot make fails its savepoint, not the page
+            except Exception as exc:  # recorded on the post, raised after the commit
+                log.exception("processing post %s failed", post_id)
+                page.failures[post_id] = _error_text(exc)
+                continue
+        else:
+            post = run_pipeline(session, post_id, env, loaded=loaded.get(post_id))  # type: ignore[arg-type]
+        run = post_run(session)  # type: ignore[arg-type]
+        joined = bool(post.ticket_id) and post.ticket_id not in run.tickets
+        done.append((post, list(run.messages), joined))
+        page.outcomes[post.outcome or post.state] += 1
+    session.flush()  # the queued replies get their ids
+    page.message_ids = _replies_to_send(done)
+    _record_failures(page.failures)
+    return page
+
+
+def _replies_to_send(done: list[tuple[InboundPost, list[OutboundMessage], bool]]) -> set[int]:
+    """The replies to send now: those the page queued, and any other pending on a ticket a post joined.
+
+    An existing ticket may have replies still waiting: they go out with this one, as they always did. A
+    ticket the page created has none but the ones it queued (nothing else queues by post id).
+    """
+    ids = {m.id for _, messages, _ in done for m in messages if m.state == "pending"}
+    joined = sorted({post.ticket_id for post, _, did_join in done if did_join and post.ticket_id})
+    if joined:
+        ids.update(
+            db.session.scalars(
+                select(OutboundMessage.id).where(
+                    OutboundMessage.ticket_id.in_(joined), OutboundMessage.state == "pending"
+                )
+            )
+        )
+    return ids
 
 
 def _error_text(exc: Exception, prefix: str = "") -> str:
@@ -139,26 +196,6 @@ def _record_failures(failures: dict[int, str]) -> None:
             post.state = "failed"
             post.error = error
             post.attempts += 1
-
-
-def _pending_message_ids_for_post(post: InboundPost) -> list[int]:
-    """The replies to send now: those this post queued, and any other pending on a ticket it joined."""
-    from civictracker.intake.pipeline import post_run
-
-    db.session.flush()  # the queued rows get their ids
-    run = post_run(db.session)  # type: ignore[arg-type]  # scoped proxy
-    ids = {m.id for m in run.messages if m.state == "pending"}
-    if post.ticket_id and post.ticket_id not in run.tickets:
-        # An existing ticket may have replies still waiting: they go out with this one, as they always did.
-        # A ticket this post created has none but the ones it queued (nothing else queues by post id).
-        ids.update(
-            db.session.scalars(
-                select(OutboundMessage.id).where(
-                    OutboundMessage.ticket_id == post.ticket_id, OutboundMessage.state == "pending"
-                )
-            )
-        )
-    return sorted(ids)
 
 
 def enqueue_processing(app: Flask, post_ids: list[int]) -> None:

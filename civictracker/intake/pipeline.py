@@ -379,8 +379,8 @@ def _route(
     reporter.lang = analysis.triage.lang if analysis.triage.lang in env.replies.templates else reporter.lang
     stages.update(triage={**_triage_summary(analysis.triage)}, locate=_loc_summary(analysis))
 
-    with session.no_autoflush:
-        thread_ticket = _thread_ticket(session, post)
+    # (autoflush on: a reply may answer a post earlier in this page, whose rows are not written yet)
+    thread_ticket = _thread_ticket(session, post)
     if thread_ticket is not None:
         _handle_thread_reply(session, post, reporter, thread_ticket, analysis, stages, env, now)
         return analysis
@@ -745,8 +745,12 @@ def find_duplicate(
     """An open ticket for the same problem: same service, recent, same place (see PRECISE_SAME_PLACE_M)."""
     assert loc.lat is not None and loc.lon is not None
     since = now - dt.timedelta(days=env.dedupe_window_days)
-    base = [Ticket.service_id == service.id, Ticket.status.in_(DEDUPE_STATUSES), Ticket.created_at >= since]
     if service.street_wide and loc.street:
+        base = [
+            Ticket.service_id == service.id,
+            Ticket.status.in_(DEDUPE_STATUSES),
+            Ticket.created_at >= since,
+        ]
         # Street-wide problems (an unplowed street) are one ticket per street segment, or per street when the
         # report names only the street.
         same_street = Ticket.street == loc.street
