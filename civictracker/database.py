@@ -108,3 +108,30 @@ def begin_write(session: Any) -> None:
         return
     if not connection.connection.dbapi_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class IdAllocator:
+    """Primary keys of one table handed out before the rows are written.
+
+    A new ticket needs its id at once (its reply is keyed and worded with it). Handed out here, the
+    ticket waits to be written with everything else of its page in one flush, instead of one flush each.
+    PostgreSQL: the id column's own sequence, as the INSERT would have used it. SQLite: one past the
+    largest id, which is what SQLite itself gives an INTEGER PRIMARY KEY; only valid inside a transaction
+    that holds the write lock from its start (`begin_write`), where no other writer can take that id.
+    """
+
+    def __init__(self, session: Any, table: str, column: str = "id") -> None:
+        self._session, self._table, self._column = session, table, column
+        self._next: int | None = None
+
+    def take(self) -> int:
+        connection = self._session.connection()
+        if connection.dialect.name == "postgresql":
+            sequence = f"pg_get_serial_sequence('{self._table}', '{self._column}')"
+            return int(connection.exec_driver_sql(f"SELECT nextval({sequence})").scalar_one())
+        if self._next is None:
+            # (table and column are model names, never user input)
+            top = connection.exec_driver_sql(f"SELECT max({self._column}) FROM {self._table}").scalar()  # noqa: S608
+            self._next = int(top or 0) + 1
+        taken, self._next = self._next, self._next + 1
+        return taken

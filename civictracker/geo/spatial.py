@@ -34,6 +34,14 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+def geodesic_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Metres on the WGS84 ellipsoid, as the databases measure (SpatiaLite's use_ellipsoid, PostGIS's
+    geography): for rows not written yet, which a query cannot see."""
+    from geopy.distance import geodesic
+
+    return float(geodesic((lat1, lon1), (lat2, lon2)).meters)
+
+
 def degree_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
     """A (min_lon, min_lat, max_lon, max_lat) box that contains the circle: the index prefilter."""
     dlat = math.degrees(radius_m / EARTH_RADIUS_M)

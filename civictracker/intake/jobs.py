@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from civictracker.database import begin_write
+from civictracker.database import IdAllocator, begin_write
 from civictracker.extensions import db
 from civictracker.intake.context import job_context
 from civictracker.intake.outbox import (  # noqa: F401  (sweep_outbox re-exported: queued jobs name it here)
@@ -22,7 +22,7 @@ from civictracker.intake.outbox import (  # noqa: F401  (sweep_outbox re-exporte
     send_outbound_page,
     sweep_outbox,
 )
-from civictracker.models import ChannelCursor, InboundPost, OutboundMessage
+from civictracker.models import ChannelCursor, InboundPost, OutboundMessage, Ticket
 from civictracker.models.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -139,8 +139,9 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
     session = db.session
     page = _Page()
     done: list[tuple[InboundPost, list[OutboundMessage], bool]] = []  # post, replies, joined a ticket
-    start_page(session)  # type: ignore[arg-type]  # scoped proxy
-    begin_write(session)  # one transaction for the page, on SQLite too
+    cache = start_page(session)  # type: ignore[arg-type]  # scoped proxy
+    begin_write(session)  # one transaction for the page, on SQLite too (and its write lock from the start)
+    cache.ticket_ids = IdAllocator(session, Ticket.__tablename__)  # new tickets wait for the page's flush
     loaded = load_posts(session, ids)  # type: ignore[arg-type]
     add_new_reporters(session, loaded)  # type: ignore[arg-type]
     for post_id in ids:

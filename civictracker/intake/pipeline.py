@@ -8,10 +8,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from civictracker.database import IdAllocator
 from civictracker.geo import spatial
 from civictracker.geo.gazetteer import Gazetteer
 from civictracker.geo.types import GeocodeResult
@@ -552,9 +553,11 @@ def _create(
     loc = analysis.location if analysis.usable_location else None
     # A DM naming a house number may be the resident's home: the public sees the block, staff the door.
     private = is_private_post(post) and loc is not None and is_house_location(loc)
+    page = page_cache(session)
     ticket = ticket_service.create_ticket(
         session,
         service,
+        ticket_id=page.ticket_ids.take() if page.ticket_ids is not None else None,
         follower_count=1,  # the reporter, followed below
         status=status,
         summary=public_summary(service, loc, private=private),
@@ -580,6 +583,7 @@ def _create(
         ticket.geocode_status = "failed" if analysis.location and analysis.location.reason else "pending"
         ticket.geocode_reason = analysis.location.reason if analysis.location else "no text"
     post_run(session).tickets.add(ticket.id)
+    page.new_tickets.append(ticket)
     _follow(session, ticket, post, reporter, new_ticket=True)
     return ticket
 
@@ -603,6 +607,10 @@ class PageCache:
     reporters: dict[tuple[str, str], Reporter] = field(default_factory=dict)  # created by this page
     # (ticket id, reporter id): followers this page created or read
     followers: dict[tuple[int, int], Follower] = field(default_factory=dict)
+    # Ticket ids handed out before the INSERT (the page job holds the write lock): a new ticket then waits
+    # for the page's next flush. None: each new ticket is flushed at once, for its id.
+    ticket_ids: IdAllocator | None = None
+    new_tickets: list[Ticket] = field(default_factory=list)  # created by this page, in order
 
 
 _PAGE = "civictracker.page_cache"  # session.info key; start_page begins a fresh one for every job
@@ -638,9 +646,12 @@ def _find_follower(session: Session, ticket: Ticket, reporter: Reporter) -> Foll
         and (follower.ticket_id, follower.reporter_id) == (ticket.id, reporter.id)  # not merged away since
     ):
         return follower
-    follower = session.scalar(
-        select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
-    )
+    # Without an autoflush: the followers this page created are in `followers`, and merge_tickets writes
+    # the ones it moves at once; the rest of the page's rows wait for one flush.
+    with session.no_autoflush:
+        follower = session.scalar(
+            select(Follower).where(Follower.ticket_id == ticket.id, Follower.reporter_id == reporter.id)
+        )
     if follower is not None:
         followers[(ticket.id, reporter.id)] = follower
     return follower
@@ -742,32 +753,48 @@ _NEARBY_OPEN = spatial.NearestQuery(
 def find_duplicate(
     session: Session, service: Service, loc: GeocodeResult, env: PipelineEnv, now: dt.datetime
 ) -> Ticket | None:
-    """An open ticket for the same problem: same service, recent, same place (see PRECISE_SAME_PLACE_M)."""
+    """An open ticket for the same problem: same service, recent, same place (see PRECISE_SAME_PLACE_M).
+
+    Tickets this page created and has not written yet are not in the table: they are looked at in memory
+    by the same rules (`_unwritten_same_place`), so two reports of one problem in one page are merged too.
+    """
     assert loc.lat is not None and loc.lon is not None
     since = now - dt.timedelta(days=env.dedupe_window_days)
+    unwritten = [
+        t
+        for t in page_cache(session).new_tickets
+        if inspect(t).pending and t.service_id == service.id and t.status in DEDUPE_STATUSES
+    ]
     if service.street_wide and loc.street:
-        base = [
-            Ticket.service_id == service.id,
-            Ticket.status.in_(DEDUPE_STATUSES),
-            Ticket.created_at >= since,
-        ]
         # Street-wide problems (an unplowed street) are one ticket per street segment, or per street when the
         # report names only the street.
+        by_street = loc.precision in {"street"} or not loc.segment_id
+        for ticket in reversed(unwritten):  # the newest first, as the query orders
+            if ticket.street == loc.street or (not by_street and ticket.segment_id == loc.segment_id):
+                return ticket
         same_street = Ticket.street == loc.street
-        cond = (
-            same_street
-            if loc.precision in {"street"} or not loc.segment_id
-            else or_(Ticket.segment_id == loc.segment_id, same_street)
-        )
+        cond = same_street if by_street else or_(Ticket.segment_id == loc.segment_id, same_street)
+        recent = Ticket.created_at >= since
+        base = [Ticket.service_id == service.id, Ticket.status.in_(DEDUPE_STATUSES), recent]
         return session.scalar(select(Ticket).where(*base, cond).order_by(Ticket.created_at.desc()).limit(1))
     radius = service.dedupe_radius_m or env.dedupe_radius_m
     # rank by three columns first; load only the ticket chosen
-    candidates = _NEARBY_OPEN.run(session, loc.lat, loc.lon, radius, service_id=service.id, since=since)
-    for (ticket_id, precision, address), distance in candidates:
+    candidates: list[tuple[int | Ticket, str | None, str | None, float]] = [
+        (ticket_id, precision, address, distance)
+        for (ticket_id, precision, address), distance in _NEARBY_OPEN.run(
+            session, loc.lat, loc.lon, radius, service_id=service.id, since=since
+        )
+    ]
+    for ticket in unwritten:
+        if ticket.lat is not None and ticket.lon is not None:
+            distance = spatial.geodesic_m(loc.lat, loc.lon, ticket.lat, ticket.lon)
+            if distance <= radius:
+                candidates.append((ticket, ticket.precision, ticket.address, distance))
+    for found, precision, address, distance in sorted(candidates, key=lambda c: c[3]):
         both_precise = loc.precision in PRECISE and precision in PRECISE
         if both_precise and distance > PRECISE_SAME_PLACE_M and (address or "") != (loc.matched or ""):
             continue
-        return session.get(Ticket, ticket_id)
+        return found if isinstance(found, Ticket) else session.get(Ticket, found)
     return None
 
 

@@ -167,11 +167,13 @@ def create_ticket(
     public_note: str | None = None,
     follower_count: int = 0,
     now: dt.datetime | None = None,
+    ticket_id: int | None = None,
 ) -> Ticket:
     """A new ticket with its 'created' event; status is open, or needs_location/new from intake.
 
     `follower_count`: the followers the caller adds right after (intake: the reporter), so the row is
-    inserted with its count instead of updated a moment later.
+    inserted with its count instead of updated a moment later. `ticket_id`: an id the caller took from
+    the table's `IdAllocator`; the ticket then waits for the caller's next flush (it has its id already).
     """
     if status not in (S.NEW, S.NEEDS_LOCATION, S.OPEN):
         raise ValidationFailed(f"A ticket starts as new, needs_location or open, not {status!r}.")
@@ -184,6 +186,7 @@ def create_ticket(
     if urgent:
         sla = min(sla, dt.timedelta(hours=4))  # hazards to life or safety are answered within hours
     ticket = Ticket(
+        id=ticket_id,
         service=service,
         service_id=service.id,
         status=status.value,
@@ -232,7 +235,8 @@ def create_ticket(
         now=now,
         flush=False,
     )
-    session.flush()  # the ticket and its event in one flush (the event's ticket_id follows the relationship)
+    if ticket_id is None:
+        session.flush()  # the ticket gets its id, its event in the same flush (via the relationship)
     return ticket
 
 

@@ -146,3 +146,61 @@ def test_an_author_created_meanwhile_by_another_worker_is_found(app, monkeypatch
     first, second = (ext_db.session.get(InboundPost, i) for i in ids)
     assert first.reporter_id == other.id
     assert count_rows(Reporter) == 2 and second.reporter_id not in {None, other.id}
+
+
+def test_one_page_keeps_the_dedupe_rules_for_tickets_it_has_not_written_yet(app) -> None:  # type: ignore[no-untyped-def]
+    """A page writes its new tickets together at its end: before that no query sees them, so dedupe looks
+    at them in memory, by the same rules as in the table."""
+    ids = _store(
+        incoming("pothole in front of 100 Hampshire St", author="d1"),
+        incoming("pothole in front of 108 Hampshire St", author="d2"),  # 38.6 m away, another door
+        incoming("huge pothole at 100 Hampshire St", author="d3"),  # the first one again
+        incoming("@CambridgeMA Fayerweather St hasn't seen a plow since yesterday morning", author="d4"),
+        incoming("Fayerweather St still not plowed, total mess", author="d5"),  # street-wide: the same
+        incoming("streetlight out at 100 Hampshire St", author="d6"),  # same place, another service
+    )
+    assert jobs.process_posts(ids) == "created=4, merged=2"
+    ext_db.session.expire_all()
+    posts = [ext_db.session.get(InboundPost, i) for i in ids]
+    assert [p.outcome for p in posts] == ["created", "created", "merged", "created", "merged", "created"]
+    assert posts[2].ticket_id == posts[0].ticket_id != posts[1].ticket_id
+    assert posts[4].ticket_id == posts[3].ticket_id
+    assert len({posts[0].ticket_id, posts[1].ticket_id, posts[3].ticket_id, posts[5].ticket_id}) == 4
+    first = ext_db.session.get(Ticket, posts[0].ticket_id)
+    assert first.report_count == 2 and first.follower_count == 2
+    # every reply names its ticket, written with it in the page's one transaction
+    for post in posts:
+        (reply,) = ext_db.session.scalars(
+            select(OutboundMessage).where(
+                OutboundMessage.ticket_id == post.ticket_id, OutboundMessage.reporter_id == post.reporter_id
+            )
+        )
+        assert reply.state == "sent" and f"CT-{post.ticket_id}" in reply.text
+
+
+def test_a_reply_to_a_post_earlier_in_the_same_page_finds_its_ticket(app) -> None:  # type: ignore[no-untyped-def]
+    first = incoming("the streetlight at 150 Hampshire St is out", author="r1")
+    ids = _store(first, incoming("still not fixed!!", author="r1", kind="reply", reply_to=first.external_id))
+    assert jobs.process_posts(ids) == "created=1, still_open=1"
+    ext_db.session.expire_all()
+    report, reply = (ext_db.session.get(InboundPost, i) for i in ids)
+    assert reply.ticket_id == report.ticket_id
+    assert ext_db.session.get(Ticket, report.ticket_id).report_count == 2
+
+
+def test_ticket_ids_handed_out_by_a_page_never_collide_with_others(app) -> None:  # type: ignore[no-untyped-def]
+    from civictracker.services import tickets as ticket_service
+    from civictracker.services.catalog import get_service
+
+    before = ticket_service.create_ticket(ext_db.session, get_service(ext_db.session, "pothole"))
+    ext_db.session.commit()
+    ids = _store(
+        incoming("pothole at 150 Hampshire St", author="i1"),
+        incoming("graffiti at 300 Broadway", author="i2"),
+    )
+    assert jobs.process_posts(ids) == "created=2"
+    after = ticket_service.create_ticket(ext_db.session, get_service(ext_db.session, "pothole"))
+    ext_db.session.commit()
+    ext_db.session.expire_all()
+    page = sorted(ext_db.session.get(InboundPost, i).ticket_id for i in ids)
+    assert before.id < page[0] < page[1] < after.id  # in order, as the table itself would have numbered them

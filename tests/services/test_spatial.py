@@ -55,3 +55,27 @@ def test_within_bbox(db) -> None:  # type: ignore[no-untyped-def]
         select(Ticket.id).where(spatial.within_bbox(db, Ticket.public_location, "tickets", box))
     ).all()
     assert ids == [a.id]
+
+
+def test_geodesic_in_memory_measures_as_the_database_does(db) -> None:  # type: ignore[no-untyped-def]
+    """Dedupe measures a page's unwritten tickets in memory: near the radius both must give one answer."""
+    t = factories.ticket(db, lat=CENTRAL[0], lon=CENTRAL[1])
+    for dlat, dlon in [(0.0003, 0.0), (0.0, 0.0018), (0.00095, -0.0011), (-0.0081, 0.0062)]:
+        lat, lon = CENTRAL[0] + dlat, CENTRAL[1] + dlon
+        in_db = db.scalar(select(spatial.distance_m(db, Ticket.location, lat, lon)).where(Ticket.id == t.id))
+        assert spatial.geodesic_m(*CENTRAL, lat, lon) == pytest.approx(in_db, abs=0.05)
+
+
+def test_nearest_query_ranks_like_nearest(db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import bindparam
+
+    near = factories.ticket(db, lat=HAMPSHIRE_WINDSOR[0] + 0.0003, lon=HAMPSHIRE_WINDSOR[1])
+    mid = factories.ticket(db, lat=HAMPSHIRE_WINDSOR[0] + 0.0012, lon=HAMPSHIRE_WINDSOR[1])
+    factories.ticket(db, lat=CENTRAL[0], lon=CENTRAL[1])
+    db.commit()
+    query = spatial.NearestQuery(Ticket, Ticket.location, [Ticket.id], [Ticket.id != bindparam("not_id")])
+    rows = query.run(db, *HAMPSHIRE_WINDSOR, 150, not_id=-1)
+    expected = spatial.nearest(db, Ticket, Ticket.location, *HAMPSHIRE_WINDSOR, max_radius_m=150)
+    assert [row[0] for row, _ in rows] == [near.id, mid.id] == [t.id for t, _ in expected]
+    assert [d for _, d in rows] == pytest.approx([d for _, d in expected], abs=0.01)
+    assert [row[0] for row, _ in query.run(db, *HAMPSHIRE_WINDSOR, 150, not_id=near.id)] == [mid.id]
