@@ -130,8 +130,9 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
 
     `isolate`: a savepoint per post, so a crash is kept to its post (recorded, the rest goes on).
     Without it a crash propagates: the caller rolls back and runs the page again isolated. The savepoints
-    cost a flush and two statements per post; without them the posts' rows are written together, in the
-    flush a new ticket needs for its id or at the end of the page.
+    cost a flush and two statements per post; without them the page's rows (its new tickets included: they
+    take their ids from an IdAllocator) are written together, when a query must see them (a reply looking
+    for its thread) or at the end of the page.
     """
     from civictracker.intake.pipeline import add_new_reporters, load_posts, post_run, start_page
     from civictracker.intake.pipeline import process_post as run_pipeline

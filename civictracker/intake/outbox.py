@@ -101,7 +101,6 @@ def send_outbound_page(message_ids: list[int]) -> str:
 
 def _lane_history(channel: str | None, now: dt.datetime) -> dict[tuple[str, str], list[float]]:
     """Send times per lane over the last day: one per platform call (a cluster counts once)."""
-
     stmt = select(
         OutboundMessage.channel,
         OutboundMessage.is_dm,

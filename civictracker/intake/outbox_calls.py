@@ -427,10 +427,10 @@ def send_plain_each(app: Flask, members: list[OutboundMessage]) -> tuple[int, li
     """Plain replies (each its own platform call, under its own key) claimed by one commit and settled by
     one more: what `_send_batch` does for one message, with two commits for all instead of two each.
 
-    `members`: rows read by `_lock` in this transaction, each pending or failed with no recorded call. A
-    crash between the calls leaves the rest "sending" under their keys, settled later by `_resolve_batch`
-    exactly as after a crash in `_send_batch`. Returns (how many were sent, ids left to `_send_batch`):
-    a member that fails goes through `_on_failure` as there, after the replies sent before it are stored.
+    `members`: rows read by `_lock` in this transaction, each pending with no recorded call. A crash
+    between the calls leaves the rest "sending" under their keys, settled later by `_resolve_batch` exactly
+    as after a crash in `_send_batch`. A member that fails goes through `_on_failure` as there, after the
+    replies posted before it are stored. Returns (how many were sent, the ids of those that failed).
     """
     from civictracker.app import city_of, settings_of
     from civictracker.intake.registry import get_channel

@@ -728,8 +728,8 @@ def _reply(
         return
     follower.reporter = reporter
     fresh = ticket.id in run.tickets  # the key names a ticket this transaction created: nothing holds it
-    # no savepoint of its own: a key another worker queued first fails this post's savepoint, and the post
-    # is retried (retry_failed_posts), when it finds that row
+    # No savepoint of its own: a key another worker queued first fails the page's write, then (in the
+    # page's second run, a savepoint per post) this post alone; retried later, it finds that row.
     message = notify.queue_for_follower(
         session, env.replies, ticket, follower, kind, key=key, now=now, fresh=fresh, savepoint=False
     )
@@ -756,7 +756,8 @@ def find_duplicate(
     """An open ticket for the same problem: same service, recent, same place (see PRECISE_SAME_PLACE_M).
 
     Tickets this page created and has not written yet are not in the table: they are looked at in memory
-    by the same rules (`_unwritten_same_place`), so two reports of one problem in one page are merged too.
+    by the same rules (distances on the ellipsoid, as the databases measure), so two reports of one
+    problem in one page are merged too.
     """
     assert loc.lat is not None and loc.lon is not None
     since = now - dt.timedelta(days=env.dedupe_window_days)

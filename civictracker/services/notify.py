@@ -186,8 +186,8 @@ def queue_message(
     `fresh`: the key names a row created in this transaction (a new ticket's id), so no other row can
     hold it yet: the lookup and the savepoint are skipped. The unique key still refuses a second row
     (the transaction would fail and its job be retried, never send twice). `savepoint=False`: the caller
-    runs in a savepoint of its own that takes a key another worker queued first (intake's per-post
-    savepoint: the post is retried and then finds that row), so this one's flush is not needed.
+    takes a key another worker queued first as the failure of its own unit (intake: the page runs again
+    a post per savepoint, and the post that failed is retried later and finds that row).
     """
     if reporter.opted_out and kind != "opt_out":
         return None
