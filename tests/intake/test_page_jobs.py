@@ -204,3 +204,40 @@ def test_ticket_ids_handed_out_by_a_page_never_collide_with_others(app) -> None:
     ext_db.session.expire_all()
     page = sorted(ext_db.session.get(InboundPost, i).ticket_id for i in ids)
     assert before.id < page[0] < page[1] < after.id  # in order, as the table itself would have numbered them
+
+
+def test_a_reply_key_taken_meanwhile_fails_only_its_post(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Another worker queued the same reply (same key) after this page looked: the page's write fails, the
+    page runs again a savepoint per post, and only that post fails; retried, it finds the other's row."""
+    from civictracker.services import notify
+
+    (first,) = _store(incoming("huge pothole at 150 Hampshire St", author="k1"))
+    assert jobs.process_posts([first]) == "created"
+    ticket_id = ext_db.session.get(InboundPost, first).ticket_id
+    other = Reporter(channel="replay", external_id="k2", handle="k2")
+    ext_db.session.add(other)
+    ext_db.session.flush()
+    key = f"merged:ticket:{ticket_id}:reporter:{other.id}"
+    ext_db.session.add(
+        OutboundMessage(
+            idempotency_key=key, channel="replay", kind="merged", ticket_id=ticket_id, reporter_id=other.id,
+            recipient_id="k2", text="queued by another worker", state="sent",
+        )
+    )  # fmt: skip
+    ext_db.session.commit()
+    monkeypatch.setattr(notify, "_queued", lambda session, key: None)  # it was not there when we looked
+    ids = _store(
+        incoming("pothole in front of 150 Hampshire St", author="k2"),
+        incoming("streetlight out at 10 Ware St", author="k3"),
+    )
+    with pytest.raises(jobs.PageFailed, match="IntegrityError"):
+        jobs.process_posts(ids)
+    ext_db.session.expire_all()
+    merged, other_post = (ext_db.session.get(InboundPost, i) for i in ids)
+    assert merged.state == "failed" and merged.ticket_id is None and other_post.outcome == "created"
+    assert ext_db.session.get(Ticket, ticket_id).report_count == 1  # nothing of the failed post landed
+    monkeypatch.undo()
+    assert jobs.retry_failed_posts() == 1
+    ext_db.session.expire_all()
+    assert ext_db.session.get(InboundPost, ids[0]).outcome == "merged"
+    assert count_rows(OutboundMessage, OutboundMessage.idempotency_key == key) == 1
