@@ -80,8 +80,8 @@ def process_posts(post_ids: list[int]) -> str:
         try:
             try:
                 page = _run_page(ids, env, isolate=False)
-            except Exception:
-                log.info("a post of page %s-%s crashed: running it again post by post", ids[0], ids[-1])
+            except Exception as exc:  # a post crashed (or the page's write failed): find which, keep it alone
+                log.info("page %s-%s failed in one go (%s); running it post by post", ids[0], ids[-1], exc)
                 db.session.rollback()
                 page = _run_page(ids, env, isolate=True)
             db.session.commit()
