@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -135,10 +134,13 @@ def test_markup_is_read_as_text_not_executed() -> None:
     assert not any("<" in r for r in result.reasons)
 
 
-def test_very_long_text_is_fast() -> None:
-    start = time.perf_counter()
-    triage_text("pothole on Hampshire St " * 2000)
-    assert time.perf_counter() - start < 0.1
+def test_a_very_long_text_is_read_only_up_to_a_bound() -> None:
+    """A 48,000-character post costs what its first characters cost: triage reads a bounded prefix."""
+    from civictracker.intake.triage_text import MAX_CHARS
+
+    long = "pothole on Hampshire St " * 2000
+    assert len(triage.model_text(long)) <= MAX_CHARS
+    assert triage_text(long) == triage_text(long[: MAX_CHARS * 2])
 
 
 def test_model_is_built_once_across_threads() -> None:
