@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from civictracker.extensions import db
 from civictracker.intake.context import job_context
@@ -100,14 +100,26 @@ def send_outbound_page(message_ids: list[int]) -> str:
 
 
 def _lane_history(channel: str | None, now: dt.datetime) -> dict[tuple[str, str], list[float]]:
-    """Send times per lane over the last day: one per platform call (a cluster counts once)."""
+    """Send times per lane over the last day: one per platform call (a cluster counts once).
+
+    A call claimed and not settled yet ("sending") counts from its claim: it may be on the platform
+    already. Counted only once settled, a second sender reading the lane between the claim and the
+    settle would take the same free slot, and the account would go over its cap by one.
+    """
+    day_ago = now - dt.timedelta(hours=24)
+    sending = OutboundMessage.state == "sending"
     stmt = select(
         OutboundMessage.channel,
         OutboundMessage.is_dm,
         OutboundMessage.batch_key,
         OutboundMessage.sent_external_id,
-        OutboundMessage.sent_at,
-    ).where(OutboundMessage.state == "sent", OutboundMessage.sent_at >= now - dt.timedelta(hours=24))
+        case((sending, OutboundMessage.next_attempt_at), else_=OutboundMessage.sent_at),
+    ).where(
+        or_(
+            (OutboundMessage.state == "sent") & (OutboundMessage.sent_at >= day_ago),
+            sending & (OutboundMessage.next_attempt_at >= day_ago),
+        )
+    )
     if channel is not None:
         stmt = stmt.where(OutboundMessage.channel == channel)
     seen: set[tuple[str, str, str]] = set()

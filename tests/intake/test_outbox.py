@@ -143,3 +143,24 @@ def test_two_senders_reading_the_same_pending_message_post_it_once(capped_app) -
     db.session.expire_all()
     row = db.session.get(OutboundMessage, message.id)
     assert (row.state, row.attempts) == ("sending", 1)
+
+
+def test_a_call_in_flight_takes_its_slot_from_a_second_sender(capped_app) -> None:  # type: ignore[no-untyped-def]
+    """One sender has claimed a reply and is posting it (not settled yet); a second sender reading the
+    lane now must count that call, or the account goes over its cap by one."""
+    channel = LogChannel(name="x", max_length=280)
+    register_channel(settings_of(capped_app), "x", channel)
+    first, second = _messages(2)
+    # the first is in flight: claimed a moment ago by another worker, its platform call not answered yet
+    first.state, first.attempts, first.batch_key, first.next_attempt_at = "sending", 1, "k0", utcnow()
+    db.session.commit()
+    # 2 posts per 15 min, paced to 1 per 3.75 min: the in-flight call holds the one slot there is
+    assert outbox.send_outbound(second.id) == "deferred"
+    assert outbox.sweep_outbox() == 0 and channel.records == []
+    # the call fails (nothing was posted): its slot is free again
+    db.session.expire_all()
+    row = db.session.get(OutboundMessage, first.id)
+    row.state, row.batch_key, row.next_attempt_at = "failed", None, utcnow() + dt.timedelta(hours=1)
+    db.session.commit()
+    assert outbox.send_outbound(second.id) == "sent"
+    assert [r["text"].split(" ·")[0] for r in channel.records] == ["reply 1"]
