@@ -17,7 +17,8 @@ steady-state figure). The replies are counted by state after the figure: a run t
 
 PostGIS: a scratch database is created and dropped; posts are stored and `process_posts` enqueued (a page
 per job) on a unique rq queue (Redis 127.0.0.1:6379/15); one `flask --app wsgi civictracker worker`
-subprocess drains it. The figure is end-to-end: from the first post received to the last post processed
+subprocess drains it (`--workers N`: N of them, which also shows what concurrent pages do to dedupe and
+threads: a page cannot see another's uncommitted tickets). The figure is end-to-end: from the first post received to the last post processed
 (replies sent included).
 """
 
@@ -240,7 +241,9 @@ def _pg_admin(admin_url: str, sql: str) -> None:
         engine.dispose()
 
 
-def _wait_processed(db: object, model: object, total: int, timeout: float, worker: subprocess.Popen) -> int:
+def _wait_processed(
+    db: object, model: object, total: int, timeout: float, workers: list[subprocess.Popen]
+) -> int:
     deadline = time.perf_counter() + timeout
     done = 0
     while time.perf_counter() < deadline:
@@ -253,13 +256,13 @@ def _wait_processed(db: object, model: object, total: int, timeout: float, worke
             or 0
         )
         db.session.rollback()  # type: ignore[attr-defined]
-        if done >= total or worker.poll() is not None:
+        if done >= total or any(w.poll() is not None for w in workers):
             return done
         time.sleep(0.05)
     return done
 
 
-def bench_postgis(n: int, admin_url: str, redis_url: str) -> None:
+def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1) -> None:
     from civictracker import create_app
     from civictracker.bootstrap import prepare_database
     from civictracker.extensions import db
@@ -271,7 +274,7 @@ def bench_postgis(n: int, admin_url: str, redis_url: str) -> None:
     queue_name = f"ct-bench-{uuid.uuid4().hex[:8]}"
     url = admin_url.rsplit("/", 1)[0] + "/" + name
     _pg_admin(admin_url, f'CREATE DATABASE "{name}"')
-    worker: subprocess.Popen | None = None
+    procs: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         try:
@@ -286,13 +289,16 @@ def bench_postgis(n: int, admin_url: str, redis_url: str) -> None:
                 "CIVICTRACKER_SECRET_KEY": "bench",
             }
             flask = str(Path(sys.executable).with_name("flask"))
-            worker = subprocess.Popen(
-                [flask, "--app", "wsgi", "civictracker", "worker"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=open(tmp / "worker.log", "w"),  # noqa: SIM115 (closed with the temp dir)
-            )
+            for i in range(workers):
+                procs.append(
+                    subprocess.Popen(
+                        [flask, "--app", "wsgi", "civictracker", "worker"],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=open(tmp / f"worker{i}.log", "w"),  # noqa: SIM115 (closed with the temp dir)
+                    )
+                )
             with app.app_context():
                 queue = get_queue(app)
                 assert not queue.is_inline
@@ -301,34 +307,43 @@ def bench_postgis(n: int, admin_url: str, redis_url: str) -> None:
                 for ids in warm:
                     jobs.enqueue_processing(app, ids)
                 warm_n = sum(len(ids) for ids in warm)
-                _wait_processed(db, InboundPost, warm_n, 120, worker)
+                _wait_processed(db, InboundPost, warm_n, 120, procs)
                 print(f"[postgis] worker start + warm-up (30 posts): {time.perf_counter() - t0:.2f} s")
                 posts = make_posts(n)
                 start = time.perf_counter()
                 for ids in receive_batches(db, posts):
                     jobs.enqueue_processing(app, ids)
                 enqueued = time.perf_counter() - start
-                done = _wait_processed(db, InboundPost, warm_n + n, 900, worker) - warm_n
+                done = _wait_processed(db, InboundPost, warm_n + n, 900, procs) - warm_n
                 elapsed = time.perf_counter() - start
                 outcomes = _outcomes(db)
+                states = Counter(
+                    dict(
+                        db.session.execute(
+                            select(InboundPost.state, func.count()).group_by(InboundPost.state)
+                        ).all()
+                    )
+                )
                 failed = queue.rq_queue().failed_job_registry.count
                 queue.rq_queue().empty()
                 queue.rq_queue().delete(delete_jobs=True)
                 db.session.remove()
                 db.engine.dispose()
             print(
-                f"[postgis] {done}/{n} posts received, enqueued and processed by one rq worker: "
+                f"[postgis] {done}/{n} posts received, enqueued and processed by {workers} rq worker(s): "
                 f"{done / elapsed:.0f} posts/s end to end ({elapsed:.2f} s; receiving + enqueueing took "
                 f"{enqueued:.2f} s)"
             )
             print(f"[postgis] outcomes: {dict(outcomes.most_common())}; failed rq jobs: {failed}")
+            print(f"[postgis] posts by state (warm-up included): {dict(states.most_common())}")
         finally:
-            if worker is not None and worker.poll() is None:
-                worker.terminate()
-                try:
-                    worker.wait(10)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            for worker in procs:
+                if worker.poll() is None:
+                    worker.terminate()
+                    try:
+                        worker.wait(10)
+                    except subprocess.TimeoutExpired:
+                        worker.kill()
             _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -341,11 +356,12 @@ def main() -> None:
         "--pg-admin-url", default=os.environ.get("CIVICTRACKER_TEST_PG_ADMIN_URL", PG_ADMIN_URL)
     )
     parser.add_argument("--redis-url", default=REDIS_URL)
+    parser.add_argument("--workers", type=int, default=1, help="rq workers for the PostGIS run (default 1)")
     args = parser.parse_args()
     if args.only in (None, "sqlite"):
         bench_sqlite(args.n, args.profile)
     if args.only in (None, "postgis"):
-        bench_postgis(args.n, args.pg_admin_url, args.redis_url)
+        bench_postgis(args.n, args.pg_admin_url, args.redis_url, args.workers)
 
 
 if __name__ == "__main__":
