@@ -324,7 +324,16 @@ def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1) -> N
                         ).all()
                     )
                 )
-                failed = queue.rq_queue().failed_job_registry.count
+                registry = queue.rq_queue().failed_job_registry
+                failed = registry.count
+                for job_id in registry.get_job_ids()[:3]:  # why, in a line each
+                    job = queue.rq_queue().fetch_job(job_id)
+                    last = (
+                        [ln for ln in (job.exc_info or "").strip().splitlines() if "Error" in ln][-1:]
+                        if job
+                        else []
+                    )
+                    print(f"[postgis] failed job {job_id}: {last[0] if last else '?'}")
                 queue.rq_queue().empty()
                 queue.rq_queue().delete(delete_jobs=True)
                 db.session.remove()

@@ -110,6 +110,17 @@ def begin_write(session: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def hold_lock(session: Any, name: str) -> None:
+    """Wait for, then hold until the transaction ends, the lock called `name`: one holder at a time.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite needs none: `begin_write` already holds the
+    database's one write lock, which serializes every writer.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
 class IdAllocator:
     """Primary keys of one table handed out before the rows are written.
 

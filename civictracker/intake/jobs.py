@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from civictracker.database import IdAllocator, begin_write
+from civictracker.database import IdAllocator, begin_write, hold_lock
 from civictracker.extensions import db
 from civictracker.intake.context import job_context
 from civictracker.intake.outbox import (  # noqa: F401  (sweep_outbox re-exported: queued jobs name it here)
@@ -51,6 +51,7 @@ def _env(app: Flask) -> Any:
     return env
 
 
+INTAKE_LOCK = "civictracker:intake-page"  # held by the page being processed (see _run_page)
 PAGE_SIZE = 50  # posts per processing job: a poll page; its replies go out when the whole page is stored
 
 
@@ -112,7 +113,7 @@ def process_posts(post_ids: list[int]) -> str:
                 + "; ".join(f"post {i}: {e}" for i, e in sorted(page.failures.items())[:5])
             )
         if len(ids) == 1:
-            return next(iter(page.outcomes))  # it did not fail, so it has its outcome
+            return page.outcome_of[ids[0]]  # it did not fail, so it has its outcome
         return ", ".join(f"{k}={v}" for k, v in sorted(page.outcomes.items()))
 
 
@@ -121,6 +122,7 @@ class _Page:
     """What one run of a page did: outcome counts, the replies to send, the posts that crashed."""
 
     outcomes: Counter[str] = field(default_factory=Counter)
+    outcome_of: dict[int, str] = field(default_factory=dict)  # by post id
     message_ids: set[int] = field(default_factory=set)
     failures: dict[int, str] = field(default_factory=dict)
 
@@ -134,7 +136,13 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
     take their ids from an IdAllocator) are written together, when a query must see them (a reply looking
     for its thread) or at the end of the page.
     """
-    from civictracker.intake.pipeline import add_new_reporters, load_posts, post_run, start_page
+    from civictracker.intake.pipeline import (
+        add_new_reporters,
+        load_posts,
+        post_run,
+        start_page,
+        unprocessed_parents,
+    )
     from civictracker.intake.pipeline import process_post as run_pipeline
 
     session = db.session
@@ -142,8 +150,15 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
     done: list[tuple[InboundPost, list[OutboundMessage], bool]] = []  # post, replies, joined a ticket
     cache = start_page(session)  # type: ignore[arg-type]  # scoped proxy
     begin_write(session)  # one transaction for the page, on SQLite too (and its write lock from the start)
+    # One page at a time, on PostgreSQL as on SQLite: a page cannot see another's uncommitted tickets and
+    # posts, so two pages at once would each open a ticket for one problem, or miss a reply's thread.
+    hold_lock(session, INTAKE_LOCK)
     cache.ticket_ids = IdAllocator(session, Ticket.__tablename__)  # new tickets wait for the page's flush
     loaded = load_posts(session, ids)  # type: ignore[arg-type]
+    parents = unprocessed_parents(session, loaded)  # type: ignore[arg-type]
+    if parents:  # the posts these answer go first (ids are in storage order: a parent's is lower)
+        ids = sorted({*ids, *parents})
+        loaded = load_posts(session, ids)  # type: ignore[arg-type]
     add_new_reporters(session, loaded)  # type: ignore[arg-type]
     for post_id in ids:
         if isolate:
@@ -160,7 +175,8 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
         run = post_run(session)  # type: ignore[arg-type]
         joined = bool(post.ticket_id) and post.ticket_id not in run.tickets
         done.append((post, list(run.messages), joined))
-        page.outcomes[post.outcome or post.state] += 1
+        page.outcome_of[post.id] = post.outcome or post.state
+        page.outcomes[page.outcome_of[post.id]] += 1
     session.flush()  # the queued replies get their ids
     page.message_ids = _replies_to_send(done)
     _record_failures(page.failures)

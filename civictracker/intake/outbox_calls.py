@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from civictracker.extensions import db
@@ -453,25 +454,43 @@ def send_plain_each(app: Flask, members: list[OutboundMessage]) -> tuple[int, li
             if sent is None:
                 sent = channel.send(target, msg.text, idempotency_key=key)
         except Exception as exc:
-            # The replies posted before this one are stored first, so a failure never hides them.
             if not isinstance(exc, (ValueError, ChannelError)):
                 log.exception("outbound message %s failed unexpectedly", msg.id)
                 db.session.rollback()  # the session may be unusable; every claim is committed already
-                _settle_sent(done, now)
                 problem = ChannelError(f"unexpected error: {exc!r}", retryable=True)
             else:
-                _settle_sent(done, now)
                 problem = exc if isinstance(exc, ChannelError) else ChannelError(str(exc), retryable=False)
-            db.session.commit()
+            _store_sent(done, now)  # the replies posted before this one first: a failure never hides them
             done = []
             _on_failure(app, channel, [msg], target, problem, now)
             failed.append(msg.id)
             continue
         done.append((msg, sent.external_id))
     sent_count = len(claimed) - len(failed)
-    _settle_sent(done, now)
-    db.session.commit()
+    _store_sent(done, now)
     return sent_count, failed
+
+
+_TRY_AGAIN = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
+
+
+def _store_sent(done: list[tuple[OutboundMessage, str]], now: dt.datetime, tries: int = 3) -> None:
+    """Settle the posted replies and commit; chosen as a deadlock's victim, try again, as PostgreSQL asks.
+
+    The stamp of the tickets' first public reply can meet an intake page updating the same tickets in
+    another order. If every try fails, the replies stay "sending" under their keys and `_resolve_batch`
+    settles them later: posted once, recorded late.
+    """
+    for attempt in range(1, tries + 1):
+        try:
+            _settle_sent(done, now)
+            db.session.commit()
+            return
+        except OperationalError as exc:
+            db.session.rollback()
+            if attempt == tries or getattr(exc.orig, "sqlstate", None) not in _TRY_AGAIN:
+                raise
+            log.warning("settling %d sent replies: %s; trying again", len(done), exc.orig)
 
 
 def _settle_sent(done: list[tuple[OutboundMessage, str]], now: dt.datetime) -> None:

@@ -325,6 +325,33 @@ def load_posts(session: Session, post_ids: list[int]) -> dict[int, tuple[Inbound
     return {row[0].id: (row[0], row[1]) for row in session.execute(stmt)}
 
 
+def unprocessed_parents(
+    session: Session, loaded: dict[int, tuple[InboundPost, Reporter | None]]
+) -> list[int]:
+    """Stored posts that posts of this page answer, not processed yet and not in the page.
+
+    Processed first, in the same page, they give their replies a thread to attach to: a reply handled
+    before the post it answers would be taken for a new report (a resident adding a detail a moment
+    later, in the next poll page, while a retry or another worker still holds the first).
+    """
+    wanted: dict[str, set[str]] = {}
+    for post, _ in loaded.values():
+        for external_id in (post.in_reply_to_id, post.conversation_id):
+            if external_id:
+                wanted.setdefault(post.channel, set()).add(external_id)
+    parents: list[int] = []
+    for channel, external_ids in wanted.items():
+        parents += session.scalars(
+            select(InboundPost.id).where(
+                InboundPost.channel == channel,
+                InboundPost.external_id.in_(sorted(external_ids)),
+                InboundPost.state == "received",
+                InboundPost.id.not_in(list(loaded)),
+            )
+        )
+    return sorted(parents)
+
+
 def add_new_reporters(session: Session, loaded: dict[int, tuple[InboundPost, Reporter | None]]) -> None:
     """Reporter rows for the new authors of a page (as `load_posts` read it), written in one flush.
 

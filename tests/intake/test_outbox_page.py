@@ -133,3 +133,29 @@ def test_capped_opted_out_and_settled_replies_take_the_single_path(app) -> None:
     assert len(replay.records) == 1 and len(x.records) == 1  # the X lane had room: admitted, sent
     row = ext_db.session.scalar(select(OutboundMessage).where(OutboundMessage.id == opted[0]))
     assert row.last_error == "The resident opted out."
+
+
+def test_a_deadlock_while_settling_is_tried_again(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL may pick the settle as a deadlock's victim (an intake page updating the same tickets):
+    the settle runs again, and the replies are recorded sent at once, posted once."""
+    from sqlalchemy.exc import OperationalError
+
+    from civictracker.intake import outbox_calls
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    real = outbox_calls._settle_sent
+    calls: list[int] = []
+
+    def first_one_deadlocks(done, now):  # type: ignore[no-untyped-def]
+        calls.append(len(done))
+        if len(calls) == 1:
+            raise OperationalError("UPDATE tickets ...", {}, Deadlock("deadlock detected"))
+        return real(done, now)
+
+    monkeypatch.setattr(outbox_calls, "_settle_sent", first_one_deadlocks)
+    channel = _channel(app)
+    ids = _queue(3)
+    assert outbox.send_outbound_page(ids) == "sent=3"
+    assert calls == [3, 3] and _states(ids) == ["sent"] * 3 and len(channel.records) == 3

@@ -241,3 +241,40 @@ def test_a_reply_key_taken_meanwhile_fails_only_its_post(app, monkeypatch) -> No
     ext_db.session.expire_all()
     assert ext_db.session.get(InboundPost, ids[0]).outcome == "merged"
     assert count_rows(OutboundMessage, OutboundMessage.idempotency_key == key) == 1
+
+
+def test_a_reply_processed_before_the_post_it_answers_takes_that_post_along(app) -> None:  # type: ignore[no-untyped-def]
+    """The post a reply answers is stored but not processed yet (a retry, or another page still waiting):
+    the reply's page processes it first, so the reply joins its thread instead of becoming a report."""
+    first = incoming("the streetlight at 150 Hampshire St is out", author="q1")
+    (parent,) = _store(first)
+    (reply,) = _store(incoming("still not fixed!!", author="q1", kind="reply", reply_to=first.external_id))
+    assert jobs.process_post(reply) == "still_open"  # the reply's own outcome
+    ext_db.session.expire_all()
+    parent_post, reply_post = ext_db.session.get(InboundPost, parent), ext_db.session.get(InboundPost, reply)
+    assert parent_post.outcome == "created" and reply_post.ticket_id == parent_post.ticket_id
+    assert jobs.process_post(parent) == "created"  # its own job later changes nothing
+    assert count_rows(Ticket) == 1
+
+
+def test_pages_hold_the_intake_lock_one_at_a_time(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: a page holds an advisory lock until its commit, so two workers' pages never interleave
+    (each would miss the other's uncommitted tickets). SQLite: its write lock does the same."""
+    from sqlalchemy import text
+
+    import civictracker.intake.pipeline as pipeline
+
+    real = pipeline.load_posts
+    held: list[bool] = []
+
+    def look(session, post_ids):  # type: ignore[no-untyped-def]
+        if backend == "postgis":
+            query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            held.append(session.execute(text(query)).scalar() == 1)
+        else:
+            held.append(session.connection().connection.dbapi_connection.in_transaction)
+        return real(session, post_ids)
+
+    monkeypatch.setattr(pipeline, "load_posts", look)
+    assert jobs.process_posts(_store(incoming("pothole at 150 Hampshire St", author="l1"))) == "created"
+    assert held == [True]
