@@ -59,7 +59,11 @@ def dialect_of(session: Session | Connection) -> str:
 def distance_m(session: Session | Connection, column: Any, lat: float, lon: float) -> ColumnElement[float]:
     """Expression: metres from a geometry column to a point, on the ellipsoid."""
     pt = func.ST_GeomFromText(f"POINT({lon:.7f} {lat:.7f})", SRID)
-    if dialect_of(session) == "postgresql":
+    return _distance(dialect_of(session), column, pt)
+
+
+def _distance(dialect: str, column: Any, pt: Any) -> ColumnElement[float]:
+    if dialect == "postgresql":
         return func.ST_Distance(func.Geography(column), func.Geography(pt))
     return func.ST_Distance(column, pt, 1)  # SpatiaLite: use_ellipsoid=1 gives metres for SRID 4326
 
@@ -68,18 +72,32 @@ def within_radius(
     session: Session | Connection, column: Any, table: str, lat: float, lon: float, radius_m: float
 ) -> ColumnElement[bool]:
     """Predicate: geometry within radius_m metres of the point, using the spatial index on both backends."""
-    min_lon, min_lat, max_lon, max_lat = degree_box(lat, lon, radius_m)
-    if dialect_of(session) == "postgresql":
-        envelope = func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, SRID)
+    dialect = dialect_of(session)
+    if dialect == "postgresql":
         pt = func.ST_GeomFromText(f"POINT({lon:.7f} {lat:.7f})", SRID)
+    else:
+        pt = func.MakePoint(lon, lat, SRID)
+    return _within(dialect, column, table, pt, degree_box(lat, lon, radius_m), radius_m)
+
+
+def _within(
+    dialect: str, column: Any, table: str, pt: Any, box: tuple[Any, Any, Any, Any] | None, radius_m: Any
+) -> ColumnElement[bool]:
+    """Within radius of `pt`, the index asked first with `box`: values, or (None) bound parameters
+    si_x1, si_y1, si_x2, si_y2 given at execution (see NearestQuery)."""
+    corners = box if box is not None else tuple(bindparam(name) for name in _BOX_PARAMS)
+    if dialect == "postgresql":
         return and_(
-            column.op("&&")(envelope),
+            column.op("&&")(func.ST_MakeEnvelope(*corners, SRID)),
             func.ST_DWithin(func.Geography(column), func.Geography(pt), radius_m),
         )
     return and_(
-        _spatialite_index_filter(table, column, min_lon, min_lat, max_lon, max_lat),
-        func.PtDistWithin(column, func.MakePoint(lon, lat, SRID), radius_m, 1),
+        _spatialite_index_filter(table, column, box),
+        func.PtDistWithin(column, pt, radius_m, 1),
     )
+
+
+_BOX_PARAMS = ("si_x1", "si_y1", "si_x2", "si_y2")
 
 
 def within_bbox(
@@ -93,13 +111,13 @@ def within_bbox(
     if dialect_of(session) == "postgresql":
         return column.op("&&")(func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, SRID))
     return and_(
-        _spatialite_index_filter(table, column, min_lon, min_lat, max_lon, max_lat),
+        _spatialite_index_filter(table, column, bbox),
         func.MbrIntersects(column, func.BuildMbr(min_lon, min_lat, max_lon, max_lat, SRID)),
     )
 
 
 def _spatialite_index_filter(
-    table: str, column: Any, min_lon: float, min_lat: float, max_lon: float, max_lat: float
+    table: str, column: Any, box: tuple[float, float, float, float] | None
 ) -> ColumnElement[bool]:
     # SpatiaLite's R*Tree is only used when asked through the SpatialIndex virtual table.
     col_name = column.key if hasattr(column, "key") else str(column)
@@ -107,7 +125,9 @@ def _spatialite_index_filter(
     clause = text(
         f"{table}.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = :si_t "  # noqa: S608
         "AND f_geometry_column = :si_c AND search_frame = BuildMbr(:si_x1, :si_y1, :si_x2, :si_y2, 4326))"
-    ).bindparams(si_t=table, si_c=col_name, si_x1=min_lon, si_y1=min_lat, si_x2=max_lon, si_y2=max_lat)
+    ).bindparams(si_t=table, si_c=col_name)
+    if box is not None:  # else the corners are given at execution
+        clause = clause.bindparams(**dict(zip(_BOX_PARAMS, box, strict=True)))
     return clause  # type: ignore[return-value]
 
 
@@ -121,24 +141,18 @@ def nearest(
     limit: int = 5,
     max_radius_m: float = 20_000,
     where: list[ColumnElement[bool]] | None = None,
-    columns: list[Any] | None = None,
 ) -> list[tuple[Any, float]]:
-    """The `limit` nearest rows of `model` to a point, with their distance in metres, nearest first.
-
-    With `columns`, each row is just those columns (a Row), not a loaded entity: far cheaper when the
-    caller only ranks the candidates.
-    """
+    """The `limit` nearest rows of `model` to a point, with their distance in metres, nearest first."""
     dist = distance_m(session, column, lat, lon).label("distance_m")
     stmt = (
-        select(*(columns or [model]), dist)
-        .select_from(model)
+        select(model, dist)
         .where(column.is_not(None))
         .where(within_radius(session, column, model.__tablename__, lat, lon, max_radius_m))
     )
     for cond in where or []:
         stmt = stmt.where(cond)
     stmt = stmt.order_by(dist).limit(limit)
-    return [(row[:-1] if columns else row[0], float(row[-1])) for row in session.execute(stmt)]
+    return [(row[0], float(row[1])) for row in session.execute(stmt)]
 
 
 class NearestQuery:
@@ -166,31 +180,20 @@ class NearestQuery:
         stmt = self._statements.get(dialect)
         if stmt is not None:
             return stmt
-        column, table = self._column, self._model.__tablename__
-        pt = func.MakePoint(bindparam("nq_lon"), bindparam("nq_lat"), SRID)
-        box: list[Any] = [bindparam(name) for name in ("nq_x1", "nq_y1", "nq_x2", "nq_y2")]
+        lon: Any = bindparam("nq_lon")
+        lat: Any = bindparam("nq_lat")
         if dialect == "postgresql":
-            pt = func.ST_SetSRID(func.ST_MakePoint(bindparam("nq_lon"), bindparam("nq_lat")), SRID)
-            dist = func.ST_Distance(func.Geography(column), func.Geography(pt))
-            within = and_(
-                column.op("&&")(func.ST_MakeEnvelope(*box, SRID)),
-                func.ST_DWithin(func.Geography(column), func.Geography(pt), bindparam("nq_radius")),
-            )
+            pt = func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
         else:
-            dist = func.ST_Distance(column, pt, 1)
-            col_name = column.key if hasattr(column, "key") else str(column)
-            index = text(
-                f"{table}.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = '{table}' "  # noqa: S608
-                f"AND f_geometry_column = '{col_name}' "
-                "AND search_frame = BuildMbr(:nq_x1, :nq_y1, :nq_x2, :nq_y2, 4326))"
-            )
-            within = and_(index, func.PtDistWithin(column, pt, bindparam("nq_radius"), 1))
-        labelled = dist.label("distance_m")
+            pt = func.MakePoint(lon, lat, SRID)
+        column = self._column
+        within = _within(dialect, column, self._model.__tablename__, pt, None, bindparam("nq_radius"))
+        dist = _distance(dialect, column, pt).label("distance_m")
         stmt = (
-            select(*self._columns, labelled)
+            select(*self._columns, dist)
             .select_from(self._model)
             .where(column.is_not(None), within, *self._where)
-            .order_by(labelled)
+            .order_by(dist)
             .limit(self._limit)
         )
         self._statements[dialect] = stmt
@@ -200,10 +203,9 @@ class NearestQuery:
         self, session: Session, lat: float, lon: float, radius_m: float, **params: Any
     ) -> list[tuple[Any, float]]:
         """The rows (the chosen columns) within radius_m of the point, with metres, nearest first."""
-        x1, y1, x2, y2 = degree_box(lat, lon, radius_m)
         # rounded as point() writes a WKT point: the same place to the centimetre, whichever path asks
-        values = {"nq_lat": round(lat, 7), "nq_lon": round(lon, 7), "nq_radius": radius_m}
-        values.update(nq_x1=x1, nq_y1=y1, nq_x2=x2, nq_y2=y2, **params)
+        values = {"nq_lat": round(lat, 7), "nq_lon": round(lon, 7), "nq_radius": radius_m, **params}
+        values.update(zip(_BOX_PARAMS, degree_box(lat, lon, radius_m), strict=True))
         rows = session.execute(self._statement(dialect_of(session)), values)
         return [(row[:-1], float(row[-1])) for row in rows]
 
@@ -241,7 +243,7 @@ def within_bbox_points(
         envelope = func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, SRID)
         return and_(geom_column.op("&&")(envelope), exact)
     # The R*Tree stores float32 boxes, so it is only a prefilter; the plain columns decide exactly.
-    return and_(_spatialite_index_filter(table, geom_column, min_lon, min_lat, max_lon, max_lat), exact)
+    return and_(_spatialite_index_filter(table, geom_column, bbox), exact)
 
 
 def grid_cell_keys(
