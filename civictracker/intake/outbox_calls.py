@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import logging
 import random
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -408,20 +409,47 @@ def _send_batch(
         sent = channel.find_sent(target, key) if maybe_sent else None
         if sent is None:
             sent = channel.send(target, text, idempotency_key=key)
-    except ValueError as exc:  # the text cannot fit the platform's limit
-        return _on_failure(app, channel, members, target, ChannelError(str(exc), retryable=False), now)
-    except ChannelError as exc:
-        return _on_failure(app, channel, members, target, exc, now)
-    except Exception as exc:  # a bug or an answer we cannot read: retried, then dead
-        log.exception("outbound batch %s failed unexpectedly", key)
-        db.session.rollback()  # the session may be unusable; the members' claim is committed already
-        # Retryable: the call may have got through before it failed, so the key stays and the next
-        # round asks the platform first. Never left "sending" with its attempts growing and no end.
-        unexpected = ChannelError(f"unexpected error: {exc!r}", retryable=True)
-        return _on_failure(app, channel, members, target, unexpected, now)
-    _mark_sent(members, sent.external_id, utcnow())
-    db.session.commit()
+    except Exception as exc:
+        return _on_failure(app, channel, members, target, _call_failure(exc, key), now)
+    _commit_settled(_mark_sent, members, sent.external_id, utcnow())
     return "sent", len(members)
+
+
+def _call_failure(exc: Exception, key: str) -> ChannelError:
+    """A failed platform call as `_on_failure` takes it. Called in the `except` block of the call."""
+    if isinstance(exc, ChannelError):
+        return exc
+    if isinstance(exc, ValueError):  # the text cannot fit the platform's limit
+        return ChannelError(str(exc), retryable=False)
+    # A bug or an answer we cannot read: retried, then dead.
+    log.error("outbound call %s failed unexpectedly", key, exc_info=exc)
+    db.session.rollback()  # the session may be unusable; the members' claim is committed already
+    # Retryable: the call may have got through before it failed, so the key stays and the next round
+    # asks the platform first. Never left "sending" with its attempts growing and no end.
+    return ChannelError(f"unexpected error: {exc!r}", retryable=True)
+
+
+_TRY_AGAIN = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
+
+
+def _commit_settled(settle: Callable[..., None], *args: Any, tries: int = 3) -> None:
+    """Run `settle` (mark posted messages sent) and commit; chosen as a deadlock's victim, run it again,
+    as PostgreSQL asks.
+
+    Stamping the tickets' first public reply can meet an intake page updating the same tickets in another
+    order. If every try fails, the messages stay "sending" under their key and `_resolve_batch` settles
+    them later: posted once, recorded late.
+    """
+    for attempt in range(1, tries + 1):
+        try:
+            settle(*args)
+            db.session.commit()
+            return
+        except OperationalError as exc:
+            db.session.rollback()
+            if attempt == tries or getattr(exc.orig, "sqlstate", None) not in _TRY_AGAIN:
+                raise
+            log.warning("settling sent messages: %s; trying again", exc.orig)
 
 
 def send_plain_each(app: Flask, members: list[OutboundMessage]) -> tuple[int, list[int]]:
@@ -454,43 +482,17 @@ def send_plain_each(app: Flask, members: list[OutboundMessage]) -> tuple[int, li
             if sent is None:
                 sent = channel.send(target, msg.text, idempotency_key=key)
         except Exception as exc:
-            if not isinstance(exc, (ValueError, ChannelError)):
-                log.exception("outbound message %s failed unexpectedly", msg.id)
-                db.session.rollback()  # the session may be unusable; every claim is committed already
-                problem = ChannelError(f"unexpected error: {exc!r}", retryable=True)
-            else:
-                problem = exc if isinstance(exc, ChannelError) else ChannelError(str(exc), retryable=False)
-            _store_sent(done, now)  # the replies posted before this one first: a failure never hides them
+            problem = _call_failure(exc, key)
+            # the replies posted before this one first: a failure never hides them
+            _commit_settled(_settle_sent, done, now)
             done = []
             _on_failure(app, channel, [msg], target, problem, now)
             failed.append(msg.id)
             continue
         done.append((msg, sent.external_id))
     sent_count = len(claimed) - len(failed)
-    _store_sent(done, now)
+    _commit_settled(_settle_sent, done, now)
     return sent_count, failed
-
-
-_TRY_AGAIN = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
-
-
-def _store_sent(done: list[tuple[OutboundMessage, str]], now: dt.datetime, tries: int = 3) -> None:
-    """Settle the posted replies and commit; chosen as a deadlock's victim, try again, as PostgreSQL asks.
-
-    The stamp of the tickets' first public reply can meet an intake page updating the same tickets in
-    another order. If every try fails, the replies stay "sending" under their keys and `_resolve_batch`
-    settles them later: posted once, recorded late.
-    """
-    for attempt in range(1, tries + 1):
-        try:
-            _settle_sent(done, now)
-            db.session.commit()
-            return
-        except OperationalError as exc:
-            db.session.rollback()
-            if attempt == tries or getattr(exc.orig, "sqlstate", None) not in _TRY_AGAIN:
-                raise
-            log.warning("settling %d sent replies: %s; trying again", len(done), exc.orig)
 
 
 def _settle_sent(done: list[tuple[OutboundMessage, str]], now: dt.datetime) -> None:

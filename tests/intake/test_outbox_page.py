@@ -159,3 +159,28 @@ def test_a_deadlock_while_settling_is_tried_again(app, monkeypatch) -> None:  # 
     ids = _queue(3)
     assert outbox.send_outbound_page(ids) == "sent=3"
     assert calls == [3, 3] and _states(ids) == ["sent"] * 3 and len(channel.records) == 3
+
+
+def test_a_deadlock_while_settling_one_call_is_tried_again(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The single-message and sweep path (_send_batch) settles through the same retry."""
+    from sqlalchemy.exc import OperationalError
+
+    from civictracker.intake import outbox_calls
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    real = outbox_calls._mark_sent
+    calls: list[int] = []
+
+    def first_one_deadlocks(rows, external_id, now):  # type: ignore[no-untyped-def]
+        calls.append(len(rows))
+        if len(calls) == 1:
+            raise OperationalError("UPDATE tickets ...", {}, Deadlock("deadlock detected"))
+        return real(rows, external_id, now)
+
+    monkeypatch.setattr(outbox_calls, "_mark_sent", first_one_deadlocks)
+    channel = _channel(app)
+    (message_id,) = _queue(1)
+    assert outbox.send_outbound(message_id) == "sent"
+    assert calls == [1, 1] and _states([message_id]) == ["sent"] and len(channel.records) == 1
