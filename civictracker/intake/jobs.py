@@ -121,10 +121,13 @@ def process_posts(post_ids: list[int]) -> str:
 class _Page:
     """What one run of a page did: outcome counts, the replies to send, the posts that crashed."""
 
-    outcomes: Counter[str] = field(default_factory=Counter)
     outcome_of: dict[int, str] = field(default_factory=dict)  # by post id
     message_ids: set[int] = field(default_factory=set)
     failures: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def outcomes(self) -> Counter[str]:
+        return Counter(self.outcome_of.values())
 
 
 def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
@@ -158,7 +161,8 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
     parents = unprocessed_parents(session, loaded)  # type: ignore[arg-type]
     if parents:  # the posts these answer go first (ids are in storage order: a parent's is lower)
         ids = sorted({*ids, *parents})
-        loaded = load_posts(session, ids)  # type: ignore[arg-type]
+        # (locked after the page's own rows: no other page runs meanwhile, so this order cannot deadlock)
+        loaded.update(load_posts(session, parents))  # type: ignore[arg-type]
     add_new_reporters(session, loaded)  # type: ignore[arg-type]
     for post_id in ids:
         if isolate:
@@ -176,7 +180,6 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
         joined = bool(post.ticket_id) and post.ticket_id not in run.tickets
         done.append((post, list(run.messages), joined))
         page.outcome_of[post.id] = post.outcome or post.state
-        page.outcomes[page.outcome_of[post.id]] += 1
     session.flush()  # the queued replies get their ids
     page.message_ids = _replies_to_send(done)
     _record_failures(page.failures)

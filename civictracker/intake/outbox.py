@@ -89,9 +89,11 @@ def send_outbound_page(message_ids: list[int]) -> str:
                 plain.append(msg)
             elif msg.state not in FINAL_STATES:
                 single.append(msg.id)
-        sent, failed = send_plain_each(app, plain) if plain else (0, [])
-        if not plain:
-            db.session.rollback()
+        if plain:
+            sent, failed = send_plain_each(app, plain)
+        else:
+            db.session.rollback()  # the rows read for nothing: let go of them
+            sent, failed = 0, []
     # Each of these is a job of its own, as before pages: a retry, a cap or a settlement is its business.
     sent += sum(send_outbound(message_id) == "sent" for message_id in single)
     if failed:

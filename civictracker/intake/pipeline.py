@@ -325,6 +325,11 @@ def load_posts(session: Session, post_ids: list[int]) -> dict[int, tuple[Inbound
     return {row[0].id: (row[0], row[1]) for row in session.execute(stmt)}
 
 
+def thread_ids(post: InboundPost) -> list[str]:
+    """The platform ids of the posts this one answers: the one it replies to and its conversation's."""
+    return [i for i in (post.in_reply_to_id, post.conversation_id) if i]
+
+
 def unprocessed_parents(
     session: Session, loaded: dict[int, tuple[InboundPost, Reporter | None]]
 ) -> list[int]:
@@ -336,11 +341,11 @@ def unprocessed_parents(
     """
     wanted: dict[str, set[str]] = {}
     for post, _ in loaded.values():
-        for external_id in (post.in_reply_to_id, post.conversation_id):
-            if external_id:
-                wanted.setdefault(post.channel, set()).add(external_id)
+        wanted.setdefault(post.channel, set()).update(thread_ids(post))
     parents: list[int] = []
     for channel, external_ids in wanted.items():
+        if not external_ids:
+            continue
         parents += session.scalars(
             select(InboundPost.id).where(
                 InboundPost.channel == channel,
@@ -831,7 +836,7 @@ def find_duplicate(
 
 def _thread_ticket(session: Session, post: InboundPost) -> Ticket | None:
     """The ticket whose thread this post continues: a reply to our message or to a post we ticketed."""
-    ids = [i for i in (post.in_reply_to_id, post.conversation_id) if i]
+    ids = thread_ids(post)
     if ids:
         ticket_id = session.scalar(
             select(OutboundMessage.ticket_id)

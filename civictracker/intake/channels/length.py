@@ -18,6 +18,7 @@ ELLIPSIS = "…"
 
 # twitter-text v3: code points in these ranges weigh 1, everything else `wide_weight`.
 _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+_LAST_PLAIN = chr(_LIGHT_RANGES[0][1])  # every character up to this one weighs 1
 
 
 def _char_weight(ch: str, wide_weight: int) -> int:
@@ -34,9 +35,6 @@ def _weight(segment: str, wide_weight: int) -> int:
     if wide_weight == 1 or not segment or max(segment) <= _LAST_PLAIN:
         return len(segment)
     return sum(_char_weight(c, wide_weight) for c in segment)
-
-
-_LAST_PLAIN = chr(_LIGHT_RANGES[0][1])
 
 
 def weighted_length(text: str, url_weight: int | None = None, *, wide_weight: int = 1) -> int:
