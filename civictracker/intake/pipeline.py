@@ -367,7 +367,7 @@ def add_new_reporters(session: Session, loaded: dict[int, tuple[InboundPost, Rep
     for post, reporter in loaded.values():
         key = (post.channel, post.author_id)
         if reporter is None and post.state not in {"processed", "ignored"} and key not in new:
-            new[key] = Reporter(channel=post.channel, external_id=post.author_id, handle=post.author_handle)
+            new[key] = _new_reporter(post)
     if not new:
         return
     try:
@@ -521,7 +521,7 @@ def _get_reporter(session: Session, post: InboundPost, reporter: Reporter | None
     if reporter is None and earlier is not None and earlier in session:  # (and not rolled back)
         reporter = earlier
     if reporter is None:
-        reporter = Reporter(channel=post.channel, external_id=post.author_id, handle=post.author_handle)
+        reporter = _new_reporter(post)
         try:
             with session.begin_nested():
                 session.add(reporter)
@@ -536,6 +536,10 @@ def _get_reporter(session: Session, post: InboundPost, reporter: Reporter | None
     elif post.author_handle and reporter.handle != post.author_handle:
         reporter.handle = post.author_handle
     return reporter
+
+
+def _new_reporter(post: InboundPost) -> Reporter:
+    return Reporter(channel=post.channel, external_id=post.author_id, handle=post.author_handle)
 
 
 def _is_blocked(post: InboundPost, env: PipelineEnv) -> bool:
