@@ -1,9 +1,10 @@
 """Triage one post: service request or not, which service, urgent or not, language, and why.
 
 The model is a TF-IDF (word 1-2 grams + character 2-5 grams) representation shared by four linear
-classifiers: request-or-not, service category, kind of non-request, urgency. It is trained from the shipped
-data in civictracker/intake/data/ the first time it is needed in a process (deterministic, < 2 s), then kept
-in a module-level cache. Rules complement it: the catalog's keywords (plus Spanish, Portuguese, Creole and
+classifiers: request-or-not, service category, kind of non-request, urgency. `make triage-model` fits it
+from the shipped data (triage_fit.py) and writes civictracker/intake/data/triage_model.npz; a process loads
+that file the first time it needs the model (triage_store.py; no training, no scikit-learn) and keeps it in
+a module-level cache. Rules complement it: the catalog's keywords (plus Spanish, Portuguese, Creole and
 slang) steer the category and explain it, and hazard patterns give urgency high recall.
 """
 
@@ -13,21 +14,19 @@ import json
 import logging
 import re
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
-from sklearn.svm import LinearSVC
 
 from civictracker.intake.triage_lang import detect_language, is_opt_out
+from civictracker.intake.triage_ngrams import build_analyzer
 from civictracker.intake.triage_reply import classify_reply
 from civictracker.intake.triage_rules import keyword_hits, urgent_reasons
+from civictracker.intake.triage_store import StoredModel, load_model
 from civictracker.intake.triage_text import clean, fold
 
 __all__ = [
@@ -78,103 +77,64 @@ def model_text(text: str) -> str:
     return _DIGITS.sub("0", fold(clean(text)))
 
 
-def build_vectorizer() -> FeatureUnion:
-    """Word and character n-gram TF-IDF, the shared representation of all four classifiers."""
-    return FeatureUnion(
-        [
-            (
-                "word",
-                TfidfVectorizer(
-                    ngram_range=(1, 2),
-                    min_df=1,
-                    sublinear_tf=True,
-                    token_pattern=r"(?u)\b\w[\w']*\b",  # noqa: S106 (a regex, not a password)
-                ),
-            ),
-            (
-                "char",
-                TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=60000
-                ),
-            ),
-        ]
-    )
-
-
-def build_classifier(c: float = 4.0) -> LogisticRegression:
-    """A binary head: logistic regression (liblinear: fast on small sparse data, deterministic)."""
-    return LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=2000)
-
-
-def build_multiclass(c: float = 0.5) -> LinearSVC:
-    """A multi-class head: one-vs-rest linear SVM (trains in a fraction of multinomial LR's time)."""
-    return LinearSVC(C=c, class_weight="balanced", random_state=0, max_iter=5000)
-
-
 class TriageModel:
-    """The fitted vectorizer and the four heads as plain weight matrices (one sparse dot per post)."""
+    """The shipped model as plain arrays: TF-IDF features of one text, then one small dense dot for all heads.
 
-    def __init__(self) -> None:
-        from civictracker.intake.triage_data import training_examples
+    Built from a triage_store.StoredModel (load_model() at run time, triage_fit.fit_model() at build time).
+    """
 
-        examples = training_examples()
-        texts = [model_text(e.text) for e in examples]
-        self.vectorizer = build_vectorizer()
-        x = self.vectorizer.fit_transform(texts).tocsr()
-        self.n_features = x.shape[1]
-        word_vocab = self.vectorizer.transformer_list[0][1].vocabulary_
-        self.n_word_features = len(word_vocab)
-        self.word_names = np.empty(self.n_word_features, dtype=object)
-        for term, idx in word_vocab.items():
-            self.word_names[idx] = term
-
-        is_req = np.array([e.is_request for e in examples])
-        req_idx = np.flatnonzero(is_req)
-        non_idx = np.flatnonzero(~is_req)
-
-        request = build_classifier(4.0).fit(x, is_req)
-        category = build_multiclass().fit(x[req_idx], [examples[i].service_code for i in req_idx])
-        kind = build_multiclass().fit(x[non_idx], [examples[i].kind for i in non_idx])
-        urgent = build_classifier(4.0).fit(x[req_idx], [examples[i].urgent for i in req_idx])
-
-        self.categories = [str(c) for c in category.classes_]
-        self.kinds = [str(c) for c in kind.classes_]
-        # Column layout of the stacked weight matrix: request | urgent | categories... | kinds...
-        self._cat0 = 2
-        self._kind0 = 2 + len(self.categories)
-        weights = [request.coef_[0:1], urgent.coef_[0:1], category.coef_, kind.coef_]
-        self.weights = np.ascontiguousarray(np.vstack(weights).T)  # (n_features, n_heads)
-        self.bias = np.concatenate(
-            [request.intercept_, urgent.intercept_, category.intercept_, kind.intercept_]
-        )
-        # The binary heads' positive class must be True for the sign convention above.
-        assert list(request.classes_) == [False, True] and list(urgent.classes_) == [False, True]
-        self._prepare_fast_path()
-
-    def _prepare_fast_path(self) -> None:
-        """Keep what transform() needs as plain dicts/arrays: sklearn's per-call validation costs ~2 ms."""
+    def __init__(self, stored: StoredModel) -> None:
+        self.stored = stored
         self._parts = []
         offset = 0
-        for _name, vec in self.vectorizer.transformer_list:
-            self._parts.append((vec.build_analyzer(), vec.vocabulary_, vec.idf_, offset))
-            offset += len(vec.vocabulary_)
+        for part in stored.parts:
+            vocab = dict(zip(part.terms, range(len(part.terms)), strict=True))
+            self._parts.append((build_analyzer(part.analyzer), vocab, part.idf, offset, part.tfidf))
+            offset += len(part.terms)
+        self.n_features = offset
+        # The reasons quote word features only; the word part comes first, so they are columns [0, n).
+        word = stored.parts[0]
+        assert word.name == "word", "the word n-gram part must be the first part (top_words relies on it)"
+        self.n_word_features = len(word.terms)
+        self.word_names = word.terms
+        self.weights = np.ascontiguousarray(stored.weights, dtype=np.float64)  # (n_features, n_columns)
+        self.bias = np.asarray(stored.bias, dtype=np.float64)
+        request, urgent = stored.head("request"), stored.head("urgent")
+        category, kind = stored.head("category"), stored.head("kind")
+        # The binary heads' column scores True: triage_text reads raw[0] and raw[1] as their logits.
+        assert (request.column, urgent.column) == (0, 1)
+        assert request.classes == [False, True] and urgent.classes == [False, True]
+        self.categories = [str(c) for c in category.classes]
+        self.kinds = [str(c) for c in kind.classes]
+        self._cat0 = category.column
+        self._kind0 = kind.column
+        assert self._kind0 == self._cat0 + len(self.categories) == 2 + len(self.categories)
+        assert self.weights.shape[1] == self._kind0 + len(self.kinds)
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and TF-IDF values of one text, identical to the fitted FeatureUnion's row."""
         all_idx: list[np.ndarray] = []
         all_val: list[np.ndarray] = []
-        for analyzer, vocab, idf, offset in self._parts:
-            counts: dict[int, int] = {}
-            for gram, n in Counter(analyzer(text)).items():  # count first: one vocabulary lookup per gram
-                j = vocab.get(gram)
-                if j is not None:
-                    counts[j] = n
-            if not counts:
+        for analyzer, vocab, idf, offset, tfidf in self._parts:
+            grams = analyzer(text)
+            # Vocabulary lookups in C (map over dict.get), then one sort to count repeats.
+            found = np.fromiter(map(vocab.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
+            found = found[found >= 0]
+            if found.size == 0:
                 continue
-            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            val = (1.0 + np.log(tf)) * idf[idx]  # sublinear_tf=True
-            val /= np.sqrt(np.dot(val, val))  # each part is L2-normalised on its own, as in the union
+            idx, first, counts = np.unique(found, return_index=True, return_counts=True)
+            # Columns in order of first appearance, so ties in top_words() break as they always have.
+            order = np.argsort(first)
+            idx = idx[order]
+            val = np.ones(idx.size) if tfidf["binary"] else counts[order].astype(np.float64)
+            if tfidf["sublinear_tf"]:
+                val = 1.0 + np.log(val)
+            if tfidf["use_idf"]:
+                val *= idf[idx]
+            if tfidf["norm"] == "l2":  # each part is normalised on its own, as in the union
+                val /= np.sqrt(np.dot(val, val))
+            elif tfidf["norm"] == "l1":
+                val /= np.abs(val).sum()
             all_idx.append(idx + offset)
             all_val.append(val)
         if not all_idx:
@@ -203,13 +163,12 @@ _model_lock = threading.Lock()
 
 
 def get_model() -> TriageModel:
-    """The process-wide model, trained on first use (thread-safe; later calls are a dict lookup)."""
-    global _model  # noqa: PLW0603 (the one lazily built, lock-guarded model of this process)
+    """The process-wide model, loaded from the shipped file on first use (thread-safe; never trained here)."""
+    global _model  # noqa: PLW0603 (the one lazily loaded, lock-guarded model of this process)
     if _model is None:
         with _model_lock:
             if _model is None:
-                log.info("training triage model from shipped data")
-                _model = TriageModel()
+                _model = TriageModel(load_model())
     return _model
 
 
