@@ -14,19 +14,19 @@ import json
 import logging
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from civictracker.intake.triage_lang import detect_language, is_opt_out
-from civictracker.intake.triage_ngrams import build_analyzer
+from civictracker.intake.triage_ngrams import build_analyzer, per_word_analyzer
 from civictracker.intake.triage_reply import classify_reply
 from civictracker.intake.triage_rules import keyword_hits, urgent_reasons
-from civictracker.intake.triage_store import StoredModel, load_model
+from civictracker.intake.triage_store import Part, StoredModel, load_model
 from civictracker.intake.triage_text import clean, fold
 
 __all__ = [
@@ -77,6 +77,43 @@ def model_text(text: str) -> str:
     return _DIGITS.sub("0", fold(clean(text)))
 
 
+class _Part:
+    """One vectorizer part at run time: text -> the columns of its n-grams found in the vocabulary."""
+
+    # Words whose char n-gram columns are remembered; about 300 bytes each. Residents reuse words, so
+    # most of a post's words are already here and skip slicing out and looking up ~30 n-grams each.
+    WORD_CACHE_SIZE = 20_000
+
+    def __init__(self, part: Part, offset: int) -> None:
+        self.name = part.name
+        self.tfidf = part.tfidf
+        self.idf = part.idf
+        self.offset = offset  # of the part's first column in the union
+        self._lookup = dict(zip(part.terms, range(offset, offset + len(part.terms)), strict=True)).get
+        self._analyze = build_analyzer(part.analyzer)
+        self._per_word = per_word_analyzer(part.analyzer)
+        self._word_cache: dict[str, list[int]] = {}
+
+    def _word_columns(self, word: str) -> list[int]:
+        cached = self._word_cache.get(word)
+        if cached is None:
+            assert self._per_word is not None
+            cached = [j for j in map(self._lookup, self._per_word[1](word)) if j is not None]
+            if len(self._word_cache) >= self.WORD_CACHE_SIZE:
+                self._word_cache.clear()  # crude but bounded; refills with the words in use
+            self._word_cache[word] = cached
+        return cached
+
+    def columns(self, text: str) -> list[int]:
+        """Global column of every in-vocabulary n-gram of the text, repeats included, in text order."""
+        if self._per_word is None:
+            return [j for j in map(self._lookup, self._analyze(text)) if j is not None]
+        out: list[int] = []
+        for word in self._per_word[0](text):
+            out.extend(self._word_columns(word))
+        return out
+
+
 class TriageModel:
     """The shipped model as plain arrays: TF-IDF features of one text, then one small dense dot for all heads.
 
@@ -85,11 +122,10 @@ class TriageModel:
 
     def __init__(self, stored: StoredModel) -> None:
         self.stored = stored
-        self._parts = []
+        self._parts: list[_Part] = []
         offset = 0
         for part in stored.parts:
-            vocab = dict(zip(part.terms, range(len(part.terms)), strict=True))
-            self._parts.append((build_analyzer(part.analyzer), vocab, part.idf, offset, part.tfidf))
+            self._parts.append(_Part(part, offset))
             offset += len(part.terms)
         self.n_features = offset
         # The reasons quote word features only; the word part comes first, so they are columns [0, n).
@@ -115,27 +151,26 @@ class TriageModel:
         """Column indices and TF-IDF values of one text, identical to the fitted FeatureUnion's row."""
         all_idx: list[np.ndarray] = []
         all_val: list[np.ndarray] = []
-        for analyzer, vocab, idf, offset, tfidf in self._parts:
-            grams = analyzer(text)
-            # Vocabulary lookups in C (map over dict.get), then one sort to count repeats.
-            found = np.fromiter(map(vocab.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
-            found = found[found >= 0]
-            if found.size == 0:
+        for part in self._parts:
+            # Counter keeps first-appearance order, so ties in top_words() break as they always have.
+            counts = Counter(part.columns(text))
+            if not counts:
                 continue
-            idx, first, counts = np.unique(found, return_index=True, return_counts=True)
-            # Columns in order of first appearance, so ties in top_words() break as they always have.
-            order = np.argsort(first)
-            idx = idx[order]
-            val = np.ones(idx.size) if tfidf["binary"] else counts[order].astype(np.float64)
+            idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            tfidf = part.tfidf
+            if tfidf["binary"]:
+                val = np.ones(idx.size)
+            else:
+                val = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
             if tfidf["sublinear_tf"]:
                 val = 1.0 + np.log(val)
             if tfidf["use_idf"]:
-                val *= idf[idx]
+                val *= part.idf[idx - part.offset]
             if tfidf["norm"] == "l2":  # each part is normalised on its own, as in the union
                 val /= np.sqrt(np.dot(val, val))
             elif tfidf["norm"] == "l1":
                 val /= np.abs(val).sum()
-            all_idx.append(idx + offset)
+            all_idx.append(idx)
             all_val.append(val)
         if not all_idx:
             return np.zeros(0, dtype=np.int64), np.zeros(0)

@@ -55,16 +55,23 @@ def _char_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
     return out
 
 
+def _word_char_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
+    """The char_wb n-grams of one whitespace-free word, padded with a space on each side."""
+    w = f" {word} "
+    size = len(w)
+    out: list[str] = []
+    for n in range(min_n, max_n + 1):
+        if n >= size:  # a short word is one n-gram, counted once (as sklearn does)
+            out.append(w)
+            break
+        out.extend([w[i : i + n] for i in range(size - n + 1)])
+    return out
+
+
 def _char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
     out: list[str] = []
     for word in _WHITE_SPACES.sub(" ", text).split():
-        w = f" {word} "
-        size = len(w)
-        for n in range(min_n, max_n + 1):
-            if n >= size:  # a short word is one n-gram, counted once (as sklearn does)
-                out.append(w)
-                break
-            out.extend([w[i : i + n] for i in range(size - n + 1)])
+        out.extend(_word_char_ngrams(word, min_n, max_n))
     return out
 
 
@@ -84,11 +91,7 @@ def check_params(params: dict[str, Any]) -> None:
         raise ValueError("token_pattern may have at most one capturing group")
 
 
-def build_analyzer(params: dict[str, Any]) -> Analyzer:
-    """The function text -> n-grams that TfidfVectorizer(**params).build_analyzer() would return."""
-    check_params(params)
-    kind = params.get("analyzer", "word")
-    min_n, max_n = params.get("ngram_range", (1, 1))
+def _preprocessor(params: dict[str, Any]) -> Callable[[str], str]:
     lowercase = params.get("lowercase", True)
     strip = _STRIP_ACCENTS[params.get("strip_accents")]
 
@@ -96,6 +99,34 @@ def build_analyzer(params: dict[str, Any]) -> Analyzer:
         if lowercase:
             text = text.lower()
         return strip(text) if strip is not None else text
+
+    return preprocess
+
+
+def per_word_analyzer(params: dict[str, Any]) -> tuple[Callable[[str], list[str]], Analyzer] | None:
+    """For char_wb: (text -> words, word -> n-grams) whose concatenation is build_analyzer(params).
+
+    Every char_wb n-gram lies inside one word, so a caller can cache what a word yields (triage does).
+    None for the other analyzers, whose n-grams span words.
+    """
+    check_params(params)
+    if params.get("analyzer", "word") != "char_wb":
+        return None
+    preprocess = _preprocessor(params)
+    min_n, max_n = params.get("ngram_range", (1, 1))
+
+    def split(text: str) -> list[str]:
+        return preprocess(text).split()  # split() on any whitespace run, as after _WHITE_SPACES
+
+    return split, lambda word: _word_char_ngrams(word, min_n, max_n)
+
+
+def build_analyzer(params: dict[str, Any]) -> Analyzer:
+    """The function text -> n-grams that TfidfVectorizer(**params).build_analyzer() would return."""
+    check_params(params)
+    kind = params.get("analyzer", "word")
+    min_n, max_n = params.get("ngram_range", (1, 1))
+    preprocess = _preprocessor(params)
 
     if kind == "word":
         tokenize = re.compile(params["token_pattern"]).findall

@@ -8,8 +8,9 @@ Two files in civictracker/intake/data/, written only by `make triage-model`
   and NAME.idf; then weights (n_features x n_columns, float32: the columns of every head side by side) and
   bias (n_columns).
 - triage_model.json: the header. Format version; the Python, numpy and scikit-learn versions that built it;
-  the sha256 of the training inputs and of the payload; each part's analyzer and TF-IDF parameters and
-  column offset; each head's name, columns and class list.
+  the sha256 of the training inputs, of the payload and of the parts/heads description (spec_sha256); each
+  part's analyzer and TF-IDF parameters (parts are laid out in order: the first part's columns first);
+  each head's name, first column and class list (a binary head has one column scoring its second class).
 
 Staleness. The training-inputs checksum covers the bytes of every file in the data folder except the README
 and the model itself, plus the code that turns them into a model (triage_data.py, triage_fit.py,

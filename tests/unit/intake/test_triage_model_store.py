@@ -17,7 +17,7 @@ from civictracker.intake import triage_store
 from civictracker.intake.triage import TriageModel, model_text
 from civictracker.intake.triage_data import training_examples
 from civictracker.intake.triage_fit import _saved_part, fit_model, fitted_union
-from civictracker.intake.triage_ngrams import build_analyzer
+from civictracker.intake.triage_ngrams import build_analyzer, per_word_analyzer
 from civictracker.intake.triage_store import TriageModelError, load_model, read_header, save_model
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -30,6 +30,7 @@ ODD_TEXTS = [
     "limyè lari a pa limen",
     "ÇA VA? naïve café ﬁ ligature",
     "it's don't 0 0 @user url",
+    "odd\u00a0spaces\u2003em\x1cfile-sep\u3000ideographic",
     "x" * 300,
 ]
 
@@ -94,7 +95,7 @@ def test_features_match_the_fitted_sklearn_union() -> None:
     model = TriageModel(fit_model(examples))
     texts = _dev_texts()
     expected = union.transform(texts).toarray()
-    for text, row in zip(texts, expected, strict=True):
+    for text, row in zip(texts + texts, np.vstack([expected, expected]), strict=True):  # 2nd pass: cached
         idx, val = model.features(text)
         got = np.zeros(model.n_features)
         got[idx] = val
@@ -130,9 +131,14 @@ def test_ngrams_match_sklearn_analyzers(params: dict) -> None:
         "stop_words": sorted(vec.get_stop_words()) if vec.get_stop_words() is not None else None,
     }
     ours = build_analyzer(saved)
+    per_word = per_word_analyzer(saved)
+    assert (per_word is not None) == (vec.analyzer == "char_wb")
     texts = [e.text for e in training_examples()[::7]] + ODD_TEXTS + [model_text(t) for t in ODD_TEXTS]
     for text in texts:
         assert ours(text) == theirs(text), text
+        if per_word is not None:
+            split, word_ngrams = per_word
+            assert [g for w in split(text) for g in word_ngrams(w)] == theirs(text), text
 
 
 def test_build_refuses_vectorizer_settings_run_time_cannot_reproduce() -> None:
