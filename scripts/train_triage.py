@@ -60,13 +60,13 @@ def build() -> None:
 
     from civictracker.intake.triage import TriageModel, model_text
     from civictracker.intake.triage_data import training_examples
-    from civictracker.intake.triage_fit import fit_model
+    from civictracker.intake.triage_fit import fit_stored_model
     from civictracker.intake.triage_store import MODEL_PATH, save_model, training_inputs
 
     t0, c0 = time.perf_counter(), time.process_time()
     examples = training_examples()
     files = training_inputs()
-    stored = fit_model(examples)
+    stored = fit_stored_model(examples)
     header = save_model(stored, MODEL_PATH, n_examples=len(examples), files=files)
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"fitted {len(examples)} examples in {elapsed:.2f} s wall, {cpu:.2f} s CPU")
@@ -75,7 +75,7 @@ def build() -> None:
     print(f"  training inputs sha256 {header['training_inputs']['sha256'][:16]}...  "
           f"payload sha256 {header['payload']['sha256'][:16]}...")  # fmt: skip
     # What storing the weights as float32 costs: the largest score change over the training texts.
-    exact = TriageModel(fit_model(examples, weights_dtype=np.float64))
+    exact = TriageModel(fit_stored_model(examples, weights_dtype=np.float64))
     model = TriageModel(stored)
     worst = 0.0
     for e in examples:
@@ -104,11 +104,11 @@ def report() -> None:
 
     from civictracker.intake.triage import model_text
     from civictracker.intake.triage_data import training_examples
-    from civictracker.intake.triage_fit import build_classifier, build_vectorizer, fit_model
+    from civictracker.intake.triage_fit import build_classifier, build_vectorizer, fit_stored_model
 
     t0, c0 = time.perf_counter(), time.process_time()
     examples = training_examples()
-    stored = fit_model(examples)
+    stored = fit_stored_model(examples)
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"examples: {len(examples)}  by source {dict(Counter(e.source for e in examples))}")
     print(f"  requests {sum(e.is_request for e in examples)}, urgent {sum(e.urgent for e in examples)}, "

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,11 @@ from civictracker.intake.triage_reply import classify_reply
 from civictracker.intake.triage_rules import keyword_hits, urgent_reasons
 from civictracker.intake.triage_store import Part, StoredModel, load_model
 from civictracker.intake.triage_text import clean, fold
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from civictracker.intake.triage_data import Example
 
 __all__ = [
     "TriageResult",
@@ -117,7 +122,8 @@ class _Part:
 class TriageModel:
     """The shipped model as plain arrays: TF-IDF features of one text, then one small dense dot for all heads.
 
-    Built from a triage_store.StoredModel (load_model() at run time, triage_fit.fit_model() at build time).
+    Built from a triage_store.StoredModel: load_model() at run time, triage_fit.fit_stored_model() when
+    building the file or evaluating a refit.
     """
 
     def __init__(self, stored: StoredModel) -> None:
@@ -191,6 +197,13 @@ class TriageModel:
         contrib = val[mask] * self.weights[idx, column]
         order = np.argsort(-contrib)[:n]
         return [str(self.word_names[idx[i]]) for i in order if contrib[i] > 0]
+
+
+def fit_model(examples: Sequence[Example] | None = None) -> TriageModel:
+    """A model fitted in this process (evaluation scripts refit per fold); get_model() never calls this."""
+    from civictracker.intake.triage_fit import fit_stored_model
+
+    return TriageModel(fit_stored_model(examples))
 
 
 _model: TriageModel | None = None

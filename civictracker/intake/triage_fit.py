@@ -1,11 +1,11 @@
 """Fit the triage model from the training examples: the only place that trains (build time; uses sklearn).
 
-`make triage-model` runs fit_model() and saves the result with triage_store.save_model(); processes load
-that file. The representation is a TF-IDF feature union (word 1-2 grams + character 2-5 grams) shared by
-four linear heads: request-or-not, urgency (on requests), service category (on requests), kind of
-non-request. Add a vectorizer part to build_vectorizer() or a head to fit_model() and the file format
-carries it (named parts, named heads with their class lists); this file's bytes are part of the
-training-inputs checksum, so editing it marks the shipped model stale.
+`make triage-model` runs fit_stored_model() and saves the result with triage_store.save_model();
+processes load that file. The representation is a TF-IDF feature union (word 1-2 grams + character
+2-5 grams) shared by four linear heads: request-or-not, urgency (on requests), service category (on
+requests), kind of non-request. Add a vectorizer part to build_vectorizer() or a head to
+fit_stored_model() and the file format carries it (named parts, named heads with their class lists).
+This file's bytes are part of the training-inputs checksum, so editing it marks the shipped model stale.
 """
 
 from __future__ import annotations
@@ -98,7 +98,9 @@ def fitted_union(texts: Sequence[str]) -> tuple[FeatureUnion, Any]:
     return union, union.fit_transform([model_text(t) for t in texts]).tocsr()
 
 
-def fit_model(examples: Sequence[Example] | None = None, *, weights_dtype: type = np.float32) -> StoredModel:
+def fit_stored_model(
+    examples: Sequence[Example] | None = None, *, weights_dtype: type = np.float32
+) -> StoredModel:
     """Fit every head on the examples (default: the shipped training set); deterministic.
 
     The weights are rounded to float32, as the file stores them, so a model fitted here scores exactly

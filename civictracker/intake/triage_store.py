@@ -12,12 +12,13 @@ Two files in civictracker/intake/data/, written only by `make triage-model`
   part's analyzer and TF-IDF parameters (parts are laid out in order: the first part's columns first);
   each head's name, first column and class list (a binary head has one column scoring its second class).
 
-Staleness. The training-inputs checksum covers the bytes of every file in the data folder except the README
-and the model itself, plus the code that turns them into a model (triage_data.py, triage_fit.py,
-triage_text.py). Hashing bytes costs well under a millisecond at load; expanding the examples would cost
-as much as half a fit. A stale model is still used (a process never trains) but logs a warning naming the
-build command, and tests/unit/intake/test_triage_model_store.py fails so CI catches a forgotten rebuild.
-A missing file or a payload whose checksum does not match is an error naming the build command.
+Staleness. The training-inputs checksum covers the bytes of every file under the data folder (subfolders
+included) except READMEs and the model itself, plus the code that turns them into a model (triage_data.py,
+triage_fit.py, triage_text.py). Hashing bytes costs about a millisecond per MB at load; expanding the
+examples would cost as much as half a fit. A stale model is still used (a process never trains) but logs
+a warning naming the build command, and tests/unit/intake/test_triage_model_store.py fails, so CI
+catches a forgotten rebuild. A missing file, or a payload or header whose checksum does not match, is an
+error naming the build command.
 """
 
 from __future__ import annotations
@@ -93,9 +94,13 @@ class StoredModel:
 
 def training_inputs(data_dir: Path = DATA_DIR, code_dir: Path = INTAKE_DIR) -> dict[str, str]:
     """sha256 of each training input file, by its path relative to the intake package."""
-    files = [p for p in sorted(data_dir.iterdir()) if p.is_file() and p.name not in _NOT_TRAINING_DATA]
+    files = [p for p in sorted(data_dir.rglob("*")) if p.is_file() and p.name not in _NOT_TRAINING_DATA]
     files += [code_dir / name for name in TRAINING_CODE]
-    return {p.relative_to(code_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    # Line endings are normalised: the examples are read as text, so a CRLF checkout is the same data.
+    return {
+        p.relative_to(code_dir).as_posix(): hashlib.sha256(p.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
+        for p in files
+    }
 
 
 def inputs_sha256(files: dict[str, str]) -> str:
@@ -194,7 +199,11 @@ def load_model(path: Path = MODEL_PATH, *, check_inputs: bool = True) -> StoredM
     """Read and verify the model file; warn (never retrain) when it is stale."""
     header = read_header(path)
     if check_inputs:
-        for reason in stale_reasons(header):
+        try:
+            reasons = stale_reasons(header)
+        except OSError as exc:  # e.g. an install without the training files: the model still works
+            reasons = [f"cannot read the training inputs to compare: {exc}"]
+        for reason in reasons:
             log.warning("triage model %s is stale (%s); rebuild it with: %s", path, reason, BUILD_COMMAND)
     try:
         payload = path.read_bytes()
@@ -212,16 +221,20 @@ def load_model(path: Path = MODEL_PATH, *, check_inputs: bool = True) -> StoredM
                 text = arrays[f"{name}.terms"].tobytes().decode("utf-8")
                 ends = np.cumsum(arrays[f"{name}.term_lengths"]).tolist()
                 terms = [text[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
-                analyzer = dict(spec["analyzer"])
-                if "ngram_range" in analyzer:
-                    analyzer["ngram_range"] = tuple(analyzer["ngram_range"])
-                parts.append(Part(name, analyzer, dict(spec["tfidf"]), terms, arrays[f"{name}.idf"]))
+                idf = arrays[f"{name}.idf"]
+                if idf.shape != (len(terms),):
+                    raise ValueError(f"part {name}: {len(terms)} terms but {idf.shape} idf values")
+                parts.append(Part(name, dict(spec["analyzer"]), dict(spec["tfidf"]), terms, idf))
             heads = [Head(h["name"], int(h["column"]), list(h["classes"])) for h in header["heads"]]
             weights, bias = arrays["weights"], arrays["bias"]
     except (KeyError, ValueError, TypeError, OSError) as exc:
-        raise _fail(path, f"unreadable payload ({exc!r})") from None
+        raise _fail(path, f"unreadable model ({exc!r})") from None
     n_features = sum(len(p.terms) for p in parts)
-    n_columns = sum(h.n_columns for h in heads)
-    if weights.shape != (n_features, n_columns) or bias.shape != (n_columns,):
-        raise _fail(path, f"weights {weights.shape} do not match {n_features} features x {n_columns} columns")
+    starts = np.cumsum([0] + [h.n_columns for h in heads]).tolist()
+    if [h.column for h in heads] != starts[:-1]:
+        raise _fail(path, "heads do not tile the weight columns in order")
+    if weights.shape != (n_features, starts[-1]) or bias.shape != (starts[-1],):
+        raise _fail(
+            path, f"weights {weights.shape} do not match {n_features} features x {starts[-1]} columns"
+        )
     return StoredModel(parts, heads, weights, bias, header)

@@ -16,7 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from civictracker.intake import triage_store
 from civictracker.intake.triage import TriageModel, model_text
 from civictracker.intake.triage_data import training_examples
-from civictracker.intake.triage_fit import _saved_part, fit_model, fitted_union
+from civictracker.intake.triage_fit import _saved_part, fit_stored_model, fitted_union
 from civictracker.intake.triage_ngrams import build_analyzer, per_word_analyzer
 from civictracker.intake.triage_store import TriageModelError, load_model, read_header, save_model
 
@@ -42,7 +42,7 @@ def _dev_texts() -> list[str]:
 
 @pytest.fixture(scope="module")
 def fresh() -> triage_store.StoredModel:
-    return fit_model()
+    return fit_stored_model()
 
 
 def _copy_shipped(tmp_path: Path) -> Path:
@@ -92,7 +92,7 @@ def test_load_round_trip_gives_identical_scores(fresh: triage_store.StoredModel,
 def test_features_match_the_fitted_sklearn_union() -> None:
     examples = training_examples()
     union, _ = fitted_union([e.text for e in examples])
-    model = TriageModel(fit_model(examples))
+    model = TriageModel(fit_stored_model(examples))
     texts = _dev_texts()
     expected = union.transform(texts).toarray()
     for text, row in zip(texts + texts, np.vstack([expected, expected]), strict=True):  # 2nd pass: cached
@@ -218,6 +218,11 @@ def test_inputs_checksum_covers_new_data_files_and_fitting_code(tmp_path: Path) 
     (data / "real_rows.jsonl").write_text('{"text": "pothole", "is_request": true}\n', encoding="utf-8")
     assert triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path)) != base
     (data / "real_rows.jsonl").unlink()
+    (data / "labels").mkdir()
+    (data / "labels" / "batch_1.tsv").write_text("request\tpothole\n", encoding="utf-8")
+    assert triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path)) != base
+    shutil.rmtree(data / "labels")
+    assert triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path)) == base
     (tmp_path / "triage_fit.py").write_text("# changed\n", encoding="utf-8")
     assert triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path)) != base
 
@@ -234,3 +239,14 @@ def test_a_process_that_triages_never_imports_sklearn() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_fit_model_refits_in_process_for_evaluation() -> None:
+    from civictracker.intake import triage
+
+    subset = training_examples()[::5]
+    model = triage.fit_model(subset)
+    assert set(model.categories) == {e.service_code for e in subset if e.is_request}
+    (idx, _), raw = model.scores(model_text("huge pothole on Hampshire St"))
+    assert raw.shape == (2 + len(model.categories) + len(model.kinds),) and idx.size
+    assert raw[0] > 0  # a request
