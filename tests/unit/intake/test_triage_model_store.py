@@ -89,10 +89,9 @@ def test_load_round_trip_gives_identical_scores(fresh: triage_store.StoredModel,
         assert before.top_words((idx0, val0), 0) == after.top_words((idx1, val1), 0)
 
 
-def test_features_match_the_fitted_sklearn_union() -> None:
-    examples = training_examples()
-    union, _ = fitted_union([e.text for e in examples])
-    model = TriageModel(fit_stored_model(examples))
+def test_features_match_the_fitted_sklearn_union(fresh: triage_store.StoredModel) -> None:
+    union, _ = fitted_union([e.text for e in training_examples()])
+    model = TriageModel(fresh)
     texts = _dev_texts()
     expected = union.transform(texts).toarray()
     for text, row in zip(texts + texts, np.vstack([expected, expected]), strict=True):  # 2nd pass: cached
