@@ -419,7 +419,8 @@ def geocode_place(gz: Gazetteer, phrase: LocationPhrase) -> GeocodeResult:
     for p in gz.places:
         if p.name == phrase.place:
             if p.kind == "area":
-                return _result(gz, (p.lon, p.lat), "area", 0.4, p.name, "area", reason="neighbourhood only")
+                reason = f"{p.name} is a neighbourhood, not a point: neighbourhood only"
+                return _result(gz, (p.lon, p.lat), "area", 0.4, p.name, "area", reason=reason)
             conf = 0.85 if p.kind == "landmark" else 0.8
             return _result(
                 gz,
