@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from civictracker.intake import triage_lang
 from civictracker.intake.triage import classify_reply, detect_language, is_opt_out
+from civictracker.intake.triage_lang import LANGS, identify_language
 
 
 @pytest.mark.parametrize(
@@ -20,11 +22,65 @@ from civictracker.intake.triage import classify_reply, detect_language, is_opt_o
         ("👍", "und"),
         ("https://t.co/abc", "und"),
         ("", "und"),
-        ("Ingat kayo lahat dyan sa Maynila, mag-ingat po tayo palagi", "und"),
+        # foreign-looking street and shop names do not make a post Spanish or Portuguese
+        ("Avon Hill st light out again smh", "en"),
+        ("Santa Cruz? nah it's Sacramento St, the pothole by the school", "en"),
+        ("Casa Portugal on Cambridge St - someone dumped a couch in front", "en"),
+        ("appreciate u guys", "en"),
+        ("Boston firefighters battle 5-alarm blaze in Dorchester; no injuries reported", "en"),
+        # mixed posts take the dominant language
+        ("the light on my street is out, ya van tres días, qué mal", "en"),
+        ("hay un bache enorme en la calle, the city never fixes anything", "es"),
+        ("parabéns à prefeitura pela nova ciclovia, ficou ótima!", "pt"),
+        ("MWEN TA RENMEN KONNEN KEK ENFOMASYON SOU LARI A", "ht"),
     ],
 )
 def test_detect_language(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Ingat kayo lahat dyan sa Maynila, mag-ingat po tayo palagi", "tl"),
+        ("il y a un nid-de-poule énorme devant chez nous", "fr"),
+        ("Le trottoir est plein de glace devant chez moi", "fr"),  # few listed words: py3langid names it
+        ("Die Ampel an der Kreuzung ist seit gestern aus", "de"),
+        ("De lantaarnpaal voor ons huis is kapot", "nl"),
+        ("路灯坏了好几天了，请尽快修理", "zh"),
+        ("يوجد حفرة كبيرة في الشارع", "ar"),
+        ("На улице огромная яма", "ru"),
+    ],
+)
+def test_language_without_templates_is_named_and_never_one_of_ours(text: str, lang: str) -> None:
+    """A post in a language we have no replies for is named, and triage records it as 'und'."""
+    guess = identify_language(text)
+    assert guess.lang == lang, guess
+    assert guess.reason
+    assert detect_language(text) == "und"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "👍🔥🙏", "https://t.co/abc https://t.co/def", "@CambridgeMA @CambMA_DPW", None, b"\xff\xfe"],
+)
+def test_no_words_is_und_with_a_reason(text: object) -> None:
+    guess = identify_language(text)
+    assert guess.lang == "und"
+    assert "no words" in guess.reason
+
+
+def test_very_long_post_is_read_within_the_bound() -> None:
+    guess = identify_language("the streetlight on my block is out " * 300)  # ~10,000 characters
+    assert guess.lang == "en" and guess.reason
+    assert identify_language("x" * 10_000).lang == "und"
+
+
+def test_word_lists_come_from_the_data_files() -> None:
+    langs, lexicon = triage_lang._lexicon()
+    assert set(LANGS) <= set(langs) and len(lexicon) > 900
+    assert triage_lang.LEXICON_PATH.parent.name == "data"
+    assert "unsubscribe" in triage_lang._opt_out_phrases()
 
 
 @pytest.mark.parametrize("text", ["STOP", "stop", "Unsubscribe", "unsubscribe please", "PARA", "pare", "sispann",
