@@ -115,9 +115,58 @@ def test_not_opt_outs(text: str) -> None:
         ("mèsi", "thanks"),
         ("how long will it take?", "other"),
         ("", "other"),
+        # known misses on residents' replies
+        ("they skipped us again this week", "still_broken"),
+        ("still not plowed, day 3", "still_broken"),
+        ("still flooded", "still_broken"),
+        ("nope", "still_broken"),
+        ("the crew came but only did half the street", "still_broken"),
+        ("3rd time reporting this. NOTHING.", "still_broken"),
+        ('"resolved" lol ok, come look at it', "still_broken"),
+        ("Appreciate the reply, but nobody has come by yet.", "still_broken"),
+        ("the rats are back", "still_broken"),
+        ("they patched it and it already broke again", "still_broken"),
+        ("thank you!! it looks great", "fixed_confirmed"),
+        ("water's back", "fixed_confirmed"),
+        ("power came back around 11pm, all good now", "fixed_confirmed"),
+        ("já consertaram o poste, está funcionando de novo. obrigado!", "fixed_confirmed"),
+        ("it's gone", "fixed_confirmed"),
+        ("it's on the corner of Pearl and Auburn", "location_clarification"),
+        ("in front of 22 Magazine St", "location_clarification"),
+        ("is anyone even reading these?", "other"),
+        ("same problem on the next block too", "other"),
+        ("you should check Windsor St too, same issue", "other"),
+        ("sigue igual, nadie vino", "still_broken"),
+        ("de novo não passaram pra pegar o lixo", "still_broken"),
+        ("yo pa janm vin ranmase fatra a", "still_broken"),
     ],
 )
 def test_classify_reply(text: str, intent: str) -> None:
     got, reasons = classify_reply(text)
     assert got == intent, (got, reasons)
     assert reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cambridge St at Prospect",
+        "150 Hampshire St",
+        "Pearl St near Magazine",
+        "by the Inman Sq fire station",
+    ],
+)
+def test_a_reply_that_only_gives_a_location_is_a_location(text: str) -> None:
+    assert classify_reply(text)[0] == "location_clarification"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "they skipped Hampshire St again this week",
+        "Windsor St not plowed, day 3",
+        "3rd time, Cambridge St trash",
+    ],
+)
+def test_a_problem_report_with_a_time_word_is_not_a_location(text: str) -> None:
+    assert classify_reply(text)[0] == "still_broken"
