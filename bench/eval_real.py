@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from build_real_data import drm_non_request  # noqa: E402
 
 from civictracker.intake import triage  # noqa: E402
-from civictracker.intake.triage_data import DATA_DIR, Example  # noqa: E402
+from civictracker.intake.triage_data import DATA_DIR  # noqa: E402
 
 TEST = ROOT / "bench" / "data" / "real_boston_test.jsonl"
 SHARED = ROOT.parent / "shared" / "data"
@@ -88,13 +88,14 @@ def score_requests(rows: Iterable[dict], judge: Judge, errors: list[str] | None 
 
 
 def print_scores(name: str, f: dict) -> None:
-    print(
+    line = (
         f"  {name:28s} n={f['requests']:4d}  request recall={f['request_recall']:.3f}  "
         f"category={f['category_accuracy']:.3f}  urgent recall={f['urgent_recall']:.3f} "
         f"(n={f['urgent_n']}) precision={f['urgent_precision']:.3f}"
-        + (f"  not_request rows judged requests={f['non_requests_judged_requests']:.3f} "
-           f"of {f['non_requests']}" if f["non_requests"] else "")  # fmt: skip
     )
+    if f["non_requests"]:
+        line += f"  not_request rows judged requests={f['non_requests_judged_requests']:.3f} of {f['non_requests']}"
+    print(line)
 
 
 def non_request_texts() -> dict[str, list[str]]:
@@ -103,7 +104,9 @@ def non_request_texts() -> dict[str, list[str]]:
     if CRISISLEX.exists():
         with open(CRISISLEX, encoding="utf-8", newline="") as fh:
             for r in csv.DictReader(fh):
-                label = r["informativeness"] if r["informativeness"] == "Not related" else r["information_type"]
+                label = (
+                    r["informativeness"] if r["informativeness"] == "Not related" else r["information_type"]
+                )
                 if label in CRISIS_LABELS:
                     out.setdefault(f"CrisisLex: {label}", []).append(r["text"])
     if DRM_TEST.exists():
@@ -123,7 +126,9 @@ def score_non_requests(judge: Judge) -> None:
         flagged += k
         print(f"  {label:34s} {k:4d}/{len(texts):5d} = {k / len(texts):.2%}")
     if total:
-        print(f"  all real non-requests judged requests: {flagged}/{total} = {flagged / total:.2%} (target <= 1%)")
+        print(
+            f"  all real non-requests judged requests: {flagged}/{total} = {flagged / total:.2%} (target <= 1%)"
+        )
 
 
 def shipped_judge(channel: str) -> Judge:

@@ -35,7 +35,11 @@ CODES = {
     "flooding", "water_sewer", "sidewalk", "abandoned_vehicle", "noise", "rodents", "power_outage", "other",
 }  # fmt: skip
 # Boston's own labelled folders, mapped to the Cambridge catalog (illegal parking has no code of its own).
-FOLDERS = {"sidewalk_not_shoveled": "snow_ice", "abandoned_vehicle": "abandoned_vehicle", "illegal_parking": "other"}
+FOLDERS = {
+    "sidewalk_not_shoveled": "snow_ice",
+    "abandoned_vehicle": "abandoned_vehicle",
+    "illegal_parking": "other",
+}
 FOLDER_TRAIN, FOLDER_TEST = 700, 250
 TEST_SHARE = 0.35
 DRM_DIR = ROOT.parent / "shared" / "data" / "disaster_response_messages"

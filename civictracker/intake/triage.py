@@ -245,7 +245,11 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 
 def triage_text(
-    text: str, *, channel_kind: str = "mention", services: list[dict[str, Any]] | None = None
+    text: str,
+    *,
+    channel_kind: str = "mention",
+    services: list[dict[str, Any]] | None = None,
+    model: TriageModel | None = None,
 ) -> TriageResult:
     """Decide whether a post is a service request, for which service, whether urgent, in what language."""
     catalog = _catalog_key(services if services is not None else _load_services(str(_DEFAULT_CITY)))
@@ -263,14 +267,14 @@ def triage_text(
             False, None, False, lang, 0.9, ["a retweet (someone else's post relayed)"], "news"
         )
 
-    model = get_model()
+    model = model or get_model()
     row, raw = model.scores(mtext)
     hits = keyword_hits(mtext, catalog)
     # A word from the city's own catalog is evidence of a request; the model alone undervalues rare phrasings.
     p_request = _sigmoid(raw[0] + (KEYWORD_LOGIT if hits else 0.0))
     p_urgent_model = _sigmoid(raw[1])
     # SVM margins -> pseudo-probabilities; the temperature makes a margin of ~1 a confident call.
-    cat_probs = _softmax(SVM_TEMPERATURE * raw[model._cat0 : model._kind0])
+    cat_probs = _softmax(raw[model._cat0 : model._kind0])  # a multinomial head: its scores are logits
     kind_probs = _softmax(SVM_TEMPERATURE * raw[model._kind0 :])
 
     hazards = urgent_reasons(mtext)

@@ -10,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).with_name("data")
+# The data files the examples are read from (their bytes are the model's training-inputs checksum).
+TRAINING_FILES = ("templates.json", "handwritten.txt", "drm_negatives.jsonl", "real_boston.jsonl")
 SEED = 20240611
 
 # How many filled-in variants each template yields. More variants of the English request templates

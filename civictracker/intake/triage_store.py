@@ -12,8 +12,8 @@ Two files in civictracker/intake/data/, written only by `make triage-model`
   part's analyzer and TF-IDF parameters (parts are laid out in order: the first part's columns first);
   each head's name, first column and class list (a binary head has one column scoring its second class).
 
-Staleness. The training-inputs checksum covers the bytes of every file under the data folder (subfolders
-included) except READMEs and the model itself, plus the code that turns them into a model (triage_data.py,
+Staleness. The training-inputs checksum covers the bytes of the data files the examples are read from
+(triage_data.TRAINING_FILES), plus the code that turns them into a model (triage_data.py,
 triage_fit.py, triage_text.py). Hashing bytes costs about a millisecond per MB at load; expanding the
 examples would cost as much as half a fit. A stale model is still used (a process never trains) but logs
 a warning naming the build command, and tests/unit/intake/test_triage_model_store.py fails, so CI
@@ -44,7 +44,6 @@ MODEL_PATH = DATA_DIR / "triage_model.npz"
 BUILD_COMMAND = "make triage-model (or: python scripts/train_triage.py --build)"
 # Code whose output is the model: the example expansion, the fit, and the text clean-up the model reads.
 TRAINING_CODE = ("triage_data.py", "triage_fit.py", "triage_text.py")
-_NOT_TRAINING_DATA = ("README.md", MODEL_PATH.name, MODEL_PATH.with_suffix(".json").name)
 
 
 class TriageModelError(RuntimeError):
@@ -94,7 +93,9 @@ class StoredModel:
 
 def training_inputs(data_dir: Path = DATA_DIR, code_dir: Path = INTAKE_DIR) -> dict[str, str]:
     """sha256 of each training input file, by its path relative to the intake package."""
-    files = [p for p in sorted(data_dir.rglob("*")) if p.is_file() and p.name not in _NOT_TRAINING_DATA]
+    from civictracker.intake.triage_data import TRAINING_FILES
+
+    files = [data_dir / name for name in TRAINING_FILES if (data_dir / name).is_file()]
     files += [code_dir / name for name in TRAINING_CODE]
     # Line endings are normalised: the examples are read as text, so a CRLF checkout is the same data.
     return {
