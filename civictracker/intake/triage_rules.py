@@ -207,6 +207,7 @@ _URGENT_RAW: list[tuple[str, str]] = [
     (
         r"\b(?:cables?|fios?)\b.{0,20}\b(?:caid[oa]s?|electric[oa]s?|no chao|en el suelo)\b|"
         r"\b(?:se cayo|cayo|caiu)\b.{0,4}\b(?:un |um )?(?:cable|fio)s?\b|"
+        r"\b(?:cables?|fios?)\b.{0,25}\b(?:se cayo|se cayeron|cayo|cayeron|caiu|cairam)\b|"
         r"\bfil(?: kouran| elektrik)?(?: yo| la| a)?(?: ki)? tonbe\b|"
         r"\bfil(?: kouran| elektrik)\b.{0,12}\b(?:dife|etensel)\b",
         "downed wire",
@@ -229,7 +230,7 @@ _URGENT_RAW: list[tuple[str, str]] = [
         r"\bburning\b(?! (?:question|issue|desire|man|up|rubber))|"
         r"\b(?:house|building|car|apartment|brush|dumpster|manhole|kitchen|porch) fire\b|"
         r"\bfire\b(?! ?(?:hydrant|station|dep|department|dept|alarm test|pit|works|fighter|house|escape|"
-        r"truck|drill|place|proof|exit|door|code|marshal|inspect\w*|safety|hazard|alarm|pull))"
+        r"truck|drill|place|proof|exit|door|code|marshal|inspect\w*|safety|hazard|alarm|pull|debris|damage\w*))"
         r"|\bsmoke\b(?! ?(?:detector|alarm test|shop))|\bsmokes? (?:coming|pouring)\b|"
         r"\bincendi(?:o|a|ando|ou)\b|\bfuego\b|\bfogo\b|\bdife\b|\bhumo\b|\bfumaca\b|\blafimen\b|\bquemando\b|"
         r"\bap boule\b",
@@ -295,7 +296,9 @@ _URGENT_RAW: list[tuple[str, str]] = [
     (
         r"\b(?:collapsed?|collapsing|collasp\w*|colaps\w*|caved? in|caving in|sinkhole|desabou|derrumb\w*)\b|"
         r"\b(?:se cayo|cayo|caiu)\b.{0,6}\b(?:el |o |la |a )?(?:techo|teto|pared|parede|muro)\b|"
-        r"\b(?:mi|plafon)\b.{0,12}\btonbe\b",
+        r"\b(?:mi|plafon)\b.{0,12}\btonbe\b|"
+        r"\b(?:fallen|fell|falling down) (?:stone |brick |retaining )?wall\b|"
+        r"\bwall\b.{0,15}\b(?:fell|has fallen|came down)\b",
         "collapse",
     ),
     # Trees on things, ice crashes, signals out with near misses.
@@ -305,8 +308,10 @@ _URGENT_RAW: list[tuple[str, str]] = [
         "tree on car, house or wires",
     ),
     (
-        r"\b(?:branch(?:es)?|limbs?)\b.{0,30}\b(?:down|fell|fallen|came down|hanging|broke)\b.{0,30}"
-        r"\b(?:on|onto|across|into)\b.{0,15}\b(?:car|cars|house|home|roof|wires|lines|power lines|someone)\b",
+        r"\b(?:branch(?:es)?|brach|limbs?)\b.{0,30}\b(?:down|fell|fallen|came down|hanging|broke)\b.{0,30}"
+        r"\b(?:on|onto|across|into)\b.{0,15}\b(?:car|cars|house|home|roof|wires|lines|power lines|someone)\b|"
+        r"\b(?:trees?|branch(?:es)?|brach|limbs?)\b.{0,40}\b(?:blocking|touching|on|in) (?:the )?"
+        r"(?:electrical |electric |power )(?:lines|wires)\b",
         "tree on car, house or wires",
     ),
     (
@@ -345,7 +350,10 @@ _NOT_A_HAZARD = re.compile(
     r"(?! (?:in|at|on|near|next))|"
     r"\bon fire (?:tonight|lately|this season|today)\b(?!.{0,30}\b(?:house|building|car|apartment)\b)|"
     r"\bstuck in traffic\b|\btrapped in (?:this|a|the) (?:meeting|class|call|zoom)\b|"
-    r"\bgas leak in the plot\b|\bemergency condition ?:|\bthe collapse of\b|"
+    r"\bgas leak in the plot\b|\bemergency condition ?:|"
+    r"\bthe collapse of\b|"
+    r"\b(?:no|not an?|non-?) ?(?:acute )?emergency\b|"
+    r"\bambulances?\b.{0,15}\b(?:not able|can'?t|cannot|unable|couldn'?t|wouldn'?t|won'?t)\b|"
     r"\b(?:had|has had|there was|after|since|from|during) (?:a |one |the )?(?:\w+ )?fire\b"
     r"(?! (?:now|right now))|"
     r"\bfire (?:occurred|happened)\b|"
@@ -444,7 +452,7 @@ HAZARD_SERVICES: dict[str, tuple[str, ...]] = {
     "gas": ("other",),
     "carbon_monoxide": ("other",),
     "fire": ("other", "power_outage", "water_sewer"),
-    "electric": ("power_outage", "tree", "streetlight", "traffic_signal"),
+    "electric": ("power_outage", "streetlight", "traffic_signal"),
     "trapped": ("other", "tree", "flooding"),
     "collapse": ("other", "sidewalk", "pothole", "tree", "water_sewer"),
     "open_manhole": ("water_sewer",),
