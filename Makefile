@@ -1,5 +1,5 @@
 # civictracker: `make demo` runs the product on the embedded default; `make test` runs every check.
-.PHONY: demo test lint typecheck imports pytest bootstrap-run bootstrap-test bench eval clean
+.PHONY: demo test lint typecheck imports pytest bootstrap-run bootstrap-test bench eval clean triage-model
 
 VENV := .venv/bin
 export CIVICTRACKER_INSTANCE_PATH ?= $(CURDIR)/instance
@@ -27,6 +27,10 @@ imports:
 
 pytest:
 	$(VENV)/pytest -q -p no:cacheprovider -n 2 --dist loadgroup
+
+# The only place the triage model is fitted: run after changing its training data or fitting code.
+triage-model:
+	$(VENV)/python scripts/train_triage.py --build
 
 bench:
 	@for f in bench/bench_*.py; do echo "== $$f"; $(VENV)/python $$f; done

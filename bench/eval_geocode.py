@@ -20,6 +20,7 @@ from civictracker.geo.normalize import STREET_TYPES  # noqa: E402
 PACK = ROOT / "civictracker" / "cities" / "cambridge_ma"
 OFFICIAL = ROOT.parent / "shared" / "data" / "cambridge_ma_gazetteer" / "intersections.csv"
 DEV = ROOT / "tests" / "data" / "geocode_dev.jsonl"
+REALSTYLE = ROOT / "bench" / "data"  # realstyle_geocode_{dev,test}.jsonl, made by make_realstyle_geocode.py
 TYPE_WORDS = {k.lower() for k in STREET_TYPES} | {"st n"}
 
 
@@ -252,9 +253,44 @@ def eval_dev(gz: object, show: int) -> None:
         print("   FAIL", *f)
 
 
+def eval_realstyle(gz: object, show: int) -> None:
+    """Real Boston 311 sentences carrying Cambridge places: share of pins within 100 m and 250 m."""
+    print("== Real-style Cambridge reports (bench/data/realstyle_geocode_*.jsonl; only dev failures listed):")
+    for split in ("dev", "test"):
+        path = REALSTYLE / f"realstyle_geocode_{split}.jsonl"
+        if not path.exists():
+            print(f"   {path.name} missing: run bench/make_realstyle_geocode.py")
+            continue
+        items = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+        per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        fails = []
+        for it in items:
+            res = geocode_text(gz, it["text"])  # type: ignore[arg-type]
+            d = distance_m((res.lon, res.lat), (it["lon"], it["lat"])) if res.found else None  # type: ignore
+            row = per_kind[it["kind"]]
+            row[0] += 1
+            row[1] += d is not None
+            row[2] += d is not None and d <= 100
+            row[3] += d is not None and d <= 250
+            if split == "dev" and (d is None or d > 250):
+                where = "not found" if d is None else f"{d:.0f} m"
+                fails.append(
+                    (it["id"], it["kind"], where, f"-> {res.matched} ({res.reason})", it["text"][:160])
+                )
+        tot = [sum(r[i] for r in per_kind.values()) for i in range(4)]
+        print(
+            f"   {split:<5} n={tot[0]}  found {tot[1] / tot[0]:6.1%}  within 100 m {tot[2] / tot[0]:6.1%}  "
+            f"within 250 m {tot[3] / tot[0]:6.1%}"
+        )
+        for kind, r in sorted(per_kind.items()):
+            print(f"         {kind:<20} n={r[0]:4d}  100 m {r[2] / r[0]:6.1%}  250 m {r[3] / r[0]:6.1%}")
+        for f in fails[:show]:
+            print("   FAIL", *f)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", choices=["intersections", "addresses", "dev"], default=None)
+    ap.add_argument("--only", choices=["intersections", "addresses", "dev", "realstyle"], default=None)
     ap.add_argument("--show", type=int, default=25, help="failures to print per part")
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument(
@@ -274,6 +310,8 @@ def main() -> None:
         eval_addresses(gz, args.show)
     if args.only in (None, "dev"):
         eval_dev(gz, args.show)
+    if args.only in (None, "realstyle"):
+        eval_realstyle(gz, args.show)
     if args.points is not None:
         eval_points(gz, args.points, args.show)
 

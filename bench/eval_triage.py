@@ -138,7 +138,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     get_model()
-    print(f"model ready in {time.perf_counter() - t0:.2f} s (trained from shipped data)")
+    print(f"model ready in {time.perf_counter() - t0:.2f} s (loaded from the shipped model file)")
     rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
     for split in ("dev", "holdout"):
         part = [r for r in rows if r.get("split", "dev") == split]

@@ -1,12 +1,15 @@
-"""Rebuild the triage training inputs and report how the model trains (the model itself trains at first use).
+"""Build the shipped triage model, check it is current, rebuild its inputs, report CV figures.
 
 Usage:
+  .venv/bin/python scripts/train_triage.py --build         # fit, write data/triage_model.npz + .json
+  .venv/bin/python scripts/train_triage.py --check         # exit 1 if the shipped model is stale
   .venv/bin/python scripts/train_triage.py --extract-drm   # rewrite data/drm_negatives.jsonl
-  .venv/bin/python scripts/train_triage.py                 # train once, print sizes, timing, CV figures
+  .venv/bin/python scripts/train_triage.py                 # fit in memory, print sizes, timing, CV figures
 
-The triage model is not persisted: it is rebuilt deterministically from the shipped data on first use in
-each process (well under 2 s). That keeps the repository free of pickles tied to one scikit-learn version
-and guarantees the running model is exactly the one the shipped data describes.
+`--build` (also `make triage-model`) is the only place the model is fitted; processes load the file it
+writes (civictracker/intake/triage_store.py: numpy arrays and a JSON header, no pickles). Run it after
+any change to the training data, triage_data.py, triage_fit.py or triage_text.py; loading a stale file
+logs a warning and the tests fail.
 """
 
 from __future__ import annotations
@@ -51,25 +54,72 @@ def extract_drm(limit_news: int = 450) -> None:
     print(f"wrote {len(news)} news + {len(offers)} offers to {DRM_OUT.relative_to(ROOT)}")
 
 
-def report() -> None:
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-    from sklearn.pipeline import make_pipeline
+def build() -> None:
+    """Fit the model from the shipped training data and write it into the package (the only fit)."""
+    import numpy as np
 
-    from civictracker.intake import triage
+    from civictracker.intake.triage import TriageModel, model_text
     from civictracker.intake.triage_data import training_examples
+    from civictracker.intake.triage_fit import fit_stored_model
+    from civictracker.intake.triage_store import MODEL_PATH, save_model, training_inputs
 
     t0, c0 = time.perf_counter(), time.process_time()
     examples = training_examples()
-    model = triage.get_model()
+    files = training_inputs()
+    stored = fit_stored_model(examples)
+    header = save_model(stored, MODEL_PATH, n_examples=len(examples), files=files)
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(f"fitted {len(examples)} examples in {elapsed:.2f} s wall, {cpu:.2f} s CPU")
+    for path in (MODEL_PATH, MODEL_PATH.with_suffix(".json")):
+        print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size / 1e6:.2f} MB)")
+    print(f"  training inputs sha256 {header['training_inputs']['sha256'][:16]}...  "
+          f"payload sha256 {header['payload']['sha256'][:16]}...")  # fmt: skip
+    # What storing the weights as float32 costs: the largest score change over the training texts.
+    exact = TriageModel(fit_stored_model(examples, weights_dtype=np.float64))
+    model = TriageModel(stored)
+    worst = 0.0
+    for e in examples:
+        text = model_text(e.text)
+        worst = max(worst, float(np.abs(model.scores(text)[1] - exact.scores(text)[1]).max()))
+    print(f"  features {model.n_features}, head columns {model.weights.shape[1]}; float32 weights move "
+          f"raw scores by at most {worst:.1e}")  # fmt: skip
+
+
+def check() -> int:
+    """Exit status 1 when the shipped model file is missing, corrupt or stale."""
+    from civictracker.intake.triage_store import BUILD_COMMAND, MODEL_PATH, load_model, stale_reasons
+
+    stored = load_model(MODEL_PATH, check_inputs=False)
+    reasons = stale_reasons(stored.header)
+    for reason in reasons:
+        print(f"stale: {reason}")
+    print(f"{MODEL_PATH.relative_to(ROOT)}: " + (f"STALE, run {BUILD_COMMAND}" if reasons else "current"))
+    return 1 if reasons else 0
+
+
+def report() -> None:
+    """Cross-validated figures of the fit (the shipped model is not involved)."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    from civictracker.intake.triage import model_text
+    from civictracker.intake.triage_data import training_examples
+    from civictracker.intake.triage_fit import build_classifier, build_vectorizer, fit_stored_model
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    examples = training_examples()
+    stored = fit_stored_model(examples)
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"examples: {len(examples)}  by source {dict(Counter(e.source for e in examples))}")
     print(f"  requests {sum(e.is_request for e in examples)}, urgent {sum(e.urgent for e in examples)}, "
           f"langs {dict(Counter(e.lang for e in examples))}")  # fmt: skip
-    print(f"features: {model.n_features}  train time (load + fit): {elapsed:.2f} s wall, {cpu:.2f} s CPU")
-    texts = [triage.model_text(e.text) for e in examples]
+    print(
+        f"features: {stored.weights.shape[0]}  fit time (expand + fit): {elapsed:.2f} s wall, {cpu:.2f} s CPU"
+    )
+    texts = [model_text(e.text) for e in examples]
     y = [e.is_request for e in examples]
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
-    pipe = make_pipeline(triage.build_vectorizer(), triage.build_classifier())
+    pipe = make_pipeline(build_vectorizer(), build_classifier())
     scores = cross_val_score(pipe, texts, y, cv=cv, scoring="f1")
     print(f"request-or-not 5-fold CV F1 on training data (templated, optimistic): {scores.mean():.3f}")
 
@@ -77,9 +127,16 @@ def report() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extract-drm", action="store_true", help="rewrite drm_negatives.jsonl")
+    parser.add_argument("--build", action="store_true", help="fit and write the shipped model file")
+    parser.add_argument("--check", action="store_true", help="exit 1 if the shipped model file is stale")
     args = parser.parse_args()
+    if args.check:
+        sys.exit(check())
     if args.extract_drm:
         extract_drm()
+    if args.build:
+        build()
+        return
     report()
 
 

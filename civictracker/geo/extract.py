@@ -10,7 +10,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from .gazetteer import WEAK_NAMES, Gazetteer
 from .normalize import STREET_TYPES, TYPE_EVIDENCE, Token, clean_text, fold, tokenize
-from .stopwords import COMMON_WORDS
+from .stopwords import COMMON_WORDS, COUNT_WORDS, MONTH_WORDS, QUANTITY_UNITS
 from .types import LocationPhrase
 
 # Words between two street names that make them an intersection ("cor of A & B", "A at B", "A/B").
@@ -42,6 +42,7 @@ FILLERS = frozenset(
     {"of", "the", "on", "st", "in", "a", "just", "right", "corner", "cor", "intersection", "to"}
 )
 NEAR_WORDS = frozenset({"near", "by", "off", "across", "from"})
+CORNER_WORDS = frozenset({"corner", "cor", "crn", "intersection"})
 BETWEEN_WORDS = ("between", "btwn", "btw", "bw", "betw", "betwn", "btween", "b/w", "b-w", "from", "bet")
 SPAN_END_WORDS = frozenset({"and", "&", "/", "to", "till", "until", "thru", "through", "-", "n"})
 WHOLE_WORDS = frozenset({"all", "entire", "whole", "length", "along", "entirety", "full"})
@@ -258,6 +259,7 @@ CROSS_WORDS = frozenset({"street", "streets", "st", "sts", "str"})
 _CROSS_HINT_RE = re.compile(r"\s*(?::|=|-|is\b|are\b|would be\b)")
 _NUM_RE = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?([a-z])?$")
 _ORD_RE = re.compile(r"^\d+(st|nd|rd|th)$")
+_PARTING_RE = re.compile(r"[.,;:!?|()\[\]]")
 
 
 @dataclass(slots=True)
@@ -320,10 +322,11 @@ def find_mentions(gz: Gazetteer, toks: list[Token]) -> list[Mention]:
     n = len(words)
     fixed: list[str | None] = [None] * n
     out: list[Mention] = []
+    counted, counted_of = quantity_tokens(toks)
     i = 0
     while i < n:
         w = words[i]
-        if (w[0].isdigit() and not _ORD_RE.match(w)) or w in {"&", "/", "@"}:
+        if (w[0].isdigit() and not _ORD_RE.match(w)) or w in {"&", "/", "@"} or i in counted:
             i += 1
             continue
         m = None
@@ -336,12 +339,46 @@ def find_mentions(gz: Gazetteer, toks: list[Token]) -> list[Mention]:
             m = _match_at(gz, alt, raws, i, n, fuzzy=True, orig=words)
         if (m is None or (m.weak and m.j == i + 1 and m.place is None)) and w in gz.place_context:
             m = _context_place(gz, words, i, n, m) or m
+        if m is not None and i in counted_of and (m.weak or not m.typed or m.place is not None):
+            m = None  # "4 inches of water": the measured thing, unless written as a street ("of Water St")
         if m is not None:
             out.append(m)
             i = m.j
         else:
             i += 1
     return out
+
+
+def _is_count(tok: Token) -> bool:
+    return tok.text[0].isdigit() or tok.raw in COUNT_WORDS
+
+
+def quantity_tokens(toks: list[Token]) -> tuple[set[int], set[int]]:
+    """Tokens of counts, times and dates ("3rd day", "6 hours", "10 min", "March 3rd"): no street starts
+    there and no house number is read there. Second set: the word after "<count> <unit> of" ("4 inches of
+    water"), which names a street only when written with its type."""
+    counted: set[int] = set()
+    counted_of: set[int] = set()
+    n = len(toks)
+    for i, tok in enumerate(toks):
+        if not _is_count(tok):
+            continue
+        unit = i + 1
+        # A unit followed by a street type is the street's name ("10 Day St", "2 Mile Rd").
+        if (
+            unit < n
+            and toks[unit].raw in QUANTITY_UNITS
+            and not (unit + 1 < n and toks[unit + 1].text in TYPE_EVIDENCE)
+        ):
+            counted.update((i, unit))
+            if unit + 2 < n and toks[unit + 1].text == "of":
+                counted_of.add(unit + 2)
+        elif tok.text[0].isdigit() and (
+            (i > 0 and toks[i - 1].raw in MONTH_WORDS)
+            or (unit + 1 < n and toks[unit].text == "of" and toks[unit + 1].raw in MONTH_WORDS)
+        ):
+            counted.add(i)  # a date: "March 3rd", "the 3rd of March"
+    return counted, counted_of
 
 
 def _context_place(gz: Gazetteer, words: list[str], i: int, n: int, street: Mention | None) -> Mention | None:
@@ -388,6 +425,10 @@ def _match_at(
         return place
     if street.j > place.j:
         return street
+    if street.fuzzy and not place.fuzzy and not (i > 0 and words[i - 1][0].isdigit()):
+        # "Sullivan Square" names the square exactly, Sullivan Rd only with a type it lacks; after a house
+        # number ("1 Peabody Ter") the words are the address's street.
+        return place
     if gz.places[place.place or 0].kind in ("landmark", "area"):
         # Same words name a landmark and a street ("Fresh Pond", "Central Sq"): keep both readings; the
         # words around decide (an intersection pattern makes it the street).
@@ -491,6 +532,8 @@ def _number_after(gz: Gazetteer, toks: list[Token], ms: list[Mention], k: int, c
         return None
     if len(toks[n].text) >= 5 and toks[n].text[0] == "0":
         return None  # a ZIP code
+    if "#" in cleaned[toks[m.j - 1].end : toks[n].start]:
+        return None  # "Inman St #3": a unit of a house whose number is not given
     later = ms[k + 1] if k + 1 < len(ms) else None
     # "Hampshire St 150 Cambridge St": the number starts the next address unless a comma parts them.
     next_owns = (
@@ -587,6 +630,7 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
             fuzzy=any(m.fuzzy for m in mentions),
             typed=all(m.typed for m in mentions),
             exact=[m.exact for m in mentions],
+            weak=[m.weak for m in mentions],
         )
         for k, v in kw.items():
             setattr(lp, k, v)
@@ -642,7 +686,16 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
         route = num_i >= 1 and (
             toks[num_i - 1].text in ROUTE_WORDS or (toks[num_i - 1].text in {"no", "number"} and not m.typed)
         )
-        if streetlike and num_i >= 0 and num_i not in taken and _is_number(toks[num_i]) and not route:
+        # "year 2019. Massachusetts plates": punctuation between the number and the name parts them.
+        parted = num_i >= 0 and bool(_PARTING_RE.search(cleaned, toks[num_i].end, toks[m.i].start))
+        if (
+            streetlike
+            and num_i >= 0
+            and num_i not in taken
+            and _is_number(toks[num_i])
+            and not route
+            and not parted
+        ):
             out.append(
                 phrase(
                     "address", num_i, m.j, [m], number=toks[num_i].text, strength=1.0 if not m.weak else 0.7
@@ -683,9 +736,16 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
         chain = [m]
         kk = k
         near = False
+        cornered = any(g in CORNER_WORDS for g in _gap_words(toks, max(0, m.i - 3), m.i))
         while streetlike and kk + 1 < len(ms) and ms[kk + 1].streets:
             gap = _gap_words(toks, ms[kk].j, ms[kk + 1].i)
-            if not _gap_is_connector(gap):
+            # "corner of Mass Ave Ellery St": two typed names side by side after "corner of" meet there.
+            side_by_side = cornered and not gap and ms[kk].typed and ms[kk + 1].typed and not ms[kk + 1].weak
+            if not _gap_is_connector(gap) and not side_by_side:
+                break
+            if not gap:
+                chain.append(ms[kk + 1])
+                kk += 1
                 break
             if "from" in gap and "across" not in gap:
                 break
@@ -701,8 +761,7 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
             if len(chain) == 3:
                 break
         if len(chain) >= 2:
-            before = _gap_words(toks, max(0, m.i - 3), m.i)
-            corner = any(g in {"corner", "cor", "crn", "intersection"} for g in before)
+            corner = cornered
             out.append(
                 phrase(
                     "intersection",

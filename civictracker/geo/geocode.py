@@ -419,7 +419,8 @@ def geocode_place(gz: Gazetteer, phrase: LocationPhrase) -> GeocodeResult:
     for p in gz.places:
         if p.name == phrase.place:
             if p.kind == "area":
-                return _result(gz, (p.lon, p.lat), "area", 0.4, p.name, "area", reason="neighbourhood only")
+                reason = f"{p.name} is a neighbourhood, not a point: neighbourhood only"
+                return _result(gz, (p.lon, p.lat), "area", 0.4, p.name, "area", reason=reason)
             conf = 0.85 if p.kind == "landmark" else 0.8
             return _result(
                 gz,
@@ -431,6 +432,24 @@ def geocode_place(gz: Gazetteer, phrase: LocationPhrase) -> GeocodeResult:
                 street=p.street,
             )
     return not_found("unknown place", kind="place")
+
+
+def _standing_street(phrase: LocationPhrase) -> int | None:
+    """Which street of an intersection that cannot be placed still locates the post, if any: the first
+    street of a "near" pair, or the one named exactly when the other is a bare common word or the same."""
+    if not phrase.streets or not phrase.streets[0]:
+        return None
+    if phrase.strength < 0.7:
+        return 0
+    weak = phrase.weak or [False] * len(phrase.streets)
+    exact = phrase.exact or [0] * len(phrase.streets)
+    firsts = {c[0] for c in phrase.streets if c}
+    if not any(weak) and len(firsts) > 1:
+        return None  # two real streets that never meet: ask, do not pick one
+    for k, cands in enumerate(phrase.streets):
+        if cands and k < len(weak) and k < len(exact) and not weak[k] and exact[k]:
+            return k
+    return None
 
 
 def geocode_phrase(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None = None) -> GeocodeResult:
@@ -448,18 +467,20 @@ def geocode_phrase(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None 
         return res
     if phrase.kind == "intersection":
         res = geocode_intersection(gz, phrase, geotag, near=phrase.strength < 0.7)
-        if not res.found and phrase.strength < 0.7 and phrase.streets and phrase.streets[0]:
-            # "Harvard St near Oxford": when the two never meet, the street the post is on still stands.
+        keep = _standing_street(phrase) if not res.found else None
+        if keep is not None:
+            # "Harvard St near Oxford", "3rd day and Hampshire St", "Lambert and Lambert St": when the names
+            # never meet, the street the post names for certain still stands.
             sub = LocationPhrase(
                 kind="street",
                 text=phrase.text,
                 start=phrase.start,
                 end=phrase.end,
-                streets=phrase.streets[:1],
+                streets=[phrase.streets[keep]],
                 fuzzy=phrase.fuzzy,
                 typed=phrase.typed,
                 strength=0.5,
-                exact=phrase.exact[:1],
+                exact=phrase.exact[keep : keep + 1],
             )
             street = geocode_street(gz, sub, geotag)
             if street.found:

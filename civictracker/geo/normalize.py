@@ -113,7 +113,8 @@ WORD_EQUIV: dict[str, str] = {
 }
 
 _APOSTROPHES = "'\u2019\u2018`\u00b4"
-_TOKEN_RE = re.compile(r"\d+(?:\s*-\s*\d+)?[a-z]?(?![a-z])|\d+(?:st|nd|rd|th)\b|[a-z0-9]+|&|/|@|\+")
+# Ordinals first: "21st" is one token, never "2" and "1st".
+_TOKEN_RE = re.compile(r"\d+(?:st|nd|rd|th)\b|\d+(?:\s*-\s*\d+)?[a-z]?(?![a-z0-9])|[a-z0-9]+|&|/|@|\+")
 
 
 def fold(text: str) -> str:
@@ -182,6 +183,8 @@ _BETWEEN_RE = re.compile(r"(?<![a-z0-9])(?:b/w|b-w|b\\w|btwn|btw|betw|betwn|btwe
 MAX_TEXT = 4000
 _HALF_RE = re.compile(r"(?<![0-9/])(\d+)\s*-?\s*(?:1/2|\u00bd)(?![0-9])")
 _NUMSUFFIX_RE = re.compile(r"(?<![0-9])(\d+)\s*-\s*([a-z])(?![a-z])")
+# "1143-1147Irving St", "10min": a number glued to a word of three letters or more is two tokens.
+_GLUED_RE = re.compile(r"(?<=\d)(?=[a-z]{3,})")
 
 
 def _hashtag_words(m: re.Match[str]) -> str:
@@ -260,6 +263,7 @@ def clean_text(text: str) -> str:
     text = fold(text)
     text = _HALF_RE.sub(r"\1h ", text)  # "6 1/2 Acacia St": a half number is house 6, suffix "h"
     text = _NUMSUFFIX_RE.sub(r"\1\2", text)  # "16-B" -> "16b"
+    text = _GLUED_RE.sub(" ", text)
     return _BETWEEN_RE.sub(" between ", text)
 
 

@@ -1,6 +1,8 @@
-"""Common words of the city's languages (en, es, pt, ht) that fuzzy matching must never turn into a name."""
+"""Word lists of the extractor: common words never corrected into a name; counts, times and dates."""
 
 from __future__ import annotations
+
+from importlib.resources import files
 
 # Only words of 4+ letters matter (shorter words are never corrected). Accents are folded ("sofá" -> "sofa").
 # A word here can still name a street or place exactly; it is only never "corrected" into one.
@@ -37,3 +39,24 @@ isit kounya kounye anpil pou paske kote genyen semenn jodi demen lannwit maten a
 plen sale danje danjere pesonn toujou janm tout vini jete tonbe kase mesi tanpri vwazen vwazin
 """
 COMMON_WORDS = frozenset(w for block in (_EN, _ES, _PT, _HT) for w in block.split() if len(w) >= 4)
+
+
+def _read_word_sections(name: str) -> dict[str, frozenset[str]]:
+    """Sections ("[unit]") of a word-list data file shipped with the geo package."""
+    sections: dict[str, set[str]] = {}
+    current = sections.setdefault("", set())
+    text = files(__package__).joinpath("data", name).read_text(encoding="utf-8")
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], set())
+        elif line:
+            current.update(line.lower().split())
+    return {k: frozenset(v) for k, v in sections.items()}
+
+
+_QUANTITY = _read_word_sections("quantity_words.txt")
+# "3rd day", "6 hours", "5 am": a number before one of these counts something; it is no house number.
+QUANTITY_UNITS = _QUANTITY["unit"]
+COUNT_WORDS = _QUANTITY["count"]  # number words that count like digits ("two weeks")
+MONTH_WORDS = _QUANTITY["month"]  # "March 3rd" is a date, not Third St

@@ -73,6 +73,8 @@ class LocationPhrase:
     # Per street mention: how many leading candidates the words name exactly ("Gore St" is Gore St, and
     # only contains the name of Gore Street Pl); 0 when every candidate needed a type the text lacks.
     exact: list[int] = field(default_factory=list)
+    # Per street mention: a bare common word ("day", "water") that names a street only in a clear pattern.
+    weak: list[bool] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -1,9 +1,10 @@
 """Triage one post: service request or not, which service, urgent or not, language, and why.
 
 The model is a TF-IDF (word 1-2 grams + character 2-5 grams) representation shared by four linear
-classifiers: request-or-not, service category, kind of non-request, urgency. It is trained from the shipped
-data in civictracker/intake/data/ the first time it is needed in a process (deterministic, < 2 s), then kept
-in a module-level cache. Rules complement it: the catalog's keywords (plus Spanish, Portuguese, Creole and
+classifiers: request-or-not, service category, kind of non-request, urgency. `make triage-model` fits it
+from the shipped data (triage_fit.py) and writes civictracker/intake/data/triage_model.npz; a process loads
+that file the first time it needs the model (triage_store.py; no training, no scikit-learn) and keeps it in
+a module-level cache. Rules complement it: the catalog's keywords (plus Spanish, Portuguese, Creole and
 slang) steer the category and explain it, and hazard patterns give urgency high recall.
 """
 
@@ -17,15 +18,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
-from sklearn.svm import LinearSVC
 
 from civictracker.intake.triage_lang import detect_language, is_opt_out
+from civictracker.intake.triage_ngrams import build_analyzer, per_word_analyzer
 from civictracker.intake.triage_reply import classify_reply
 from civictracker.intake.triage_rules import (
     EMERGENCY_KINDS,
@@ -36,7 +34,13 @@ from civictracker.intake.triage_rules import (
     urgent_reasons,
     vetoes_urgency,
 )
+from civictracker.intake.triage_store import Part, StoredModel, load_model
 from civictracker.intake.triage_text import clean, fold
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from civictracker.intake.triage_data import Example
 
 __all__ = [
     "TriageResult",
@@ -89,104 +93,101 @@ def model_text(text: str) -> str:
     return _DIGITS.sub("0", fold(clean(text)))
 
 
-def build_vectorizer() -> FeatureUnion:
-    """Word and character n-gram TF-IDF, the shared representation of all four classifiers."""
-    return FeatureUnion(
-        [
-            (
-                "word",
-                TfidfVectorizer(
-                    ngram_range=(1, 2),
-                    min_df=1,
-                    sublinear_tf=True,
-                    token_pattern=r"(?u)\b\w[\w']*\b",  # noqa: S106 (a regex, not a password)
-                ),
-            ),
-            (
-                "char",
-                TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=60000
-                ),
-            ),
-        ]
-    )
+class _Part:
+    """One vectorizer part at run time: text -> the columns of its n-grams found in the vocabulary."""
 
+    # Words whose char n-gram columns are remembered; about 300 bytes each. Residents reuse words, so
+    # most of a post's words are already here and skip slicing out and looking up ~30 n-grams each.
+    WORD_CACHE_SIZE = 20_000
 
-def build_classifier(c: float = 4.0) -> LogisticRegression:
-    """A binary head: logistic regression (liblinear: fast on small sparse data, deterministic)."""
-    return LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=2000)
+    def __init__(self, part: Part, offset: int) -> None:
+        self.name = part.name
+        self.tfidf = part.tfidf
+        self.idf = part.idf
+        self.offset = offset  # of the part's first column in the union
+        self._lookup = dict(zip(part.terms, range(offset, offset + len(part.terms)), strict=True)).get
+        self._analyze = build_analyzer(part.analyzer)
+        self._per_word = per_word_analyzer(part.analyzer)
+        self._word_cache: dict[str, list[int]] = {}
 
+    def _word_columns(self, word: str) -> list[int]:
+        cached = self._word_cache.get(word)
+        if cached is None:
+            assert self._per_word is not None
+            cached = [j for j in map(self._lookup, self._per_word[1](word)) if j is not None]
+            if len(self._word_cache) >= self.WORD_CACHE_SIZE:
+                self._word_cache.clear()  # crude but bounded; refills with the words in use
+            self._word_cache[word] = cached
+        return cached
 
-def build_multiclass(c: float = 0.5) -> LinearSVC:
-    """A multi-class head: one-vs-rest linear SVM (trains in a fraction of multinomial LR's time)."""
-    return LinearSVC(C=c, class_weight="balanced", random_state=0, max_iter=5000)
+    def columns(self, text: str) -> list[int]:
+        """Global column of every in-vocabulary n-gram of the text, repeats included, in text order."""
+        if self._per_word is None:
+            return [j for j in map(self._lookup, self._analyze(text)) if j is not None]
+        out: list[int] = []
+        for word in self._per_word[0](text):
+            out.extend(self._word_columns(word))
+        return out
 
 
 class TriageModel:
-    """The fitted vectorizer and the four heads as plain weight matrices (one sparse dot per post)."""
+    """The shipped model as plain arrays: TF-IDF features of one text, then one small dense dot for all heads.
 
-    def __init__(self) -> None:
-        from civictracker.intake.triage_data import training_examples
+    Built from a triage_store.StoredModel: load_model() at run time, triage_fit.fit_stored_model() when
+    building the file or evaluating a refit.
+    """
 
-        examples = training_examples()
-        texts = [model_text(e.text) for e in examples]
-        self.vectorizer = build_vectorizer()
-        x = self.vectorizer.fit_transform(texts).tocsr()
-        self.n_features = x.shape[1]
-        word_vocab = self.vectorizer.transformer_list[0][1].vocabulary_
-        self.n_word_features = len(word_vocab)
-        self.word_names = np.empty(self.n_word_features, dtype=object)
-        for term, idx in word_vocab.items():
-            self.word_names[idx] = term
-
-        is_req = np.array([e.is_request for e in examples])
-        req_idx = np.flatnonzero(is_req)
-        non_idx = np.flatnonzero(~is_req)
-
-        request = build_classifier(4.0).fit(x, is_req)
-        category = build_multiclass().fit(x[req_idx], [examples[i].service_code for i in req_idx])
-        kind = build_multiclass().fit(x[non_idx], [examples[i].kind for i in non_idx])
-        urgent = build_classifier(4.0).fit(x[req_idx], [examples[i].urgent for i in req_idx])
-
-        self.categories = [str(c) for c in category.classes_]
-        self.kinds = [str(c) for c in kind.classes_]
-        # Column layout of the stacked weight matrix: request | urgent | categories... | kinds...
-        self._cat0 = 2
-        self._kind0 = 2 + len(self.categories)
-        weights = [request.coef_[0:1], urgent.coef_[0:1], category.coef_, kind.coef_]
-        self.weights = np.ascontiguousarray(np.vstack(weights).T)  # (n_features, n_heads)
-        self.bias = np.concatenate(
-            [request.intercept_, urgent.intercept_, category.intercept_, kind.intercept_]
-        )
-        # The binary heads' positive class must be True for the sign convention above.
-        assert list(request.classes_) == [False, True] and list(urgent.classes_) == [False, True]
-        self._prepare_fast_path()
-
-    def _prepare_fast_path(self) -> None:
-        """Keep what transform() needs as plain dicts/arrays: sklearn's per-call validation costs ~2 ms."""
-        self._parts = []
+    def __init__(self, stored: StoredModel) -> None:
+        self.stored = stored
+        self._parts: list[_Part] = []
         offset = 0
-        for _name, vec in self.vectorizer.transformer_list:
-            self._parts.append((vec.build_analyzer(), vec.vocabulary_, vec.idf_, offset))
-            offset += len(vec.vocabulary_)
+        for part in stored.parts:
+            self._parts.append(_Part(part, offset))
+            offset += len(part.terms)
+        self.n_features = offset
+        # The reasons quote word features only; the word part comes first, so they are columns [0, n).
+        word = stored.parts[0]
+        assert word.name == "word", "the word n-gram part must be the first part (top_words relies on it)"
+        self.n_word_features = len(word.terms)
+        self.word_names = word.terms
+        self.weights = np.ascontiguousarray(stored.weights, dtype=np.float64)  # (n_features, n_columns)
+        self.bias = np.asarray(stored.bias, dtype=np.float64)
+        request, urgent = stored.head("request"), stored.head("urgent")
+        category, kind = stored.head("category"), stored.head("kind")
+        # The binary heads' column scores True: triage_text reads raw[0] and raw[1] as their logits.
+        assert (request.column, urgent.column) == (0, 1)
+        assert request.classes == [False, True] and urgent.classes == [False, True]
+        self.categories = [str(c) for c in category.classes]
+        self.kinds = [str(c) for c in kind.classes]
+        self._cat0 = category.column
+        self._kind0 = kind.column
+        assert self._kind0 == self._cat0 + len(self.categories) == 2 + len(self.categories)
+        assert self.weights.shape[1] == self._kind0 + len(self.kinds)
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and TF-IDF values of one text, identical to the fitted FeatureUnion's row."""
         all_idx: list[np.ndarray] = []
         all_val: list[np.ndarray] = []
-        for analyzer, vocab, idf, offset in self._parts:
-            counts: dict[int, int] = {}
-            for gram, n in Counter(analyzer(text)).items():  # count first: one vocabulary lookup per gram
-                j = vocab.get(gram)
-                if j is not None:
-                    counts[j] = n
+        for part in self._parts:
+            # Counter keeps first-appearance order, so ties in top_words() break as they always have.
+            counts = Counter(part.columns(text))
             if not counts:
                 continue
-            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            val = (1.0 + np.log(tf)) * idf[idx]  # sublinear_tf=True
-            val /= np.sqrt(np.dot(val, val))  # each part is L2-normalised on its own, as in the union
-            all_idx.append(idx + offset)
+            idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            tfidf = part.tfidf
+            if tfidf["binary"]:
+                val = np.ones(idx.size)
+            else:
+                val = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            if tfidf["sublinear_tf"]:
+                val = 1.0 + np.log(val)
+            if tfidf["use_idf"]:
+                val *= part.idf[idx - part.offset]
+            if tfidf["norm"] == "l2":  # each part is normalised on its own, as in the union
+                val /= np.sqrt(np.dot(val, val))
+            elif tfidf["norm"] == "l1":
+                val /= np.abs(val).sum()
+            all_idx.append(idx)
             all_val.append(val)
         if not all_idx:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -209,18 +210,24 @@ class TriageModel:
         return [str(self.word_names[idx[i]]) for i in order if contrib[i] > 0]
 
 
+def fit_model(examples: Sequence[Example] | None = None) -> TriageModel:
+    """A model fitted in this process (evaluation scripts refit per fold); get_model() never calls this."""
+    from civictracker.intake.triage_fit import fit_stored_model
+
+    return TriageModel(fit_stored_model(examples))
+
+
 _model: TriageModel | None = None
 _model_lock = threading.Lock()
 
 
 def get_model() -> TriageModel:
-    """The process-wide model, trained on first use (thread-safe; later calls are a dict lookup)."""
-    global _model  # noqa: PLW0603 (the one lazily built, lock-guarded model of this process)
+    """The process-wide model, loaded from the shipped file on first use (thread-safe; never trained here)."""
+    global _model  # noqa: PLW0603 (the one lazily loaded, lock-guarded model of this process)
     if _model is None:
         with _model_lock:
             if _model is None:
-                log.info("training triage model from shipped data")
-                _model = TriageModel()
+                _model = TriageModel(load_model())
     return _model
 
 

@@ -1,4 +1,4 @@
-"""The triage training set: shipped templates expanded with a fixed seed, plus hand-written examples."""
+"""The triage training set: shipped templates expanded with a fixed seed, hand-written and real examples."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class Example:
     urgent: bool
     kind: str  # "request" or the kind of non-request
     lang: str
-    source: str  # "template" | "handwritten" | "drm"
+    source: str  # "template" | "handwritten" | "drm" | "boston"
 
 
 def _fill(template: str, slots: dict[str, list[str]], rng: random.Random) -> str:
@@ -138,4 +138,5 @@ def training_examples() -> tuple[Example, ...]:
     examples = _expand(spec)
     examples += _handwritten(DATA_DIR / "handwritten.txt")
     examples += _jsonl(DATA_DIR / "drm_negatives.jsonl", "drm")
+    examples += _jsonl(DATA_DIR / "real_boston.jsonl", "boston")
     return tuple(examples)

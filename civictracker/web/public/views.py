@@ -9,7 +9,6 @@ from flask import Response, abort, current_app, jsonify, render_template, reques
 from civictracker.app import city_of
 from civictracker.citypack import CityPack
 from civictracker.extensions import db
-from civictracker.geo import maps
 from civictracker.services import public
 from civictracker.services.catalog import list_services
 from civictracker.services.errors import ValidationFailed
@@ -49,6 +48,8 @@ def _bad_request(message: str) -> tuple[Response, int]:
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
     city = _city()
+    from civictracker.geo import maps  # folium: ~0.15 s, paid by the map pages, not by every CLI call
+
     services = list_services(db.session)
     colors = maps.service_colors([s.code for s in services])
     fmap = maps.public_map(
@@ -125,6 +126,8 @@ def ticket(ticket_id: int):  # type: ignore[no-untyped-def]
     view = public.get_public_ticket(db.session, ticket_id, city.timezone)
     if view is None:
         abort(404, description="No public report with this number.")
+    from civictracker.geo import maps
+
     services = list_services(db.session)
     colors = maps.service_colors([s.code for s in services])
     fmap = None

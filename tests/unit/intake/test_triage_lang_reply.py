@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from civictracker.intake import triage_lang
 from civictracker.intake.triage import classify_reply, detect_language, is_opt_out
+from civictracker.intake.triage_lang import LANGS, identify_language
 
 
 @pytest.mark.parametrize(
@@ -20,11 +22,65 @@ from civictracker.intake.triage import classify_reply, detect_language, is_opt_o
         ("👍", "und"),
         ("https://t.co/abc", "und"),
         ("", "und"),
-        ("Ingat kayo lahat dyan sa Maynila, mag-ingat po tayo palagi", "und"),
+        # foreign-looking street and shop names do not make a post Spanish or Portuguese
+        ("Avon Hill st light out again smh", "en"),
+        ("Santa Cruz? nah it's Sacramento St, the pothole by the school", "en"),
+        ("Casa Portugal on Cambridge St - someone dumped a couch in front", "en"),
+        ("appreciate u guys", "en"),
+        ("Boston firefighters battle 5-alarm blaze in Dorchester; no injuries reported", "en"),
+        # mixed posts take the dominant language
+        ("the light on my street is out, ya van tres días, qué mal", "en"),
+        ("hay un bache enorme en la calle, the city never fixes anything", "es"),
+        ("parabéns à prefeitura pela nova ciclovia, ficou ótima!", "pt"),
+        ("MWEN TA RENMEN KONNEN KEK ENFOMASYON SOU LARI A", "ht"),
     ],
 )
 def test_detect_language(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Ingat kayo lahat dyan sa Maynila, mag-ingat po tayo palagi", "tl"),
+        ("il y a un nid-de-poule énorme devant chez nous", "fr"),
+        ("Le trottoir est plein de glace devant chez moi", "fr"),  # few listed words: py3langid names it
+        ("Die Ampel an der Kreuzung ist seit gestern aus", "de"),
+        ("De lantaarnpaal voor ons huis is kapot", "nl"),
+        ("路灯坏了好几天了，请尽快修理", "zh"),
+        ("يوجد حفرة كبيرة في الشارع", "ar"),
+        ("На улице огромная яма", "ru"),
+    ],
+)
+def test_language_without_templates_is_named_and_never_one_of_ours(text: str, lang: str) -> None:
+    """A post in a language we have no replies for is named, and triage records it as 'und'."""
+    guess = identify_language(text)
+    assert guess.lang == lang, guess
+    assert guess.reason
+    assert detect_language(text) == "und"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "👍🔥🙏", "https://t.co/abc https://t.co/def", "@CambridgeMA @CambMA_DPW", None, b"\xff\xfe"],
+)
+def test_no_words_is_und_with_a_reason(text: object) -> None:
+    guess = identify_language(text)
+    assert guess.lang == "und"
+    assert "no words" in guess.reason
+
+
+def test_very_long_post_is_read_within_the_bound() -> None:
+    guess = identify_language("the streetlight on my block is out " * 300)  # ~10,000 characters
+    assert guess.lang == "en" and guess.reason
+    assert identify_language("x" * 10_000).lang == "und"
+
+
+def test_word_lists_come_from_the_data_files() -> None:
+    langs, lexicon = triage_lang._lexicon()
+    assert set(LANGS) <= set(langs) and len(lexicon) > 900
+    assert triage_lang.LEXICON_PATH.parent.name == "data"
+    assert "unsubscribe" in triage_lang._opt_out_phrases()
 
 
 @pytest.mark.parametrize("text", ["STOP", "stop", "Unsubscribe", "unsubscribe please", "PARA", "pare", "sispann",
@@ -59,9 +115,58 @@ def test_not_opt_outs(text: str) -> None:
         ("mèsi", "thanks"),
         ("how long will it take?", "other"),
         ("", "other"),
+        # known misses on residents' replies
+        ("they skipped us again this week", "still_broken"),
+        ("still not plowed, day 3", "still_broken"),
+        ("still flooded", "still_broken"),
+        ("nope", "still_broken"),
+        ("the crew came but only did half the street", "still_broken"),
+        ("3rd time reporting this. NOTHING.", "still_broken"),
+        ('"resolved" lol ok, come look at it', "still_broken"),
+        ("Appreciate the reply, but nobody has come by yet.", "still_broken"),
+        ("the rats are back", "still_broken"),
+        ("they patched it and it already broke again", "still_broken"),
+        ("thank you!! it looks great", "fixed_confirmed"),
+        ("water's back", "fixed_confirmed"),
+        ("power came back around 11pm, all good now", "fixed_confirmed"),
+        ("já consertaram o poste, está funcionando de novo. obrigado!", "fixed_confirmed"),
+        ("it's gone", "fixed_confirmed"),
+        ("it's on the corner of Pearl and Auburn", "location_clarification"),
+        ("in front of 22 Magazine St", "location_clarification"),
+        ("is anyone even reading these?", "other"),
+        ("same problem on the next block too", "other"),
+        ("you should check Windsor St too, same issue", "other"),
+        ("sigue igual, nadie vino", "still_broken"),
+        ("de novo não passaram pra pegar o lixo", "still_broken"),
+        ("yo pa janm vin ranmase fatra a", "still_broken"),
     ],
 )
 def test_classify_reply(text: str, intent: str) -> None:
     got, reasons = classify_reply(text)
     assert got == intent, (got, reasons)
     assert reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cambridge St at Prospect",
+        "150 Hampshire St",
+        "Pearl St near Magazine",
+        "by the Inman Sq fire station",
+    ],
+)
+def test_a_reply_that_only_gives_a_location_is_a_location(text: str) -> None:
+    assert classify_reply(text)[0] == "location_clarification"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "they skipped Hampshire St again this week",
+        "Windsor St not plowed, day 3",
+        "3rd time, Cambridge St trash",
+    ],
+)
+def test_a_problem_report_with_a_time_word_is_not_a_location(text: str) -> None:
+    assert classify_reply(text)[0] == "still_broken"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
 import pytest
 
 from civictracker.intake import triage
@@ -151,17 +150,6 @@ def test_model_is_built_once_across_threads() -> None:
     for t in threads:
         t.join()
     assert len({id(m) for m in seen}) == 1
-
-
-def test_fast_features_match_sklearn_transform() -> None:
-    model = get_model()
-    for text in ("huge pothole on hampshire st", "no hay luz en mi calle", "stay safe everyone!!"):
-        mtext = triage.model_text(text)
-        expected = model.vectorizer.transform([mtext]).toarray().ravel()
-        idx, val = model.features(mtext)
-        got = np.zeros(model.n_features)
-        got[idx] = val
-        assert np.allclose(got, expected)
 
 
 def test_training_data_is_deterministic_and_multilingual() -> None:

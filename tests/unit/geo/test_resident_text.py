@@ -1,0 +1,215 @@
+"""Text real residents write: counts and times are no streets, no invented place, real location phrasing."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from civictracker.geo import Gazetteer, extract_locations, geocode_text
+from civictracker.geo.extract import quantity_tokens
+from civictracker.geo.normalize import clean_text, tokenize
+
+# --- 1. numbers and ordinals are not streets -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3rd day and Hampshire St is STILL not plowed",
+        "2nd week and Hampshire St has not been plowed",
+        "plowed at 5am and Hampshire St is a mess",
+        "4 inches of water at Hampshire St",
+        "6 hours and Hampshire St still dark",
+        "3rd time and Hampshire St is still not fixed",
+        "10 min and Hampshire St is blocked",
+        "2 weeks and Hampshire St is still not plowed",
+        "third day and Hampshire St is STILL not plowed",
+        "since March 3rd and Hampshire St still has no lights",
+        "10min wait at Hampshire St",
+    ],
+)
+def test_count_before_a_street_leaves_the_exact_street(gz: Gazetteer, text: str) -> None:
+    res = geocode_text(gz, text)
+    assert res.found and res.street == "Hampshire St", res
+    assert "Day St" not in (res.matched or "") and "Third St" not in (res.matched or "")
+
+
+@pytest.mark.parametrize(
+    "text", ["3rd day", "2nd week", "5am", "4 inches", "6 hours", "3rd time", "10 min", "2 weeks"]
+)
+def test_count_alone_is_no_place(gz: Gazetteer, text: str) -> None:
+    assert not geocode_text(gz, text).found
+    assert extract_locations(text, gz) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("3rd St", "Third St"),
+        ("Third Street pothole", "Third St"),
+        ("pothole on second st", "Second St"),
+        ("Sixth St is not plowed", "Sixth St"),
+    ],
+)
+def test_numbered_streets_still_streets(gz: Gazetteer, text: str, want: str) -> None:
+    res = geocode_text(gz, text)
+    assert res.found and res.street == want, res
+
+
+@pytest.mark.parametrize(
+    ("text", "streets"),
+    [
+        ("3rd and Cambridge", {"Third St", "Cambridge St"}),
+        ("corner of 3rd and cambridge", {"Third St", "Cambridge St"}),
+        ("Sixth St and Otis", {"Sixth St", "Otis St"}),
+        ("1st St & Binney", {"First St", "Binney St"}),
+    ],
+)
+def test_numbered_street_corners_still_corners(gz: Gazetteer, text: str, streets: set[str]) -> None:
+    res = geocode_text(gz, text)
+    assert res.precision == "intersection" and set((res.matched or "").split(" & ")) == streets, res
+
+
+def test_a_unit_word_with_a_street_type_is_a_street(gz: Gazetteer) -> None:
+    res = geocode_text(gz, "10 Day St")
+    assert res.kind == "address" and res.street == "Day St", res
+
+
+def test_ordinal_is_one_token(gz: Gazetteer) -> None:
+    # "21st" was read as house 2 on 1st (First St): a made-up address.
+    assert [t.text for t in tokenize(clean_text("on the 21st"))] == ["on", "the", "21st"]
+    assert not geocode_text(gz, "party on the 21st").found
+
+
+def test_quantity_tokens_mark_count_and_unit_only() -> None:
+    toks = tokenize(clean_text("3rd day, 4 inches of water on Elm St"))
+    counted, counted_of = quantity_tokens(toks)
+    assert [toks[i].raw for i in sorted(counted)] == ["3rd", "day", "4", "inches"]
+    assert [toks[i].raw for i in sorted(counted_of)] == ["water"]
+
+
+def test_two_real_streets_that_never_meet_are_not_guessed(gz: Gazetteer) -> None:
+    # Both names are exact streets: the post is asked about, not pinned on one of them.
+    res = geocode_text(gz, "Day St and Hampshire St")
+    assert not res.found and "never meet" in (res.reason or "")
+
+
+# --- 2. no invented place -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\U0001f600\U0001f600\U0001f624\u2744\ufe0f",
+        "https://t.co/abc123",
+        "https://www.cambridgema.gov/streets?id=3rd-st",
+        "@CambridgeMA @CambridgeDPW",
+        "@CambridgeMA https://t.co/x @ThirdSt",
+        "so much snow omg",
+        "lost cat",
+        "they skipped us again this week",
+        "power's been out in my apartment for 6 hours now",
+        "third time this month!!!",
+        "it's been 2 weeks since the 3rd storm",
+    ],
+)
+def test_no_location_no_point(gz: Gazetteer, text: str) -> None:
+    res = geocode_text(gz, text)
+    assert not res.found and res.reason, res
+
+
+def test_very_long_text_is_quick_and_invents_nothing(gz: Gazetteer) -> None:
+    text = ("so much snow omg the 3rd day 6 hours 10 min " * 250)[:10_000]
+    t0 = time.perf_counter()
+    res = geocode_text(gz, text)
+    assert time.perf_counter() - t0 < 2.0
+    assert not res.found
+
+
+def test_neighbourhood_is_an_area_not_a_street(gz: Gazetteer) -> None:
+    res = geocode_text(gz, "potholes all over east cambridge")
+    assert res.found and res.precision == "area" and res.kind == "area", res
+    assert res.street is None and res.confidence <= 0.4
+    assert "neighbourhood" in (res.reason or "")
+
+
+# --- 3. how residents write places ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "street", "number"),
+    [
+        ("trash piled in front of 12 Inman St", "Inman St", 12),
+        ("car parked outside 45 Inman for 2 weeks", "Inman St", 45),
+        ("streetlight out across from 150 hampshire st.", "Hampshire St", 150),
+        (
+            "Bike rack request. \nThe user entered the address: 150 Hampshire St, Cambridge, MA 02139 to see "
+            "more details visit: http://seeclickfix.com/issues/1",
+            "Hampshire St",
+            150,
+        ),
+        (
+            "Emergency condition: fire | Specific location: 150 Hampshire St, Cambridge, MA, 02139 | Details: x",
+            "Hampshire St",
+            150,
+        ),
+        ("Specific location: 150Hampshire St, Cambridge | Details: smoke", "Hampshire St", 150),
+        ("12A Inman St", "Inman St", 12),
+        ("12-14 Inman St, Cambridge MA", "Inman St", 12),
+        ("150 Hampshire St #3", "Hampshire St", 150),
+    ],
+)
+def test_resident_address_phrasing(gz: Gazetteer, text: str, street: str, number: int) -> None:
+    res = geocode_text(gz, text)
+    assert res.kind == "address" and res.street == street, res
+    assert (res.matched or "").split()[0].startswith(str(number))
+
+
+def test_number_parted_by_punctuation_is_no_address(gz: Gazetteer) -> None:
+    res = geocode_text(gz, "Expired sticker, year 2019. Massachusetts plates 7PP965")
+    assert res.kind != "address", res
+
+
+def test_unit_after_a_street_is_no_house_number(gz: Gazetteer) -> None:
+    res = geocode_text(gz, "leak in Inman St #3")
+    assert res.kind == "street" and res.street == "Inman St", res
+
+
+@pytest.mark.parametrize(
+    ("text", "streets"),
+    [
+        ("corner of Prospect and Harvard", {"Prospect St", "Harvard St"}),
+        ("prospect st/harvard st", {"Prospect St", "Harvard St"}),
+        (
+            "Wires hanging from pole, corner of Mass ave Ellery st Cambridge",
+            {"Massachusetts Ave", "Ellery St"},
+        ),
+        ("corner of Monsignor OBrien hwy Winter st", {"Monsignor OBrien Hwy", "Winter St"}),
+    ],
+)
+def test_resident_corner_phrasing(gz: Gazetteer, text: str, streets: set[str]) -> None:
+    res = geocode_text(gz, text)
+    assert res.precision == "intersection" and set((res.matched or "").split(" & ")) == streets, res
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("dog waste all over Sennott Park", "Sennott Park"),
+        ("ice on the path at Fresh Pond", "Fresh Pond"),
+        ("needles near the Harvard Sq T", "Harvard Square"),
+        ("barricade discarded in the park. Sullivan Square", "Sullivan Square"),
+    ],
+)
+def test_resident_place_phrasing(gz: Gazetteer, text: str, place: str) -> None:
+    res = geocode_text(gz, text)
+    assert res.precision == "place" and res.matched == place, res
+
+
+def test_exact_street_wins_over_a_common_word_corner(gz: Gazetteer) -> None:
+    # "along Lambert and Lambert St": both names are one street; the post is still on it.
+    res = geocode_text(gz, "Sidewalk not shoveled along Lambert and Lambert St in Cambridge")
+    assert res.found and res.street == "Lambert St" and res.precision == "street", res
