@@ -67,7 +67,9 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, check: bool =
     city = load_city_pack(settings.city_pack_dir)
     app.extensions["civictracker.city"] = city
     configure_replies(
-        ReplyContext(public_url=settings.public_url, timezone=city.timezone, templates=city.replies)
+        ReplyContext(
+            public_url=settings.public_url, timezone=city.timezone, templates=city.replies, safety=city.safety
+        )
     )
 
     app.extensions["civictracker.queue"] = JobQueue.from_settings(app, settings, check=check)

@@ -26,6 +26,8 @@ class CityPack:
     services: list[dict[str, Any]]
     replies: dict[str, dict[str, str]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    # safety.json: {"contacts": {name: number}, "lines": {lang: {hazard kind: text}}}; {} when absent
+    safety: dict[str, Any] = field(default_factory=dict)
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -65,6 +67,7 @@ def load_city_pack(path: Path) -> CityPack:
             replies = json.loads(replies_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise CityPackError(f"{replies_path} is not valid JSON: {exc}") from None
+    safety = _load_safety(path / "safety.json")
     center = meta.get("center") or [(bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2]
     return CityPack(
         path=path,
@@ -78,4 +81,25 @@ def load_city_pack(path: Path) -> CityPack:
         services=list(meta["services"]),
         replies=replies,
         meta=meta,
+        safety=safety,
     )
+
+
+def _load_safety(path: Path) -> dict[str, Any]:
+    """The pack's safety lines and emergency numbers, checked for shape; {} when the pack has none."""
+    if not path.is_file():
+        return {}
+    try:
+        safety = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CityPackError(f"{path} is not valid JSON: {exc}") from None
+    contacts, lines = safety.get("contacts", {}), safety.get("lines", {})
+    if not isinstance(contacts, dict) or not all(isinstance(v, str) for v in contacts.values()):
+        raise CityPackError(f"{path}: contacts must map names to phone numbers (text).")
+    texts_by_kind = lines.values() if isinstance(lines, dict) else [None]
+    if not all(
+        isinstance(by_kind, dict) and all(isinstance(t, str) for t in by_kind.values())
+        for by_kind in texts_by_kind
+    ):
+        raise CityPackError(f"{path}: lines must map a language to {{hazard kind: text}}.")
+    return {"contacts": contacts, "lines": lines}

@@ -20,6 +20,7 @@ from civictracker.intake.channels.base import IncomingPost
 from civictracker.intake.triage import TriageResult, triage_text
 from civictracker.intake.triage_lang import is_opt_out
 from civictracker.intake.triage_reply import classify_reply
+from civictracker.intake.triage_rules import HAZARD_KINDS
 from civictracker.models import (
     Follower,
     InboundPost,
@@ -447,7 +448,7 @@ def _handle_new_report(
 
     if not analysis.usable_location:
         ticket = _create(session, post, reporter, service, analysis, env, now, status=S.NEEDS_LOCATION)
-        _reply(session, env, ticket, post, reporter, "ask_location", now, key_prefix="ask")
+        _reply(session, env, ticket, post, reporter, "ask_location", now, key_prefix="ask", safety=True)
         reason = (
             analysis.location.reason
             if analysis.location and analysis.location.reason
@@ -468,7 +469,7 @@ def _handle_new_report(
         duplicate = find_duplicate(session, service, loc, env, now)
     if duplicate is not None:
         _add_report(session, duplicate, post, reporter, triage, now)
-        _reply(session, env, duplicate, post, reporter, "merged", now)
+        _reply(session, env, duplicate, post, reporter, "merged", now, safety=True)
         return _finish(
             post,
             "processed",
@@ -478,7 +479,7 @@ def _handle_new_report(
             duplicate,
         )
     ticket = _create(session, post, reporter, service, analysis, env, now, status=S.OPEN)
-    _reply(session, env, ticket, post, reporter, "ack", now)
+    _reply(session, env, ticket, post, reporter, "ack", now, safety=True)
     return _finish(post, "processed", "created", f"New {service.code} ticket at {loc.matched}.", now, ticket)
 
 
@@ -500,6 +501,7 @@ def _triage_summary(t: TriageResult) -> dict[str, Any]:
         "is_request": t.is_request,
         "service_code": t.service_code,
         "urgent": t.urgent,
+        "hazards": list(t.hazards),
         "lang": t.lang,
         "kind": t.kind,
         "confidence": round(t.confidence, 3),
@@ -733,6 +735,12 @@ def _add_report(
         ticket.follower_count += 1
     if triage.urgent and ticket.priority == 0:
         ticket.priority = 1
+    known = notify.ticket_hazards(ticket)
+    if any(h not in known for h in triage.hazards):
+        # The ticket's first replies give the most serious hazard any of its reports names. A new JSON value,
+        # not an in-place change: the column must see it to write it.
+        hazards = [k for k in HAZARD_KINDS if k in known or k in triage.hazards]
+        ticket.triage = {**(ticket.triage or {}), "hazards": hazards}
     ticket_service.record_event(
         session,
         ticket,
@@ -755,8 +763,12 @@ def _reply(
     now: dt.datetime,
     *,
     key_prefix: str | None = None,
+    safety: bool = False,
 ) -> None:
-    """Queue one reply of `kind` to this reporter about this ticket; the key makes it happen once."""
+    """Queue one reply of `kind` to this reporter about this ticket; the key makes it happen once.
+
+    `safety`: the first reply to a report; an emergency ticket's safety line goes first (notify.safety_line).
+    """
     key = f"{key_prefix or kind}:ticket:{ticket.id}:reporter:{reporter.id}"
     run = post_run(session)
     follower = _find_follower(session, ticket, reporter)
@@ -766,8 +778,18 @@ def _reply(
     fresh = ticket.id in run.tickets  # the key names a ticket this transaction created: nothing holds it
     # No savepoint of its own: a key another worker queued first fails the page's write, then (in the
     # page's second run, a savepoint per post) this post alone; retried later, it finds that row.
+    hazards = notify.ticket_hazards(ticket) if safety else []
     message = notify.queue_for_follower(
-        session, env.replies, ticket, follower, kind, key=key, now=now, fresh=fresh, savepoint=False
+        session,
+        env.replies,
+        ticket,
+        follower,
+        kind,
+        key=key,
+        now=now,
+        fresh=fresh,
+        savepoint=False,
+        hazards=hazards,
     )
     if message is not None:
         run.messages.append(message)

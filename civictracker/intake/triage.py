@@ -25,7 +25,15 @@ import numpy as np
 from civictracker.intake.triage_lang import detect_language, is_opt_out
 from civictracker.intake.triage_ngrams import build_analyzer, per_word_analyzer
 from civictracker.intake.triage_reply import classify_reply
-from civictracker.intake.triage_rules import keyword_hits, urgent_reasons
+from civictracker.intake.triage_rules import (
+    EMERGENCY_KINDS,
+    hazard_kinds,
+    hazard_service,
+    keyword_hits,
+    names_a_place,
+    urgent_reasons,
+    vetoes_urgency,
+)
 from civictracker.intake.triage_store import Part, StoredModel, load_model
 from civictracker.intake.triage_text import clean, fold
 
@@ -71,6 +79,9 @@ class TriageResult:
     confidence: float
     reasons: list[str] = field(default_factory=list)
     kind: str = "other"
+    # Emergency kinds found in an urgent request ("gas", "electric", ...; triage_rules.HAZARD_KINDS),
+    # first the one whose safety line the reply gives.
+    hazards: list[str] = field(default_factory=list)
 
 
 _DIGITS = re.compile(r"\d+")
@@ -287,7 +298,10 @@ def triage_text(
     is_request = p_request >= threshold
     kind_guess = model.kinds[int(np.argmax(kind_probs))]
     news_link = kind_guess == "news" and " url" in f" {mtext}"
-    if not is_request and hazards and p_request >= 0.2 and not news_link:
+    # An emergency (gas, fire, a live wire...) at a place the post names is a request in any wording:
+    # terse posts, 311 forms and staff notes read like news to the model.
+    here = bool(EMERGENCY_KINDS.intersection(hazard_kinds(hazards))) and names_a_place(mtext)
+    if not is_request and hazards and (here or (p_request >= 0.2 and not news_link)):
         # A hazard described by someone who is there is a request even when worded like chatter.
         is_request = True
         reasons.append("hazard words: " + ", ".join(hazards))
@@ -310,6 +324,8 @@ def triage_text(
     service_code = max(scores, key=lambda c: scores[c]) if scores else None
     if service_code is not None and scores[service_code] <= 0.0:
         service_code = "other" if "other" in codes else None
+    kinds = hazard_kinds(hazards)
+    service_code = hazard_service(kinds, service_code, codes)
 
     reasons.insert(0, f"service request (p={p_request:.2f})")
     if service_code and hits.get(service_code):
@@ -320,9 +336,10 @@ def triage_text(
         if words:
             reasons.append(f"model for {service_code}: " + ", ".join(words))
 
-    urgent = bool(hazards) or p_urgent_model >= URGENT_MODEL_THRESHOLD
+    # "gas station", "fireworks", "my mixtape is fire": hazard words the model may take for urgency.
+    urgent = bool(hazards) or (p_urgent_model >= URGENT_MODEL_THRESHOLD and not vetoes_urgency(mtext))
     if hazards and not any(r.startswith("hazard words") for r in reasons):
         reasons.append("urgent: " + ", ".join(hazards))
     elif urgent and not hazards:
         reasons.append(f"urgent (model p={p_urgent_model:.2f})")
-    return TriageResult(True, service_code, urgent, lang, round(p_request, 3), reasons, "request")
+    return TriageResult(True, service_code, urgent, lang, round(p_request, 3), reasons, "request", kinds)

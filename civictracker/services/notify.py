@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import string
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -55,6 +56,17 @@ FALLBACK = {
 }
 
 
+# The first replies to a report. An emergency's (a ticket with hazard kinds) start with a safety line.
+FIRST_REPLY_KINDS = frozenset({"ack", "merged", "ask_location"})
+# Without a safety.json in the pack (or a line for the kind, the language's "default", or English),
+# the safety line is this, with these contacts; a pack outside the US sets contacts.emergency.
+SAFETY_FALLBACK = "If anyone is in danger, call {emergency} now."
+SAFETY_CONTACTS = {"emergency": "911"}
+# Characters left free after a safety-first reply for what an adapter adds: the idempotency marker
+# ("·k7qd", glued to the ref), so the adapter's own shortening never cuts into the safety line.
+SAFETY_HEADROOM = 8
+
+
 @dataclass(frozen=True)
 class ReplyContext:
     """Everything a template may say: only public facts about the ticket, never a post's text."""
@@ -62,6 +74,8 @@ class ReplyContext:
     public_url: str
     timezone: str
     templates: Mapping[str, Mapping[str, str]]
+    # The pack's safety.json: {"contacts": {name: number}, "lines": {lang: {hazard kind: text}}}
+    safety: Mapping[str, Any] = field(default_factory=dict)
 
 
 _context = ReplyContext(public_url="http://127.0.0.1:5000", timezone="UTC", templates={})
@@ -110,11 +124,46 @@ def compose(
     return " ".join(text.split())
 
 
+def safety_line(ctx: ReplyContext, hazards: Sequence[str], lang: str) -> str:
+    """What to do now about the first (most serious) hazard kind, in the reporter's language; "" for none."""
+    if not hazards:
+        return ""
+    kind = hazards[0]
+    lines = ctx.safety.get("lines") or {}
+    mine, english = lines.get(lang) or {}, lines.get("en") or {}
+    candidates = (mine.get(kind), mine.get("default"), english.get(kind), english.get("default"))
+    template = next((t for t in candidates if t), SAFETY_FALLBACK)
+    contacts = _Safe({**SAFETY_CONTACTS, **(ctx.safety.get("contacts") or {})})
+    return " ".join(string.Formatter().vformat(template, (), contacts).split())
+
+
+def ticket_hazards(ticket: Ticket | None) -> list[str]:
+    """The hazard kinds triage found in the ticket's reports (kept in its triage record)."""
+    hazards = (ticket.triage or {}).get("hazards") if ticket is not None else None
+    return [str(h) for h in hazards] if isinstance(hazards, list) else []
+
+
 def _fit(channel: str, text: str, *, dm: bool = False) -> str:
     from civictracker.intake.channels.length import fit_text  # pure helper shared with the adapters
 
     limit = (DM_LIMITS if dm else CHANNEL_LIMITS).get(channel, 280)
     return fit_text(text, limit, 23 if channel == "x" else None)
+
+
+def _fit_after(channel: str, safety: str, text: str, *, dm: bool = False) -> str:
+    """The safety line whole, then `text` shortened to what is left of the platform's limit."""
+    if not safety:
+        return _fit(channel, text, dm=dm)
+    from civictracker.intake.channels.length import fit_text, weighted_length
+
+    url_weight = 23 if channel == "x" else None
+    limit = (DM_LIMITS if dm else CHANNEL_LIMITS).get(channel, 280)
+    room = limit - weighted_length(safety, url_weight) - 1 - SAFETY_HEADROOM
+    try:
+        return f"{safety} {fit_text(text, room, url_weight)}"
+    except ValueError:  # many mentions and a long line: the reply must still go out
+        log.warning("safety line dropped: the reply's mentions and links leave no room for it")
+        return _fit(channel, text, dm=dm)
 
 
 def _mentions(handles: list[str]) -> str:
@@ -136,11 +185,13 @@ def compose_cluster(
     written to every follower, so it keeps its own template with the handles in front. Only public
     reporters' handles may be passed here: a DM reporter is never named in public.
     """
+    safety = ""
     if kind in ACK_KINDS:
         text = compose(ctx, "cluster", lang, ticket, note, extra={"mentions": _mentions(handles)})
+        safety = safety_line(ctx, ticket_hazards(ticket), lang)
     else:
         text = f"{_mentions(handles)} {compose(ctx, kind, lang, ticket, note)}"
-    return _fit(channel, text)
+    return _fit_after(channel, safety, text)
 
 
 def compose_digest(ctx: ReplyContext, channel: str, lang: str, handles: list[str]) -> str:
@@ -155,7 +206,8 @@ def compose_direct(
     """A message re-rendered for a DM (a spill, or a reply whose thread is gone): DM length limits."""
     known = kind in FALLBACK or any(kind in t for t in ctx.templates.values())
     text = compose(ctx, kind, lang, ticket, note) if known else fallback
-    return _fit(channel, text, dm=True)
+    safety = safety_line(ctx, ticket_hazards(ticket), lang) if known and kind in FIRST_REPLY_KINDS else ""
+    return _fit_after(channel, safety, text, dm=True)
 
 
 def queue_message(
@@ -180,8 +232,11 @@ def queue_message(
     now: dt.datetime | None = None,
     fresh: bool = False,
     savepoint: bool = True,
+    hazards: Sequence[str] = (),
 ) -> OutboundMessage | None:
     """One outbound row per idempotency key; a second call with the same key returns the first row.
+
+    `hazards`: a first reply (FIRST_REPLY_KINDS) to an emergency starts with the safety line of the first.
 
     `fresh`: the key names a row created in this transaction (a new ticket's id), so no other row can
     hold it yet: the lookup and the savepoint are skipped. The unique key still refuses a second row
@@ -195,7 +250,8 @@ def queue_message(
         existing = _queued(session, key)
         if existing is not None:
             return existing
-    text = _fit(channel, compose(ctx, kind, lang, ticket, note))
+    safety = safety_line(ctx, hazards, lang) if kind in FIRST_REPLY_KINDS else ""
+    text = _fit_after(channel, safety, compose(ctx, kind, lang, ticket, note))
     message = OutboundMessage(
         idempotency_key=key,
         channel=channel,
@@ -254,9 +310,10 @@ def queue_for_follower(
     now: dt.datetime | None = None,
     fresh: bool = False,
     savepoint: bool = True,
+    hazards: Sequence[str] = (),
 ) -> OutboundMessage | None:
-    """Answer a follower in the thread they reported in (a DM reporter by DM); `fresh`, `savepoint`: see
-    queue_message."""
+    """Answer a follower in the thread they reported in (a DM reporter by DM); `fresh`, `savepoint`,
+    `hazards`: see queue_message."""
     if not follower.active:
         return None
     return queue_message(
@@ -279,6 +336,7 @@ def queue_for_follower(
         now=now,
         fresh=fresh,
         savepoint=savepoint,
+        hazards=hazards,
     )
 
 

@@ -28,6 +28,13 @@ def test_fit_text_keeps_protected_tokens() -> None:
         fit_text("#CT-1 " + url, 20, 23)
 
 
+def test_fit_text_keeps_a_bare_ticket_ref() -> None:
+    # Ticket.ref is "CT-12" (no "#"): the reply templates write it bare, and it must survive shortening.
+    text = "word " * 60 + "logged as (CT-12) and more words follow " * 3
+    out = fit_text(text, 80)
+    assert "(CT-12)" in out and len(out) <= 80
+
+
 def test_marker_is_short_stable_and_glued_to_ticket_ref() -> None:
     m = marker_for("ack:ticket-12:follower-3")
     assert m == marker_for("ack:ticket-12:follower-3") and len(m) == 5 and m.startswith("·")

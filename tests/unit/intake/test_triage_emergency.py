@@ -1,0 +1,109 @@
+"""Emergencies: urgent requests with a hazard kind and a sensible service, in four languages and any hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from civictracker.intake.triage import triage_text
+from civictracker.intake.triage_rules import hazard_kinds, hazard_service, urgent_reasons
+
+EVAL = Path(__file__).resolve().parents[2] / "data" / "emergency_eval.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "service"),
+    [
+        ("smells like gas in the hallway", "gas", "other"),
+        ("gas odor on Elm", "gas", "other"),
+        ("reeks of gas on my street rn", "gas", "other"),
+        ("wire down sparking", "electric", "power_outage"),
+        ("live wire on sidewalk", "electric", "power_outage"),
+        ("manhole cover missing", "open_manhole", "water_sewer"),
+        ("someone stuck in elevator", "trapped", "other"),
+        ("CO alarm going off in my apt", "carbon_monoxide", "other"),
+        ("fire in the building next door", "fire", "other"),
+        ("water main break on Putnam, water pouring into basements", "water", "water_sewer"),
+        ("tree fell on a car on Oak st", "tree", "tree"),
+        ("ceiling collapsed in our apartment", "collapse", "other"),
+        ("huele a gas", "gas", "other"),
+        ("cable caído en la calle echando chispas", "electric", "power_outage"),
+        ("alcantarilla sin tapa en la calle Cambridge", "open_manhole", "water_sewer"),
+        ("cheiro de gás", "gas", "other"),
+        ("tá cheirando gás aqui no corredor", "gas", "other"),
+        ("bueiro sem tampa na rua Windsor", "open_manhole", "water_sewer"),
+        ("fil kouran tonbe", "electric", "power_outage"),
+        ("mwen santi gaz nan koridò a", "gas", "other"),
+        ("gen yon moun ki bloke nan asansè a", "trapped", "other"),
+    ],
+)
+def test_emergencies_are_urgent_requests_with_their_kind(text: str, kind: str, service: str) -> None:
+    result = triage_text(text)
+    assert result.is_request and result.urgent, result.reasons
+    assert result.hazards[0] == kind
+    assert result.service_code == service
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gas station on mass ave",
+        "Gas prices are insane",
+        "fire hydrant leaking on Elm st",
+        "fireworks all night on river st",
+        "smoke detector test today in our building",
+        "huge fire in Somerville on the news",
+        "my mixtape is fire",
+        "the old fire house on Mass Ave is now a restaurant",
+        "simulacro de incendio en la escuela hoy",
+        "essa música é fogo",
+        "stuck in traffic on mass ave for an hour",
+    ],
+)
+def test_hazard_words_in_a_harmless_sense_are_not_urgent_requests(text: str) -> None:
+    result = triage_text(text)
+    assert not (result.is_request and result.urgent), result.reasons
+    assert result.hazards == []
+
+
+def test_a_311_form_emergency_is_a_request_though_it_reads_like_news() -> None:
+    text = (
+        "Emergency condition: Fire | Specific location: 16 Edson Street Dorchester, MA | Details: BFD is "
+        "reporting a one alarm fire. No displacements at this time."
+    )
+    result = triage_text(text)
+    assert result.is_request and result.urgent and result.hazards == ["fire"]
+
+
+def test_a_non_emergency_urgency_has_no_hazard_kind() -> None:
+    result = triage_text("URGENT: the trash was not picked up on Hampshire St again")
+    assert result.is_request and result.urgent and result.hazards == []
+
+
+def test_kinds_follow_precedence_and_service_keeps_a_suitable_choice() -> None:
+    assert hazard_kinds(urgent_reasons("smell gas and see smoke by the wires down")) == [
+        "gas",
+        "fire",
+        "electric",
+    ]
+    codes = ["tree", "power_outage", "noise", "other"]
+    assert hazard_service(["tree", "electric"], "power_outage", codes) == "power_outage"
+    assert hazard_service(["carbon_monoxide"], "noise", codes) == "other"
+    assert hazard_service([], "noise", codes) == "noise"
+    assert hazard_service(["injury"], "noise", codes) == "noise"  # no service suits "injury" better
+
+
+def test_dev_split_of_the_emergency_set_recall_and_precision() -> None:
+    rows = [json.loads(line) for line in EVAL.read_text(encoding="utf-8").splitlines() if line.strip()]
+    dev = [r for r in rows if r["split"] == "dev"]
+    missed, false_alarms = [], []
+    for row in dev:
+        result = triage_text(row["text"])
+        flagged = result.is_request and result.urgent
+        if row["emergency"] and not (flagged and row["hazard"] in result.hazards):
+            missed.append(row["id"])
+        if not row["emergency"] and flagged:
+            false_alarms.append(row["id"])
+    assert missed == [] and false_alarms == []
