@@ -28,12 +28,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / "tests" / "data" / "intake_dev.jsonl"
+# The team dev set's bars (issue "Understand real residents"); location keeps its own.
 TARGETS = {
-    "request_f1": 0.93,
-    "category_accuracy": 0.90,
-    "urgency_recall": 0.95,
+    "request_f1": 0.96,
+    "category_accuracy": 0.95,
+    "urgency_recall": 1.0,
     "location_within_tol": 0.90,
-    "reply_intent_accuracy": 0.90,
+    "reply_intent_accuracy": 0.95,
 }
 
 

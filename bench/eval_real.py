@@ -180,8 +180,9 @@ def main() -> None:
           f"request recall >= {TARGETS['request_recall']}, category >= {TARGETS['category_accuracy']}")  # fmt: skip
     hand = [r for r in rows if r["source"] == "boston-hand"]
     print_scores("hand-labelled (all)", score_requests(hand, judge))
-    for folder in ("other", "unsafe_dangerous"):
-        print_scores(f"  hand, {folder}", score_requests([r for r in hand if r["folder"] == folder], judge))
+    # Boston's folders: "other" (and "updated-other") and "dangerous" (Unsafe Dangerous Conditions).
+    for name, folders in (("Other", {"other", "updated-other"}), ("Unsafe Dangerous", {"dangerous"})):
+        print_scores(f"  hand, {name}", score_requests([r for r in hand if r["folder"] in folders], judge))
     by_folder = [r for r in rows if r["source"] == "boston-folder"]
     print_scores("Boston-labelled folders", score_requests(by_folder, judge))
     for folder in sorted({r["folder"] for r in by_folder}):

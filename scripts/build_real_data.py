@@ -22,6 +22,7 @@ import hashlib
 import json
 import random
 import re
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +45,7 @@ FOLDER_TRAIN, FOLDER_TEST = 700, 250
 TEST_SHARE = 0.35
 DRM_DIR = ROOT.parent / "shared" / "data" / "disaster_response_messages"
 DRM_OUT = ROOT / "civictracker" / "intake" / "data" / "drm_negatives.jsonl"
-DRM_NEWS = 900
+DRM_NEWS = 2000
 # Form fields whose values are the resident's words; the rest (City Owned: No, plate state...) is form noise.
 _FREE_FIELDS = re.compile(
     r"^(?:emergency condition|details|additional details/comments|description of the problem|"
@@ -54,8 +55,24 @@ _FREE_FIELDS = re.compile(
 _SPACE = re.compile(r"\s+")
 
 
+EMERGENCY_EVAL = ROOT / "tests" / "data" / "emergency_eval.jsonl"
+
+
+@cache
+def _emergency_eval_ids() -> frozenset[str]:
+    """Boston case ids that bench/eval_emergency.py scores: they never train."""
+    if not EMERGENCY_EVAL.exists():
+        return frozenset()
+    rows = map(json.loads, EMERGENCY_EVAL.read_text(encoding="utf-8").splitlines())
+    sources = [r.get("source", "") for r in rows]
+    return frozenset(s.split(":", 1)[1] for s in sources if s.startswith("boston"))
+
+
 def in_test(case_id: str) -> bool:
-    """The fixed split: a case is in the test split when its id hashes below TEST_SHARE."""
+    """The fixed split: a case is in the test split when its id hashes below TEST_SHARE, or when another
+    evaluation set scores it."""
+    if case_id in _emergency_eval_ids():
+        return True
     digest = hashlib.sha256(f"real-boston:{case_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < TEST_SHARE
 

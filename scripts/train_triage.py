@@ -1,9 +1,8 @@
-"""Build the shipped triage model, check it is current, rebuild its inputs, report CV figures.
+"""Build the shipped triage model, check it is current, report CV figures (inputs: build_real_data.py).
 
 Usage:
   .venv/bin/python scripts/train_triage.py --build         # fit, write data/triage_model.npz + .json
   .venv/bin/python scripts/train_triage.py --check         # exit 1 if the shipped model is stale
-  .venv/bin/python scripts/train_triage.py --extract-drm   # rewrite data/drm_negatives.jsonl
   .venv/bin/python scripts/train_triage.py                 # fit in memory, print sizes, timing, CV figures
 
 `--build` (also `make triage-model`) is the only place the model is fitted; processes load the file it
@@ -15,9 +14,6 @@ logs a warning and the tests fail.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import random
 import sys
 import time
 from collections import Counter
@@ -25,33 +21,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-DRM_DIR = ROOT.parent / "shared" / "data" / "disaster_response_messages"
-DRM_OUT = ROOT / "civictracker" / "intake" / "data" / "drm_negatives.jsonl"
-
-
-def extract_drm(limit_news: int = 450) -> None:
-    """Copy a fixed sample of disaster_response_messages (CC BY 4.0) as non-request examples.
-
-    News sentences teach that a report *about* a flood or a fire elsewhere is not a service request;
-    the Hurricane Sandy board's offers of help are the donations/volunteering chatter a city account sees.
-    """
-    rows: list[dict[str, str]] = []
-    for name in ("disaster_response_validation.csv", "disaster_response_test.csv"):
-        with open(DRM_DIR / name, encoding="utf-8", newline="") as fh:
-            rows.extend(csv.DictReader(fh))
-    news = [r for r in rows if r["genre"] == "news" and 30 <= len(r["message"]) <= 220]
-    offers = [r for r in rows if r["event"] == "usa_sandy" and r["offer"] == "1" and len(r["message"]) <= 220]
-    rng = random.Random(7)
-    news = rng.sample(news, min(limit_news, len(news)))
-    with open(DRM_OUT, "w", encoding="utf-8") as out:
-        for r in sorted(news, key=lambda r: int(r["id"])):
-            out.write(json.dumps({"id": f"drm-{r['id']}", "text": r["message"], "is_request": False,
-                                  "kind": "news", "lang": "en"}, ensure_ascii=False) + "\n")  # fmt: skip
-        for r in sorted(offers, key=lambda r: int(r["id"])):
-            out.write(json.dumps({"id": f"drm-{r['id']}", "text": r["message"], "is_request": False,
-                                  "kind": "chatter", "lang": "en"}, ensure_ascii=False) + "\n")  # fmt: skip
-    print(f"wrote {len(news)} news + {len(offers)} offers to {DRM_OUT.relative_to(ROOT)}")
 
 
 def build() -> None:
@@ -126,14 +95,11 @@ def report() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--extract-drm", action="store_true", help="rewrite drm_negatives.jsonl")
     parser.add_argument("--build", action="store_true", help="fit and write the shipped model file")
     parser.add_argument("--check", action="store_true", help="exit 1 if the shipped model file is stale")
     args = parser.parse_args()
     if args.check:
         sys.exit(check())
-    if args.extract_drm:
-        extract_drm()
     if args.build:
         build()
         return

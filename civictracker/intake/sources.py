@@ -132,7 +132,7 @@ def _unquote(text: str) -> str:
 
 def redact_ticket_triage(session: Session, ticket: Ticket, post: InboundPost) -> None:
     """The ticket's triage record was copied from the post that created it: its reasons quote that post's
-    words ("keywords for pothole: ...", "model for ...: <its words>"). They go when that post is the one
+    words ("keywords for pothole: ...", "words for ...: <its words>"). They go when that post is the one
     deleted, or when we cannot tell which post created the ticket (they only explain triage to staff and
     are regenerable). Quoted words in the location reasons go whichever post they came from (a later reply
     may have set the location). The verdicts (service, urgency, the matched place) stay."""

@@ -11,7 +11,13 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).with_name("data")
 # The data files the examples are read from (their bytes are the model's training-inputs checksum).
-TRAINING_FILES = ("templates.json", "handwritten.txt", "drm_negatives.jsonl", "real_boston.jsonl")
+TRAINING_FILES = (
+    "templates.json",
+    "handwritten.txt",
+    "social_posts.jsonl",
+    "drm_negatives.jsonl",
+    "real_boston.jsonl",
+)
 SEED = 20240611
 
 # How many filled-in variants each template yields. More variants of the English request templates
@@ -30,7 +36,7 @@ class Example:
     urgent: bool
     kind: str  # "request" or the kind of non-request
     lang: str
-    source: str  # "template" | "handwritten" | "drm" | "boston"
+    source: str  # "template" | "handwritten" | "drm" | "boston-hand" | "boston-folder"
 
 
 def _fill(template: str, slots: dict[str, list[str]], rng: random.Random) -> str:
@@ -127,7 +133,7 @@ def _jsonl(path: Path, source: str) -> list[Example]:
                     bool(row.get("urgent", False)),
                     row.get("kind", "request" if row["is_request"] else "other"),
                     row.get("lang", "en"),
-                    source,
+                    row.get("source", source),
                 )
             )
     return out
@@ -139,6 +145,7 @@ def training_examples() -> tuple[Example, ...]:
     spec = json.loads((DATA_DIR / "templates.json").read_text(encoding="utf-8"))
     examples = _expand(spec)
     examples += _handwritten(DATA_DIR / "handwritten.txt")
+    examples += _jsonl(DATA_DIR / "social_posts.jsonl", "social")
     examples += _jsonl(DATA_DIR / "drm_negatives.jsonl", "drm")
     examples += _jsonl(DATA_DIR / "real_boston.jsonl", "boston")
     return tuple(examples)

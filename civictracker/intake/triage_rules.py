@@ -2,177 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
+from pathlib import Path
 
-# Words residents use for each service beyond the city's own (English) catalog keywords: Spanish,
-# Portuguese, Haitian Creole, and common English slang. Accent-folded; matched on word boundaries.
-EXTRA_KEYWORDS: dict[str, list[str]] = {
-    "snow_ice": [
-        "snowed in",
-        "shovel",
-        "shoveled",
-        "nieve",
-        "hielo",
-        "quitanieves",
-        "neve",
-        "gelo",
-        "limpa-neve",
-        "lanej",
-        "glas",
-    ],
-    "pothole": [
-        "pot hole",
-        "patch",
-        "trench",
-        "potholed",
-        "bache",
-        "baches",
-        "hoyo",
-        "buraco",
-        "buracos",
-        "twou",
-        "road caved",
-    ],
-    "streetlight": [
-        "lamppost",
-        "street lamp",
-        "streetlights",
-        "street lights",
-        "farola",
-        "farol",
-        "poste de luz",
-        "poste",
-        "postes",
-        "limye lari",
-        "poto limye",
-    ],
-    "traffic_signal": [
-        "signal",
-        "signals",
-        "stuck on red",
-        "red light",
-        "green arrow",
-        "left arrow",
-        "walk light",
-        "ped light",
-        "semaforo",
-        "senal de pare",
-        "placa de pare",
-        "sinal",
-        "limye trafik",
-        "limye wouj",
-    ],
-    "trash": [
-        "trash can",
-        "recycle",
-        "basura",
-        "reciclaje",
-        "basurero",
-        "lixo",
-        "coleta",
-        "lixeira",
-        "reciclagem",
-        "fatra",
-        "poubel",
-        "resiklaj",
-    ],
-    "illegal_dumping": [
-        "sofa",
-        "fridge",
-        "colchon",
-        "muebles",
-        "llantas",
-        "colchao",
-        "moveis",
-        "entulho",
-        "pneus",
-        "matla",
-    ],
-    "graffiti": ["grafiti", "graffitti", "tagging", "pichacao", "picharam", "grafite"],
-    "tree": ["trees", "branches", "arbol", "rama", "arvore", "galho", "pye bwa", "branch"],
-    "flooding": [
-        "drain",
-        "inundacion",
-        "inunda",
-        "charco",
-        "desague",
-        "alagamento",
-        "alaga",
-        "bueiro",
-        "poca",
-        "inonde",
-        "inondasyon",
-        "kanal",
-    ],
-    "water_sewer": [
-        "hydrant",
-        "water pressure",
-        "tap water",
-        "sewer gas",
-        "fuga de agua",
-        "hidrante",
-        "alcantarilla",
-        "vazamento",
-        "esgoto",
-        "egou",
-        "idran",
-        "fwit dlo",
-    ],
-    "sidewalk": ["sidewalks", "curb cut", "acera", "calcada", "twotwa"],
-    "abandoned_vehicle": [
-        "abandoned",
-        "hasn't moved",
-        "havent moved",
-        "carro abandonado",
-        "carro sin placas",
-        "sem placa",
-        "machin abandone",
-    ],
-    "noise": ["blasting", "barking dog", "ruido", "musica alta", "barulho", "bri", "mizik fo"],
-    "rodents": ["ratas", "ratones", "ratos", "rat yo"],
-    "power_outage": [
-        "power",
-        "electricity",
-        "lost power",
-        "went dark",
-        "house went dark",
-        "wires",
-        "power lines",
-        "sin luz",
-        "no hay luz",
-        "apagon",
-        "sem luz",
-        "sem energia",
-        "fios",
-        "kouran",
-    ],
-    "other": [
-        "parking meter",
-        "bus shelter",
-        "raccoon",
-        "squirrel",
-        "skunk",
-        "roadkill",
-        "carcass",
-        "scaffolding",
-        "crosswalk paint",
-        "worn off",
-        "faded",
-        "bollard",
-        "needles",
-        "syringes",
-        "dead animal",
-        "bench",
-        "gas leak",
-        "smell gas",
-        "smells like gas",
-        "parquimetro",
-        "jeringas",
-        "seringas",
-        "sereng",
-    ],
-}
+# Words residents use for each service beyond the city's own (English) catalog keywords, per language
+# (Spanish, Portuguese, Haitian Creole, slang): a data file, accent-folded, matched on word boundaries.
+_KEYWORDS_FILE = Path(__file__).with_name("data") / "service_keywords.json"
+
+
+@lru_cache(maxsize=1)
+def extra_keywords() -> dict[str, tuple[str, ...]]:
+    """service_code -> the extra words of every language for it."""
+    data = json.loads(_KEYWORDS_FILE.read_text(encoding="utf-8"))
+    return {
+        code: tuple(word for words in by_lang.values() for word in words)
+        for code, by_lang in data.items()
+        if not code.startswith("_")
+    }
+
 
 _WIRE = r"(?:wires?|power ?lines?|lines?|cables?|fios?|fil(?: kouran| elektrik)?|electric(?:al)? lines?)"
 # Without "line" alone: a painted line or a bus line is "in the street" or "across" too.
@@ -333,7 +182,9 @@ _URGENT_RAW: list[tuple[str, str]] = [
         "signals out, near collisions",
     ),
     (
-        r"\b(?:help|socorro|ayuda|ede nou)\b.{0,3}!|(?<!snow )\bemergency\b|\burgent\w*|\burgente\b|\bijan\b",
+        r"\b(?:help|socorro|ayuda|ede nou)\b.{0,3}!|(?<!snow )\bemergency\b"
+        r"(?! (?:doors?|exits?|lanes?|vehicles?|rooms?|brakes?|contacts?|numbers?|access|routes?))|"
+        r"\burgent\w*|\burgente\b|\bijan\b",
         "says emergency",
     ),
 ]
@@ -357,7 +208,8 @@ _NOT_A_HAZARD = re.compile(
     r"\b(?:had|has had|there was|after|since|from|during) (?:a |one |the )?(?:\w+ )?fire\b"
     r"(?! (?:now|right now))|"
     r"\bfire (?:occurred|happened)\b|"
-    r"\b(?:in case of|if there'?s|if there is|if there was|risk of|could start|fears?) (?:a )?fire\b"
+    r"\b(?:in case of|if there'?s|if there is|if there was|risk of|could start|fears?) (?:a )?"
+    r"(?:fire|(?:medical )?emergency)(?: or (?:a )?(?:medical )?(?:fire|emergency))?\b"
 )
 # A fire or collapse in the news, or elsewhere and over: not for the city's crews to answer now.
 _NEWS_OF_ELSEWHERE = re.compile(
@@ -484,7 +336,7 @@ def keyword_matcher(
 
     owner: dict[str, str] = {}
     for code, keywords in catalog:
-        for kw in (*keywords, *EXTRA_KEYWORDS.get(code, [])):
+        for kw in (*keywords, *extra_keywords().get(code, ())):
             key = fold(kw).strip()
             if key and key not in owner:  # the catalog's own words win over our extras
                 owner[key] = code

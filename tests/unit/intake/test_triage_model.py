@@ -86,7 +86,7 @@ def test_reasons_name_matched_keywords_and_model_words() -> None:
     result = triage_text("huge pothole on Hampshire St")
     joined = " ".join(result.reasons)
     assert "'pothole'" in joined
-    assert "model for pothole" in joined
+    assert "words for pothole" in joined
 
 
 def test_custom_catalog_limits_the_categories() -> None:

@@ -205,7 +205,7 @@ def test_other_format_version_warns(tmp_path: Path, caplog: pytest.LogCaptureFix
     assert "format version" in caplog.text and "make triage-model" in caplog.text
 
 
-def test_inputs_checksum_covers_new_data_files_and_fitting_code(tmp_path: Path) -> None:
+def test_inputs_checksum_covers_the_training_files_and_fitting_code_only(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(triage_store.DATA_DIR, data)
     for name in triage_store.TRAINING_CODE:
@@ -213,17 +213,36 @@ def test_inputs_checksum_covers_new_data_files_and_fitting_code(tmp_path: Path) 
     base = triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path))
     assert base == read_header()["training_inputs"]["sha256"]
     (data / "README.md").write_text("edited docs do not make the model stale", encoding="utf-8")
+    (data / "lang_lexicon.tsv").write_text("word lists read at decision time are no training input\n")
     assert triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path)) == base
-    (data / "real_rows.jsonl").write_text('{"text": "pothole", "is_request": true}\n', encoding="utf-8")
+    with open(data / "real_boston.jsonl", "a", encoding="utf-8") as fh:
+        fh.write('{"text": "pothole", "is_request": true, "service_code": "pothole"}\n')
     assert triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path)) != base
-    (data / "real_rows.jsonl").unlink()
-    (data / "labels").mkdir()
-    (data / "labels" / "batch_1.tsv").write_text("request\tpothole\n", encoding="utf-8")
-    assert triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path)) != base
-    shutil.rmtree(data / "labels")
+    shutil.copy(triage_store.DATA_DIR / "real_boston.jsonl", data / "real_boston.jsonl")
     assert triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path)) == base
     (tmp_path / "triage_fit.py").write_text("# changed\n", encoding="utf-8")
     assert triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path)) != base
+
+
+def test_training_reads_only_the_files_the_checksum_covers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new training file must be added to TRAINING_FILES, or a change to it would not mark the model stale."""
+    from civictracker.intake import triage_data
+
+    read: list[str] = []
+    original = triage_data.Path.read_text
+
+    def spy(self: Path, *args: object, **kwargs: object) -> str:
+        if self.parent == triage_data.DATA_DIR:
+            read.append(self.name)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(triage_data.Path, "read_text", spy)
+    triage_data.training_examples.cache_clear()
+    try:
+        triage_data.training_examples()
+    finally:
+        triage_data.training_examples.cache_clear()
+    assert read and set(read) <= set(triage_data.TRAINING_FILES)
 
 
 def test_a_process_that_triages_never_imports_sklearn() -> None:
