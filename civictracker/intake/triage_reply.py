@@ -104,7 +104,7 @@ _FIXED = [
         rf"\b{_SERVICES}(?:'s| is| are| s| came| has come) back\b|"
         r"\b(?:is|are|it'?s|its|all) gone\b|"
         r"\b(?:got|was|been) (?:towed|removed|hauled)\b|\bnormal again\b|\bback to normal\b|"
-        r"\b(?:it|that|whatever you did) worked\b",
+        r"\b(?:it|that|whatever you did) worked\b|\b(?:works|working) (?:again|fine|great|perfectly)\b",
         "fixed (back, gone, normal)",
     ),
     (
@@ -135,6 +135,12 @@ _LOCATION = [
         r"\b(?:in front of|infront of|across from|outside|next to|near|right by|by the|behind|opposite|"
         r"in the alley)\b",
         "landmark phrase",
+    ),
+    (r"\boff (?:of )?[a-z]+ (?:st|street|ave|avenue|rd|road)\b", "street phrase"),
+    (
+        r"\b(?!the\b|a\b|my\b|our\b|this\b|that\b)[a-z]{3,} (?:park|playground|field|library|school|station|"
+        r"plaza|common)\b",
+        "place name",
     ),
     (
         r"\b(?:esquina|frente a|frente al|em frente|perto de|cerca de|entre|kwen|devan|bo)\b",

@@ -139,6 +139,7 @@ def test_not_opt_outs(text: str) -> None:
         ("sigue igual, nadie vino", "still_broken"),
         ("de novo não passaram pra pegar o lixo", "still_broken"),
         ("yo pa janm vin ranmase fatra a", "still_broken"),
+        ("someone came by this morning and it works again", "fixed_confirmed"),
     ],
 )
 def test_classify_reply(text: str, intent: str) -> None:
@@ -154,6 +155,8 @@ def test_classify_reply(text: str, intent: str) -> None:
         "150 Hampshire St",
         "Pearl St near Magazine",
         "by the Inman Sq fire station",
+        "Danehy Park, the lot off New St",
+        "Donnelly Field",
     ],
 )
 def test_a_reply_that_only_gives_a_location_is_a_location(text: str) -> None:
