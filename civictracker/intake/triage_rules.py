@@ -248,7 +248,11 @@ _NAMES_A_PLACE = re.compile(
     r"\b(?:my|our|the|this|de|do|da|del|mi|nan|in the|en el|la|no|na) (?:street|block|building|apartment|apt|"
     r"house|home|hallway|stairwell|basement|elevator|floor|kitchen|porch|yard|garage|edificio|predio|"
     r"apartamento|pasillo|corredor|sotano|porao|escada|bilding|koridor|kay|casa|rua|calle|lari)\b|"
-    r"\b(?:next door|specific location ?:|details ?:|emergency condition ?:|submitted via url)"
+    r"\b(?:next door|specific location ?:|details ?:|emergency condition ?:|submitted via url)|"
+    # At home, or an alarm or detector sounding: it sounds where the resident is.
+    r"\b(?:at home|em casa|en casa|na minha casa|en mi casa|lakay(?: mwen)?|nan kay(?: mwen)?)\b|"
+    r"\b(?:detector|detekte|alarm|alarma|alarme)\b.{0,25}\b(?:going off|went off|beeping|sounding|disparou|"
+    r"dispar\w*|suena|sonando|tocando|apitando|ap sonnen|sonnen)\b"
 )
 
 

@@ -37,6 +37,9 @@ EVAL = Path(__file__).resolve().parents[2] / "data" / "emergency_eval.jsonl"
         ("fil kouran tonbe", "electric", "power_outage"),
         ("mwen santi gaz nan koridò a", "gas", "other"),
         ("gen yon moun ki bloke nan asansè a", "trapped", "other"),
+        # An alarm sounding is where the resident is, however unsure the model is of the wording.
+        ("detector de monóxido disparou aqui em casa", "carbon_monoxide", "other"),
+        ("detektè monoksid la ap sonnen, tout moun gen tèt fè mal", "carbon_monoxide", "other"),
     ],
 )
 def test_emergencies_are_urgent_requests_with_their_kind(text: str, kind: str, service: str) -> None:
