@@ -22,7 +22,6 @@ import csv
 import hashlib
 import json
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -33,7 +32,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from build_real_data import drm_non_request  # noqa: E402
 
 from civictracker.intake import triage  # noqa: E402
-from civictracker.intake.triage_data import DATA_DIR  # noqa: E402
+from civictracker.intake.triage_data import DATA_DIR, training_examples  # noqa: E402
 
 TEST = ROOT / "bench" / "data" / "real_boston_test.jsonl"
 SHARED = ROOT.parent / "shared" / "data"
@@ -54,7 +53,6 @@ def score_requests(rows: Iterable[dict], judge: Judge, errors: list[str] | None 
     n_req = found = cat_ok = 0
     urg_tp = urg_fn = urg_fp = 0
     n_non = non_flagged = 0
-    confusion: Counter[tuple[str, str]] = Counter()
     for row in rows:
         got = judge(row["text"])
         if not row["is_request"]:
@@ -64,8 +62,6 @@ def score_requests(rows: Iterable[dict], judge: Judge, errors: list[str] | None 
         n_req += 1
         found += got.is_request
         cat_ok += got.service_code == row["service_code"]
-        if got.service_code != row["service_code"]:
-            confusion[(row["service_code"], str(got.service_code))] += 1
         urg_tp += row["urgent"] and got.urgent
         urg_fn += row["urgent"] and not got.urgent
         urg_fp += (not row["urgent"]) and got.urgent
@@ -83,7 +79,6 @@ def score_requests(rows: Iterable[dict], judge: Judge, errors: list[str] | None 
         "urgent_precision": urg_tp / (urg_tp + urg_fp) if urg_tp + urg_fp else 0.0,
         "non_requests": n_non,
         "non_requests_judged_requests": non_flagged / n_non if n_non else 0.0,
-        "confusion": dict(confusion.most_common(8)),  # type: ignore[dict-item]
     }
 
 
@@ -141,10 +136,8 @@ def fold_of(row_id: str, k: int) -> int:
 
 def cross_validate(k: int, show_errors: bool) -> None:
     """Refit without each fold of the real training rows and score the fold (the test split is untouched)."""
-    from civictracker.intake import triage_data
-
     real = read_jsonl(DATA_DIR / "real_boston.jsonl")
-    all_examples = triage_data.training_examples()
+    all_examples = training_examples()
     results: dict[str, triage.TriageResult] = {}
     for fold in range(k):
         held = [r for r in real if fold_of(r["id"], k) == fold]

@@ -135,6 +135,13 @@ def boston_bases(rows: list[dict[str, str]]) -> set[str]:
     return out
 
 
+def _joined_mention(hit: re.Match[str]) -> Mention:
+    """A Boston street name met after a join word or "corner of": not the request's own street."""
+    return Mention(
+        hit.start(), hit.end(), hit.group("name").lower(), hit.group("name"), hit.group("type") or "", False
+    )
+
+
 def find_mentions(text: str, own: list[str], bases_re: re.Pattern[str]) -> list[Mention]:
     """Street mentions in a Boston description: typed names of any Boston street, the request's own
     street also untyped, and a misspelt own street right before a type word."""
@@ -158,30 +165,12 @@ def find_mentions(text: str, own: list[str], bases_re: re.Pattern[str]) -> list[
             if j:
                 hit = bases_re.match(text, j.end())
                 if hit and (hit.start(), hit.end()) not in spans:
-                    out.append(
-                        Mention(
-                            hit.start(),
-                            hit.end(),
-                            hit.group("name").lower(),
-                            hit.group("name"),
-                            hit.group("type") or "",
-                            False,
-                        )
-                    )
+                    out.append(_joined_mention(hit))
                     grew = True
         for c in re.finditer(r"\b(?:corner of|intersection of|cor\. of)\s+", text, re.I):
             hit = bases_re.match(text, c.end())
             if hit and (hit.start(), hit.end()) not in spans:
-                out.append(
-                    Mention(
-                        hit.start(),
-                        hit.end(),
-                        hit.group("name").lower(),
-                        hit.group("name"),
-                        hit.group("type") or "",
-                        False,
-                    )
-                )
+                out.append(_joined_mention(hit))
                 spans.add((hit.start(), hit.end()))
                 grew = True
         out = sorted(out, key=lambda x: x.start)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from civictracker.intake.triage_lang import LANGS, detect_language, identify_language, is_opt_out
+from civictracker.intake.triage_lang import detect_language, identify_language, is_opt_out
 from civictracker.intake.triage_ngrams import build_analyzer, per_word_analyzer
 from civictracker.intake.triage_reply import classify_reply
 from civictracker.intake.triage_rules import (
@@ -274,7 +274,7 @@ def triage_text(
     catalog = _catalog_key(services if services is not None else _load_services(str(_DEFAULT_CITY)))
     codes = [code for code, _ in catalog]
     guess = identify_language(text)
-    lang = guess.lang if guess.lang in LANGS else "und"
+    lang = guess.recorded
     mtext = model_text(text)
     if not re.search(r"[^\W\d_]{2,}", mtext.replace("@user", "").replace("url", "")):
         return TriageResult(
@@ -298,6 +298,7 @@ def triage_text(
     kind_probs = _softmax(SVM_TEMPERATURE * raw[model._kind0 :])
 
     hazards = urgent_reasons(mtext)
+    found_kinds = hazard_kinds(hazards)
     reasons: list[str] = []
 
     threshold = REQUEST_THRESHOLD.get(channel_kind, 0.5)
@@ -309,7 +310,7 @@ def triage_text(
     news_link = kind_guess == "news" and " url" in f" {mtext}"
     # An emergency (gas, fire, a live wire...) at a place the post names is a request in any wording:
     # terse posts, 311 forms and staff notes read like news to the model.
-    here = bool(EMERGENCY_KINDS.intersection(hazard_kinds(hazards))) and names_a_place(mtext)
+    here = bool(EMERGENCY_KINDS.intersection(found_kinds)) and names_a_place(mtext)
     if not is_request and hazards and (here or (p_request >= HAZARD_MIN_P and not news_link)):
         # A hazard described by someone who is there is a request even when worded like chatter.
         is_request = True
@@ -340,8 +341,7 @@ def triage_text(
     service_code = max(scores, key=lambda c: scores[c]) if scores else None
     if service_code is not None and scores[service_code] <= 0.0:
         service_code = "other" if "other" in codes else None
-    kinds = hazard_kinds(hazards)
-    service_code = hazard_service(kinds, service_code, codes)
+    service_code = hazard_service(found_kinds, service_code, codes)
 
     reasons.insert(0, f"service request (p={p_request:.2f})")
     request_words = model.top_words(row, 0)
@@ -361,4 +361,6 @@ def triage_text(
         reasons.append("urgent: " + ", ".join(hazards))
     elif urgent and not hazards:
         reasons.append(f"urgent (model p={p_urgent_model:.2f})")
-    return TriageResult(True, service_code, urgent, lang, round(p_request, 3), reasons, "request", kinds)
+    return TriageResult(
+        True, service_code, urgent, lang, round(p_request, 3), reasons, "request", found_kinds
+    )

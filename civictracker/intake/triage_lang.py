@@ -76,6 +76,11 @@ class LanguageGuess:
     known_share: float = 0.0  # share of the words that some list knows (low: a language we do not list)
     counted: int = 0  # words read (digits aside)
 
+    @property
+    def recorded(self) -> str:
+        """The language triage records and answers in: one of LANGS, or 'und' for any other."""
+        return self.lang if self.lang in LANGS else "und"
+
 
 @lru_cache(maxsize=1)
 def _lexicon() -> tuple[tuple[str, ...], dict[str, tuple[tuple[int, int], ...]]]:
@@ -204,8 +209,7 @@ def detect_language(text: object) -> str:
     evidence before calling it a request and the reply goes out in the city's default language;
     identify_language names it (fr, zh...) with the reason, for a caller that records more.
     """
-    lang = identify_language(text).lang
-    return lang if lang in LANGS else "und"
+    return identify_language(text).recorded
 
 
 # --- opt-out -------------------------------------------------------------------------------------------
