@@ -13,8 +13,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
+
+from tests.conftest import BACKENDS, drop_app, make_app
 
 GOLDEN = Path(__file__).parent / "data" / "demo_golden.json"
 # Clock-dependent words in replies and notes ("Dec 6, 2:13 PM", "in 3 days") are masked.
@@ -112,12 +115,19 @@ def snapshot(app: Flask) -> dict[str, Any]:
     }
 
 
-def test_demo_replay_matches_snapshot(app: Flask) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_demo_replay_matches_snapshot(backend: str, tmp_path: Path) -> None:
     from civictracker.bootstrap import prepare_demo
 
-    prepare_demo(app)
-    got = snapshot(app)
-    if os.environ.get("CT_WRITE_GOLDEN") and app.config["CT_BACKEND"] == "sqlite":
+    # A fresh app: the shared test app's channels have already been read by other tests.
+    app, pg_db = make_app(backend, tmp_path)
+    try:
+        prepare_demo(app)
+        with app.app_context():
+            got = snapshot(app)
+    finally:
+        drop_app(app, pg_db)
+    if os.environ.get("CT_WRITE_GOLDEN") and backend == "sqlite":
         GOLDEN.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     want = json.loads(GOLDEN.read_text(encoding="utf-8"))
     for part in ("tickets", "posts", "events", "messages"):
