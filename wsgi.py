@@ -2,7 +2,7 @@
 
 import gc
 
-from civictracker import create_app
+from civictracker.app import create_app
 
 app = create_app()
 # Startup objects (modules, SQLAlchemy metadata, the city pack and gazetteer) live as long as the process:

@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/bench_channels.py [--n 40] [--throughput 5000] [--su
 
 (a) Latency from a post becoming visible on the fake X (tests/fakes/x_api.py FakeX served over local HTTP,
     the real tweepy-based XChannel) to our acknowledgement being posted there: median and p95 over N
-    posts, (1) embedded default: SQLite, jobs inline, the poll loop of civictracker/intake/poller.py with
+    posts, (1) embedded default: SQLite, jobs inline, the poll loop of civictracker/jobs/poller.py with
     poll_interval 1 s; (2) PostgreSQL + a real `flask civictracker worker` subprocess on Redis (scratch
     database and scratch queue name, both removed afterwards; the poll loop runs in this process).
     Default caps (200 per 15 min, paced) hold: N posts arrive 0.5-2.5 s apart.
@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
+from civictracker.runtime import city_of, settings_of  # noqa: E402
 from tests.conftest import REDIS_URL, drop_app, make_app  # noqa: E402
 from tests.fakes import serve  # noqa: E402
 from tests.fakes.x_api import FakeX  # noqa: E402
@@ -95,7 +96,7 @@ def _latency_run(
     app: Any, fx: TimedFakeX, n: int, rng: random.Random, poll_in_process: bool = True
 ) -> list[float]:
     from civictracker.extensions import db
-    from civictracker.intake.poller import start_poll_loop
+    from civictracker.jobs.poller import start_poll_loop
     from civictracker.models import ChannelCursor
 
     texts = [r for r in _reports() if (r["text"], False) in _accepted_texts()]  # each one gets a reply
@@ -146,8 +147,7 @@ def bench_latency_embedded(n: int) -> list[float]:
 
 
 def bench_latency_rq(n: int) -> list[float]:
-    from civictracker.app import settings_of
-    from civictracker.intake.queue import get_queue
+    from civictracker.queue import get_queue
 
     fx = TimedFakeX(default_limit=100_000)
     queue_name = f"ct-bench-{uuid.uuid4().hex[:8]}"
@@ -205,9 +205,9 @@ def bench_latency_rq(n: int) -> list[float]:
 
 def bench_throughput(backend: str, m: int) -> tuple[float, float]:
     from civictracker.extensions import db
-    from civictracker.intake import outbox
     from civictracker.models import OutboundMessage, Reporter
     from civictracker.models.types import utcnow
+    from civictracker.outbox import sweep as outbox
 
     fx = FakeX(default_limit=10**9)
     with serve(fx) as url, tempfile.TemporaryDirectory() as tmp:
@@ -273,9 +273,9 @@ def _patch_clock(clock: Clock) -> None:
     """Every loaded civictracker module that took its own `utcnow` reads the bench's clock instead."""
     import importlib
 
-    # Load the intake modules whose clocks are patched (the sweep's, the senders', the source checks').
-    for name in ("jobs", "outbox", "outbox_calls", "sources"):
-        importlib.import_module(f"civictracker.intake.{name}")
+    # Load the modules whose clocks are patched (the sweep's, the senders', the source checks', DM reach).
+    for name in ("jobs.posts", "outbox.sweep", "outbox.calls", "outbox.sources", "outbox.reach"):
+        importlib.import_module(f"civictracker.{name}")
     from civictracker.models.types import utcnow
 
     for name, module in list(sys.modules.items()):
@@ -286,7 +286,6 @@ def _patch_clock(clock: Clock) -> None:
 @functools.cache
 def _accepted_texts() -> frozenset[tuple[str, bool]]:
     """(text, by DM) variants the real triage takes as located service requests (checked outside the run)."""
-    from civictracker.app import city_of
     from civictracker.intake.pipeline import analyze_post
     from civictracker.services.geocoding import get_gazetteer
 
@@ -316,7 +315,7 @@ def _accepted_texts() -> frozenset[tuple[str, bool]]:
 
 def bench_surge(total: int, seed: int = 5) -> dict[str, Any]:
     from civictracker.extensions import db
-    from civictracker.intake.poller import poll_once
+    from civictracker.jobs.poller import poll_once
     from civictracker.models import InboundPost, OutboundMessage
 
     rng = random.Random(seed)

@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
-from civictracker.intake.channels.base import IncomingPost  # noqa: E402
+from civictracker.channels.base import IncomingPost  # noqa: E402
 
 PACK = ROOT / "civictracker" / "cities" / "cambridge_ma"
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -181,11 +181,11 @@ def receive_batches(db: object, posts: list[IncomingPost], batch: int = 50) -> l
 
 
 def bench_sqlite(n: int, profile: bool) -> None:
-    from civictracker import create_app
+    from civictracker.app import create_app
     from civictracker.bootstrap import prepare_database
     from civictracker.extensions import db
-    from civictracker.intake import jobs
-    from civictracker.intake.queue import get_queue
+    from civictracker.jobs import posts as jobs
+    from civictracker.queue import get_queue
 
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
@@ -263,12 +263,12 @@ def _wait_processed(
 
 
 def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1) -> None:
-    from civictracker import create_app
+    from civictracker.app import create_app
     from civictracker.bootstrap import prepare_database
     from civictracker.extensions import db
-    from civictracker.intake import jobs
-    from civictracker.intake.queue import get_queue
+    from civictracker.jobs import posts as jobs
     from civictracker.models import InboundPost
+    from civictracker.queue import get_queue
 
     name = f"ct_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     queue_name = f"ct-bench-{uuid.uuid4().hex[:8]}"

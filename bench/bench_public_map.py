@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from civictracker.runtime import settings_of
 from tests.conftest import drop_app, make_app  # the same app builder the tests use
 
 BATCH = 5_000
@@ -28,7 +29,6 @@ BATCH = 5_000
 
 def populate(app, n: int, seed: int = 7) -> None:  # type: ignore[no-untyped-def]
     """Bulk-insert n open tickets spread over the city, denser around a few squares (as real reports are)."""
-    from civictracker.app import settings_of
     from civictracker.citypack import load_city_pack
     from civictracker.extensions import db
     from civictracker.geo import spatial
@@ -124,7 +124,6 @@ def main() -> None:
                 t0 = time.perf_counter()
                 populate(app, args.tickets)
                 load_s = time.perf_counter() - t0
-                from civictracker.app import settings_of
                 from civictracker.citypack import load_city_pack
 
                 city = load_city_pack(settings_of(app).city_pack_dir)

@@ -63,7 +63,7 @@ def cold_runs(batch: list[dict], runs: int, instance: Path) -> tuple[float, list
 
 def warm_rate(batch: list[dict], seconds: float) -> tuple[float, float]:
     """triage_text posts per second of wall time and of this process's CPU time, model loaded."""
-    from civictracker.intake.triage import get_model, triage_text
+    from civictracker.triage.classify import get_model, triage_text
 
     get_model()
     for p in batch[:50]:

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from civictracker.intake.triage import triage_text  # noqa: E402
+from civictracker.triage.classify import triage_text  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "emergency_eval.jsonl"
 

@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from civictracker.intake.triage_lang import AREA_LANGS, detect_language, identify_language  # noqa: E402
-from civictracker.intake.triage_text import clean  # noqa: E402
+from civictracker.triage.lang import AREA_LANGS, detect_language, identify_language  # noqa: E402
+from civictracker.triage.text import clean  # noqa: E402
 
 LANG_SET = ROOT / "tests" / "data" / "lang_dev.jsonl"
 INTAKE = ROOT / "tests" / "data" / "intake_dev.jsonl"

@@ -11,7 +11,7 @@ Splits (see scripts/build_real_data.py and bench/data/boston_labels/LABELLING.md
   non-requests  CrisisLex T26 tweets labelled "Not related" / "Sympathy and support" / "Donations and
               volunteering" (evaluation only, never shipped), and the Disaster Response Messages TEST file's
               unrelated messages and news (the model trains on a sample of its validation file only).
-  --cv        folds of civictracker/intake/data/real_boston.jsonl: the model is refitted without the fold, so
+  --cv        folds of civictracker/triage/data/real_boston.jsonl: the model is refitted without the fold, so
               thresholds and features can be tuned without looking at the test split.
 """
 
@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from build_real_data import drm_non_request  # noqa: E402
 
-from civictracker.intake import triage  # noqa: E402
-from civictracker.intake.triage_data import DATA_DIR, training_examples  # noqa: E402
+from civictracker.triage import classify as triage  # noqa: E402
+from civictracker.triage.dataset import DATA_DIR, training_examples  # noqa: E402
 
 TEST = ROOT / "bench" / "data" / "real_boston_test.jsonl"
 SHARED = ROOT.parent / "shared" / "data"

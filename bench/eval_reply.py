@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from civictracker.intake.triage_reply import REPLY_INTENTS, classify_reply  # noqa: E402
+from civictracker.triage.reply import REPLY_INTENTS, classify_reply  # noqa: E402
 
 REPLY_SET = ROOT / "tests" / "data" / "reply_intent.jsonl"
 INTAKE = ROOT / "tests" / "data" / "intake_dev.jsonl"

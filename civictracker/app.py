@@ -1,4 +1,7 @@
-"""The application factory: settings, extensions, spatial engine, blueprints, CLI."""
+"""The application factory: settings, extensions, spatial engine, city runtime, blueprints, CLI.
+
+Only the entry points (wsgi.py, civictracker.cli) import this module; the rest reach the app's settings
+and city through civictracker.runtime."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from civictracker.citypack import CityPack, load_city_pack
+from civictracker.citypack import load_city_pack
 from civictracker.config import ConfigError, Settings, load_or_create_secret, validate
 from civictracker.database import check_database, engine_options, install_spatialite
 from civictracker.extensions import csrf, db, login_manager, migrate
@@ -46,7 +49,6 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, check: bool =
         JSON_SORT_KEYS=False,
     )
     app.config.update(settings.extra)
-    app.extensions["civictracker.settings"] = settings
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
@@ -61,21 +63,18 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, check: bool =
         if check:
             check_database(engine, settings)
 
-    from civictracker.intake.queue import JobQueue
-    from civictracker.services.notify import ReplyContext, configure_replies
+    from civictracker.queue import JobQueue
+    from civictracker.runtime import KEY, CityRuntime
+    from civictracker.services.notify import configure_replies
 
-    city = load_city_pack(settings.city_pack_dir)
-    app.extensions["civictracker.city"] = city
-    configure_replies(
-        ReplyContext(
-            public_url=settings.public_url, timezone=city.timezone, templates=city.replies, safety=city.safety
-        )
-    )
+    runtime = CityRuntime.build(settings, load_city_pack(settings.city_pack_dir))
+    app.extensions[KEY] = runtime
+    configure_replies(runtime.replies)
 
     app.extensions["civictracker.queue"] = JobQueue.from_settings(app, settings, check=check)
 
-    from civictracker import models  # noqa: F401  (registers the tables)
-    from civictracker.cli import register_cli
+    import civictracker.models  # noqa: F401  (registers the tables)
+    from civictracker.cli.commands import register_cli
     from civictracker.web import register_web
 
     register_web(app)
@@ -83,16 +82,4 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, check: bool =
     return app
 
 
-def settings_of(app: Flask) -> Settings:
-    settings = app.extensions["civictracker.settings"]
-    assert isinstance(settings, Settings)
-    return settings
-
-
-__all__ = ["ConfigError", "city_of", "create_app", "settings_of"]
-
-
-def city_of(app: Flask) -> CityPack:
-    city = app.extensions["civictracker.city"]
-    assert isinstance(city, CityPack)
-    return city
+__all__ = ["ConfigError", "create_app"]

@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from civictracker.extensions import db
+from civictracker.runtime import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,6 @@ def prepare_database(app: Flask) -> None:
     """Upgrade to the latest migration (never create_all) and load the city pack's services."""
     from flask_migrate import upgrade
 
-    from civictracker.app import settings_of
     from civictracker.citypack import load_city_pack
     from civictracker.services.catalog import import_services
 
@@ -78,7 +78,7 @@ def prepare_demo(app: Flask) -> dict[str, Any]:
 def replay_demo_feed(app: Flask) -> None:
     """Feed the city's demo posts through intake once, if the intake pipeline is installed."""
     try:
-        from civictracker.intake.replay_demo import replay_feed_once
+        from civictracker.jobs.replay_demo import replay_feed_once
     except ModuleNotFoundError:
         log.info("intake pipeline not installed yet; demo starts without replayed posts")
         return
@@ -90,7 +90,7 @@ def serve_demo(app: Flask, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     try:
-        from civictracker.intake.poller import start_poll_loop
+        from civictracker.jobs.poller import start_poll_loop
     except ModuleNotFoundError:
         start_poll_loop = None
     stop = threading.Event()

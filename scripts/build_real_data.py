@@ -5,9 +5,9 @@ Usage: .venv/bin/python scripts/build_real_data.py [--labels DIR]
 Inputs (read-only): ../shared/data/boston_open311_text/*.jsonl.gz, and the hand labels in
 bench/data/boston_labels/labels_*.tsv (ID<TAB>LABEL<TAB>URGENT; see LABELLING.md beside them).
 Outputs:
-  civictracker/intake/data/real_boston.jsonl  the training split (shipped; the model is fitted on it)
+  civictracker/triage/data/real_boston.jsonl  the training split (shipped; the model is fitted on it)
   bench/data/real_boston_test.jsonl            the test split (never trained or tuned on)
-  civictracker/intake/data/drm_negatives.jsonl real non-requests from Disaster Response Messages (CC BY 4.0),
+  civictracker/triage/data/drm_negatives.jsonl real non-requests from Disaster Response Messages (CC BY 4.0),
                                                drawn from its validation file only: bench/eval_real.py
                                                evaluates on its test file
 The split is fixed by a hash of the Boston case id, so it is the same on every machine and every run, and
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT.parent / "shared" / "data" / "boston_open311_text"
 LABELS = ROOT / "bench" / "data" / "boston_labels"
-TRAIN_OUT = ROOT / "civictracker" / "intake" / "data" / "real_boston.jsonl"
+TRAIN_OUT = ROOT / "civictracker" / "triage" / "data" / "real_boston.jsonl"
 TEST_OUT = ROOT / "bench" / "data" / "real_boston_test.jsonl"
 
 CODES = {
@@ -44,7 +44,7 @@ FOLDERS = {
 FOLDER_TRAIN, FOLDER_TEST = 700, 250
 TEST_SHARE = 0.35
 DRM_DIR = ROOT.parent / "shared" / "data" / "disaster_response_messages"
-DRM_OUT = ROOT / "civictracker" / "intake" / "data" / "drm_negatives.jsonl"
+DRM_OUT = ROOT / "civictracker" / "triage" / "data" / "drm_negatives.jsonl"
 DRM_NEWS = 2000
 # Form fields whose values are the resident's words; the rest (City Owned: No, plate state...) is form noise.
 _FREE_FIELDS = re.compile(

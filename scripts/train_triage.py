@@ -6,8 +6,8 @@ Usage:
   .venv/bin/python scripts/train_triage.py                 # fit in memory, print sizes, timing, CV figures
 
 `--build` (also `make triage-model`) is the only place the model is fitted; processes load the file it
-writes (civictracker/intake/triage_store.py: numpy arrays and a JSON header, no pickles). Run it after
-any change to the training data, triage_data.py, triage_fit.py or triage_text.py; loading a stale file
+writes (civictracker/triage/store.py: numpy arrays and a JSON header, no pickles). Run it after
+any change to the training data, triage/dataset.py, fit.py or text.py; loading a stale file
 logs a warning and the tests fail.
 """
 
@@ -27,10 +27,10 @@ def build() -> None:
     """Fit the model from the shipped training data and write it into the package (the only fit)."""
     import numpy as np
 
-    from civictracker.intake.triage import TriageModel, model_text
-    from civictracker.intake.triage_data import training_examples
-    from civictracker.intake.triage_fit import fit_stored_model
-    from civictracker.intake.triage_store import MODEL_PATH, save_model, training_inputs
+    from civictracker.triage.classify import TriageModel, model_text
+    from civictracker.triage.dataset import training_examples
+    from civictracker.triage.fit import fit_stored_model
+    from civictracker.triage.store import MODEL_PATH, save_model, training_inputs
 
     t0, c0 = time.perf_counter(), time.process_time()
     examples = training_examples()
@@ -56,7 +56,7 @@ def build() -> None:
 
 def check() -> int:
     """Exit status 1 when the shipped model file is missing, corrupt or stale."""
-    from civictracker.intake.triage_store import BUILD_COMMAND, MODEL_PATH, load_model, stale_reasons
+    from civictracker.triage.store import BUILD_COMMAND, MODEL_PATH, load_model, stale_reasons
 
     stored = load_model(MODEL_PATH, check_inputs=False)
     reasons = stale_reasons(stored.header)
@@ -71,9 +71,9 @@ def report() -> None:
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
 
-    from civictracker.intake.triage import model_text
-    from civictracker.intake.triage_data import training_examples
-    from civictracker.intake.triage_fit import build_classifier, build_vectorizer, fit_stored_model
+    from civictracker.triage.classify import model_text
+    from civictracker.triage.dataset import training_examples
+    from civictracker.triage.fit import build_classifier, build_vectorizer, fit_stored_model
 
     t0, c0 = time.perf_counter(), time.process_time()
     examples = training_examples()

@@ -37,7 +37,7 @@ def _pg_admin(sql: str) -> None:
 
 def make_app(backend: str, tmp: Path, **overrides: object) -> tuple[Flask, str | None]:
     """A migrated app on a brand-new database; returns the app and the PG database to drop, if any."""
-    from civictracker import create_app
+    from civictracker.app import create_app
     from civictracker.bootstrap import prepare_database
 
     pg_db = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from civictracker.cli import civictracker_cli
+from civictracker.cli.commands import civictracker_cli
 
 LINES = "\n".join(
     [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from civictracker import create_app
+from civictracker.app import create_app
 from civictracker.config import ConfigError, Settings
 
 

@@ -1,1 +1,1 @@
-"""Intake: channels in and out, triage, the post-to-ticket pipeline, and the jobs that run them."""
+"""Intake: the pipeline that turns a stored post into a ticket, a merge, a thread update or an inbox item."""

@@ -12,15 +12,12 @@ from sqlalchemy import bindparam, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from civictracker.channels.base import IncomingPost
 from civictracker.database import IdAllocator
 from civictracker.geo import spatial
 from civictracker.geo.gazetteer import Gazetteer
+from civictracker.geo.remote import RemoteGeocoder
 from civictracker.geo.types import GeocodeResult
-from civictracker.intake.channels.base import IncomingPost
-from civictracker.intake.triage import TriageResult, triage_text
-from civictracker.intake.triage_lang import is_opt_out
-from civictracker.intake.triage_reply import classify_reply
-from civictracker.intake.triage_rules import HAZARD_KINDS
 from civictracker.models import (
     Follower,
     InboundPost,
@@ -34,6 +31,10 @@ from civictracker.models.types import utcnow
 from civictracker.services import notify
 from civictracker.services import tickets as ticket_service
 from civictracker.services.geocoding import locate_text
+from civictracker.triage.classify import TriageResult, triage_text
+from civictracker.triage.lang import is_opt_out
+from civictracker.triage.reply import classify_reply
+from civictracker.triage.rules import HAZARD_KINDS
 
 log = logging.getLogger(__name__)
 S = TicketStatus
@@ -67,6 +68,7 @@ class PipelineEnv:
     gazetteer: Gazetteer
     replies: notify.ReplyContext
     services: list[dict[str, Any]]
+    remote: RemoteGeocoder | None = None  # the city's remote fallback (CIVICTRACKER_GEOCODER_REMOTE)
     dedupe_radius_m: float = 150.0
     dedupe_window_days: int = 30
     blocked: frozenset[str] = field(default_factory=frozenset)
@@ -137,6 +139,7 @@ def analyze_post(
     services: list[dict[str, Any]] | None = None,
     geotag: tuple[float, float] | None = None,
     private: bool | None = None,
+    remote: RemoteGeocoder | None = None,
 ) -> Analysis:
     """Triage, locate and (for replies) classify intent, without touching the database.
 
@@ -146,7 +149,7 @@ def analyze_post(
     private = channel_kind == "dm" if private is None else private
     triage = triage_text(text, channel_kind=channel_kind, services=services)
     location, usable = (
-        locate_text(gazetteer, text, geotag, private=private) if text.strip() else (None, False)
+        locate_text(gazetteer, text, geotag, remote, private=private) if text.strip() else (None, False)
     )
     usable = usable_location(location, usable)
     intent: str | None = None
@@ -409,6 +412,7 @@ def _route(
         services=env.services,
         geotag=geotag,
         private=is_private_post(post),
+        remote=env.remote,
     )
     reporter.lang = analysis.triage.lang if analysis.triage.lang in env.replies.templates else reporter.lang
     stages.update(triage={**_triage_summary(analysis.triage)}, locate=_loc_summary(analysis))

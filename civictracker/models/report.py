@@ -66,7 +66,7 @@ class InboundPost(db.Model):  # type: ignore[name-defined,misc]
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), default=None, index=True)
     processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     redacted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
-    # Last time the platform was asked whether the source still exists (intake/sources.py rotates on it).
+    # Last time the platform was asked whether the source still exists (outbox/sources.py rotates on it).
     source_checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
     ticket: Mapped[Ticket | None] = relationship()

@@ -1,4 +1,4 @@
-"""The city's gazetteer, loaded once per process, and locating free text against it."""
+"""The city's gazetteer, loaded once per process and pack, and locating free text against it."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ from civictracker.geo.remote import BACKENDS, RemoteConfig, RemoteGeocoder
 from civictracker.geo.types import GeocodeResult
 
 _lock = threading.Lock()
-_cache: dict[tuple[Path, Path | None], Gazetteer] = {}
-# The remote fallback configured for a gazetteer (by object id), so callers of locate_text need not pass it.
-_remotes: dict[int, RemoteGeocoder] = {}
+_cache: dict[tuple[Path, Path | None], Gazetteer] = {}  # by pack and cache folder: the same data, read once
 
 # Below this the location is not trusted enough to send a crew: the resident is asked instead.
 MIN_CONFIDENCE = 0.5
@@ -44,9 +42,8 @@ def remote_geocoder(
     cache_dir: Path | None = None,
     city_suffix: str = "",
 ) -> RemoteGeocoder | None:
-    """A remote fallback bounded to this city (None when backend is empty), registered for locate_text."""
+    """A remote fallback bounded to this city (None when backend is empty); the city runtime keeps it."""
     if not backend:
-        _remotes.pop(id(gazetteer), None)
         return None
     if backend not in BACKENDS:
         raise ValueError(f"unknown remote geocoder {backend!r}; use one of {', '.join(BACKENDS)}")
@@ -57,9 +54,7 @@ def remote_geocoder(
         min_delay_s=min_delay_s,
         cache_path=None if cache_dir is None else cache_dir / f"geocoder_{backend}.sqlite",
     )
-    remote = RemoteGeocoder(config, gazetteer.bbox, gazetteer.contains, city_suffix=city_suffix)
-    _remotes[id(gazetteer)] = remote
-    return remote
+    return RemoteGeocoder(config, gazetteer.bbox, gazetteer.contains, city_suffix=city_suffix)
 
 
 def configure_remote(gazetteer: Gazetteer, settings: Settings, city_name: str = "") -> RemoteGeocoder | None:
@@ -76,12 +71,9 @@ def configure_remote(gazetteer: Gazetteer, settings: Settings, city_name: str = 
     )
 
 
-def city_gazetteer(pack_dir: Path, settings: Settings, city_name: str = "") -> Gazetteer:
-    """The city's gazetteer (cached in the instance folder) with the remote fallback the settings ask for."""
-    gz = get_gazetteer(pack_dir, settings.resolved_instance_path / "cache")
-    if settings.geocoder_remote and id(gz) not in _remotes:
-        configure_remote(gz, settings, city_name)
-    return gz
+def city_gazetteer(pack_dir: Path, settings: Settings) -> Gazetteer:
+    """The city's gazetteer, cached in the instance folder (the remote fallback is configure_remote's)."""
+    return get_gazetteer(pack_dir, settings.resolved_instance_path / "cache")
 
 
 # Words that introduce a place ("outside the corner bakery"): without one, a post names no place the remote
@@ -114,12 +106,12 @@ def locate_text(
 ) -> tuple[GeocodeResult, bool]:
     """The best location of a post, and whether it is good enough to act on.
 
-    Offline first; the remote geocoder (given, or registered by remote_geocoder) only when the offline one
+    Offline first; the remote geocoder (the city runtime's, when one is configured) only when the offline one
     found nothing, and its answer counts only inside the city. Private text (a DM) never leaves the
     server: the remote service would receive the resident's words, often a home address.
     """
     result = geocode_text(gazetteer, text, geotag)
-    remote = None if private else (remote if remote is not None else _remotes.get(id(gazetteer)))
+    remote = None if private else remote
     if not result.found and remote is not None and text and text.strip():
         query = _remote_query(gazetteer, text, result)
         answer = remote.geocode(query) if query else None

@@ -144,7 +144,7 @@ def ticket_hazards(ticket: Ticket | None) -> list[str]:
 
 
 def _fit(channel: str, text: str, *, dm: bool = False) -> str:
-    from civictracker.intake.channels.length import fit_text  # pure helper shared with the adapters
+    from civictracker.postlength import fit_text  # pure helper shared with the channel adapters
 
     limit = (DM_LIMITS if dm else CHANNEL_LIMITS).get(channel, 280)
     return fit_text(text, limit, 23 if channel == "x" else None)
@@ -154,7 +154,7 @@ def _fit_after(channel: str, safety: str, text: str, *, dm: bool = False) -> str
     """The safety line whole, then `text` shortened to what is left of the platform's limit."""
     if not safety:
         return _fit(channel, text, dm=dm)
-    from civictracker.intake.channels.length import fit_text, weighted_length
+    from civictracker.postlength import fit_text, weighted_length
 
     url_weight = 23 if channel == "x" else None
     limit = (DM_LIMITS if dm else CHANNEL_LIMITS).get(channel, 280)

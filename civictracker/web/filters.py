@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from markupsafe import Markup, escape
 
+from civictracker.runtime import city_of
+
 # One place for every time format a person reads; %Z names the zone (EST/EDT) so no time is ambiguous.
 FORMATS = {
     "long": "%b %-d, %Y, %-I:%M %p %Z",  # public pages: "Jan 15, 2026, 2:05 PM EST"
@@ -25,7 +27,6 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def city_zone(app: Flask | None = None) -> ZoneInfo:
-    from civictracker.app import city_of
 
     return _zone(city_of(app or current_app).timezone)
 
@@ -55,7 +56,6 @@ def timetag(value: dt.datetime | None, fmt: str = "long", default: str = "—") 
 
 
 def _city_context() -> dict[str, Any]:
-    from civictracker.app import city_of
 
     city = city_of(current_app)
     return {"city_name": city.short_name, "city_full_name": city.name, "city_timezone": city.timezone}

@@ -14,12 +14,12 @@ from flask import Flask
 from rq import SimpleWorker
 from sqlalchemy import func, select
 
+from civictracker.channels.base import IncomingPost
 from civictracker.extensions import db
-from civictracker.intake import jobs
-from civictracker.intake.channels.base import IncomingPost
 from civictracker.intake.pipeline import receive_post
-from civictracker.intake.queue import get_queue
+from civictracker.jobs import posts as jobs
 from civictracker.models import InboundPost
+from civictracker.queue import get_queue
 from tests.conftest import REDIS_URL, drop_app, make_app
 
 _ids = itertools.count(1)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from civictracker.citypack import CityPackError, load_city_pack
 from civictracker.extensions import db as ext_db
-from civictracker.intake.channels.length import weighted_length
 from civictracker.models import OutboundMessage, Ticket
+from civictracker.postlength import weighted_length
 from civictracker.services import notify
 from tests.intake.helpers import deliver
 
@@ -135,7 +135,7 @@ def test_a_pack_without_safety_lines_falls_back_to_a_generic_911_line(tmp_path: 
 
 
 def test_every_language_has_a_short_line_for_every_kind() -> None:
-    from civictracker.intake.triage_rules import HAZARD_KINDS
+    from civictracker.triage.rules import HAZARD_KINDS
 
     assert set(SAFETY["lines"]) == {"en", "es", "pt", "ht"}
     for lang, by_kind in SAFETY["lines"].items():

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from civictracker.extensions import db
-from civictracker.intake.locate_jobs import geocode_ticket
-from civictracker.intake.queue import get_queue
+from civictracker.jobs.locate import geocode_ticket
 from civictracker.models import Ticket, TicketEvent
+from civictracker.queue import get_queue
 from civictracker.services import tickets as ticket_service
 from civictracker.services.users import create_api_key
 from tests import factories

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from civictracker.app import settings_of
+from civictracker.channels.base import ChannelError
+from civictracker.channels.log import LogChannel
 from civictracker.extensions import db
-from civictracker.intake import outbox, outbox_calls
-from civictracker.intake.channels.base import ChannelError
-from civictracker.intake.channels.log import LogChannel
-from civictracker.intake.registry import register_channel
 from civictracker.models import OutboundMessage, Reporter
 from civictracker.models.types import utcnow
+from civictracker.outbox import calls as outbox_calls
+from civictracker.outbox import sweep as outbox
+from civictracker.runtime import register_channel
 from tests.conftest import drop_app, make_app
 
 
@@ -56,7 +56,7 @@ def _messages(n: int, *, urgent_index: int | None = None) -> list[OutboundMessag
 
 def test_caps_hold_and_urgent_goes_first(capped_app) -> None:  # type: ignore[no-untyped-def]
     channel = LogChannel(name="x", max_length=280)
-    register_channel(settings_of(capped_app), "x", channel)
+    register_channel(capped_app, "x", channel)
     rows = _messages(5, urgent_index=4)
     # 2 posts per 15 min, paced to at most 1 per 3.75 min: one goes now, the urgent one.
     assert outbox.sweep_outbox() == 1
@@ -84,7 +84,7 @@ class _Flaky(LogChannel):
 
 def test_exactly_once_when_the_worker_dies_between_posting_and_recording(capped_app) -> None:  # type: ignore[no-untyped-def]
     channel = _Flaky()
-    register_channel(settings_of(capped_app), "x", channel)
+    register_channel(capped_app, "x", channel)
     (message,) = _messages(1)
     channel.crash_after_post = True
     with pytest.raises(KeyboardInterrupt):
@@ -103,7 +103,7 @@ def test_exactly_once_when_the_worker_dies_between_posting_and_recording(capped_
 
 def test_api_down_then_dead_then_admin_retry(capped_app) -> None:  # type: ignore[no-untyped-def]
     channel = _Flaky()
-    register_channel(settings_of(capped_app), "x", channel)
+    register_channel(capped_app, "x", channel)
     (message,) = _messages(1)
     channel.fail_with = ChannelError("503 Service Unavailable", retryable=True)
     assert outbox.send_outbound(message.id) == "retry"
@@ -113,7 +113,7 @@ def test_api_down_then_dead_then_admin_retry(capped_app) -> None:  # type: ignor
     db.session.commit()
     assert outbox.send_outbound(message.id) == "dead"  # max attempts is 2 here
     channel.fail_with = None
-    from civictracker.cli import civictracker_cli
+    from civictracker.cli.commands import civictracker_cli
 
     result = capped_app.test_cli_runner().invoke(civictracker_cli, ["outbox", "--retry-dead"])
     assert '"sent": 1' in result.output, result.output
@@ -126,9 +126,9 @@ def test_two_senders_reading_the_same_pending_message_post_it_once(capped_app) -
     from sqlalchemy import create_engine, text
 
     channel = LogChannel(name="x", max_length=280)
-    register_channel(settings_of(capped_app), "x", channel)
+    register_channel(capped_app, "x", channel)
     (message,) = _messages(1)
-    seen = outbox_calls._lock([message.id])  # this sender has read the row: still pending, 0 attempts
+    seen = outbox_calls.lock_messages([message.id])  # this sender has read the row: still pending, 0 attempts
     assert [m.state for m, _ in seen] == ["pending"]
     # Meanwhile another process claims and sends it (its own connection, committed).
     other = create_engine(str(db.engine.url))
@@ -138,7 +138,7 @@ def test_two_senders_reading_the_same_pending_message_post_it_once(capped_app) -
             {"i": message.id},
         )
     other.dispose()
-    assert outbox_calls._send_batch(capped_app, [message.id], locked=seen) == ("in_flight", 0)
+    assert outbox_calls.send_batch(capped_app, [message.id], locked=seen) == ("in_flight", 0)
     assert channel.records == []  # nothing posted by the loser
     db.session.expire_all()
     row = db.session.get(OutboundMessage, message.id)
@@ -149,7 +149,7 @@ def test_a_call_in_flight_takes_its_slot_from_a_second_sender(capped_app) -> Non
     """One sender has claimed a reply and is posting it (not settled yet); a second sender reading the
     lane now must count that call, or the account goes over its cap by one."""
     channel = LogChannel(name="x", max_length=280)
-    register_channel(settings_of(capped_app), "x", channel)
+    register_channel(capped_app, "x", channel)
     first, second = _messages(2)
     # the first is in flight: claimed a moment ago by another worker, its platform call not answered yet
     first.state, first.attempts, first.batch_key, first.next_attempt_at = "sending", 1, "k0", utcnow()
@@ -164,3 +164,13 @@ def test_a_call_in_flight_takes_its_slot_from_a_second_sender(capped_app) -> Non
     db.session.commit()
     assert outbox.send_outbound(second.id) == "sent"
     assert [r["text"].split(" ·")[0] for r in channel.records] == ["reply 1"]
+
+
+def test_the_retry_job_is_named_by_the_path_of_send_outbound() -> None:
+    """calls.py names the retry job by its import path (sweep.py imports calls.py, not the other way)."""
+    import importlib
+
+    from civictracker.outbox import calls, sweep
+
+    module, _, name = calls.SEND_OUTBOUND_JOB.rpartition(".")
+    assert getattr(importlib.import_module(module), name) is sweep.send_outbound

@@ -12,15 +12,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from civictracker.app import settings_of
+from civictracker.channels.mastodon import MastodonChannel
+from civictracker.channels.x import XChannel
 from civictracker.config import Settings
 from civictracker.extensions import db
-from civictracker.intake import jobs, outbox
-from civictracker.intake.channels.mastodon import MastodonChannel
-from civictracker.intake.channels.x import XChannel
 from civictracker.intake.pipeline import receive_post
-from civictracker.intake.registry import register_channel
+from civictracker.jobs import posts as jobs
 from civictracker.models import Follower, OutboundMessage
+from civictracker.outbox import sweep as outbox
+from civictracker.runtime import register_channel, runtime_of, settings_of
 from tests.fakes import serve
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
@@ -75,11 +75,11 @@ def env(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
             mastodon_access_token="token",
         )
         _KEEP.append(settings)
-        monkeypatch.setitem(app.extensions, "civictracker.settings", settings)
+        monkeypatch.setattr(runtime_of(app), "settings", settings)
         x = XChannel(user_id=fx.me_id, bearer_token="user-token", base_url=x_url, timeout=5)
-        register_channel(settings, "x", x)
+        register_channel(app, "x", x)
         register_channel(
-            settings,
+            app,
             "mastodon",
             MastodonChannel(api_base_url=masto_url, access_token="token", request_timeout=5),
         )
@@ -217,7 +217,7 @@ def test_crash_mid_batch_then_restart_posts_nothing_twice(env: Env, after: bool)
     for user in ["ana_w", "ben_k", "cai_l", "dee_m"]:
         env.report(user, "huge pothole at 150 Hampshire St")
     _age(4)
-    register_channel(env.settings, "x", _Crashing(env.x, after=after))
+    register_channel(env.app, "x", _Crashing(env.x, after=after))
     with pytest.raises(KeyboardInterrupt):
         outbox.sweep_outbox()
     db.session.rollback()

@@ -7,14 +7,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from civictracker.app import settings_of
+from civictracker.channels.base import ChannelError
+from civictracker.channels.log import LogChannel
 from civictracker.extensions import db as ext_db
-from civictracker.intake import outbox
-from civictracker.intake.channels.base import ChannelError
-from civictracker.intake.channels.log import LogChannel
-from civictracker.intake.registry import register_channel
 from civictracker.models import OutboundMessage, Reporter
 from civictracker.models.types import utcnow
+from civictracker.outbox import sweep as outbox
+from civictracker.runtime import register_channel
 
 
 class _Channel(LogChannel):
@@ -36,7 +35,7 @@ class _Channel(LogChannel):
 
 def _channel(app, name: str = "replay") -> _Channel:  # type: ignore[no-untyped-def]
     channel = _Channel(name)
-    register_channel(settings_of(app), name, channel)
+    register_channel(app, name, channel)
     return channel
 
 
@@ -140,7 +139,7 @@ def test_a_deadlock_while_settling_is_tried_again(app, monkeypatch) -> None:  # 
     the settle runs again, and the replies are recorded sent at once, posted once."""
     from sqlalchemy.exc import OperationalError
 
-    from civictracker.intake import outbox_calls
+    from civictracker.outbox import calls as outbox_calls
 
     class Deadlock(Exception):
         sqlstate = "40P01"
@@ -162,10 +161,10 @@ def test_a_deadlock_while_settling_is_tried_again(app, monkeypatch) -> None:  # 
 
 
 def test_a_deadlock_while_settling_one_call_is_tried_again(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The single-message and sweep path (_send_batch) settles through the same retry."""
+    """The single-message and sweep path (send_batch) settles through the same retry."""
     from sqlalchemy.exc import OperationalError
 
-    from civictracker.intake import outbox_calls
+    from civictracker.outbox import calls as outbox_calls
 
     class Deadlock(Exception):
         sqlstate = "40P01"

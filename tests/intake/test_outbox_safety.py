@@ -8,14 +8,17 @@ from typing import Any
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError
 
+from civictracker.channels.base import ChannelError
+from civictracker.channels.x import XChannel
 from civictracker.extensions import db
-from civictracker.intake import jobs, outbox, outbox_calls, sources
-from civictracker.intake.channels.base import ChannelError
-from civictracker.intake.channels.x import XChannel
 from civictracker.intake.pipeline import receive_post
-from civictracker.intake.registry import register_channel
+from civictracker.jobs import posts as jobs
 from civictracker.models import InboundPost, OutboundMessage, Ticket, TicketEvent
 from civictracker.models.types import utcnow
+from civictracker.outbox import calls as outbox_calls
+from civictracker.outbox import sources
+from civictracker.outbox import sweep as outbox
+from civictracker.runtime import register_channel
 from tests.intake import test_outbox_clusters as storm
 from tests.intake.helpers import incoming
 from tests.intake.test_outbox_clusters import PLACES, Env, _age, _drain, _our_tweets, _rows
@@ -105,7 +108,7 @@ def test_member_the_platform_cannot_check_is_left_out_and_answered_later(env: En
             raise ChannelError("X API 429 on tweet_lookup", retryable=True, status=429)
         return env.x.post_exists(external_id)
 
-    register_channel(env.settings, "x", _Wrapped(env.x, post_exists=post_exists))
+    register_channel(env.app, "x", _Wrapped(env.x, post_exists=post_exists))
     _age(4)
     assert outbox.sweep_outbox() == 1  # the batch shrank to ben: a plain reply in his thread
     assert asked == [cai_post]
@@ -115,7 +118,7 @@ def test_member_the_platform_cannot_check_is_left_out_and_answered_later(env: En
     assert "cai_l" not in _all_text(env)
     assert (cai.state, cai.batch_key, cai.attempts) == ("pending", None, 0) and "Left out" in cai.last_error
     assert _source(cai_post).redacted_at is None  # unknown is not deleted
-    register_channel(env.settings, "x", env.x)
+    register_channel(env.app, "x", env.x)
     _drain()
     cai = db.session.get(OutboundMessage, cai.id)
     reply = next(p for p in env.fx.posts if p["id"] == cai.sent_external_id)
@@ -227,14 +230,14 @@ def _lost_reply(env: Env) -> OutboundMessage:
 
 
 def test_unsettled_call_backs_off_then_dies_and_an_admin_retry_finds_it(env: Env) -> None:
-    from civictracker.cli import civictracker_cli
+    from civictracker.cli.commands import civictracker_cli
 
     ben = _lost_reply(env)
 
     def find_sent(target: Any, key: str) -> Any:
         raise ChannelError("X API 403 on user_tweets: Forbidden", retryable=False, status=403)
 
-    register_channel(env.settings, "x", _Wrapped(env.x, find_sent=find_sent))
+    register_channel(env.app, "x", _Wrapped(env.x, find_sent=find_sent))
     states = []
     for _ in range(12):
         _age(61, sent=False)  # past any backoff
@@ -247,7 +250,7 @@ def test_unsettled_call_backs_off_then_dies_and_an_admin_retry_finds_it(env: Env
     assert states[-1] == "dead" and len(states) == env.settings.outbox_max_attempts - 1
     assert row.batch_key == ben.idempotency_key and "Cannot check" in row.last_error  # outcome unknown
     assert len(_our_tweets(env.fx)) == 2
-    register_channel(env.settings, "x", env.x)  # the platform answers again; an admin retries the dead
+    register_channel(env.app, "x", env.x)  # the platform answers again; an admin retries the dead
     result = env.app.test_cli_runner().invoke(civictracker_cli, ["outbox", "--retry-dead"])
     assert result.exit_code == 0, result.output
     row = db.session.get(OutboundMessage, ben.id)
@@ -273,7 +276,7 @@ def test_recovery_takes_the_longest_due_first_and_pushes_stuck_keys_back(env: En
             raise ChannelError("X API 403 on user_tweets", retryable=False, status=403)
         return None
 
-    register_channel(env.settings, "x", _Wrapped(env.x, find_sent=find_sent))
+    register_channel(env.app, "x", _Wrapped(env.x, find_sent=find_sent))
     outbox._recover_unconfirmed(env.app, utcnow(), limit=2)
     db.session.expire_all()
     stuck = [db.session.get(OutboundMessage, m.id) for m in rows[:2]]
@@ -289,7 +292,7 @@ def test_an_unexpected_error_is_retried_then_dead_never_stuck_sending(env: Env) 
     def send(target: Any, text: str, *, idempotency_key: str) -> Any:
         raise RuntimeError("unreadable answer")
 
-    register_channel(env.settings, "x", _Wrapped(env.x, send=send))
+    register_channel(env.app, "x", _Wrapped(env.x, send=send))
     env.report("ben_k", f"pothole at {PLACES[1]}")
     ben = _by_handle()["ben_k"]
     for _ in range(env.settings.outbox_max_attempts + 2):
@@ -339,8 +342,8 @@ def test_slow_resolver_leaves_a_fresh_claim_alone(env: Env) -> None:
             blocked.append(True)  # PostgreSQL: the resolver holds the row lock, so no claim can happen
         return None  # "not posted", as the resolver read it
 
-    register_channel(env.settings, "x", _Wrapped(env.x, find_sent=find_sent))
-    assert outbox_calls._resolve_batch(env.app, ben.idempotency_key, utcnow()) == 0
+    register_channel(env.app, "x", _Wrapped(env.x, find_sent=find_sent))
+    assert outbox_calls.resolve_batch(env.app, ben.idempotency_key, utcnow()) == 0
     other.dispose()
     db.session.expire_all()
     row = db.session.get(OutboundMessage, ben.id)

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from civictracker.extensions import db as ext_db
-from civictracker.intake import jobs
 from civictracker.intake.pipeline import receive_posts
+from civictracker.jobs import posts as jobs
 from civictracker.models import Follower, InboundPost, OutboundMessage, Reporter, Ticket
 from tests.intake.helpers import count_rows, incoming
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from civictracker.extensions import db as ext_db
-from civictracker.intake import jobs, outbox
 from civictracker.intake.pipeline import receive_post
+from civictracker.jobs import posts as jobs
 from civictracker.models import Follower, InboundPost, OutboundMessage, Reporter, Ticket
+from civictracker.outbox import sweep as outbox
 from civictracker.services import tickets as ticket_service
 from tests.intake.helpers import count_rows, deliver, incoming
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from civictracker.extensions import db
-from civictracker.intake import jobs
 from civictracker.intake.pipeline import receive_post
-from civictracker.intake.queue import get_queue
+from civictracker.jobs import posts as jobs
 from civictracker.models import InboundPost, OutboundMessage
+from civictracker.queue import get_queue
 from tests.conftest import BACKENDS
 from tests.intake.helpers import incoming, rq_app_on, work_burst
 

@@ -14,10 +14,10 @@ from rq.job import Job
 from sqlalchemy import func, select
 
 from civictracker.extensions import db
-from civictracker.intake import jobs
-from civictracker.intake.queue import get_queue
-from civictracker.intake.scheduler import Scheduler
+from civictracker.jobs import posts as jobs
+from civictracker.jobs.scheduler import Scheduler
 from civictracker.models import ChannelCursor, InboundPost
+from civictracker.queue import get_queue
 from tests.conftest import BACKENDS, drop_app, make_app
 from tests.intake.helpers import rq_app_on, work_burst
 
@@ -81,7 +81,7 @@ def test_tick_enqueues_fixed_ids_once_until_a_worker_has_run_them(
     assert first == dict.fromkeys(ids.values(), "enqueued")
     assert sorted(rq_queue.job_ids) == sorted(ids.values())
     poll = Job.fetch(ids["poll"], connection=rq_queue.connection)
-    assert poll.func_name == "civictracker.intake.jobs.poll_channel" and poll.args == ("replay",)
+    assert poll.func_name == "civictracker.jobs.posts.poll_channel" and poll.args == ("replay",)
     assert Job.fetch(ids["sources"], connection=rq_queue.connection).func_name.endswith(
         "sources.check_sources"
     )
@@ -131,7 +131,7 @@ def test_without_redis_a_tick_runs_the_work_inline(tmp_path: Path) -> None:
             clock.now += 5
             assert set(scheduler.tick()) == {"civictracker-poll-replay", "civictracker-sweep-outbox"}
 
-            from civictracker.cli import civictracker_cli
+            from civictracker.cli.commands import civictracker_cli
 
             result = app.test_cli_runner().invoke(civictracker_cli, ["scheduler", "--once"])
             assert result.exit_code == 0, result.output

@@ -11,14 +11,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from civictracker.app import settings_of
+from civictracker.channels.mastodon import MastodonChannel
+from civictracker.channels.x import XChannel
 from civictracker.config import Settings
 from civictracker.extensions import db
-from civictracker.intake import jobs, sources
-from civictracker.intake.channels.mastodon import MastodonChannel
-from civictracker.intake.channels.x import XChannel
-from civictracker.intake.registry import register_channel
+from civictracker.jobs import posts as jobs
 from civictracker.models import Follower, InboundPost, OutboundMessage, Ticket, TicketEvent
+from civictracker.outbox import sources
+from civictracker.runtime import register_channel, runtime_of, settings_of
 from civictracker.services.tickets import change_status
 from tests.fakes import serve
 from tests.fakes.mastodon_api import FakeMastodon
@@ -48,7 +48,7 @@ def platforms(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platforms
             mastodon_access_token="token",
         )
         _KEEP.append(settings)
-        monkeypatch.setitem(app.extensions, "civictracker.settings", settings)
+        monkeypatch.setattr(runtime_of(app), "settings", settings)
         x_channel = XChannel(
             user_id=fake_x.me_id,
             consumer_key="ck",
@@ -58,9 +58,9 @@ def platforms(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platforms
             base_url=x_url,
             timeout=5,
         )
-        register_channel(settings, "x", x_channel)
+        register_channel(app, "x", x_channel)
         register_channel(
-            settings,
+            app,
             "mastodon",
             MastodonChannel(api_base_url=masto_url, access_token="token", request_timeout=5),
         )
@@ -198,7 +198,7 @@ def test_check_sources_command(platforms: Platforms, app: Flask) -> None:
     fake = platforms.x
     ana, _, _ = _two_reports_on_x(fake)
     fake.delete(ana)
-    from civictracker.cli import civictracker_cli
+    from civictracker.cli.commands import civictracker_cli
 
     runner = app.test_cli_runner()
     result = runner.invoke(civictracker_cli, ["check-sources", "--limit", "5"])

@@ -15,14 +15,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from civictracker.app import settings_of
+from civictracker.channels.x import XChannel
+from civictracker.channels.x_webhook import signature_for
 from civictracker.config import Settings
 from civictracker.extensions import db
-from civictracker.intake.channels.x import XChannel
-from civictracker.intake.channels.x_webhook import signature_for
 from civictracker.intake.pipeline import receive_post
-from civictracker.intake.registry import register_channel
 from civictracker.models import InboundPost, OutboundMessage, Ticket
+from civictracker.runtime import register_channel, runtime_of, settings_of
 from tests.fakes import serve
 from tests.fakes.x_api import FakeX
 from tests.intake.helpers import incoming
@@ -47,9 +46,9 @@ def webhook_app(app: Flask, fake_x: tuple[FakeX, str], monkeypatch: pytest.Monke
     _, url = fake_x
     settings = dataclasses.replace(settings_of(app), x_consumer_secret=SECRET, x_user_id=ME)
     _KEEP.append(settings)
-    monkeypatch.setitem(app.extensions, "civictracker.settings", settings)
+    monkeypatch.setattr(runtime_of(app), "settings", settings)
     register_channel(
-        settings,
+        app,
         "x",
         XChannel(
             user_id=ME,

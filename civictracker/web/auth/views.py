@@ -9,11 +9,11 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from civictracker.app import settings_of
 from civictracker.extensions import db
 from civictracker.models import Role
+from civictracker.runtime import settings_of
 from civictracker.services.users import authenticate
-from civictracker.web.auth import bp
+from civictracker.web.auth.blueprint import bp
 from civictracker.web.auth.forms import LoginForm
 from civictracker.web.auth.ratelimit import LoginLimiter
 

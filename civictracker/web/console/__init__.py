@@ -1,20 +1,6 @@
 """The dispatcher console: queue, map, ticket work, crew view, admin pages and metrics."""
 
-from __future__ import annotations
+from civictracker.web.console import admin, crew, metrics, queue, ticket  # noqa: F401  (registers the routes on bp)
+from civictracker.web.console.blueprint import bp
 
-from flask import Blueprint
-
-bp = Blueprint("console", __name__)
-
-
-@bp.context_processor
-def _leaflet_assets() -> dict[str, str]:
-    # Leaflet served by this site (vendored by the public blueprint) when present; else a pinned CDN copy.
-    try:
-        from civictracker.geo.maps import LEAFLET_CSS, LEAFLET_JS
-    except ImportError:
-        return {"leaflet_js": "", "leaflet_css": ""}
-    return {"leaflet_js": LEAFLET_JS, "leaflet_css": LEAFLET_CSS}
-
-
-from civictracker.web.console import admin, crew, metrics, queue, ticket  # noqa: E402,F401  (routes)
+__all__ = ["bp"]

@@ -15,7 +15,7 @@ from civictracker.services.admin import revoke_api_key, save_crew, update_servic
 from civictracker.services.errors import DomainError, NotFound
 from civictracker.services.users import create_api_key, create_user
 from civictracker.web.auth.roles import role_required
-from civictracker.web.console import bp
+from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import (
     ActionForm,
     ApiKeyForm,

@@ -13,7 +13,7 @@ from civictracker.models.ticket import TicketStatus
 from civictracker.services.dispatch import QUEUE_STATUSES
 from civictracker.services.tickets import change_status
 from civictracker.web.auth.roles import role_required
-from civictracker.web.console import bp
+from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import CrewWorkForm
 from civictracker.web.console.helpers import form_errors, get_ticket, int_arg, run_action
 

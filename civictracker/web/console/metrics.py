@@ -8,7 +8,7 @@ from civictracker.extensions import db
 from civictracker.models import Role
 from civictracker.services import metrics as m
 from civictracker.web.auth.roles import role_required
-from civictracker.web.console import bp
+from civictracker.web.console.blueprint import bp
 from civictracker.web.console.charts import hbar_chart
 from civictracker.web.console.helpers import int_arg
 

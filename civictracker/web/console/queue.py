@@ -9,10 +9,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from civictracker.app import city_of
 from civictracker.extensions import db
 from civictracker.models import Crew, Role, Service, TicketStatus
 from civictracker.models.types import utcnow
+from civictracker.runtime import city_of
 from civictracker.services.dispatch import (
     QUEUE_STATUSES,
     QueueFilters,
@@ -21,7 +21,7 @@ from civictracker.services.dispatch import (
     queue_page,
 )
 from civictracker.web.auth.roles import role_required
-from civictracker.web.console import bp
+from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import AssignForm, BulkAssignForm
 from civictracker.web.console.helpers import form_errors, int_arg, run_action
 

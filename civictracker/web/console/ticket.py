@@ -34,7 +34,7 @@ from civictracker.services.tickets import (
     set_ticket_location,
 )
 from civictracker.web.auth.roles import role_required
-from civictracker.web.console import bp
+from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import AssignForm, LocationForm, MergeForm, StatusForm
 from civictracker.web.console.helpers import form_errors, get_ticket, run_action
 

@@ -11,17 +11,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from civictracker.app import city_of, settings_of
+# Not through the package, whose __init__ imports this module for its routes: no import cycle.
+import civictracker.web.open311.serializers as serializers  # noqa: PLR0402
+import civictracker.web.open311.xml as xml  # noqa: PLR0402
 from civictracker.citypack import CityPack
 from civictracker.extensions import db
-from civictracker.intake.locate_jobs import geocode_ticket
-from civictracker.intake.queue import get_queue
+from civictracker.jobs.locate import geocode_ticket
 from civictracker.models.types import utcnow
+from civictracker.queue import get_queue
+from civictracker.runtime import city_of, settings_of
 from civictracker.services import open311 as svc
 from civictracker.services.errors import DomainError, NotFound, ValidationFailed
 from civictracker.services.users import check_api_key
 from civictracker.web.filters import city_zone
-from civictracker.web.open311 import bp, serializers, xml
+from civictracker.web.open311.blueprint import bp
 from civictracker.web.open311.params import (
     Open311Error,
     is_service_code,

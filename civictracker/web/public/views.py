@@ -6,13 +6,13 @@ import logging
 
 from flask import Response, abort, current_app, jsonify, render_template, request, url_for
 
-from civictracker.app import city_of
 from civictracker.citypack import CityPack
 from civictracker.extensions import db
+from civictracker.runtime import city_of
 from civictracker.services import public
 from civictracker.services.catalog import list_services
 from civictracker.services.errors import ValidationFailed
-from civictracker.web.public import bp
+from civictracker.web.public.blueprint import bp
 
 log = logging.getLogger(__name__)
 

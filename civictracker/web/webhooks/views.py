@@ -8,15 +8,15 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 
-from civictracker.app import settings_of
-from civictracker.extensions import db
-from civictracker.intake.channels.x_webhook import (
+from civictracker.channels.x_webhook import (
     SIGNATURE_HEADER,
     crc_response,
     parse_activity,
     verify_signature,
 )
-from civictracker.web.webhooks import bp
+from civictracker.extensions import db
+from civictracker.runtime import settings_of
+from civictracker.web.webhooks.blueprint import bp
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,8 @@ def x_crc():  # type: ignore[no-untyped-def]
 @bp.post("/webhooks/x")
 def x_delivery():  # type: ignore[no-untyped-def]
     """One Account Activity delivery: signature first (403), then JSON (400), then store and enqueue."""
-    from civictracker.intake import jobs
     from civictracker.intake.pipeline import receive_posts
+    from civictracker.jobs import posts as jobs
 
     secret = _consumer_secret()
     if not secret:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from civictracker.intake.channels.mastodon import MastodonChannel
-from civictracker.intake.channels.x import XChannel
+from civictracker.channels.mastodon import MastodonChannel
+from civictracker.channels.x import XChannel
 from tests.fakes import serve
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX

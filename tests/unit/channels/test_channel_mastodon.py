@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from civictracker.intake.channels.base import ChannelError, ReplyTarget, deliver_once
-from civictracker.intake.channels.marker import marker_for
-from civictracker.intake.channels.mastodon import MastodonChannel, html_to_text
+from civictracker.channels.base import ChannelError, ReplyTarget, deliver_once
+from civictracker.channels.marker import marker_for
+from civictracker.channels.mastodon import MastodonChannel, html_to_text
 from tests.fakes.mastodon_api import FakeMastodon, mastodon_length
 
 

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from civictracker.intake.channels.base import ChannelError, ReplyTarget, deliver_once
-from civictracker.intake.channels.length import weighted_length
-from civictracker.intake.channels.marker import marker_for
-from civictracker.intake.channels.x import XChannel
+from civictracker.channels.base import ChannelError, ReplyTarget, deliver_once
+from civictracker.channels.marker import marker_for
+from civictracker.channels.x import XChannel
+from civictracker.postlength import weighted_length
 from tests.fakes.x_api import FakeX
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from civictracker.intake.channels.length import fit_text, weighted_length
-from civictracker.intake.channels.marker import embed_marker, has_marker, marker_for
+from civictracker.channels.marker import embed_marker, has_marker, marker_for
+from civictracker.postlength import fit_text, weighted_length
 
 
 def test_weighted_length_counts_urls_and_wide_chars() -> None:
@@ -47,8 +47,8 @@ def test_marker_is_short_stable_and_glued_to_ticket_ref() -> None:
 
 def test_channels_import_nothing_of_the_web_app() -> None:
     """Layer rule: channels and the scheduler need no Flask app, models or services."""
-    root = Path(__file__).resolve().parents[3] / "civictracker" / "intake"
-    files = [*sorted((root / "channels").glob("*.py")), root / "outbox_schedule.py"]
+    root = Path(__file__).resolve().parents[3] / "civictracker"
+    files = [*sorted((root / "channels").glob("*.py")), root / "outbox" / "schedule.py"]
     forbidden = ("flask", "sqlalchemy", "civictracker.models", "civictracker.services", "civictracker.web")
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

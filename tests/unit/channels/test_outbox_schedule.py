@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from civictracker.intake.outbox_schedule import DM, POST, Cap, Pending, Policy, plan, simulate
+from civictracker.outbox.schedule import DM, POST, Cap, Pending, Policy, plan, simulate
 
 ACCOUNT = "x:CambridgeFix"
 

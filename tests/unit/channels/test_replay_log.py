@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from civictracker.intake.channels.base import ChannelError, ReplyTarget, deliver_once
-from civictracker.intake.channels.log import LogChannel
-from civictracker.intake.channels.replay import ReplayChannel
+from civictracker.channels.base import ChannelError, ReplyTarget, deliver_once
+from civictracker.channels.log import LogChannel
+from civictracker.channels.replay import ReplayChannel
 
 
 def _line(**fields: object) -> str:

@@ -10,7 +10,7 @@ import logging
 
 import pytest
 
-from civictracker.intake.channels.x_webhook import (
+from civictracker.channels.x_webhook import (
     InvalidSignature,
     crc_response,
     parse_delivery,

@@ -159,25 +159,29 @@ def test_private_text_never_reaches_the_remote(gz: Gazetteer, fake: FakeNominati
     remote = remote_geocoder(gz, "nominatim", url=f"http://127.0.0.1:{fake.port}", cache_dir=tmp_path)
     try:
         assert remote is not None
-        res, _ = locate_text(gz, "rats behind the corner bakery", private=True)
+        res, _ = locate_text(gz, "rats behind the corner bakery", remote=remote, private=True)
         assert not res.found and fake.requests == []
         # A DM through the pipeline's analysis: the resident's words stay on the server.
-        dm = analyze_post("rats behind the corner bakery near my place", channel_kind="dm", gazetteer=gz)
+        dm = analyze_post(
+            "rats behind the corner bakery near my place", channel_kind="dm", gazetteer=gz, remote=remote
+        )
         assert (dm.location is None or not dm.location.found) and fake.requests == []
-        mention = analyze_post("rats behind the corner bakery", channel_kind="mention", gazetteer=gz)
+        mention = analyze_post(
+            "rats behind the corner bakery", channel_kind="mention", gazetteer=gz, remote=remote
+        )
         assert mention.location is not None and len(fake.requests) == 1
     finally:
         remote_geocoder(gz, "")
 
 
-def test_registered_remote_is_used_by_locate_text(gz: Gazetteer, fake: FakeNominatim, tmp_path: Path) -> None:
+def test_configured_remote_is_used_by_locate_text(gz: Gazetteer, fake: FakeNominatim, tmp_path: Path) -> None:
     remote = remote_geocoder(gz, "nominatim", url=f"http://127.0.0.1:{fake.port}", cache_dir=tmp_path)
     try:
         assert remote is not None and remote.config.cache_path == tmp_path / "geocoder_nominatim.sqlite"
-        res, _ = locate_text(gz, "trash all over the lot behind the sparrow stall")
+        res, _ = locate_text(gz, "trash all over the lot behind the sparrow stall", remote=remote)
         assert not res.found and "outside the city" in (res.reason or "")
     finally:
-        remote_geocoder(gz, "")  # unregister: other tests stay offline
+        assert remote_geocoder(gz, "") is None  # no backend: offline only
     assert locate_text(gz, "corner bakery")[0].kind != "remote"
 
 

@@ -67,7 +67,7 @@ def test_feed_shows_the_demo_scenarios(feed: list[dict]) -> None:
 
 
 def test_feed_triage_sees_requests_and_non_requests(feed: list[dict]) -> None:
-    from civictracker.intake.triage import triage_text
+    from civictracker.triage.classify import triage_text
 
     results = [triage_text(p["text"], channel_kind=p["kind"]) for p in feed if p["kind"] != "reply"]
     requests = [r for r in results if r.is_request]

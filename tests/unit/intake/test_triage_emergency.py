@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from civictracker.intake.triage import triage_text
-from civictracker.intake.triage_rules import hazard_kinds, hazard_service, urgent_reasons
+from civictracker.triage.classify import triage_text
+from civictracker.triage.rules import hazard_kinds, hazard_service, urgent_reasons
 
 EVAL = Path(__file__).resolve().parents[2] / "data" / "emergency_eval.jsonl"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from civictracker.intake import triage_lang
-from civictracker.intake.triage import classify_reply, detect_language, is_opt_out
-from civictracker.intake.triage_lang import LANGS, identify_language
+from civictracker.triage import lang as triage_lang
+from civictracker.triage.classify import classify_reply, detect_language, is_opt_out
+from civictracker.triage.lang import LANGS, identify_language
 
 
 @pytest.mark.parametrize(

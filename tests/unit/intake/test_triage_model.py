@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from civictracker.intake import triage
-from civictracker.intake.triage import TriageResult, default_services, get_model, triage_text
+from civictracker.triage import classify as triage
+from civictracker.triage.classify import TriageResult, default_services, get_model, triage_text
 
 
 @pytest.mark.parametrize(
@@ -135,7 +135,7 @@ def test_markup_is_read_as_text_not_executed() -> None:
 
 def test_a_very_long_text_is_read_only_up_to_a_bound() -> None:
     """A 48,000-character post costs what its first characters cost: triage reads a bounded prefix."""
-    from civictracker.intake.triage_text import MAX_CHARS
+    from civictracker.triage.text import MAX_CHARS
 
     long = "pothole on Hampshire St " * 2000
     assert len(triage.model_text(long)) <= MAX_CHARS
@@ -155,7 +155,7 @@ def test_model_is_built_once_across_threads() -> None:
 def test_training_data_is_deterministic_and_multilingual() -> None:
     import json
 
-    from civictracker.intake import triage_data
+    from civictracker.triage import dataset as triage_data
 
     spec = json.loads((triage_data.DATA_DIR / "templates.json").read_text(encoding="utf-8"))
     first, second = triage_data._expand(spec), triage_data._expand(spec)

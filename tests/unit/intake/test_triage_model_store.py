@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from civictracker.intake import triage_store
-from civictracker.intake.triage import TriageModel, model_text
-from civictracker.intake.triage_data import training_examples
-from civictracker.intake.triage_fit import _saved_part, fit_stored_model, fitted_union
-from civictracker.intake.triage_ngrams import build_analyzer, per_word_analyzer
-from civictracker.intake.triage_store import TriageModelError, load_model, read_header, save_model
+from civictracker.triage import store as triage_store
+from civictracker.triage.classify import TriageModel, model_text
+from civictracker.triage.dataset import training_examples
+from civictracker.triage.fit import _saved_part, fit_stored_model, fitted_union
+from civictracker.triage.ngrams import build_analyzer, per_word_analyzer
+from civictracker.triage.store import TriageModelError, load_model, read_header, save_model
 
 ROOT = Path(__file__).resolve().parents[3]
 DEV = ROOT / "tests" / "data" / "intake_dev.jsonl"
@@ -192,7 +192,7 @@ def test_stale_training_data_warns_and_still_loads(tmp_path: Path, caplog: pytes
         header["training_inputs"]["sha256"] = "0" * 64
 
     _edit_header(path, edit)
-    with caplog.at_level(logging.WARNING, logger="civictracker.intake.triage_store"):
+    with caplog.at_level(logging.WARNING, logger="civictracker.triage.store"):
         stored = load_model(path)
     assert "data/handwritten.txt" in caplog.text and "make triage-model" in caplog.text
     shipped = TriageModel(load_model())
@@ -202,7 +202,7 @@ def test_stale_training_data_warns_and_still_loads(tmp_path: Path, caplog: pytes
 def test_other_format_version_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = _copy_shipped(tmp_path)
     _edit_header(path, lambda h: h.update(format_version=triage_store.FORMAT_VERSION + 1))
-    with caplog.at_level(logging.WARNING, logger="civictracker.intake.triage_store"):
+    with caplog.at_level(logging.WARNING, logger="civictracker.triage.store"):
         load_model(path)
     assert "format version" in caplog.text and "make triage-model" in caplog.text
 
@@ -211,7 +211,7 @@ def test_inputs_checksum_covers_the_training_files_and_fitting_code_only(tmp_pat
     data = tmp_path / "data"
     shutil.copytree(triage_store.DATA_DIR, data)
     for name in triage_store.TRAINING_CODE:
-        shutil.copy(triage_store.INTAKE_DIR / name, tmp_path / name)
+        shutil.copy(triage_store.TRIAGE_DIR / name, tmp_path / name)
     base = triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path))
     assert base == read_header()["training_inputs"]["sha256"]
     (data / "README.md").write_text("edited docs do not make the model stale", encoding="utf-8")
@@ -222,13 +222,13 @@ def test_inputs_checksum_covers_the_training_files_and_fitting_code_only(tmp_pat
     assert triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path)) != base
     shutil.copy(triage_store.DATA_DIR / "real_boston.jsonl", data / "real_boston.jsonl")
     assert triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path)) == base
-    (tmp_path / "triage_fit.py").write_text("# changed\n", encoding="utf-8")
+    (tmp_path / "fit.py").write_text("# changed\n", encoding="utf-8")
     assert triage_store.inputs_sha256(triage_store.training_inputs(data, tmp_path)) != base
 
 
 def test_training_reads_only_the_files_the_checksum_covers(monkeypatch: pytest.MonkeyPatch) -> None:
     """A new training file must be added to TRAINING_FILES, or a change to it would not mark the model stale."""
-    from civictracker.intake import triage_data
+    from civictracker.triage import dataset as triage_data
 
     read: list[str] = []
     original = triage_data.Path.read_text
@@ -251,7 +251,7 @@ def test_a_process_that_triages_never_imports_sklearn() -> None:
     """Importing scikit-learn alone costs ~0.7 s of every CLI call; the loaded model does not need it."""
     code = (
         "import sys\n"
-        "from civictracker.intake.triage import triage_text\n"
+        "from civictracker.triage.classify import triage_text\n"
         "assert triage_text('huge pothole on Hampshire St').service_code == 'pothole'\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'sklearn', 'scipy'}))\n"
     )
@@ -262,7 +262,7 @@ def test_a_process_that_triages_never_imports_sklearn() -> None:
 
 
 def test_fit_model_refits_in_process_for_evaluation() -> None:
-    from civictracker.intake import triage
+    from civictracker.triage import classify as triage
 
     subset = training_examples()[::5]
     model = triage.fit_model(subset)

@@ -8,6 +8,7 @@ from auth_helpers import PASSWORD, login, make_user
 from sqlalchemy import select
 
 from civictracker.models import User
+from civictracker.runtime import settings_of
 from civictracker.web.auth.ratelimit import LoginLimiter
 
 
@@ -36,7 +37,6 @@ def test_wrong_password_unknown_account_and_disabled_account_are_refused(client,
 
 
 def test_limiter_follows_settings_and_forgets_after_the_window(app):
-    from civictracker.app import settings_of
     from civictracker.web.auth.views import limiter
 
     app.extensions.pop("civictracker.login_limiter", None)

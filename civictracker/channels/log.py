@@ -1,0 +1,110 @@
+"""An outbound-only channel that records what would be posted: the demo's and the replay feed's "platform"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from civictracker.channels.base import ChannelError, FetchResult, ReplyTarget, SentMessage
+from civictracker.channels.marker import embed_marker
+from civictracker.postlength import MASTODON_URL_WEIGHT, fit_text
+
+log = logging.getLogger(__name__)
+
+
+class LogChannel:
+    """send() appends a record (to memory, and to a JSON-lines file when given) and returns "log-<n>".
+
+    It behaves like a platform that posts whatever it is told: a second send with the same key is
+    recorded again, so tests can see a double post; `find_sent` finds the first by its key. Records
+    in an existing file are loaded at start, so recovery works across a restart of the demo.
+    """
+
+    name = "log"
+    url_weight: int | None = MASTODON_URL_WEIGHT
+
+    def __init__(self, path: str | Path | None = None, *, name: str = "log", max_length: int = 500) -> None:
+        self.name = name
+        self.max_length = max_length
+        self.path = Path(path) if path is not None else None
+        self._lock = threading.Lock()
+        self.records: list[dict[str, Any]] = []
+        # find_sent and post_exists run once per send on restart paths and the source checks: look up by
+        # key and id instead of scanning every record (the log grows with every reply ever sent).
+        self._first_by_key: dict[str, dict[str, Any]] = {}
+        self._ids: set[str] = set()
+        if self.path is not None and self.path.exists():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    try:
+                        self._remember(json.loads(line))
+                    except ValueError:
+                        log.warning("skipping unreadable line in %s", self.path)
+
+    def _remember(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+        key = record.get("idempotency_key")
+        if key is not None:
+            self._first_by_key.setdefault(key, record)  # a double post is recorded; the first one counts
+        if "id" in record:
+            self._ids.add(record["id"])
+
+    def fetch_since(self, cursor: str | None) -> FetchResult:
+        return FetchResult(posts=[], cursor=cursor)  # outbound only
+
+    def send(self, target: ReplyTarget, text: str, *, idempotency_key: str) -> SentMessage:
+        try:
+            body = fit_text(embed_marker(text, idempotency_key), self.max_length, self.url_weight)
+        except ValueError as exc:
+            raise ChannelError(
+                f"reply cannot fit {self.max_length} characters: {exc}", retryable=False
+            ) from exc
+        with self._lock:
+            external_id = f"log-{len(self.records) + 1}"
+            record: dict[str, Any] = {
+                "id": external_id,
+                "channel": target.channel,
+                "is_dm": target.is_dm,
+                "recipient_id": target.recipient_id,
+                "recipient_handle": target.recipient_handle,
+                "mention_handles": list(target.mention_handles),
+                "in_reply_to_id": target.in_reply_to_id,
+                "conversation_id": target.conversation_id,
+                "visibility": target.visibility,
+                "text": body,
+                "idempotency_key": idempotency_key,
+                "sent_at": dt.datetime.now(dt.UTC).isoformat(),
+            }
+            self._remember(record)
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return SentMessage(external_id=external_id, raw=record, text=body)
+
+    def find_sent(self, target: ReplyTarget, idempotency_key: str) -> SentMessage | None:
+        with self._lock:
+            record = self._first_by_key.get(idempotency_key)
+        if record is None:
+            return None
+        return SentMessage(external_id=record["id"], raw=record, text=record["text"])
+
+    def post_exists(self, external_id: str) -> bool:
+        with self._lock:
+            return external_id in self._ids
+
+    def conversation(
+        self, in_reply_to_id: str | None = None, recipient_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Sent records answering one post or one resident, oldest first (the console's conversation view)."""
+        with self._lock:
+            return [
+                r
+                for r in self.records
+                if (in_reply_to_id is None or r.get("in_reply_to_id") == in_reply_to_id)
+                and (recipient_id is None or r.get("recipient_id") == recipient_id)
+            ]

@@ -1,0 +1,428 @@
+"""X (Twitter) API v2 channel through tweepy: mentions and DMs since a cursor, threaded and DM replies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+import tweepy
+
+from civictracker.channels.base import (
+    ChannelError,
+    FeedError,
+    FetchResult,
+    IncomingPost,
+    ReplyTarget,
+    SentMessage,
+)
+from civictracker.channels.marker import embed_marker, has_marker
+from civictracker.postlength import X_MAX_LENGTH, X_URL_WEIGHT, X_WIDE_WEIGHT, fit_text
+
+log = logging.getLogger(__name__)
+
+TWEEPY_HOST = "https://api.twitter.com"  # tweepy.Client.request hard-codes this host
+DM_MAX_LENGTH = 10_000
+
+TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "geo", "lang"]
+TWEET_EXPANSIONS = ["author_id", "geo.place_id"]
+DM_FIELDS = ["id", "text", "event_type", "created_at", "dm_conversation_id", "sender_id", "participant_ids"]
+
+
+class RebasedSession(requests.Session):
+    """A requests session that sends tweepy's fixed api.twitter.com URLs to another base URL, with a timeout.
+
+    tweepy builds every URL as "https://api.twitter.com" + route inside `Client.request`, and calls
+    `self.session.request(...)`. Swapping the session is the narrowest seam: every other tweepy code
+    path (parameter encoding, OAuth 1.0a signing, status-to-exception mapping) runs unchanged. tweepy
+    also passes no timeout, so a hung connection would block a worker forever; this adds one.
+    """
+
+    def __init__(self, base_url: str | None, timeout: float) -> None:
+        super().__init__()
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if self.base_url and isinstance(url, str) and url.startswith(TWEEPY_HOST):
+            url = self.base_url + url[len(TWEEPY_HOST) :]
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def _parse_time(value: str | None) -> dt.datetime:
+    if not value:
+        return dt.datetime.now(dt.UTC)
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _max_id(a: str | None, b: str | None) -> str | None:
+    """The larger of two snowflake ids (compared as integers; string order is wrong across lengths)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if int(a) >= int(b) else b
+
+
+class XChannel:
+    """One X account: reads its mentions and DMs, answers in the thread or by DM.
+
+    Credentials come from configuration through the constructor, never from the environment here.
+    OAuth 1.0a user context (consumer key/secret + access token/secret) is used when all four are
+    given; otherwise `bearer_token` is sent as-is (an OAuth 2.0 user token works for every call here;
+    an app-only token can read mentions but cannot post or read DMs).
+    """
+
+    name = "x"
+    max_length = X_MAX_LENGTH
+    url_weight: int | None = X_URL_WEIGHT
+
+    def __init__(
+        self,
+        *,
+        user_id: str,
+        bearer_token: str | None = None,
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+        access_token: str | None = None,
+        access_token_secret: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 10.0,
+        max_pages: int = 20,
+        find_pages: int = 3,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.user_id = str(user_id)
+        self._user_auth = all((consumer_key, consumer_secret, access_token, access_token_secret))
+        if not self._user_auth and not bearer_token:
+            raise ValueError("XChannel needs OAuth 1.0a user credentials or a bearer token")
+        self.client = tweepy.Client(
+            bearer_token=bearer_token,
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            access_token=access_token,
+            access_token_secret=access_token_secret,
+            # the raw response keeps the rate-limit headers and the verbatim JSON we store
+            return_type=requests.Response,
+            wait_on_rate_limit=False,  # we decide when to wait; tweepy would sleep inside a worker
+        )
+        self.client.session = RebasedSession(base_url, timeout)
+        self.max_pages = max_pages
+        self.find_pages = find_pages
+        self._clock = clock
+        # per endpoint: (remaining, reset epoch) from the last x-rate-limit-* headers seen
+        self.rate_limits: dict[str, tuple[int, float]] = {}
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _note_limits(self, label: str, headers: Any) -> None:
+        try:
+            remaining = int(headers["x-rate-limit-remaining"])
+            reset = float(headers["x-rate-limit-reset"])
+        except (KeyError, TypeError, ValueError):
+            return
+        self.rate_limits[label] = (remaining, reset)
+
+    def _call(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Call one tweepy method; map every failure to ChannelError; return the JSON body."""
+        now = self._clock()
+        remaining, reset = self.rate_limits.get(label, (1, 0.0))
+        if remaining <= 0 and reset > now:
+            # the last answer said the window is used up: don't spend a request to be told 429
+            raise ChannelError(
+                f"X rate limit for {label} exhausted until reset", retry_after=reset - now, status=429
+            )
+        try:
+            response = fn(*args, user_auth=self._user_auth, **kwargs)
+        except tweepy.TooManyRequests as exc:
+            self._note_limits(label, exc.response.headers)
+            retry_after = max(0.0, exc.reset_time - now) if exc.reset_time else 60.0
+            raise ChannelError(f"X rate limited on {label}", retry_after=retry_after, status=429) from exc
+        except tweepy.TwitterServerError as exc:
+            status = exc.response.status_code
+            raise ChannelError(f"X API {status} on {label}", retryable=True, status=status) from exc
+        except tweepy.HTTPException as exc:
+            status = exc.response.status_code
+            detail = "; ".join(str(m) for m in exc.api_messages) or exc.response.reason
+            raise ChannelError(
+                f"X API {status} on {label}: {detail}", retryable=False, status=status
+            ) from exc
+        except requests.RequestException as exc:
+            raise ChannelError(f"X API unreachable on {label}: {exc}", retryable=True) from exc
+        self._note_limits(label, response.headers)
+        try:
+            body: dict[str, Any] = response.json()
+        except ValueError as exc:
+            raise ChannelError(f"X API sent a non-JSON answer on {label}", retryable=True) from exc
+        return body
+
+    @staticmethod
+    def _parse_cursor(cursor: str | None) -> dict[str, str | None]:
+        if not cursor:
+            return {"mentions": None, "dms": None, "started": None}
+        try:
+            data = json.loads(cursor)
+        except ValueError as exc:
+            raise ChannelError(f"unreadable X cursor {cursor!r}", retryable=False) from exc
+        # "started": a first fetch was made, so everything now in a stream without an id is new
+        return {"mentions": data.get("mentions"), "dms": data.get("dms"), "started": "1"}
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def fetch_since(self, cursor: str | None) -> FetchResult:
+        """Mentions (GET /2/users/:id/mentions, since_id) and DMs (GET /2/dm_events) newer than the cursor.
+
+        The cursor is JSON {"mentions": newest tweet id, "dms": newest DM event id, "started": "1"}. The
+        very first fetch (no cursor) takes only the latest page of each stream (no backfill of history);
+        after that every page since the cursor is read. A stream that fails
+        keeps its part of the cursor, so its posts are fetched again next time (the receiver dedupes by
+        (channel, external_id)); when both fail the first error is raised with its retry_after.
+        """
+        state = self._parse_cursor(cursor)
+        posts: list[IncomingPost] = []
+        errors: list[FeedError] = []
+        failures: list[ChannelError] = []
+        new_state = dict(state)
+        started = state["started"] is not None
+        new_state["started"] = "1"
+        for stream, fetch in (("mentions", self._fetch_mentions), ("dms", self._fetch_dms)):
+            try:
+                got, newest = fetch(state[stream], started)
+            except ChannelError as exc:
+                log.warning("X %s fetch failed: %s", stream, exc)
+                failures.append(exc)
+                errors.append(FeedError(where=stream, message=str(exc)))
+                continue
+            posts.extend(got)
+            new_state[stream] = _max_id(state[stream], newest)
+        if len(failures) == 2:
+            raise failures[0]
+        posts.sort(key=lambda p: (p.created_at, int(p.external_id)))
+        return FetchResult(posts=posts, cursor=json.dumps(new_state, sort_keys=True), errors=errors)
+
+    def _fetch_mentions(self, since_id: str | None, started: bool) -> tuple[list[IncomingPost], str | None]:
+        posts: list[IncomingPost] = []
+        newest: str | None = None
+        token: str | None = None
+        for page in range(self.max_pages):
+            params: dict[str, Any] = {
+                "max_results": 100,
+                "expansions": TWEET_EXPANSIONS,
+                "tweet_fields": TWEET_FIELDS,
+                "user_fields": ["username"],
+                "place_fields": ["geo", "full_name"],
+            }
+            if since_id:
+                params["since_id"] = since_id
+            if token:
+                params["pagination_token"] = token
+            body = self._call("mentions", self.client.get_users_mentions, self.user_id, **params)
+            meta = body.get("meta", {})
+            if page == 0:
+                newest = meta.get("newest_id")
+            users = {u["id"]: u for u in body.get("includes", {}).get("users", [])}
+            places = {p["id"]: p for p in body.get("includes", {}).get("places", [])}
+            for tweet in body.get("data", []):
+                if tweet.get("author_id") == self.user_id:
+                    continue
+                posts.append(self._tweet_to_post(tweet, users, places))
+                newest = _max_id(newest, tweet["id"])
+            token = meta.get("next_token")
+            if not token or not started:
+                break
+        else:
+            log.error(
+                "X mentions: more than %s pages since %s; older ones are skipped", self.max_pages, since_id
+            )
+        return posts, newest
+
+    def _tweet_to_post(
+        self, tweet: dict[str, Any], users: dict[str, Any], places: dict[str, Any]
+    ) -> IncomingPost:
+        author = users.get(tweet.get("author_id", ""), {})
+        replied_to = next(
+            (r["id"] for r in tweet.get("referenced_tweets", []) or [] if r.get("type") == "replied_to"), None
+        )
+        geo = tweet.get("geo") or {}
+        lat = lon = None
+        coords = (geo.get("coordinates") or {}).get("coordinates")
+        if coords and len(coords) == 2:
+            # an exact geotag only; a place is a whole town and would mislead the geocoder
+            lon, lat = float(coords[0]), float(coords[1])
+        includes: dict[str, Any] = {"users": [author] if author else []}
+        place = places.get(geo.get("place_id", ""))
+        if place:
+            includes["places"] = [place]
+        kind = "reply" if tweet.get("in_reply_to_user_id") == self.user_id else "mention"
+        return IncomingPost(
+            channel=self.name,
+            external_id=tweet["id"],
+            kind=kind,
+            author_id=tweet.get("author_id", ""),
+            author_handle=author.get("username", ""),
+            text=tweet.get("text", ""),
+            created_at=_parse_time(tweet.get("created_at")),
+            conversation_id=tweet.get("conversation_id"),
+            in_reply_to_id=replied_to,
+            lat=lat,
+            lon=lon,
+            lang=tweet.get("lang"),
+            raw={"data": tweet, "includes": includes},
+        )
+
+    def _fetch_dms(self, since_event: str | None, started: bool) -> tuple[list[IncomingPost], str | None]:
+        """DM events have no since_id: page newest-first until an event at or below the cursor."""
+        posts: list[IncomingPost] = []
+        newest: str | None = None
+        token: str | None = None
+        for _ in range(self.max_pages):
+            params: dict[str, Any] = {
+                "event_types": "MessageCreate",
+                "dm_event_fields": DM_FIELDS,
+                "expansions": ["sender_id"],
+                "user_fields": ["username"],
+                "max_results": 100,
+            }
+            if token:
+                params["pagination_token"] = token
+            body = self._call("dm_events", self.client.get_direct_message_events, **params)
+            users = {u["id"]: u for u in body.get("includes", {}).get("users", [])}
+            reached_cursor = False
+            for event in body.get("data", []):
+                if since_event is not None and int(event["id"]) <= int(since_event):
+                    reached_cursor = True
+                    break
+                newest = _max_id(newest, event["id"])
+                if event.get("event_type") != "MessageCreate" or event.get("sender_id") == self.user_id:
+                    continue
+                sender = users.get(event.get("sender_id", ""), {})
+                posts.append(
+                    IncomingPost(
+                        channel=self.name,
+                        external_id=event["id"],
+                        kind="dm",
+                        author_id=event.get("sender_id", ""),
+                        author_handle=sender.get("username", ""),
+                        text=event.get("text", ""),
+                        created_at=_parse_time(event.get("created_at")),
+                        conversation_id=event.get("dm_conversation_id"),
+                        raw={"data": event, "includes": {"users": [sender] if sender else []}},
+                    )
+                )
+            token = body.get("meta", {}).get("next_token")
+            if reached_cursor or not token or not started:
+                break
+        return posts, newest
+
+    def post_exists(self, external_id: str) -> bool:
+        """GET /2/tweets/:id. A deleted tweet answers 200 with a resource-not-found error and no data.
+
+        A tweet we may not see (protected author, suspended account) is reported as existing: it was
+        not deleted, and its text should not be redacted on a guess.
+        """
+        try:
+            body = self._call("tweet_lookup", self.client.get_tweet, external_id)
+        except ChannelError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        if body.get("data"):
+            return True
+        for error in body.get("errors", []):
+            if str(error.get("type", "")).endswith("/resource-not-found"):
+                return False
+        return True
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def compose(self, target: ReplyTarget, text: str, idempotency_key: str) -> str:
+        """The exact text `send` posts: cluster mentions, marker, shortened to the platform limit."""
+        body = text
+        if not target.is_dm:
+            extra = [h for h in target.mention_handles if f"@{h.lstrip('@')}" not in body]
+            if target.in_reply_to_id is None and f"@{target.recipient_handle}" not in body:
+                extra.insert(0, target.recipient_handle)  # a standalone post must name the resident
+            if extra:
+                body = " ".join(f"@{h.lstrip('@')}" for h in extra) + " " + body
+        body = embed_marker(body, idempotency_key)
+        limit = DM_MAX_LENGTH if target.is_dm else self.max_length
+        try:
+            return fit_text(body, limit, X_URL_WEIGHT, wide_weight=X_WIDE_WEIGHT)
+        except ValueError as exc:
+            raise ChannelError(f"reply cannot fit X's {limit} characters: {exc}", retryable=False) from exc
+
+    def send(self, target: ReplyTarget, text: str, *, idempotency_key: str) -> SentMessage:
+        """POST /2/tweets with reply.in_reply_to_tweet_id, or POST /2/dm_conversations/with/:id/messages."""
+        body = self.compose(target, text, idempotency_key)
+        try:
+            if target.is_dm:
+                answer = self._call(
+                    "dm_create",
+                    self.client.create_direct_message,
+                    participant_id=target.recipient_id,
+                    text=body,
+                )
+                return SentMessage(external_id=answer["data"]["dm_event_id"], raw=answer, text=body)
+            answer = self._call(
+                "tweet_create",
+                self.client.create_tweet,
+                text=body,
+                in_reply_to_tweet_id=target.in_reply_to_id,
+            )
+            return SentMessage(external_id=answer["data"]["id"], raw=answer, text=body)
+        except ChannelError as exc:
+            if exc.status == 403 and "duplicate" in str(exc).lower():
+                # X refuses the same text twice: our earlier attempt got through, so find it
+                found = self.find_sent(target, idempotency_key)
+                if found is not None:
+                    return found
+            raise
+
+    def find_sent(self, target: ReplyTarget, idempotency_key: str) -> SentMessage | None:
+        """Our recent tweets (GET /2/users/:id/tweets) or DMs with the recipient carrying the key's marker."""
+        token: str | None = None
+        for _ in range(self.find_pages):
+            if target.is_dm:
+                params: dict[str, Any] = {
+                    "participant_id": target.recipient_id,
+                    "event_types": "MessageCreate",
+                    "dm_event_fields": DM_FIELDS,
+                    "max_results": 100,
+                }
+                if token:
+                    params["pagination_token"] = token
+                body = self._call("dm_conversation_events", self.client.get_direct_message_events, **params)
+                for event in body.get("data", []):
+                    if event.get("sender_id") == self.user_id and has_marker(
+                        event.get("text", ""), idempotency_key
+                    ):
+                        return SentMessage(
+                            external_id=event["id"], raw={"data": event}, text=event.get("text", "")
+                        )
+            else:
+                params = {"max_results": 100, "tweet_fields": TWEET_FIELDS}
+                if token:
+                    params["pagination_token"] = token
+                body = self._call("user_tweets", self.client.get_users_tweets, self.user_id, **params)
+                for tweet in body.get("data", []):
+                    replied_to = {
+                        r["id"]
+                        for r in tweet.get("referenced_tweets", []) or []
+                        if r.get("type") == "replied_to"
+                    }
+                    if target.in_reply_to_id is not None and target.in_reply_to_id not in replied_to:
+                        continue
+                    if has_marker(tweet.get("text", ""), idempotency_key):
+                        return SentMessage(
+                            external_id=tweet["id"], raw={"data": tweet}, text=tweet.get("text", "")
+                        )
+            token = body.get("meta", {}).get("next_token")
+            if not token:
+                break
+        return None

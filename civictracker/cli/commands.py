@@ -1,0 +1,177 @@
+"""The `flask civictracker ...` commands for admins, operators and evaluation."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from civictracker.extensions import db
+from civictracker.runtime import runtime_of, settings_of
+from civictracker.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+civictracker_cli = click.Group("civictracker", help="civictracker administration and intake commands.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(civictracker_cli)
+    # Later modules add their commands to the same group (geocode, triage, replay, poll).
+    for module in ("civictracker.cli.geo", "civictracker.cli.intake"):
+        try:
+            __import__(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def _settings() -> Any:
+
+    return settings_of(current_app)
+
+
+def city_gazetteer() -> Any:
+    """The configured city's gazetteer, cached in the instance folder (for the evaluation commands)."""
+    return runtime_of(current_app).gazetteer()
+
+
+def city_remote() -> Any:
+    """The remote geocoder CIVICTRACKER_GEOCODER_REMOTE configures, or None (offline only)."""
+    return runtime_of(current_app).remote
+
+
+def read_jsonl_objects() -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, object, None) for each JSON object on stdin, or (n, None, error) for a bad line."""
+    # Invalid UTF-8 in a line must not end the run: it becomes U+FFFD and the line is still judged.
+    stdin = sys.stdin
+    if isinstance(stdin, io.TextIOWrapper):
+        stdin.reconfigure(encoding="utf-8", errors="replace")
+    for n, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            yield n, None, f"line {n}: not a JSON object ({exc})"
+            continue
+        if not isinstance(item, dict):
+            yield n, None, f"line {n}: each line must be a JSON object"
+            continue
+        yield n, item, None
+
+
+def parse_geotag(value: object) -> tuple[float, float] | None:
+    """A geotag given as {"lat", "lon"} or [lat, lon]; anything else is no geotag."""
+    if isinstance(value, dict) and "lat" in value and "lon" in value:
+        return (value["lat"], value["lon"])
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return (value[0], value[1])
+    return None
+
+
+@civictracker_cli.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "dispatcher", "crew"]), default="dispatcher")
+@click.option("--name", default="")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--crew", "crew_name", default=None, help="For role crew: the crew this account belongs to.")
+@with_appcontext
+def create_user_command(email: str, role: str, name: str, password: str, crew_name: str | None) -> None:
+    """Create a staff account."""
+    from civictracker.models import Crew
+    from civictracker.services.users import create_user
+
+    crew_id = None
+    if crew_name:
+        crew = db.session.query(Crew).filter_by(name=crew_name).one_or_none()
+        if crew is None:
+            raise click.ClickException(f"No crew named {crew_name!r}.")
+        crew_id = crew.id
+    try:
+        user = create_user(db.session, email, password, role=role, name=name, crew_id=crew_id)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@civictracker_cli.command("import-city")
+@click.option("--pack", default=None, help="City pack folder; default: the configured city.")
+@with_appcontext
+def import_city_command(pack: str | None) -> None:
+    """Load a city pack's service catalog (and check its streets load)."""
+    from pathlib import Path
+
+    from civictracker.citypack import CityPackError, load_city_pack
+    from civictracker.services.catalog import import_services
+
+    path = Path(pack).resolve() if pack else _settings().city_pack_dir
+    try:
+        city = load_city_pack(path)
+    except CityPackError as exc:
+        raise click.ClickException(str(exc)) from None
+    created, updated = import_services(db.session, city.services)
+    db.session.commit()
+    click.echo(f"{city.name}: {created} services created, {updated} updated.")
+
+
+@civictracker_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run an rq worker in this process (no fork per job) with one app context for every job."""
+    from civictracker.queue import get_queue
+
+    queue = get_queue()
+    if queue.is_inline:
+        raise click.ClickException("CIVICTRACKER_REDIS_URL is not set: jobs run inline, no worker is needed.")
+    from rq import SimpleWorker
+
+    # SimpleWorker runs jobs in this process: no fork per job (tens to hundreds of ms each, and a
+    # forked child would inherit the parent's database connections).
+    db.engine.dispose()
+    worker = SimpleWorker([queue.rq_queue()], connection=queue.connection())
+    worker.work(burst=burst, with_scheduler=True)
+
+
+@civictracker_cli.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Apply every migration (flask db upgrade) and load the city's services."""
+    from civictracker.bootstrap import prepare_database
+
+    prepare_database(current_app)
+    click.echo("Database is at the latest migration; services loaded.")
+
+
+@civictracker_cli.command("demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the demo data and exit.")
+@with_appcontext
+def demo_command(host: str, port: int, no_serve: bool) -> None:
+    """Prepare the embedded demo (database, city, staff, crews, replayed posts) and serve the web app."""
+    from civictracker.bootstrap import prepare_database, prepare_demo
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    prepare_database(app)
+    login = prepare_demo(app)
+    click.echo("")
+    click.echo(f"  civictracker demo: http://{host}:{port}/")
+    click.echo(f"  dispatcher login: {login['email']}  password: {login['password']}")
+    click.echo(f"  admin login:      {login['admin_email']}  password: {login['password']}")
+    click.echo("")
+    sys.stdout.flush()
+    if no_serve:
+        return
+    from civictracker.bootstrap import serve_demo
+
+    serve_demo(app, host, port)

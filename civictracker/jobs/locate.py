@@ -1,0 +1,82 @@
+"""Job: locate a ticket from its address text (Open311 address_string or address_id) with the gazetteer."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civictracker.extensions import db
+from civictracker.models import Ticket
+from civictracker.models.types import utcnow
+from civictracker.runtime import job_context, runtime_of
+from civictracker.services import tickets as ticket_service
+from civictracker.services.geocoding import locate_text
+
+log = logging.getLogger(__name__)
+
+ACTOR = "geocoder"
+
+
+def geocode_ticket(ticket_id: int) -> str:
+    """Locate one pending ticket from its location text; when the city's data cannot, say why and leave it.
+
+    Returns "located", "pending" (not found or not sure: the reason is on the ticket and in an internal event
+    for staff), "skipped" (already located, or no such ticket). Running it twice changes nothing.
+    """
+    with job_context() as app:
+        runtime = runtime_of(app)
+        session: Session = db.session  # type: ignore[assignment]  # the scoped session proxies a Session
+        stmt = select(Ticket).where(Ticket.id == ticket_id)
+        if session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(of=Ticket)  # a staff edit or a second worker never races this one
+        ticket = session.scalar(stmt)
+        if ticket is None or ticket.geocode_status == "ok" or ticket.lat is not None:
+            session.rollback()
+            return "skipped"
+        text = (ticket.location_text or "").strip()
+        now = utcnow()
+        loc, usable = locate_text(runtime.gazetteer(), text, remote=runtime.remote) if text else (None, False)
+        if loc is not None and usable and loc.lat is not None and loc.lon is not None:
+            ticket_service.set_ticket_location_from(ticket, loc, address=(loc.matched or text)[:300])
+            ticket_service.record_event(
+                session,
+                ticket,
+                "location",
+                internal_note=(
+                    f"Located from the address text {text[:120]!r}: {loc.matched} "
+                    f"({loc.precision}, confidence {loc.confidence:.2f})."
+                ),
+                actor_label=ACTOR,
+                data={"job": "geocode_ticket", "precision": loc.precision, "confidence": loc.confidence},
+                now=now,
+            )
+            session.commit()
+            log.info("ticket %s located at %s (%s)", ticket_id, loc.matched, loc.precision)
+            return "located"
+        if loc is None:
+            reason = "no address text to locate"
+        elif loc.found:
+            why = f"; {loc.reason}" if loc.reason else ""
+            reason = (
+                f"only a weak match: {loc.matched} ({loc.precision}, confidence {loc.confidence:.2f}){why}"
+            )
+        else:
+            reason = loc.reason or "not found in the city's street data"
+        reason = f"Address {text[:120]!r} not located: {reason}. A dispatcher must place it."
+        if ticket.geocode_reason != reason:  # a second run records nothing new
+            ticket.geocode_status = "pending"
+            ticket.geocode_reason = reason
+            ticket_service.record_event(
+                session,
+                ticket,
+                "location",
+                internal_note=reason,
+                actor_label=ACTOR,
+                data={"job": "geocode_ticket", "located": False},
+                now=now,
+            )
+        session.commit()
+        log.info("ticket %s stays pending: %s", ticket_id, reason)
+        return "pending"

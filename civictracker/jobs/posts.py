@@ -1,0 +1,265 @@
+"""Intake jobs: process a stored post, poll a channel, retry failed posts (ids in, one commit each).
+
+The outbox jobs live in `outbox.py`; they are re-exported here, where earlier releases defined them, so
+jobs already queued under these names still run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from civictracker.database import IdAllocator, begin_write, hold_lock
+from civictracker.extensions import db
+from civictracker.models import ChannelCursor, InboundPost, OutboundMessage, Ticket
+from civictracker.models.types import utcnow
+from civictracker.outbox.sweep import (  # noqa: F401  (sweep_outbox re-exported: queued jobs name it here)
+    send_outbound,
+    send_outbound_page,
+    sweep_outbox,
+)
+from civictracker.runtime import job_context, runtime_of
+
+log = logging.getLogger(__name__)
+
+
+def _env(app: Flask) -> Any:
+    from civictracker.intake.pipeline import PipelineEnv
+
+    cached = app.extensions.get("civictracker.pipeline_env")
+    if cached is not None:
+        return cached
+    runtime = runtime_of(app)
+    settings, city = runtime.settings, runtime.city
+    env = PipelineEnv(
+        gazetteer=runtime.gazetteer(),
+        remote=runtime.remote,
+        replies=runtime.replies,
+        services=city.services,
+        dedupe_radius_m=settings.dedupe_radius_m,
+        dedupe_window_days=settings.dedupe_window_days,
+        blocked=frozenset(b.strip().lower() for b in settings.blocked_accounts.split(",") if b.strip()),
+        reply_to_non_requests=settings.reply_to_non_requests,
+    )
+    app.extensions["civictracker.pipeline_env"] = env
+    return env
+
+
+INTAKE_LOCK = "civictracker:intake-page"  # held by the page being processed (see _run_page)
+PAGE_SIZE = 50  # posts per processing job: a poll page; its replies go out when the whole page is stored
+
+
+class PageFailed(RuntimeError):
+    """Some posts of a page crashed: each is recorded on its post (state failed) and retried later."""
+
+
+def process_post(post_id: int) -> str:
+    """Run the intake pipeline on one stored post; a crash is recorded on the post and retried."""
+    return process_posts([post_id])
+
+
+def process_posts(post_ids: list[int]) -> str:
+    """Run the intake pipeline on a page of stored posts, in one transaction with one commit.
+
+    The page runs first in one go, written in a few large flushes. If any post crashes, that attempt is
+    rolled back and the page runs again with a savepoint per post: the post that crashes is rolled back
+    alone, recorded as failed (retry_failed_posts runs it again) and the rest of the page lands. Replies
+    are sent after the commit, by one job for the page. Returns the outcome (one post) or the outcome
+    counts (a page); raises PageFailed if any post crashed.
+    """
+    from civictracker.intake.pipeline import start_page
+
+    with job_context() as app:
+        env = _env(app)
+        ids = sorted(set(post_ids))  # ascending: the lock order of load_posts
+        try:
+            try:
+                page = _run_page(ids, env, isolate=False)
+            except Exception as exc:  # a post crashed (or the page's write failed): find which, keep it alone
+                log.info("page %s-%s failed in one go (%s); running it post by post", ids[0], ids[-1], exc)
+                db.session.rollback()
+                page = _run_page(ids, env, isolate=True)
+            db.session.commit()
+            # Forget the page (its rows, held only weakly now, are let go): every commit of the replies
+            # sent next would otherwise expire each of them again.
+            start_page(db.session)  # type: ignore[arg-type]  # scoped proxy
+        except Exception as exc:
+            # The page's transaction itself failed (the database went away, the commit was refused):
+            # nothing of it landed. Each post says so and counts the attempt, so retry_failed_posts runs
+            # it again and a page that can never commit ends after max_attempts instead of looping.
+            db.session.rollback()
+            try:
+                _record_failures({i: _error_text(exc, "page failed: ") for i in ids})
+                db.session.commit()
+            except Exception:  # the database is still away: the posts stay "received", retried as such
+                db.session.rollback()
+                log.exception("could not record the failure of a page of %d posts", len(ids))
+            raise
+        from civictracker.queue import get_queue
+
+        if page.message_ids:  # the page's replies, one job: one read and two commits for all of them
+            replies = sorted(page.message_ids)
+            job_id = f"send-{replies[0]}-{replies[-1]}-{len(replies)}"
+            get_queue(app).enqueue(send_outbound_page, replies, job_id=job_id, at_front=True)
+        if page.failures:
+            raise PageFailed(
+                f"{len(page.failures)} of {len(ids)} posts failed: "
+                + "; ".join(f"post {i}: {e}" for i, e in sorted(page.failures.items())[:5])
+            )
+        if len(ids) == 1:
+            return page.outcome_of[ids[0]]  # it did not fail, so it has its outcome
+        return ", ".join(f"{k}={v}" for k, v in sorted(page.outcomes.items()))
+
+
+@dataclass
+class _Page:
+    """What one run of a page did: outcome counts, the replies to send, the posts that crashed."""
+
+    outcome_of: dict[int, str] = field(default_factory=dict)  # by post id
+    message_ids: set[int] = field(default_factory=set)
+    failures: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def outcomes(self) -> Counter[str]:
+        return Counter(self.outcome_of.values())
+
+
+def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
+    """Process the page in the session's transaction, up to its commit.
+
+    `isolate`: a savepoint per post, so a crash is kept to its post (recorded, the rest goes on).
+    Without it a crash propagates: the caller rolls back and runs the page again isolated. The savepoints
+    cost a flush and two statements per post; without them the page's rows (its new tickets included: they
+    take their ids from an IdAllocator) are written together, when a query must see them (a reply looking
+    for its thread) or at the end of the page.
+    """
+    from civictracker.intake.pipeline import (
+        add_new_reporters,
+        load_posts,
+        post_run,
+        start_page,
+        unprocessed_parents,
+    )
+    from civictracker.intake.pipeline import process_post as run_pipeline
+
+    session = db.session
+    page = _Page()
+    done: list[tuple[InboundPost, list[OutboundMessage], bool]] = []  # post, replies, joined a ticket
+    cache = start_page(session)  # type: ignore[arg-type]  # scoped proxy
+    begin_write(session)  # one transaction for the page, on SQLite too (and its write lock from the start)
+    # One page at a time, on PostgreSQL as on SQLite: a page cannot see another's uncommitted tickets and
+    # posts, so two pages at once would each open a ticket for one problem, or miss a reply's thread.
+    hold_lock(session, INTAKE_LOCK)
+    cache.ticket_ids = IdAllocator(session, Ticket.__tablename__)  # new tickets wait for the page's flush
+    loaded = load_posts(session, ids)  # type: ignore[arg-type]
+    parents = unprocessed_parents(session, loaded)  # type: ignore[arg-type]
+    if parents:  # the posts these answer go first (ids are in storage order: a parent's is lower)
+        ids = sorted({*ids, *parents})
+        # (locked after the page's own rows: no other page runs meanwhile, so this order cannot deadlock)
+        loaded.update(load_posts(session, parents))  # type: ignore[arg-type]
+    add_new_reporters(session, loaded)  # type: ignore[arg-type]
+    for post_id in ids:
+        if isolate:
+            try:
+                with session.begin_nested():
+                    post = run_pipeline(session, post_id, env, loaded=loaded.get(post_id))  # type: ignore[arg-type]
+                    session.flush()  # a write this post cannot make fails its savepoint, not the page
+            except Exception as exc:  # recorded on the post, raised after the commit
+                log.exception("processing post %s failed", post_id)
+                page.failures[post_id] = _error_text(exc)
+                continue
+        else:
+            post = run_pipeline(session, post_id, env, loaded=loaded.get(post_id))  # type: ignore[arg-type]
+        run = post_run(session)  # type: ignore[arg-type]
+        joined = bool(post.ticket_id) and post.ticket_id not in run.tickets
+        done.append((post, list(run.messages), joined))
+        page.outcome_of[post.id] = post.outcome or post.state
+    session.flush()  # the queued replies get their ids
+    page.message_ids = _replies_to_send(done)
+    _record_failures(page.failures)
+    return page
+
+
+def _replies_to_send(done: list[tuple[InboundPost, list[OutboundMessage], bool]]) -> set[int]:
+    """The replies to send now: those the page queued, and any other pending on a ticket a post joined.
+
+    An existing ticket may have replies still waiting: they go out with this one, as they always did. A
+    ticket the page created has none but the ones it queued (nothing else queues by post id).
+    """
+    ids = {m.id for _, messages, _ in done for m in messages if m.state == "pending"}
+    joined = sorted({post.ticket_id for post, _, did_join in done if did_join and post.ticket_id})
+    if joined:
+        ids.update(
+            db.session.scalars(
+                select(OutboundMessage.id).where(
+                    OutboundMessage.ticket_id.in_(joined), OutboundMessage.state == "pending"
+                )
+            )
+        )
+    return ids
+
+
+def _error_text(exc: Exception, prefix: str = "") -> str:
+    return f"{prefix}{type(exc).__name__}: {exc}"[:2000]
+
+
+def _record_failures(failures: dict[int, str]) -> None:
+    """Mark each post failed with its error (and count the attempt); never a processed one."""
+    for post_id, error in failures.items():
+        post = db.session.get(InboundPost, post_id)
+        if post is not None and post.state not in {"processed", "ignored"}:
+            post.state = "failed"
+            post.error = error
+            post.attempts += 1
+
+
+def enqueue_processing(app: Flask, post_ids: list[int]) -> None:
+    """One process_posts job per page of PAGE_SIZE stored posts, under a job id naming the page."""
+    from civictracker.queue import get_queue
+
+    queue = get_queue(app)
+    ids = sorted(set(post_ids))
+    for start in range(0, len(ids), PAGE_SIZE):
+        page = ids[start : start + PAGE_SIZE]
+        queue.enqueue(process_posts, page, job_id=f"posts-{page[0]}-{page[-1]}-{len(page)}")
+
+
+def poll_channel(name: str) -> int:
+    """Fetch new posts from one channel since its stored cursor; store each, then enqueue its processing."""
+    from civictracker.intake.pipeline import receive_posts
+
+    with job_context() as app:
+        channel = runtime_of(app).channels.get(name)
+        row = db.session.get(ChannelCursor, name)
+        result = channel.fetch_since(row.cursor if row else None)
+        begin_write(db.session)  # the page and the cursor in one transaction, on SQLite too
+        received = receive_posts(db.session, list(result.posts))  # type: ignore[arg-type]  # scoped proxy
+        new_ids = [post.id for post, created in received if created]
+        if row is None:
+            row = ChannelCursor(channel=name)
+            db.session.add(row)
+        row.cursor = result.cursor
+        row.updated_at = utcnow()
+        db.session.commit()  # posts and cursor together: a crash re-fetches, the unique key drops repeats
+        enqueue_processing(app, new_ids)
+        return len(new_ids)
+
+
+def retry_failed_posts(max_attempts: int = 5) -> int:
+    """Re-run posts whose processing crashed (a bug fixed, a database back): nothing is lost."""
+    with job_context() as app:
+        ids = list(
+            db.session.scalars(
+                select(InboundPost.id).where(
+                    InboundPost.state.in_(["failed", "received"]), InboundPost.attempts < max_attempts
+                )
+            )
+        )
+        db.session.rollback()
+        enqueue_processing(app, ids)
+        return len(ids)

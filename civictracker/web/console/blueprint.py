@@ -1,0 +1,17 @@
+"""The console blueprint itself, apart from its views so that they can import it without a cycle."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("console", __name__)
+
+
+@bp.context_processor
+def _leaflet_assets() -> dict[str, str]:
+    # Leaflet served by this site (vendored by the public blueprint) when present; else a pinned CDN copy.
+    try:
+        from civictracker.geo.maps import LEAFLET_CSS, LEAFLET_JS
+    except ImportError:
+        return {"leaflet_js": "", "leaflet_css": ""}
+    return {"leaflet_js": LEAFLET_JS, "leaflet_css": LEAFLET_CSS}
