@@ -9,7 +9,8 @@ from dataclasses import replace
 from itertools import pairwise, product
 
 from .extract import NUMBER_AFTER, extract_locations
-from .gazetteer import Gazetteer, Junction, _valid_latlon
+from .gazetteer import Gazetteer, Junction
+from .geometry import valid_latlon
 from .types import GeocodeResult, LocationPhrase, LonLat, not_found
 
 NEAR_MISS_M = 60.0  # two streets that stop this close to each other are treated as meeting (data gaps)
@@ -508,7 +509,7 @@ def _check_geotag(gz: Gazetteer, geotag: object) -> tuple[LonLat | None, str | N
         lat, lon = float(pair[0]), float(pair[1])
     except (TypeError, ValueError):
         return None, "geotag ignored: not a (lat, lon) pair"
-    if not _valid_latlon(lat, lon):
+    if not valid_latlon(lat, lon):
         return None, "geotag ignored: coordinates out of range or 0,0"
     if not gz.contains(lat, lon):
         return None, "geotag ignored: outside the city"
