@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from civictracker.geo import geocode_text, load_gazetteer  # noqa: E402
-from civictracker.geo.gazetteer import build_from_pack  # noqa: E402
+from civictracker.geo.pack_loader import build_from_pack  # noqa: E402
 
 PACK = ROOT / "civictracker" / "cities" / "cambridge_ma"
 DEV = ROOT / "tests" / "data" / "geocode_dev.jsonl"

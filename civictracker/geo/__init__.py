@@ -1,8 +1,10 @@
 """Offline geocoding of informal text against a city's own streets (pure Python, no web/db imports)."""
 
+from .build import build_gazetteer
 from .extract import extract_locations
-from .gazetteer import Gazetteer, build_from_pack, build_gazetteer, load_gazetteer
+from .gazetteer import Gazetteer
 from .geocode import geocode_phrase, geocode_text
+from .pack_loader import build_from_pack, load_gazetteer
 from .types import GeocodeResult, LocationPhrase, PackError
 
 __all__ = [

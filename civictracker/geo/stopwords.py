@@ -1,4 +1,4 @@
-"""Word lists of the extractor: common words never corrected into a name; counts, times and dates."""
+"""Word lists of the extractor: common and weak words, counts, times and dates (data/*.txt, read once)."""
 
 from __future__ import annotations
 
@@ -60,3 +60,8 @@ _QUANTITY = _read_word_sections("quantity_words.txt")
 QUANTITY_UNITS = _QUANTITY["unit"]
 COUNT_WORDS = _QUANTITY["count"]  # number words that count like digits ("two weeks")
 MONTH_WORDS = _QUANTITY["month"]  # "March 3rd" is a date, not Third St
+# Street names that are ordinary words: without a type they count only inside a clear pattern. A city pack
+# adds its own words (geo.weak_names), kept on its gazetteer.
+WEAK_NAMES = _read_word_sections("weak_names.txt")[""]
+# Words never "corrected" into a street or place name by fuzzy matching.
+FUZZY_STOPWORDS = _read_word_sections("fuzzy_stopwords.txt")[""] | COMMON_WORDS

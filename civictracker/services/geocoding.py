@@ -8,9 +8,10 @@ from pathlib import Path
 
 from civictracker.config import Settings
 from civictracker.geo.extract import extract_locations
-from civictracker.geo.gazetteer import Gazetteer, load_gazetteer
+from civictracker.geo.gazetteer import Gazetteer
 from civictracker.geo.geocode import geocode_text
 from civictracker.geo.normalize import clean_text
+from civictracker.geo.pack_loader import load_gazetteer
 from civictracker.geo.remote import BACKENDS, RemoteConfig, RemoteGeocoder
 from civictracker.geo.types import GeocodeResult
 

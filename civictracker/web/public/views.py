@@ -38,6 +38,8 @@ def _leaflet() -> dict[str, str]:
     return {
         "leaflet_js": url_for("public.static", filename="vendor/leaflet/leaflet.js"),
         "leaflet_css": url_for("public.static", filename="vendor/leaflet/leaflet.css"),
+        "maps_js": url_for("public.static", filename="maps/maps.js"),
+        "maps_css": url_for("public.static", filename="maps/maps.css"),
     }
 
 
@@ -48,7 +50,7 @@ def _bad_request(message: str) -> tuple[Response, int]:
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
     city = _city()
-    from civictracker.geo import maps  # folium: ~0.15 s, paid by the map pages, not by every CLI call
+    from civictracker.geo import maps
 
     services = list_services(db.session)
     colors = maps.service_colors([s.code for s in services])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from civictracker.geo import Gazetteer, PackError, load_gazetteer
-from civictracker.geo.gazetteer import build_from_pack
+from civictracker.geo.pack_loader import build_from_pack
 
 PACK = Path(__file__).resolve().parents[3] / "civictracker" / "cities" / "cambridge_ma"
 
@@ -45,7 +45,7 @@ def test_segment_for_uses_ranges(gz: Gazetteer) -> None:
 def test_a_second_load_comes_from_the_cache(cache_dir: Path, gz: Gazetteer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Building takes seconds and the cache a fraction of that (bench/bench_geocode.py prints both): a
     second start must read the cache, never build again."""
-    import civictracker.geo.gazetteer as gazetteer
+    import civictracker.geo.pack_loader as gazetteer
 
     def no_build(*_args: object) -> Gazetteer:
         raise AssertionError("built again instead of read from the cache")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from civictracker.geo import Gazetteer, build_gazetteer, extract_locations, geocode_text
-from civictracker.geo.extract import correct
+from civictracker.geo.mentions import correct
 from civictracker.geo.normalize import english_location_phrases
 from civictracker.geo.types import SegmentRecord
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from civictracker.geo import Gazetteer, extract_locations, geocode_text
-from civictracker.geo.extract import quantity_tokens
+from civictracker.geo.mentions import quantity_tokens
 from civictracker.geo.normalize import clean_text, tokenize
 
 # --- 1. numbers and ordinals are not streets -----------------------------------------------------
