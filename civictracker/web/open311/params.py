@@ -11,14 +11,8 @@ from dataclasses import dataclass
 from werkzeug.datastructures import MultiDict
 
 from civictracker.services.errors import ValidationFailed
-from civictracker.services.open311 import (
-    EXPOSED_CLOSED,
-    EXPOSED_OPEN,
-    Contact,
-    NewRequest,
-    RequestFilter,
-    check_text,
-)
+from civictracker.services.open311.listing import EXPOSED_CLOSED, EXPOSED_OPEN, RequestFilter
+from civictracker.services.open311.posting import Contact, NewRequest, check_text
 
 # address_id -> the address text from the city's list, or None when unknown.
 AddressLookup = Callable[[str], str | None]

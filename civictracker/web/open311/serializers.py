@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from civictracker.models import Service
-from civictracker.services.open311 import PublicNote, PublicRequest
+from civictracker.services.open311.listing import PublicNote, PublicRequest
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 # When this API's documents last changed shape (discovery's "changeset").
@@ -85,7 +85,7 @@ def service(svc: Service, *, has_attributes: bool) -> dict[str, Any]:
 
 
 def service_definition(svc: Service, attributes: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """From normalized attribute definitions (services.open311.service_attributes)."""
+    """From normalized attribute definitions (services.open311.definitions.service_attributes)."""
     return {
         "service_code": svc.code,
         "attributes": [

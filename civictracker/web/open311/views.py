@@ -20,8 +20,8 @@ from civictracker.jobs.locate import geocode_ticket
 from civictracker.models.types import utcnow
 from civictracker.queue import get_queue
 from civictracker.runtime import city_of, settings_of
-from civictracker.services import open311 as svc
 from civictracker.services.errors import DomainError, NotFound, ValidationFailed
+from civictracker.services.open311 import definitions, listing, posting
 from civictracker.services.users import check_api_key
 from civictracker.web.filters import city_zone
 from civictracker.web.open311.blueprint import bp
@@ -134,8 +134,8 @@ def discovery(fmt: str) -> Response:
 
 @bp.get("/services.<fmt>")
 def services(fmt: str) -> Response:
-    rows = svc.list_public_services(_session())
-    payload = [serializers.service(s, has_attributes=bool(svc.service_attributes(s))) for s in rows]
+    rows = definitions.list_public_services(_session())
+    payload = [serializers.service(s, has_attributes=bool(definitions.service_attributes(s))) for s in rows]
     return respond(fmt, serializers.ROOT_SERVICES, payload)
 
 
@@ -143,17 +143,17 @@ def services(fmt: str) -> Response:
 def service_definition(code: str, fmt: str) -> Response:
     if not is_service_code(code):  # never sent to the database: PostgreSQL refuses NUL bytes, for one
         raise Open311Error(404, "No service with that service code.")
-    service = svc.get_public_service(_session(), code)
-    payload = serializers.service_definition(service, svc.service_attributes(service))
+    service = definitions.get_public_service(_session(), code)
+    payload = serializers.service_definition(service, definitions.service_attributes(service))
     return respond(fmt, serializers.ROOT_DEFINITION, payload)
 
 
 @bp.get("/requests.<fmt>")
 def list_requests(fmt: str) -> Response:
     query = parse_request_query(
-        request.args, now=utcnow(), known_codes=lambda: svc.public_service_codes(_session())
+        request.args, now=utcnow(), known_codes=lambda: definitions.public_service_codes(_session())
     )
-    rows = svc.search_requests(_session(), query.flt, with_notes=query.extensions)
+    rows = listing.search_requests(_session(), query.flt, with_notes=query.extensions)
     payload = serializers.requests(rows, city_zone(), extensions=query.extensions)
     return respond(fmt, serializers.ROOT_REQUESTS, payload)
 
@@ -164,7 +164,7 @@ def get_request(rid: str, fmt: str) -> Response:
     if ticket_id is None:
         raise Open311Error(404, "No such service request.")
     extensions = parse_bool("extensions", request.args.get("extensions", ""))
-    row = svc.get_request(_session(), ticket_id, with_notes=extensions)
+    row = listing.get_request(_session(), ticket_id, with_notes=extensions)
     payload = serializers.requests([row], city_zone(), extensions=extensions)
     return respond(fmt, serializers.ROOT_REQUESTS, payload)
 
@@ -180,18 +180,18 @@ def create_request(fmt: str) -> Response:
     addresses_csv = pack.file(str((pack.meta.get("addresses") or {}).get("file", "addresses.csv")))
     new = parse_new_request(
         request.form,
-        known_codes=svc.public_service_codes(session),
-        address_lookup=lambda address_id: svc.address_for_id(addresses_csv, address_id),
+        known_codes=definitions.public_service_codes(session),
+        address_lookup=lambda address_id: posting.address_for_id(addresses_csv, address_id),
     )
     locate = current_app.extensions.get(GEOCODER_EXTENSION)
     try:
-        ticket, created = svc.create_request(session, api_key, new, bbox=pack.bbox, locate=locate)
+        ticket, created = posting.create_request(session, api_key, new, bbox=pack.bbox, locate=locate)
         session.commit()
     except IntegrityError as exc:
         # Two retries racing with one source_id: the loser answers with the winner's id.
         session.rollback()
-        existing = svc.find_by_source(session, api_key, new.source_id) if new.source_id else None
-        if existing is None or not svc.is_duplicate_source(exc):
+        existing = posting.find_by_source(session, api_key, new.source_id) if new.source_id else None
+        if existing is None or not posting.is_duplicate_source(exc):
             raise
         ticket, created = existing, False
     if created:

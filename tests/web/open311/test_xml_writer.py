@@ -7,7 +7,7 @@ import random
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
-from civictracker.services.open311 import PublicNote, PublicRequest
+from civictracker.services.open311.listing import PublicNote, PublicRequest
 from civictracker.web.open311 import serializers, xml
 
 NASTY = ["", "plain", "a & b", "<script>alert(1)</script>", "]]>", "x > y < z", "quote \" and '", "tab\tnew\nline",
