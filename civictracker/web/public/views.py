@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, jsonify, render_template, reques
 from civictracker.citypack import CityPack
 from civictracker.extensions import db
 from civictracker.runtime import city_of
-from civictracker.services import public
+from civictracker.services import public, public_map
 from civictracker.services.catalog import list_services
 from civictracker.services.errors import ValidationFailed
 from civictracker.web.public.blueprint import bp
@@ -89,8 +89,8 @@ def index():  # type: ignore[no-untyped-def]
 def map_geojson():  # type: ignore[no-untyped-def]
     city = _city()
     try:
-        viewport = public.parse_bbox(request.args.get("bbox"), city.bbox)
-        filters = public.parse_filters(
+        viewport = public_map.parse_bbox(request.args.get("bbox"), city.bbox)
+        filters = public_map.parse_filters(
             db.session,
             request.args.getlist("service"),
             request.args.get("status"),
@@ -101,7 +101,7 @@ def map_geojson():  # type: ignore[no-untyped-def]
         return _bad_request(str(exc))
     # db.session() is the real Session: geo.spatial.dialect_of does not recognise the scoped proxy.
     ticket_url = url_for("public.ticket", ticket_id=0)[:-1] + "{id}"
-    data = public.map_geojson(db.session(), viewport, zoom, filters, ticket_url=ticket_url)
+    data = public_map.map_geojson(db.session(), viewport, zoom, filters, ticket_url=ticket_url)
     resp = jsonify(data)
     resp.mimetype = "application/geo+json"
     resp.headers["X-Content-Type-Options"] = "nosniff"  # never sniffed into HTML, whatever a title holds
@@ -117,7 +117,7 @@ def _zoom(raw: str | None) -> int:
         zoom = int(float(str(raw)))
     except (ValueError, OverflowError):
         raise ValidationFailed("zoom must be a whole number between 0 and 22.") from None
-    if not public.MIN_ZOOM <= zoom <= public.MAX_ZOOM:
+    if not public_map.MIN_ZOOM <= zoom <= public_map.MAX_ZOOM:
         raise ValidationFailed("zoom must be a whole number between 0 and 22.")
     return zoom
 

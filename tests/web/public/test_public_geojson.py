@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from civictracker.models import TicketStatus
-from civictracker.services import public
+from civictracker.services import public_map
 from civictracker.services.tickets import change_status
 from tests import factories
 
@@ -64,7 +64,7 @@ def test_city_zoom_clusters_with_count_and_dominant_service(client, db) -> None:
 
 
 def test_dense_street_view_falls_back_to_clusters(client, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(public, "MAX_POINTS", 3)
+    monkeypatch.setattr(public_map, "MAX_POINTS", 3)
     for i in range(6):
         factories.ticket(db, lat=42.3707 + i * 0.00002, lon=-71.0975)
     db.commit()
@@ -136,4 +136,4 @@ def test_feature_count_is_bounded_at_absurd_zoom(client, db) -> None:  # type: i
         factories.ticket(db, lat=42.36 + i * 0.001, lon=-71.15 + i * 0.002)
     db.commit()
     _, data = _get(client, f"bbox={CITY}&zoom=22")
-    assert data["total"] == 30 and len(data["features"]) <= public.MAX_FEATURES
+    assert data["total"] == 30 and len(data["features"]) <= public_map.MAX_FEATURES

@@ -1,0 +1,309 @@
+"""The public map's data: viewport and filter parsing, and a bounded GeoJSON of clusters or tickets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from civictracker.geo import spatial
+from civictracker.models import Service, Ticket
+from civictracker.models.types import utcnow
+from civictracker.services.errors import ValidationFailed
+from civictracker.services.map_cells import (
+    CACHE_MAX_ZOOM,
+    CELL_CACHE,
+    Cluster,
+    cell_rows,
+    cell_size,
+    clusters_of,
+    data_version,
+)
+from civictracker.services.public import MAP_CLOSED, MAP_OPEN, public_address
+
+Bbox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
+
+STATUS_CHOICES = ("open", "closed", "all")
+CLOSED_RECENT_DAYS = 30  # "closed" on the map means closed recently; old history belongs to Open311
+MAX_FEATURES = 1000  # hard cap on features in one response, clusters or points
+MAX_POINTS = 400  # individual points above this are clustered instead (keeps a response < ~150 KB)
+POINTS_ZOOM = 17  # from this zoom on, a viewport with few enough tickets is sent unclustered
+MIN_ZOOM, MAX_ZOOM = 0, 22
+_CODE_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+@dataclass(frozen=True)
+class MapFilters:
+    services: tuple[str, ...] = ()  # service codes; empty: all public services
+    status: str = "open"  # open | closed (recently) | all
+    max_age_days: int | None = None  # only tickets created within this many days
+
+
+@dataclass(frozen=True)
+class Viewport:
+    bbox: Bbox
+    clipped: bool
+    notice: str | None
+    city: Bbox | None = None  # the city's bbox: low-zoom clusters are computed city-wide and cached
+
+
+def parse_bbox(raw: str | None, city_bbox: Bbox) -> Viewport:
+    """Validate `minLon,minLat,maxLon,maxLat` and clip it to the city; raises ValidationFailed."""
+    if not raw:
+        return Viewport(city_bbox, False, "No bbox given: the whole city is shown.", city_bbox)
+    parts = raw.split(",")
+    if len(parts) != 4:
+        raise ValidationFailed("bbox must be four numbers: minLon,minLat,maxLon,maxLat.")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ValidationFailed("bbox must be four numbers: minLon,minLat,maxLon,maxLat.") from None
+    if not all(math.isfinite(v) for v in values):
+        raise ValidationFailed("bbox values must be finite numbers.")
+    min_lon, min_lat, max_lon, max_lat = values
+    if min_lon >= max_lon or min_lat >= max_lat:
+        raise ValidationFailed("bbox must have minLon < maxLon and minLat < maxLat.")
+    if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+        raise ValidationFailed("bbox latitudes must be between -90 and 90.")
+    # Longitudes beyond +/-180 happen when a map is panned around the world; clipping handles them.
+    c_min_lon, c_min_lat, c_max_lon, c_max_lat = city_bbox
+    clipped = (
+        max(min_lon, c_min_lon),
+        max(min_lat, c_min_lat),
+        min(max_lon, c_max_lon),
+        min(max_lat, c_max_lat),
+    )
+    if clipped[0] >= clipped[2] or clipped[1] >= clipped[3]:
+        return Viewport(clipped, True, "The requested area is outside the city: nothing to show.", city_bbox)
+    if clipped != (min_lon, min_lat, max_lon, max_lat):
+        return Viewport(
+            clipped,
+            True,
+            "The requested area extends beyond the city; it was clipped to the city.",
+            city_bbox,
+        )
+    return Viewport(clipped, False, None, city_bbox)
+
+
+def parse_filters(
+    session: Session, services: list[str], status: str | None, max_age_days: str | None
+) -> MapFilters:
+    """Validate the map's filter parameters; unknown values are refused with a message, not ignored."""
+    codes: list[str] = []
+    for raw in services:
+        codes.extend(c.strip() for c in raw.split(",") if c.strip())
+    if codes:
+        known = set(session.scalars(select(Service.code).where(Service.public.is_(True))))
+        unknown = sorted(set(codes) - known)
+        if unknown:
+            # Echo only code-shaped values: the message must not carry a caller's markup back out.
+            shown = [c for c in unknown if _CODE_RE.fullmatch(c)][:10]
+            named = f": {', '.join(shown)}" if shown else ""
+            raise ValidationFailed(
+                f"Unknown service code(s){named}. GET /open311/v2/services.json lists them."
+            )
+    status = (status or "open").strip().lower()
+    if status not in STATUS_CHOICES:
+        raise ValidationFailed("status must be one of: open, closed, all.")
+    age: int | None = None
+    if max_age_days not in (None, ""):
+        try:
+            age = int(str(max_age_days))
+        except ValueError:
+            raise ValidationFailed("max_age_days must be a whole number of days.") from None
+        if not 1 <= age <= 3650:
+            raise ValidationFailed("max_age_days must be between 1 and 3650.")
+    return MapFilters(services=tuple(sorted(set(codes))), status=status, max_age_days=age)
+
+
+def _filter_conditions(session: Session, filters: MapFilters, now: dt.datetime) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [Ticket.public_lat.is_not(None)]
+    recent = now - dt.timedelta(days=CLOSED_RECENT_DAYS)
+    open_cond = Ticket.status.in_([s.value for s in MAP_OPEN])
+    closed_cond = and_(Ticket.status.in_([s.value for s in MAP_CLOSED]), Ticket.closed_at >= recent)
+    if filters.status == "open":
+        conds.append(open_cond)
+    elif filters.status == "closed":
+        conds.append(closed_cond)
+    else:
+        conds.append(or_(open_cond, closed_cond))
+    if filters.max_age_days:
+        conds.append(Ticket.created_at >= now - dt.timedelta(days=filters.max_age_days))
+    services = _service_ids(session, filters.services)
+    conds.append(Ticket.service_id.in_(services))
+    return conds
+
+
+def _service_ids(session: Session, codes: tuple[str, ...]) -> list[int]:
+    stmt = select(Service.id).where(Service.public.is_(True))
+    if codes:
+        stmt = stmt.where(Service.code.in_(codes))
+    return list(session.scalars(stmt))
+
+
+def map_geojson(
+    session: Session,
+    viewport: Viewport,
+    zoom: int,
+    filters: MapFilters,
+    *,
+    ticket_url: str = "/tickets/{id}",
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """A bounded FeatureCollection for the viewport: clusters (count, dominant service) or single tickets."""
+    now = now or utcnow()
+    collection: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": [],
+        "bbox": [round(v, 6) for v in viewport.bbox],
+        "zoom": zoom,
+        "mode": "clusters",
+        "total": 0,
+        "truncated": False,
+    }
+    if viewport.notice:
+        collection["notice"] = viewport.notice
+    min_lon, min_lat, max_lon, max_lat = viewport.bbox
+    if min_lon >= max_lon or min_lat >= max_lat:
+        return collection
+    zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
+    conds = _filter_conditions(session, filters, now)
+    in_view = spatial.within_bbox_points(
+        session, Ticket.public_location, Ticket.public_lat, Ticket.public_lon, "tickets", viewport.bbox
+    )
+    codes: dict[int, str] = {r.id: r.code for r in session.execute(select(Service.id, Service.code))}
+    if zoom >= POINTS_ZOOM:
+        rows = _point_rows(session, [*conds, in_view], MAX_POINTS + 1)
+        if len(rows) <= MAX_POINTS:
+            collection["mode"] = "points"
+            collection["total"] = len(rows)
+            collection["features"] = [_point_feature(r, codes, ticket_url) for r in rows]
+            return collection
+    if zoom <= CACHE_MAX_ZOOM and viewport.city is not None:
+        clusters = _city_clusters(session, conds, zoom, filters, viewport.city, viewport.bbox)
+    else:
+        clusters = _view_clusters(session, [*conds, in_view], zoom, viewport.bbox)
+    ordered = sorted(clusters, key=lambda c: -c.n)
+    collection["total"] = sum(c.n for c in ordered)
+    if len(ordered) > MAX_FEATURES:
+        collection["truncated"] = True
+        ordered = ordered[:MAX_FEATURES]
+    collection["features"] = _cluster_features(session, ordered, codes, ticket_url)
+    return collection
+
+
+def _city_clusters(
+    session: Session,
+    conds: list[ColumnElement[bool]],
+    zoom: int,
+    filters: MapFilters,
+    city: Bbox,
+    view: Bbox,
+) -> list[Cluster]:
+    """The clusters whose centre is in view, from cells computed city-wide and cached.
+
+    At a low zoom the viewport is a large share of the city, so one city-wide scan serves every pan at
+    this zoom; it is cached until the tickets change (or CACHE_TTL_S passes, for the age filter).
+    """
+    cell_lon, cell_lat = cell_size(zoom, (city[1] + city[3]) / 2)
+    city_cond = spatial.within_bbox_points(
+        session,
+        Ticket.public_location,
+        Ticket.public_lat,
+        Ticket.public_lon,
+        "tickets",
+        city,
+        use_index=False,  # the whole city: a plain scan beats visiting the R-tree for every row
+    )
+    key = (str(session.get_bind().engine.url), zoom, filters, data_version(session))
+    rows = CELL_CACHE.get(key)
+    if rows is None:
+        rows = cell_rows(session, [*conds, city_cond], cell_lon, cell_lat)
+        CELL_CACHE.put(key, rows)
+    return [c for c in clusters_of(rows) if c.inside(view)]
+
+
+def _view_clusters(
+    session: Session, conds: list[ColumnElement[bool]], zoom: int, view: Bbox
+) -> list[Cluster]:
+    """The clusters of the viewport's own cells (a high zoom, or no city bbox to cache by)."""
+    min_lon, min_lat, max_lon, max_lat = view
+    cell_lon, cell_lat = cell_size(zoom, (min_lat + max_lat) / 2)
+    # A huge bbox at a high zoom (a client asking for too much) gets coarser cells, not more of them.
+    cells = ((max_lon - min_lon) / cell_lon) * ((max_lat - min_lat) / cell_lat)
+    if cells > MAX_FEATURES:
+        scale = math.sqrt(cells / MAX_FEATURES) * 1.05
+        cell_lon, cell_lat = cell_lon * scale, cell_lat * scale
+    return clusters_of(cell_rows(session, conds, cell_lon, cell_lat))
+
+
+def _cluster_features(
+    session: Session, ordered: list[Cluster], codes: dict[int, str], ticket_url: str
+) -> list[dict[str, Any]]:
+    # A cell holding a single ticket is drawn as that ticket, so sparse areas show real markers.
+    singles = [c.first for c in ordered if c.n == 1][:MAX_POINTS]
+    single_rows = (
+        {r.id: r for r in _point_rows(session, [Ticket.id.in_(singles)], len(singles))} if singles else {}
+    )
+    features = []
+    for c in ordered:
+        if c.n == 1 and c.first in single_rows:
+            features.append(_point_feature(single_rows[c.first], codes, ticket_url))
+            continue
+        dominant = max(c.by.items(), key=lambda kv: kv[1])[0]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(c.lon / c.n, 5), round(c.lat / c.n, 5)],
+                },
+                "properties": {"cluster": True, "count": c.n, "service": codes.get(dominant, "other")},
+            }
+        )
+    return features
+
+
+def _point_rows(session: Session, conds: list[ColumnElement[bool]], limit: int) -> list[Any]:
+    stmt = (
+        select(
+            Ticket.id,
+            Ticket.service_id,
+            Ticket.status,
+            Ticket.public_lat,
+            Ticket.public_lon,
+            Ticket.address,
+            Ticket.street,
+            Ticket.private_location,
+            Service.name.label("service_name"),
+        )
+        .join(Service, Service.id == Ticket.service_id)
+        .where(*conds)
+        .order_by(Ticket.id.desc())
+        .limit(limit)
+    )
+    return list(session.execute(stmt).all())
+
+
+def _point_feature(row: Any, codes: dict[int, str], ticket_url: str) -> dict[str, Any]:
+    place = public_address(row.address, row.street, row.private_location)
+    title = f"{row.service_name} · {place}" if place else row.service_name
+    return {
+        "type": "Feature",
+        "geometry": {
+            "type": "Point",
+            "coordinates": [round(float(row.public_lon), 5), round(float(row.public_lat), 5)],
+        },
+        "properties": {
+            "id": row.id,
+            "service": codes.get(row.service_id, "other"),
+            "status": row.status,
+            "title": title,
+            "url": ticket_url.format(id=row.id),
+        },
+    }
