@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from civictracker.extensions import db
+from civictracker.extensions import current_session, db
 from civictracker.runtime import settings_of
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def prepare_database(app: Flask) -> None:
     with app.app_context():
         upgrade()
         city = load_city_pack(settings_of(app).city_pack_dir)
-        import_services(db.session, city.services)
+        import_services(current_session(), city.services)
         db.session.commit()
 
 
@@ -65,11 +65,13 @@ def prepare_demo(app: Flask) -> dict[str, Any]:
         db.session.flush()
         for email, role in ((DEMO_DISPATCHER, "dispatcher"), (DEMO_ADMIN, "admin")):
             if db.session.scalar(select(User).where(User.email == email)) is None:
-                create_user(db.session, email, DEMO_PASSWORD, role=role, name=role.title())
+                create_user(current_session(), email, DEMO_PASSWORD, role=role, name=role.title())
         crew = db.session.scalar(select(Crew).where(Crew.name == DEMO_CREWS[0][0]))
         crew_email = "crew@demo.civictracker.local"
         if crew is not None and db.session.scalar(select(User).where(User.email == crew_email)) is None:
-            create_user(db.session, crew_email, DEMO_PASSWORD, role="crew", name="Crew lead", crew_id=crew.id)
+            create_user(
+                current_session(), crew_email, DEMO_PASSWORD, role="crew", name="Crew lead", crew_id=crew.id
+            )
         db.session.commit()
         replay_demo_feed(app)
     return {"email": DEMO_DISPATCHER, "admin_email": DEMO_ADMIN, "password": DEMO_PASSWORD}
@@ -89,13 +91,10 @@ def serve_demo(app: Flask, host: str, port: int) -> None:
     """Serve with werkzeug's threaded server; a poll loop fetches channels in the background."""
     from werkzeug.serving import run_simple
 
-    try:
-        from civictracker.jobs.poller import start_poll_loop
-    except ModuleNotFoundError:
-        start_poll_loop = None
+    from civictracker.jobs.poller import start_poll_loop
+
     stop = threading.Event()
-    if start_poll_loop is not None:
-        start_poll_loop(app, stop)
+    start_poll_loop(app, stop)
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:

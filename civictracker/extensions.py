@@ -7,7 +7,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 # One naming convention for every constraint: SQLite batch migrations need named constraints to alter them.
 NAMING_CONVENTION = {
@@ -29,3 +29,12 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def current_session() -> Session:
+    """The app context's Session, for services and jobs that take a `sqlalchemy.orm.Session`.
+
+    `db.session` is Flask-SQLAlchemy's scoped proxy: it forwards every call to this same object but is no
+    Session subtype, so typed code passes the object itself. Call it where it is used, inside the context.
+    """
+    return db.session()

@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from civictracker.extensions import db
+from civictracker.extensions import current_session, db
 from civictracker.runtime import runtime_of, settings_of
 from civictracker.services.errors import DomainError
 
@@ -96,7 +96,7 @@ def create_user_command(email: str, role: str, name: str, password: str, crew_na
             raise click.ClickException(f"No crew named {crew_name!r}.")
         crew_id = crew.id
     try:
-        user = create_user(db.session, email, password, role=role, name=name, crew_id=crew_id)
+        user = create_user(current_session(), email, password, role=role, name=name, crew_id=crew_id)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     db.session.commit()
@@ -118,7 +118,7 @@ def import_city_command(pack: str | None) -> None:
         city = load_city_pack(path)
     except CityPackError as exc:
         raise click.ClickException(str(exc)) from None
-    created, updated = import_services(db.session, city.services)
+    created, updated = import_services(current_session(), city.services)
     db.session.commit()
     click.echo(f"{city.name}: {created} services created, {updated} updated.")
 

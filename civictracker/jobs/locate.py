@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from civictracker.extensions import db
+from civictracker.extensions import current_session
 from civictracker.models import Ticket
 from civictracker.models.types import utcnow
 from civictracker.runtime import job_context, runtime_of
@@ -27,7 +26,7 @@ def geocode_ticket(ticket_id: int) -> str:
     """
     with job_context() as app:
         runtime = runtime_of(app)
-        session: Session = db.session  # type: ignore[assignment]  # the scoped session proxies a Session
+        session = current_session()
         stmt = select(Ticket).where(Ticket.id == ticket_id)
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(of=Ticket)  # a staff edit or a second worker never races this one

@@ -9,7 +9,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from civictracker.extensions import db
+from civictracker.extensions import current_session, db
 from civictracker.models import Role
 from civictracker.runtime import settings_of
 from civictracker.services.users import authenticate
@@ -66,7 +66,7 @@ def login() -> Response | str | tuple[str, int]:
         log.warning("login rate limit hit for %s from %s", account, address)
         flash(f"Too many failed attempts. Try again in {int(wait // 60) + 1} minute(s).", "error")
         return render_template("auth/login.html", form=form), 429
-    user = authenticate(db.session, account, form.password.data or "")
+    user = authenticate(current_session(), account, form.password.data or "")
     if user is None:
         limiter().fail(address, account)
         db.session.rollback()

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from civictracker.extensions import db
+from civictracker.extensions import current_session, db
 from civictracker.models import ApiKey, Crew, Role, Service, User
 from civictracker.services.admin import revoke_api_key, save_crew, update_service, update_user
 from civictracker.services.errors import DomainError, NotFound
@@ -75,7 +75,7 @@ def admin_user_create() -> Response | tuple[str, int]:
         if form.role.data == Role.CREW.value and form.crew_id.data is None:
             raise DomainError("A crew account needs a crew id.")
         create_user(
-            db.session,
+            current_session(),
             form.email.data or "",
             form.password.data or "",
             role=form.role.data or "",
@@ -100,7 +100,7 @@ def admin_user_edit(user_id: int) -> Response | tuple[str, int]:
         return _users_page(400)
     ok = run_action(
         lambda: update_user(
-            db.session,
+            current_session(),
             user,
             role=form.role.data or "",
             active=bool(form.active.data),
@@ -133,7 +133,7 @@ def admin_crew_create() -> Response | tuple[str, int]:
         return _crews_page(400, form)
     ok = run_action(
         lambda: save_crew(
-            db.session,
+            current_session(),
             None,
             name=form.name.data or "",
             specialty=form.specialty.data or "",
@@ -159,7 +159,7 @@ def admin_crew_edit(crew_id: int) -> Response | tuple[str, int]:
         return render_template("console/admin_crew_edit.html", crew=crew, form=form), 400
     ok = run_action(
         lambda: save_crew(
-            db.session,
+            current_session(),
             crew,
             name=form.name.data or "",
             specialty=form.specialty.data or "",
@@ -203,7 +203,7 @@ def admin_service_edit(service_id: int) -> Response | tuple[str, int]:
         return render_template("console/admin_service_edit.html", service=service, form=form), 400
     ok = run_action(
         lambda: update_service(
-            db.session,
+            current_session(),
             service,
             name=form.name.data or "",
             sla_hours=int(form.sla_hours.data or 0),
@@ -250,7 +250,7 @@ def admin_key_create() -> tuple[str, int] | tuple[str, int, dict[str, str]]:
     created: dict[str, str] = {}
 
     def create() -> None:
-        _row, created["key"] = create_api_key(db.session, form.name.data or "", created_by=_me())
+        _row, created["key"] = create_api_key(current_session(), form.name.data or "", created_by=_me())
 
     if not run_action(create, "API key created. Copy it now: it is shown only once."):
         return _keys_page(400, form=form)
@@ -266,6 +266,6 @@ def admin_key_revoke(key_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         _invalid(form)
         return _keys_page(400)
-    if not run_action(lambda: revoke_api_key(db.session, key_id), "API key revoked."):
+    if not run_action(lambda: revoke_api_key(current_session(), key_id), "API key revoked."):
         return _keys_page(400)
     return redirect(url_for("console.admin_keys"))

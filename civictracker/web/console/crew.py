@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from civictracker.extensions import db
+from civictracker.extensions import current_session, db
 from civictracker.models import Crew, Role, Ticket
 from civictracker.models.ticket import TicketStatus
 from civictracker.services.dispatch import QUEUE_STATUSES
@@ -71,9 +71,9 @@ def crew_work(ticket_id: int) -> Response | tuple[str, int]:
         ticket.crew_id is None or ticket.crew_id != current_user.crew_id
     ):
         abort(403, description="This ticket is not assigned to your crew.")
-    back = url_for(
-        "console.crew_view", **({} if current_user.role == Role.CREW.value else {"crew": ticket.crew_id})
-    )
+    # A crew member's page is their own crew's; staff come back to the crew of this ticket.
+    own_crew = current_user.role == Role.CREW.value
+    back = url_for("console.crew_view") if own_crew else url_for("console.crew_view", crew=ticket.crew_id)
     form = CrewWorkForm()
     crew = db.session.get(Crew, ticket.crew_id) if ticket.crew_id else None
     if not form.validate_on_submit():
@@ -82,7 +82,7 @@ def crew_work(ticket_id: int) -> Response | tuple[str, int]:
     target = form.to_status.data or ""
     ok = run_action(
         lambda: change_status(
-            db.session,
+            current_session(),
             ticket,
             target,
             actor=current_user._get_current_object(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from civictracker.extensions import db
+from civictracker.extensions import current_session
 from civictracker.models import Role
 from civictracker.services import metrics as m
 from civictracker.web.auth.roles import role_required
@@ -17,10 +17,10 @@ from civictracker.web.console.helpers import int_arg
 @role_required(Role.ADMIN.value, Role.DISPATCHER.value)
 def metrics() -> str:
     days = int_arg("days", default=90, minimum=1, maximum=3650) or 90
-    reply = m.time_to_first_reply(db.session, days=days)
-    resolve = m.time_to_resolve(db.session, days=days)
-    backlog = m.backlog_by_service(db.session)
-    breaches = m.sla_breaches_by_service(db.session, days=days)
+    reply = m.time_to_first_reply(current_session(), days=days)
+    resolve = m.time_to_resolve(current_session(), days=days)
+    backlog = m.backlog_by_service(current_session())
+    breaches = m.sla_breaches_by_service(current_session(), days=days)
     charts = {
         "reply": hbar_chart(
             "Time to first public reply", [(k, [float(v)]) for k, v in reply.histogram], series=["tickets"]

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from civictracker.extensions import db
+from civictracker.extensions import current_session, db
 from civictracker.models import Crew, Role, Service, TicketStatus
 from civictracker.models.types import utcnow
 from civictracker.runtime import city_of
@@ -81,7 +81,7 @@ def _filters() -> tuple[QueueFilters, dict[str, str]]:
 def queue() -> str:
     filters, args = _filters()
     page = int_arg("page", default=1, minimum=1, maximum=100_000) or 1
-    result = queue_page(db.session, filters, page=page, per_page=PER_PAGE)
+    result = queue_page(current_session(), filters, page=page, per_page=PER_PAGE)
     services = list(db.session.scalars(select(Service).order_by(Service.name)))
     crews = list(db.session.scalars(select(Crew).where(Crew.active.is_(True)).order_by(Crew.name)))
     return render_template(
@@ -110,7 +110,7 @@ def bulk_assign_view() -> Response | tuple[str, int]:
     ids = list(form.ticket_ids.data or [])
     actor = current_user._get_current_object()
     if not run_action(
-        lambda: bulk_assign(db.session, ids, crew, actor=actor),
+        lambda: bulk_assign(current_session(), ids, crew, actor=actor),
         f"{len(set(ids))} ticket(s) assigned to {crew.name}.",
     ):
         return queue(), 400
@@ -150,7 +150,7 @@ def _bbox() -> tuple[float, float, float, float]:
 def map_data() -> Response:
     """Open tickets (most urgent first, bounded) and all located crews, for the console map."""
     bbox = _bbox()
-    tickets, truncated = open_tickets_in_bbox(db.session, bbox, limit=MAP_LIMIT)
+    tickets, truncated = open_tickets_in_bbox(current_session(), bbox, limit=MAP_LIMIT)
     crews = db.session.scalars(select(Crew).where(Crew.active.is_(True), Crew.lat.is_not(None)))
     return jsonify(
         truncated=truncated,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from civictracker.extensions import db
+from civictracker.extensions import current_session, db
 from civictracker.models import (
     Crew,
     Follower,
@@ -67,7 +67,7 @@ def _forms(ticket: Ticket) -> dict[str, Any]:
 
 
 def _render(ticket: Ticket, code: int = 200, **forms: Any) -> tuple[str, int]:
-    s = db.session
+    s = current_session()
     posts = list(
         s.scalars(
             select(InboundPost)
@@ -167,7 +167,7 @@ def ticket_status(ticket_id: int) -> Response | tuple[str, int]:
     target = form.to_status.data or ""
     ok = run_action(
         lambda: change_status(
-            db.session,
+            current_session(),
             ticket,
             target,
             actor=_actor(),
@@ -195,7 +195,7 @@ def ticket_assign(ticket_id: int) -> Response | tuple[str, int]:
             return _render(ticket, 400)
     ok = run_action(
         lambda: assign_crew(
-            db.session,
+            current_session(),
             ticket,
             crew,
             actor=_actor(),
@@ -221,7 +221,9 @@ def ticket_merge(ticket_id: int) -> Response | tuple[str, int]:
         into = db.session.get(Ticket, into_id)
         if into is None:
             raise NotFound(f"No ticket CT-{into_id}.")
-        merge_tickets(db.session, ticket, into, actor=_actor(), public_note=form.public_note.data or None)
+        merge_tickets(
+            current_session(), ticket, into, actor=_actor(), public_note=form.public_note.data or None
+        )
 
     ok = run_action(merge, f"{ticket.ref} merged into CT-{into_id}.")
     if ok:
@@ -253,7 +255,7 @@ def ticket_location(ticket_id: int) -> Response | tuple[str, int]:
             segment_id=ticket.segment_id,
         )
         record_event(
-            db.session,
+            current_session(),
             ticket,
             "located",
             internal_note=form.internal_note.data or "Pin moved by a dispatcher.",

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 import civictracker.web.open311.serializers as serializers  # noqa: PLR0402
 import civictracker.web.open311.xml as xml  # noqa: PLR0402
 from civictracker.citypack import CityPack
-from civictracker.extensions import db
+from civictracker.extensions import current_session
 from civictracker.jobs.locate import geocode_ticket
 from civictracker.models.types import utcnow
 from civictracker.queue import get_queue
@@ -47,7 +47,7 @@ GEOCODER_EXTENSION = "civictracker.open311_geocoder"
 
 
 def _session() -> Session:
-    return db.session  # type: ignore[return-value]  # the scoped session proxies a Session
+    return current_session()
 
 
 def _pack() -> CityPack:

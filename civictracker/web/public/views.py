@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import TypedDict
 
 from flask import Response, abort, current_app, jsonify, render_template, request, url_for
 
 from civictracker.citypack import CityPack
-from civictracker.extensions import db
+from civictracker.extensions import current_session
 from civictracker.runtime import city_of
 from civictracker.services import public, public_map
 from civictracker.services.catalog import list_services
@@ -34,7 +35,16 @@ def _city() -> CityPack:
     return city_of(current_app)  # loaded once by the app factory
 
 
-def _leaflet() -> dict[str, str]:
+class _Assets(TypedDict):
+    """The map scripts and styles, served from this app; typed so they unpack into the map builders."""
+
+    leaflet_js: str
+    leaflet_css: str
+    maps_js: str
+    maps_css: str
+
+
+def _leaflet() -> _Assets:
     return {
         "leaflet_js": url_for("public.static", filename="vendor/leaflet/leaflet.js"),
         "leaflet_css": url_for("public.static", filename="vendor/leaflet/leaflet.css"),
@@ -52,7 +62,7 @@ def index():  # type: ignore[no-untyped-def]
     city = _city()
     from civictracker.geo import maps
 
-    services = list_services(db.session)
+    services = list_services(current_session())
     colors = maps.service_colors([s.code for s in services])
     fmap = maps.public_map(
         center=city.center,
@@ -91,7 +101,7 @@ def map_geojson():  # type: ignore[no-untyped-def]
     try:
         viewport = public_map.parse_bbox(request.args.get("bbox"), city.bbox)
         filters = public_map.parse_filters(
-            db.session,
+            current_session(),
             request.args.getlist("service"),
             request.args.get("status"),
             request.args.get("max_age_days"),
@@ -99,9 +109,8 @@ def map_geojson():  # type: ignore[no-untyped-def]
         zoom = _zoom(request.args.get("zoom"))
     except ValidationFailed as exc:
         return _bad_request(str(exc))
-    # db.session() is the real Session: geo.spatial.dialect_of does not recognise the scoped proxy.
     ticket_url = url_for("public.ticket", ticket_id=0)[:-1] + "{id}"
-    data = public_map.map_geojson(db.session(), viewport, zoom, filters, ticket_url=ticket_url)
+    data = public_map.map_geojson(current_session(), viewport, zoom, filters, ticket_url=ticket_url)
     resp = jsonify(data)
     resp.mimetype = "application/geo+json"
     resp.headers["X-Content-Type-Options"] = "nosniff"  # never sniffed into HTML, whatever a title holds
@@ -125,12 +134,12 @@ def _zoom(raw: str | None) -> int:
 @bp.get("/tickets/<int:ticket_id>")
 def ticket(ticket_id: int):  # type: ignore[no-untyped-def]
     city = _city()
-    view = public.get_public_ticket(db.session, ticket_id, city.timezone)
+    view = public.get_public_ticket(current_session(), ticket_id, city.timezone)
     if view is None:
         abort(404, description="No public report with this number.")
     from civictracker.geo import maps
 
-    services = list_services(db.session)
+    services = list_services(current_session())
     colors = maps.service_colors([s.code for s in services])
     fmap = None
     if view.lat is not None and view.lon is not None:

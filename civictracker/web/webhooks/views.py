@@ -14,7 +14,7 @@ from civictracker.channels.x_webhook import (
     parse_activity,
     verify_signature,
 )
-from civictracker.extensions import db
+from civictracker.extensions import current_session, db
 from civictracker.runtime import settings_of
 from civictracker.web.webhooks.blueprint import bp
 
@@ -82,7 +82,7 @@ def x_delivery():  # type: ignore[no-untyped-def]
         posts = parse_activity(payload)
     except (AttributeError, TypeError, ValueError, KeyError) as exc:
         return _error(400, f"The Account Activity payload is malformed: {type(exc).__name__}.")
-    received = receive_posts(db.session, posts)  # type: ignore[arg-type]  # scoped proxy
+    received = receive_posts(current_session(), posts)
     new_ids = [post.id for post, created in received if created]
     db.session.commit()  # stored before any processing: a crash from here on loses nothing
     jobs.enqueue_processing(current_app, new_ids)
