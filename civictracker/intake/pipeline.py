@@ -233,7 +233,8 @@ PRIVATE_VISIBILITIES = {"private", "direct"}  # Mastodon followers-only and dire
 def post_visibility(post: InboundPost) -> str | None:
     """The post's platform visibility (Mastodon: public, unlisted, private, direct; X: None)."""
     raw = post.raw or {}
-    status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
+    nested = raw.get("status")
+    status = nested if isinstance(nested, dict) else {}
     value = raw.get(VISIBILITY_KEY) or raw.get("visibility") or status.get("visibility")
     return str(value) if value else None
 
@@ -290,9 +291,10 @@ def process_post(
     """
     now = now or utcnow()
     session.info[_RUN] = PostRun()  # per post: a long-lived session must not keep every follower alive
-    post, reporter = loaded or load_posts(session, [post_id]).get(post_id, (None, None))
-    if post is None:
+    found = loaded or load_posts(session, [post_id]).get(post_id)
+    if found is None:
         raise LookupError(f"inbound post {post_id} does not exist")
+    post, reporter = found
     if post.state in {"processed", "ignored"}:
         return post
     reporter = _get_reporter(session, post, reporter)
