@@ -20,7 +20,7 @@ lint:
 	$(VENV)/ruff format --check .
 
 typecheck:
-	$(VENV)/mypy civictracker/geo civictracker/services civictracker/triage civictracker/channels civictracker/outbox civictracker/runtime.py civictracker/queue.py civictracker/postlength.py
+	$(VENV)/mypy civictracker
 
 imports:
 	$(VENV)/lint-imports
