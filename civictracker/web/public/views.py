@@ -24,9 +24,9 @@ AGE_CHOICES = [
     ("365", "Last year"),
 ]
 STATUS_FILTER_LABELS = [
-    ("open", "Open"),
-    ("closed", "Closed (last 30 days)"),
-    ("all", "Open and recently closed"),
+    (public.MapStatus.OPEN.value, "Open"),
+    (public.MapStatus.CLOSED.value, "Closed (last 30 days)"),
+    (public.MapStatus.ALL.value, "Open and recently closed"),
 ]
 
 
@@ -65,7 +65,7 @@ def index():  # type: ignore[no-untyped-def]
     )
     selected = {
         "service": request.args.get("service", ""),
-        "status": request.args.get("status", "open"),
+        "status": request.args.get("status", public.MapStatus.OPEN.value),
         "max_age_days": request.args.get("max_age_days", ""),
     }
     resp = Response(
