@@ -45,6 +45,7 @@ from civictracker.triage.rules import HAZARD_KINDS
 
 log = logging.getLogger(__name__)
 S = TicketStatus
+PS, PO, MK = PostState, PostOutcome, MessageKind  # short: _finish and _reply calls stay one line
 
 # Two precise reports (an address or a corner) farther apart than this are two problems, whatever the radius:
 # two potholes 40 m apart on the same block stay two tickets.
@@ -276,7 +277,7 @@ def _new_post(incoming: IncomingPost, now: dt.datetime | None) -> InboundPost:
                 **({VISIBILITY_KEY: incoming.visibility} if incoming.visibility else {}),
             }
         ),
-        state=PostState.RECEIVED,
+        state=PS.RECEIVED,
     )
 
 
@@ -361,7 +362,7 @@ def unprocessed_parents(
             select(InboundPost.id).where(
                 InboundPost.channel == channel,
                 InboundPost.external_id.in_(sorted(external_ids)),
-                InboundPost.state == PostState.RECEIVED,
+                InboundPost.state == PS.RECEIVED,
                 InboundPost.id.not_in(list(loaded)),
             )
         )
@@ -400,18 +401,12 @@ def _route(
     """Decide and act on one post (ending in _finish); fills `stages`; the analysis, if one was made."""
     if reporter.blocked or _is_blocked(post, env):
         _finish(
-            post,
-            PostState.IGNORED,
-            PostOutcome.BLOCKED,
-            "The account is blocked; the post is stored, not ticketed.",
-            now,
+            post, PS.IGNORED, PO.BLOCKED, "The account is blocked; the post is stored, not ticketed.", now
         )
         return None
     if is_opt_out(post.text):
         reporter.opted_out = True
-        _finish(
-            post, PostState.PROCESSED, PostOutcome.OPTED_OUT, "The resident asked for no more replies.", now
-        )
+        _finish(post, PS.PROCESSED, PO.OPTED_OUT, "The resident asked for no more replies.", now)
         return None
 
     channel_kind = "reply" if (post.in_reply_to_id or post.kind == "reply") else post.kind
@@ -453,8 +448,8 @@ def _handle_new_report(
     if not triage.is_request:
         return _finish(
             post,
-            PostState.PROCESSED,
-            PostOutcome.NOT_REQUEST.with_detail(triage.kind),
+            PS.PROCESSED,
+            PO.NOT_REQUEST.with_detail(triage.kind),
             f"Not a service request ({triage.kind}): {'; '.join(triage.reasons[:3])}",
             now,
         )
@@ -462,18 +457,12 @@ def _handle_new_report(
         service = _service_for(session, triage.service_code)
     if service is None:
         return _finish(
-            post,
-            PostState.FAILED,
-            PostOutcome.NO_SERVICE,
-            f"Triage chose an unknown service {triage.service_code!r}.",
-            now,
+            post, PS.FAILED, PO.NO_SERVICE, f"Triage chose an unknown service {triage.service_code!r}.", now
         )
 
     if not analysis.usable_location:
         ticket = _create(session, post, reporter, service, analysis, env, now, status=S.NEEDS_LOCATION)
-        _reply(
-            session, env, ticket, post, reporter, MessageKind.ASK_LOCATION, now, key_prefix="ask", safety=True
-        )
+        _reply(session, env, ticket, post, reporter, MK.ASK_LOCATION, now, key_prefix="ask", safety=True)
         reason = (
             analysis.location.reason
             if analysis.location and analysis.location.reason
@@ -481,8 +470,8 @@ def _handle_new_report(
         )
         return _finish(
             post,
-            PostState.PROCESSED,
-            PostOutcome.ASK_BACK,
+            PS.PROCESSED,
+            PO.ASK_BACK,
             f"Location missing or unsure ({reason}); asked in thread.",
             now,
             ticket,
@@ -494,24 +483,19 @@ def _handle_new_report(
         duplicate = find_duplicate(session, service, loc, env, now)
     if duplicate is not None:
         _add_report(session, duplicate, post, reporter, triage, now)
-        _reply(session, env, duplicate, post, reporter, MessageKind.MERGED, now, safety=True)
+        _reply(session, env, duplicate, post, reporter, MK.MERGED, now, safety=True)
         return _finish(
             post,
-            PostState.PROCESSED,
-            PostOutcome.MERGED,
+            PS.PROCESSED,
+            PO.MERGED,
             f"Same {service.code} as {duplicate.ref} ({loc.matched}).",
             now,
             duplicate,
         )
     ticket = _create(session, post, reporter, service, analysis, env, now, status=S.OPEN)
-    _reply(session, env, ticket, post, reporter, MessageKind.ACK, now, safety=True)
+    _reply(session, env, ticket, post, reporter, MK.ACK, now, safety=True)
     return _finish(
-        post,
-        PostState.PROCESSED,
-        PostOutcome.CREATED,
-        f"New {service.code} ticket at {loc.matched}.",
-        now,
-        ticket,
+        post, PS.PROCESSED, PO.CREATED, f"New {service.code} ticket at {loc.matched}.", now, ticket
     )
 
 
@@ -526,7 +510,7 @@ def _finish(
     post.state = check_transition(POST_TRANSITIONS, post.state, state)
     post.outcome = outcome
     post.reason = reason
-    post.error = None if state != PostState.FAILED else reason
+    post.error = None if state != PS.FAILED else reason
     post.processed_at = now
     if ticket is not None:
         post.ticket_id = ticket.id
@@ -981,8 +965,8 @@ def _handle_thread_reply(
         )
         return _finish(
             post,
-            PostState.PROCESSED,
-            PostOutcome.REOPENED,
+            PS.PROCESSED,
+            PO.REOPENED,
             f"Resident says {ticket.ref} is not fixed; reopened.",
             now,
             ticket,
@@ -990,12 +974,7 @@ def _handle_thread_reply(
     if intent == "still_broken":
         _add_report(session, ticket, post, reporter, analysis.triage, now)
         return _finish(
-            post,
-            PostState.PROCESSED,
-            PostOutcome.STILL_OPEN,
-            f"Resident follow-up on open {ticket.ref}.",
-            now,
-            ticket,
+            post, PS.PROCESSED, PO.STILL_OPEN, f"Resident follow-up on open {ticket.ref}.", now, ticket
         )
     if intent == "fixed_confirmed":
         ticket_service.record_event(
@@ -1008,12 +987,7 @@ def _handle_thread_reply(
             now=now,
         )
         return _finish(
-            post,
-            PostState.PROCESSED,
-            PostOutcome.FIXED_CONFIRMED,
-            f"Resident confirms {ticket.ref} is fixed.",
-            now,
-            ticket,
+            post, PS.PROCESSED, PO.FIXED_CONFIRMED, f"Resident confirms {ticket.ref} is fixed.", now, ticket
         )
     ticket_service.record_event(
         session,
@@ -1026,8 +1000,8 @@ def _handle_thread_reply(
     )
     return _finish(
         post,
-        PostState.PROCESSED,
-        PostOutcome.REPLY.with_detail(intent),
+        PS.PROCESSED,
+        PO.REPLY.with_detail(intent),
         f"Reply in the thread of {ticket.ref} ({intent}).",
         now,
         ticket,
@@ -1046,15 +1020,10 @@ def _clarify_location(
     loc = analysis.location
     if loc is None or not analysis.usable_location:
         # Ask once more, then leave it to a dispatcher: never a reply storm.
-        _reply(session, env, ticket, post, reporter, MessageKind.ASK_LOCATION, now, key_prefix="ask2")
+        _reply(session, env, ticket, post, reporter, MK.ASK_LOCATION, now, key_prefix="ask2")
         reason = loc.reason if loc and loc.reason else "no location found"
         return _finish(
-            post,
-            PostState.PROCESSED,
-            PostOutcome.LOCATION_UNCLEAR,
-            f"Still no usable location ({reason}).",
-            now,
-            ticket,
+            post, PS.PROCESSED, PO.LOCATION_UNCLEAR, f"Still no usable location ({reason}).", now, ticket
         )
     private = is_private_post(post) and is_house_location(loc)
     assert loc.lat is not None and loc.lon is not None
@@ -1073,16 +1042,9 @@ def _clarify_location(
     duplicate = find_duplicate(session, ticket.service, loc, env, now)
     if duplicate is not None and duplicate.id != ticket.id:
         ticket_service.merge_tickets(session, ticket, duplicate, actor_label="intake", now=now)
-        _reply(session, env, duplicate, post, reporter, MessageKind.MERGED, now)
+        _reply(session, env, duplicate, post, reporter, MK.MERGED, now)
         return _finish(
-            post,
-            PostState.PROCESSED,
-            PostOutcome.LOCATED_MERGED,
-            f"Located and merged into {duplicate.ref}.",
-            now,
-            duplicate,
+            post, PS.PROCESSED, PO.LOCATED_MERGED, f"Located and merged into {duplicate.ref}.", now, duplicate
         )
-    _reply(session, env, ticket, post, reporter, MessageKind.ACK, now)
-    return _finish(
-        post, PostState.PROCESSED, PostOutcome.LOCATED, f"Location received: {loc.matched}.", now, ticket
-    )
+    _reply(session, env, ticket, post, reporter, MK.ACK, now)
+    return _finish(post, PS.PROCESSED, PO.LOCATED, f"Location received: {loc.matched}.", now, ticket)
