@@ -9,6 +9,10 @@ X_URL_WEIGHT = 23  # every URL counts as 23 characters on X (t.co wrapping)
 X_WIDE_WEIGHT = 2  # CJK and emoji count double on X (twitter-text v3 weighting)
 MASTODON_MAX_LENGTH = 500
 MASTODON_URL_WEIGHT = 23  # Mastodon also counts any URL as 23 characters
+# The replay channel stands in for X in the demo and the tests (mentions, DMs, replies in threads), so
+# its answers are held to X's limit: the replies are composed for 280 and the log that receives them
+# (channels.registry) refuses more. One constant for the adapter, the log and reply composition.
+REPLAY_MAX_LENGTH = X_MAX_LENGTH
 
 URL_RE = re.compile(r"https?://\S+")
 # Tokens a shortened reply must keep whole: URLs, ticket refs ("CT-12", "#CT-12", with the idempotency

@@ -9,6 +9,7 @@ from typing import Any
 from civictracker.channels.base import Channel
 from civictracker.channels.log import LogChannel
 from civictracker.config import Settings
+from civictracker.postlength import REPLAY_MAX_LENGTH
 
 
 def outbox_log_path(settings: Settings) -> Path:
@@ -47,7 +48,7 @@ def _build(settings: Settings, name: str, pack_dir: Path) -> Any:
     if name in {"replay", "log"}:
         from civictracker.channels.replay import ReplayChannel
 
-        outbox = LogChannel(outbox_log_path(settings), name="replay", max_length=280)
+        outbox = LogChannel(outbox_log_path(settings), name="replay", max_length=REPLAY_MAX_LENGTH)
         if name == "log":
             return outbox
         return ReplayChannel(replay_feed_path(settings, pack_dir), outbox=outbox)

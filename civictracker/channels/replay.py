@@ -20,6 +20,7 @@ from civictracker.channels.base import (
     SentMessage,
 )
 from civictracker.channels.log import LogChannel
+from civictracker.postlength import REPLAY_MAX_LENGTH
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class ReplayChannel:
     """
 
     name = "replay"
-    max_length = 500
+    max_length = REPLAY_MAX_LENGTH
     url_weight: int | None = 23
 
     def __init__(
@@ -117,7 +118,9 @@ class ReplayChannel:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path)
-        self.outbox = outbox if outbox is not None else LogChannel(name="replay")
+        self.outbox = (
+            outbox if outbox is not None else LogChannel(name="replay", max_length=REPLAY_MAX_LENGTH)
+        )
         self.start_time = start_time
         self._clock = clock
         self._seen_ids: set[str] = set()

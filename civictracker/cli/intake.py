@@ -83,15 +83,21 @@ def outbox_command(retry_dead: bool) -> None:
     from sqlalchemy import update
 
     from civictracker.extensions import db
-    from civictracker.models import OutboundMessage
+    from civictracker.models import MessageState, OutboundMessage
+    from civictracker.models.outbox import MESSAGE_TRANSITIONS
+    from civictracker.models.transitions import check_transition
     from civictracker.models.types import utcnow
     from civictracker.outbox import sweep as outbox
 
     if retry_dead:
         db.session.execute(
             update(OutboundMessage)
-            .where(OutboundMessage.state == "dead")
-            .values(state="pending", attempts=0, next_attempt_at=utcnow())
+            .where(OutboundMessage.state == MessageState.DEAD)
+            .values(
+                state=check_transition(MESSAGE_TRANSITIONS, MessageState.DEAD, MessageState.PENDING),
+                attempts=0,
+                next_attempt_at=utcnow(),
+            )
         )
         db.session.commit()
         outbox.sweep_outbox()

@@ -20,13 +20,20 @@ from civictracker.geo.remote import RemoteGeocoder
 from civictracker.geo.types import GeocodeResult
 from civictracker.models import (
     Follower,
+    GeocodeStatus,
     InboundPost,
+    MessageKind,
     OutboundMessage,
+    PostOutcome,
+    PostState,
     Reporter,
     Service,
     Ticket,
     TicketStatus,
 )
+from civictracker.models.report import DONE_STATES, POST_TRANSITIONS
+from civictracker.models.ticket import ACTIVE_STATUSES, RESOLVED_STATUSES
+from civictracker.models.transitions import check_transition, values_of
 from civictracker.models.types import utcnow
 from civictracker.services import notify
 from civictracker.services import tickets as ticket_service
@@ -38,6 +45,7 @@ from civictracker.triage.rules import HAZARD_KINDS
 
 log = logging.getLogger(__name__)
 S = TicketStatus
+PS, PO, MK = PostState, PostOutcome, MessageKind  # short: _finish and _reply calls stay one line
 
 # Two precise reports (an address or a corner) farther apart than this are two problems, whatever the radius:
 # two potholes 40 m apart on the same block stay two tickets.
@@ -50,7 +58,7 @@ MAX_STORED_TEXT = 20_000  # a post longer than any platform allows is kept whole
 # 0.33 misspelt, 0.35 when a street more than twice as long wins over a namesake ("Gore St" over "Gore Street
 # Pl"). A name it cannot decide between ("could be ...") is not found at all and is asked back.
 STREET_MIN_CONFIDENCE = 0.3
-DEDUPE_STATUSES = [s.value for s in (S.OPEN, S.ACKNOWLEDGED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)]
+DEDUPE_STATUSES = values_of(ACTIVE_STATUSES)
 CHANNEL_LABEL = {
     ("x", False): "x_mention",
     ("x", True): "x_dm",
@@ -270,7 +278,7 @@ def _new_post(incoming: IncomingPost, now: dt.datetime | None) -> InboundPost:
                 **({VISIBILITY_KEY: incoming.visibility} if incoming.visibility else {}),
             }
         ),
-        state="received",
+        state=PS.RECEIVED,
     )
 
 
@@ -295,7 +303,7 @@ def process_post(
     if found is None:
         raise LookupError(f"inbound post {post_id} does not exist")
     post, reporter = found
-    if post.state in {"processed", "ignored"}:
+    if post.state in DONE_STATES:
         return post
     reporter = _get_reporter(session, post, reporter)
     stages: dict[str, Any] = {}
@@ -356,7 +364,7 @@ def unprocessed_parents(
             select(InboundPost.id).where(
                 InboundPost.channel == channel,
                 InboundPost.external_id.in_(sorted(external_ids)),
-                InboundPost.state == "received",
+                InboundPost.state == PS.RECEIVED,
                 InboundPost.id.not_in(list(loaded)),
             )
         )
@@ -372,7 +380,7 @@ def add_new_reporters(session: Session, loaded: dict[int, tuple[InboundPost, Rep
     new: dict[tuple[str, str], Reporter] = {}
     for post, reporter in loaded.values():
         key = (post.channel, post.author_id)
-        if reporter is None and post.state not in {"processed", "ignored"} and key not in new:
+        if reporter is None and post.state not in DONE_STATES and key not in new:
             new[key] = _new_reporter(post)
     if not new:
         return
@@ -394,11 +402,13 @@ def _route(
 ) -> Analysis | None:
     """Decide and act on one post (ending in _finish); fills `stages`; the analysis, if one was made."""
     if reporter.blocked or _is_blocked(post, env):
-        _finish(post, "ignored", "blocked", "The account is blocked; the post is stored, not ticketed.", now)
+        _finish(
+            post, PS.IGNORED, PO.BLOCKED, "The account is blocked; the post is stored, not ticketed.", now
+        )
         return None
     if is_opt_out(post.text):
         reporter.opted_out = True
-        _finish(post, "processed", "opted_out", "The resident asked for no more replies.", now)
+        _finish(post, PS.PROCESSED, PO.OPTED_OUT, "The resident asked for no more replies.", now)
         return None
 
     channel_kind = "reply" if (post.in_reply_to_id or post.kind == "reply") else post.kind
@@ -440,8 +450,8 @@ def _handle_new_report(
     if not triage.is_request:
         return _finish(
             post,
-            "processed",
-            f"not_request:{triage.kind}",
+            PS.PROCESSED,
+            PO.NOT_REQUEST.with_detail(triage.kind),
             f"Not a service request ({triage.kind}): {'; '.join(triage.reasons[:3])}",
             now,
         )
@@ -449,12 +459,12 @@ def _handle_new_report(
         service = _service_for(session, triage.service_code)
     if service is None:
         return _finish(
-            post, "failed", "no_service", f"Triage chose an unknown service {triage.service_code!r}.", now
+            post, PS.FAILED, PO.NO_SERVICE, f"Triage chose an unknown service {triage.service_code!r}.", now
         )
 
     if not analysis.usable_location:
         ticket = _create(session, post, reporter, service, analysis, env, now, status=S.NEEDS_LOCATION)
-        _reply(session, env, ticket, post, reporter, "ask_location", now, key_prefix="ask", safety=True)
+        _reply(session, env, ticket, post, reporter, MK.ASK_LOCATION, now, key_prefix="ask", safety=True)
         reason = (
             analysis.location.reason
             if analysis.location and analysis.location.reason
@@ -462,8 +472,8 @@ def _handle_new_report(
         )
         return _finish(
             post,
-            "processed",
-            "ask_back",
+            PS.PROCESSED,
+            PO.ASK_BACK,
             f"Location missing or unsure ({reason}); asked in thread.",
             now,
             ticket,
@@ -475,27 +485,34 @@ def _handle_new_report(
         duplicate = find_duplicate(session, service, loc, env, now)
     if duplicate is not None:
         _add_report(session, duplicate, post, reporter, triage, now)
-        _reply(session, env, duplicate, post, reporter, "merged", now, safety=True)
+        _reply(session, env, duplicate, post, reporter, MK.MERGED, now, safety=True)
         return _finish(
             post,
-            "processed",
-            "merged",
+            PS.PROCESSED,
+            PO.MERGED,
             f"Same {service.code} as {duplicate.ref} ({loc.matched}).",
             now,
             duplicate,
         )
     ticket = _create(session, post, reporter, service, analysis, env, now, status=S.OPEN)
-    _reply(session, env, ticket, post, reporter, "ack", now, safety=True)
-    return _finish(post, "processed", "created", f"New {service.code} ticket at {loc.matched}.", now, ticket)
+    _reply(session, env, ticket, post, reporter, MK.ACK, now, safety=True)
+    return _finish(
+        post, PS.PROCESSED, PO.CREATED, f"New {service.code} ticket at {loc.matched}.", now, ticket
+    )
 
 
 def _finish(
-    post: InboundPost, state: str, outcome: str, reason: str, now: dt.datetime, ticket: Ticket | None = None
+    post: InboundPost,
+    state: PostState,
+    outcome: str,
+    reason: str,
+    now: dt.datetime,
+    ticket: Ticket | None = None,
 ) -> InboundPost:
-    post.state = state
+    post.state = check_transition(POST_TRANSITIONS, post.state, state)
     post.outcome = outcome
     post.reason = reason
-    post.error = None if state != "failed" else reason
+    post.error = None if state != PS.FAILED else reason
     post.processed_at = now
     if ticket is not None:
         post.ticket_id = ticket.id
@@ -624,7 +641,9 @@ def _create(
         now=now,
     )
     if loc is None:
-        ticket.geocode_status = "failed" if analysis.location and analysis.location.reason else "pending"
+        ticket.geocode_status = (
+            GeocodeStatus.FAILED if analysis.location and analysis.location.reason else GeocodeStatus.PENDING
+        )
         ticket.geocode_reason = analysis.location.reason if analysis.location else "no text"
     post_run(session).tickets.add(ticket.id)
     page.new_tickets.append(ticket)
@@ -765,7 +784,7 @@ def _reply(
     ticket: Ticket,
     post: InboundPost,
     reporter: Reporter,
-    kind: str,
+    kind: MessageKind,
     now: dt.datetime,
     *,
     key_prefix: str | None = None,
@@ -934,7 +953,7 @@ def _handle_thread_reply(
     stages["thread"] = {"ticket": ticket.id, "intent": intent, "reasons": reasons[:5]}
     if ticket.status == S.NEEDS_LOCATION and (intent == "location_clarification" or analysis.usable_location):
         return _clarify_location(session, post, reporter, ticket, analysis, env, now)
-    if intent == "still_broken" and ticket.status in (S.RESOLVED, S.CLOSED):
+    if intent == "still_broken" and ticket.status in RESOLVED_STATUSES:
         _follow(session, ticket, post, reporter)
         ticket_service.change_status(
             session,
@@ -947,12 +966,17 @@ def _handle_thread_reply(
             now=now,
         )
         return _finish(
-            post, "processed", "reopened", f"Resident says {ticket.ref} is not fixed; reopened.", now, ticket
+            post,
+            PS.PROCESSED,
+            PO.REOPENED,
+            f"Resident says {ticket.ref} is not fixed; reopened.",
+            now,
+            ticket,
         )
     if intent == "still_broken":
         _add_report(session, ticket, post, reporter, analysis.triage, now)
         return _finish(
-            post, "processed", "still_open", f"Resident follow-up on open {ticket.ref}.", now, ticket
+            post, PS.PROCESSED, PO.STILL_OPEN, f"Resident follow-up on open {ticket.ref}.", now, ticket
         )
     if intent == "fixed_confirmed":
         ticket_service.record_event(
@@ -965,7 +989,7 @@ def _handle_thread_reply(
             now=now,
         )
         return _finish(
-            post, "processed", "fixed_confirmed", f"Resident confirms {ticket.ref} is fixed.", now, ticket
+            post, PS.PROCESSED, PO.FIXED_CONFIRMED, f"Resident confirms {ticket.ref} is fixed.", now, ticket
         )
     ticket_service.record_event(
         session,
@@ -977,7 +1001,12 @@ def _handle_thread_reply(
         now=now,
     )
     return _finish(
-        post, "processed", f"reply:{intent}", f"Reply in the thread of {ticket.ref} ({intent}).", now, ticket
+        post,
+        PS.PROCESSED,
+        PO.REPLY.with_detail(intent),
+        f"Reply in the thread of {ticket.ref} ({intent}).",
+        now,
+        ticket,
     )
 
 
@@ -993,10 +1022,10 @@ def _clarify_location(
     loc = analysis.location
     if loc is None or not analysis.usable_location:
         # Ask once more, then leave it to a dispatcher: never a reply storm.
-        _reply(session, env, ticket, post, reporter, "ask_location", now, key_prefix="ask2")
+        _reply(session, env, ticket, post, reporter, MK.ASK_LOCATION, now, key_prefix="ask2")
         reason = loc.reason if loc and loc.reason else "no location found"
         return _finish(
-            post, "processed", "location_unclear", f"Still no usable location ({reason}).", now, ticket
+            post, PS.PROCESSED, PO.LOCATION_UNCLEAR, f"Still no usable location ({reason}).", now, ticket
         )
     private = is_private_post(post) and is_house_location(loc)
     assert loc.lat is not None and loc.lon is not None
@@ -1015,9 +1044,9 @@ def _clarify_location(
     duplicate = find_duplicate(session, ticket.service, loc, env, now)
     if duplicate is not None and duplicate.id != ticket.id:
         ticket_service.merge_tickets(session, ticket, duplicate, actor_label="intake", now=now)
-        _reply(session, env, duplicate, post, reporter, "merged", now)
+        _reply(session, env, duplicate, post, reporter, MK.MERGED, now)
         return _finish(
-            post, "processed", "located_merged", f"Located and merged into {duplicate.ref}.", now, duplicate
+            post, PS.PROCESSED, PO.LOCATED_MERGED, f"Located and merged into {duplicate.ref}.", now, duplicate
         )
-    _reply(session, env, ticket, post, reporter, "ack", now)
-    return _finish(post, "processed", "located", f"Location received: {loc.matched}.", now, ticket)
+    _reply(session, env, ticket, post, reporter, MK.ACK, now)
+    return _finish(post, PS.PROCESSED, PO.LOCATED, f"Location received: {loc.matched}.", now, ticket)

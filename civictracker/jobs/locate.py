@@ -7,7 +7,7 @@ import logging
 from sqlalchemy import select
 
 from civictracker.extensions import current_session
-from civictracker.models import Ticket
+from civictracker.models import GeocodeStatus, Ticket
 from civictracker.models.types import utcnow
 from civictracker.runtime import job_context, runtime_of
 from civictracker.services import tickets as ticket_service
@@ -31,7 +31,7 @@ def geocode_ticket(ticket_id: int) -> str:
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(of=Ticket)  # a staff edit or a second worker never races this one
         ticket = session.scalar(stmt)
-        if ticket is None or ticket.geocode_status == "ok" or ticket.lat is not None:
+        if ticket is None or ticket.geocode_status == GeocodeStatus.OK or ticket.lat is not None:
             session.rollback()
             return "skipped"
         text = (ticket.location_text or "").strip()
@@ -65,7 +65,7 @@ def geocode_ticket(ticket_id: int) -> str:
             reason = loc.reason or "not found in the city's street data"
         reason = f"Address {text[:120]!r} not located: {reason}. A dispatcher must place it."
         if ticket.geocode_reason != reason:  # a second run records nothing new
-            ticket.geocode_status = "pending"
+            ticket.geocode_status = GeocodeStatus.PENDING
             ticket.geocode_reason = reason
             ticket_service.record_event(
                 session,

@@ -16,7 +16,9 @@ from sqlalchemy import select
 
 from civictracker.database import IdAllocator, begin_write, hold_lock
 from civictracker.extensions import db
-from civictracker.models import ChannelCursor, InboundPost, OutboundMessage, Ticket
+from civictracker.models import ChannelCursor, InboundPost, MessageState, OutboundMessage, PostState, Ticket
+from civictracker.models.report import DONE_STATES, POST_TRANSITIONS, TODO_STATES
+from civictracker.models.transitions import check_transition, values_of
 from civictracker.models.types import utcnow
 from civictracker.outbox.sweep import (  # noqa: F401  (sweep_outbox re-exported: queued jobs name it here)
     send_outbound,
@@ -191,13 +193,13 @@ def _replies_to_send(done: list[tuple[InboundPost, list[OutboundMessage], bool]]
     An existing ticket may have replies still waiting: they go out with this one, as they always did. A
     ticket the page created has none but the ones it queued (nothing else queues by post id).
     """
-    ids = {m.id for _, messages, _ in done for m in messages if m.state == "pending"}
+    ids = {m.id for _, messages, _ in done for m in messages if m.state == MessageState.PENDING}
     joined = sorted({post.ticket_id for post, _, did_join in done if did_join and post.ticket_id})
     if joined:
         ids.update(
             db.session.scalars(
                 select(OutboundMessage.id).where(
-                    OutboundMessage.ticket_id.in_(joined), OutboundMessage.state == "pending"
+                    OutboundMessage.ticket_id.in_(joined), OutboundMessage.state == MessageState.PENDING
                 )
             )
         )
@@ -212,8 +214,8 @@ def _record_failures(failures: dict[int, str]) -> None:
     """Mark each post failed with its error (and count the attempt); never a processed one."""
     for post_id, error in failures.items():
         post = db.session.get(InboundPost, post_id)
-        if post is not None and post.state not in {"processed", "ignored"}:
-            post.state = "failed"
+        if post is not None and post.state not in DONE_STATES:
+            post.state = check_transition(POST_TRANSITIONS, post.state, PostState.FAILED)
             post.error = error
             post.attempts += 1
 
@@ -256,7 +258,7 @@ def retry_failed_posts(max_attempts: int = 5) -> int:
         ids = list(
             db.session.scalars(
                 select(InboundPost.id).where(
-                    InboundPost.state.in_(["failed", "received"]), InboundPost.attempts < max_attempts
+                    InboundPost.state.in_(values_of(TODO_STATES)), InboundPost.attempts < max_attempts
                 )
             )
         )

@@ -1,10 +1,18 @@
 """The data model; importing this package registers every table on the metadata."""
 
 from civictracker.models.crew import Crew
-from civictracker.models.outbox import ChannelCursor, OutboundMessage
-from civictracker.models.report import Follower, InboundPost, Reporter
+from civictracker.models.outbox import ChannelCursor, MessageKind, MessageState, OutboundMessage
+from civictracker.models.report import Follower, InboundPost, PostOutcome, PostState, Reporter
 from civictracker.models.service import Service
-from civictracker.models.ticket import OPEN_STATUSES, PUBLIC_STATUSES, Ticket, TicketEvent, TicketStatus
+from civictracker.models.ticket import (
+    OPEN_STATUSES,
+    PUBLIC_STATUSES,
+    GeocodeStatus,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+from civictracker.models.transitions import IllegalTransition, can_move, check_transition
 from civictracker.models.user import ApiKey, Role, User
 
 __all__ = [
@@ -14,8 +22,14 @@ __all__ = [
     "ChannelCursor",
     "Crew",
     "Follower",
+    "GeocodeStatus",
+    "IllegalTransition",
     "InboundPost",
+    "MessageKind",
+    "MessageState",
     "OutboundMessage",
+    "PostOutcome",
+    "PostState",
     "Reporter",
     "Role",
     "Service",
@@ -23,4 +37,6 @@ __all__ = [
     "TicketEvent",
     "TicketStatus",
     "User",
+    "can_move",
+    "check_transition",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
@@ -15,6 +16,59 @@ if TYPE_CHECKING:
     from civictracker.models.report import Follower
 
 
+class MessageState(enum.StrEnum):
+    """Where one outbound message is on its way to the platform."""
+
+    PENDING = "pending"  # queued, due at next_attempt_at
+    SENDING = "sending"  # claimed, committed before the platform call (a crash is settled by find_sent)
+    SENT = "sent"
+    FAILED = "failed"  # the last call failed; retried after a backoff
+    DEAD = "dead"  # every attempt spent or refused for good; an admin may give it another round
+    CANCELLED = "cancelled"  # not to be sent: the resident opted out or deleted the post we answered
+
+
+_M = MessageState
+# Every state is in exactly one of these three.
+WAITING_STATES = frozenset({_M.PENDING, _M.FAILED})  # due to be sent (once next_attempt_at has come)
+IN_FLIGHT_STATES = frozenset({_M.SENDING})
+# No sender takes these up again; only `outbox --retry-dead` (dead -> pending) or the platform saying a
+# dead call did get through (dead -> sent) moves one of them.
+FINAL_STATES = frozenset({_M.SENT, _M.DEAD, _M.CANCELLED})
+# States a recorded platform call's members may be in while the call is settled (resolve_batch).
+UNSETTLED_STATES = WAITING_STATES | IN_FLIGHT_STATES | {_M.DEAD}
+
+# The moves the outbox makes (outbox/calls.py, outbox/sources.py, `outbox --retry-dead`).
+MESSAGE_TRANSITIONS: dict[MessageState, frozenset[MessageState]] = {
+    # claimed; settled as sent/failed/dead by a recorded call; cancelled or dead before any call
+    _M.PENDING: frozenset({_M.SENDING, _M.SENT, _M.FAILED, _M.DEAD, _M.CANCELLED}),
+    # the call's answer (or a stale claim taken up again, a refused DM sent back to the public lane)
+    _M.SENDING: frozenset({_M.SENDING, _M.SENT, _M.FAILED, _M.DEAD, _M.PENDING, _M.CANCELLED}),
+    # as pending; failing again is a move too (one more attempt spent)
+    _M.FAILED: frozenset({_M.SENDING, _M.SENT, _M.FAILED, _M.DEAD, _M.CANCELLED}),
+    _M.DEAD: frozenset({_M.PENDING, _M.SENT}),
+    _M.SENT: frozenset(),
+    _M.CANCELLED: frozenset(),
+}
+
+
+class MessageKind(enum.StrEnum):
+    """What a message says; each kind is a reply template of the city pack (replies.json)."""
+
+    ACK = "ack"
+    ASK_LOCATION = "ask_location"
+    MERGED = "merged"
+    OPT_OUT = "opt_out"
+    # a public status change, one per status a follower hears about (notify.STATUS_TEMPLATE)
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    REJECTED = "rejected"
+    REFERRED = "referred"
+
+
 class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]
     """One message to one follower about one event; the idempotency key makes it exist once."""
 
@@ -24,7 +78,7 @@ class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     channel: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(32))  # ack, ask_location, status, merged, opt_out ...
+    kind: Mapped[str] = mapped_column(String(32))  # a MessageKind
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), default=None, index=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"), default=None)
     follower_id: Mapped[int | None] = mapped_column(ForeignKey("followers.id"), default=None)
@@ -39,7 +93,7 @@ class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]
     lang: Mapped[str] = mapped_column(String(8), default="en")
     text: Mapped[str] = mapped_column(Text)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, sent, failed, dead
+    state: Mapped[str] = mapped_column(String(16), default=MessageState.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)

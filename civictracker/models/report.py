@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -13,6 +14,58 @@ from civictracker.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from civictracker.models.ticket import Ticket
+
+
+class PostState(enum.StrEnum):
+    """How far the pipeline got with one stored post."""
+
+    RECEIVED = "received"  # stored, not processed yet
+    PROCESSED = "processed"
+    FAILED = "failed"  # processing crashed or could not decide; retried (retry_failed_posts)
+    IGNORED = "ignored"  # from a blocked account: stored, never ticketed
+
+
+# Every state is in exactly one of these two.
+TODO_STATES = frozenset({PostState.RECEIVED, PostState.FAILED})  # to be (re)processed
+DONE_STATES = frozenset({PostState.PROCESSED, PostState.IGNORED})  # processing it again changes nothing
+
+# received -> processed | failed | ignored; a failed post is retried and may fail again.
+POST_TRANSITIONS: dict[PostState, frozenset[PostState]] = {
+    PostState.RECEIVED: frozenset({PostState.PROCESSED, PostState.FAILED, PostState.IGNORED}),
+    PostState.FAILED: frozenset({PostState.PROCESSED, PostState.FAILED, PostState.IGNORED}),
+    PostState.PROCESSED: frozenset(),
+    PostState.IGNORED: frozenset(),
+}
+
+
+class PostOutcome(enum.StrEnum):
+    """What the pipeline did with a post (InboundPost.outcome). Two carry a detail after a colon:
+    "not_request:<triage kind>" and "reply:<reply intent>" (see `with_detail`)."""
+
+    CREATED = "created"  # a new ticket
+    MERGED = "merged"  # a report added to an open ticket of the same problem
+    ASK_BACK = "ask_back"  # a ticket waiting for its place; the resident was asked
+    NOT_REQUEST = "not_request"
+    NO_SERVICE = "no_service"  # triage chose a service the city does not have
+    BLOCKED = "blocked"
+    OPTED_OUT = "opted_out"
+    # replies in the thread of one of our tickets
+    REOPENED = "reopened"
+    STILL_OPEN = "still_open"
+    FIXED_CONFIRMED = "fixed_confirmed"
+    REPLY = "reply"
+    LOCATED = "located"
+    LOCATED_MERGED = "located_merged"
+    LOCATION_UNCLEAR = "location_unclear"
+
+    def with_detail(self, detail: str) -> str:
+        """The stored outcome with its detail, e.g. "not_request:spam"."""
+        return f"{self.value}:{detail}"
+
+    @classmethod
+    def of(cls, stored: str) -> PostOutcome:
+        """The outcome a stored value names, its detail dropped; ValueError for an unknown one."""
+        return cls(stored.split(":", 1)[0])
 
 
 class Reporter(db.Model):  # type: ignore[name-defined,misc]
@@ -56,9 +109,9 @@ class InboundPost(db.Model):  # type: ignore[name-defined,misc]
     posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Processing: received -> processed | failed | ignored; each stage's outcome and reason recorded.
-    state: Mapped[str] = mapped_column(String(16), default="received", index=True)
-    outcome: Mapped[str | None] = mapped_column(String(32), default=None)  # created, merged, ask_back, ...
+    # Processing (PostState, POST_TRANSITIONS); each stage's outcome and reason recorded.
+    state: Mapped[str] = mapped_column(String(16), default=PostState.RECEIVED.value, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)  # a PostOutcome (with its detail)
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     stages: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text, default=None)

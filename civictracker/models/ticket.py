@@ -34,32 +34,67 @@ class TicketStatus(enum.StrEnum):
     HIDDEN = "hidden"
 
 
-# States the public (map, ticket page, Open311) may see; the rest are intake or moderation states.
-PUBLIC_STATUSES = frozenset(
+# Every status is in exactly one of these four (tests/unit/models/test_transitions.py checks it).
+# Intake: the post is in, the place is not known yet (no crew can go, no dedupe can merge into it).
+INTAKE_STATUSES = frozenset({TicketStatus.NEW, TicketStatus.NEEDS_LOCATION})
+# Work underway at a known place: dedupe candidates, assignable, Open311 "open".
+ACTIVE_STATUSES = frozenset(
     {
         TicketStatus.OPEN,
         TicketStatus.ACKNOWLEDGED,
         TicketStatus.ASSIGNED,
         TicketStatus.IN_PROGRESS,
         TicketStatus.REOPENED,
+    }
+)
+# Done one way or another: moving here stamps closed_at.
+CLOSED_STATUSES = frozenset(
+    {
         TicketStatus.RESOLVED,
         TicketStatus.CLOSED,
         TicketStatus.DUPLICATE,
+        TicketStatus.REJECTED,
         TicketStatus.REFERRED,
     }
 )
-# States in which work is still to be done (the dispatcher queue, dedupe candidates, the open map).
-OPEN_STATUSES = frozenset(
-    {
-        TicketStatus.NEW,
-        TicketStatus.NEEDS_LOCATION,
-        TicketStatus.OPEN,
-        TicketStatus.ACKNOWLEDGED,
-        TicketStatus.ASSIGNED,
-        TicketStatus.IN_PROGRESS,
-        TicketStatus.REOPENED,
-    }
-)
+# Taken down by moderation: neither work nor history.
+MODERATED_STATUSES = frozenset({TicketStatus.HIDDEN})
+
+# States in which work is still to be done (the dispatcher queue, the open map, source checks).
+OPEN_STATUSES = INTAKE_STATUSES | ACTIVE_STATUSES
+# Fixed: what the metrics count as resolved, and what a resident's "still broken" reopens.
+RESOLVED_STATUSES = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED})
+# States the public (map, ticket page, Open311) may see; the rest are intake or moderation states.
+PUBLIC_STATUSES = (ACTIVE_STATUSES | CLOSED_STATUSES) - {TicketStatus.REJECTED}
+
+# The whole ticket state machine (ARCHITECTURE section 5, plus the moves staff make today): the moves
+# allowed from each status. Anything not listed is refused (services.tickets.change_status).
+_S = TicketStatus
+_WORK = frozenset({_S.ACKNOWLEDGED, _S.ASSIGNED, _S.IN_PROGRESS, _S.RESOLVED, _S.CLOSED})
+_ENDINGS = frozenset({_S.DUPLICATE, _S.REJECTED, _S.REFERRED, _S.HIDDEN})
+TICKET_TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
+    _S.NEW: frozenset({_S.NEEDS_LOCATION, _S.OPEN}) | _ENDINGS,
+    _S.NEEDS_LOCATION: frozenset({_S.OPEN}) | _ENDINGS,
+    _S.OPEN: _WORK | _ENDINGS,
+    _S.ACKNOWLEDGED: (_WORK - {_S.ACKNOWLEDGED}) | _ENDINGS,
+    _S.ASSIGNED: frozenset({_S.ACKNOWLEDGED, _S.IN_PROGRESS, _S.RESOLVED, _S.CLOSED}) | _ENDINGS,
+    _S.IN_PROGRESS: frozenset({_S.ASSIGNED, _S.RESOLVED, _S.CLOSED}) | _ENDINGS,
+    _S.RESOLVED: frozenset({_S.CLOSED, _S.REOPENED}),
+    _S.CLOSED: frozenset({_S.REOPENED}),
+    _S.REOPENED: _WORK | _ENDINGS,
+    _S.DUPLICATE: frozenset({_S.REOPENED}),
+    _S.REJECTED: frozenset({_S.OPEN}),
+    _S.REFERRED: frozenset({_S.REOPENED}),
+    _S.HIDDEN: frozenset({_S.OPEN}),
+}
+
+
+class GeocodeStatus(enum.StrEnum):
+    """Whether the ticket's place was looked up: not yet (or retrying), found, or given up on."""
+
+    PENDING = "pending"
+    OK = "ok"
+    FAILED = "failed"
 
 
 class Ticket(db.Model):  # type: ignore[name-defined,misc]
@@ -98,7 +133,7 @@ class Ticket(db.Model):  # type: ignore[name-defined,misc]
     segment_id: Mapped[str | None] = mapped_column(String(100), default=None, index=True)
     precision: Mapped[str | None] = mapped_column(String(20), default=None)
     confidence: Mapped[float | None] = mapped_column(default=None)
-    geocode_status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | ok | failed
+    geocode_status: Mapped[str] = mapped_column(String(20), default=GeocodeStatus.PENDING.value)
     geocode_reason: Mapped[str | None] = mapped_column(Text, default=None)
     summary: Mapped[str] = mapped_column(Text, default="")  # public summary in our words, never a raw DM
     description: Mapped[str] = mapped_column(Text, default="")  # public description (Open311 POST text)

@@ -17,7 +17,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from civictracker.channels.base import ChannelError, ReplyTarget
 from civictracker.extensions import db
-from civictracker.models import OutboundMessage, Reporter, Ticket
+from civictracker.models import MessageKind, MessageState, OutboundMessage, Reporter, Ticket
+from civictracker.models.outbox import FINAL_STATES, MESSAGE_TRANSITIONS, UNSETTLED_STATES, WAITING_STATES
+from civictracker.models.transitions import check_transition, values_of
 from civictracker.models.types import utcnow
 from civictracker.outbox.reach import DM_REFUSED
 from civictracker.runtime import runtime_of, settings_of
@@ -42,7 +44,6 @@ def backoff(attempts: int, retry_after: float | None = None) -> dt.timedelta:
 DM_ROUTE = "~dm"  # ~dm:<id>: a public message answered by DM (spill, or its thread is gone)
 CLUSTER_ROUTE = "~cluster"  # ~cluster:<lead id>:<members>: one public reply naming several reporters
 DIGEST_ROUTE = "~digest"  # ~digest:<lead id>:<members>: the generic reply for acks of several tickets
-FINAL_STATES = {"sent", "dead", "cancelled"}
 
 
 def _batch_key(route: str, lead_id: int, member_ids: list[int]) -> str:
@@ -68,8 +69,13 @@ def _error_note(msg: OutboundMessage, error: str) -> str:
     return error[:2000]
 
 
+def _move(msg: OutboundMessage, state: MessageState) -> None:
+    """Set the message's state, as MESSAGE_TRANSITIONS allows (IllegalTransition otherwise)."""
+    msg.state = check_transition(MESSAGE_TRANSITIONS, msg.state, state)
+
+
 def _stale(msg: OutboundMessage, now: dt.datetime) -> bool:
-    return msg.state == "sending" and now - msg.next_attempt_at >= SENDING_STALE_AFTER
+    return msg.state == MessageState.SENDING and now - msg.next_attempt_at >= SENDING_STALE_AFTER
 
 
 def unconfirmed(msg: OutboundMessage, now: dt.datetime) -> bool:
@@ -78,7 +84,7 @@ def unconfirmed(msg: OutboundMessage, now: dt.datetime) -> bool:
     "pending" with a key is a row that died with its outcome unknown and was given another round
     (`outbox --retry-dead`): the platform is asked first, as for any other unsettled call.
     """
-    return msg.batch_key is not None and (msg.state in {"failed", "pending"} or _stale(msg, now))
+    return msg.batch_key is not None and (msg.state in WAITING_STATES or _stale(msg, now))
 
 
 def _reply_target(msg: OutboundMessage, *, dm: bool = False, mentions: tuple[str, ...] = ()) -> ReplyTarget:
@@ -113,7 +119,7 @@ def lock_messages(ids: list[int]) -> list[tuple[OutboundMessage, bool]]:
 def _mark_sent(rows: list[OutboundMessage], external_id: str, now: dt.datetime) -> None:
     """Every member of one platform call is answered once, by that call."""
     for msg in rows:
-        msg.state = "sent"
+        _move(msg, MessageState.SENT)
         msg.sent_external_id = external_id
         msg.sent_at = now
     _first_public_reply(rows, now)
@@ -141,7 +147,13 @@ def _claim(members: list[OutboundMessage], key: str, now: dt.datetime) -> bool:
     """
     return all(
         _compare_and_set(
-            msg, {"state": "sending", "attempts": msg.attempts + 1, "next_attempt_at": now, "batch_key": key}
+            msg,
+            {
+                "state": MessageState.SENDING,
+                "attempts": msg.attempts + 1,
+                "next_attempt_at": now,
+                "batch_key": key,
+            },
         )
         for msg in members
     )
@@ -151,6 +163,8 @@ def _compare_and_set(msg: OutboundMessage, values: dict[str, Any], *, key: str |
     """Write `values` on the message's row only if it is still as we read it: same state and attempts (a
     plain reply's key is the same on every attempt, so these tell a fresh claim apart), and, given `key`,
     still under that call. The loaded object is kept in step, so no second UPDATE follows at flush."""
+    if "state" in values:
+        check_transition(MESSAGE_TRANSITIONS, msg.state, values["state"])
     params = {f"v_{name}": value for name, value in values.items()}
     params.update(w_id=msg.id, w_state=msg.state, w_attempts=msg.attempts, w_key=key)
     done = db.session.execute(_compare_and_set_statement(tuple(sorted(values)), key is not None), params)
@@ -217,15 +231,15 @@ def resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
         select(OutboundMessage)
         .where(
             OutboundMessage.batch_key == key,
-            OutboundMessage.state.in_(["sending", "failed", "dead", "pending"]),
+            OutboundMessage.state.in_(values_of(UNSETTLED_STATES)),
         )
         .execution_options(populate_existing=True)  # compared below with what the database holds
     )
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     rows = list(db.session.scalars(stmt))
-    live = [m for m in rows if m.state != "dead"]
-    if not live or any(m.state == "sending" and not _stale(m, now) for m in live):
+    live = [m for m in rows if m.state != MessageState.DEAD]
+    if not live or any(m.state == MessageState.SENDING and not _stale(m, now) for m in live):
         db.session.rollback()
         return 0
     route, lead_id = _route_of(key)
@@ -247,13 +261,15 @@ def resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
         for msg in live:
             attempts = msg.attempts + 1
             if attempts >= settings.outbox_max_attempts:
-                _settle(msg, key, state="dead", attempts=attempts, last_error=_error_note(msg, note))
+                _settle(
+                    msg, key, state=MessageState.DEAD, attempts=attempts, last_error=_error_note(msg, note)
+                )
             else:
                 due = now + backoff(attempts, retry_after)
                 _settle(
                     msg,
                     key,
-                    state="failed",
+                    state=MessageState.FAILED,
                     attempts=attempts,
                     next_attempt_at=due,
                     last_error=_error_note(msg, note),
@@ -264,16 +280,18 @@ def resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
         for msg in live:
             if msg.attempts >= settings.outbox_max_attempts:
                 note = f"Not posted after {msg.attempts} attempts."
-                _settle(msg, key, batch_key=None, state="dead", last_error=msg.last_error or note)
-            elif msg.state == "sending":
-                _settle(msg, key, batch_key=None, state="failed")  # due now: its attempt is spent
+                _settle(msg, key, batch_key=None, state=MessageState.DEAD, last_error=msg.last_error or note)
+            elif msg.state == MessageState.SENDING:
+                _settle(msg, key, batch_key=None, state=MessageState.FAILED)  # due now: its attempt is spent
             else:
                 _settle(msg, key, batch_key=None)
         db.session.commit()
         return 0
     log.info("outbound batch %s was already posted as %s", key, found.external_id)
     settled = [
-        m for m in rows if _settle(m, key, state="sent", sent_external_id=found.external_id, sent_at=now)
+        m
+        for m in rows
+        if _settle(m, key, state=MessageState.SENT, sent_external_id=found.external_id, sent_at=now)
     ]
     _first_public_reply(settled, now)
     db.session.commit()
@@ -361,17 +379,17 @@ def send_batch(
     now = utcnow()
     members: list[OutboundMessage] = []
     for msg, opted_out in locked if locked is not None else lock_messages(ids):
-        if msg.state in FINAL_STATES or (msg.state == "sending" and not _stale(msg, now)):
+        if msg.state in FINAL_STATES or (msg.state == MessageState.SENDING and not _stale(msg, now)):
             continue
         if msg.batch_key is not None:
             continue  # an unsettled call (or a dead one given another round): resolve_batch settles it first
-        if opted_out and msg.kind != "opt_out":
-            msg.state = "cancelled"
+        if opted_out and msg.kind != MessageKind.OPT_OUT:
+            _move(msg, MessageState.CANCELLED)
             msg.last_error = "The resident opted out."
             continue
         if msg.attempts >= settings.outbox_max_attempts:
             # every attempt is spent (a worker killed mid-call each time never reached _on_failure)
-            msg.state = "dead"
+            _move(msg, MessageState.DEAD)
             msg.last_error = msg.last_error or f"Not posted after {msg.attempts} attempts."
             continue
         members.append(msg)
@@ -389,7 +407,7 @@ def send_batch(
     else:
         route = DIGEST_ROUTE if digest else CLUSTER_ROUTE
     key = lead.idempotency_key if route == "plain" else _batch_key(route, lead.id, [m.id for m in members])
-    was_in_flight = any(m.state == "sending" for m in members)
+    was_in_flight = any(m.state == MessageState.SENDING for m in members)
     if not _claim(members, key, now):
         db.session.rollback()
         return "in_flight", 0  # another worker or thread claimed one of them first: it sends
@@ -491,7 +509,9 @@ def _settle_sent(done: list[tuple[OutboundMessage, str]], now: dt.datetime) -> N
     settled = [
         msg
         for msg, external_id in done
-        if _settle(msg, msg.idempotency_key, state="sent", sent_external_id=external_id, sent_at=utcnow())
+        if _settle(
+            msg, msg.idempotency_key, state=MessageState.SENT, sent_external_id=external_id, sent_at=utcnow()
+        )
     ]
     _first_public_reply(settled, now)
 
@@ -528,7 +548,7 @@ def _on_failure(
     for msg in members:
         msg.last_error = _error_note(msg, str(exc))
     if not exc.retryable and len(members) == 1:
-        lead.state = "dead"
+        _move(lead, MessageState.DEAD)
         db.session.commit()
         log.warning("outbound message %s is dead after %s attempts: %s", lead.id, lead.attempts, exc)
         return "dead", 0
@@ -539,13 +559,13 @@ def _on_failure(
         if not exc.retryable:
             msg.batch_key = None
         if msg.attempts >= settings.outbox_max_attempts:
-            msg.state = "dead"
+            _move(msg, MessageState.DEAD)
             status = "dead"
         else:
-            msg.state = "failed"
+            _move(msg, MessageState.FAILED)
             msg.next_attempt_at = now + backoff(msg.attempts, exc.retry_after)
     db.session.commit()
-    if len(members) == 1 and lead.state == "failed":
+    if len(members) == 1 and lead.state == MessageState.FAILED:
         from civictracker.queue import get_queue
 
         get_queue(app).enqueue(SEND_OUTBOUND_JOB, lead.id, delay=lead.next_attempt_at - now)
@@ -560,7 +580,8 @@ def _dm_refused(members: list[OutboundMessage], exc: ChannelError, now: dt.datet
     attempt given back (the refusal was about the DM, not the reply). The DM_REFUSED line keeps the sweep
     from spilling this reporter to DM again for a day (dm_possible)."""
     for msg in members:  # a spill is always one message; a loop keeps the types simple
-        msg.state, msg.batch_key, msg.next_attempt_at = "pending", None, now
+        _move(msg, MessageState.PENDING)
+        msg.batch_key, msg.next_attempt_at = None, now
         msg.attempts = max(0, msg.attempts - 1)
         msg.last_error = f"{DM_REFUSED}: {exc}; answered in public instead."[:2000]
     db.session.commit()
@@ -577,7 +598,8 @@ def _answer_elsewhere(app: Flask, members: list[OutboundMessage], now: dt.dateti
 
     lead = members[0]
     for msg in members[1:]:
-        msg.state, msg.batch_key, msg.next_attempt_at = "pending", None, now
+        _move(msg, MessageState.PENDING)
+        msg.batch_key, msg.next_attempt_at = None, now
         msg.attempts = max(0, msg.attempts - 1)  # the refusal was about the lead's thread, not theirs
     gone = lead.in_reply_to_id or ""
     extra = frozenset({lead.reporter_id} if lead.reporter_id else set())
@@ -587,10 +609,12 @@ def _answer_elsewhere(app: Flask, members: list[OutboundMessage], now: dt.dateti
     )
     lead.in_reply_to_id, lead.batch_key, lead.next_attempt_at = None, None, now
     if lead.reporter_id in reachable:
-        lead.state, lead.is_dm = "failed", True
+        _move(lead, MessageState.FAILED)
+        lead.is_dm = True
         lead.last_error = f"The post {gone} we were answering is gone; answered by DM instead."
         db.session.commit()
         return send_batch(app, [lead.id], dm=True)
-    lead.state, lead.last_error = "cancelled", DELETED_NO_DM
+    _move(lead, MessageState.CANCELLED)
+    lead.last_error = DELETED_NO_DM
     db.session.commit()
     return "cancelled", 0

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from civictracker.channels.base import Channel, ChannelError
 from civictracker.extensions import db
-from civictracker.models import Follower, InboundPost, OutboundMessage, Ticket, TicketEvent
+from civictracker.models import Follower, InboundPost, MessageState, OutboundMessage, Ticket, TicketEvent
+from civictracker.models.outbox import MESSAGE_TRANSITIONS, WAITING_STATES
 from civictracker.models.ticket import OPEN_STATUSES
+from civictracker.models.transitions import check_transition, values_of
 from civictracker.models.types import utcnow
 from civictracker.outbox.reach import dm_possible
 from civictracker.runtime import job_context, runtime_of, settings_of
@@ -76,7 +78,7 @@ def reroute_thread(
         select(OutboundMessage).where(
             OutboundMessage.channel == channel,
             OutboundMessage.in_reply_to_id == external_id,
-            OutboundMessage.state.in_(["pending", "failed"]),
+            OutboundMessage.state.in_(values_of(WAITING_STATES)),
             OutboundMessage.batch_key.is_(None),  # an unsettled platform call is settled by the sweep first
         )
     ).all()
@@ -95,7 +97,7 @@ def reroute_thread(
             message.is_dm = True
             message.visibility = "direct" if channel == "mastodon" else message.visibility
         else:
-            message.state = "cancelled"
+            message.state = check_transition(MESSAGE_TRANSITIONS, message.state, MessageState.CANCELLED)
             message.last_error = DELETED_NO_DM
     return reachable
 
@@ -261,7 +263,7 @@ def check_sources(
             select(InboundPost.id, InboundPost.channel, InboundPost.external_id)
             .join(Ticket, Ticket.id == InboundPost.ticket_id)
             .where(
-                Ticket.status.in_(sorted(OPEN_STATUSES)),
+                Ticket.status.in_(values_of(OPEN_STATUSES)),
                 Ticket.created_at >= now - window,
                 InboundPost.redacted_at.is_(None),
                 InboundPost.channel.in_(names),

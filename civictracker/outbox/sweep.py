@@ -14,11 +14,12 @@ from flask import Flask
 from sqlalchemy import case, func, or_, select
 
 from civictracker.extensions import db
-from civictracker.models import OutboundMessage
+from civictracker.models import MessageKind, MessageState, OutboundMessage
+from civictracker.models.outbox import FINAL_STATES, WAITING_STATES
+from civictracker.models.transitions import values_of
 from civictracker.models.types import utcnow
 from civictracker.outbox.calls import (
     DM_ROUTE,
-    FINAL_STATES,
     SENDING_STALE_AFTER,
     lock_messages,
     resolve_batch,
@@ -54,11 +55,11 @@ def send_outbound(message_id: int) -> str:
             db.session.expire_all()
             locked = None  # resolve_batch ended the transaction (and the lock): send_batch locks again
             settled = db.session.get(OutboundMessage, message_id)
-            if settled is None or settled.state == "sent":
+            if settled is None or settled.state == MessageState.SENT:
                 db.session.rollback()
                 return "sent" if settled is not None else "skipped"
             msg = settled
-        if msg.state in {"pending", "failed"} and not _admit(app, msg, now):
+        if msg.state in WAITING_STATES and not _admit(app, msg, now):
             db.session.rollback()
             return "deferred"
         status, _ = send_batch(app, [message_id], locked=locked)
@@ -82,7 +83,7 @@ def send_outbound_page(message_ids: list[int]) -> str:
         for msg, opted_out in lock_messages(ids):
             uncapped = not policy.caps_for(msg.channel, DM if msg.is_dm else POST)
             spent = msg.attempts >= settings.outbox_max_attempts
-            fresh = msg.state == "pending" and msg.batch_key is None and not spent
+            fresh = msg.state == MessageState.PENDING and msg.batch_key is None and not spent
             if fresh and uncapped and not opted_out:
                 plain.append(msg)
             elif msg.state not in FINAL_STATES:
@@ -107,7 +108,7 @@ def _lane_history(channel: str | None, now: dt.datetime) -> dict[tuple[str, str]
     settle would take the same free slot, and the account would go over its cap by one.
     """
     day_ago = now - dt.timedelta(hours=24)
-    sending = OutboundMessage.state == "sending"
+    sending = OutboundMessage.state == MessageState.SENDING
     stmt = select(
         OutboundMessage.channel,
         OutboundMessage.is_dm,
@@ -116,7 +117,7 @@ def _lane_history(channel: str | None, now: dt.datetime) -> dict[tuple[str, str]
         case((sending, OutboundMessage.next_attempt_at), else_=OutboundMessage.sent_at),
     ).where(
         or_(
-            (OutboundMessage.state == "sent") & (OutboundMessage.sent_at >= day_ago),
+            (OutboundMessage.state == MessageState.SENT) & (OutboundMessage.sent_at >= day_ago),
             sending & (OutboundMessage.next_attempt_at >= day_ago),
         )
     )
@@ -149,7 +150,7 @@ def _admit(app: Flask, msg: OutboundMessage, now: dt.datetime) -> bool:
             OutboundMessage.channel == msg.channel,
             OutboundMessage.is_dm == msg.is_dm,
             OutboundMessage.id != msg.id,
-            OutboundMessage.state.in_(["pending", "failed"]),
+            OutboundMessage.state.in_(values_of(WAITING_STATES)),
             OutboundMessage.next_attempt_at <= now,
         )
     )
@@ -197,7 +198,7 @@ def _group(row: Any) -> str | None:
     if row.is_dm or row.ticket_id is None or row.visibility not in (None, "public", "unlisted"):
         return None
     if row.kind in ACK_KINDS:
-        family = "ack"
+        family = MessageKind.ACK.value
     elif row.event_id is not None:
         family = f"event{row.event_id}"
     else:
@@ -217,8 +218,9 @@ def _recover_unconfirmed(app: Flask, now: dt.datetime, limit: int = 200) -> int:
         .where(
             OutboundMessage.batch_key.is_not(None),
             or_(
-                OutboundMessage.state.in_(["failed", "pending"]) & (OutboundMessage.next_attempt_at <= now),
-                (OutboundMessage.state == "sending")
+                OutboundMessage.state.in_(values_of(WAITING_STATES))
+                & (OutboundMessage.next_attempt_at <= now),
+                (OutboundMessage.state == MessageState.SENDING)
                 & (OutboundMessage.next_attempt_at <= now - SENDING_STALE_AFTER),
             ),
         )
@@ -260,13 +262,13 @@ def sweep_outbox(limit: int = 2000) -> int:
             )
             .where(
                 or_(
-                    (OutboundMessage.state == "pending")
+                    (OutboundMessage.state == MessageState.PENDING)
                     & OutboundMessage.batch_key.is_(None)  # else settled first (_recover_unconfirmed)
                     & (OutboundMessage.next_attempt_at <= now),
-                    (OutboundMessage.state == "failed")
+                    (OutboundMessage.state == MessageState.FAILED)
                     & OutboundMessage.batch_key.is_(None)
                     & (OutboundMessage.next_attempt_at <= now),
-                    (OutboundMessage.state == "sending")
+                    (OutboundMessage.state == MessageState.SENDING)
                     & OutboundMessage.batch_key.is_(None)
                     & (OutboundMessage.next_attempt_at <= now - SENDING_STALE_AFTER),
                 )

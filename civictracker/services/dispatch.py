@@ -18,20 +18,8 @@ from civictracker.services.tickets import assign_crew
 
 log = logging.getLogger(__name__)
 
-# The queue shows work still to do, in the order the state machine moves it.
-QUEUE_STATUSES: tuple[str, ...] = tuple(
-    s.value
-    for s in (
-        TicketStatus.NEW,
-        TicketStatus.NEEDS_LOCATION,
-        TicketStatus.OPEN,
-        TicketStatus.ACKNOWLEDGED,
-        TicketStatus.ASSIGNED,
-        TicketStatus.IN_PROGRESS,
-        TicketStatus.REOPENED,
-    )
-)
-assert set(QUEUE_STATUSES) == {s.value for s in OPEN_STATUSES}
+# The queue shows work still to do (OPEN_STATUSES), in the order the state machine moves it.
+QUEUE_STATUSES: tuple[str, ...] = tuple(s.value for s in TicketStatus if s in OPEN_STATUSES)
 MAX_PAGE_SIZE = 200
 MAX_BULK = 500
 

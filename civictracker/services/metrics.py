@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civictracker.models import Service, Ticket
-from civictracker.models.ticket import TicketStatus
+from civictracker.models.ticket import RESOLVED_STATUSES
+from civictracker.models.transitions import values_of
 from civictracker.models.types import utcnow
 from civictracker.services.dispatch import QUEUE_STATUSES
 
@@ -23,7 +24,7 @@ BUCKETS: list[tuple[float, str]] = [
     (168, "3-7 d"),
     (float("inf"), "> 7 d"),
 ]
-RESOLVED_STATES = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
+RESOLVED_STATES = tuple(values_of(RESOLVED_STATUSES))
 # Metrics read at most this many tickets of the window: the page stays fast on a city-sized table.
 MAX_ROWS = 200_000
 

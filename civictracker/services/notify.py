@@ -14,28 +14,44 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from civictracker.models import Follower, InboundPost, OutboundMessage, Reporter, Ticket, TicketEvent
+from civictracker.models import (
+    Follower,
+    InboundPost,
+    MessageKind,
+    OutboundMessage,
+    Reporter,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 from civictracker.models.types import utcnow
+from civictracker.postlength import MASTODON_MAX_LENGTH, REPLAY_MAX_LENGTH, X_MAX_LENGTH
 
 log = logging.getLogger(__name__)
 
 # Characters a platform allows in one post; what does not fit is shortened (never the ref or link).
-CHANNEL_LIMITS = {"x": 280, "mastodon": 500, "replay": 280, "log": 280}
+CHANNEL_LIMITS = {
+    "x": X_MAX_LENGTH,
+    "mastodon": MASTODON_MAX_LENGTH,
+    "replay": REPLAY_MAX_LENGTH,
+    "log": REPLAY_MAX_LENGTH,
+}
 # A DM on X may be 10,000 characters; a Mastodon "direct" status is a status (500).
 DM_LIMITS = {"x": 10_000, "mastodon": 500, "replay": 10_000, "log": 10_000}
 # Replies acknowledging a report: several of them about one ticket may share one cluster reply, and
 # after a long wait a generic digest may stand in for them.
-ACK_KINDS = frozenset({"ack", "merged"})
-STATUS_TEMPLATE = {
-    "acknowledged": "acknowledged",
-    "assigned": "assigned",
-    "in_progress": "in_progress",
-    "resolved": "resolved",
-    "closed": "closed",
-    "reopened": "reopened",
-    "duplicate": "merged",
-    "referred": "referred",
-    "rejected": "rejected",
+ACK_KINDS = frozenset({MessageKind.ACK, MessageKind.MERGED})
+# The message each public status change sends its followers (a status not here sends none).
+STATUS_TEMPLATE: dict[str, MessageKind] = {
+    TicketStatus.ACKNOWLEDGED: MessageKind.ACKNOWLEDGED,
+    TicketStatus.ASSIGNED: MessageKind.ASSIGNED,
+    TicketStatus.IN_PROGRESS: MessageKind.IN_PROGRESS,
+    TicketStatus.RESOLVED: MessageKind.RESOLVED,
+    TicketStatus.CLOSED: MessageKind.CLOSED,
+    TicketStatus.REOPENED: MessageKind.REOPENED,
+    TicketStatus.DUPLICATE: MessageKind.MERGED,
+    TicketStatus.REFERRED: MessageKind.REFERRED,
+    TicketStatus.REJECTED: MessageKind.REJECTED,
 }
 FALLBACK = {
     "ack": "Thanks, we logged your {service} report as {ticket_ref}: {url} Expected by {expected}.",
@@ -57,7 +73,7 @@ FALLBACK = {
 
 
 # The first replies to a report. An emergency's (a ticket with hazard kinds) start with a safety line.
-FIRST_REPLY_KINDS = frozenset({"ack", "merged", "ask_location"})
+FIRST_REPLY_KINDS = frozenset({MessageKind.ACK, MessageKind.MERGED, MessageKind.ASK_LOCATION})
 # Without a safety.json in the pack (or a line for the kind, the language's "default", or English),
 # the safety line is this, with these contacts; a pack outside the US sets contacts.emergency.
 SAFETY_FALLBACK = "If anyone is in danger, call {emergency} now."
@@ -146,7 +162,7 @@ def ticket_hazards(ticket: Ticket | None) -> list[str]:
 def _fit(channel: str, text: str, *, dm: bool = False) -> str:
     from civictracker.postlength import fit_text  # pure helper shared with the channel adapters
 
-    limit = (DM_LIMITS if dm else CHANNEL_LIMITS).get(channel, 280)
+    limit = (DM_LIMITS if dm else CHANNEL_LIMITS).get(channel, X_MAX_LENGTH)
     return fit_text(text, limit, 23 if channel == "x" else None)
 
 
@@ -157,7 +173,7 @@ def _fit_after(channel: str, safety: str, text: str, *, dm: bool = False) -> str
     from civictracker.postlength import fit_text, weighted_length
 
     url_weight = 23 if channel == "x" else None
-    limit = (DM_LIMITS if dm else CHANNEL_LIMITS).get(channel, 280)
+    limit = (DM_LIMITS if dm else CHANNEL_LIMITS).get(channel, X_MAX_LENGTH)
     room = limit - weighted_length(safety, url_weight) - 1 - SAFETY_HEADROOM
     try:
         return f"{safety} {fit_text(text, room, url_weight)}"
@@ -244,7 +260,7 @@ def queue_message(
     takes a key another worker queued first as the failure of its own unit (intake: the page runs again
     a post per savepoint, and the post that failed is retried later and finds that row).
     """
-    if reporter.opted_out and kind != "opt_out":
+    if reporter.opted_out and kind != MessageKind.OPT_OUT:
         return None
     if not fresh:
         existing = _queued(session, key)

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civictracker.models import Ticket, TicketEvent, TicketStatus
-from civictracker.models.ticket import PUBLIC_STATUSES
+from civictracker.models.ticket import ACTIVE_STATUSES, PUBLIC_STATUSES
 
 S = TicketStatus
 
 # What the map calls "open" and "closed": duplicates are drawn once, on the ticket they were merged into.
-MAP_OPEN = (S.OPEN, S.ACKNOWLEDGED, S.ASSIGNED, S.IN_PROGRESS, S.REOPENED)
+MAP_OPEN = ACTIVE_STATUSES
 MAP_CLOSED = (S.RESOLVED, S.CLOSED, S.REFERRED)
 
 STATUS_LABELS: dict[str, str] = {

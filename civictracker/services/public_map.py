@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import math
 import re
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from civictracker.geo import spatial
 from civictracker.models import Service, Ticket
+from civictracker.models.transitions import values_of
 from civictracker.models.types import utcnow
 from civictracker.services.errors import ValidationFailed
 from civictracker.services.map_cells import (
@@ -28,7 +30,16 @@ from civictracker.services.public import MAP_CLOSED, MAP_OPEN, public_address
 
 Bbox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
 
-STATUS_CHOICES = ("open", "closed", "all")
+
+class MapStatus(enum.StrEnum):
+    """The map's status filter (not a ticket status): open tickets, recently closed ones, or both."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    ALL = "all"
+
+
+STATUS_CHOICES = tuple(MapStatus)
 CLOSED_RECENT_DAYS = 30  # "closed" on the map means closed recently; old history belongs to Open311
 MAX_FEATURES = 1000  # hard cap on features in one response, clusters or points
 MAX_POINTS = 400  # individual points above this are clustered instead (keeps a response < ~150 KB)
@@ -40,7 +51,7 @@ _CODE_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 @dataclass(frozen=True)
 class MapFilters:
     services: tuple[str, ...] = ()  # service codes; empty: all public services
-    status: str = "open"  # open | closed (recently) | all
+    status: str = MapStatus.OPEN  # open | closed (recently) | all
     max_age_days: int | None = None  # only tickets created within this many days
 
 
@@ -107,7 +118,7 @@ def parse_filters(
             raise ValidationFailed(
                 f"Unknown service code(s){named}. GET /open311/v2/services.json lists them."
             )
-    status = (status or "open").strip().lower()
+    status = (status or MapStatus.OPEN).strip().lower()
     if status not in STATUS_CHOICES:
         raise ValidationFailed("status must be one of: open, closed, all.")
     age: int | None = None
@@ -124,11 +135,11 @@ def parse_filters(
 def _filter_conditions(session: Session, filters: MapFilters, now: dt.datetime) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [Ticket.public_lat.is_not(None)]
     recent = now - dt.timedelta(days=CLOSED_RECENT_DAYS)
-    open_cond = Ticket.status.in_([s.value for s in MAP_OPEN])
+    open_cond = Ticket.status.in_(values_of(MAP_OPEN))
     closed_cond = and_(Ticket.status.in_([s.value for s in MAP_CLOSED]), Ticket.closed_at >= recent)
-    if filters.status == "open":
+    if filters.status == MapStatus.OPEN:
         conds.append(open_cond)
-    elif filters.status == "closed":
+    elif filters.status == MapStatus.CLOSED:
         conds.append(closed_cond)
     else:
         conds.append(or_(open_cond, closed_cond))

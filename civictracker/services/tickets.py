@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from civictracker.geo import spatial
 from civictracker.geo.types import GeocodeResult
 from civictracker.models import Crew, Service, Ticket, TicketEvent, TicketStatus, User
-from civictracker.models.ticket import OPEN_STATUSES, PUBLIC_STATUSES
+from civictracker.models.ticket import (
+    ACTIVE_STATUSES,
+    CLOSED_STATUSES,
+    PUBLIC_STATUSES,
+    TICKET_TRANSITIONS,
+    GeocodeStatus,
+)
+from civictracker.models.transitions import can_move
 from civictracker.models.types import utcnow
 from civictracker.services import notify
 from civictracker.services.errors import DomainError, InvalidTransition, ValidationFailed
@@ -19,25 +26,8 @@ from civictracker.services.errors import DomainError, InvalidTransition, Validat
 log = logging.getLogger(__name__)
 S = TicketStatus
 
-# The whole state machine (ARCHITECTURE section 5). Anything not listed here is refused.
-_WORK = {S.ACKNOWLEDGED, S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED}
-_ENDINGS = {S.DUPLICATE, S.REJECTED, S.REFERRED, S.HIDDEN}
-TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
-    S.NEW: frozenset({S.NEEDS_LOCATION, S.OPEN} | _ENDINGS),
-    S.NEEDS_LOCATION: frozenset({S.OPEN} | _ENDINGS),
-    S.OPEN: frozenset(_WORK | _ENDINGS),
-    S.ACKNOWLEDGED: frozenset((_WORK - {S.ACKNOWLEDGED}) | _ENDINGS),
-    S.ASSIGNED: frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED} | _ENDINGS),
-    S.IN_PROGRESS: frozenset({S.ASSIGNED, S.RESOLVED, S.CLOSED} | _ENDINGS),
-    S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
-    S.CLOSED: frozenset({S.REOPENED}),
-    S.REOPENED: frozenset(_WORK | _ENDINGS),
-    S.DUPLICATE: frozenset({S.REOPENED}),
-    S.REJECTED: frozenset({S.OPEN}),
-    S.REFERRED: frozenset({S.REOPENED}),
-    S.HIDDEN: frozenset({S.OPEN}),
-}
-_CLOSING = {S.RESOLVED, S.CLOSED, S.DUPLICATE, S.REJECTED, S.REFERRED}
+# The state machine is models.ticket.TICKET_TRANSITIONS; TRANSITIONS is its name here for the views.
+TRANSITIONS = TICKET_TRANSITIONS
 
 # Public notes used when staff give none: no silent public change.
 DEFAULT_PUBLIC_NOTES: dict[TicketStatus, str] = {
@@ -57,18 +47,11 @@ DEFAULT_PUBLIC_NOTES: dict[TicketStatus, str] = {
 
 
 def can_transition(from_status: str, to_status: str) -> bool:
-    try:
-        return S(to_status) in TRANSITIONS[S(from_status)]
-    except ValueError:
-        return False
+    return can_move(TICKET_TRANSITIONS, from_status, to_status)
 
 
 def is_public_status(status: str) -> bool:
     return status in PUBLIC_STATUSES
-
-
-def is_open_status(status: str) -> bool:
-    return status in OPEN_STATUSES
 
 
 def _actor_label(actor: User | None, actor_label: str | None) -> str:
@@ -116,7 +99,7 @@ def set_ticket_location(
         plat, plon = lat, lon
         ticket.public_lat, ticket.public_lon = lat, lon
     ticket.public_location = spatial.point(plat, plon)
-    ticket.geocode_status = "ok"
+    ticket.geocode_status = GeocodeStatus.OK
     ticket.geocode_reason = None
 
 
@@ -206,7 +189,7 @@ def create_ticket(
         created_at=now,
         updated_at=now,
         sla_due_at=now + sla,
-        geocode_status="pending",
+        geocode_status=GeocodeStatus.PENDING,
     )
     if lat is not None and lon is not None:
         set_ticket_location(
@@ -338,7 +321,7 @@ def change_status(
     from_status = ticket.status
     ticket.status = target.value
     ticket.updated_at = now
-    if target in _CLOSING:
+    if target in CLOSED_STATUSES:
         ticket.closed_at = now
     elif target in (S.REOPENED, S.OPEN):
         ticket.closed_at = None
@@ -374,7 +357,7 @@ def assign_crew(
     now: dt.datetime | None = None,
 ) -> TicketEvent:
     """Assign (or unassign with None) a crew; moves an open ticket to assigned with a public note."""
-    if not is_open_status(ticket.status) or ticket.status in (S.NEW, S.NEEDS_LOCATION):
+    if ticket.status not in ACTIVE_STATUSES:
         raise DomainError(f"Ticket {ticket.ref} is {ticket.status}; only an open ticket can be assigned.")
     if crew is not None and not crew.active:
         raise DomainError(f"Crew {crew.name!r} is not active.")

@@ -16,6 +16,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from civictracker.models.ticket import TicketStatus
+
 PUBLIC_NOTE_MAX = 2000
 ROLE_CHOICES = [SelectChoice("dispatcher"), SelectChoice("crew"), SelectChoice("admin")]
 INTERNAL_NOTE_MAX = 4000
@@ -55,7 +57,11 @@ class LocationForm(FlaskForm):
 
 class CrewWorkForm(FlaskForm):
     to_status = SelectField(
-        "Mark", choices=[SelectChoice("in_progress", "In progress"), SelectChoice("resolved", "Resolved")]
+        "Mark",
+        choices=[
+            SelectChoice(TicketStatus.IN_PROGRESS.value, "In progress"),
+            SelectChoice(TicketStatus.RESOLVED.value, "Resolved"),
+        ],
     )
     public_note = TextAreaField("Note", validators=[Optional(), Length(max=PUBLIC_NOTE_MAX)])
 

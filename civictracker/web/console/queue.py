@@ -10,7 +10,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from civictracker.extensions import current_session, db
-from civictracker.models import Crew, Role, Service, TicketStatus
+from civictracker.models import Crew, Role, Service
+from civictracker.models.ticket import INTAKE_STATUSES
 from civictracker.models.types import utcnow
 from civictracker.runtime import city_of
 from civictracker.services.dispatch import (
@@ -28,7 +29,6 @@ from civictracker.web.console.helpers import form_errors, int_arg, run_action
 STAFF = (Role.ADMIN.value, Role.DISPATCHER.value)
 PER_PAGE = 50
 MAP_LIMIT = 2000
-UNASSIGNABLE = (TicketStatus.NEW.value, TicketStatus.NEEDS_LOCATION.value)
 
 
 @bp.route("/")
@@ -169,7 +169,7 @@ def map_data() -> Response:
                 "url": url_for("console.ticket_view", ticket_id=t.id),
                 "assign_url": url_for("console.ticket_assign", ticket_id=t.id),
                 # Intake states have no confirmed place yet: assign_crew refuses them, so no control.
-                "assignable": t.status not in UNASSIGNABLE,
+                "assignable": t.status not in INTAKE_STATUSES,
             }
             for t in tickets
         ],

@@ -17,6 +17,7 @@ import civictracker.web.open311.xml as xml  # noqa: PLR0402
 from civictracker.citypack import CityPack
 from civictracker.extensions import current_session
 from civictracker.jobs.locate import geocode_ticket
+from civictracker.models import GeocodeStatus
 from civictracker.models.types import utcnow
 from civictracker.queue import get_queue
 from civictracker.runtime import city_of, settings_of
@@ -197,13 +198,13 @@ def create_request(fmt: str) -> Response:
     if created:
         service = ticket.service
         notice = f"Thank you. {service.name} reports are usually handled within {service.sla_hours} hours."
-        if ticket.geocode_status == "pending":
+        if ticket.geocode_status == GeocodeStatus.PENDING:
             notice += " The address is being located; city staff place it if it cannot be found."
     else:
         notice = "This request was already received (same source_id); no new request was created."
     payload = serializers.created(ticket.id, notice=notice, account_id=new.contact.account_id or None)
     response = respond(fmt, serializers.ROOT_REQUESTS, payload)  # 200, as the spec's example shows
-    if created and ticket.geocode_status == "pending" and ticket.lat is None:
+    if created and ticket.geocode_status == GeocodeStatus.PENDING and ticket.lat is None:
         # After the commit and after the answer is built: an inline queue runs the job right here, and the
         # client is told "pending" either way (the job may not find the address).
         get_queue(current_app).enqueue(geocode_ticket, ticket.id, job_id=f"geocode-{ticket.id}")

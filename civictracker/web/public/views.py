@@ -25,9 +25,9 @@ AGE_CHOICES = [
     ("365", "Last year"),
 ]
 STATUS_FILTER_LABELS = [
-    ("open", "Open"),
-    ("closed", "Closed (last 30 days)"),
-    ("all", "Open and recently closed"),
+    (public_map.MapStatus.OPEN.value, "Open"),
+    (public_map.MapStatus.CLOSED.value, "Closed (last 30 days)"),
+    (public_map.MapStatus.ALL.value, "Open and recently closed"),
 ]
 
 
@@ -75,7 +75,7 @@ def index():  # type: ignore[no-untyped-def]
     )
     selected = {
         "service": request.args.get("service", ""),
-        "status": request.args.get("status", "open"),
+        "status": request.args.get("status", public_map.MapStatus.OPEN.value),
         "max_age_days": request.args.get("max_age_days", ""),
     }
     resp = Response(
