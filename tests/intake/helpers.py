@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from civictracker.extensions import db
@@ -20,6 +19,7 @@ from civictracker.intake.channels.base import IncomingPost
 from civictracker.intake.pipeline import receive_post
 from civictracker.intake.queue import get_queue
 from civictracker.models import InboundPost
+from civictracker.worker import Worker
 from tests.conftest import REDIS_URL, drop_app, make_app
 
 _ids = itertools.count(1)
@@ -79,9 +79,9 @@ def rq_app_on(backend: str, tmp_path: Path, *, prefix: str = "ct-test", **overri
 
 
 def work_burst(app: Flask) -> None:
-    """Run every queued job (and the jobs they enqueue) in a SimpleWorker, then return."""
+    """Run every queued job (and the jobs they enqueue) in the product's worker, then return."""
     queue = get_queue(app)
-    SimpleWorker([queue.rq_queue()], connection=queue.connection()).work(burst=True)
+    Worker([queue.rq_queue()], connection=queue.connection()).work(burst=True)
 
 
 def count_rows(model: Any, *where: Any) -> int:
