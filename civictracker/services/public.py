@@ -7,12 +7,11 @@ import logging
 import math
 import re
 import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cachetools import TTLCache
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -221,10 +220,12 @@ def map_geojson(
             use_index=False,  # the whole city: a plain scan beats visiting the R-tree for every row
         )
         key = (str(session.get_bind().engine.url), zoom, filters, _data_version(session))
-        cell_rows = _CELL_CACHE.get(key)
+        with _CELL_CACHE_LOCK:
+            cell_rows = _CELL_CACHE.get(key)
         if cell_rows is None:
             cell_rows = _cell_rows(session, [*conds, city_cond], cell_lon, cell_lat)
-            _CELL_CACHE.put(key, cell_rows)
+            with _CELL_CACHE_LOCK:
+                _CELL_CACHE[key] = cell_rows
         crop = True
     else:
         # A huge bbox at a high zoom (a client asking for too much) gets coarser cells, not more of them.
@@ -284,35 +285,10 @@ CACHE_MAX_ZOOM = 15
 CACHE_TTL_S = 60.0
 
 
-class _TTLCache:
-    """A small in-process LRU with expiry; each worker process keeps its own (good enough for a map)."""
-
-    def __init__(self, size: int = 64, ttl: float = CACHE_TTL_S) -> None:
-        self.size, self.ttl = size, ttl
-        self._data: OrderedDict[Any, tuple[float, list[CellRow]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> list[CellRow] | None:
-        with self._lock:
-            hit = self._data.get(key)
-            if hit is None or time.monotonic() - hit[0] > self.ttl:
-                return None
-            self._data.move_to_end(key)
-            return hit[1]
-
-    def put(self, key: Any, value: list[CellRow]) -> None:
-        with self._lock:
-            self._data[key] = (time.monotonic(), value)
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-_CELL_CACHE = _TTLCache()
+# City-wide cell counts per (database, zoom, filters, data version): an LRU whose entries also expire,
+# kept per worker process (good enough for a map). cachetools' caches are not thread-safe: hence the lock.
+_CELL_CACHE: TTLCache[Any, list[CellRow]] = TTLCache(maxsize=64, ttl=CACHE_TTL_S)
+_CELL_CACHE_LOCK = threading.Lock()
 
 
 def _data_version(session: Session) -> tuple[Any, ...]:

@@ -12,6 +12,7 @@ def register_web(app: Flask) -> None:
     from civictracker.web.health import bp as health_bp
     from civictracker.web.open311 import bp as open311_bp
     from civictracker.web.public import bp as public_bp
+    from civictracker.web.ratelimits import init_rate_limits
     from civictracker.web.webhooks import bp as webhooks_bp
 
     errors.register(app)
@@ -22,3 +23,4 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(console_bp, url_prefix="/console")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
     app.register_blueprint(webhooks_bp)
+    init_rate_limits(app, app.extensions["civictracker.settings"])
