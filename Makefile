@@ -1,5 +1,5 @@
 # civictracker: `make demo` runs the product on the embedded default; `make test` runs every check.
-.PHONY: demo test lint typecheck imports pytest bootstrap-run bootstrap-test bench eval clean triage-model
+.PHONY: demo test lock lint typecheck imports pytest bootstrap-run bootstrap-test bench eval clean triage-model
 
 VENV := .venv/bin
 export CIVICTRACKER_INSTANCE_PATH ?= $(CURDIR)/instance
@@ -8,6 +8,16 @@ demo: bootstrap-run
 	$(VENV)/flask --app wsgi civictracker demo
 
 test: bootstrap-test lint typecheck imports pytest
+
+# Recompile the lock files from pyproject.toml (+ requirements-build.in), keeping every pin that still
+# fits: run after editing the dependencies. `make lock UPGRADE=1` moves every pin to the newest release,
+# `make lock UPGRADE=pkg` one package. Commit the lock files; both bootstraps install only from them.
+UPGRADE ?=
+LOCK_FLAGS := --universal --generate-hashes --python-version 3.11 --custom-compile-command "make lock" -q \
+	$(if $(filter 1,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE)))
+lock:
+	$(VENV)/uv pip compile pyproject.toml requirements-build.in $(LOCK_FLAGS) -o requirements.lock
+	$(VENV)/uv pip compile pyproject.toml requirements-build.in --extra dev $(LOCK_FLAGS) -o requirements-dev.lock
 
 bootstrap-run:
 	@bash scripts/bootstrap.sh run

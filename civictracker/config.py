@@ -35,6 +35,10 @@ class Settings:
     log_level: str = "INFO"
     session_cookie_secure: bool = False  # set true behind HTTPS
     login_rate_limit: int = 10  # failed logins per 15 minutes per address and account
+    # Open311 API limits per client address (limits syntax: "N/period", ";" between several; empty: none),
+    # counted in Redis when CIVICTRACKER_REDIS_URL is set, so they hold across gunicorn workers.
+    open311_rate_limit: str = "120/minute;3000/hour"  # every Open311 request
+    open311_post_rate_limit: str = "10/minute;100/hour"  # POST service requests, on top of the above
     channels: str = "replay"  # comma-separated: replay, x, mastodon
     replay_feed: str = ""  # empty: the city pack's demo_feed.jsonl
     poll_interval: float = 5.0  # seconds between channel polls in the embedded poll loop
@@ -163,6 +167,7 @@ def validate(settings: Settings) -> None:
             f"{PREFIX}GEOCODER_REMOTE_URL={settings.geocoder_remote_url!r} must start with http:// or https://."
         )
     _check_numbers(settings)
+    _check_rate_limits(settings)
     unknown = set(settings.channel_names) - {"replay", "x", "mastodon"}
     if unknown:
         raise ConfigError(
@@ -178,6 +183,21 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             f"{PREFIX}CHANNELS includes mastodon but {PREFIX}MASTODON_BASE_URL or _ACCESS_TOKEN is empty."
         )
+
+
+def _check_rate_limits(settings: Settings) -> None:
+    from limits import parse_many
+
+    for name in ("open311_rate_limit", "open311_post_rate_limit"):
+        value = getattr(settings, name)
+        try:
+            if value:
+                parse_many(value)
+        except ValueError:
+            raise ConfigError(
+                f"{PREFIX}{name.upper()}={value!r} is not a rate limit; write e.g. 120/minute;3000/hour "
+                "or leave it empty for none."
+            ) from None
 
 
 # Numeric settings and their smallest sensible value: a negative wait or a zero cap would stall or flood.

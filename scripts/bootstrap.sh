@@ -12,13 +12,18 @@ if [ ! -x .venv/bin/python ]; then
   echo "Creating the virtualenv in .venv" >&2
   "$PY" -m venv .venv
 fi
-# Reinstall only when the dependency list changed (the stamp holds pyproject.toml's hash).
+# The virtualenv holds exactly the pinned, hash-checked set of the lock file: requirements.lock to run,
+# requirements-dev.lock (a superset) to test. `make lock` recompiles them on purpose; nothing here
+# resolves versions. Reinstall only when the lock file (or the mode) changed: the stamp holds its hash.
+lock=requirements.lock
+[ "$mode" = "test" ] && lock=requirements-dev.lock
 stamp=.venv/.civictracker-deps
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$lock $(cat "$lock" requirements-build.in | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "Installing Python dependencies into .venv" >&2
-  .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e ".[dev]"
+  echo "Installing Python dependencies from $lock into .venv" >&2
+  .venv/bin/python -m pip install -q --require-hashes --no-deps -r "$lock"
+  # The project itself, editable, built by the pinned setuptools just installed (hashes cannot cover it).
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
 fi
 

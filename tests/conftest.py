@@ -52,6 +52,10 @@ def make_app(backend: str, tmp: Path, **overrides: object) -> tuple[Flask, str |
         "instance_path": str(tmp / "instance"),
         "secret_key": "test-secret",
         "extra": {"TESTING": True, "WTF_CSRF_ENABLED": False},
+        # The session-wide apps serve thousands of API requests from 127.0.0.1; the Open311 limits have
+        # their own tests (tests/web/open311/test_open311_ratelimit.py).
+        "open311_rate_limit": "",
+        "open311_post_rate_limit": "",
     }
     config.update(overrides)
     app = create_app(config)

@@ -133,12 +133,12 @@ def worker_command(burst: bool) -> None:
     queue = get_queue()
     if queue.is_inline:
         raise click.ClickException("CIVICTRACKER_REDIS_URL is not set: jobs run inline, no worker is needed.")
-    from rq import SimpleWorker
+    from civictracker.jobs.worker import Worker
 
-    # SimpleWorker runs jobs in this process: no fork per job (tens to hundreds of ms each, and a
+    # A SimpleWorker runs jobs in this process: no fork per job (tens to hundreds of ms each, and a
     # forked child would inherit the parent's database connections).
     db.engine.dispose()
-    worker = SimpleWorker([queue.rq_queue()], connection=queue.connection())
+    worker = Worker([queue.rq_queue()], connection=queue.connection())
     worker.work(burst=burst, with_scheduler=True)
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
@@ -27,35 +26,10 @@ def cell_size(zoom: int, lat: float) -> tuple[float, float]:
     return lon_deg, lon_deg * math.cos(math.radians(lat))
 
 
-class TTLCache:
-    """A small in-process LRU with expiry; each worker process keeps its own (good enough for a map)."""
-
-    def __init__(self, size: int = 64, ttl: float = CACHE_TTL_S) -> None:
-        self.size, self.ttl = size, ttl
-        self._data: OrderedDict[Any, tuple[float, list[CellRow]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> list[CellRow] | None:
-        with self._lock:
-            hit = self._data.get(key)
-            if hit is None or time.monotonic() - hit[0] > self.ttl:
-                return None
-            self._data.move_to_end(key)
-            return hit[1]
-
-    def put(self, key: Any, value: list[CellRow]) -> None:
-        with self._lock:
-            self._data[key] = (time.monotonic(), value)
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-CELL_CACHE = TTLCache()
+# City-wide cell counts per (database, zoom, filters, data version): an LRU whose entries also expire,
+# kept per worker process (good enough for a map). cachetools' caches are not thread-safe: hence the lock.
+CELL_CACHE: TTLCache[Any, list[CellRow]] = TTLCache(maxsize=64, ttl=CACHE_TTL_S)
+CELL_CACHE_LOCK = threading.Lock()
 
 
 def data_version(session: Session) -> tuple[Any, ...]:

@@ -20,6 +20,7 @@ from civictracker.services.errors import ValidationFailed
 from civictracker.services.map_cells import (
     CACHE_MAX_ZOOM,
     CELL_CACHE,
+    CELL_CACHE_LOCK,
     Cluster,
     cell_rows,
     cell_size,
@@ -232,10 +233,12 @@ def _city_clusters(
         use_index=False,  # the whole city: a plain scan beats visiting the R-tree for every row
     )
     key = (str(session.get_bind().engine.url), zoom, filters, data_version(session))
-    rows = CELL_CACHE.get(key)
+    with CELL_CACHE_LOCK:
+        rows = CELL_CACHE.get(key)
     if rows is None:
         rows = cell_rows(session, [*conds, city_cond], cell_lon, cell_lat)
-        CELL_CACHE.put(key, rows)
+        with CELL_CACHE_LOCK:
+            CELL_CACHE[key] = rows
     return [c for c in clusters_of(rows) if c.inside(view)]
 
 

@@ -6,12 +6,14 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
+    from civictracker.runtime import settings_of
     from civictracker.web import errors, filters
     from civictracker.web.auth import bp as auth_bp
     from civictracker.web.console import bp as console_bp
     from civictracker.web.health import bp as health_bp
     from civictracker.web.open311 import bp as open311_bp
     from civictracker.web.public import bp as public_bp
+    from civictracker.web.ratelimits import init_rate_limits
     from civictracker.web.webhooks import bp as webhooks_bp
 
     errors.register(app)
@@ -22,3 +24,4 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(console_bp, url_prefix="/console")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
     app.register_blueprint(webhooks_bp)
+    init_rate_limits(app, settings_of(app))

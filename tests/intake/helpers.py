@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from civictracker.channels.base import IncomingPost
 from civictracker.extensions import db
 from civictracker.intake.pipeline import receive_post
 from civictracker.jobs import posts as jobs
+from civictracker.jobs.worker import Worker
 from civictracker.models import InboundPost
 from civictracker.queue import get_queue
 from tests.conftest import REDIS_URL, drop_app, make_app
@@ -79,9 +79,9 @@ def rq_app_on(backend: str, tmp_path: Path, *, prefix: str = "ct-test", **overri
 
 
 def work_burst(app: Flask) -> None:
-    """Run every queued job (and the jobs they enqueue) in a SimpleWorker, then return."""
+    """Run every queued job (and the jobs they enqueue) in the product's worker, then return."""
     queue = get_queue(app)
-    SimpleWorker([queue.rq_queue()], connection=queue.connection()).work(burst=True)
+    Worker([queue.rq_queue()], connection=queue.connection()).work(burst=True)
 
 
 def count_rows(model: Any, *where: Any) -> int:

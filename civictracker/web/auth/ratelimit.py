@@ -1,14 +1,17 @@
-"""Failed-login counting per (address, account) over a sliding 15-minute window.
+"""Failed-login counting per (address, account) over a moving 15-minute window, in Flask-Limiter's storage.
 
-The store is in process memory: right for the embedded single-process default. Behind several
-workers each process counts on its own, so the effective limit is the limit times the worker count.
+The counts live in the app's rate-limit storage (`web/ratelimits.py`): Redis when CIVICTRACKER_REDIS_URL
+is set, so the limit holds across gunicorn workers and hosts; memory for the one-process default. Only
+failures count (a login route limit would count successes too), and a success clears the key.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import defaultdict, deque
+
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
 
 WINDOW_S = 15 * 60
 
@@ -16,35 +19,28 @@ WINDOW_S = 15 * 60
 class LoginLimiter:
     """Counts failures; a key at the limit is refused until its oldest failure leaves the window."""
 
-    def __init__(self, limit: int, window_s: float = WINDOW_S) -> None:
+    def __init__(
+        self, limit: int, window_s: float = WINDOW_S, storage: Storage | None = None, prefix: str = ""
+    ) -> None:
         self.limit = limit
         self.window_s = window_s
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self._item = RateLimitItemPerSecond(limit, int(window_s))
+        self._strategy = MovingWindowRateLimiter(storage or MemoryStorage())
+        self._prefix = prefix
 
-    def _trim(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
+    def _key(self, address: str, account: str) -> tuple[str, ...]:
+        return (self._prefix, "login", address, account)
 
-    def blocked_for(self, address: str, account: str, now: float | None = None) -> float:
+    def blocked_for(self, address: str, account: str) -> float:
         """Seconds until this key may try again; 0 when it may try now."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            q = self._trim((address, account), now)
-            if len(q) < self.limit:
-                return 0.0
-            return max(1.0, q[0] + self.window_s - now)
+        key = self._key(address, account)
+        if self._strategy.test(self._item, *key):
+            return 0.0
+        reset_at = self._strategy.get_window_stats(self._item, *key).reset_time
+        return max(1.0, reset_at - time.time())
 
-    def fail(self, address: str, account: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            self._trim((address, account), now).append(now)
-            if len(self._failures) > 100_000:  # bound memory under a spray of accounts
-                for k in [k for k, v in self._failures.items() if not v]:
-                    del self._failures[k]
+    def fail(self, address: str, account: str) -> None:
+        self._strategy.hit(self._item, *self._key(address, account))
 
     def reset(self, address: str, account: str) -> None:
-        with self._lock:
-            self._failures.pop((address, account), None)
+        self._strategy.clear(self._item, *self._key(address, account))

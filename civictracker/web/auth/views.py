@@ -16,6 +16,7 @@ from civictracker.services.users import authenticate
 from civictracker.web.auth.blueprint import bp
 from civictracker.web.auth.forms import LoginForm
 from civictracker.web.auth.ratelimit import LoginLimiter
+from civictracker.web.ratelimits import limiter_of
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,10 @@ def limiter() -> LoginLimiter:
     """One limiter per app (tests build many apps in one process)."""
     ext = current_app.extensions
     if "civictracker.login_limiter" not in ext:
-        ext["civictracker.login_limiter"] = LoginLimiter(settings_of(current_app).login_rate_limit)
+        settings = settings_of(current_app)
+        ext["civictracker.login_limiter"] = LoginLimiter(
+            settings.login_rate_limit, storage=limiter_of().storage, prefix=f"{settings.queue_name}:limits"
+        )
     lim = ext["civictracker.login_limiter"]
     assert isinstance(lim, LoginLimiter)
     return lim
