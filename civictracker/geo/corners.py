@@ -40,65 +40,68 @@ def geocode_intersection(
     cands = [c for c in phrase.streets if c]
     if len(cands) < 2:
         return not_found("an intersection needs two known streets", kind="intersection")
-    pen = name_penalty(phrase)
     if len(cands) >= 3:
-        res = _three_way(gz, cands, geotag)
+        res = _three_named(gz, phrase, cands, geotag, near)
         if res is not None:
-            res.confidence -= pen
             return res
-        # No two of the three meet near the others: fall back to the first pair that meets at all.
-        for x, y in ((0, 1), (0, 2), (1, 2)):
-            sub = LocationPhrase(
-                kind="intersection",
-                text=phrase.text,
-                start=phrase.start,
-                end=phrase.end,
-                streets=[cands[x], cands[y]],
-                fuzzy=phrase.fuzzy,
-                typed=phrase.typed,
-            )
-            res = geocode_intersection(gz, sub, geotag, near)
-            if res.found:
-                res.confidence = min(res.confidence, 0.7)
-                res.reason = res.reason or "not all named streets meet here"
-                return res
         cands = cands[:2]
-    options: list[tuple[int, str, str, list[Junction]]] = []
-    for ra, a in enumerate(cands[0][:4]):
-        for rb, b in enumerate(cands[1][:4]):
+    options = _junction_options(gz, cands[0], cands[1])
+    if not options:
+        return _near_miss_fallback(gz, cands[0], cands[1], name_penalty(phrase))
+    return _best_option(gz, phrase, options, geotag, near)
+
+
+def _three_named(
+    gz: Gazetteer, phrase: LocationPhrase, cands: list[list[str]], geotag: LonLat | None, near: bool
+) -> GeocodeResult | None:
+    """Where three named streets meet, else the first pair of them that meets at all (None: no pair does)."""
+    res = _three_way(gz, cands, geotag)
+    if res is not None:
+        res.confidence -= name_penalty(phrase)
+        return res
+    # No two of the three meet near the others: fall back to the first pair that meets at all.
+    for x, y in ((0, 1), (0, 2), (1, 2)):
+        sub = LocationPhrase(
+            kind="intersection",
+            text=phrase.text,
+            start=phrase.start,
+            end=phrase.end,
+            streets=[cands[x], cands[y]],
+            fuzzy=phrase.fuzzy,
+            typed=phrase.typed,
+        )
+        res = geocode_intersection(gz, sub, geotag, near)
+        if res.found:
+            res.confidence = min(res.confidence, 0.7)
+            res.reason = res.reason or "not all named streets meet here"
+            return res
+    return None
+
+
+_Option = tuple[int, str, str, list[Junction]]  # (rank of the two readings, street a, street b, junctions)
+
+
+def _junction_options(gz: Gazetteer, first: list[str], second: list[str]) -> list[_Option]:
+    """Every pair of readings of the two names (up to four each) that meets, best-ranked readings first."""
+    options: list[_Option] = []
+    for ra, a in enumerate(first[:4]):
+        for rb, b in enumerate(second[:4]):
             if a == b:
                 continue
             js = gz.intersections_of(a, b)
             if js:
                 options.append((ra + rb, a, b, js))
-    if not options:
-        a, b = cands[0][0], cands[1][0]
-        if a == b and len(cands[0]) == 1 and len(cands[1]) == 1:
-            return not_found(f"both names are {a}", kind="intersection")
-        approx = None
-        for a2 in cands[0][:2]:
-            for b2 in cands[1][:2]:
-                if a2 != b2:
-                    got = _near_miss(gz, a2, b2)
-                    if got is not None and (approx is None or got[1] < approx[1]):
-                        approx, a, b = got, a2, b2
-        if approx is not None:
-            pt, gap = approx
-            return make_result(
-                gz,
-                pt,
-                "intersection",
-                0.6 - pen,
-                f"{a} & {b}",
-                "intersection",
-                street=a,
-                reason=f"{a} and {b} do not touch in the street data; they come within {gap:.0f} m",
-            )
-        return not_found(f"{a} and {b} never meet", kind="intersection", matched=f"{a} & {b}")
     options.sort(key=lambda o: o[0])
+    return options
+
+
+def _best_option(
+    gz: Gazetteer, phrase: LocationPhrase, options: list[_Option], geotag: LonLat | None, near: bool
+) -> GeocodeResult:
+    """The best-ranked meeting of the two streets, its confidence lowered for each doubt about it."""
     rank, a, b, js = options[0]
     pt, ambiguous = _pick_junction(js, {a, b}, geotag, gz)
-    conf = 0.95 - pen - 0.04 * rank
+    conf = 0.95 - name_penalty(phrase) - 0.04 * rank
     reason = None
     others = [o for o in options[1:] if o[0] == rank or not phrase.typed]
     if others:
@@ -114,6 +117,33 @@ def geocode_intersection(
         conf = min(conf, 0.65)
         reason = reason or "near this intersection"
     return make_result(gz, pt, "intersection", conf, f"{a} & {b}", "intersection", street=a, reason=reason)
+
+
+def _near_miss_fallback(gz: Gazetteer, first: list[str], second: list[str], pen: float) -> GeocodeResult:
+    """Two streets that never meet in the data: the closest approach of their first readings, if near."""
+    a, b = first[0], second[0]
+    if a == b and len(first) == 1 and len(second) == 1:
+        return not_found(f"both names are {a}", kind="intersection")
+    approx = None
+    for a2 in first[:2]:
+        for b2 in second[:2]:
+            if a2 != b2:
+                got = _near_miss(gz, a2, b2)
+                if got is not None and (approx is None or got[1] < approx[1]):
+                    approx, a, b = got, a2, b2
+    if approx is None:
+        return not_found(f"{a} and {b} never meet", kind="intersection", matched=f"{a} & {b}")
+    pt, gap = approx
+    return make_result(
+        gz,
+        pt,
+        "intersection",
+        0.6 - pen,
+        f"{a} & {b}",
+        "intersection",
+        street=a,
+        reason=f"{a} and {b} do not touch in the street data; they come within {gap:.0f} m",
+    )
 
 
 def _three_way(gz: Gazetteer, cands: list[list[str]], geotag: LonLat | None) -> GeocodeResult | None:

@@ -172,15 +172,48 @@ def _cross_street_hints(toks: list[Token], ms: list[Mention], cleaned: str) -> l
 
 def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) -> list[LocationPhrase]:
     """Group mentions and the words around them into phrases."""
-    out: list[LocationPhrase] = []
-    used = [False] * len(ms)
-    taken: set[int] = set()  # number tokens already read as the house number of a street before them
+    return _Assembler(gz, toks, ms, cleaned).run()
 
-    def phrase(kind: str, a: int, b: int, mentions: list[Mention], **kw: object) -> LocationPhrase:
-        start, end = toks[a].start, toks[b - 1].end
+
+class _Assembler:
+    """Reads the mentions left to right; at each unused one the first phrase reader that fits claims it.
+
+    Each reader returns how many mentions it consumed (0 when its pattern does not fit), so the order of
+    the readers in `_read` is the order of precedence, and phrases come out in the order of the text.
+    """
+
+    def __init__(self, gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) -> None:
+        self.gz, self.toks, self.ms, self.cleaned = gz, toks, ms, cleaned
+        self.out: list[LocationPhrase] = []
+        self.used = [False] * len(ms)
+        self.taken: set[int] = set()  # number tokens already read as the house number of a street before them
+
+    def run(self) -> list[LocationPhrase]:
+        self._cross_street_hints()
+        k = 0
+        while k < len(self.ms):
+            k += 1 if self.used[k] else self._read(k)
+        return self.out
+
+    def _read(self, k: int) -> int:
+        for reader in (
+            self._between,
+            self._between_on,
+            self._address_before,
+            self._address_after,
+            self._intersection_chain,
+            self._place,
+        ):
+            n = reader(k)
+            if n:
+                return n
+        return self._street(k)
+
+    def _phrase(self, kind: str, a: int, b: int, mentions: list[Mention], **kw: object) -> None:
+        start, end = self.toks[a].start, self.toks[b - 1].end
         lp = LocationPhrase(
             kind=kind,
-            text=cleaned[start:end],
+            text=self.cleaned[start:end],
             start=start,
             end=end,
             streets=[list(m.streets) for m in mentions],
@@ -189,113 +222,119 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
             exact=[m.exact for m in mentions],
             weak=[m.weak for m in mentions],
         )
-        for k, v in kw.items():
-            setattr(lp, k, v)
-        return lp
+        for key, v in kw.items():
+            setattr(lp, key, v)
+        self.out.append(lp)
 
-    for hint in _cross_street_hints(toks, ms, cleaned):
-        used[hint.cross] = True
-        if hint.pair is not None:
-            out.append(phrase("intersection", *hint.span, [ms[q] for q in hint.pair], strength=0.9))
-            used[hint.pair[0]] = used[hint.pair[1]] = True
-    k = 0
-    while k < len(ms):
-        m = ms[k]
-        if used[k]:
-            k += 1
-            continue
-        streetlike = bool(m.streets)
-        # "A between B and C", "A b/w B & C", "A from B to C"
-        if k + 2 < len(ms) and streetlike and all(x.streets for x in ms[k + 1 : k + 3]):
-            g1 = _gap_words(toks, m.j, ms[k + 1].i)
-            g2 = _gap_words(toks, ms[k + 1].j, ms[k + 2].i)
-            if _is_between(g1) and len(g2) <= 2 and any(g in SPAN_END_WORDS for g in g2):
-                out.append(
-                    phrase(
-                        "between",
-                        m.i,
-                        ms[k + 2].j,
-                        [m, ms[k + 1], ms[k + 2]],
-                        strength=0.9 if not (m.weak and ms[k + 1].weak) else 0.6,
-                    )
-                )
-                used[k] = used[k + 1] = used[k + 2] = True
-                k += 3
-                continue
-            # "between B and C on A"
-            g0 = _gap_words(toks, max(0, m.i - 2), m.i)
-            if (
-                any(_is_between([g]) for g in g0)
-                and any(g in SPAN_END_WORDS for g in g1)
-                and len(g1) <= 2
-                and g2
-                and g2[-1] in {"on", "along", "of"}
-                and len(g2) <= 2
-            ):
-                out.append(phrase("between", m.i, ms[k + 2].j, [ms[k + 2], m, ms[k + 1]], strength=0.85))
-                used[k] = used[k + 1] = used[k + 2] = True
-                k += 3
-                continue
-        # Address: a house number just before the name ("150 hampshire", "12-14 elm", "150 rear windsor").
+    def _claim(self, k: int, n: int) -> int:
+        for q in range(k, k + n):
+            self.used[q] = True
+        return n
+
+    def _gap(self, a: int, b: int) -> list[str]:
+        return _gap_words(self.toks, a, b)
+
+    def _cross_street_hints(self) -> None:
+        """ "on Broadway, cross street is Prospect": read before anything else claims those mentions."""
+        for hint in _cross_street_hints(self.toks, self.ms, self.cleaned):
+            self.used[hint.cross] = True
+            if hint.pair is not None:
+                mentions = [self.ms[q] for q in hint.pair]
+                self._phrase("intersection", *hint.span, mentions, strength=0.9)
+                self.used[hint.pair[0]] = self.used[hint.pair[1]] = True
+
+    def _three_streets(self, k: int) -> tuple[list[str], list[str]] | None:
+        """The two gaps between mention k and the next two, when all three name streets."""
+        ms = self.ms
+        if k + 2 >= len(ms) or not all(x.streets for x in ms[k : k + 3]):
+            return None
+        return self._gap(ms[k].j, ms[k + 1].i), self._gap(ms[k + 1].j, ms[k + 2].i)
+
+    def _between(self, k: int) -> int:
+        """ "A between B and C", "A b/w B & C", "A from B to C"."""
+        gaps = self._three_streets(k)
+        if gaps is None:
+            return 0
+        g1, g2 = gaps
+        if not (_is_between(g1) and len(g2) <= 2 and any(g in SPAN_END_WORDS for g in g2)):
+            return 0
+        m, b, c = self.ms[k : k + 3]
+        self._phrase("between", m.i, c.j, [m, b, c], strength=0.9 if not (m.weak and b.weak) else 0.6)
+        return self._claim(k, 3)
+
+    def _between_on(self, k: int) -> int:
+        """ "between B and C on A": the street comes last."""
+        gaps = self._three_streets(k)
+        if gaps is None:
+            return 0
+        g1, g2 = gaps
+        m, b, a = self.ms[k : k + 3]
+        g0 = self._gap(max(0, m.i - 2), m.i)
+        if not (
+            any(_is_between([g]) for g in g0)
+            and any(g in SPAN_END_WORDS for g in g1)
+            and len(g1) <= 2
+            and g2
+            and g2[-1] in {"on", "along", "of"}
+            and len(g2) <= 2
+        ):
+            return 0
+        self._phrase("between", m.i, a.j, [a, m, b], strength=0.85)
+        return self._claim(k, 3)
+
+    def _house_number_before(self, k: int) -> int | None:
+        """Token index of a house number just before mention k ("150 hampshire", "150 rear windsor")."""
+        toks, m = self.toks, self.ms[k]
         num_i = m.i - 1
         if num_i >= 0 and toks[num_i].text in REAR_WORDS:
             num_i -= 1
-        route = num_i >= 1 and (
-            toks[num_i - 1].text in ROUTE_WORDS or (toks[num_i - 1].text in {"no", "number"} and not m.typed)
-        )
+        if num_i < 0 or num_i in self.taken or not is_number(toks[num_i]):
+            return None
+        before = toks[num_i - 1].text if num_i >= 1 else None
+        if before in ROUTE_WORDS or (before in {"no", "number"} and not m.typed):
+            return None  # "route 2", "the 1 bus"
         # "year 2019. Massachusetts plates": punctuation between the number and the name parts them.
-        parted = num_i >= 0 and bool(_PARTING_RE.search(cleaned, toks[num_i].end, toks[m.i].start))
-        if (
-            streetlike
-            and num_i >= 0
-            and num_i not in taken
-            and is_number(toks[num_i])
-            and not route
-            and not parted
-        ):
-            out.append(
-                phrase(
-                    "address", num_i, m.j, [m], number=toks[num_i].text, strength=1.0 if not m.weak else 0.7
-                )
-            )
-            used[k] = True
-            # "150 hampshire at windsor": the cross street is context, not another phrase.
-            if (
-                k + 1 < len(ms)
-                and ms[k + 1].streets
-                and _gap_is_connector(_gap_words(toks, m.j, ms[k + 1].i))
-            ):
-                used[k + 1] = True
-                k += 1
-            k += 1
-            continue
-        # Number after the street ("Hampshire St 150", "Hampshire Street 150, Cambridge").
-        after = _number_after(gz, toks, ms, k, cleaned)
-        if streetlike and after is not None:
-            # "Broadway 2" names Broadway: the number never moves the post to Broadway Ter.
-            named = replace(m, streets=m.streets[: m.exact]) if m.exact else m
-            out.append(
-                phrase(
-                    "address",
-                    m.i,
-                    after + 1,
-                    [named],
-                    number=toks[after].text,
-                    strength=0.9,
-                    place=NUMBER_AFTER,
-                )
-            )
-            taken.add(after)
-            used[k] = True
-            k += 1
-            continue
-        # Intersection chain: A & B [& C]
+        if _PARTING_RE.search(self.cleaned, toks[num_i].end, toks[m.i].start):
+            return None
+        return num_i
+
+    def _address_before(self, k: int) -> int:
+        """Address with the number first ("150 hampshire", "12-14 elm")."""
+        ms, m = self.ms, self.ms[k]
+        num_i = self._house_number_before(k) if m.streets else None
+        if num_i is None:
+            return 0
+        number = self.toks[num_i].text
+        self._phrase("address", num_i, m.j, [m], number=number, strength=1.0 if not m.weak else 0.7)
+        # "150 hampshire at windsor": the cross street is context, not another phrase.
+        if k + 1 < len(ms) and ms[k + 1].streets and _gap_is_connector(self._gap(m.j, ms[k + 1].i)):
+            return self._claim(k, 2)
+        return self._claim(k, 1)
+
+    def _address_after(self, k: int) -> int:
+        """Number after the street ("Hampshire St 150", "Hampshire Street 150, Cambridge")."""
+        m = self.ms[k]
+        after = _number_after(self.gz, self.toks, self.ms, k, self.cleaned) if m.streets else None
+        if after is None:
+            return 0
+        # "Broadway 2" names Broadway: the number never moves the post to Broadway Ter.
+        named = replace(m, streets=m.streets[: m.exact]) if m.exact else m
+        number = self.toks[after].text
+        self._phrase("address", m.i, after + 1, [named], number=number, strength=0.9, place=NUMBER_AFTER)
+        self.taken.add(after)
+        return self._claim(k, 1)
+
+    def _intersection_chain(self, k: int) -> int:
+        """Intersection chain: A & B [& C], "corner of A and B", "A near B"."""
+        ms, m = self.ms, self.ms[k]
+        if not m.streets:
+            return 0
         chain = [m]
         kk = k
         near = False
-        cornered = any(g in CORNER_WORDS for g in _gap_words(toks, max(0, m.i - 3), m.i))
-        while streetlike and kk + 1 < len(ms) and ms[kk + 1].streets:
-            gap = _gap_words(toks, ms[kk].j, ms[kk + 1].i)
+        cornered = any(g in CORNER_WORDS for g in self._gap(max(0, m.i - 3), m.i))
+        while kk + 1 < len(ms) and ms[kk + 1].streets:
+            gap = self._gap(ms[kk].j, ms[kk + 1].i)
             # "corner of Mass Ave Ellery St": two typed names side by side after "corner of" meet there.
             side_by_side = cornered and not gap and ms[kk].typed and ms[kk + 1].typed and not ms[kk + 1].weak
             if not _gap_is_connector(gap) and not side_by_side:
@@ -317,36 +356,29 @@ def assemble(gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) 
             kk += 1
             if len(chain) == 3:
                 break
-        if len(chain) >= 2:
-            corner = cornered
-            out.append(
-                phrase(
-                    "intersection",
-                    m.i,
-                    chain[-1].j,
-                    chain,
-                    strength=0.6 if near else (1.0 if corner else 0.9),
-                )
-            )
-            for q in range(k, kk + 1):
-                used[q] = True
-            k = kk + 1
-            continue
-        if m.place is not None:
-            p = gz.places[m.place]
-            kind = "area" if p.kind == "area" else "place"
-            out.append(phrase(kind, m.i, m.j, [], place=p.name, fuzzy=m.fuzzy))
-            used[k] = True
-            k += 1
-            continue
-        # Whole street or a plain street mention.
-        before = _gap_words(toks, max(0, m.i - 3), m.i)
+        if len(chain) < 2:
+            return 0
+        strength = 0.6 if near else (1.0 if cornered else 0.9)
+        self._phrase("intersection", m.i, chain[-1].j, chain, strength=strength)
+        return self._claim(k, kk + 1 - k)
+
+    def _place(self, k: int) -> int:
+        """A landmark or neighbourhood of the gazetteer."""
+        m = self.ms[k]
+        if m.place is None:
+            return 0
+        p = self.gz.places[m.place]
+        self._phrase("area" if p.kind == "area" else "place", m.i, m.j, [], place=p.name, fuzzy=m.fuzzy)
+        return self._claim(k, 1)
+
+    def _street(self, k: int) -> int:
+        """Whole street or a plain street mention; a weak name only after "on", "along" or "of"."""
+        m = self.ms[k]
+        before = self._gap(max(0, m.i - 3), m.i)
         whole = any(g in WHOLE_WORDS for g in before)
         strength = 0.8 if whole else (0.5 if not m.weak else 0.2)
         if m.weak and not (before and before[-1] in {"on", "along", "of"}):
             strength = 0.0
         if strength > 0:
-            out.append(phrase("street", m.i, m.j, [m], strength=strength, place="whole" if whole else None))
-        used[k] = True
-        k += 1
-    return out
+            self._phrase("street", m.i, m.j, [m], strength=strength, place="whole" if whole else None)
+        return self._claim(k, 1)

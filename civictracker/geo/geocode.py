@@ -63,41 +63,71 @@ def geocode_address(gz: Gazetteer, phrase: LocationPhrase) -> GeocodeResult:
 def _address_on(
     gz: Gazetteer, street: str, number: int, second: int | None, suffix: str, phrase: LocationPhrase
 ) -> GeocodeResult:
+    """One address on one street: its listed point, else a point along its range, else the nearest range."""
     label = f"{number}{'-' + str(second) if second else ''}{suffix} {street}"
-    known = gz.addresses.get(street)
-    in_list = known is not None and (number in known or (second is not None and second in known))
+    in_list = _in_address_list(gz, street, number, second)
     pen = name_penalty(phrase)
     pt = gz.addr_points.get((street, number, suffix)) or gz.addr_points.get((street, number, ""))
     if pt is not None:
         return make_result(gz, pt, "rooftop", 0.95 - pen, label, "address", street=street)
+    res = _interpolated(gz, street, (number, second), label, pen)
+    if res is None and in_list:
+        res = _nearest_range(gz, street, number, label, pen)
+    if res is not None:
+        return res
+    if street not in gz.streets:
+        return not_found(f"unknown street {street}", kind="address")
+    return not_found(f"{number} is outside every address range of {street}", kind="address", matched=label)
+
+
+def _in_address_list(gz: Gazetteer, street: str, number: int, second: int | None) -> bool:
+    """Whether the official address list has this number (or the second of a "12-14" span) on the street."""
+    known = gz.addresses.get(street)
+    return known is not None and (number in known or (second is not None and second in known))
+
+
+def _interpolated(
+    gz: Gazetteer, street: str, numbers: tuple[int, int | None], label: str, pen: float
+) -> GeocodeResult | None:
+    """The address placed along the centerline range that holds its number (None: no range does)."""
+    number, second = numbers
+    known = gz.addresses.get(street)
+    in_list = _in_address_list(gz, street, number, second)
     hit = gz.segment_for(street, number)
     if hit is None and second is not None:
         # "12-14 Elm St": the building spans both numbers; either one in a range places it.
         hit = gz.segment_for(street, second)
         if hit is not None:
             number, second = second, None
-    if hit is not None:
-        seg, frac, _side = hit
-        if second is not None:
-            hit2 = gz.segment_for(street, second)
-            if hit2 is not None and hit2[0] is seg:
-                frac = (frac + hit2[1]) / 2
-        conf = 0.9 if in_list else (0.72 if known else 0.8)
-        reason = None if in_list or not known else f"{number} {street} is not in the official address list"
-        return make_result(
-            gz,
-            gz.point_along(seg, frac),
-            "interpolated",
-            conf - pen,
-            label,
-            "address",
-            street=street,
-            reason=reason,
-            segment_id=seg.id,
-        )
+    if hit is None:
+        return None
+    seg, frac, _side = hit
+    if second is not None:
+        hit2 = gz.segment_for(street, second)
+        if hit2 is not None and hit2[0] is seg:
+            frac = (frac + hit2[1]) / 2
+    conf = 0.9 if in_list else (0.72 if known else 0.8)
+    reason = None if in_list or not known else f"{number} {street} is not in the official address list"
+    return make_result(
+        gz,
+        gz.point_along(seg, frac),
+        "interpolated",
+        conf - pen,
+        label,
+        "address",
+        street=street,
+        reason=reason,
+        segment_id=seg.id,
+    )
+
+
+def _nearest_range(gz: Gazetteer, street: str, number: int, label: str, pen: float) -> GeocodeResult | None:
+    """An official address that no centerline range holds: the nearest range's end, at lower confidence."""
     near = gz.nearest_range(street, number)
-    if near is not None and in_list and near[1] <= 20:
-        seg, gap, frac = near
+    if near is None:
+        return None
+    seg, gap, frac = near
+    if gap <= 20:
         return make_result(
             gz,
             gz.point_along(seg, frac),
@@ -109,24 +139,19 @@ def _address_on(
             reason=f"{number} is {gap} numbers outside the nearest address range of {street}",
             segment_id=seg.id,
         )
-    if near is not None and in_list:
-        # A real address (in the official list) that the centerline ranges miss by more than a block:
-        # the street is certain, the spot is not; low confidence so the resident is asked.
-        seg, gap, frac = near
-        return make_result(
-            gz,
-            gz.point_along(seg, frac),
-            "street",
-            0.35 - pen,
-            label,
-            "address",
-            street=street,
-            reason=f"{number} {street} is an official address {gap} numbers outside every centerline range",
-            segment_id=seg.id,
-        )
-    if street not in gz.streets:
-        return not_found(f"unknown street {street}", kind="address")
-    return not_found(f"{number} is outside every address range of {street}", kind="address", matched=label)
+    # A real address (in the official list) that the centerline ranges miss by more than a block:
+    # the street is certain, the spot is not; low confidence so the resident is asked.
+    return make_result(
+        gz,
+        gz.point_along(seg, frac),
+        "street",
+        0.35 - pen,
+        label,
+        "address",
+        street=street,
+        reason=f"{number} {street} is an official address {gap} numbers outside every centerline range",
+        segment_id=seg.id,
+    )
 
 
 def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None = None) -> GeocodeResult:
@@ -291,6 +316,28 @@ def geocode_text(gazetteer: Gazetteer, text: str, geotag: tuple[float, float] | 
     if not isinstance(text, str):
         text = "" if text is None else str(text)
     phrases = extract_locations(text, gz) if text.strip() else []
+    best, first_fail = _best_of_phrases(gz, phrases, tag)
+    # The text names no spot (nothing, or only an area): the geotag says more. A street keeps its line;
+    # geocode_street already pinned the geotag when it lay on the street.
+    if tag is not None and (best is None or best.precision == "area"):
+        return _from_geotag(gz, tag, best)
+    if best is not None:
+        if tag_reason and best.reason is None:
+            best.reason = tag_reason
+        return best
+    if first_fail is not None:
+        if tag_reason:
+            first_fail.reason = f"{first_fail.reason}; {tag_reason}"
+        return first_fail
+    if not text.strip():
+        return not_found("empty text" + (f"; {tag_reason}" if tag_reason else ""))
+    return not_found("no location found in the text" + (f"; {tag_reason}" if tag_reason else ""))
+
+
+def _best_of_phrases(
+    gz: Gazetteer, phrases: list[LocationPhrase], tag: LonLat | None
+) -> tuple[GeocodeResult | None, GeocodeResult | None]:
+    """The best-scoring phrase's result, and the first failure of a likely phrase (to explain a miss)."""
     best: GeocodeResult | None = None
     best_score = -1.0
     first_fail: GeocodeResult | None = None
@@ -314,38 +361,24 @@ def geocode_text(gazetteer: Gazetteer, text: str, geotag: tuple[float, float] | 
         if sc > best_score:
             best, best_score = res, sc
     if fuzzy_place is not None and not exact_street and fuzzy_place[0] > best_score:
-        best, best_score = fuzzy_place[1], fuzzy_place[0]
-    weak_text = best is None or best.precision in ("street", "area")
-    if tag is not None and weak_text:
-        if best is not None and best.precision == "street":
-            pass  # geocode_street already pinned the geotag when it lay on the street
-        else:
-            hit = gz.nearest_segment(tag[1], tag[0], max_m=250.0)
-            res = GeocodeResult(
-                lat=tag[1],
-                lon=tag[0],
-                precision="segment" if hit else "area",
-                confidence=0.6 if hit else 0.4,
-                matched="geotag",
-                reason="from the post's geotag"
-                + ("" if best is None else f"; text only named {best.matched}"),
-                street=hit[0].street if hit else None,
-                segment_id=hit[0].id if hit else None,
-                kind="geotag",
-            )
-            if best is None or best.precision == "area":
-                return res
-    if best is not None:
-        if tag_reason and best.reason is None:
-            best.reason = tag_reason
-        return best
-    if first_fail is not None:
-        if tag_reason:
-            first_fail.reason = f"{first_fail.reason}; {tag_reason}"
-        return first_fail
-    if not text.strip():
-        return not_found("empty text" + (f"; {tag_reason}" if tag_reason else ""))
-    return not_found("no location found in the text" + (f"; {tag_reason}" if tag_reason else ""))
+        best = fuzzy_place[1]
+    return best, first_fail
+
+
+def _from_geotag(gz: Gazetteer, tag: LonLat, best: GeocodeResult | None) -> GeocodeResult:
+    """The post's geotag, on the nearest street segment when one is close."""
+    hit = gz.nearest_segment(tag[1], tag[0], max_m=250.0)
+    return GeocodeResult(
+        lat=tag[1],
+        lon=tag[0],
+        precision="segment" if hit else "area",
+        confidence=0.6 if hit else 0.4,
+        matched="geotag",
+        reason="from the post's geotag" + ("" if best is None else f"; text only named {best.matched}"),
+        street=hit[0].street if hit else None,
+        segment_id=hit[0].id if hit else None,
+        kind="geotag",
+    )
 
 
 def distance_m(a: LonLat, b: LonLat) -> float:

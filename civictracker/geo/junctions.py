@@ -10,12 +10,28 @@ from .gazetteer import CLUSTER_M, GRID_M, SNAP_M, Gazetteer, Junction
 from .geometry import node_key, project, seg_intersection
 from .types import LonLat
 
+_Node = tuple[int, int]
+_Meeting = tuple[LonLat, bool, frozenset[str]]  # point, a crossing without a shared node?, streets there
+
 
 def build_junctions(gz: Gazetteer) -> None:
-    # 1. Every vertex (end or interior) used by two or more named streets is a junction node.
-    node_streets: dict[tuple[int, int], set[str]] = defaultdict(set)
-    node_pt: dict[tuple[int, int], LonLat] = {}
-    end_nodes: dict[tuple[int, int], set[str]] = defaultdict(set)
+    """Where each pair of named streets meets: shared nodes, ends that stop short, else crossings."""
+    node_streets, node_pt, end_nodes = _nodes(gz)
+    raw = _shared_nodes(node_streets, node_pt)
+    _snap_dangling_ends(gz, node_streets, node_pt, end_nodes, raw)
+    for pair, pts in _crossings(gz).items():
+        if pair not in raw:
+            raw[pair] = pts
+    gz.junctions = {pair: cluster_junctions(gz, pts) for pair, pts in raw.items()}
+
+
+def _nodes(
+    gz: Gazetteer,
+) -> tuple[dict[_Node, set[str]], dict[_Node, LonLat], dict[_Node, set[str]]]:
+    """Streets through every vertex, the vertex's point, and the streets that end at it."""
+    node_streets: dict[_Node, set[str]] = defaultdict(set)
+    node_pt: dict[_Node, LonLat] = {}
+    end_nodes: dict[_Node, set[str]] = defaultdict(set)
     for seg in gz.segments:
         for i, pt in enumerate(seg.coords):
             k = node_key(pt)
@@ -23,7 +39,14 @@ def build_junctions(gz: Gazetteer) -> None:
             node_pt.setdefault(k, pt)
             if i == 0 or i == len(seg.coords) - 1:
                 end_nodes[k].add(seg.street)
-    raw: dict[tuple[str, str], list[tuple[LonLat, bool, frozenset[str]]]] = defaultdict(list)
+    return node_streets, node_pt, end_nodes
+
+
+def _shared_nodes(
+    node_streets: dict[_Node, set[str]], node_pt: dict[_Node, LonLat]
+) -> dict[tuple[str, str], list[_Meeting]]:
+    """Every vertex (end or interior) used by two or more named streets is a junction node."""
+    raw: dict[tuple[str, str], list[_Meeting]] = defaultdict(list)
     for k, sts in node_streets.items():
         if len(sts) < 2:
             continue
@@ -32,7 +55,17 @@ def build_junctions(gz: Gazetteer) -> None:
         for i in range(len(ordered)):
             for j in range(i + 1, len(ordered)):
                 raw[(ordered[i], ordered[j])].append((node_pt[k], False, fs))
-    # 2. Dangling ends that stop a few metres short of another street (digitizing gaps) also meet it.
+    return raw
+
+
+def _snap_dangling_ends(
+    gz: Gazetteer,
+    node_streets: dict[_Node, set[str]],
+    node_pt: dict[_Node, LonLat],
+    end_nodes: dict[_Node, set[str]],
+    raw: dict[tuple[str, str], list[_Meeting]],
+) -> None:
+    """Dangling ends that stop a few metres short of another street (digitizing gaps) also meet it."""
     for k in end_nodes:
         if len(node_streets[k]) > 1:
             continue
@@ -51,8 +84,11 @@ def build_junctions(gz: Gazetteer) -> None:
                         for s in here:
                             pair = (s, seg.street) if s <= seg.street else (seg.street, s)
                             raw[pair].append(((lon, lat), False, frozenset(here | {seg.street})))
-    # 3. Lines that cross without a shared vertex (bridges, or unnoded data): kept as weaker junctions.
-    crossings: dict[tuple[str, str], list[tuple[LonLat, bool, frozenset[str]]]] = defaultdict(list)
+
+
+def _crossings(gz: Gazetteer) -> dict[tuple[str, str], list[_Meeting]]:
+    """Lines that cross without a shared vertex (bridges, or unnoded data): kept as weaker junctions."""
+    crossings: dict[tuple[str, str], list[_Meeting]] = defaultdict(list)
     for cell, idxs in gz.grid.items():
         for ii in range(len(idxs)):
             sa = gz.segments[idxs[ii]]
@@ -69,10 +105,7 @@ def build_junctions(gz: Gazetteer) -> None:
                         if (math.floor(p[0] / GRID_M), math.floor(p[1] / GRID_M)) != cell:
                             continue  # count each crossing once, in the cell that holds it
                         crossings[pair].append((gz.to_lonlat(*p), True, frozenset(pair)))
-    for pair, pts in crossings.items():
-        if pair not in raw:
-            raw[pair] = pts
-    gz.junctions = {pair: cluster_junctions(gz, pts) for pair, pts in raw.items()}
+    return crossings
 
 
 def cluster_junctions(gz: Gazetteer, pts: list[tuple[LonLat, bool, frozenset[str]]]) -> list[Junction]:

@@ -266,66 +266,118 @@ def triage_text(
 ) -> TriageResult:
     """Decide whether a post is a service request, for which service, whether urgent, in what language."""
     catalog = _catalog_key(services if services is not None else _load_services(str(_DEFAULT_CITY)))
-    codes = [code for code, _ in catalog]
     guess = identify_language(text)
     lang = guess.recorded
     mtext = model_text(text)
+    unread = _nothing_to_read(mtext, lang)
+    if unread is not None:
+        return unread
+    post = _read_post(model or get_model(), mtext, catalog)
+    reasons: list[str] = []
+    is_request = _is_request(post, lang, channel_kind, reasons)
+    if lang != "en":
+        # Replies go out in this language (or the city's default for "und"): say why it was chosen.
+        reasons.append(f"language {guess.lang}: {guess.reason}")
+    if not is_request:
+        return _not_a_request(post, lang, reasons)
+    service_code = _choose_service(post, [code for code, _ in catalog])
+    _explain_service(post, service_code, reasons)
+    urgent = _is_urgent(post, reasons)
+    confidence = round(post.p_request, 3)
+    return TriageResult(True, service_code, urgent, lang, confidence, reasons, "request", post.found_kinds)
+
+
+def _nothing_to_read(mtext: str, lang: str) -> TriageResult | None:
+    """The answer for a post with no words of its own (empty, emoji, links, a retweet); None otherwise."""
     if not re.search(r"[^\W\d_]{2,}", mtext.replace("@user", "").replace("url", "")):
         return TriageResult(
             False, None, False, lang, 0.95, ["no words to read (empty, emoji, link or handle)"]
         )
-
     if _RETWEET.match(mtext):
         # A classic retweet relays someone else's post; a resident reporting a problem writes their own.
         return TriageResult(
             False, None, False, lang, 0.9, ["a retweet (someone else's post relayed)"], "news"
         )
+    return None
 
-    model = model or get_model()
+
+@dataclass
+class _Post:
+    """What the model and the rules read in one post, before any decision is taken."""
+
+    model: TriageModel
+    mtext: str  # the model's view of the text (folded, handles and links replaced)
+    row: tuple[np.ndarray, np.ndarray]  # its feature row, for the words quoted in the reasons
+    hits: dict[str, list[str]]  # service_code -> the catalog keywords found
+    p_request: float
+    p_urgent_model: float
+    cat_probs: np.ndarray
+    kind_guess: str  # the most likely kind of non-request
+    hazards: list[str]  # names of the hazard patterns found
+    found_kinds: list[str]  # their emergency kinds, in precedence order
+
+
+def _read_post(model: TriageModel, mtext: str, catalog: tuple) -> _Post:
+    """Score the post with every head of the model and look for catalog keywords and hazards."""
     row, raw = model.scores(mtext)
     hits = keyword_hits(mtext, catalog)
-    # A word from the city's own catalog is evidence of a request; the model alone undervalues rare phrasings.
-    p_request = _sigmoid(raw[0] + (KEYWORD_LOGIT if hits else 0.0))
-    p_urgent_model = _sigmoid(raw[1])
     # SVM margins -> pseudo-probabilities; the temperature makes a margin of ~1 a confident call.
-    cat_probs = _softmax(SVM_TEMPERATURE * raw[model._cat0 : model._kind0])
     kind_probs = _softmax(SVM_TEMPERATURE * raw[model._kind0 :])
-
     hazards = urgent_reasons(mtext)
-    found_kinds = hazard_kinds(hazards)
-    reasons: list[str] = []
+    return _Post(
+        model=model,
+        mtext=mtext,
+        row=row,
+        hits=hits,
+        # A word from the city's own catalog is evidence of a request; the model alone undervalues rare
+        # phrasings.
+        p_request=_sigmoid(raw[0] + (KEYWORD_LOGIT if hits else 0.0)),
+        p_urgent_model=_sigmoid(raw[1]),
+        cat_probs=_softmax(SVM_TEMPERATURE * raw[model._cat0 : model._kind0]),
+        kind_guess=model.kinds[int(np.argmax(kind_probs))],
+        hazards=hazards,
+        found_kinds=hazard_kinds(hazards),
+    )
 
+
+def _is_request(post: _Post, lang: str, channel_kind: str, reasons: list[str]) -> bool:
+    """Request or not: the model's probability against the channel's threshold, or a hazard on the spot."""
     threshold = REQUEST_THRESHOLD.get(channel_kind, 0.5)
-    if lang == "und" and len(mtext.split()) >= 4:
+    if lang == "und" and len(post.mtext.split()) >= 4:
         # A language we have no data for: the model's guess is noise, so ask for more evidence.
         threshold = max(threshold, UNKNOWN_LANG_THRESHOLD)
-    is_request = p_request >= threshold
-    kind_guess = model.kinds[int(np.argmax(kind_probs))]
-    news_link = kind_guess == "news" and " url" in f" {mtext}"
+    if post.p_request >= threshold:
+        return True
+    if not post.hazards:
+        return False
+    news_link = post.kind_guess == "news" and " url" in f" {post.mtext}"
     # An emergency (gas, fire, a live wire...) at a place the post names is a request in any wording:
     # terse posts, 311 forms and staff notes read like news to the model.
-    here = bool(EMERGENCY_KINDS.intersection(found_kinds)) and names_a_place(mtext)
-    if not is_request and hazards and (here or (p_request >= HAZARD_MIN_P and not news_link)):
+    here = bool(EMERGENCY_KINDS.intersection(post.found_kinds)) and names_a_place(post.mtext)
+    if here or (post.p_request >= HAZARD_MIN_P and not news_link):
         # A hazard described by someone who is there is a request even when worded like chatter.
-        is_request = True
-        reasons.append("hazard words: " + ", ".join(hazards))
+        reasons.append("hazard words: " + ", ".join(post.hazards))
+        return True
+    return False
 
-    if lang != "en":
-        # Replies go out in this language (or the city's default for "und"): say why it was chosen.
-        reasons.append(f"language {guess.lang}: {guess.reason}")
-    if not is_request:
-        kind = kind_guess
-        reasons.insert(0, f"not a service request (p={p_request:.2f}); looks like {kind}")
-        words = model.top_words(row, model._kind0 + model.kinds.index(kind))
-        if words:
-            reasons.insert(1, f"words for {kind}: " + ", ".join(words))
-        return TriageResult(False, None, False, lang, round(1 - p_request, 3), reasons, kind)
 
-    # Category: model probability plus a bonus for each service whose keywords the post uses.
+def _not_a_request(post: _Post, lang: str, reasons: list[str]) -> TriageResult:
+    """The non-request answer: its likeliest kind (praise, news, question...) and the words for it."""
+    model, kind = post.model, post.kind_guess
+    reasons.insert(0, f"not a service request (p={post.p_request:.2f}); looks like {kind}")
+    words = model.top_words(post.row, model._kind0 + model.kinds.index(kind))
+    if words:
+        reasons.insert(1, f"words for {kind}: " + ", ".join(words))
+    return TriageResult(False, None, False, lang, round(1 - post.p_request, 3), reasons, kind)
+
+
+def _choose_service(post: _Post, codes: list[str]) -> str | None:
+    """Category: model probability plus a bonus for each service whose keywords the post uses."""
+    model = post.model
     scores: dict[str, float] = {}
     for code in codes:
-        p = float(cat_probs[model.categories.index(code)]) if code in model.categories else 0.0
-        n_hits = len(hits.get(code, []))
+        p = float(post.cat_probs[model.categories.index(code)]) if code in model.categories else 0.0
+        n_hits = len(post.hits.get(code, []))
         # Diminishing: a second generic word ("cracked", "sidewalk") must not outvote a specific one.
         # A service the model was never trained on (another city's own code) has only its keywords.
         weight = KEYWORD_WEIGHT if code in model.categories else UNKNOWN_SERVICE_KEYWORD_WEIGHT
@@ -335,26 +387,34 @@ def triage_text(
     service_code = max(scores, key=lambda c: scores[c]) if scores else None
     if service_code is not None and scores[service_code] <= 0.0:
         service_code = "other" if "other" in codes else None
-    service_code = hazard_service(found_kinds, service_code, codes)
+    return hazard_service(post.found_kinds, service_code, codes)
 
-    reasons.insert(0, f"service request (p={p_request:.2f})")
-    request_words = model.top_words(row, 0)
+
+def _explain_service(post: _Post, service_code: str | None, reasons: list[str]) -> None:
+    """Reasons of a request: its probability and words first, then the keywords and words of its service."""
+    model, hits = post.model, post.hits
+    reasons.insert(0, f"service request (p={post.p_request:.2f})")
+    request_words = model.top_words(post.row, 0)
     if request_words:
         reasons.insert(1, "request words: " + ", ".join(request_words))
     if service_code and hits.get(service_code):
         reasons.append(f"keywords for {service_code}: " + ", ".join(repr(k) for k in hits[service_code]))
     if service_code in model.categories:
         column = model._cat0 + model.categories.index(service_code)
-        words = model.top_words(row, column)
+        words = model.top_words(post.row, column)
         if words:
             reasons.append(f"words for {service_code}: " + ", ".join(words))
 
+
+def _is_urgent(post: _Post, reasons: list[str]) -> bool:
+    """Urgent on any hazard, or when the model says so and the words are not of the harmless kind."""
+    hazards = post.hazards
     # "gas station", "fireworks", "my mixtape is fire": hazard words the model may take for urgency.
-    urgent = bool(hazards) or (p_urgent_model >= URGENT_MODEL_THRESHOLD and not vetoes_urgency(mtext))
+    urgent = bool(hazards) or (
+        post.p_urgent_model >= URGENT_MODEL_THRESHOLD and not vetoes_urgency(post.mtext)
+    )
     if hazards and not any(r.startswith("hazard words") for r in reasons):
         reasons.append("urgent: " + ", ".join(hazards))
     elif urgent and not hazards:
-        reasons.append(f"urgent (model p={p_urgent_model:.2f})")
-    return TriageResult(
-        True, service_code, urgent, lang, round(p_request, 3), reasons, "request", found_kinds
-    )
+        reasons.append(f"urgent (model p={post.p_urgent_model:.2f})")
+    return urgent
