@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from civictracker.extensions import db
 from civictracker.models import Crew, InboundPost, Ticket, TicketStatus
+from civictracker.runtime import runtime_of
 
 log = logging.getLogger(__name__)
 S = TicketStatus
@@ -42,6 +43,8 @@ def _dispatch_some(app: Flask) -> int:
     """Move some tickets along as a dispatcher would, so the map and timelines show every state."""
     from civictracker.services import dispatch, tickets
 
+    replies = runtime_of(app).replies
+
     open_tickets = db.session.scalars(
         select(Ticket).where(Ticket.status == S.OPEN.value).order_by(Ticket.id)
     ).all()
@@ -53,6 +56,7 @@ def _dispatch_some(app: Flask) -> int:
                 db.session,
                 ticket,
                 S.ACKNOWLEDGED,
+                replies=replies,
                 actor_label="demo-dispatcher",
                 public_note="Thanks, we have reviewed this report.",
             )
@@ -60,14 +64,26 @@ def _dispatch_some(app: Flask) -> int:
         if i % 4 == 1 and crews:
             suggested = dispatch.suggest_crews(db.session, ticket, limit=1)
             crew = suggested[0][0] if suggested else crews[0]
-            tickets.assign_crew(db.session, ticket, crew, public_note=f"{crew.name} is scheduled.")
+            tickets.assign_crew(
+                db.session, ticket, crew, replies=replies, public_note=f"{crew.name} is scheduled."
+            )
             done += 1
             if i % 8 == 1:
                 tickets.change_status(
-                    db.session, ticket, S.IN_PROGRESS, actor_label="demo-crew", public_note="Crew on site."
+                    db.session,
+                    ticket,
+                    S.IN_PROGRESS,
+                    replies=replies,
+                    actor_label="demo-crew",
+                    public_note="Crew on site.",
                 )
                 tickets.change_status(
-                    db.session, ticket, S.RESOLVED, actor_label="demo-crew", public_note="Fixed today."
+                    db.session,
+                    ticket,
+                    S.RESOLVED,
+                    replies=replies,
+                    actor_label="demo-crew",
+                    public_note="Fixed today.",
                 )
                 done += 2
     db.session.commit()

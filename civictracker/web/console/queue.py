@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from civictracker.extensions import db
 from civictracker.models import Crew, Role, Service, TicketStatus
 from civictracker.models.types import utcnow
-from civictracker.runtime import city_of
+from civictracker.runtime import city_of, runtime_of
 from civictracker.services.dispatch import (
     QUEUE_STATUSES,
     QueueFilters,
@@ -110,7 +110,7 @@ def bulk_assign_view() -> Response | tuple[str, int]:
     ids = list(form.ticket_ids.data or [])
     actor = current_user._get_current_object()
     if not run_action(
-        lambda: bulk_assign(db.session, ids, crew, actor=actor),
+        lambda: bulk_assign(db.session, ids, crew, replies=runtime_of(current_app).replies, actor=actor),
         f"{len(set(ids))} ticket(s) assigned to {crew.name}.",
     ):
         return queue(), 400
