@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from civictracker.extensions import db
 from civictracker.models import Crew, InboundPost, Ticket, TicketStatus
-from civictracker.runtime import runtime_of
 
 log = logging.getLogger(__name__)
 S = TicketStatus
@@ -41,6 +40,7 @@ def replay_feed_once(app: Flask) -> dict[str, int]:
 
 def _dispatch_some(app: Flask) -> int:
     """Move some tickets along as a dispatcher would, so the map and timelines show every state."""
+    from civictracker.runtime import runtime_of
     from civictracker.services import dispatch, tickets
 
     replies = runtime_of(app).replies
