@@ -286,7 +286,7 @@ def _patch_clock(clock: Clock) -> None:
 @functools.cache
 def _accepted_texts() -> frozenset[tuple[str, bool]]:
     """(text, by DM) variants the real triage takes as located service requests (checked outside the run)."""
-    from civictracker.intake.pipeline import analyze_post
+    from civictracker.intake.analysis import analyze_post
     from civictracker.services.geocoding import get_gazetteer
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -170,7 +170,7 @@ def _replies(db: object) -> Counter[str]:
 
 def receive_batches(db: object, posts: list[IncomingPost], batch: int = 50) -> list[list[int]]:
     """Store posts like jobs.poll_channel does: a page, one commit; returns the new post ids per page."""
-    from civictracker.intake.pipeline import receive_posts
+    from civictracker.intake.receive import receive_posts
 
     out = []
     for start in range(0, len(posts), batch):

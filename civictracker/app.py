@@ -65,11 +65,9 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, check: bool =
 
     from civictracker.queue import JobQueue
     from civictracker.runtime import KEY, CityRuntime
-    from civictracker.services.notify import configure_replies
 
     runtime = CityRuntime.build(settings, load_city_pack(settings.city_pack_dir))
     app.extensions[KEY] = runtime
-    configure_replies(runtime.replies)
 
     app.extensions["civictracker.queue"] = JobQueue.from_settings(app, settings, check=check)
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from civictracker.models import Crew, Service, Ticket, TicketStatus
+from civictracker.models.values import Location
+from civictracker.runtime import runtime_of
 from civictracker.services.catalog import get_service
-from civictracker.services.tickets import create_ticket
+from civictracker.services.notify import ReplyContext
+from civictracker.services.tickets import NewTicket, create_ticket
 
 # Hampshire St & Windsor St, Cambridge (official intersection point).
 HAMPSHIRE_WINDSOR = (42.3707, -71.0975)
@@ -29,7 +33,22 @@ def ticket(
     status: TicketStatus = TicketStatus.OPEN,
     **kwargs: Any,
 ) -> Ticket:
-    return create_ticket(session, service(session, code), lat=lat, lon=lon, status=status, **kwargs)
+    """A ticket through create_ticket; `kwargs` are NewTicket's fields, Location's (address, street ...)
+    and create_ticket's own (actor, actor_label, now, ticket_id)."""
+    place = {k: kwargs.pop(k) for k in _PLACE_FIELDS & kwargs.keys()}
+    own = {k: kwargs.pop(k) for k in _CREATE_FIELDS & kwargs.keys()}
+    location = Location(lat, lon, **place) if lat is not None and lon is not None else None
+    new = NewTicket(status=status, location=location, **kwargs)
+    return create_ticket(session, service(session, code), new, **own)
+
+
+_PLACE_FIELDS = {"precision", "confidence", "address", "street", "segment_id", "line"}
+_CREATE_FIELDS = {"actor", "actor_label", "now", "ticket_id"}
+
+
+def replies() -> ReplyContext:
+    """The app's reply context, as the web views and jobs pass it to the ticket services."""
+    return runtime_of(current_app).replies
 
 
 def crew(session: Session, name: str = "Streets North", lat: float = 42.3886, lon: float = -71.1190) -> Crew:

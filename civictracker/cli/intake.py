@@ -24,7 +24,7 @@ from civictracker.runtime import city_of, settings_of
 @with_appcontext
 def triage_command(jsonl: bool) -> None:
     """Judge posts without touching the database: request?, service, urgency, language, location, intent."""
-    from civictracker.intake.pipeline import analyze_post
+    from civictracker.intake.analysis import analyze_post
 
     city = city_of(current_app)
     gz, remote = city_gazetteer(), city_remote()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from civictracker.extensions import current_session
 from civictracker.models import GeocodeStatus, Ticket
 from civictracker.models.types import utcnow
+from civictracker.models.values import Location
 from civictracker.runtime import job_context, runtime_of
 from civictracker.services import tickets as ticket_service
 from civictracker.services.geocoding import locate_text
@@ -38,7 +39,8 @@ def geocode_ticket(ticket_id: int) -> str:
         now = utcnow()
         loc, usable = locate_text(runtime.gazetteer(), text, remote=runtime.remote) if text else (None, False)
         if loc is not None and usable and loc.lat is not None and loc.lon is not None:
-            ticket_service.set_ticket_location_from(ticket, loc, address=(loc.matched or text)[:300])
+            place = Location.from_geocode(loc, address=(loc.matched or text)[:300])
+            ticket_service.set_ticket_location(ticket, place)
             ticket_service.record_event(
                 session,
                 ticket,

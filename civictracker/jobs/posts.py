@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 def _env(app: Flask) -> Any:
-    from civictracker.intake.pipeline import PipelineEnv
+    from civictracker.intake.context import PipelineEnv
 
     cached = app.extensions.get("civictracker.pipeline_env")
     if cached is not None:
@@ -74,8 +74,6 @@ def process_posts(post_ids: list[int]) -> str:
     are sent after the commit, by one job for the page. Returns the outcome (one post) or the outcome
     counts (a page); raises PageFailed if any post crashed.
     """
-    from civictracker.intake.pipeline import start_page
-
     with job_context() as app:
         env = _env(app)
         ids = sorted(set(post_ids))  # ascending: the lock order of load_posts
@@ -86,10 +84,9 @@ def process_posts(post_ids: list[int]) -> str:
                 log.info("page %s-%s failed in one go (%s); running it post by post", ids[0], ids[-1], exc)
                 db.session.rollback()
                 page = _run_page(ids, env, isolate=True)
+            # The page's cache (in _run_page) is dropped with it: the rows it held, held only weakly now,
+            # are let go, so the commits of the replies sent next do not expire each of them again.
             db.session.commit()
-            # Forget the page (its rows, held only weakly now, are let go): every commit of the replies
-            # sent next would otherwise expire each of them again.
-            start_page(db.session)  # type: ignore[arg-type]  # scoped proxy
         except Exception as exc:
             # The page's transaction itself failed (the database went away, the commit was refused):
             # nothing of it landed. Each post says so and counts the attempt, so retry_failed_posts runs
@@ -140,19 +137,15 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
     take their ids from an IdAllocator) are written together, when a query must see them (a reply looking
     for its thread) or at the end of the page.
     """
-    from civictracker.intake.pipeline import (
-        add_new_reporters,
-        load_posts,
-        post_run,
-        start_page,
-        unprocessed_parents,
-    )
-    from civictracker.intake.pipeline import process_post as run_pipeline
+    from civictracker.intake.context import PageCache
+    from civictracker.intake.load import load_posts, unprocessed_parents
+    from civictracker.intake.process import process_post as run_pipeline
+    from civictracker.intake.reporters import add_new_reporters
 
     session = db.session
     page = _Page()
     done: list[tuple[InboundPost, list[OutboundMessage], bool]] = []  # post, replies, joined a ticket
-    cache = start_page(session)  # type: ignore[arg-type]  # scoped proxy
+    cache = PageCache()  # what the page's posts share, for this run only
     begin_write(session)  # one transaction for the page, on SQLite too (and its write lock from the start)
     # One page at a time, on PostgreSQL as on SQLite: a page cannot see another's uncommitted tickets and
     # posts, so two pages at once would each open a ticket for one problem, or miss a reply's thread.
@@ -164,20 +157,20 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
         ids = sorted({*ids, *parents})
         # (locked after the page's own rows: no other page runs meanwhile, so this order cannot deadlock)
         loaded.update(load_posts(session, parents))  # type: ignore[arg-type]
-    add_new_reporters(session, loaded)  # type: ignore[arg-type]
+    add_new_reporters(session, loaded, cache)  # type: ignore[arg-type]
     for post_id in ids:
         if isolate:
             try:
                 with session.begin_nested():
-                    post = run_pipeline(session, post_id, env, loaded=loaded.get(post_id))  # type: ignore[arg-type]
+                    post = run_pipeline(session, post_id, env, page=cache, loaded=loaded.get(post_id))  # type: ignore[arg-type]
                     session.flush()  # a write this post cannot make fails its savepoint, not the page
             except Exception as exc:  # recorded on the post, raised after the commit
                 log.exception("processing post %s failed", post_id)
                 page.failures[post_id] = _error_text(exc)
                 continue
         else:
-            post = run_pipeline(session, post_id, env, loaded=loaded.get(post_id))  # type: ignore[arg-type]
-        run = post_run(session)  # type: ignore[arg-type]
+            post = run_pipeline(session, post_id, env, page=cache, loaded=loaded.get(post_id))  # type: ignore[arg-type]
+        run = cache.run
         joined = bool(post.ticket_id) and post.ticket_id not in run.tickets
         done.append((post, list(run.messages), joined))
         page.outcome_of[post.id] = post.outcome or post.state
@@ -233,7 +226,7 @@ def enqueue_processing(app: Flask, post_ids: list[int]) -> None:
 
 def poll_channel(name: str) -> int:
     """Fetch new posts from one channel since its stored cursor; store each, then enqueue its processing."""
-    from civictracker.intake.pipeline import receive_posts
+    from civictracker.intake.receive import receive_posts
 
     with job_context() as app:
         channel = runtime_of(app).channels.get(name)

@@ -40,9 +40,11 @@ def replay_feed_once(app: Flask) -> dict[str, int]:
 
 def _dispatch_some(app: Flask) -> int:
     """Move some tickets along as a dispatcher would, so the map and timelines show every state."""
+    from civictracker.runtime import runtime_of
     from civictracker.services import dispatch, tickets
 
     session = current_session()
+    replies = runtime_of(app).replies
     open_tickets = session.scalars(
         select(Ticket).where(Ticket.status == S.OPEN.value).order_by(Ticket.id)
     ).all()
@@ -54,6 +56,7 @@ def _dispatch_some(app: Flask) -> int:
                 session,
                 ticket,
                 S.ACKNOWLEDGED,
+                replies=replies,
                 actor_label="demo-dispatcher",
                 public_note="Thanks, we have reviewed this report.",
             )
@@ -61,14 +64,26 @@ def _dispatch_some(app: Flask) -> int:
         if i % 4 == 1 and crews:
             suggested = dispatch.suggest_crews(session, ticket, limit=1)
             crew = suggested[0][0] if suggested else crews[0]
-            tickets.assign_crew(session, ticket, crew, public_note=f"{crew.name} is scheduled.")
+            tickets.assign_crew(
+                session, ticket, crew, replies=replies, public_note=f"{crew.name} is scheduled."
+            )
             done += 1
             if i % 8 == 1:
                 tickets.change_status(
-                    session, ticket, S.IN_PROGRESS, actor_label="demo-crew", public_note="Crew on site."
+                    session,
+                    ticket,
+                    S.IN_PROGRESS,
+                    replies=replies,
+                    actor_label="demo-crew",
+                    public_note="Crew on site.",
                 )
                 tickets.change_status(
-                    session, ticket, S.RESOLVED, actor_label="demo-crew", public_note="Fixed today."
+                    session,
+                    ticket,
+                    S.RESOLVED,
+                    replies=replies,
+                    actor_label="demo-crew",
+                    public_note="Fixed today.",
                 )
                 done += 2
     session.commit()

@@ -7,10 +7,11 @@ import enum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from civictracker.extensions import db
 from civictracker.models.types import UTCDateTime, utcnow
+from civictracker.models.values import Thread
 
 if TYPE_CHECKING:
     from civictracker.models.report import Follower
@@ -107,6 +108,10 @@ class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set with the row so a follower added in the same flush needs no flush of its own for its id.
     follower: Mapped[Follower | None] = relationship()
+    # where the message goes, as one value (the same columns)
+    thread: Mapped[Thread] = composite(
+        Thread, "channel", "is_dm", "in_reply_to_id", "conversation_id", "visibility"
+    )
 
 
 class ChannelCursor(db.Model):  # type: ignore[name-defined,misc]

@@ -7,10 +7,11 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from civictracker.extensions import db
 from civictracker.models.types import UTCDateTime, utcnow
+from civictracker.models.values import Thread
 
 if TYPE_CHECKING:
     from civictracker.models.ticket import Ticket
@@ -143,6 +144,10 @@ class Follower(db.Model):  # type: ignore[name-defined,misc]
     visibility: Mapped[str | None] = mapped_column(String(16), default=None)
     lang: Mapped[str] = mapped_column(String(8), default="en")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the five columns above as one value: where to answer this follower
+    thread: Mapped[Thread] = composite(
+        Thread, "channel", "is_dm", "reply_to_external_id", "conversation_id", "visibility"
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     reporter: Mapped[Reporter] = relationship()

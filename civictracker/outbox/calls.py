@@ -8,7 +8,7 @@ import logging
 import random
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from sqlalchemy import bindparam, select, update
@@ -23,6 +23,9 @@ from civictracker.models.transitions import check_transition, values_of
 from civictracker.models.types import utcnow
 from civictracker.outbox.reach import DM_REFUSED
 from civictracker.runtime import runtime_of, settings_of
+
+if TYPE_CHECKING:
+    from civictracker.services.notify import ReplyContext
 
 log = logging.getLogger(__name__)
 
@@ -298,14 +301,13 @@ def resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
     return len(settled)
 
 
-def _compose_batch(route: str, members: list[OutboundMessage]) -> str:
+def _compose_batch(ctx: ReplyContext, route: str, members: list[OutboundMessage]) -> str:
     from civictracker.models import TicketEvent
     from civictracker.services import notify
 
     lead = members[0]
     if route == "plain":
         return lead.text
-    ctx = notify.reply_context()
     ticket = db.session.get(Ticket, lead.ticket_id) if lead.ticket_id else None
     event = db.session.get(TicketEvent, lead.event_id) if lead.event_id else None
     note = event.public_note if event is not None else ""
@@ -417,7 +419,7 @@ def send_batch(
     mentions = tuple(m.recipient_handle for m in members[1:])
     target = _reply_target(lead, dm=route == DM_ROUTE, mentions=mentions)
     try:
-        text = _compose_batch(route, members)
+        text = _compose_batch(runtime_of(app).replies, route, members)
         maybe_sent = route == "plain" and (was_in_flight or lead.attempts > 1)
         sent = channel.find_sent(target, key) if maybe_sent else None
         if sent is None:

@@ -14,6 +14,7 @@ from civictracker.models import Crew, Ticket, User
 from civictracker.models.ticket import OPEN_STATUSES, TicketStatus
 from civictracker.models.types import utcnow
 from civictracker.services.errors import DomainError, NotFound, ValidationFailed
+from civictracker.services.notify import ReplyContext
 from civictracker.services.tickets import assign_crew
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,12 @@ def suggest_crews(session: Session, ticket: Ticket, limit: int = 5) -> list[tupl
 
 
 def bulk_assign(
-    session: Session, ticket_ids: list[int], crew: Crew, *, actor: User | None = None
+    session: Session,
+    ticket_ids: list[int],
+    crew: Crew,
+    *,
+    replies: ReplyContext,
+    actor: User | None = None,
 ) -> list[Ticket]:
     """Assign every listed ticket to `crew`, all or nothing: a refusal raises, the caller rolls back."""
     ids = sorted(set(ticket_ids))
@@ -147,7 +153,7 @@ def bulk_assign(
         raise NotFound(f"No ticket(s) {', '.join(f'CT-{i}' for i in sorted(missing))}.")
     for ticket in tickets:
         try:
-            assign_crew(session, ticket, crew, actor=actor)
+            assign_crew(session, ticket, crew, replies=replies, actor=actor)
         except DomainError as exc:
             raise DomainError(f"Nothing was assigned: {exc}") from exc
     log.info("bulk-assigned %s ticket(s) to crew %s", len(tickets), crew.id)

@@ -25,6 +25,7 @@ from civictracker.models import (
     TicketStatus,
 )
 from civictracker.models.types import utcnow
+from civictracker.models.values import Thread
 from civictracker.postlength import MASTODON_MAX_LENGTH, REPLAY_MAX_LENGTH, X_MAX_LENGTH
 
 log = logging.getLogger(__name__)
@@ -94,17 +95,30 @@ class ReplyContext:
     safety: Mapping[str, Any] = field(default_factory=dict)
 
 
-_context = ReplyContext(public_url="http://127.0.0.1:5000", timezone="UTC", templates={})
+@dataclass(frozen=True)
+class Reply:
+    """One reply to queue: what to say (kind, note, hazards) about which ticket and event; `key` makes it
+    exist once. `hazards`: a first reply (FIRST_REPLY_KINDS) to an emergency starts with the safety line
+    of the first."""
+
+    key: str
+    kind: str
+    ticket: Ticket | None = None
+    event: TicketEvent | None = None
+    note: str = ""
+    hazards: Sequence[str] = ()
 
 
-def configure_replies(ctx: ReplyContext) -> None:
-    """Set by the app factory from the settings and the city pack: the context every status change uses."""
-    global _context  # noqa: PLW0603 - one city per process; set once at start-up
-    _context = ctx
+@dataclass(frozen=True)
+class Recipient:
+    """Who a reply goes to and where: the reporter, the thread to answer in, in their language; the
+    follower row and the post it answers, when there are."""
 
-
-def reply_context() -> ReplyContext:
-    return _context
+    reporter: Reporter
+    thread: Thread
+    lang: str = "en"
+    follower: Follower | None = None
+    post: InboundPost | None = None
 
 
 class _Safe(dict[str, str]):
@@ -229,30 +243,14 @@ def compose_direct(
 def queue_message(
     session: Session,
     ctx: ReplyContext,
+    reply: Reply,
+    to: Recipient,
     *,
-    key: str,
-    kind: str,
-    ticket: Ticket | None,
-    reporter: Reporter,
-    channel: str,
-    is_dm: bool,
-    in_reply_to_id: str | None,
-    conversation_id: str | None = None,
-    visibility: str | None = None,
-    lang: str = "en",
-    event: TicketEvent | None = None,
-    follower: Follower | None = None,
-    post: InboundPost | None = None,
-    note: str = "",
-    urgent: bool = False,
     now: dt.datetime | None = None,
     fresh: bool = False,
     savepoint: bool = True,
-    hazards: Sequence[str] = (),
 ) -> OutboundMessage | None:
     """One outbound row per idempotency key; a second call with the same key returns the first row.
-
-    `hazards`: a first reply (FIRST_REPLY_KINDS) to an emergency starts with the safety line of the first.
 
     `fresh`: the key names a row created in this transaction (a new ticket's id), so no other row can
     hold it yet: the lookup and the savepoint are skipped. The unique key still refuses a second row
@@ -260,32 +258,28 @@ def queue_message(
     takes a key another worker queued first as the failure of its own unit (intake: the page runs again
     a post per savepoint, and the post that failed is retried later and finds that row).
     """
-    if reporter.opted_out and kind != MessageKind.OPT_OUT:
+    kind, key, ticket = reply.kind, reply.key, reply.ticket
+    if to.reporter.opted_out and kind != MessageKind.OPT_OUT:
         return None
     if not fresh:
         existing = _queued(session, key)
         if existing is not None:
             return existing
-    safety = safety_line(ctx, hazards, lang) if kind in FIRST_REPLY_KINDS else ""
-    text = _fit_after(channel, safety, compose(ctx, kind, lang, ticket, note))
+    safety = safety_line(ctx, reply.hazards, to.lang) if kind in FIRST_REPLY_KINDS else ""
     message = OutboundMessage(
         idempotency_key=key,
-        channel=channel,
         kind=kind,
         ticket_id=ticket.id if ticket else None,
-        event_id=event.id if event else None,
-        follower=follower,  # its id follows at flush, even for a follower added a moment ago
-        reporter_id=reporter.id,
-        post_id=post.id if post else None,
-        is_dm=is_dm,
-        recipient_id=reporter.external_id,
-        recipient_handle=reporter.handle,
-        in_reply_to_id=in_reply_to_id,
-        conversation_id=conversation_id,
-        visibility=visibility,
-        lang=lang,
-        text=text,
-        urgent=urgent,
+        event_id=reply.event.id if reply.event else None,
+        follower=to.follower,  # its id follows at flush, even for a follower added a moment ago
+        reporter_id=to.reporter.id,
+        post_id=to.post.id if to.post else None,
+        thread=to.thread,
+        recipient_id=to.reporter.external_id,
+        recipient_handle=to.reporter.handle,
+        lang=to.lang,
+        text=_fit_after(to.thread.channel, safety, compose(ctx, kind, to.lang, ticket, reply.note)),
+        urgent=ticket is not None and ticket.priority > 0,
         next_attempt_at=now or utcnow(),
         created_at=now or utcnow(),
     )
@@ -316,44 +310,19 @@ def _queued(session: Session, key: str) -> OutboundMessage | None:
 def queue_for_follower(
     session: Session,
     ctx: ReplyContext,
-    ticket: Ticket,
     follower: Follower,
-    kind: str,
+    reply: Reply,
     *,
-    key: str,
-    event: TicketEvent | None = None,
-    note: str = "",
     now: dt.datetime | None = None,
     fresh: bool = False,
     savepoint: bool = True,
-    hazards: Sequence[str] = (),
 ) -> OutboundMessage | None:
-    """Answer a follower in the thread they reported in (a DM reporter by DM); `fresh`, `savepoint`,
-    `hazards`: see queue_message."""
+    """Answer a follower in the thread they reported in (a DM reporter by DM); `fresh`, `savepoint`:
+    see queue_message."""
     if not follower.active:
         return None
-    return queue_message(
-        session,
-        ctx,
-        key=key,
-        kind=kind,
-        ticket=ticket,
-        reporter=follower.reporter,
-        channel=follower.channel,
-        is_dm=follower.is_dm,
-        in_reply_to_id=follower.reply_to_external_id,
-        conversation_id=follower.conversation_id,
-        visibility=follower.visibility,
-        lang=follower.lang,
-        event=event,
-        follower=follower,
-        note=note,
-        urgent=ticket.priority > 0,
-        now=now,
-        fresh=fresh,
-        savepoint=savepoint,
-        hazards=hazards,
-    )
+    to = Recipient(follower.reporter, follower.thread, follower.lang, follower=follower)
+    return queue_message(session, ctx, reply, to, now=now, fresh=fresh, savepoint=savepoint)
 
 
 def queue_event_notifications(
@@ -370,17 +339,9 @@ def queue_event_notifications(
     ).all()
     queued = []
     for follower in followers:
-        message = queue_for_follower(
-            session,
-            ctx,
-            ticket,
-            follower,
-            kind,
-            key=f"event:{event.id}:follower:{follower.id}",
-            event=event,
-            note=event.public_note,
-            now=now,
-        )
+        key = f"event:{event.id}:follower:{follower.id}"
+        reply = Reply(key, kind, ticket, event=event, note=event.public_note)
+        message = queue_for_follower(session, ctx, follower, reply, now=now)
         if message is not None:
             queued.append(message)
     return queued

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from civictracker.geo import spatial
-from civictracker.geo.types import GeocodeResult
 from civictracker.models import Crew, Service, Ticket, TicketEvent, TicketStatus, User
 from civictracker.models.ticket import (
     ACTIVE_STATUSES,
@@ -20,6 +20,7 @@ from civictracker.models.ticket import (
 )
 from civictracker.models.transitions import can_move
 from civictracker.models.types import utcnow
+from civictracker.models.values import Location
 from civictracker.services import notify
 from civictracker.services.errors import DomainError, InvalidTransition, ValidationFailed
 
@@ -60,41 +61,33 @@ def _actor_label(actor: User | None, actor_label: str | None) -> str:
     return f"{actor.role}:{actor.id}" if actor is not None else "system"
 
 
-def set_ticket_location(
-    ticket: Ticket,
-    *,
-    lat: float | None,
-    lon: float | None,
-    precision: str | None = None,
-    confidence: float | None = None,
-    address: str = "",
-    street: str | None = None,
-    segment_id: str | None = None,
-    line: list[tuple[float, float]] | None = None,
-    private: bool | None = None,
-) -> None:
-    """Set the exact point and the public one (block level when the place may be someone's home)."""
+def set_ticket_location(ticket: Ticket, location: Location | None, *, private: bool | None = None) -> None:
+    """Set the exact point and the public one (block level when the place may be someone's home).
+
+    None clears the place; `private` (None: leave as is) says whether the place may be someone's home."""
     if private is not None:
         ticket.private_location = private
-    if lat is None or lon is None:
+    if location is None:
         ticket.location = ticket.public_location = None
         ticket.lat = ticket.lon = ticket.public_lat = ticket.public_lon = None
         return
+    lat, lon = location.lat, location.lon
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValidationFailed(f"Coordinates out of range: lat={lat}, lon={lon}.")
     ticket.lat, ticket.lon = lat, lon
     ticket.location = spatial.point(lat, lon)
-    ticket.precision = precision
-    ticket.confidence = confidence
-    ticket.address = address
-    ticket.street = street
-    ticket.segment_id = segment_id
-    ticket.location_line = spatial.linestring(line) if line and len(line) >= 2 else None
+    ticket.precision = location.precision
+    ticket.confidence = location.confidence
+    ticket.address = location.address
+    ticket.street = location.street
+    ticket.segment_id = location.segment_id
+    line = location.line
+    ticket.location_line = spatial.linestring(list(line)) if line and len(line) >= 2 else None
     if ticket.private_location:
         # ~110 m grid: enough for a crew to be told "this block", not enough to point at one house.
         plat, plon = round(lat, 3), round(lon, 3)
         ticket.public_lat, ticket.public_lon = plat, plon
-        ticket.address = street or ""
+        ticket.address = location.street or ""
     else:
         plat, plon = lat, lon
         ticket.public_lat, ticket.public_lon = lat, lon
@@ -103,108 +96,84 @@ def set_ticket_location(
     ticket.geocode_reason = None
 
 
-def set_ticket_location_from(
-    ticket: Ticket, loc: GeocodeResult, *, address: str | None = None, private: bool | None = None
-) -> None:
-    """set_ticket_location from a geocoder's answer; its matched text is the address unless one is given."""
-    set_ticket_location(
-        ticket,
-        lat=loc.lat,
-        lon=loc.lon,
-        precision=loc.precision,
-        confidence=loc.confidence,
-        address=(loc.matched or "") if address is None else address,
-        street=loc.street,
-        segment_id=loc.segment_id,
-        line=[(x, y) for x, y in loc.line] if loc.line else None,
-        private=private,
-    )
+@dataclass(frozen=True)
+class NewTicket:
+    """What a new ticket says: status, public words, place and origin (create_ticket adds the rest).
+
+    `follower_count`: the followers the caller adds right after (intake: the reporter), so the row is
+    inserted with its count instead of updated a moment later. `public_note`: the created event's note
+    (None: the status's default)."""
+
+    status: TicketStatus = S.OPEN
+    summary: str = ""
+    description: str = ""
+    location_text: str = ""
+    location: Location | None = None
+    private_location: bool = False
+    urgent: bool = False
+    lang: str = "en"
+    source_channel: str = "web"
+    triage: dict[str, Any] | None = None
+    attributes: dict[str, Any] | None = None
+    media_url: str | None = None
+    api_source_id: str | None = None
+    public_note: str | None = None
+    follower_count: int = 0
 
 
 def create_ticket(
     session: Session,
     service: Service,
+    new: NewTicket = NewTicket(),  # frozen: one shared default is safe
     *,
-    status: TicketStatus = S.OPEN,
-    summary: str = "",
-    description: str = "",
-    location_text: str = "",
-    lat: float | None = None,
-    lon: float | None = None,
-    precision: str | None = None,
-    confidence: float | None = None,
-    address: str = "",
-    street: str | None = None,
-    segment_id: str | None = None,
-    line: list[tuple[float, float]] | None = None,
-    private_location: bool = False,
-    urgent: bool = False,
-    lang: str = "en",
-    source_channel: str = "web",
-    triage: dict[str, Any] | None = None,
-    attributes: dict[str, Any] | None = None,
-    media_url: str | None = None,
-    api_source_id: str | None = None,
     actor: User | None = None,
     actor_label: str | None = None,
-    public_note: str | None = None,
-    follower_count: int = 0,
     now: dt.datetime | None = None,
     ticket_id: int | None = None,
 ) -> Ticket:
     """A new ticket with its 'created' event; status is open, or needs_location/new from intake.
 
-    `follower_count`: the followers the caller adds right after (intake: the reporter), so the row is
-    inserted with its count instead of updated a moment later. `ticket_id`: an id the caller took from
-    the table's `IdAllocator`; the ticket then waits for the caller's next flush (it has its id already).
+    `ticket_id`: an id the caller took from the table's `IdAllocator`; the ticket then waits for the
+    caller's next flush (it has its id already).
     """
+    status = new.status
     if status not in (S.NEW, S.NEEDS_LOCATION, S.OPEN):
         raise ValidationFailed(f"A ticket starts as new, needs_location or open, not {status!r}.")
     if not service.active:
         raise ValidationFailed(f"Service {service.code!r} is not active.")
-    if len(description) > 4000:
+    if len(new.description) > 4000:
         raise ValidationFailed("The description is limited to 4,000 characters.")
     now = now or utcnow()
     sla = dt.timedelta(hours=service.sla_hours)
-    if urgent:
+    if new.urgent:
         sla = min(sla, dt.timedelta(hours=4))  # hazards to life or safety are answered within hours
     ticket = Ticket(
         id=ticket_id,
         service=service,
         service_id=service.id,
         status=status.value,
-        priority=1 if urgent else 0,
-        summary=summary,
-        description=description,
-        location_text=location_text,
-        lang=lang,
-        source_channel=source_channel,
-        private_location=private_location,
-        triage=triage or {},
-        attributes=attributes or {},
-        media_url=media_url,
-        api_source_id=api_source_id,
+        priority=1 if new.urgent else 0,
+        summary=new.summary,
+        description=new.description,
+        location_text=new.location_text,
+        lang=new.lang,
+        source_channel=new.source_channel,
+        private_location=new.private_location,
+        triage=new.triage or {},
+        attributes=new.attributes or {},
+        media_url=new.media_url,
+        api_source_id=new.api_source_id,
         report_count=1,
-        follower_count=follower_count,
+        follower_count=new.follower_count,
         created_at=now,
         updated_at=now,
         sla_due_at=now + sla,
         geocode_status=GeocodeStatus.PENDING,
     )
-    if lat is not None and lon is not None:
-        set_ticket_location(
-            ticket,
-            lat=lat,
-            lon=lon,
-            precision=precision,
-            confidence=confidence,
-            address=address,
-            street=street,
-            segment_id=segment_id,
-            line=line,
-        )
+    if new.location is not None:
+        set_ticket_location(ticket, new.location)
     session.add(ticket)
-    note = public_note if public_note is not None else DEFAULT_PUBLIC_NOTES.get(status, "")
+    note = new.public_note if new.public_note is not None else DEFAULT_PUBLIC_NOTES.get(status, "")
     _add_event(
         session,
         ticket,
@@ -301,6 +270,7 @@ def change_status(
     ticket: Ticket,
     to_status: TicketStatus | str,
     *,
+    replies: notify.ReplyContext,
     actor: User | None = None,
     actor_label: str | None = None,
     public_note: str | None = None,
@@ -308,7 +278,9 @@ def change_status(
     data: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
 ) -> TicketEvent:
-    """Move a ticket along the state machine; writes the event; refuses what the table does not allow."""
+    """Move a ticket along the state machine; writes the event; refuses what the table does not allow.
+
+    `replies`: the city's reply context; every public change is answered in each follower's thread."""
     try:
         target = S(to_status)
     except ValueError:
@@ -342,7 +314,7 @@ def change_status(
     )
     if event.is_public:
         # Every public change is answered in each follower's thread, once (idempotency key per event).
-        notify.queue_event_notifications(session, notify.reply_context(), ticket, event, now=now)
+        notify.queue_event_notifications(session, replies, ticket, event, now=now)
     return event
 
 
@@ -351,6 +323,7 @@ def assign_crew(
     ticket: Ticket,
     crew: Crew | None,
     *,
+    replies: notify.ReplyContext,
     actor: User | None = None,
     public_note: str | None = None,
     internal_note: str = "",
@@ -371,6 +344,7 @@ def assign_crew(
             session,
             ticket,
             S.ASSIGNED,
+            replies=replies,
             actor=actor,
             public_note=public_note,
             internal_note=internal_note,
@@ -382,6 +356,7 @@ def assign_crew(
             session,
             ticket,
             S.ACKNOWLEDGED,
+            replies=replies,
             actor=actor,
             public_note=public_note,
             internal_note=internal_note or "Crew unassigned.",
@@ -399,6 +374,7 @@ def merge_tickets(
     duplicate: Ticket,
     into: Ticket,
     *,
+    replies: notify.ReplyContext,
     actor: User | None = None,
     actor_label: str | None = None,
     public_note: str | None = None,
@@ -424,11 +400,7 @@ def merge_tickets(
                 ticket_id=into.id,
                 reporter_id=follower.reporter_id,
                 post_id=follower.post_id,
-                channel=follower.channel,
-                is_dm=follower.is_dm,
-                reply_to_external_id=follower.reply_to_external_id,
-                conversation_id=follower.conversation_id,
-                visibility=follower.visibility,
+                thread=follower.thread,
                 lang=follower.lang,
             )
         )
@@ -442,6 +414,7 @@ def merge_tickets(
         session,
         duplicate,
         S.DUPLICATE,
+        replies=replies,
         actor=actor,
         actor_label=actor_label,
         public_note=public_note or f"Merged into report {into.ref}, which tracks the same problem.",

@@ -19,7 +19,11 @@ def _seed(app) -> int:  # type: ignore[no-untyped-def]
         lone = factories.ticket(session, "graffiti", lat=42.3900, lon=-71.1300, address="12 Rindge Ave",
                                 summary="Graffiti on the bus shelter.")  # fmt: skip
         change_status(
-            session, lone, TicketStatus.ACKNOWLEDGED, public_note="Cleanup crew scheduled for Friday."
+            session,
+            lone,
+            TicketStatus.ACKNOWLEDGED,
+            public_note="Cleanup crew scheduled for Friday.",
+            replies=factories.replies(),
         )
         session.commit()
         return lone.id

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from civictracker.channels.base import IncomingPost
 from civictracker.extensions import db
-from civictracker.intake.pipeline import receive_post
+from civictracker.intake.receive import receive_post
 from civictracker.jobs import posts as jobs
 from civictracker.jobs.worker import Worker
 from civictracker.models import InboundPost

@@ -12,6 +12,7 @@ from civictracker.citypack import CityPackError, load_city_pack
 from civictracker.extensions import db as ext_db
 from civictracker.models import OutboundMessage, Ticket
 from civictracker.postlength import weighted_length
+from civictracker.runtime import runtime_of
 from civictracker.services import notify
 from tests.intake.helpers import deliver
 
@@ -84,7 +85,7 @@ def test_cluster_and_dm_recompositions_keep_the_line(app) -> None:  # type: igno
     post = deliver("open manhole on Hampshire St at Windsor St, no cover", author="m1")
     ticket = ext_db.session.get(Ticket, post.ticket_id)
     assert ticket.triage["hazards"] == ["open_manhole"] and ticket.service.code == "water_sewer"
-    ctx = notify.reply_context()
+    ctx = runtime_of(app).replies
     cluster = notify.compose_cluster(ctx, "x", "ack", "pt", ticket, ["ana", "bob_the_builder", "carla99"])
     assert cluster.startswith(line("pt", "open_manhole")) and "@carla99" in cluster and ticket.ref in cluster
     assert weighted_length(cluster, 23) <= 280 - notify.SAFETY_HEADROOM

@@ -20,7 +20,10 @@ from tests.intake.helpers import rq_app_on, work_burst
 
 def _pending_ticket(text: str) -> Ticket:
     ticket = ticket_service.create_ticket(
-        db.session, factories.service(db.session, "pothole"), location_text=text, actor_label="test"
+        db.session,
+        factories.service(db.session, "pothole"),
+        ticket_service.NewTicket(location_text=text),
+        actor_label="test",
     )
     db.session.commit()
     assert ticket.geocode_status == "pending" and ticket.lat is None

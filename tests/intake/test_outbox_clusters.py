@@ -16,7 +16,7 @@ from civictracker.channels.mastodon import MastodonChannel
 from civictracker.channels.x import XChannel
 from civictracker.config import Settings
 from civictracker.extensions import db
-from civictracker.intake.pipeline import receive_post
+from civictracker.intake.receive import receive_post
 from civictracker.jobs import posts as jobs
 from civictracker.models import Follower, OutboundMessage
 from civictracker.outbox import sweep as outbox

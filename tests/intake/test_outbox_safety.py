@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from civictracker.channels.base import ChannelError
 from civictracker.channels.x import XChannel
 from civictracker.extensions import db
-from civictracker.intake.pipeline import receive_post
+from civictracker.intake.receive import receive_post
 from civictracker.jobs import posts as jobs
 from civictracker.models import InboundPost, OutboundMessage, Ticket, TicketEvent
 from civictracker.models.types import utcnow

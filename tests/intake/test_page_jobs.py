@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from civictracker.extensions import db as ext_db
-from civictracker.intake.pipeline import receive_posts
+from civictracker.intake.receive import receive_posts
 from civictracker.jobs import posts as jobs
 from civictracker.models import Follower, InboundPost, OutboundMessage, Reporter, Ticket
 from tests.intake.helpers import count_rows, incoming
@@ -41,16 +41,16 @@ def test_a_page_dedupes_within_itself_and_shares_new_reporters(app) -> None:  # 
 
 
 def test_a_post_that_crashes_is_rolled_back_alone(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import civictracker.intake.pipeline as pipeline
+    import civictracker.services.dedupe as dedupe
 
-    real = pipeline.find_duplicate
+    real = dedupe.find_duplicate
 
     def explode_on_graffiti(session, service, *args, **kwargs):  # type: ignore[no-untyped-def]
         if service.code == "graffiti":
             raise RuntimeError("dedupe exploded")
         return real(session, service, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "find_duplicate", explode_on_graffiti)
+    monkeypatch.setattr(dedupe, "find_duplicate", explode_on_graffiti)
     ids = _store(
         incoming("huge pothole at 150 Hampshire St", author="c1"),
         incoming("fresh graffiti on the wall at 300 Broadway", author="c2"),
@@ -77,9 +77,9 @@ def test_a_post_that_crashes_is_rolled_back_alone(app, monkeypatch) -> None:  # 
 
 
 def test_inline_page_failure_is_reported_not_raised(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import civictracker.intake.pipeline as pipeline
+    import civictracker.intake.analysis as analysis
 
-    monkeypatch.setattr(pipeline, "triage_text", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(analysis, "triage_text", lambda *a, **k: 1 / 0)
     ids = _store(incoming("pothole at 150 Hampshire St", author="i1"))
     queue = app.extensions["civictracker.queue"]
     before = len(queue.inline_errors)
@@ -126,7 +126,7 @@ def test_a_page_whose_commit_fails_lands_nothing_and_says_so(app, monkeypatch) -
 def test_an_author_created_meanwhile_by_another_worker_is_found(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The page read no reporter row for an author, but another worker wrote one before the page's own
     insert: the page's batch of new reporters fails as one, and each post finds or creates its own."""
-    import civictracker.intake.pipeline as pipeline
+    import civictracker.intake.load as load
 
     ids = _store(
         incoming("huge pothole at 150 Hampshire St", author="w1"),
@@ -135,12 +135,12 @@ def test_an_author_created_meanwhile_by_another_worker_is_found(app, monkeypatch
     other = Reporter(channel="replay", external_id="w1", handle="w1")
     ext_db.session.add(other)
     ext_db.session.commit()
-    real = pipeline.load_posts
+    real = load.load_posts
 
     def as_read_before_the_other_worker(session, post_ids):  # type: ignore[no-untyped-def]
         return {i: (post, None) for i, (post, _) in real(session, post_ids).items()}
 
-    monkeypatch.setattr(pipeline, "load_posts", as_read_before_the_other_worker)
+    monkeypatch.setattr(load, "load_posts", as_read_before_the_other_worker)
     assert jobs.process_posts(ids) == "created=2"
     ext_db.session.expire_all()
     first, second = (ext_db.session.get(InboundPost, i) for i in ids)
@@ -262,9 +262,9 @@ def test_pages_hold_the_intake_lock_one_at_a_time(app, backend, monkeypatch) -> 
     (each would miss the other's uncommitted tickets). SQLite: its write lock does the same."""
     from sqlalchemy import text
 
-    import civictracker.intake.pipeline as pipeline
+    import civictracker.intake.load as load
 
-    real = pipeline.load_posts
+    real = load.load_posts
     held: list[bool] = []
 
     def look(session, post_ids):  # type: ignore[no-untyped-def]
@@ -275,6 +275,6 @@ def test_pages_hold_the_intake_lock_one_at_a_time(app, backend, monkeypatch) -> 
             held.append(session.connection().connection.dbapi_connection.in_transaction)
         return real(session, post_ids)
 
-    monkeypatch.setattr(pipeline, "load_posts", look)
+    monkeypatch.setattr(load, "load_posts", look)
     assert jobs.process_posts(_store(incoming("pothole at 150 Hampshire St", author="l1"))) == "created"
     assert held == [True]

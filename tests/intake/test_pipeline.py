@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from civictracker.extensions import db as ext_db
-from civictracker.intake.pipeline import receive_post
+from civictracker.intake.receive import receive_post
 from civictracker.jobs import posts as jobs
 from civictracker.models import Follower, InboundPost, OutboundMessage, Reporter, Ticket
 from civictracker.outbox import sweep as outbox
 from civictracker.services import tickets as ticket_service
+from tests import factories
 from tests.intake.helpers import count_rows, deliver, incoming
 
 
@@ -79,7 +80,9 @@ def test_missing_location_asks_back_and_the_answer_completes_the_ticket(app) -> 
 def test_still_broken_reopens_and_followers_are_told_once(app) -> None:  # type: ignore[no-untyped-def]
     post = deliver("pothole at 150 Hampshire St", author="a1")
     ticket = ext_db.session.get(Ticket, post.ticket_id)
-    ticket_service.change_status(ext_db.session, ticket, "resolved", public_note="Patched")
+    ticket_service.change_status(
+        ext_db.session, ticket, "resolved", public_note="Patched", replies=factories.replies()
+    )
     ext_db.session.commit()
     outbox.sweep_outbox()
     reply = deliver("nope, it's still not fixed", author="a1", kind="reply", reply_to=post.external_id)
@@ -150,12 +153,12 @@ def test_blocked_and_opted_out_accounts(app) -> None:  # type: ignore[no-untyped
 
 
 def test_a_crash_is_recorded_and_the_post_is_kept(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import civictracker.intake.pipeline as pipeline
+    import civictracker.services.dedupe as dedupe
 
     def boom(*_a, **_k):  # type: ignore[no-untyped-def]
         raise RuntimeError("geocoder exploded")
 
-    monkeypatch.setattr(pipeline, "find_duplicate", boom)
+    monkeypatch.setattr(dedupe, "find_duplicate", boom)
     post, _ = receive_post(ext_db.session, incoming("pothole at 150 Hampshire St"))
     ext_db.session.commit()
     queue = app.extensions["civictracker.queue"]
@@ -228,7 +231,7 @@ def test_followers_only_mastodon_post_is_answered_alike_and_kept_private(app) ->
 
 
 def test_odd_external_ids_are_received_once_and_found_again(app) -> None:  # type: ignore[no-untyped-def]
-    from civictracker.intake.pipeline import receive_posts
+    from civictracker.intake.receive import receive_posts
 
     odd = incoming("pothole on Hampshire St", ext="id-\x00-" + "9" * 300)
     first, created = receive_post(ext_db.session, odd)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from civictracker.extensions import db
-from civictracker.intake.pipeline import receive_post
+from civictracker.intake.receive import receive_post
 from civictracker.jobs import posts as jobs
 from civictracker.models import InboundPost, OutboundMessage
 from civictracker.queue import get_queue
@@ -38,12 +38,12 @@ def test_post_processed_by_worker_then_reply_sent(rq_app) -> None:  # type: igno
 
 
 def test_crashed_job_is_recorded_on_the_post(rq_app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import civictracker.intake.pipeline as pipeline
+    import civictracker.services.dedupe as dedupe
 
     def boom(*_a, **_k):  # type: ignore[no-untyped-def]
         raise RuntimeError("worker crashed mid-way")
 
-    monkeypatch.setattr(pipeline, "find_duplicate", boom)
+    monkeypatch.setattr(dedupe, "find_duplicate", boom)
     post, _ = receive_post(db.session, incoming("pothole at 150 Hampshire St", author="w2"))
     db.session.commit()
     get_queue(rq_app).enqueue(jobs.process_post, post.id, job_id=f"post-{post.id}")

@@ -20,6 +20,7 @@ from civictracker.models import Follower, InboundPost, OutboundMessage, Ticket, 
 from civictracker.outbox import sources
 from civictracker.runtime import register_channel, runtime_of, settings_of
 from civictracker.services.tickets import change_status
+from tests import factories
 from tests.fakes import serve
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
@@ -97,7 +98,9 @@ def test_deleted_tweet_is_redacted_and_the_ticket_keeps_serving_the_others(platf
     fake = platforms.x
     ana, bea, ticket = _two_reports_on_x(fake)
     public_summary = ticket.summary
-    change_status(db.session, ticket, "acknowledged", actor_label="test")  # queues a reply to each
+    change_status(
+        db.session, ticket, "acknowledged", actor_label="test", replies=factories.replies()
+    )  # queues a reply to each
     db.session.commit()
     fake.delete(ana)
 
@@ -129,7 +132,14 @@ def test_deleted_tweet_is_redacted_and_the_ticket_keeps_serving_the_others(platf
     assert queued == {"ana": ("cancelled", None, False), "bea": ("pending", bea, False)}
 
     # The ticket keeps working: the next status change notifies the remaining follower only, in her thread.
-    event = change_status(db.session, ticket, "assigned", public_note="Crew 3 has it.", actor_label="test")
+    event = change_status(
+        db.session,
+        ticket,
+        "assigned",
+        public_note="Crew 3 has it.",
+        actor_label="test",
+        replies=factories.replies(),
+    )
     db.session.commit()
     (message,) = db.session.scalars(select(OutboundMessage).where(OutboundMessage.event_id == event.id))
     assert (message.in_reply_to_id, message.state) == (bea, "pending")  # the outbox sends it within caps
@@ -215,7 +225,7 @@ def test_deleted_tweet_of_a_resident_who_dms_us_moves_their_updates_to_dm(platfo
     ana, bea, ticket = _two_reports_on_x(fake)
     fake.add_dm("ana", "hi, thanks for the quick answer")  # an open DM conversation: X lets us write back
     assert jobs.poll_channel("x") == 1
-    change_status(db.session, ticket, "acknowledged", actor_label="test")
+    change_status(db.session, ticket, "acknowledged", actor_label="test", replies=factories.replies())
     db.session.commit()
     fake.delete(ana)
 
@@ -231,7 +241,14 @@ def test_deleted_tweet_of_a_resident_who_dms_us_moves_their_updates_to_dm(platfo
     assert "direct message" in event.internal_note and event.data["answered_by_dm"] is True
 
     # The next public status change reaches her by DM, and bea in her thread.
-    event = change_status(db.session, ticket, "assigned", public_note="Crew 3 has it.", actor_label="test")
+    event = change_status(
+        db.session,
+        ticket,
+        "assigned",
+        public_note="Crew 3 has it.",
+        actor_label="test",
+        replies=factories.replies(),
+    )
     db.session.commit()
     routes = {
         m.recipient_handle: (m.is_dm, m.in_reply_to_id)

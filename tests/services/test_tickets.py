@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from civictracker.models import Follower, Reporter, TicketEvent, TicketStatus
+from civictracker.models.values import Location
 from civictracker.services import tickets as svc
 from civictracker.services.errors import DomainError, InvalidTransition, ValidationFailed
 from tests import factories
@@ -26,13 +27,25 @@ def test_create_writes_created_event_and_sla(db) -> None:  # type: ignore[no-unt
 def test_full_lifecycle_every_change_is_an_event(db) -> None:  # type: ignore[no-untyped-def]
     t = factories.ticket(db)
     crew = factories.crew(db)
-    svc.change_status(db, t, S.ACKNOWLEDGED)
-    svc.assign_crew(db, t, crew, public_note="Crew on the way")
-    svc.change_status(db, t, S.IN_PROGRESS)
-    svc.change_status(db, t, S.RESOLVED, public_note="Filled the pothole", internal_note="used 2 bags")
+    svc.change_status(db, t, S.ACKNOWLEDGED, replies=factories.replies())
+    svc.assign_crew(db, t, crew, public_note="Crew on the way", replies=factories.replies())
+    svc.change_status(db, t, S.IN_PROGRESS, replies=factories.replies())
+    svc.change_status(
+        db,
+        t,
+        S.RESOLVED,
+        public_note="Filled the pothole",
+        internal_note="used 2 bags",
+        replies=factories.replies(),
+    )
     assert t.closed_at is not None
     svc.change_status(
-        db, t, S.REOPENED, actor_label="resident", public_note="Resident says it is still broken"
+        db,
+        t,
+        S.REOPENED,
+        actor_label="resident",
+        public_note="Resident says it is still broken",
+        replies=factories.replies(),
     )
     assert t.closed_at is None
     db.commit()
@@ -59,10 +72,10 @@ def test_full_lifecycle_every_change_is_an_event(db) -> None:  # type: ignore[no
 def test_invalid_transitions_are_refused_and_change_nothing(db, path, bad) -> None:  # type: ignore[no-untyped-def]
     t = factories.ticket(db)
     for step in path:
-        svc.change_status(db, t, step)
+        svc.change_status(db, t, step, replies=factories.replies())
     before = (t.status, len(t.events))
     with pytest.raises((InvalidTransition, ValidationFailed)) as err:
-        svc.change_status(db, t, bad)
+        svc.change_status(db, t, bad, replies=factories.replies())
     assert str(err.value)
     assert (t.status, len(t.events)) == before
 
@@ -82,13 +95,15 @@ def test_needs_location_then_located(db) -> None:  # type: ignore[no-untyped-def
     assert t.location is None and t.geocode_status == "pending"
     svc.set_ticket_location(
         t,
-        lat=42.3707,
-        lon=-71.0975,
-        precision="intersection",
-        confidence=0.95,
-        address="Hampshire St & Windsor St",
+        Location(
+            lat=42.3707,
+            lon=-71.0975,
+            precision="intersection",
+            confidence=0.95,
+            address="Hampshire St & Windsor St",
+        ),
     )
-    svc.change_status(db, t, S.OPEN, actor_label="intake")
+    svc.change_status(db, t, S.OPEN, actor_label="intake", replies=factories.replies())
     assert t.status == "open" and t.geocode_status == "ok" and t.public_lat == t.lat
 
 
@@ -96,11 +111,13 @@ def test_private_location_is_generalised_publicly(db) -> None:  # type: ignore[n
     t = factories.ticket(db, lat=None, lon=None)
     svc.set_ticket_location(
         t,
-        lat=42.3712345,
-        lon=-71.0987654,
-        address="12 Elm St",
-        street="Elm St",
-        precision="interpolated",
+        Location(
+            lat=42.3712345,
+            lon=-71.0987654,
+            address="12 Elm St",
+            street="Elm St",
+            precision="interpolated",
+        ),
         private=True,
     )
     assert (t.lat, t.lon) == (42.3712345, -71.0987654)
@@ -128,18 +145,18 @@ def test_merge_moves_followers_and_reports(db) -> None:  # type: ignore[no-untyp
         ]
     )
     db.flush()
-    svc.merge_tickets(db, b, a)
+    svc.merge_tickets(db, b, a, replies=factories.replies())
     assert b.status == "duplicate" and b.duplicate_of_id == a.id
     assert a.report_count == 2
     followers = {f.reporter_id for f in db.scalars(select(Follower).where(Follower.ticket_id == a.id))}
     assert followers == {r1.id, r2.id}
     with pytest.raises(DomainError):
-        svc.merge_tickets(db, a, a)
+        svc.merge_tickets(db, a, a, replies=factories.replies())
     with pytest.raises(DomainError):
-        svc.merge_tickets(db, a, b)
+        svc.merge_tickets(db, a, b, replies=factories.replies())
 
 
 def test_assign_requires_open_ticket(db) -> None:  # type: ignore[no-untyped-def]
     t = factories.ticket(db, lat=None, lon=None, status=S.NEEDS_LOCATION)
     with pytest.raises(DomainError):
-        svc.assign_crew(db, t, factories.crew(db))
+        svc.assign_crew(db, t, factories.crew(db), replies=factories.replies())

@@ -30,7 +30,7 @@ def test_console_ticket_and_queue_show_city_time_and_city_name(client, db) -> No
     logged_in(client, db)
     crew = factories.crew(db)
     ticket = factories.ticket(db, summary="Pothole at the corner.", now=WINTER)
-    assign_crew(db, ticket, crew, now=SUMMER, internal_note="Crew on the way.")
+    assign_crew(db, ticket, crew, now=SUMMER, internal_note="Crew on the way.", replies=factories.replies())
     db.commit()
 
     page = client.get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
@@ -46,7 +46,14 @@ def test_console_ticket_and_queue_show_city_time_and_city_name(client, db) -> No
 
 def test_public_ticket_page_times_are_local(client, db) -> None:
     ticket = factories.ticket(db, summary="Streetlight out.", now=WINTER)
-    change_status(db, ticket, TicketStatus.ACKNOWLEDGED, public_note="Crew booked.", now=SUMMER)
+    change_status(
+        db,
+        ticket,
+        TicketStatus.ACKNOWLEDGED,
+        public_note="Crew booked.",
+        now=SUMMER,
+        replies=factories.replies(),
+    )
     db.commit()
     page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
     assert '<time datetime="2026-01-15T09:30:00-05:00">Jan 15, 2026, 9:30 AM EST</time>' in page

@@ -19,7 +19,7 @@ from civictracker.channels.x import XChannel
 from civictracker.channels.x_webhook import signature_for
 from civictracker.config import Settings
 from civictracker.extensions import db
-from civictracker.intake.pipeline import receive_post
+from civictracker.intake.receive import receive_post
 from civictracker.models import InboundPost, OutboundMessage, Ticket
 from civictracker.runtime import register_channel, runtime_of, settings_of
 from tests.fakes import serve

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from civictracker.models import ApiKey, Follower, Reporter, Service, Ticket, TicketStatus
 from civictracker.models.types import utcnow
+from civictracker.models.values import Location
 from civictracker.services.errors import ValidationFailed
 from civictracker.services.open311 import API_CHANNEL
 from civictracker.services.open311.definitions import get_public_service, service_attributes
-from civictracker.services.tickets import create_ticket, set_ticket_location
+from civictracker.services.tickets import NewTicket, create_ticket, set_ticket_location
 
 log = logging.getLogger(__name__)
 
@@ -197,21 +198,17 @@ def create_request(
         if not (min_lat <= new.lat <= max_lat and min_lon <= new.lon <= max_lon):
             raise ValidationFailed(f"The point {new.lat}, {new.lon} is outside this jurisdiction.")
     attributes = validate_attributes(service, new.attributes)
-    ticket = create_ticket(
-        session,
-        service,
+    draft = NewTicket(
         status=TicketStatus.OPEN,
         description=new.description.strip(),
         location_text=new.address_text.strip(),
-        lat=new.lat,
-        lon=new.lon,
+        location=Location(new.lat, new.lon) if new.lat is not None and new.lon is not None else None,
         source_channel=API_CHANNEL,
         attributes=attributes,
         media_url=new.media_url or None,
         api_source_id=api_source_key(api_key, new.source_id) if new.source_id else None,
-        actor_label=f"api:{api_key.id}",
-        now=now or utcnow(),
     )
+    ticket = create_ticket(session, service, draft, actor_label=f"api:{api_key.id}", now=now or utcnow())
     if new.lat is None and locate is not None:
         _try_locate(ticket, new.address_text, locate)
     _attach_reporter(session, ticket, new.contact)
@@ -229,9 +226,7 @@ def _try_locate(ticket: Ticket, text: str, locate: Locator) -> None:
     if hit is None:
         return
     lat, lon, precision, confidence = hit
-    set_ticket_location(
-        ticket, lat=lat, lon=lon, precision=precision, confidence=confidence, address=text.strip()[:300]
-    )
+    set_ticket_location(ticket, Location(lat, lon, precision, confidence, address=text.strip()[:300]))
 
 
 def is_duplicate_source(exc: IntegrityError) -> bool:

@@ -15,7 +15,7 @@ from civictracker.services.tickets import change_status
 from civictracker.web.auth.roles import role_required
 from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import CrewWorkForm
-from civictracker.web.console.helpers import form_errors, get_ticket, int_arg, run_action
+from civictracker.web.console.helpers import form_errors, get_ticket, int_arg, replies, run_action
 
 ALL_ROLES = (Role.ADMIN.value, Role.DISPATCHER.value, Role.CREW.value)
 CREW_STATES = (TicketStatus.ASSIGNED.value, TicketStatus.IN_PROGRESS.value)
@@ -85,6 +85,7 @@ def crew_work(ticket_id: int) -> Response | tuple[str, int]:
             current_session(),
             ticket,
             target,
+            replies=replies(),
             actor=current_user._get_current_object(),
             public_note=form.public_note.data or None,
         ),

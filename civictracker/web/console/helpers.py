@@ -6,12 +6,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, request
+from flask import abort, current_app, flash, request
 from flask_wtf import FlaskForm
 
 from civictracker.extensions import db
 from civictracker.models import Crew, Ticket
+from civictracker.runtime import runtime_of
 from civictracker.services.errors import DomainError
+from civictracker.services.notify import ReplyContext
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,11 @@ def int_arg(name: str, *, default: int | None = None, minimum: int = 0, maximum:
             400, description=f"Query parameter {name!r} must be a whole number from {minimum} to {maximum}."
         )
     return int(raw)
+
+
+def replies() -> ReplyContext:
+    """The city's reply context, for the services that answer followers on a public change."""
+    return runtime_of(current_app).replies
 
 
 def get_ticket(ticket_id: int) -> Ticket:

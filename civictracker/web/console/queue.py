@@ -13,7 +13,7 @@ from civictracker.extensions import current_session, db
 from civictracker.models import Crew, Role, Service
 from civictracker.models.ticket import INTAKE_STATUSES
 from civictracker.models.types import utcnow
-from civictracker.runtime import city_of
+from civictracker.runtime import city_of, runtime_of
 from civictracker.services.dispatch import (
     QUEUE_STATUSES,
     QueueFilters,
@@ -110,7 +110,9 @@ def bulk_assign_view() -> Response | tuple[str, int]:
     ids = list(form.ticket_ids.data or [])
     actor = current_user._get_current_object()
     if not run_action(
-        lambda: bulk_assign(current_session(), ids, crew, actor=actor),
+        lambda: bulk_assign(
+            current_session(), ids, crew, replies=runtime_of(current_app).replies, actor=actor
+        ),
         f"{len(set(ids))} ticket(s) assigned to {crew.name}.",
     ):
         return queue(), 400

@@ -22,6 +22,7 @@ from civictracker.models import (
     TicketEvent,
     TicketStatus,
 )
+from civictracker.models.values import Location
 from civictracker.services.dispatch import suggest_crews
 from civictracker.services.errors import NotFound
 from civictracker.services.tickets import (
@@ -36,7 +37,7 @@ from civictracker.services.tickets import (
 from civictracker.web.auth.roles import role_required
 from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import AssignForm, LocationForm, MergeForm, StatusForm
-from civictracker.web.console.helpers import form_errors, get_ticket, run_action
+from civictracker.web.console.helpers import form_errors, get_ticket, replies, run_action
 
 STAFF = (Role.ADMIN.value, Role.DISPATCHER.value)
 # Merging is its own action (it needs the other ticket), so the status form does not offer "duplicate".
@@ -170,6 +171,7 @@ def ticket_status(ticket_id: int) -> Response | tuple[str, int]:
             current_session(),
             ticket,
             target,
+            replies=replies(),
             actor=_actor(),
             public_note=form.public_note.data or None,
             internal_note=form.internal_note.data or "",
@@ -198,6 +200,7 @@ def ticket_assign(ticket_id: int) -> Response | tuple[str, int]:
             current_session(),
             ticket,
             crew,
+            replies=replies(),
             actor=_actor(),
             public_note=form.public_note.data or None,
             internal_note=form.internal_note.data or "",
@@ -222,7 +225,12 @@ def ticket_merge(ticket_id: int) -> Response | tuple[str, int]:
         if into is None:
             raise NotFound(f"No ticket CT-{into_id}.")
         merge_tickets(
-            current_session(), ticket, into, actor=_actor(), public_note=form.public_note.data or None
+            current_session(),
+            ticket,
+            into,
+            replies=replies(),
+            actor=_actor(),
+            public_note=form.public_note.data or None,
         )
 
     ok = run_action(merge, f"{ticket.ref} merged into CT-{into_id}.")
@@ -244,16 +252,8 @@ def ticket_location(ticket_id: int) -> Response | tuple[str, int]:
 
     def move() -> None:
         # A dispatcher's pin is exact by definition; the matched address text is kept for context.
-        set_ticket_location(
-            ticket,
-            lat=lat,
-            lon=lon,
-            precision="manual",
-            confidence=1.0,
-            address=ticket.address,
-            street=ticket.street,
-            segment_id=ticket.segment_id,
-        )
+        pin = Location(lat, lon, "manual", 1.0, ticket.address, ticket.street, ticket.segment_id)
+        set_ticket_location(ticket, pin)
         record_event(
             current_session(),
             ticket,

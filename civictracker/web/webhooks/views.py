@@ -49,7 +49,7 @@ def x_crc():  # type: ignore[no-untyped-def]
 @bp.post("/webhooks/x")
 def x_delivery():  # type: ignore[no-untyped-def]
     """One Account Activity delivery: signature first (403), then JSON (400), then store and enqueue."""
-    from civictracker.intake.pipeline import receive_posts
+    from civictracker.intake.receive import receive_posts
     from civictracker.jobs import posts as jobs
 
     secret = _consumer_secret()

@@ -154,7 +154,7 @@ def test_locate_text_asks_remote_only_when_offline_fails(gz: Gazetteer, fake: Fa
 
 
 def test_private_text_never_reaches_the_remote(gz: Gazetteer, fake: FakeNominatim, tmp_path: Path) -> None:
-    from civictracker.intake.pipeline import analyze_post
+    from civictracker.intake.analysis import analyze_post
 
     remote = remote_geocoder(gz, "nominatim", url=f"http://127.0.0.1:{fake.port}", cache_dir=tmp_path)
     try:

@@ -20,7 +20,7 @@ def test_crew_sees_their_tickets_and_marks_progress_and_resolution(client, db):
     from civictracker.services.tickets import assign_crew
 
     for t, c in [(second, mine), (first, mine), (theirs, other)]:
-        assign_crew(db, t, c)
+        assign_crew(db, t, c, replies=factories.replies())
     db.commit()
     user = logged_in(client, db, "crew", crew_id=mine.id)
     page = client.get("/console/crew").data.decode()
@@ -152,7 +152,9 @@ def test_metrics_page_draws_svg_plots(client, db):
     now = utcnow()
     t = factories.ticket(db, now=now - dt.timedelta(days=10))
     t.first_public_reply_at = t.created_at + dt.timedelta(minutes=30)
-    change_status(db, t, "resolved", now=now - dt.timedelta(days=1))  # 9 days: past the 72 h SLA
+    change_status(
+        db, t, "resolved", now=now - dt.timedelta(days=1), replies=factories.replies()
+    )  # 9 days: past the 72 h SLA
     factories.ticket(db, "graffiti", now=now - dt.timedelta(days=20))  # open and overdue
     db.commit()
     logged_in(client, db)

@@ -70,7 +70,7 @@ def test_t9_empty_parameter_equals_absent(client, db):
     closed = factories.ticket(db, "graffiti")
     from civictracker.services.tickets import change_status
 
-    change_status(db, closed, "resolved")
+    change_status(db, closed, "resolved", replies=factories.replies())
     db.commit()
     baseline = get(client, "/requests.json").get_json()
     assert len(baseline) == 2

@@ -90,11 +90,11 @@ def test_t24_at_most_1000_results_by_default_and_t30_newest_first(client, db):
 def test_t26_status_filter_open_closed_and_both(client, db):
     open_one = factories.ticket(db)
     in_progress = factories.ticket(db)
-    change_status(db, in_progress, "in_progress")
+    change_status(db, in_progress, "in_progress", replies=factories.replies())
     closed_one = factories.ticket(db)
-    change_status(db, closed_one, "resolved")
+    change_status(db, closed_one, "resolved", replies=factories.replies())
     referred = factories.ticket(db)
-    change_status(db, referred, "referred")
+    change_status(db, referred, "referred", replies=factories.replies())
     db.commit()
     assert sorted(_ids(get(client, "/requests.json", status="open"))) == sorted(
         [str(open_one.id), str(in_progress.id)]
@@ -112,7 +112,7 @@ def test_t27_closed_updated_datetime_is_the_closing_time_and_t4_datetimes(client
     created = utcnow() - dt.timedelta(days=3, microseconds=-123456)
     ticket = factories.ticket(db, now=created)
     closed_at = created + dt.timedelta(days=1, hours=2)
-    change_status(db, ticket, "resolved", now=closed_at)
+    change_status(db, ticket, "resolved", now=closed_at, replies=factories.replies())
     from civictracker.services.tickets import record_event
 
     record_event(db, ticket, "note", internal_note="later", now=closed_at + dt.timedelta(hours=5))
@@ -137,9 +137,9 @@ def test_t27_closed_updated_datetime_is_the_closing_time_and_t4_datetimes(client
 def test_t28_t32_non_public_states_never_appear(client, db):
     visible = factories.ticket(db)
     hidden = factories.ticket(db)
-    change_status(db, hidden, "hidden")
+    change_status(db, hidden, "hidden", replies=factories.replies())
     rejected = factories.ticket(db)
-    change_status(db, rejected, "rejected")
+    change_status(db, rejected, "rejected", replies=factories.replies())
     new = factories.ticket(db, status=TicketStatus.NEW, public_note="")  # no default note for new
     needs_location = factories.ticket(db, status=TicketStatus.NEEDS_LOCATION, lat=None, lon=None)
     db.commit()
@@ -237,8 +237,15 @@ def test_t34_t35_paging_is_one_based_default_50_max_500(client, db):
 def test_t36_extensions(client, db):
     original = factories.ticket(db, source_channel="x_mention", summary="Pothole on Hampshire St")
     duplicate = factories.ticket(db, source_channel="open311", description="Same hole")
-    merge_tickets(db, duplicate, original)
-    change_status(db, original, "in_progress", public_note="Crew on site.", internal_note="INTERNAL ONLY")
+    merge_tickets(db, duplicate, original, replies=factories.replies())
+    change_status(
+        db,
+        original,
+        "in_progress",
+        public_note="Crew on site.",
+        internal_note="INTERNAL ONLY",
+        replies=factories.replies(),
+    )
     db.commit()
     plain = get(client, f"/requests/{duplicate.id}.json").get_json()[0]
     assert "extended_attributes" not in plain and "notes" not in plain
@@ -266,7 +273,7 @@ def test_t36_extensions(client, db):
 def test_t37_updated_after_and_before(client, db):
     now = utcnow()
     early = factories.ticket(db, now=now - dt.timedelta(days=120))  # requested long ago, updated today
-    change_status(db, early, "acknowledged", now=now - dt.timedelta(hours=1))
+    change_status(db, early, "acknowledged", now=now - dt.timedelta(hours=1), replies=factories.replies())
     stale = factories.ticket(db, now=now - dt.timedelta(days=10))
     fresh = factories.ticket(db, now=now - dt.timedelta(minutes=5))
     db.commit()

@@ -24,7 +24,7 @@ def test_street_zoom_returns_individual_public_tickets(client, db) -> None:  # t
     t = factories.ticket(db, address="1 Hampshire St")
     factories.ticket(db, "trash", lat=42.3708, lon=-71.0970, address="5 Windsor St")
     hidden = factories.ticket(db, lat=42.3709, lon=-71.0972)
-    change_status(db, hidden, TicketStatus.HIDDEN)
+    change_status(db, hidden, TicketStatus.HIDDEN, replies=factories.replies())
     factories.ticket(db, status=TicketStatus.NEEDS_LOCATION, lat=None, lon=None)
     factories.ticket(db, status=TicketStatus.NEW, lat=42.3706, lon=-71.0974, public_note="")
     db.commit()
@@ -78,7 +78,7 @@ def test_filters_service_status_and_age(client, db) -> None:  # type: ignore[no-
     factories.ticket(db, "pothole")
     old = factories.ticket(db, "trash", lat=42.3708, lon=-71.0974, now=now - dt.timedelta(days=100))
     done = factories.ticket(db, "graffiti", lat=42.3706, lon=-71.0976)
-    change_status(db, done, TicketStatus.RESOLVED)
+    change_status(db, done, TicketStatus.RESOLVED, replies=factories.replies())
     db.commit()
 
     def services(query: str) -> list[str]:

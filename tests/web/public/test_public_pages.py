@@ -32,7 +32,7 @@ def test_map_page_has_map_filters_legend_and_no_tickets(client, db) -> None:  # 
 def test_ticket_page_shows_public_timeline_in_city_time(client, db) -> None:  # type: ignore[no-untyped-def]
     t = factories.ticket(db, address="1 Hampshire St", summary="Pothole in the crosswalk.")
     change_status(db, t, TicketStatus.ACKNOWLEDGED, public_note="Inspector will visit Tuesday.",
-                  internal_note="INTERNAL: budget code 42")  # fmt: skip
+                  internal_note="INTERNAL: budget code 42", replies=factories.replies())  # fmt: skip
     record_event(db, t, "note", internal_note="INTERNAL only, not public")
     t.report_count = 4
     db.commit()
@@ -51,7 +51,7 @@ def test_ticket_page_shows_public_timeline_in_city_time(client, db) -> None:  # 
 @pytest.mark.parametrize("status", [TicketStatus.HIDDEN, TicketStatus.REJECTED])
 def test_non_public_ticket_is_404(client, db, status: TicketStatus) -> None:  # type: ignore[no-untyped-def]
     t = factories.ticket(db)
-    change_status(db, t, status)
+    change_status(db, t, status, replies=factories.replies())
     db.commit()
     assert client.get(f"/tickets/{t.id}").status_code == 404
 
@@ -69,7 +69,7 @@ def test_intake_states_and_missing_ticket_are_404(client, db) -> None:  # type: 
 def test_duplicate_links_to_the_ticket_it_was_merged_into(client, db) -> None:  # type: ignore[no-untyped-def]
     into = factories.ticket(db)
     dup = factories.ticket(db, lat=42.3708, lon=-71.0974)
-    merge_tickets(db, dup, into)
+    merge_tickets(db, dup, into, replies=factories.replies())
     db.commit()
     html = client.get(f"/tickets/{dup.id}").get_data(as_text=True)
     assert f'href="/tickets/{into.id}"' in html and "merged into" in html
@@ -77,7 +77,13 @@ def test_duplicate_links_to_the_ticket_it_was_merged_into(client, db) -> None:  
 
 def test_user_content_is_escaped(client, db) -> None:  # type: ignore[no-untyped-def]
     t = factories.ticket(db, summary="<script>alert('s')</script>", address="<img src=x onerror=alert(1)>")
-    change_status(db, t, TicketStatus.ACKNOWLEDGED, public_note="<b onmouseover=alert(2)>hi</b>")
+    change_status(
+        db,
+        t,
+        TicketStatus.ACKNOWLEDGED,
+        public_note="<b onmouseover=alert(2)>hi</b>",
+        replies=factories.replies(),
+    )
     db.commit()
     html = client.get(f"/tickets/{t.id}").get_data(as_text=True)
     assert "<script>alert" not in html and "<img src=x" not in html and "<b onmouseover" not in html

@@ -1,0 +1,64 @@
+"""A post that starts no thread of ours: not a request, a question back, a merge, or a new ticket."""
+
+from __future__ import annotations
+
+from civictracker.intake.analysis import Analysis
+from civictracker.intake.answer import reply
+from civictracker.intake.context import PostContext
+from civictracker.intake.ticketing import add_report, find_duplicate, open_ticket, service_for
+from civictracker.models import InboundPost, MessageKind, PostOutcome, PostState, TicketStatus
+
+S = TicketStatus
+
+
+def handle_new_report(ctx: PostContext, analysis: Analysis) -> InboundPost:
+    """Act on a new report: a request with a usable place is merged or ticketed, one without is asked."""
+    triage = analysis.triage
+    if not triage.is_request:
+        return ctx.finish(
+            PostState.PROCESSED,
+            PostOutcome.NOT_REQUEST.with_detail(triage.kind),
+            f"Not a service request ({triage.kind}): {'; '.join(triage.reasons[:3])}",
+        )
+    with ctx.session.no_autoflush:
+        service = service_for(ctx, triage.service_code)
+    if service is None:
+        return ctx.finish(
+            PostState.FAILED,
+            PostOutcome.NO_SERVICE,
+            f"Triage chose an unknown service {triage.service_code!r}.",
+        )
+
+    if not analysis.usable_location:
+        ticket = open_ticket(ctx, service, analysis, S.NEEDS_LOCATION)
+        reply(ctx, ticket, MessageKind.ASK_LOCATION, key_prefix="ask", safety=True)
+        reason = (
+            analysis.location.reason
+            if analysis.location and analysis.location.reason
+            else "no location in the post"
+        )
+        return ctx.finish(
+            PostState.PROCESSED,
+            PostOutcome.ASK_BACK,
+            f"Location missing or unsure ({reason}); asked in thread.",
+            ticket,
+        )
+
+    loc = analysis.location
+    assert loc is not None and loc.lat is not None and loc.lon is not None
+    with ctx.session.no_autoflush:
+        duplicate = find_duplicate(ctx, service, loc)
+    if duplicate is not None:
+        add_report(ctx, duplicate, triage)
+        reply(ctx, duplicate, MessageKind.MERGED, safety=True)
+        return ctx.finish(
+            PostState.PROCESSED,
+            PostOutcome.MERGED,
+            f"Same {service.code} as {duplicate.ref} ({loc.matched}).",
+            duplicate,
+        )
+    ticket = open_ticket(ctx, service, analysis, S.OPEN)
+    reply(ctx, ticket, MessageKind.ACK, safety=True)
+    return ctx.finish(
+        PostState.PROCESSED, PostOutcome.CREATED, f"New {service.code} ticket at {loc.matched}.", ticket
+    )
