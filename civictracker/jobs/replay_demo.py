@@ -42,15 +42,16 @@ def _dispatch_some(app: Flask) -> int:
     """Move some tickets along as a dispatcher would, so the map and timelines show every state."""
     from civictracker.services import dispatch, tickets
 
-    open_tickets = db.session.scalars(
+    session = db.session()  # the scoped session's current Session, as the services type it
+    open_tickets = session.scalars(
         select(Ticket).where(Ticket.status == S.OPEN.value).order_by(Ticket.id)
     ).all()
-    crews = db.session.scalars(select(Crew).where(Crew.active.is_(True))).all()
+    crews = session.scalars(select(Crew).where(Crew.active.is_(True))).all()
     done = 0
     for i, ticket in enumerate(open_tickets):
         if i % 3 == 0:
             tickets.change_status(
-                db.session,
+                session,
                 ticket,
                 S.ACKNOWLEDGED,
                 actor_label="demo-dispatcher",
@@ -58,17 +59,17 @@ def _dispatch_some(app: Flask) -> int:
             )
             done += 1
         if i % 4 == 1 and crews:
-            suggested = dispatch.suggest_crews(db.session, ticket, limit=1)
+            suggested = dispatch.suggest_crews(session, ticket, limit=1)
             crew = suggested[0][0] if suggested else crews[0]
-            tickets.assign_crew(db.session, ticket, crew, public_note=f"{crew.name} is scheduled.")
+            tickets.assign_crew(session, ticket, crew, public_note=f"{crew.name} is scheduled.")
             done += 1
             if i % 8 == 1:
                 tickets.change_status(
-                    db.session, ticket, S.IN_PROGRESS, actor_label="demo-crew", public_note="Crew on site."
+                    session, ticket, S.IN_PROGRESS, actor_label="demo-crew", public_note="Crew on site."
                 )
                 tickets.change_status(
-                    db.session, ticket, S.RESOLVED, actor_label="demo-crew", public_note="Fixed today."
+                    session, ticket, S.RESOLVED, actor_label="demo-crew", public_note="Fixed today."
                 )
                 done += 2
-    db.session.commit()
+    session.commit()
     return done
