@@ -1,4 +1,17 @@
-"""Production's clock: enqueue each periodic job on rq once per period, never again while one is pending."""
+"""Production's clock: enqueue each periodic job on rq once per period, never again while one is pending.
+
+Hand-written on purpose: rq's own scheduling (rq 3.0, read from its source) breaks a guarantee we test.
+- `rq.cron.CronScheduler` enqueues a new job (a fresh random id: CronJob passes neither `job_id` nor
+  `unique`) every period, whether or not the last one has run, and nothing stops a second scheduler
+  process: behind a slow worker the polls pile up, and two schedulers double them.
+- `Repeat` re-enqueues a job only after it succeeded, a fixed number of times: one failure (the
+  database briefly away) would end that periodic job for good.
+- `enqueue_in`/`enqueue_at` with `worker --with-scheduler` are one-shot delays (outbox retries use them).
+- rq-scheduler (as Redash uses it; a new dependency) pushes the same job id onto the queue again at
+  every interval whatever its state (`Scheduler.enqueue_job`), so a slow worker still gets a backlog.
+None of them runs without Redis, where this clock does the same work in its own process (poll_once).
+What rq gives is used: the atomic `unique=True` enqueue under a fixed id, refused while the id exists.
+"""
 
 from __future__ import annotations
 
@@ -102,7 +115,11 @@ class Scheduler:
         return [t for t in self.tasks if now - self._last_run.get(t.job_id, -float("inf")) >= t.every]
 
     def tick(self) -> dict[str, str]:
-        """One round: what became of each due task ("enqueued", "pending", "ran", "failed")."""
+        """One round: what became of each due task ("enqueued", "pending", "ran", "failed").
+
+        A task is due once however many periods passed since its last round (after downtime, one run,
+        not one per missed period).
+        """
         now = self.clock()
         due = self.due(now)
         for task in due:
@@ -112,6 +129,7 @@ class Scheduler:
         return {task.job_id: self._enqueue_once(task) for task in due}
 
     def _enqueue_once(self, task: Task) -> str:
+        """Enqueue the task under its fixed id, or say "pending" while a job with that id will still run."""
         from rq.exceptions import DuplicateJobError, NoSuchJobError
         from rq.job import Job
 

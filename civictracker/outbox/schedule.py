@@ -21,7 +21,7 @@ a stream of arrivals through `plan()` to measure how many reporters are answered
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 POST = "post"
@@ -164,95 +164,133 @@ def plan(
     lanes: dict[tuple[str, str], list[Pending]] = defaultdict(list)
     for message in pending:
         lanes[(message.account, message.kind)].append(message)
-    for queue in lanes.values():
-        queue.sort(key=lambda m: priority(m, now, policy.target_s))
-
     history: dict[tuple[str, str], list[float]] = {}
     for (account, kind), times in sent.items():
         history.setdefault(policy.lane_key(account, kind), []).extend(times)
     batches: list[Batch] = []
     leftovers: dict[tuple[str, str], list[Pending]] = {}
-
-    # public lanes first: what they cannot send now may spill to the same account's DM lane
-    ordered = sorted(lanes, key=lambda lane: lane[1] != POST)
     spilled: dict[str, list[Pending]] = defaultdict(list)
-    for account, kind in ordered:
-        queue = lanes[(account, kind)]
-        if kind == DM:
-            queue = sorted(queue + spilled.pop(account, []), key=lambda m: priority(m, now, policy.target_s))
-        caps = policy.caps_for(account, kind)
+    # public lanes first: what they cannot send now may spill to the same account's DM lane
+    for account, kind in sorted(lanes, key=lambda lane: lane[1] != POST):
+        queue = lanes[(account, kind)] + (spilled.pop(account, []) if kind == DM else [])
+        queue.sort(key=lambda m: priority(m, now, policy.target_s))
         lane_history = history.setdefault(policy.lane_key(account, kind), [])
-        free = _free(caps, lane_history, now)
-        saturated = len(queue) > free
-        taken: set[Hashable] = set()
-        for message in queue:
-            if free <= 0:
-                break
-            if message.id in taken:
-                continue
-            members = [message]
-            taken.add(message.id)
-            if kind == POST and saturated and policy.cluster and message.group is not None:
-                budget = policy.mention_budget
-                for other in queue:
-                    if len(members) >= policy.max_cluster:
-                        break
-                    if other.id in taken or other.group != message.group:
-                        continue
-                    cost = len(other.handle) + 2
-                    if cost > budget:
-                        continue
-                    budget -= cost
-                    members.append(other)
-                    taken.add(other.id)
-            digest = False
-            if (
-                kind == POST
-                and saturated
-                and policy.digest_after_s is not None
-                and message.digest_ok
-                and now - message.created_at >= policy.digest_after_s
-            ):
-                budget = policy.mention_budget - sum(len(m.handle) + 2 for m in members[1:])
-                for other in queue:
-                    if len(members) >= policy.max_cluster:
-                        break
-                    if other.id in taken or not other.digest_ok or other.lang != message.lang:
-                        continue
-                    if now - other.created_at < policy.digest_after_s:
-                        continue
-                    cost = len(other.handle) + 2
-                    if cost > budget:
-                        continue
-                    budget -= cost
-                    members.append(other)
-                    taken.add(other.id)
-                    digest = digest or other.group != message.group
-            batches.append(Batch(account=account, kind=kind, messages=tuple(members), digest=digest))
-            lane_history.append(now)
-            free -= 1
-        rest = [m for m in queue if m.id not in taken]
+        sent_now, rest = _fill_lane(account, kind, queue, lane_history, now, policy)
+        batches += sent_now
         if kind == POST and policy.spill_to_dm:
-            keep: list[Pending] = []
-            for message in rest:
-                if message.dm_ok and now - message.created_at >= policy.dm_spill_after_s:
-                    spilled[account].append(replace(message, kind=DM))
-                else:
-                    keep.append(message)
-            rest = keep
+            rest = _spill(rest, spilled, now, policy)
         leftovers[(account, kind)] = rest
     # spilled messages of accounts without a DM lane in this call still need a lane
     for account, messages in spilled.items():
-        caps = policy.caps_for(account, DM)
         lane_history = history.setdefault(policy.lane_key(account, DM), [])
-        free = _free(caps, lane_history, now)
+        free = _free(policy.caps_for(account, DM), lane_history, now)
         messages.sort(key=lambda m: priority(m, now, policy.target_s))
         for message in messages[:free]:
             batches.append(Batch(account=account, kind=DM, messages=(message,)))
             lane_history.append(now)
         back = [replace(m, kind=POST) for m in messages[free:]]
         leftovers[(account, POST)] = leftovers.get((account, POST), []) + back
+    next_at, waiting = _next_at(leftovers, history, now, policy)
+    return Plan(batches=batches, next_at=next_at, waiting=waiting)
 
+
+def _fill_lane(
+    account: str,
+    kind: str,
+    queue: list[Pending],
+    lane_history: list[float],
+    now: float,
+    policy: Policy,
+) -> tuple[list[Batch], list[Pending]]:
+    """What one lane sends now, in `queue`'s order, and what is left waiting.
+
+    Only a saturated public lane (more waiting than it may send) shares replies: a cluster of one
+    ticket's update, then, for long-waiting acknowledgements, a digest across tickets.
+    """
+    free = _free(policy.caps_for(account, kind), lane_history, now)
+    sharing = kind == POST and len(queue) > free
+    taken: set[Hashable] = set()
+    batches: list[Batch] = []
+    for message in queue:
+        if free <= 0:
+            break
+        if message.id in taken:
+            continue
+        members = [message]
+        taken.add(message.id)
+        if sharing and policy.cluster and message.group is not None:
+            _gather(members, queue, taken, policy, _same_group)
+        if sharing and _digest_ready(message, now, policy):
+            _gather(
+                members, queue, taken, policy, lambda other, lead: _joins_digest(other, lead, now, policy)
+            )
+        digest = any(m.group != message.group for m in members[1:])
+        batches.append(Batch(account=account, kind=kind, messages=tuple(members), digest=digest))
+        lane_history.append(now)
+        free -= 1
+    return batches, [m for m in queue if m.id not in taken]
+
+
+def _gather(
+    members: list[Pending],
+    queue: list[Pending],
+    taken: set[Hashable],
+    policy: Policy,
+    fits: Callable[[Pending, Pending], bool],
+) -> None:
+    """Add to `members` the waiting messages that fit with the lead, in queue order, within the cluster
+    size and the mention budget left (each member past the lead spends "@handle " of the reply)."""
+    budget = policy.mention_budget - sum(len(m.handle) + 2 for m in members[1:])
+    for other in queue:
+        if len(members) >= policy.max_cluster:
+            break
+        if other.id in taken or not fits(other, members[0]):
+            continue
+        cost = len(other.handle) + 2
+        if cost > budget:
+            continue
+        budget -= cost
+        members.append(other)
+        taken.add(other.id)
+
+
+def _same_group(other: Pending, lead: Pending) -> bool:
+    """The same ticket and update: one cluster reply may answer both."""
+    return other.group == lead.group
+
+
+def _digest_ready(message: Pending, now: float, policy: Policy) -> bool:
+    """An acknowledgement that has waited long enough to lead a generic digest reply."""
+    wait = policy.digest_after_s
+    return wait is not None and message.digest_ok and now - message.created_at >= wait
+
+
+def _joins_digest(other: Pending, lead: Pending, now: float, policy: Policy) -> bool:
+    """Another long-waiting acknowledgement in the lead's language (a digest is written in one)."""
+    return _digest_ready(other, now, policy) and other.lang == lead.lang
+
+
+def _spill(
+    rest: list[Pending], spilled: dict[str, list[Pending]], now: float, policy: Policy
+) -> list[Pending]:
+    """Move the public messages that waited `dm_spill_after_s` and may be DMed to their account's DM
+    lane (`spilled`); return those that stay in the public lane."""
+    keep: list[Pending] = []
+    for message in rest:
+        if message.dm_ok and now - message.created_at >= policy.dm_spill_after_s:
+            spilled[message.account].append(replace(message, kind=DM))
+        else:
+            keep.append(message)
+    return keep
+
+
+def _next_at(
+    leftovers: Mapping[tuple[str, str], list[Pending]],
+    history: Mapping[tuple[str, str], list[float]],
+    now: float,
+    policy: Policy,
+) -> tuple[float | None, int]:
+    """The earliest time another message may go (None: nothing waits), and how many wait."""
     next_at: float | None = None
     waiting = 0
     for (account, kind), rest in leftovers.items():
@@ -266,7 +304,7 @@ def plan(
                 at = min(at, max(now, min(spill_times)))
         at = max(now, at)  # capacity is there but was not used (cannot happen unless a lane is uncapped)
         next_at = at if next_at is None else min(next_at, at)
-    return Plan(batches=batches, next_at=next_at, waiting=waiting)
+    return next_at, waiting
 
 
 @dataclass(frozen=True)

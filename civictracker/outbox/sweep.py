@@ -8,28 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 
 from civictracker.extensions import db
 from civictracker.models import MessageKind, MessageState, OutboundMessage
 from civictracker.models.outbox import FINAL_STATES, WAITING_STATES
 from civictracker.models.transitions import values_of
 from civictracker.models.types import utcnow
-from civictracker.outbox.calls import (
-    DM_ROUTE,
-    SENDING_STALE_AFTER,
-    lock_messages,
-    resolve_batch,
-    send_batch,
-    send_plain_each,
-    unconfirmed,
-)
+from civictracker.outbox.calls import resolve_batch, send_batch, send_plain_each
+from civictracker.outbox.claims import SENDING_STALE_AFTER, lock_messages, unconfirmed
+from civictracker.outbox.lanes import admit, lane_history, outbox_policy
 from civictracker.outbox.reach import dm_possible
-from civictracker.outbox.schedule import DM, POST
+from civictracker.outbox.schedule import DM, POST, Pending, plan
 from civictracker.runtime import job_context, settings_of
+from civictracker.services.notify import ACK_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +55,7 @@ def send_outbound(message_id: int) -> str:
                 db.session.rollback()
                 return "sent" if settled is not None else "skipped"
             msg = settled
-        if msg.state in WAITING_STATES and not _admit(app, msg, now):
+        if msg.state in WAITING_STATES and not admit(outbox_policy(settings_of(app)), msg, now):
             db.session.rollback()
             return "deferred"
         status, _ = send_batch(app, [message_id], locked=locked)
@@ -100,110 +96,32 @@ def send_outbound_page(message_ids: list[int]) -> str:
     return f"sent={sent}"
 
 
-def _lane_history(channel: str | None, now: dt.datetime) -> dict[tuple[str, str], list[float]]:
-    """Send times per lane over the last day: one per platform call (a cluster counts once).
+def sweep_outbox(limit: int = 2000) -> int:
+    """Send what is due within each account's caps: urgent first, then oldest; nothing is dropped.
 
-    A call claimed and not settled yet ("sending") counts from its claim: it may be on the platform
-    already. Counted only once settled, a second sender reading the lane between the claim and the
-    settle would take the same free slot, and the account would go over its cap by one.
+    When a capped account cannot keep up, merged reporters of one ticket share one reply, a reporter
+    who can be DMed is answered by DM after a wait, and long-waiting acknowledgements share a digest.
+    Returns how many messages were answered.
     """
-    day_ago = now - dt.timedelta(hours=24)
-    sending = OutboundMessage.state == MessageState.SENDING
-    stmt = select(
-        OutboundMessage.channel,
-        OutboundMessage.is_dm,
-        OutboundMessage.batch_key,
-        OutboundMessage.sent_external_id,
-        case((sending, OutboundMessage.next_attempt_at), else_=OutboundMessage.sent_at),
-    ).where(
-        or_(
-            (OutboundMessage.state == MessageState.SENT) & (OutboundMessage.sent_at >= day_ago),
-            sending & (OutboundMessage.next_attempt_at >= day_ago),
-        )
-    )
-    if channel is not None:
-        stmt = stmt.where(OutboundMessage.channel == channel)
-    seen: set[tuple[str, str, str]] = set()
-    history: dict[tuple[str, str], list[float]] = {}
-    for name, is_dm, key, external_id, sent_at in db.session.execute(stmt):
-        lane = DM if is_dm or (key or "").startswith(DM_ROUTE + ":") else POST
-        call = (name, lane, external_id or key or "")
-        if call in seen or sent_at is None:
-            continue
-        seen.add(call)
-        history.setdefault((name, lane), []).append(sent_at.timestamp())
-    return history
-
-
-def _admit(app: Flask, msg: OutboundMessage, now: dt.datetime) -> bool:
-    """Whether the fast path may send this message now: its lane is uncapped, or idle with room."""
-    from civictracker.outbox.schedule import free_now
-
-    policy = outbox_policy(settings_of(app))
-    kind = DM if msg.is_dm else POST
-    if not policy.caps_for(msg.channel, kind):
-        return True
-    waiting = db.session.scalar(
-        select(func.count())
-        .select_from(OutboundMessage)
-        .where(
-            OutboundMessage.channel == msg.channel,
-            OutboundMessage.is_dm == msg.is_dm,
-            OutboundMessage.id != msg.id,
-            OutboundMessage.state.in_(values_of(WAITING_STATES)),
-            OutboundMessage.next_attempt_at <= now,
-        )
-    )
-    if waiting:
-        return False  # a queue is forming: the sweep decides the order, clusters and spills
-    history = _lane_history(msg.channel, now)
-    return free_now(policy, msg.channel, kind, history, now.timestamp()) > 0
-
-
-def outbox_policy(settings: Any) -> Any:
-    """Per-account posting caps and the storm knobs from the settings; the replay/log channel is uncapped."""
-    from civictracker.outbox.schedule import Cap, Policy
-
-    x_post = (Cap(settings.x_posts_per_3h, 3 * 3600), Cap(settings.x_posts_per_15min, 15 * 60))
-    x_dm = (Cap(settings.x_dms_per_24h, 24 * 3600),)
-    masto = (Cap(settings.mastodon_posts_per_hour, 3600),)
-    return Policy(
-        caps={},
-        account_caps={
-            ("x", POST): x_post,
-            ("x", DM): x_dm,
-            ("mastodon", POST): masto,
-            ("mastodon", DM): masto,
-        },
-        target_s=settings.outbox_target_s,
-        cluster=settings.outbox_cluster,
-        max_cluster=max(1, settings.outbox_max_cluster),
-        spill_to_dm=settings.outbox_spill_to_dm,
-        dm_spill_after_s=settings.outbox_dm_spill_after_s,
-        digest_after_s=settings.outbox_digest_after_s if settings.outbox_digest_after_s > 0 else None,
-        # a Mastodon "direct" status is a status: it counts against the same 300 per 3 h
-        shared_lanes=frozenset({"mastodon"}),
-    )
-
-
-def _group(row: Any) -> str | None:
-    """Messages one public reply may answer together: same ticket, same update, language and visibility.
-
-    DMs never join (their reporters must not be named in public), nor do followers-only/direct
-    Mastodon threads; acknowledgements of merged reports ("ack" for the first, "merged" for the rest)
-    are one group, a status update's messages another (one event).
-    """
-    from civictracker.services.notify import ACK_KINDS
-
-    if row.is_dm or row.ticket_id is None or row.visibility not in (None, "public", "unlisted"):
-        return None
-    if row.kind in ACK_KINDS:
-        family = MessageKind.ACK.value
-    elif row.event_id is not None:
-        family = f"event{row.event_id}"
-    else:
-        return None
-    return f"{row.channel}:t{row.ticket_id}:{family}:{row.lang}:{row.visibility or ''}"
+    with job_context() as app:
+        settings = settings_of(app)
+        now = utcnow()
+        answered = _recover_unconfirmed(app, now)
+        rows = _due(now, limit)
+        if not rows:
+            db.session.rollback()
+            return answered
+        history = lane_history(None, now)
+        dm_ok = _dm_reachable(settings, rows)
+        db.session.rollback()
+        decided = plan(_pending(rows, dm_ok), history, now.timestamp(), outbox_policy(settings))
+        is_dm = {r.id: r.is_dm for r in rows}
+        for batch in decided.batches:
+            batch_ids = [r_id for m in batch.messages if isinstance(r_id := m.id, int)]
+            spill = batch.kind == DM and not is_dm[batch_ids[0]]
+            _, n = send_batch(app, batch_ids, dm=spill, digest=batch.digest)
+            answered += n
+    return answered
 
 
 def _recover_unconfirmed(app: Flask, now: dt.datetime, limit: int = 200) -> int:
@@ -232,84 +150,89 @@ def _recover_unconfirmed(app: Flask, now: dt.datetime, limit: int = 200) -> int:
     return sum(resolve_batch(app, key, now) for key in keys if key)
 
 
-def sweep_outbox(limit: int = 2000) -> int:
-    """Send what is due within each account's caps: urgent first, then oldest; nothing is dropped.
+def _due(now: dt.datetime, limit: int) -> Sequence[Any]:
+    """The messages due now with no call to settle first (_recover_unconfirmed): urgent, then oldest."""
+    free = OutboundMessage.batch_key.is_(None)
+    return db.session.execute(
+        select(
+            OutboundMessage.id,
+            OutboundMessage.channel,
+            OutboundMessage.kind,
+            OutboundMessage.is_dm,
+            OutboundMessage.urgent,
+            OutboundMessage.created_at,
+            OutboundMessage.ticket_id,
+            OutboundMessage.event_id,
+            OutboundMessage.reporter_id,
+            OutboundMessage.recipient_handle,
+            OutboundMessage.lang,
+            OutboundMessage.visibility,
+        )
+        .where(
+            or_(
+                (OutboundMessage.state == MessageState.PENDING)
+                & free
+                & (OutboundMessage.next_attempt_at <= now),
+                (OutboundMessage.state == MessageState.FAILED)
+                & free
+                & (OutboundMessage.next_attempt_at <= now),
+                (OutboundMessage.state == MessageState.SENDING)
+                & free
+                & (OutboundMessage.next_attempt_at <= now - SENDING_STALE_AFTER),
+            )
+        )
+        .order_by(OutboundMessage.urgent.desc(), OutboundMessage.created_at)
+        .limit(limit)
+    ).all()
 
-    When a capped account cannot keep up, merged reporters of one ticket share one reply, a reporter
-    who can be DMed is answered by DM after a wait, and long-waiting acknowledgements share a digest.
-    Returns how many messages were answered.
+
+def _dm_reachable(settings: Any, rows: Sequence[Any]) -> set[int]:
+    """The reporters of public messages in `rows` whom their account may DM (a spill's way out)."""
+    dm_ok: set[int] = set()
+    for name in {r.channel for r in rows}:
+        ids = {r.reporter_id for r in rows if r.channel == name and r.reporter_id and not r.is_dm}
+        dm_ok |= dm_possible(settings, name, ids)
+    return dm_ok
+
+
+def _pending(rows: Sequence[Any], dm_ok: set[int]) -> list[Pending]:
+    """The due rows as the planner takes them."""
+    pending = []
+    for r in rows:
+        group = _group(r)
+        pending.append(
+            Pending(
+                id=r.id,
+                account=r.channel,
+                kind=DM if r.is_dm else POST,
+                created_at=r.created_at.timestamp(),
+                urgent=r.urgent,
+                group=group,
+                handle=r.recipient_handle,
+                dm_ok=not r.is_dm and r.reporter_id in dm_ok,
+                digest_ok=group is not None and ":ack:" in group,  # acknowledgements only
+                lang=r.lang,
+            )
+        )
+    return pending
+
+
+def _group(row: Any) -> str | None:
+    """Messages one public reply may answer together: same ticket, same update, language and visibility.
+
+    DMs never join (their reporters must not be named in public), nor do followers-only/direct
+    Mastodon threads; acknowledgements of merged reports ("ack" for the first, "merged" for the rest)
+    are one group, a status update's messages another (one event).
     """
-    from civictracker.outbox.schedule import Pending, plan
-
-    with job_context() as app:
-        settings = settings_of(app)
-        now = utcnow()
-        answered = _recover_unconfirmed(app, now)
-        rows = db.session.execute(
-            select(
-                OutboundMessage.id,
-                OutboundMessage.channel,
-                OutboundMessage.kind,
-                OutboundMessage.is_dm,
-                OutboundMessage.urgent,
-                OutboundMessage.created_at,
-                OutboundMessage.ticket_id,
-                OutboundMessage.event_id,
-                OutboundMessage.reporter_id,
-                OutboundMessage.recipient_handle,
-                OutboundMessage.lang,
-                OutboundMessage.visibility,
-            )
-            .where(
-                or_(
-                    (OutboundMessage.state == MessageState.PENDING)
-                    & OutboundMessage.batch_key.is_(None)  # else settled first (_recover_unconfirmed)
-                    & (OutboundMessage.next_attempt_at <= now),
-                    (OutboundMessage.state == MessageState.FAILED)
-                    & OutboundMessage.batch_key.is_(None)
-                    & (OutboundMessage.next_attempt_at <= now),
-                    (OutboundMessage.state == MessageState.SENDING)
-                    & OutboundMessage.batch_key.is_(None)
-                    & (OutboundMessage.next_attempt_at <= now - SENDING_STALE_AFTER),
-                )
-            )
-            .order_by(OutboundMessage.urgent.desc(), OutboundMessage.created_at)
-            .limit(limit)
-        ).all()
-        if not rows:
-            db.session.rollback()
-            return answered
-        history = _lane_history(None, now)
-        dm_ok: set[int] = set()
-        for name in {r.channel for r in rows}:
-            ids = {r.reporter_id for r in rows if r.channel == name and r.reporter_id and not r.is_dm}
-            dm_ok |= dm_possible(settings, name, ids)
-        db.session.rollback()
-        pending = []
-        for r in rows:
-            group = _group(r)
-            pending.append(
-                Pending(
-                    id=r.id,
-                    account=r.channel,
-                    kind=DM if r.is_dm else POST,
-                    created_at=r.created_at.timestamp(),
-                    urgent=r.urgent,
-                    group=group,
-                    handle=r.recipient_handle,
-                    dm_ok=not r.is_dm and r.reporter_id in dm_ok,
-                    digest_ok=group is not None and ":ack:" in group,  # acknowledgements only
-                    lang=r.lang,
-                )
-            )
-        decided = plan(pending, history, now.timestamp(), outbox_policy(settings))
-        is_dm = {r.id: r.is_dm for r in rows}
-        for batch in decided.batches:
-            batch_ids = [r_id for m in batch.messages if isinstance(r_id := m.id, int)]
-            spill = batch.kind == DM and not is_dm[batch_ids[0]]
-            _, n = send_batch(app, batch_ids, dm=spill, digest=batch.digest)
-            answered += n
-    return answered
+    if row.is_dm or row.ticket_id is None or row.visibility not in (None, "public", "unlisted"):
+        return None
+    if row.kind in ACK_KINDS:
+        family = MessageKind.ACK.value
+    elif row.event_id is not None:
+        family = f"event{row.event_id}"
+    else:
+        return None
+    return f"{row.channel}:t{row.ticket_id}:{family}:{row.lang}:{row.visibility or ''}"
 
 
 def outbox_counts() -> dict[str, int]:

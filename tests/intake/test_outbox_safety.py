@@ -16,7 +16,7 @@ from civictracker.jobs import posts as jobs
 from civictracker.models import InboundPost, OutboundMessage, Ticket, TicketEvent
 from civictracker.models.types import utcnow
 from civictracker.outbox import calls as outbox_calls
-from civictracker.outbox import sources
+from civictracker.outbox import reach, sources
 from civictracker.outbox import sweep as outbox
 from civictracker.runtime import register_channel
 from tests.intake import test_outbox_clusters as storm
@@ -199,7 +199,7 @@ def test_refused_dm_spill_is_answered_in_public_and_not_spilled_again(env: Env) 
     assert _dm_creates(env, pen_pal) == before + 1  # the spill was tried, and refused
     row = db.session.get(OutboundMessage, spiller.id)
     assert (row.state, row.is_dm, row.batch_key, row.attempts) == ("pending", False, None, 0)
-    assert row.last_error.startswith(outbox_calls.DM_REFUSED) and "cannot send messages" in row.last_error
+    assert row.last_error.startswith(reach.DM_REFUSED) and "cannot send messages" in row.last_error
     assert outbox.dm_possible(env.settings, "x", {row.reporter_id}) == set()
     for msg in _rows():
         msg.created_at -= dt.timedelta(minutes=11)
@@ -208,7 +208,7 @@ def test_refused_dm_spill_is_answered_in_public_and_not_spilled_again(env: Env) 
     assert _dm_creates(env, pen_pal) == before + 1  # not spilled again
     _drain()
     row = db.session.get(OutboundMessage, spiller.id)
-    assert row.state == "sent" and row.last_error.startswith(outbox_calls.DM_REFUSED)
+    assert row.state == "sent" and row.last_error.startswith(reach.DM_REFUSED)
     reply = next(p for p in env.fx.posts if p["id"] == row.sent_external_id)
     assert reply["kind"] == "tweet" and "@pen_pal" in reply["text"]  # her reply, or a digest naming her
     assert _dm_creates(env, pen_pal) == before + 1

@@ -25,7 +25,7 @@ from civictracker.models import outbox as outbox_model
 from civictracker.models import report as report_model
 from civictracker.models import ticket as ticket_model
 from civictracker.models.transitions import IllegalTransition, can_move, check_transition, values_of
-from civictracker.outbox import calls
+from civictracker.outbox import claims
 from civictracker.postlength import REPLAY_MAX_LENGTH, X_MAX_LENGTH
 from civictracker.services import notify
 from civictracker.services.dispatch import QUEUE_STATUSES
@@ -140,10 +140,10 @@ def test_post_and_message_machines_end_where_nothing_is_left_to_do() -> None:
 def test_outbox_refuses_an_illegal_move_on_a_message() -> None:
     msg = OutboundMessage(state=M.SENT.value)
     with pytest.raises(IllegalTransition):
-        calls._move(msg, M.PENDING)
+        claims.move(msg, M.PENDING)
     assert msg.state == "sent"
     msg = OutboundMessage(state=M.FAILED.value)
-    calls._move(msg, M.CANCELLED)
+    claims.move(msg, M.CANCELLED)
     assert msg.state == "cancelled"
 
 
