@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from civictracker.triage.classify import classify_reply, get_model, triage_text  # noqa: E402
+from civictracker.triage import classify_reply, get_model, triage_text  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "intake_dev.jsonl"
 CRISISLEX = ROOT.parent / "shared" / "data" / "crisislex" / "crisislex_t26.csv"

@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from civictracker.triage.lang import detect_language, identify_language, is_opt_out
+from civictracker.triage.lang import identify_language
 from civictracker.triage.ngrams import build_analyzer, per_word_analyzer
-from civictracker.triage.reply import classify_reply
 from civictracker.triage.rules import (
     EMERGENCY_KINDS,
     hazard_kinds,
@@ -41,16 +40,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from civictracker.triage.dataset import Example
-
-__all__ = [
-    "TriageResult",
-    "classify_reply",
-    "default_services",
-    "detect_language",
-    "get_model",
-    "is_opt_out",
-    "triage_text",
-]
 
 log = logging.getLogger(__name__)
 

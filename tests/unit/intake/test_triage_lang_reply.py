@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from civictracker.triage import classify_reply, detect_language, is_opt_out
 from civictracker.triage import lang as triage_lang
-from civictracker.triage.classify import classify_reply, detect_language, is_opt_out
 from civictracker.triage.lang import LANGS, identify_language
 
 
