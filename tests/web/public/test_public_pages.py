@@ -8,7 +8,7 @@ import pytest
 
 from civictracker.geo import maps
 from civictracker.models import Follower, InboundPost, Reporter, TicketStatus
-from civictracker.services.tickets import change_status, merge_tickets, record_event
+from civictracker.services.tickets import EventNote, change_status, merge_tickets, record_event
 from tests import factories
 
 
@@ -31,9 +31,9 @@ def test_map_page_has_map_filters_legend_and_no_tickets(client, db) -> None:  # 
 
 def test_ticket_page_shows_public_timeline_in_city_time(client, db) -> None:  # type: ignore[no-untyped-def]
     t = factories.ticket(db, address="1 Hampshire St", summary="Pothole in the crosswalk.")
-    change_status(db, t, TicketStatus.ACKNOWLEDGED, public_note="Inspector will visit Tuesday.",
-                  internal_note="INTERNAL: budget code 42", replies=factories.replies())  # fmt: skip
-    record_event(db, t, "note", internal_note="INTERNAL only, not public")
+    change_status(db, t, TicketStatus.ACKNOWLEDGED, replies=factories.replies(),
+                  note=EventNote(public="Inspector will visit Tuesday.", internal="INTERNAL: budget code 42"))  # fmt: skip
+    record_event(db, t, "note", EventNote(internal="INTERNAL only, not public"))
     t.report_count = 4
     db.commit()
     resp = client.get(f"/tickets/{t.id}")
@@ -81,7 +81,7 @@ def test_user_content_is_escaped(client, db) -> None:  # type: ignore[no-untyped
         db,
         t,
         TicketStatus.ACKNOWLEDGED,
-        public_note="<b onmouseover=alert(2)>hi</b>",
+        note=EventNote(public="<b onmouseover=alert(2)>hi</b>"),
         replies=factories.replies(),
     )
     db.commit()
