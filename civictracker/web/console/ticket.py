@@ -136,11 +136,18 @@ def _pin_map(ticket: Ticket) -> Any:
     if ticket.lat is None or ticket.lon is None:
         return None
     try:
-        from civictracker.geo.maps import ticket_map_html
+        from civictracker.geo.maps import TicketMap, ticket_map_html
     except ImportError:
         return None
     return ticket_map_html(
-        ticket.lat, ticket.lon, draggable=True, lat_input_id="pin-lat", lon_input_id="pin-lon", height="420px"
+        TicketMap(
+            ticket.lat,
+            ticket.lon,
+            draggable=True,
+            lat_input_id="pin-lat",
+            lon_input_id="pin-lon",
+            height="420px",
+        )
     )
 
 

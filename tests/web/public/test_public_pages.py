@@ -141,11 +141,11 @@ def test_dm_report_never_leaks_handle_text_phone_or_exact_point(client, db) -> N
 
 
 def test_pin_move_map_fills_inputs_and_escapes_config() -> None:
-    parts = maps.ticket_map_html(42.37, -71.1, draggable=True, lat_input_id="lat", lon_input_id="lon",
-                                 label="</script><script>alert(1)</script>")  # fmt: skip
+    parts = maps.ticket_map_html(maps.TicketMap(42.37, -71.1, draggable=True, lat_input_id="lat",
+                                 lon_input_id="lon", label="</script><script>alert(1)</script>"))  # fmt: skip
     assert '"draggable":true' in parts.script and '"latInput":"lat"' in parts.script
     assert "</script><script>alert" not in parts.script
     assert parts.html.count("<div") == 1 and parts.name in parts.html
     assert "leaflet.js" in parts.header and "OpenStreetMap" in parts.script
-    static = maps.ticket_map_html(42.37, -71.1)
+    static = maps.ticket_map_html(maps.TicketMap(42.37, -71.1))
     assert '"draggable":false' in static.script
