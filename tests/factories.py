@@ -34,7 +34,7 @@ def ticket(
     **kwargs: Any,
 ) -> Ticket:
     """A ticket through create_ticket; `kwargs` are NewTicket's fields, Location's (address, street ...)
-    and create_ticket's own (actor, actor_label, now, ticket_id)."""
+    and create_ticket's own (actor, now, ticket_id)."""
     place = {k: kwargs.pop(k) for k in _PLACE_FIELDS & kwargs.keys()}
     own = {k: kwargs.pop(k) for k in _CREATE_FIELDS & kwargs.keys()}
     location = Location(lat, lon, **place) if lat is not None and lon is not None else None
@@ -43,7 +43,7 @@ def ticket(
 
 
 _PLACE_FIELDS = {"precision", "confidence", "address", "street", "segment_id", "line"}
-_CREATE_FIELDS = {"actor", "actor_label", "now", "ticket_id"}
+_CREATE_FIELDS = {"actor", "now", "ticket_id"}
 
 
 def replies() -> ReplyContext:

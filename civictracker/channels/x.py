@@ -83,7 +83,7 @@ class XChannel:
     max_length = X_MAX_LENGTH
     url_weight: int | None = X_URL_WEIGHT
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the credentials mirror tweepy.Client's (X's OAuth 1.0a/2.0 configuration)
         self,
         *,
         user_id: str,

@@ -1,6 +1,6 @@
 """Offline geocoding of informal text against a city's own streets (pure Python, no web/db imports)."""
 
-from .build import build_gazetteer
+from .build import GazetteerSpec, build_gazetteer
 from .extract import extract_locations
 from .gazetteer import Gazetteer
 from .geocode import geocode_phrase, geocode_text
@@ -9,6 +9,7 @@ from .types import GeocodeResult, LocationPhrase, PackError
 
 __all__ = [
     "Gazetteer",
+    "GazetteerSpec",
     "GeocodeResult",
     "LocationPhrase",
     "PackError",

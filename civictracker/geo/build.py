@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
@@ -24,44 +25,52 @@ def canonical_street(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip()
 
 
+@dataclass(frozen=True)
+class GazetteerSpec:
+    """What a city pack says about its gazetteer besides the street, address and place records.
+
+    boundary: the city's outer rings (lon/lat) when the pack has an official boundary (boundary_name: its
+    file, for messages); otherwise the concave hull of the streets stands in for it. place_specs: named
+    places and areas placed by their streets. weak_names: the city's own one-word names that are ordinary
+    words (squares, neighbouring towns), added to the generic list; region_words: words that make a
+    one-word place name before them a region ("central Boston"), besides the city's own name.
+    """
+
+    name: str = ""
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    place_specs: Sequence[dict[str, Any]] = ()
+    boundary: Sequence[Sequence[LonLat]] | None = None
+    boundary_name: str = ""
+    weak_names: Sequence[str] = ()
+    region_words: Sequence[str] = ()
+
+
 def build_gazetteer(
     segments: Iterable[SegmentRecord],
     addresses: Iterable[AddressRecord] = (),
     places: Iterable[PlaceRecord] = (),
-    name: str = "",
-    aliases: dict[str, str] | None = None,
-    place_specs: Sequence[dict[str, Any]] = (),
-    boundary: Sequence[Sequence[LonLat]] | None = None,
-    boundary_name: str = "",
-    weak_names: Iterable[str] = (),
-    region_words: Iterable[str] = (),
+    spec: GazetteerSpec = GazetteerSpec(),  # frozen: one shared default is safe
 ) -> Gazetteer:
-    """Build a gazetteer from plain records (any source: official CSV/GeoJSON or OSM).
-
-    boundary: the city's outer rings (lon/lat) when the pack has an official boundary; otherwise the
-    concave hull of the streets stands in for it. weak_names: the city's own one-word names that are
-    ordinary words (squares, neighbouring towns), added to the generic list; region_words: words that
-    make a one-word place name before them a region ("central Boston"), besides the city's own name.
-    """
+    """Build a gazetteer from plain records (any source: official CSV/GeoJSON or OSM) and the pack's spec."""
     segs = list(segments)
     if not segs:
         raise PackError("no street segments to build a gazetteer from")
-    gz = Gazetteer(name=name, weak_names=WEAK_NAMES | frozenset(w.lower() for w in weak_names))
-    gz.region_words = frozenset(w.lower() for w in region_words)
+    gz = Gazetteer(name=spec.name, weak_names=WEAK_NAMES | frozenset(w.lower() for w in spec.weak_names))
+    gz.region_words = frozenset(w.lower() for w in spec.region_words)
     _set_frame(gz, segs)
     street_aliases = _add_segments(gz, segs)
-    for alias, target in (aliases or {}).items():
+    for alias, target in spec.aliases.items():
         if target in gz.streets:
             street_aliases[target].add(alias)
         else:
             gz.warnings.append(f"alias {alias!r} points to unknown street {target!r}")
     _build_names(gz, street_aliases)
     _build_grid(gz)
-    build_outline(gz, boundary, boundary_name)
+    build_outline(gz, spec.boundary, spec.boundary_name)
     _build_graphs(gz)
     build_junctions(gz)
     _build_addresses(gz, addresses)
-    all_places = list(places) + resolve_place_specs(gz, place_specs)
+    all_places = list(places) + resolve_place_specs(gz, spec.place_specs)
     build_places(gz, all_places)
     return gz
 

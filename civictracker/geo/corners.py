@@ -116,7 +116,18 @@ def _best_option(
     if near:
         conf = min(conf, 0.65)
         reason = reason or "near this intersection"
-    return make_result(gz, pt, "intersection", conf, f"{a} & {b}", "intersection", street=a, reason=reason)
+    return make_result(
+        gz,
+        pt,
+        GeocodeResult(
+            precision="intersection",
+            confidence=conf,
+            matched=f"{a} & {b}",
+            kind="intersection",
+            street=a,
+            reason=reason,
+        ),
+    )
 
 
 def _near_miss_fallback(gz: Gazetteer, first: list[str], second: list[str], pen: float) -> GeocodeResult:
@@ -137,12 +148,14 @@ def _near_miss_fallback(gz: Gazetteer, first: list[str], second: list[str], pen:
     return make_result(
         gz,
         pt,
-        "intersection",
-        0.6 - pen,
-        f"{a} & {b}",
-        "intersection",
-        street=a,
-        reason=f"{a} and {b} do not touch in the street data; they come within {gap:.0f} m",
+        GeocodeResult(
+            precision="intersection",
+            confidence=0.6 - pen,
+            matched=f"{a} & {b}",
+            kind="intersection",
+            street=a,
+            reason=f"{a} and {b} do not touch in the street data; they come within {gap:.0f} m",
+        ),
     )
 
 
@@ -176,12 +189,14 @@ def _three_way(gz: Gazetteer, cands: list[list[str]], geotag: LonLat | None) -> 
     return make_result(
         gz,
         pt,
-        "intersection",
-        conf,
-        " & ".join(streets),
-        "intersection",
-        street=streets[0],
-        reason=None if conf > 0.9 else "these streets do not all meet at one point",
+        GeocodeResult(
+            precision="intersection",
+            confidence=conf,
+            matched=" & ".join(streets),
+            kind="intersection",
+            street=streets[0],
+            reason=None if conf > 0.9 else "these streets do not all meet at one point",
+        ),
     )
 
 
@@ -229,12 +244,30 @@ def geocode_between(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None
             if hit is None:
                 continue
             return make_result(
-                gz, hit[2], "segment", 0.75 - pen, label, "between", street=street, line=list(ends)
+                gz,
+                hit[2],
+                GeocodeResult(
+                    precision="segment",
+                    confidence=0.75 - pen,
+                    matched=label,
+                    kind="between",
+                    street=street,
+                    line=list(ends),
+                ),
             )
         length = sum(gz.distance_m(p, q) for p, q in pairwise(line))
         conf = 0.88 if length < 400 else 0.75
         return make_result(
-            gz, gz.line_midpoint(line), "segment", conf - pen, label, "between", street=street, line=line
+            gz,
+            gz.line_midpoint(line),
+            GeocodeResult(
+                precision="segment",
+                confidence=conf - pen,
+                matched=label,
+                kind="between",
+                street=street,
+                line=line,
+            ),
         )
     a = phrase.streets[0][0]
     return not_found(f"{a} does not meet both cross streets", kind="between", matched=a)

@@ -69,7 +69,13 @@ def _address_on(
     pen = name_penalty(phrase)
     pt = gz.addr_points.get((street, number, suffix)) or gz.addr_points.get((street, number, ""))
     if pt is not None:
-        return make_result(gz, pt, "rooftop", 0.95 - pen, label, "address", street=street)
+        return make_result(
+            gz,
+            pt,
+            GeocodeResult(
+                precision="rooftop", confidence=0.95 - pen, matched=label, kind="address", street=street
+            ),
+        )
     res = _interpolated(gz, street, (number, second), label, pen)
     if res is None and in_list:
         res = _nearest_range(gz, street, number, label, pen)
@@ -111,13 +117,15 @@ def _interpolated(
     return make_result(
         gz,
         gz.point_along(seg, frac),
-        "interpolated",
-        conf - pen,
-        label,
-        "address",
-        street=street,
-        reason=reason,
-        segment_id=seg.id,
+        GeocodeResult(
+            precision="interpolated",
+            confidence=conf - pen,
+            matched=label,
+            kind="address",
+            street=street,
+            reason=reason,
+            segment_id=seg.id,
+        ),
     )
 
 
@@ -131,26 +139,30 @@ def _nearest_range(gz: Gazetteer, street: str, number: int, label: str, pen: flo
         return make_result(
             gz,
             gz.point_along(seg, frac),
-            "segment",
-            0.5 - pen,
-            label,
-            "address",
-            street=street,
-            reason=f"{number} is {gap} numbers outside the nearest address range of {street}",
-            segment_id=seg.id,
+            GeocodeResult(
+                precision="segment",
+                confidence=0.5 - pen,
+                matched=label,
+                kind="address",
+                street=street,
+                reason=f"{number} is {gap} numbers outside the nearest address range of {street}",
+                segment_id=seg.id,
+            ),
         )
     # A real address (in the official list) that the centerline ranges miss by more than a block:
     # the street is certain, the spot is not; low confidence so the resident is asked.
     return make_result(
         gz,
         gz.point_along(seg, frac),
-        "street",
-        0.35 - pen,
-        label,
-        "address",
-        street=street,
-        reason=f"{number} {street} is an official address {gap} numbers outside every centerline range",
-        segment_id=seg.id,
+        GeocodeResult(
+            precision="street",
+            confidence=0.35 - pen,
+            matched=label,
+            kind="address",
+            street=street,
+            reason=f"{number} {street} is an official address {gap} numbers outside every centerline range",
+            segment_id=seg.id,
+        ),
     )
 
 
@@ -171,13 +183,15 @@ def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None 
                 return make_result(
                     gz,
                     pt,
-                    "segment",
-                    0.7 - pen,
-                    f"{street} (at the post's geotag)",
-                    "street",
-                    street=street,
-                    segment_id=seg.id,
-                    line=gz.street_line(street) if whole else None,
+                    GeocodeResult(
+                        precision="segment",
+                        confidence=0.7 - pen,
+                        matched=f"{street} (at the post's geotag)",
+                        kind="street",
+                        street=street,
+                        segment_id=seg.id,
+                        line=gz.street_line(street) if whole else None,
+                    ),
                 )
     street = cands[0]
     reason = None
@@ -198,7 +212,17 @@ def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None 
     if not whole:
         reason = reason or "only the street is known, not where on it"
     return make_result(
-        gz, gz.line_midpoint(line), "street", conf, street, "street", street=street, line=line, reason=reason
+        gz,
+        gz.line_midpoint(line),
+        GeocodeResult(
+            precision="street",
+            confidence=conf,
+            matched=street,
+            kind="street",
+            street=street,
+            line=line,
+            reason=reason,
+        ),
     )
 
 
@@ -208,16 +232,24 @@ def geocode_place(gz: Gazetteer, phrase: LocationPhrase) -> GeocodeResult:
         if p.name == phrase.place:
             if p.kind == "area":
                 reason = f"{p.name} is a neighbourhood, not a point: neighbourhood only"
-                return make_result(gz, (p.lon, p.lat), "area", 0.4, p.name, "area", reason=reason)
+                return make_result(
+                    gz,
+                    (p.lon, p.lat),
+                    GeocodeResult(
+                        precision="area", confidence=0.4, matched=p.name, kind="area", reason=reason
+                    ),
+                )
             conf = 0.85 if p.kind == "landmark" else 0.8
             return make_result(
                 gz,
                 (p.lon, p.lat),
-                "place",
-                conf - (0.1 if phrase.fuzzy else 0.0),
-                p.name,
-                "place",
-                street=p.street,
+                GeocodeResult(
+                    precision="place",
+                    confidence=conf - (0.1 if phrase.fuzzy else 0.0),
+                    matched=p.name,
+                    kind="place",
+                    street=p.street,
+                ),
             )
     return not_found("unknown place", kind="place")
 

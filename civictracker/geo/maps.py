@@ -45,11 +45,47 @@ class MapParts:
 
 
 @dataclass(frozen=True)
-class _Assets:
-    leaflet_js: str
-    leaflet_css: str
-    maps_js: str
-    maps_css: str
+class MapAssets:
+    """Where the page serves Leaflet and the maps' own script and styles (url_for() addresses)."""
+
+    leaflet_js: str = LEAFLET_JS
+    leaflet_css: str = LEAFLET_CSS
+    maps_js: str = MAPS_JS
+    maps_css: str = MAPS_CSS
+
+
+@dataclass(frozen=True)
+class PublicMap:
+    """The public map's view and legend: `endpoint` serves the viewport's tickets as GeoJSON.
+
+    `form_id`/`status_id`: the page's filter form and the element that says what the map shows."""
+
+    center: tuple[float, float]
+    bbox: tuple[float, float, float, float]
+    endpoint: str
+    colors: dict[str, str]
+    status_labels: dict[str, str]
+    closed_statuses: list[str]
+    zoom: int = 13
+    height: str = "70vh"
+    form_id: str = "map-filters"
+    status_id: str = "map-status"
+
+
+@dataclass(frozen=True)
+class TicketMap:
+    """A one-pin map; draggable, a drag or a click moves the pin and fills the two inputs named by id."""
+
+    lat: float
+    lon: float
+    draggable: bool = False
+    zoom: int = 17
+    height: str = "260px"
+    color: str = "#0b5cad"
+    label: str = "Reported location"
+    lat_input_id: str | None = None
+    lon_input_id: str | None = None
+    dom_id: str = "ticket"
 
 
 def service_colors(codes: list[str]) -> dict[str, str]:
@@ -57,7 +93,7 @@ def service_colors(codes: list[str]) -> dict[str, str]:
     return {code: PALETTE[i % len(PALETTE)] for i, code in enumerate(codes)}
 
 
-def _parts(kind: str, name: str, height: str, config: dict[str, Any], assets: _Assets) -> MapParts:
+def _parts(kind: str, name: str, height: str, config: dict[str, Any], assets: MapAssets) -> MapParts:
     base = {
         "tiles": {"url": OSM_TILES, "attribution": OSM_ATTRIBUTION, "maxZoom": OSM_MAX_ZOOM},
     }
@@ -70,70 +106,36 @@ def _parts(kind: str, name: str, height: str, config: dict[str, Any], assets: _A
     )
 
 
-def public_map(
-    *,
-    center: tuple[float, float],
-    bbox: tuple[float, float, float, float],
-    endpoint: str,
-    colors: dict[str, str],
-    status_labels: dict[str, str],
-    closed_statuses: list[str],
-    zoom: int = 13,
-    height: str = "70vh",
-    form_id: str = "map-filters",
-    status_id: str = "map-status",
-    leaflet_js: str = LEAFLET_JS,
-    leaflet_css: str = LEAFLET_CSS,
-    maps_js: str = MAPS_JS,
-    maps_css: str = MAPS_CSS,
-) -> MapParts:
+def public_map(view: PublicMap, assets: MapAssets = MapAssets()) -> MapParts:  # frozen default: safe
     """The public map: no tickets embedded; its script fetches `endpoint` for the viewport on every move."""
-    min_lon, min_lat, max_lon, max_lat = bbox
+    min_lon, min_lat, max_lon, max_lat = view.bbox
     pad_lon, pad_lat = (max_lon - min_lon) * 0.5, (max_lat - min_lat) * 0.5
     config = {
-        "center": [center[0], center[1]],
-        "zoom": zoom,
+        "center": [view.center[0], view.center[1]],
+        "zoom": view.zoom,
         # Panning stops half a city beyond its box on every side.
         "maxBounds": [[min_lat - pad_lat, min_lon - pad_lon], [max_lat + pad_lat, max_lon + pad_lon]],
-        "endpoint": endpoint,
-        "colors": colors,
-        "statusLabels": status_labels,
-        "closedStatuses": closed_statuses,
-        "formId": form_id,
-        "statusId": status_id,
+        "endpoint": view.endpoint,
+        "colors": view.colors,
+        "statusLabels": view.status_labels,
+        "closedStatuses": view.closed_statuses,
+        "formId": view.form_id,
+        "statusId": view.status_id,
     }
-    assets = _Assets(leaflet_js, leaflet_css, maps_js, maps_css)
-    return _parts("public", "map_public", height, config, assets)
+    return _parts("public", "map_public", view.height, config, assets)
 
 
-def ticket_map_html(
-    lat: float,
-    lon: float,
-    draggable: bool = False,
-    *,
-    zoom: int = 17,
-    height: str = "260px",
-    color: str = "#0b5cad",
-    label: str = "Reported location",
-    lat_input_id: str | None = None,
-    lon_input_id: str | None = None,
-    dom_id: str = "ticket",
-    leaflet_js: str = LEAFLET_JS,
-    leaflet_css: str = LEAFLET_CSS,
-    maps_js: str = MAPS_JS,
-    maps_css: str = MAPS_CSS,
-) -> MapParts:
+def ticket_map_html(pin: TicketMap, assets: MapAssets = MapAssets()) -> MapParts:  # frozen default: safe
     """A small map with one pin; with draggable=True a drag or a click moves it and fills the inputs."""
     config = {
-        "center": [lat, lon],
-        "zoom": zoom,
-        "lat": round(lat, 7),
-        "lon": round(lon, 7),
-        "draggable": draggable,
-        "color": color,
-        "label": label,
-        "latInput": lat_input_id,
-        "lonInput": lon_input_id,
+        "center": [pin.lat, pin.lon],
+        "zoom": pin.zoom,
+        "lat": round(pin.lat, 7),
+        "lon": round(pin.lon, 7),
+        "draggable": pin.draggable,
+        "color": pin.color,
+        "label": pin.label,
+        "latInput": pin.lat_input_id,
+        "lonInput": pin.lon_input_id,
     }
-    assets = _Assets(leaflet_js, leaflet_css, maps_js, maps_css)
-    return _parts("ticket", f"map_{dom_id}", height, config, assets)
+    return _parts("ticket", f"map_{pin.dom_id}", pin.height, config, assets)

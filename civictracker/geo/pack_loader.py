@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .build import build_gazetteer
+from .build import GazetteerSpec, build_gazetteer
 from .gazetteer import CODE_VERSION, Gazetteer
 from .importers import (
     read_addresses_csv,
@@ -138,10 +138,7 @@ def build_from_pack(pack_dir: Path, city: dict[str, Any] | None = None) -> Gazet
     bname = str(bspec["file"]) if isinstance(bspec, dict) and bspec.get("file") else ""
     if bname:
         rings = read_boundary_geojson(pack_dir / bname)
-    gz = build_gazetteer(
-        segs,
-        addresses,
-        places,
+    spec = GazetteerSpec(
         name=str(city.get("name", "")),
         aliases=aliases,
         place_specs=specs,
@@ -150,6 +147,7 @@ def build_from_pack(pack_dir: Path, city: dict[str, Any] | None = None) -> Gazet
         weak_names=[str(w) for w in geo.get("weak_names") or []],
         region_words=[str(w) for w in geo.get("region_words") or []],
     )
+    gz = build_gazetteer(segs, addresses, places, spec)
     place_spec = city.get("places")
     if isinstance(place_spec, dict) and place_spec.get("file") and (pack_dir / place_spec["file"]).exists():
         add_pois(

@@ -10,6 +10,7 @@ from civictracker.intake.answer import reply
 from civictracker.intake.context import PostContext
 from civictracker.intake.post_facts import is_private_post, thread_ids
 from civictracker.intake.ticketing import (
+    INTAKE,
     add_report,
     find_duplicate,
     follow,
@@ -33,6 +34,7 @@ from civictracker.services import tickets as ticket_service
 from civictracker.triage.reply import classify_reply
 
 S = TicketStatus
+RESIDENT = ticket_service.Actor(label="resident")  # a resident's own post moves or notes the ticket
 
 
 def thread_ticket(session: Session, post: InboundPost) -> Ticket | None:
@@ -111,9 +113,10 @@ def handle_thread_reply(ctx: PostContext, ticket: Ticket, analysis: Analysis) ->
             ctx.session,
             ticket,
             "confirmation",
-            internal_note=f"Resident confirms the fix (post {post.id}).",
-            actor_label="resident",
-            data={"post_id": post.id},
+            ticket_service.EventNote(
+                internal=f"Resident confirms the fix (post {post.id}).", data={"post_id": post.id}
+            ),
+            actor=RESIDENT,
             now=ctx.now,
         )
         return ctx.finish(
@@ -126,9 +129,11 @@ def handle_thread_reply(ctx: PostContext, ticket: Ticket, analysis: Analysis) ->
         ctx.session,
         ticket,
         "reply",
-        internal_note=f"Resident reply ({intent}), post {post.id}.",
-        actor_label="resident",
-        data={"post_id": post.id, "intent": intent},
+        ticket_service.EventNote(
+            internal=f"Resident reply ({intent}), post {post.id}.",
+            data={"post_id": post.id, "intent": intent},
+        ),
+        actor=RESIDENT,
         now=ctx.now,
     )
     return ctx.finish(
@@ -148,10 +153,12 @@ def _reopen(ctx: PostContext, ticket: Ticket) -> InboundPost:
         ticket,
         S.REOPENED,
         replies=ctx.env.replies,
-        actor_label="resident",
-        public_note="A resident reports the problem is still there.",
-        internal_note=f"Reopened from post {post.id}.",
-        data={"post_id": post.id},
+        actor=RESIDENT,
+        note=ticket_service.EventNote(
+            public="A resident reports the problem is still there.",
+            internal=f"Reopened from post {post.id}.",
+            data={"post_id": post.id},
+        ),
         now=ctx.now,
     )
     return ctx.finish(
@@ -185,14 +192,14 @@ def _clarify_location(ctx: PostContext, ticket: Ticket, analysis: Analysis) -> I
         ticket,
         S.OPEN,
         replies=replies,
-        actor_label="resident",
-        public_note="Location received from the resident.",
+        actor=RESIDENT,
+        note=ticket_service.EventNote(public="Location received from the resident."),
         now=ctx.now,
     )
     duplicate = find_duplicate(ctx, ticket.service, loc)
     if duplicate is not None and duplicate.id != ticket.id:
         ticket_service.merge_tickets(
-            ctx.session, ticket, duplicate, replies=replies, actor_label="intake", now=ctx.now
+            ctx.session, ticket, duplicate, replies=replies, actor=INTAKE, now=ctx.now
         )
         reply(ctx, duplicate, MessageKind.MERGED)
         reason = f"Located and merged into {duplicate.ref}."

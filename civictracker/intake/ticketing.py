@@ -16,6 +16,8 @@ from civictracker.services.following import follow_ticket
 from civictracker.triage.classify import TriageResult
 from civictracker.triage.rules import HAZARD_KINDS
 
+INTAKE = ticket_service.Actor(label="intake")  # who the pipeline's events name
+
 CHANNEL_LABEL = {
     ("x", False): "x_mention",
     ("x", True): "x_dm",
@@ -84,7 +86,7 @@ def open_ticket(ctx: PostContext, service: Service, analysis: Analysis, status: 
     )
     ticket_id = page.ticket_ids.take() if page.ticket_ids is not None else None
     ticket = ticket_service.create_ticket(
-        ctx.session, service, new, ticket_id=ticket_id, actor_label="intake", now=ctx.now
+        ctx.session, service, new, ticket_id=ticket_id, actor=INTAKE, now=ctx.now
     )
     if loc is None:
         ticket.geocode_status = (
@@ -129,9 +131,11 @@ def add_report(ctx: PostContext, ticket: Ticket, triage: TriageResult) -> None:
         ctx.session,
         ticket,
         "report",
-        internal_note=f"Another report ({post.channel}, post {post.id}).",
-        actor_label="intake",
-        data={"post_id": post.id, "new_follower": is_new},
+        ticket_service.EventNote(
+            internal=f"Another report ({post.channel}, post {post.id}).",
+            data={"post_id": post.id, "new_follower": is_new},
+        ),
+        actor=INTAKE,
         now=ctx.now,
         flush=False,  # no reply is keyed on this event
     )

@@ -16,7 +16,7 @@ from civictracker.services.geocoding import locate_text
 
 log = logging.getLogger(__name__)
 
-ACTOR = "geocoder"
+ACTOR = ticket_service.Actor(label="geocoder")
 
 
 def geocode_ticket(ticket_id: int) -> str:
@@ -45,12 +45,14 @@ def geocode_ticket(ticket_id: int) -> str:
                 session,
                 ticket,
                 "location",
-                internal_note=(
-                    f"Located from the address text {text[:120]!r}: {loc.matched} "
-                    f"({loc.precision}, confidence {loc.confidence:.2f})."
+                ticket_service.EventNote(
+                    internal=(
+                        f"Located from the address text {text[:120]!r}: {loc.matched} "
+                        f"({loc.precision}, confidence {loc.confidence:.2f})."
+                    ),
+                    data={"job": "geocode_ticket", "precision": loc.precision, "confidence": loc.confidence},
                 ),
-                actor_label=ACTOR,
-                data={"job": "geocode_ticket", "precision": loc.precision, "confidence": loc.confidence},
+                actor=ACTOR,
                 now=now,
             )
             session.commit()
@@ -73,9 +75,8 @@ def geocode_ticket(ticket_id: int) -> str:
                 session,
                 ticket,
                 "location",
-                internal_note=reason,
-                actor_label=ACTOR,
-                data={"job": "geocode_ticket", "located": False},
+                ticket_service.EventNote(internal=reason, data={"job": "geocode_ticket", "located": False}),
+                actor=ACTOR,
                 now=now,
             )
         session.commit()

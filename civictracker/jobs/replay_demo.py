@@ -57,8 +57,8 @@ def _dispatch_some(app: Flask) -> int:
                 ticket,
                 S.ACKNOWLEDGED,
                 replies=replies,
-                actor_label="demo-dispatcher",
-                public_note="Thanks, we have reviewed this report.",
+                actor=tickets.Actor(label="demo-dispatcher"),
+                note=tickets.EventNote(public="Thanks, we have reviewed this report."),
             )
             done += 1
         if i % 4 == 1 and crews:
@@ -74,16 +74,16 @@ def _dispatch_some(app: Flask) -> int:
                     ticket,
                     S.IN_PROGRESS,
                     replies=replies,
-                    actor_label="demo-crew",
-                    public_note="Crew on site.",
+                    actor=tickets.Actor(label="demo-crew"),
+                    note=tickets.EventNote(public="Crew on site."),
                 )
                 tickets.change_status(
                     session,
                     ticket,
                     S.RESOLVED,
                     replies=replies,
-                    actor_label="demo-crew",
-                    public_note="Fixed today.",
+                    actor=tickets.Actor(label="demo-crew"),
+                    note=tickets.EventNote(public="Fixed today."),
                 )
                 done += 2
     session.commit()

@@ -177,7 +177,7 @@ def redact_deleted_source(
     if ticket is None:
         return None
     redact_ticket_triage(session, ticket, post)
-    from civictracker.services.tickets import record_event
+    from civictracker.services.tickets import Actor, EventNote, record_event
 
     # An internal note: the public record did not change, so Open311's updated_datetime must not move.
     updated_at = ticket.updated_at
@@ -185,17 +185,20 @@ def redact_deleted_source(
         session,
         ticket,
         "source_deleted",
-        internal_note=(
-            f"The author deleted source post {post.id} ({post.channel}); its text was redacted. "
-            + (
-                "Their updates now go by direct message."
-                if by_dm
-                else "They cannot be reached by direct message: no more replies to them about this ticket."
-            )
+        EventNote(
+            internal=(
+                f"The author deleted source post {post.id} ({post.channel}); its text was redacted. "
+                + (
+                    "Their updates now go by direct message."
+                    if by_dm
+                    else "They cannot be reached by direct message: "
+                    "no more replies to them about this ticket."
+                )
+            ),
+            data={"post_id": post.id, "answered_by_dm": by_dm},
         ),
         is_public=False,
-        actor_label="intake",
-        data={"post_id": post.id, "answered_by_dm": by_dm},
+        actor=Actor(label="intake"),
         now=now,
     )
     ticket.updated_at = updated_at

@@ -10,12 +10,12 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from civictracker.geo import spatial
-from civictracker.models import Crew, Ticket, User
+from civictracker.models import Crew, Ticket
 from civictracker.models.ticket import OPEN_STATUSES, TicketStatus
 from civictracker.models.types import utcnow
 from civictracker.services.errors import DomainError, NotFound, ValidationFailed
 from civictracker.services.notify import ReplyContext
-from civictracker.services.tickets import assign_crew
+from civictracker.services.tickets import SYSTEM, Actor, assign_crew
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def bulk_assign(
     crew: Crew,
     *,
     replies: ReplyContext,
-    actor: User | None = None,
+    actor: Actor = SYSTEM,
 ) -> list[Ticket]:
     """Assign every listed ticket to `crew`, all or nothing: a refusal raises, the caller rolls back."""
     ids = sorted(set(ticket_ids))

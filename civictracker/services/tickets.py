@@ -55,10 +55,38 @@ def is_public_status(status: str) -> bool:
     return status in PUBLIC_STATUSES
 
 
-def _actor_label(actor: User | None, actor_label: str | None) -> str:
-    if actor_label:
-        return actor_label
-    return f"{actor.role}:{actor.id}" if actor is not None else "system"
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: a staff user, a named part of the system ("intake", "resident", a job), or both.
+
+    The label wins when given; a user alone is named by role and id; neither is "system"."""
+
+    user: User | None = None
+    label: str | None = None
+
+    @property
+    def name(self) -> str:
+        if self.label:
+            return self.label
+        return f"{self.user.role}:{self.user.id}" if self.user is not None else "system"
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user is not None else None
+
+
+SYSTEM = Actor()  # frozen: one shared default is safe
+
+
+@dataclass(frozen=True)
+class EventNote:
+    """What an event says besides its statuses: words for the public, words for staff, facts as data.
+
+    `data`: ids and figures the console and the jobs read back (post id, crew, precision), never shown."""
+
+    public: str = ""
+    internal: str = ""
+    data: dict[str, Any] | None = None
 
 
 def set_ticket_location(ticket: Ticket, location: Location | None, *, private: bool | None = None) -> None:
@@ -126,8 +154,7 @@ def create_ticket(
     service: Service,
     new: NewTicket = NewTicket(),  # frozen: one shared default is safe
     *,
-    actor: User | None = None,
-    actor_label: str | None = None,
+    actor: Actor = SYSTEM,
     now: dt.datetime | None = None,
     ticket_id: int | None = None,
 ) -> Ticket:
@@ -174,54 +201,27 @@ def create_ticket(
         set_ticket_location(ticket, new.location)
     session.add(ticket)
     note = new.public_note if new.public_note is not None else DEFAULT_PUBLIC_NOTES.get(status, "")
-    _add_event(
-        session,
-        ticket,
+    created = TicketEvent(
+        ticket=ticket,
+        ticket_id=ticket.id,
         kind="created",
         from_status=None,
         to_status=status.value,
         public_note=note,
+        internal_note="",
         is_public=is_public_status(status.value),
-        actor=actor,
-        actor_label=_actor_label(actor, actor_label),
-        now=now,
-        flush=False,
+        actor_user_id=actor.user_id,
+        actor_label=actor.name,
+        data={},
+        created_at=now,
     )
+    _add_event(session, created, flush=False)
     if ticket_id is None:
         session.flush()  # the ticket gets its id, its event in the same flush (via the relationship)
     return ticket
 
 
-def _add_event(
-    session: Session,
-    ticket: Ticket,
-    *,
-    kind: str,
-    from_status: str | None,
-    to_status: str | None,
-    public_note: str = "",
-    internal_note: str = "",
-    is_public: bool = False,
-    actor: User | None = None,
-    actor_label: str = "system",
-    data: dict[str, Any] | None = None,
-    now: dt.datetime | None = None,
-    flush: bool = True,
-) -> TicketEvent:
-    event = TicketEvent(
-        ticket=ticket,
-        ticket_id=ticket.id,
-        kind=kind,
-        from_status=from_status,
-        to_status=to_status,
-        public_note=public_note,
-        internal_note=internal_note,
-        is_public=is_public,
-        actor_user_id=actor.id if actor is not None else None,
-        actor_label=actor_label,
-        data=data or {},
-        created_at=now or utcnow(),
-    )
+def _add_event(session: Session, event: TicketEvent, *, flush: bool = True) -> TicketEvent:
     session.add(event)
     if flush:
         session.flush()  # callers key notifications on the event's id
@@ -232,13 +232,10 @@ def record_event(
     session: Session,
     ticket: Ticket,
     kind: str,
+    note: EventNote = EventNote(),  # frozen: one shared default is safe
     *,
-    public_note: str = "",
-    internal_note: str = "",
     is_public: bool = False,
-    actor: User | None = None,
-    actor_label: str | None = None,
-    data: dict[str, Any] | None = None,
+    actor: Actor = SYSTEM,
     now: dt.datetime | None = None,
     flush: bool = True,
 ) -> TicketEvent:
@@ -248,21 +245,21 @@ def record_event(
     """
     now = now or utcnow()
     ticket.updated_at = now
-    return _add_event(
-        session,
-        ticket,
+    event = TicketEvent(
+        ticket=ticket,
+        ticket_id=ticket.id,
         kind=kind,
         from_status=ticket.status,
         to_status=ticket.status,
-        public_note=public_note,
-        internal_note=internal_note,
+        public_note=note.public,
+        internal_note=note.internal,
         is_public=is_public,
-        actor=actor,
-        actor_label=_actor_label(actor, actor_label),
-        data=data,
-        now=now,
-        flush=flush,
+        actor_user_id=actor.user_id,
+        actor_label=actor.name,
+        data=note.data or {},
+        created_at=now,
     )
+    return _add_event(session, event, flush=flush)
 
 
 def change_status(
@@ -271,23 +268,21 @@ def change_status(
     to_status: TicketStatus | str,
     *,
     replies: notify.ReplyContext,
-    actor: User | None = None,
-    actor_label: str | None = None,
-    public_note: str | None = None,
-    internal_note: str = "",
-    data: dict[str, Any] | None = None,
+    actor: Actor = SYSTEM,
+    note: EventNote = EventNote(),  # frozen: one shared default is safe
     now: dt.datetime | None = None,
 ) -> TicketEvent:
     """Move a ticket along the state machine; writes the event; refuses what the table does not allow.
 
-    `replies`: the city's reply context; every public change is answered in each follower's thread."""
+    `replies`: the city's reply context; every public change is answered in each follower's thread.
+    `note.public`: empty for the status's default public note; the event is public when its status is."""
     try:
         target = S(to_status)
     except ValueError:
         raise ValidationFailed(f"Unknown status {to_status!r}.") from None
     if not can_transition(ticket.status, target):
         raise InvalidTransition(ticket.status, target.value)
-    if public_note is not None and len(public_note) > 2000:
+    if len(note.public) > 2000:
         raise ValidationFailed("A public note is limited to 2,000 characters.")
     now = now or utcnow()
     from_status = ticket.status
@@ -297,20 +292,23 @@ def change_status(
         ticket.closed_at = now
     elif target in (S.REOPENED, S.OPEN):
         ticket.closed_at = None
-    note = (public_note or "").strip() or DEFAULT_PUBLIC_NOTES.get(target, "")
+    public_note = note.public.strip() or DEFAULT_PUBLIC_NOTES.get(target, "")
     event = _add_event(
         session,
-        ticket,
-        kind="status",
-        from_status=from_status,
-        to_status=target.value,
-        public_note=note,
-        internal_note=internal_note,
-        is_public=is_public_status(target.value) and bool(note),
-        actor=actor,
-        actor_label=_actor_label(actor, actor_label),
-        data=data,
-        now=now,
+        TicketEvent(
+            ticket=ticket,
+            ticket_id=ticket.id,
+            kind="status",
+            from_status=from_status,
+            to_status=target.value,
+            public_note=public_note,
+            internal_note=note.internal,
+            is_public=is_public_status(target.value) and bool(public_note),
+            actor_user_id=actor.user_id,
+            actor_label=actor.name,
+            data=note.data or {},
+            created_at=now,
+        ),
     )
     if event.is_public:
         # Every public change is answered in each follower's thread, once (idempotency key per event).
@@ -324,7 +322,7 @@ def assign_crew(
     crew: Crew | None,
     *,
     replies: notify.ReplyContext,
-    actor: User | None = None,
+    actor: Actor = SYSTEM,
     public_note: str | None = None,
     internal_note: str = "",
     now: dt.datetime | None = None,
@@ -340,32 +338,16 @@ def assign_crew(
     ticket.crew = crew
     data = {"crew_id": crew.id if crew else None, "crew": crew.name if crew else None, "previous": previous}
     if crew is not None and ticket.status in (S.OPEN, S.ACKNOWLEDGED, S.REOPENED):
-        return change_status(
-            session,
-            ticket,
-            S.ASSIGNED,
-            replies=replies,
-            actor=actor,
-            public_note=public_note,
-            internal_note=internal_note,
-            data=data,
-            now=now,
-        )
+        note = EventNote(public=public_note or "", internal=internal_note, data=data)
+        return change_status(session, ticket, S.ASSIGNED, replies=replies, actor=actor, note=note, now=now)
     if crew is None and ticket.status in (S.ASSIGNED, S.IN_PROGRESS):
+        note = EventNote(public=public_note or "", internal=internal_note or "Crew unassigned.", data=data)
         return change_status(
-            session,
-            ticket,
-            S.ACKNOWLEDGED,
-            replies=replies,
-            actor=actor,
-            public_note=public_note,
-            internal_note=internal_note or "Crew unassigned.",
-            data=data,
-            now=now,
+            session, ticket, S.ACKNOWLEDGED, replies=replies, actor=actor, note=note, now=now
         )
     # A reassignment between crews changes nothing the public sees.
     return record_event(
-        session, ticket, "assigned", internal_note=internal_note, actor=actor, data=data, now=now
+        session, ticket, "assigned", EventNote(internal=internal_note, data=data), actor=actor, now=now
     )
 
 
@@ -375,8 +357,7 @@ def merge_tickets(
     into: Ticket,
     *,
     replies: notify.ReplyContext,
-    actor: User | None = None,
-    actor_label: str | None = None,
+    actor: Actor = SYSTEM,
     public_note: str | None = None,
     now: dt.datetime | None = None,
 ) -> TicketEvent:
@@ -416,19 +397,21 @@ def merge_tickets(
         S.DUPLICATE,
         replies=replies,
         actor=actor,
-        actor_label=actor_label,
-        public_note=public_note or f"Merged into report {into.ref}, which tracks the same problem.",
-        data={"into": into.id},
+        note=EventNote(
+            public=public_note or f"Merged into report {into.ref}, which tracks the same problem.",
+            data={"into": into.id},
+        ),
         now=now,
     )
     record_event(
         session,
         into,
         "merged",
-        internal_note=f"{duplicate.ref} merged in ({duplicate.report_count} report(s), {moved} follower(s)).",
+        EventNote(
+            internal=f"{duplicate.ref} merged in ({duplicate.report_count} report(s), {moved} follower(s)).",
+            data={"from": duplicate.id},
+        ),
         actor=actor,
-        actor_label=actor_label,
-        data={"from": duplicate.id},
         now=now,
     )
     return event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from civictracker.extensions import db
 from civictracker.models import TicketStatus
-from civictracker.services.tickets import change_status
+from civictracker.services.tickets import EventNote, change_status
 from tests import factories
 from tests.browser.conftest import screenshot
 
@@ -22,7 +22,7 @@ def _seed(app) -> int:  # type: ignore[no-untyped-def]
             session,
             lone,
             TicketStatus.ACKNOWLEDGED,
-            public_note="Cleanup crew scheduled for Friday.",
+            note=EventNote(public="Cleanup crew scheduled for Friday."),
             replies=factories.replies(),
         )
         session.commit()

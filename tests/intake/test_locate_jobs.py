@@ -23,7 +23,7 @@ def _pending_ticket(text: str) -> Ticket:
         db.session,
         factories.service(db.session, "pothole"),
         ticket_service.NewTicket(location_text=text),
-        actor_label="test",
+        actor=ticket_service.Actor(label="test"),
     )
     db.session.commit()
     assert ticket.geocode_status == "pending" and ticket.lat is None

@@ -81,7 +81,11 @@ def test_still_broken_reopens_and_followers_are_told_once(app) -> None:  # type:
     post = deliver("pothole at 150 Hampshire St", author="a1")
     ticket = ext_db.session.get(Ticket, post.ticket_id)
     ticket_service.change_status(
-        ext_db.session, ticket, "resolved", public_note="Patched", replies=factories.replies()
+        ext_db.session,
+        ticket,
+        "resolved",
+        note=ticket_service.EventNote(public="Patched"),
+        replies=factories.replies(),
     )
     ext_db.session.commit()
     outbox.sweep_outbox()

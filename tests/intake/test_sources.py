@@ -19,11 +19,13 @@ from civictracker.jobs import posts as jobs
 from civictracker.models import Follower, InboundPost, OutboundMessage, Ticket, TicketEvent
 from civictracker.outbox import sources
 from civictracker.runtime import register_channel, runtime_of, settings_of
-from civictracker.services.tickets import change_status
+from civictracker.services.tickets import Actor, EventNote, change_status
 from tests import factories
 from tests.fakes import serve
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
+
+TEST = Actor(label="test")
 
 # Patched settings live for the session: the channel registry keys on id(settings) (see test_webhooks).
 _KEEP: list[Settings] = []
@@ -99,7 +101,7 @@ def test_deleted_tweet_is_redacted_and_the_ticket_keeps_serving_the_others(platf
     ana, bea, ticket = _two_reports_on_x(fake)
     public_summary = ticket.summary
     change_status(
-        db.session, ticket, "acknowledged", actor_label="test", replies=factories.replies()
+        db.session, ticket, "acknowledged", actor=TEST, replies=factories.replies()
     )  # queues a reply to each
     db.session.commit()
     fake.delete(ana)
@@ -136,8 +138,8 @@ def test_deleted_tweet_is_redacted_and_the_ticket_keeps_serving_the_others(platf
         db.session,
         ticket,
         "assigned",
-        public_note="Crew 3 has it.",
-        actor_label="test",
+        note=EventNote(public="Crew 3 has it."),
+        actor=TEST,
         replies=factories.replies(),
     )
     db.session.commit()
@@ -225,7 +227,7 @@ def test_deleted_tweet_of_a_resident_who_dms_us_moves_their_updates_to_dm(platfo
     ana, bea, ticket = _two_reports_on_x(fake)
     fake.add_dm("ana", "hi, thanks for the quick answer")  # an open DM conversation: X lets us write back
     assert jobs.poll_channel("x") == 1
-    change_status(db.session, ticket, "acknowledged", actor_label="test", replies=factories.replies())
+    change_status(db.session, ticket, "acknowledged", actor=TEST, replies=factories.replies())
     db.session.commit()
     fake.delete(ana)
 
@@ -245,8 +247,8 @@ def test_deleted_tweet_of_a_resident_who_dms_us_moves_their_updates_to_dm(platfo
         db.session,
         ticket,
         "assigned",
-        public_note="Crew 3 has it.",
-        actor_label="test",
+        note=EventNote(public="Crew 3 has it."),
+        actor=TEST,
         replies=factories.replies(),
     )
     db.session.commit()

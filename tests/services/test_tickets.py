@@ -34,8 +34,7 @@ def test_full_lifecycle_every_change_is_an_event(db) -> None:  # type: ignore[no
         db,
         t,
         S.RESOLVED,
-        public_note="Filled the pothole",
-        internal_note="used 2 bags",
+        note=svc.EventNote(public="Filled the pothole", internal="used 2 bags"),
         replies=factories.replies(),
     )
     assert t.closed_at is not None
@@ -43,8 +42,8 @@ def test_full_lifecycle_every_change_is_an_event(db) -> None:  # type: ignore[no
         db,
         t,
         S.REOPENED,
-        actor_label="resident",
-        public_note="Resident says it is still broken",
+        actor=svc.Actor(label="resident"),
+        note=svc.EventNote(public="Resident says it is still broken"),
         replies=factories.replies(),
     )
     assert t.closed_at is None
@@ -103,7 +102,7 @@ def test_needs_location_then_located(db) -> None:  # type: ignore[no-untyped-def
             address="Hampshire St & Windsor St",
         ),
     )
-    svc.change_status(db, t, S.OPEN, actor_label="intake", replies=factories.replies())
+    svc.change_status(db, t, S.OPEN, actor=svc.Actor(label="intake"), replies=factories.replies())
     assert t.status == "open" and t.geocode_status == "ok" and t.public_lat == t.lat
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from civictracker.models import TicketStatus
-from civictracker.services.tickets import assign_crew, change_status
+from civictracker.services.tickets import EventNote, assign_crew, change_status
 from civictracker.web.filters import localtime, timetag
 from tests import factories
 from tests.web.console.console_helpers import logged_in
@@ -50,7 +50,7 @@ def test_public_ticket_page_times_are_local(client, db) -> None:
         db,
         ticket,
         TicketStatus.ACKNOWLEDGED,
-        public_note="Crew booked.",
+        note=EventNote(public="Crew booked."),
         now=SUMMER,
         replies=factories.replies(),
     )

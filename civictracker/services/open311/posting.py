@@ -23,7 +23,7 @@ from civictracker.models.values import Location
 from civictracker.services.errors import ValidationFailed
 from civictracker.services.open311 import API_CHANNEL
 from civictracker.services.open311.definitions import get_public_service, service_attributes
-from civictracker.services.tickets import NewTicket, create_ticket, set_ticket_location
+from civictracker.services.tickets import Actor, NewTicket, create_ticket, set_ticket_location
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,9 @@ def create_request(
         media_url=new.media_url or None,
         api_source_id=api_source_key(api_key, new.source_id) if new.source_id else None,
     )
-    ticket = create_ticket(session, service, draft, actor_label=f"api:{api_key.id}", now=now or utcnow())
+    ticket = create_ticket(
+        session, service, draft, actor=Actor(label=f"api:{api_key.id}"), now=now or utcnow()
+    )
     if new.lat is None and locate is not None:
         _try_locate(ticket, new.address_text, locate)
     _attach_reporter(session, ticket, new.contact)

@@ -11,7 +11,7 @@ from civictracker.extensions import current_session, db
 from civictracker.models import Crew, Role, Ticket
 from civictracker.models.ticket import TicketStatus
 from civictracker.services.dispatch import QUEUE_STATUSES
-from civictracker.services.tickets import change_status
+from civictracker.services.tickets import Actor, EventNote, change_status
 from civictracker.web.auth.roles import role_required
 from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import CrewWorkForm
@@ -86,8 +86,8 @@ def crew_work(ticket_id: int) -> Response | tuple[str, int]:
             ticket,
             target,
             replies=replies(),
-            actor=current_user._get_current_object(),
-            public_note=form.public_note.data or None,
+            actor=Actor(user=current_user._get_current_object()),
+            note=EventNote(public=form.public_note.data or ""),
         ),
         f"{ticket.ref} marked {target.replace('_', ' ')}.",
     )

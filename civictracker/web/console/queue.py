@@ -21,6 +21,7 @@ from civictracker.services.dispatch import (
     open_tickets_in_bbox,
     queue_page,
 )
+from civictracker.services.tickets import Actor
 from civictracker.web.auth.roles import role_required
 from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import AssignForm, BulkAssignForm
@@ -108,7 +109,7 @@ def bulk_assign_view() -> Response | tuple[str, int]:
         flash("No such crew.", "error")
         return queue(), 400
     ids = list(form.ticket_ids.data or [])
-    actor = current_user._get_current_object()
+    actor = Actor(user=current_user._get_current_object())
     if not run_action(
         lambda: bulk_assign(
             current_session(), ids, crew, replies=runtime_of(current_app).replies, actor=actor

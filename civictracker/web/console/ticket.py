@@ -27,6 +27,8 @@ from civictracker.services.dispatch import suggest_crews
 from civictracker.services.errors import NotFound
 from civictracker.services.tickets import (
     TRANSITIONS,
+    Actor,
+    EventNote,
     assign_crew,
     can_transition,
     change_status,
@@ -134,11 +136,18 @@ def _pin_map(ticket: Ticket) -> Any:
     if ticket.lat is None or ticket.lon is None:
         return None
     try:
-        from civictracker.geo.maps import ticket_map_html
+        from civictracker.geo.maps import TicketMap, ticket_map_html
     except ImportError:
         return None
     return ticket_map_html(
-        ticket.lat, ticket.lon, draggable=True, lat_input_id="pin-lat", lon_input_id="pin-lon", height="420px"
+        TicketMap(
+            ticket.lat,
+            ticket.lon,
+            draggable=True,
+            lat_input_id="pin-lat",
+            lon_input_id="pin-lon",
+            height="420px",
+        )
     )
 
 
@@ -146,8 +155,8 @@ def _back(ticket: Ticket) -> Response:
     return redirect(url_for("console.ticket_view", ticket_id=ticket.id))
 
 
-def _actor() -> Any:
-    return current_user._get_current_object()
+def _actor() -> Actor:
+    return Actor(user=current_user._get_current_object())
 
 
 @bp.route("/tickets/<int:ticket_id>")
@@ -173,8 +182,7 @@ def ticket_status(ticket_id: int) -> Response | tuple[str, int]:
             target,
             replies=replies(),
             actor=_actor(),
-            public_note=form.public_note.data or None,
-            internal_note=form.internal_note.data or "",
+            note=EventNote(public=form.public_note.data or "", internal=form.internal_note.data or ""),
         ),
         f"{ticket.ref} is now {target.replace('_', ' ')}.",
     )
@@ -258,9 +266,11 @@ def ticket_location(ticket_id: int) -> Response | tuple[str, int]:
             current_session(),
             ticket,
             "located",
-            internal_note=form.internal_note.data or "Pin moved by a dispatcher.",
+            EventNote(
+                internal=form.internal_note.data or "Pin moved by a dispatcher.",
+                data={"from": before, "to": {"lat": lat, "lon": lon}},
+            ),
             actor=_actor(),
-            data={"from": before, "to": {"lat": lat, "lon": lon}},
         )
 
     ok = run_action(move, f"{ticket.ref} moved to {lat:.5f}, {lon:.5f}.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TypedDict
+from typing import TYPE_CHECKING
 
 from flask import Response, abort, current_app, jsonify, render_template, request, url_for
 
@@ -14,6 +14,9 @@ from civictracker.services import public, public_map
 from civictracker.services.catalog import list_services
 from civictracker.services.errors import ValidationFailed
 from civictracker.web.public.blueprint import bp
+
+if TYPE_CHECKING:
+    from civictracker.geo.maps import MapAssets
 
 log = logging.getLogger(__name__)
 
@@ -35,22 +38,16 @@ def _city() -> CityPack:
     return city_of(current_app)  # loaded once by the app factory
 
 
-class _Assets(TypedDict):
-    """The map scripts and styles, served from this app; typed so they unpack into the map builders."""
+def _leaflet() -> MapAssets:
+    """The map scripts and styles, served from this app."""
+    from civictracker.geo.maps import MapAssets
 
-    leaflet_js: str
-    leaflet_css: str
-    maps_js: str
-    maps_css: str
-
-
-def _leaflet() -> _Assets:
-    return {
-        "leaflet_js": url_for("public.static", filename="vendor/leaflet/leaflet.js"),
-        "leaflet_css": url_for("public.static", filename="vendor/leaflet/leaflet.css"),
-        "maps_js": url_for("public.static", filename="maps/maps.js"),
-        "maps_css": url_for("public.static", filename="maps/maps.css"),
-    }
+    return MapAssets(
+        leaflet_js=url_for("public.static", filename="vendor/leaflet/leaflet.js"),
+        leaflet_css=url_for("public.static", filename="vendor/leaflet/leaflet.css"),
+        maps_js=url_for("public.static", filename="maps/maps.js"),
+        maps_css=url_for("public.static", filename="maps/maps.css"),
+    )
 
 
 def _bad_request(message: str) -> tuple[Response, int]:
@@ -64,15 +61,15 @@ def index():  # type: ignore[no-untyped-def]
 
     services = list_services(current_session())
     colors = maps.service_colors([s.code for s in services])
-    fmap = maps.public_map(
+    view = maps.PublicMap(
         center=city.center,
         bbox=city.bbox,
         endpoint=url_for("public.map_geojson"),
         colors=colors,
         status_labels=dict(public.STATUS_LABELS),
         closed_statuses=[s.value for s in public.MAP_CLOSED],
-        **_leaflet(),
     )
+    fmap = maps.public_map(view, _leaflet())
     selected = {
         "service": request.args.get("service", ""),
         "status": request.args.get("status", public_map.MapStatus.OPEN.value),
@@ -143,14 +140,14 @@ def ticket(ticket_id: int):  # type: ignore[no-untyped-def]
     colors = maps.service_colors([s.code for s in services])
     fmap = None
     if view.lat is not None and view.lon is not None:
-        fmap = maps.ticket_map_html(
+        pin = maps.TicketMap(
             view.lat,
             view.lon,
             zoom=16,
             color=colors.get(view.service_code, "#0b5cad"),
             label=view.service_name,
-            **_leaflet(),
         )
+        fmap = maps.ticket_map_html(pin, _leaflet())
     resp = Response(
         render_template("public/ticket.html", city_name=city.short_name, t=view, fmap=fmap, city=city)
     )

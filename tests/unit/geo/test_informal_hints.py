@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from civictracker.geo import Gazetteer, build_gazetteer, extract_locations, geocode_text
+from civictracker.geo import Gazetteer, GazetteerSpec, build_gazetteer, extract_locations, geocode_text
 from civictracker.geo.mentions import correct
 from civictracker.geo.normalize import english_location_phrases
 from civictracker.geo.types import SegmentRecord
@@ -123,7 +123,9 @@ def test_weak_one_word_aliases_from_a_pack_are_context_only() -> None:
     ]
     gz = build_gazetteer(
         segs,
-        place_specs=[{"name": "Elm Square", "kind": "landmark", "aliases": ["Elm"], "at": ["Elm", "Oak"]}],
+        spec=GazetteerSpec(
+            place_specs=[{"name": "Elm Square", "kind": "landmark", "aliases": ["Elm"], "at": ["Elm", "Oak"]}]
+        ),
     )
     assert ("elm",) not in gz.place_index and gz.places[gz.place_context["elm"]].name == "Elm Square"
     assert geocode_text(gz, "graffiti at Elm").matched == "Elm Square"

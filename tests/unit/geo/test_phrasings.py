@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from civictracker.geo import Gazetteer, build_gazetteer, geocode_text
+from civictracker.geo import Gazetteer, GazetteerSpec, build_gazetteer, geocode_text
 from civictracker.geo.geocode import distance_m
 from civictracker.geo.importers import read_addresses_csv
 from civictracker.geo.types import SegmentRecord
@@ -122,7 +122,7 @@ def test_boundary_file_is_used_when_given() -> None:
         SegmentRecord("b", "Elm St", [(-71.095, 42.365), (-71.095, 42.375)]),
     ]
     ring = [(-71.1, 42.366), (-71.09, 42.366), (-71.09, 42.371), (-71.1, 42.371), (-71.1, 42.366)]
-    gz = build_gazetteer(segs, boundary=[ring], boundary_name="city.geojson")
+    gz = build_gazetteer(segs, spec=GazetteerSpec(boundary=[ring], boundary_name="city.geojson"))
     assert gz.boundary_source == "file:city.geojson"
     assert gz.contains(42.3701, -71.0951)
     assert not gz.contains(42.3740, -71.0951)  # on Elm St, but outside the official line

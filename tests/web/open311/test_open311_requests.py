@@ -6,7 +6,7 @@ import datetime as dt
 
 from civictracker.models import Follower, InboundPost, Reporter, TicketStatus
 from civictracker.models.types import utcnow
-from civictracker.services.tickets import change_status, merge_tickets
+from civictracker.services.tickets import EventNote, change_status, merge_tickets
 from tests import factories
 from tests.web.open311.conftest import W3C, bulk_tickets, get, xml_root
 
@@ -115,7 +115,7 @@ def test_t27_closed_updated_datetime_is_the_closing_time_and_t4_datetimes(client
     change_status(db, ticket, "resolved", now=closed_at, replies=factories.replies())
     from civictracker.services.tickets import record_event
 
-    record_event(db, ticket, "note", internal_note="later", now=closed_at + dt.timedelta(hours=5))
+    record_event(db, ticket, "note", EventNote(internal="later"), now=closed_at + dt.timedelta(hours=5))
     open_ticket = factories.ticket(db)
     db.commit()
     body = {r["service_request_id"]: r for r in get(client, "/requests.json").get_json()}
@@ -242,8 +242,7 @@ def test_t36_extensions(client, db):
         db,
         original,
         "in_progress",
-        public_note="Crew on site.",
-        internal_note="INTERNAL ONLY",
+        note=EventNote(public="Crew on site.", internal="INTERNAL ONLY"),
         replies=factories.replies(),
     )
     db.commit()

@@ -8,7 +8,7 @@ import pytest
 
 from civictracker.geo import maps
 from civictracker.models import Follower, InboundPost, Reporter, TicketStatus
-from civictracker.services.tickets import change_status, merge_tickets, record_event
+from civictracker.services.tickets import EventNote, change_status, merge_tickets, record_event
 from tests import factories
 
 
@@ -31,9 +31,9 @@ def test_map_page_has_map_filters_legend_and_no_tickets(client, db) -> None:  # 
 
 def test_ticket_page_shows_public_timeline_in_city_time(client, db) -> None:  # type: ignore[no-untyped-def]
     t = factories.ticket(db, address="1 Hampshire St", summary="Pothole in the crosswalk.")
-    change_status(db, t, TicketStatus.ACKNOWLEDGED, public_note="Inspector will visit Tuesday.",
-                  internal_note="INTERNAL: budget code 42", replies=factories.replies())  # fmt: skip
-    record_event(db, t, "note", internal_note="INTERNAL only, not public")
+    change_status(db, t, TicketStatus.ACKNOWLEDGED, replies=factories.replies(),
+                  note=EventNote(public="Inspector will visit Tuesday.", internal="INTERNAL: budget code 42"))  # fmt: skip
+    record_event(db, t, "note", EventNote(internal="INTERNAL only, not public"))
     t.report_count = 4
     db.commit()
     resp = client.get(f"/tickets/{t.id}")
@@ -81,7 +81,7 @@ def test_user_content_is_escaped(client, db) -> None:  # type: ignore[no-untyped
         db,
         t,
         TicketStatus.ACKNOWLEDGED,
-        public_note="<b onmouseover=alert(2)>hi</b>",
+        note=EventNote(public="<b onmouseover=alert(2)>hi</b>"),
         replies=factories.replies(),
     )
     db.commit()
@@ -141,11 +141,11 @@ def test_dm_report_never_leaks_handle_text_phone_or_exact_point(client, db) -> N
 
 
 def test_pin_move_map_fills_inputs_and_escapes_config() -> None:
-    parts = maps.ticket_map_html(42.37, -71.1, draggable=True, lat_input_id="lat", lon_input_id="lon",
-                                 label="</script><script>alert(1)</script>")  # fmt: skip
+    parts = maps.ticket_map_html(maps.TicketMap(42.37, -71.1, draggable=True, lat_input_id="lat",
+                                 lon_input_id="lon", label="</script><script>alert(1)</script>"))  # fmt: skip
     assert '"draggable":true' in parts.script and '"latInput":"lat"' in parts.script
     assert "</script><script>alert" not in parts.script
     assert parts.html.count("<div") == 1 and parts.name in parts.html
     assert "leaflet.js" in parts.header and "OpenStreetMap" in parts.script
-    static = maps.ticket_map_html(42.37, -71.1)
+    static = maps.ticket_map_html(maps.TicketMap(42.37, -71.1))
     assert '"draggable":false' in static.script
