@@ -2,72 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
-# Street types: every spelling residents or data use -> one canonical token. The canonical tokens are
-# the USPS-like abbreviations the Cambridge data uses, so canonical names print naturally.
+DATA = Path(__file__).with_name("data")
+
+# Street types: every spelling residents or data use -> one canonical token (data/street_types.json).
 STREET_TYPES: dict[str, str] = {
-    "street": "st",
-    "st": "st",
-    "str": "st",
-    "stret": "st",
-    "streeet": "st",
-    "avenue": "ave",
-    "ave": "ave",
-    "av": "ave",
-    "aven": "ave",
-    "avenu": "ave",
-    "avn": "ave",
-    "road": "rd",
-    "rd": "rd",
-    "place": "pl",
-    "pl": "pl",
-    "drive": "dr",
-    "dr": "dr",
-    "drv": "dr",
-    "court": "ct",
-    "ct": "ct",
-    "crt": "ct",
-    "terrace": "ter",
-    "ter": "ter",
-    "terr": "ter",
-    "parkway": "pkwy",
-    "pkwy": "pkwy",
-    "pky": "pkwy",
-    "pkway": "pkwy",
-    "park": "pk",
-    "pk": "pk",
-    "lane": "ln",
-    "ln": "ln",
-    "circle": "cir",
-    "cir": "cir",
-    "highway": "hwy",
-    "hwy": "hwy",
-    "turnpike": "tpk",
-    "tpk": "tpk",
-    "tpke": "tpk",
-    "boulevard": "blvd",
-    "blvd": "blvd",
-    "blv": "blvd",
-    "square": "sq",
-    "sq": "sq",
-    "alley": "aly",
-    "aly": "aly",
-    "extension": "ext",
-    "ext": "ext",
-    "way": "way",
-    "row": "row",
-    "mews": "mews",
-    "landing": "lndg",
-    "lndg": "lndg",
-    "bridge": "bridge",
-    "brg": "bridge",
-    "footbridge": "footbridge",
-    "connector": "connector",
-    "green": "green",
-    "hill": "hill",
+    spelling: canonical
+    for canonical, spellings in json.loads((DATA / "street_types.json").read_text(encoding="utf-8")).items()
+    if not canonical.startswith("_")
+    for spelling in spellings
 }
 # Tokens that make a name a street on their own ("X St"); "green"/"hill"/"connector" are real types in a
 # few names but far too common as words to count as evidence that a word sequence is a street.
