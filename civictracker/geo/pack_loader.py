@@ -150,9 +150,15 @@ def build_from_pack(pack_dir: Path, city: dict[str, Any] | None = None) -> Gazet
     gz = build_gazetteer(segs, addresses, places, spec)
     place_spec = city.get("places")
     if isinstance(place_spec, dict) and place_spec.get("file") and (pack_dir / place_spec["file"]).exists():
+        # Rows whose "name" is a common noun ("New Construction", "Parking Lot") would match ordinary words.
+        not_names = {str(n).casefold() for n in geo.get("poi_not_names") or []}
         add_pois(
             gz,
-            read_poi_csv(pack_dir / str(place_spec["file"])),
+            [
+                poi
+                for poi in read_poi_csv(pack_dir / str(place_spec["file"]))
+                if poi[0].casefold() not in not_names
+            ],
             pack_dir / str(addr_spec["file"])
             if isinstance(addr_spec, dict) and addr_spec.get("file")
             else None,
