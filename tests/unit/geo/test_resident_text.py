@@ -213,3 +213,22 @@ def test_exact_street_wins_over_a_common_word_corner(gz: Gazetteer) -> None:
     # "along Lambert and Lambert St": both names are one street; the post is still on it.
     res = geocode_text(gz, "Sidewalk not shoveled along Lambert and Lambert St in Cambridge")
     assert res.found and res.street == "Lambert St" and res.precision == "street", res
+
+
+# --- common nouns are neither places nor misspelt streets -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "street"),
+    [
+        ("big puddle by the new construction on Cambridge St", "Cambridge St"),
+        ("cars block the parking lot exit on Hampshire St", "Hampshire St"),
+        ("Down wire, crossing concord avenue", "Concord Ave"),
+        ("wires hanging low over Hampshire St", "Hampshire St"),
+    ],
+)
+def test_common_nouns_do_not_name_a_place(gz: Gazetteer, text: str, street: str) -> None:
+    res = geocode_text(gz, text)
+    assert res.found and res.street == street and res.precision != "place", res
+    said = f"{res.matched} {res.reason}"
+    assert "Ware St" not in said and "Construction" not in said and "Parking Lot" not in said
