@@ -17,14 +17,17 @@ log = logging.getLogger(__name__)
 DEMO_PASSWORD = "demo-dispatch-2026"  # noqa: S105 - printed for the local demo; production has no demo users
 DEMO_DISPATCHER = "dispatcher@demo.civictracker.local"
 DEMO_ADMIN = "admin@demo.civictracker.local"
-# Crew yards placed at real Cambridge street points (Hampshire St & Windsor St, Mass Ave at Porter, Alewife).
+# Crew yards placed at real Cambridge street points (Hampshire St & Windsor St, Mass Ave at Porter, Alewife),
+# each with the service codes it handles: suggestions rank a skilled crew before a nearer unskilled one.
 DEMO_CREWS = [
-    ("Streets North", "pothole,sidewalk,snow_ice", 42.3886, -71.1190),
-    ("Streets East", "pothole,sidewalk,snow_ice,traffic_signal", 42.3694, -71.0953),
+    ("Streets North", "pothole,sidewalk,snow_ice,abandoned_vehicle", 42.3886, -71.1190),
+    ("Streets East", "pothole,sidewalk,snow_ice,abandoned_vehicle", 42.3694, -71.0953),
     ("Sanitation 1", "trash,illegal_dumping,graffiti,rodents", 42.3732, -71.1028),
     ("Forestry", "tree", 42.3806, -71.1363),
     ("Water & Sewer", "water_sewer,flooding", 42.3651, -71.1037),
     ("Electrical", "streetlight,traffic_signal,power_outage", 42.3770, -71.1167),
+    # Hazards triage files as "other" (gas smell, downed wires): a crew that makes a scene safe.
+    ("Emergency Response", "other,power_outage,flooding", 42.3729, -71.1142),
 ]
 
 
@@ -45,17 +48,18 @@ def prepare_database(app: Flask) -> None:
 def prepare_demo(app: Flask) -> dict[str, Any]:
     """Demo staff and crews (idempotent), then the demo feed through the real intake pipeline."""
     from civictracker.geo import spatial
-    from civictracker.models import Crew, User
+    from civictracker.models import Crew, Service, User
     from civictracker.models.types import utcnow
     from civictracker.services.users import create_user
 
     with app.app_context():
-        for name, specialty, lat, lon in DEMO_CREWS:
+        for name, codes, lat, lon in DEMO_CREWS:
             if db.session.scalar(select(Crew).where(Crew.name == name)) is None:
+                skills = db.session.scalars(select(Service).where(Service.code.in_(codes.split(","))))
                 db.session.add(
                     Crew(
                         name=name,
-                        specialty=specialty,
+                        services=list(skills),
                         lat=lat,
                         lon=lon,
                         location=spatial.point(lat, lon),

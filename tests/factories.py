@@ -51,10 +51,18 @@ def replies() -> ReplyContext:
     return runtime_of(current_app).replies
 
 
-def crew(session: Session, name: str = "Streets North", lat: float = 42.3886, lon: float = -71.1190) -> Crew:
+def crew(
+    session: Session,
+    name: str = "Streets North",
+    lat: float = 42.3886,
+    lon: float = -71.1190,
+    skills: tuple[str, ...] = (),
+) -> Crew:
+    """A crew at a point; `skills`: the codes of the services it handles."""
     from civictracker.geo import spatial
 
     row = Crew(name=name, lat=lat, lon=lon, location=spatial.point(lat, lon))
+    row.services = [service(session, code) for code in skills]
     session.add(row)
     session.flush()
     return row

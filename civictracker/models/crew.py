@@ -1,15 +1,26 @@
-"""Crew: a team the dispatchers send to tickets."""
+"""Crew: a team the dispatchers send to tickets, and the services it is skilled for."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civictracker.extensions import db
 from civictracker.models.types import UTCDateTime, point_column_type, utcnow
+
+if TYPE_CHECKING:
+    from civictracker.models.service import Service
+
+# Which services a crew handles: a pothole goes to a streets crew before a nearer sewer crew.
+crew_services = Table(
+    "crew_services",
+    db.metadata,
+    Column("crew_id", ForeignKey("crews.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 
 
 class Crew(db.Model):  # type: ignore[name-defined,misc]
@@ -17,9 +28,6 @@ class Crew(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
-    specialty: Mapped[str] = mapped_column(
-        String(200), default=""
-    )  # service codes it handles, comma-separated
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     location: Mapped[Any | None] = mapped_column(point_column_type(), nullable=True)
@@ -27,3 +35,9 @@ class Crew(db.Model):  # type: ignore[name-defined,misc]
     lon: Mapped[float | None] = mapped_column(default=None)
     location_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    services: Mapped[list[Service]] = relationship(secondary=crew_services, order_by="Service.code")
+
+    @property
+    def service_codes(self) -> list[str]:
+        """The codes of the services it handles, sorted (the admin form and the console show these)."""
+        return [s.code for s in self.services]

@@ -68,6 +68,8 @@ class MessageKind(enum.StrEnum):
     REOPENED = "reopened"
     REJECTED = "rejected"
     REFERRED = "referred"
+    # a dispatcher corrected the ticket's category, urgency or place (services.corrections)
+    CORRECTED = "corrected"
 
 
 class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]

@@ -66,6 +66,9 @@ OPEN_STATUSES = INTAKE_STATUSES | ACTIVE_STATUSES
 RESOLVED_STATUSES = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED})
 # States the public (map, ticket page, Open311) may see; the rest are intake or moderation states.
 PUBLIC_STATUSES = (ACTIVE_STATUSES | CLOSED_STATUSES) - {TicketStatus.REJECTED}
+# Changes the followers are told of and the ticket page shows: a rejection is explained, never silent
+# (the rejected ticket stays off the map and Open311; its page says why).
+ANNOUNCED_STATUSES = PUBLIC_STATUSES | {TicketStatus.REJECTED}
 
 # The whole ticket state machine (ARCHITECTURE section 5, plus the moves staff make today): the moves
 # allowed from each status. Anything not listed is refused (services.tickets.change_status).

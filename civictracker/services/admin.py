@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,18 +43,28 @@ def _check_point(lat: float | None, lon: float | None) -> None:
         raise ValidationFailed(f"Coordinates out of range: lat={lat}, lon={lon}.")
 
 
+def _services_by_code(session: Session, codes: Sequence[str]) -> list[Service]:
+    wanted = {c.strip() for c in codes if c.strip()}
+    found = list(session.scalars(select(Service).where(Service.code.in_(wanted)).order_by(Service.code)))
+    unknown = wanted - {s.code for s in found}
+    if unknown:
+        raise ValidationFailed(f"Unknown service code(s): {', '.join(sorted(unknown))}.")
+    return found
+
+
 def save_crew(
     session: Session,
     crew: Crew | None,
     *,
     name: str,
-    specialty: str = "",
+    service_codes: Sequence[str] = (),
     lat: float | None = None,
     lon: float | None = None,
     available: bool = True,
     active: bool = True,
 ) -> Crew:
-    """Create (crew None) or update a crew, its yard or current location and availability."""
+    """Create (crew None) or update a crew: its skills (codes of the services it handles), its yard or
+    current location and availability."""
     name = name.strip()
     if not name:
         raise ValidationFailed("A crew needs a name.")
@@ -67,7 +78,7 @@ def save_crew(
         crew = Crew(name=name)
         session.add(crew)
     crew.name = name
-    crew.specialty = specialty.strip()
+    crew.services = _services_by_code(session, service_codes)
     crew.available = available
     crew.active = active
     if lat is not None and lon is not None and (lat, lon) != (crew.lat, crew.lon):

@@ -1,17 +1,19 @@
-"""Dispatching: the console queue query, crew suggestions by distance, and bulk assignment."""
+"""Dispatching: the console queue query, crew suggestions by skill, distance and load, bulk assignment."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from civictracker.geo import spatial
 from civictracker.models import Crew, Ticket
-from civictracker.models.ticket import OPEN_STATUSES, TicketStatus
+from civictracker.models.crew import crew_services
+from civictracker.models.ticket import ACTIVE_STATUSES, OPEN_STATUSES, TicketStatus
 from civictracker.models.types import utcnow
 from civictracker.services.errors import DomainError, NotFound, ValidationFailed
 from civictracker.services.notify import ReplyContext
@@ -118,19 +120,56 @@ def open_tickets_in_bbox(
     return rows[:limit], len(rows) > limit
 
 
-def suggest_crews(session: Session, ticket: Ticket, limit: int = 5) -> list[tuple[Crew, float]]:
-    """The nearest available active crews to the ticket, with their distance in metres, nearest first."""
+class CrewSuggestion(NamedTuple):
+    """A crew for a ticket: whether it handles the ticket's service, how far it is, how busy it is."""
+
+    crew: Crew
+    distance_m: float
+    skilled: bool
+    open_tickets: int  # tickets assigned to it and not yet resolved
+
+
+# Distances within one band count as equal, so load decides between two skilled crews a few streets
+# apart; a crew a band nearer still comes first, however busy.
+DISTANCE_BAND_M = 1000.0
+# Crews looked at around a ticket before ranking: cities run tens of crews, not thousands.
+MAX_CANDIDATES = 200
+
+
+def suggest_crews(session: Session, ticket: Ticket, limit: int = 5) -> list[CrewSuggestion]:
+    """Available active crews for the ticket: skilled for its service first, then nearest (in bands of
+    DISTANCE_BAND_M), then least loaded, then nearest; within 20 km of its point."""
     if ticket.lat is None or ticket.lon is None:
         return []
-    return spatial.nearest(
+    near = spatial.nearest(
         session,
         Crew,
         Crew.location,
         ticket.lat,
         ticket.lon,
-        limit=limit,
+        limit=MAX_CANDIDATES,
         where=[Crew.active.is_(True), Crew.available.is_(True)],
     )
+    if not near:
+        return []
+    ids = [crew.id for crew, _ in near]
+    skilled = set(
+        session.scalars(
+            select(crew_services.c.crew_id).where(
+                crew_services.c.service_id == ticket.service_id, crew_services.c.crew_id.in_(ids)
+            )
+        )
+    )
+    load = dict(
+        session.execute(
+            select(Ticket.crew_id, func.count())
+            .where(Ticket.crew_id.in_(ids), Ticket.status.in_([s.value for s in ACTIVE_STATUSES]))
+            .group_by(Ticket.crew_id)
+        ).all()
+    )
+    ranked = [CrewSuggestion(c, d, c.id in skilled, int(load.get(c.id, 0))) for c, d in near]
+    ranked.sort(key=lambda s: (not s.skilled, s.distance_m // DISTANCE_BAND_M, s.open_tickets, s.distance_m))
+    return ranked[:limit]
 
 
 def bulk_assign(

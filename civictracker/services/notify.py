@@ -70,6 +70,12 @@ FALLBACK = {
     "opt_out": "You will not get more replies from us. Reply START to opt back in.",
     "cluster": "Thanks {mentions}! Several of you reported this; we are tracking it as {ticket_ref}: {url}",
     "digest": "Thanks {mentions}: we have your reports and logged each one. Find yours on the map: {url}",
+    # A dispatcher's correction: "corrected" with the corrected_* sentences of what changed as its note.
+    "corrected": "Update on {ticket_ref}: we corrected your report. {note} {url}",
+    "corrected_service": "It is now filed as {service}.",
+    "corrected_urgent": "We marked it urgent.",
+    "corrected_not_urgent": "It is no longer marked urgent.",
+    "corrected_place": "The place is now {street}.",
 }
 
 

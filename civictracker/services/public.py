@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civictracker.models import Ticket, TicketEvent, TicketStatus
-from civictracker.models.ticket import ACTIVE_STATUSES, PUBLIC_STATUSES
+from civictracker.models.ticket import ACTIVE_STATUSES, ANNOUNCED_STATUSES, PUBLIC_STATUSES
 
 S = TicketStatus
 
@@ -28,6 +28,17 @@ STATUS_LABELS: dict[str, str] = {
     S.CLOSED: "Closed",
     S.DUPLICATE: "Merged (duplicate)",
     S.REFERRED: "Referred to another agency",
+    S.REJECTED: "Closed without action",
+}
+# Endings whose page leads with why (the status event's public note).
+EXPLAINED_STATUSES = frozenset({S.DUPLICATE, S.REJECTED, S.REFERRED})
+# A moderated ticket keeps its page (a resident's link never turns into a 404), saying only this.
+WITHDRAWN_LABEL = "Removed from public view"
+WITHDRAWN_SUMMARY = "This report is no longer shown publicly. The city has recorded it and who decided."
+EVENT_LABELS = {
+    "recategorized": "Category corrected",
+    "reprioritized": "Urgency changed",
+    "relocated": "Place corrected",
 }
 
 
@@ -64,6 +75,8 @@ class PublicTicket:
     closed_at: dt.datetime | None
     duplicate_of_id: int | None
     timeline: list[PublicEvent] = field(default_factory=list)
+    reason: str = ""  # why it ended (a merge, a rejection, a referral): the ending event's public note
+    withdrawn: bool = False  # hidden by staff: the page says so and shows nothing else
 
 
 def _event_label(event: TicketEvent) -> str:
@@ -71,13 +84,18 @@ def _event_label(event: TicketEvent) -> str:
         return "Reported"
     if event.kind == "status":
         return STATUS_LABELS.get(event.to_status or "", "Update")
-    return "Update"
+    return EVENT_LABELS.get(event.kind, "Update")
 
 
 def get_public_ticket(session: Session, ticket_id: int, timezone: str) -> PublicTicket | None:
-    """The public projection of one ticket, or None when it does not exist or is not public."""
+    """The public projection of one ticket, or None when it does not exist or was never public (intake
+    states, a non-public service). A rejected ticket shows why; a hidden one shows only that it was."""
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None or ticket.status not in PUBLIC_STATUSES or not ticket.service.public:
+    if ticket is None or not ticket.service.public:
+        return None
+    if ticket.status == S.HIDDEN:
+        return _withdrawn(ticket, ZoneInfo(timezone))
+    if ticket.status not in ANNOUNCED_STATUSES:
         return None
     tz = ZoneInfo(timezone)
     events = session.scalars(
@@ -121,4 +139,36 @@ def get_public_ticket(session: Session, ticket_id: int, timezone: str) -> Public
         closed_at=ticket.closed_at.astimezone(tz) if ticket.closed_at else None,
         duplicate_of_id=duplicate_of,
         timeline=timeline,
+        reason=_reason(timeline, ticket.status),
+    )
+
+
+def _reason(timeline: list[PublicEvent], status: str) -> str:
+    """The note of the last public event of an explained ending (its status change), else ""."""
+    if status not in EXPLAINED_STATUSES:
+        return ""
+    label = STATUS_LABELS.get(status, "")
+    return next((e.note for e in reversed(timeline) if e.label == label and e.note), "")
+
+
+def _withdrawn(ticket: Ticket, tz: ZoneInfo) -> PublicTicket:
+    """What the page of a hidden ticket says: its number and that it was withdrawn; no place, no words."""
+    return PublicTicket(
+        id=ticket.id,
+        ref=ticket.ref,
+        service_code=ticket.service.code,
+        service_name=ticket.service.name,
+        status=ticket.status,
+        status_label=WITHDRAWN_LABEL,
+        is_open=False,
+        address="",
+        summary=WITHDRAWN_SUMMARY,
+        report_count=max(ticket.report_count, 1),
+        lat=None,
+        lon=None,
+        created_at=ticket.created_at.astimezone(tz),
+        updated_at=ticket.updated_at.astimezone(tz),
+        closed_at=None,
+        duplicate_of_id=None,
+        withdrawn=True,
     )

@@ -13,6 +13,7 @@ from civictracker.geo import spatial
 from civictracker.models import Crew, Service, Ticket, TicketEvent, TicketStatus, User
 from civictracker.models.ticket import (
     ACTIVE_STATUSES,
+    ANNOUNCED_STATUSES,
     CLOSED_STATUSES,
     PUBLIC_STATUSES,
     TICKET_TRANSITIONS,
@@ -42,7 +43,8 @@ DEFAULT_PUBLIC_NOTES: dict[TicketStatus, str] = {
     S.REOPENED: "This report has been reopened.",
     S.DUPLICATE: "This report was merged into another report of the same problem.",
     S.REFERRED: "This report was referred to the responsible agency.",
-    S.REJECTED: "",
+    # Said to the resident and on the page when staff give no reason: a rejection is never silent.
+    S.REJECTED: "It is not something the city's crews can act on.",
     S.HIDDEN: "",
 }
 
@@ -303,7 +305,7 @@ def change_status(
             to_status=target.value,
             public_note=public_note,
             internal_note=note.internal,
-            is_public=is_public_status(target.value) and bool(public_note),
+            is_public=target in ANNOUNCED_STATUSES and bool(public_note),
             actor_user_id=actor.user_id,
             actor_label=actor.name,
             data=note.data or {},

@@ -113,9 +113,19 @@ def admin_user_edit(user_id: int) -> Response | tuple[str, int]:
 
 
 # Crews -------------------------------------------------------------------------------------------
+def _crew_form(crew: Crew | None = None) -> CrewForm:
+    """The crew form with the service catalog as its skill checkboxes (the crew's own ticked on a GET)."""
+    form = CrewForm(obj=crew)
+    services = db.session.scalars(select(Service).order_by(Service.group, Service.name))
+    form.services.choices = [(s.code, f"{s.name} ({s.group})" if s.group else s.name) for s in services]
+    if crew is not None and not form.is_submitted():
+        form.services.data = crew.service_codes
+    return form
+
+
 def _crews_page(code: int = 200, form: CrewForm | None = None) -> tuple[str, int]:
     crews = list(db.session.scalars(select(Crew).order_by(Crew.name)))
-    return render_template("console/admin_crews.html", crews=crews, form=form or CrewForm()), code
+    return render_template("console/admin_crews.html", crews=crews, form=form or _crew_form()), code
 
 
 @bp.route("/admin/crews")
@@ -127,7 +137,7 @@ def admin_crews() -> tuple[str, int]:
 @bp.route("/admin/crews", methods=["POST"])
 @role_required(ADMIN)
 def admin_crew_create() -> Response | tuple[str, int]:
-    form = CrewForm()
+    form = _crew_form()
     if not form.validate_on_submit():
         _invalid(form)
         return _crews_page(400, form)
@@ -136,7 +146,7 @@ def admin_crew_create() -> Response | tuple[str, int]:
             current_session(),
             None,
             name=form.name.data or "",
-            specialty=form.specialty.data or "",
+            service_codes=form.services.data or [],
             lat=form.lat.data,
             lon=form.lon.data,
             available=bool(form.available.data),
@@ -151,7 +161,7 @@ def admin_crew_create() -> Response | tuple[str, int]:
 @role_required(ADMIN)
 def admin_crew_edit(crew_id: int) -> Response | tuple[str, int]:
     crew = get_crew(crew_id)
-    form = CrewForm(obj=crew)
+    form = _crew_form(crew)
     if not form.is_submitted():
         return render_template("console/admin_crew_edit.html", crew=crew, form=form), 200
     if not form.validate():
@@ -162,7 +172,7 @@ def admin_crew_edit(crew_id: int) -> Response | tuple[str, int]:
             current_session(),
             crew,
             name=form.name.data or "",
-            specialty=form.specialty.data or "",
+            service_codes=form.services.data or [],
             lat=form.lat.data,
             lon=form.lon.data,
             available=bool(form.available.data),

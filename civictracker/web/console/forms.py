@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from civictracker.models.ticket import TicketStatus
 
@@ -50,9 +51,37 @@ class MergeForm(FlaskForm):
 
 
 class LocationForm(FlaskForm):
-    lat = FloatField("Latitude", validators=[InputRequired(), NumberRange(min=-90, max=90)])
-    lon = FloatField("Longitude", validators=[InputRequired(), NumberRange(min=-180, max=180)])
+    """A corrected place: a typed address or intersection (geocoded), else the dragged pin's point."""
+
+    place = StringField("Address or intersection", validators=[Optional(), Length(max=300)])
+    lat = FloatField("Latitude", validators=[Optional(), NumberRange(min=-90, max=90)])
+    lon = FloatField("Longitude", validators=[Optional(), NumberRange(min=-180, max=180)])
+    public_note = TextAreaField("Word to the resident", validators=[Optional(), Length(max=PUBLIC_NOTE_MAX)])
     internal_note = TextAreaField("Why", validators=[Optional(), Length(max=INTERNAL_NOTE_MAX)])
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def,override]
+        if not super().validate(extra_validators):
+            return False
+        if not (self.place.data or "").strip() and (self.lat.data is None or self.lon.data is None):
+            self.place.errors = ["type a place, or give both latitude and longitude"]  # type: ignore[assignment]
+            return False
+        return True
+
+
+URGENCY_CHOICES = [
+    SelectChoice("", "keep"),
+    SelectChoice("urgent", "urgent"),
+    SelectChoice("normal", "not urgent"),
+]
+
+
+class CorrectionForm(FlaskForm):
+    """A corrected category or urgency; the service choices are the active catalog, set by the view."""
+
+    service_code = SelectField("Category", choices=[], validators=[Optional()])
+    urgency = SelectField("Urgency", choices=URGENCY_CHOICES, validators=[Optional()])
+    public_note = TextAreaField("Word to the resident", validators=[Optional(), Length(max=PUBLIC_NOTE_MAX)])
+    internal_note = TextAreaField("Internal note", validators=[Optional(), Length(max=INTERNAL_NOTE_MAX)])
 
 
 class CrewWorkForm(FlaskForm):
@@ -82,7 +111,13 @@ class UserEditForm(FlaskForm):
 
 class CrewForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    specialty = StringField("Service codes (comma-separated)", validators=[Optional(), Length(max=200)])
+    # Choices are the service catalog, set by the view; a checkbox per service.
+    services = SelectMultipleField(
+        "Services it handles",
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     lat = FloatField("Latitude", validators=[Optional(), NumberRange(min=-90, max=90)])
     lon = FloatField("Longitude", validators=[Optional(), NumberRange(min=-180, max=180)])
     available = BooleanField("Available", default=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -22,7 +22,9 @@ from civictracker.models import (
     TicketEvent,
     TicketStatus,
 )
-from civictracker.models.values import Location
+from civictracker.runtime import runtime_of
+from civictracker.services.catalog import get_service, list_services
+from civictracker.services.corrections import Correction, correct_ticket, place_from_pin, place_from_text
 from civictracker.services.dispatch import suggest_crews
 from civictracker.services.errors import NotFound
 from civictracker.services.tickets import (
@@ -33,12 +35,10 @@ from civictracker.services.tickets import (
     can_transition,
     change_status,
     merge_tickets,
-    record_event,
-    set_ticket_location,
 )
 from civictracker.web.auth.roles import role_required
 from civictracker.web.console.blueprint import bp
-from civictracker.web.console.forms import AssignForm, LocationForm, MergeForm, StatusForm
+from civictracker.web.console.forms import AssignForm, CorrectionForm, LocationForm, MergeForm, StatusForm
 from civictracker.web.console.helpers import form_errors, get_ticket, replies, run_action
 
 STAFF = (Role.ADMIN.value, Role.DISPATCHER.value)
@@ -66,6 +66,7 @@ def _forms(ticket: Ticket) -> dict[str, Any]:
         "assign_form": AssignForm(prefix="assign"),
         "merge_form": MergeForm(prefix="merge"),
         "location_form": location_form,
+        "correction_form": _correction_form(ticket),
     }
 
 
@@ -250,28 +251,56 @@ def ticket_merge(ticket_id: int) -> Response | tuple[str, int]:
 @bp.route("/tickets/<int:ticket_id>/location", methods=["POST"])
 @role_required(*STAFF)
 def ticket_location(ticket_id: int) -> Response | tuple[str, int]:
+    """Correct the place: a typed address or intersection is geocoded; a dragged pin takes the street and
+    segment under it. The followers are told (services.corrections)."""
     ticket = get_ticket(ticket_id)
     form = LocationForm(prefix="loc")
     if not form.validate_on_submit():
         flash(form_errors(form) or "Invalid form.", "error")
         return _render(ticket, 400, location_form=form)
-    lat, lon = float(form.lat.data or 0), float(form.lon.data or 0)
-    before = {"lat": ticket.lat, "lon": ticket.lon, "precision": ticket.precision}
+    runtime = runtime_of(current_app)
+    typed = (form.place.data or "").strip()
 
     def move() -> None:
-        # A dispatcher's pin is exact by definition; the matched address text is kept for context.
-        pin = Location(lat, lon, "manual", 1.0, ticket.address, ticket.street, ticket.segment_id)
-        set_ticket_location(ticket, pin)
-        record_event(
-            current_session(),
-            ticket,
-            "located",
-            EventNote(
-                internal=form.internal_note.data or "Pin moved by a dispatcher.",
-                data={"from": before, "to": {"lat": lat, "lon": lon}},
-            ),
-            actor=_actor(),
-        )
+        if typed:
+            place = place_from_text(runtime.gazetteer(), typed, runtime.remote)
+        else:
+            place = place_from_pin(runtime.gazetteer(), float(form.lat.data or 0), float(form.lon.data or 0))
+        note = EventNote(public=form.public_note.data or "", internal=form.internal_note.data or "")
+        fix = Correction(location=place)
+        correct_ticket(current_session(), ticket, fix, replies=replies(), actor=_actor(), note=note)
 
-    ok = run_action(move, f"{ticket.ref} moved to {lat:.5f}, {lon:.5f}.")
-    return _back(ticket) if ok else _render(get_ticket(ticket_id), 400)
+    ok = run_action(move, f"{ticket.ref} moved; its followers are told.")
+    return _back(ticket) if ok else _render(get_ticket(ticket_id), 400, location_form=form)
+
+
+@bp.route("/tickets/<int:ticket_id>/correct", methods=["POST"])
+@role_required(*STAFF)
+def ticket_correct(ticket_id: int) -> Response | tuple[str, int]:
+    """Correct the category or the urgency, with a word to the resident."""
+    ticket = get_ticket(ticket_id)
+    form = _correction_form()
+    if not form.validate_on_submit():
+        flash(form_errors(form) or "Invalid form.", "error")
+        return _render(ticket, 400, correction_form=form)
+    code, urgency = form.service_code.data or "", form.urgency.data or ""
+
+    def correct() -> None:
+        service = get_service(current_session(), code) if code else None
+        if code and service is None:
+            raise NotFound(f"No service {code!r}.")
+        fix = Correction(service=service, urgent=None if not urgency else urgency == "urgent")
+        note = EventNote(public=form.public_note.data or "", internal=form.internal_note.data or "")
+        correct_ticket(current_session(), ticket, fix, replies=replies(), actor=_actor(), note=note)
+
+    ok = run_action(correct, f"{ticket.ref} corrected; its followers are told.")
+    return _back(ticket) if ok else _render(get_ticket(ticket_id), 400, correction_form=form)
+
+
+def _correction_form(ticket: Ticket | None = None) -> CorrectionForm:
+    form = CorrectionForm(prefix="fix")
+    services = list_services(current_session(), public_only=False)
+    form.service_code.choices = [SelectChoice("", "keep")] + [  # type: ignore[assignment]
+        SelectChoice(s.code, s.name) for s in services if ticket is None or s.id != ticket.service_id
+    ]
+    return form

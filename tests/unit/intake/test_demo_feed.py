@@ -104,6 +104,8 @@ def test_reply_templates_cover_every_language_and_fit_a_post() -> None:
     templates = json.loads((PACK / "replies.json").read_text(encoding="utf-8"))
     keys = {"ack", "ask_location", "merged", "acknowledged", "assigned", "in_progress", "resolved", "closed",
             "reopened", "rejected", "referred", "location_thanks", "opt_out", "cluster", "digest"}  # fmt: skip
+    # A dispatcher's correction, and the sentences saying what it changed (services/corrections.py).
+    keys |= {"corrected", "corrected_service", "corrected_urgent", "corrected_not_urgent", "corrected_place"}
     allowed = {"ticket_ref", "service", "street", "url", "expected", "note", "mentions"}
     values = {"ticket_ref": "CAM-2024-01234", "service": "Missed trash or recycling", "street": "Massachusetts Ave & Prospect St",
                   "url": "https://civictracker.example.org/t/CAM-2024-01234", "expected": "within 2 business days",

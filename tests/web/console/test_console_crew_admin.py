@@ -203,3 +203,26 @@ def test_dispatcher_and_crew_cannot_open_admin_pages(client, db):
     assert db.scalar(select(ApiKey)) is None
     anonymous = client.application.test_client()
     assert anonymous.get("/console/admin/users").status_code == 302
+
+
+def test_admin_edits_a_crews_skills(client, db):
+    crew = factories.crew(db, "Streets North", skills=("water_sewer",))
+    db.commit()
+    logged_in(client, db, "admin")
+    page = client.get(f"/console/admin/crews/{crew.id}").data.decode()
+    assert 'type="checkbox"' in page and re.search(
+        r'value="water_sewer"[^>]*checked|checked[^>]*value="water_sewer"', page
+    )
+    data = {"name": "Streets North", "lat": "42.3886", "lon": "-71.119", "active": "y", "available": "y"}
+    r = client.post(f"/console/admin/crews/{crew.id}", data={**data, "services": ["pothole", "sidewalk"]})
+    assert r.status_code == 302
+    db.expire_all()
+    assert crew.service_codes == ["pothole", "sidewalk"]
+    assert "pothole, sidewalk" in client.get("/console/admin/crews").data.decode()
+    r = client.post(f"/console/admin/crews/{crew.id}", data={**data, "services": ["no_such_code"]})
+    assert r.status_code == 400
+    db.expire_all()
+    assert crew.service_codes == ["pothole", "sidewalk"]
+    assert client.post(f"/console/admin/crews/{crew.id}", data=data).status_code == 302  # none ticked
+    db.expire_all()
+    assert crew.service_codes == []

@@ -122,7 +122,7 @@ def test_assign_suggests_nearest_available_crews_with_distances(client, db):
     db.commit()
     user = logged_in(client, db)
     page = client.get(f"/console/tickets/{t.id}").data.decode()
-    suggestions = re.search(r'<ul class="suggestions">(.*?)</ul>', page, re.S).group(1)
+    suggestions = re.search(r'<ul class="suggestions"[^>]*>(.*?)</ul>', page, re.S).group(1)
     assert suggestions.index("Near") < suggestions.index("Far") and "Busy" not in suggestions
     assert re.search(r"Near — \d+ m", suggestions) and re.search(r"Far — \d\.\d km", suggestions)
     r = client.post(f"/console/tickets/{t.id}/assign", data={"assign-crew_id": near.id})
@@ -150,17 +150,49 @@ def test_merge_two_tickets(client, db):
     assert b.status == "open"
 
 
-def test_move_pin_records_a_located_event(client, db):
-    t = factories.ticket(db)
+def test_move_pin_takes_the_street_under_it_and_tells_followers(client, db):
+    t = factories.ticket(db, address="Hampshire St & Windsor St", street="Hampshire St", segment_id="old")
     db.commit()
     user = logged_in(client, db)
-    r = client.post(f"/console/tickets/{t.id}/location", data={"loc-lat": "42.3712", "loc-lon": "-71.0990"})
+    # Mass Ave at Porter: 2.5 km away; the pin must not keep Hampshire St.
+    data = {"loc-lat": "42.3886", "loc-lon": "-71.1190", "loc-public_note": "Moved to where the hole is."}
+    r = client.post(f"/console/tickets/{t.id}/location", data=data)
     assert r.status_code == 302
     db.expire_all()
-    assert (round(t.lat, 4), round(t.lon, 4), t.precision) == (42.3712, -71.099, "manual")
+    assert (round(t.lat, 4), round(t.lon, 4), t.precision) == (42.3886, -71.119, "manual")
+    assert t.street and t.street != "Hampshire St" and t.segment_id not in (None, "old")
     event = t.events[-1]
-    assert event.kind == "located" and event.actor_user_id == user.id and event.data["from"]["lat"] == 42.3707
-    for bad in [{"loc-lat": "200", "loc-lon": "0"}, {"loc-lat": "1; DROP TABLE tickets", "loc-lon": "0"}, {}]:
+    assert (
+        event.kind == "relocated" and event.actor_user_id == user.id and event.data["from"]["lat"] == 42.3707
+    )
+    assert event.is_public and "Moved to where the hole is." in event.public_note
+    r = client.post(f"/console/tickets/{t.id}/location", data={"loc-place": "Hampshire St and Inman St"})
+    assert r.status_code == 302
+    db.expire_all()
+    assert t.precision == "intersection" and abs(t.lat - 42.3735) < 0.002
+    for bad in [
+        {"loc-lat": "200", "loc-lon": "0"},
+        {"loc-lat": "1; DROP TABLE tickets", "loc-lon": "0"},
+        {},
+        {"loc-place": "zzqx nowhere"},
+        {"loc-lat": "42.2", "loc-lon": "-71.5"},  # outside the city
+    ]:
         assert client.post(f"/console/tickets/{t.id}/location", data=bad).status_code == 400
     db.expire_all()
-    assert round(t.lat, 4) == 42.3712
+    assert t.precision == "intersection"
+
+
+def test_correct_category_and_urgency_from_the_ticket_page(client, db):
+    t = factories.ticket(db)
+    db.commit()
+    logged_in(client, db)
+    page = client.get(f"/console/tickets/{t.id}").data.decode()
+    assert 'id="correct-form"' in page and 'value="streetlight"' in page
+    data = {"fix-service_code": "streetlight", "fix-urgency": "urgent", "fix-public_note": "It is the lamp."}
+    assert client.post(f"/console/tickets/{t.id}/correct", data=data).status_code == 302
+    db.expire_all()
+    assert (t.service.code, t.priority) == ("streetlight", 1)
+    assert [e.kind for e in t.events[-2:]] == ["recategorized", "reprioritized"]
+    assert client.post(f"/console/tickets/{t.id}/correct", data={}).status_code == 400  # nothing to correct
+    bad = {"fix-service_code": "no_such_service"}
+    assert client.post(f"/console/tickets/{t.id}/correct", data=bad).status_code == 400

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from civictracker.geo import maps
 from civictracker.models import Follower, InboundPost, Reporter, TicketStatus
 from civictracker.services.tickets import EventNote, change_status, merge_tickets, record_event
@@ -48,12 +46,26 @@ def test_ticket_page_shows_public_timeline_in_city_time(client, db) -> None:  # 
     assert "map_ticket" in html  # the small map
 
 
-@pytest.mark.parametrize("status", [TicketStatus.HIDDEN, TicketStatus.REJECTED])
-def test_non_public_ticket_is_404(client, db, status: TicketStatus) -> None:  # type: ignore[no-untyped-def]
-    t = factories.ticket(db)
-    change_status(db, t, status, replies=factories.replies())
+def test_rejected_ticket_keeps_its_page_with_the_reason(client, db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db, summary="Pothole in the crosswalk.")
+    change_status(db, t, TicketStatus.REJECTED, replies=factories.replies())
     db.commit()
-    assert client.get(f"/tickets/{t.id}").status_code == 404
+    resp = client.get(f"/tickets/{t.id}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Closed without action" in html
+    assert 'id="ending-reason"' in html and "not something the city" in html
+    geo = client.get("/api/map.geojson?status=all").get_json()
+    assert t.id not in [f["properties"].get("id") for f in geo.get("features", [])]
+
+
+def test_hidden_ticket_says_only_that_it_was_withdrawn(client, db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db, summary="Something rude about a neighbour.", address="1 Hampshire St")
+    change_status(db, t, TicketStatus.HIDDEN, replies=factories.replies())
+    db.commit()
+    resp = client.get(f"/tickets/{t.id}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Removed from public view" in html
+    assert "rude" not in html and "1 Hampshire St" not in html and "map_ticket" not in html
 
 
 def test_intake_states_and_missing_ticket_are_404(client, db) -> None:  # type: ignore[no-untyped-def]
