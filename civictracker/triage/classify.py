@@ -196,22 +196,24 @@ def triage_text(
     engagement: Mapping[str, int] | None = None,
 ) -> TriageResult:
     """Decide whether a post is a service request, for which service, whether urgent, in what language."""
-    result = _decide(text, channel_kind, services, model)
-    result.risk = assess_risk(text, lang=result.lang, followers=followers, engagement=engagement)
+    result, hazards = _decide(text, channel_kind, services, model)
+    result.risk = assess_risk(
+        text, lang=result.lang, followers=followers, engagement=engagement, hazards=hazards
+    )
     return result
 
 
 def _decide(
     text: str, channel_kind: str, services: list[dict[str, Any]] | None, model: TriageModel | None
-) -> TriageResult:
-    """The triage decision proper (request, service, urgency, language, reasons); risk is added after."""
+) -> tuple[TriageResult, list[str] | None]:
+    """The triage decision proper, and the hazard patterns found (None if the post was not read)."""
     catalog = _catalog_key(services if services is not None else _load_services(str(_DEFAULT_CITY)))
     guess = identify_language(text)
     lang = guess.recorded
     mtext = model_text(text)
     unread = _nothing_to_read(mtext, lang)
     if unread is not None:
-        return unread
+        return unread, None
     post = _read_post(model or get_model(), mtext, catalog)
     reasons: list[str] = []
     is_request = _is_request(post, lang, channel_kind, reasons)
@@ -219,12 +221,13 @@ def _decide(
         # Replies go out in this language (or the city's default for "und"): say why it was chosen.
         reasons.append(f"language {guess.lang}: {guess.reason}")
     if not is_request:
-        return _not_a_request(post, lang, reasons)
+        return _not_a_request(post, lang, reasons), post.hazards
     service_code = _choose_service(post, [code for code, _ in catalog])
     _explain_service(post, service_code, reasons)
     urgent = _is_urgent(post, reasons)
     confidence = round(post.p_request, 3)
-    return TriageResult(True, service_code, urgent, lang, confidence, reasons, "request", post.found_kinds)
+    result = TriageResult(True, service_code, urgent, lang, confidence, reasons, "request", post.found_kinds)
+    return result, post.hazards
 
 
 def _nothing_to_read(mtext: str, lang: str) -> TriageResult | None:

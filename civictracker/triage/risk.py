@@ -138,9 +138,9 @@ def assess_risk(
 ) -> Risk:
     """The level, score and reasons of one post; `hazards` are triage's urgent reasons when already known."""
     mtext = model_text(text)
-    probs, row = (model or get_risk_model()).probabilities(mtext)
-    rules = high_risk_reasons(mtext, hazards)
     mdl = model or get_risk_model()
+    probs, row = mdl.probabilities(mtext)
+    rules = high_risk_reasons(mtext, hazards)
     risk = Risk()
     if rules or probs["danger"] >= DANGER_THRESHOLD:
         risk.level, risk.reasons = "high_risk", rules
