@@ -13,7 +13,11 @@ from civictracker.triage.store import inputs_sha256, read_header
 @pytest.mark.parametrize(
     ("text", "level", "reason"),
     [
-        ("I swear I will kill my neighbor if he blocks the driveway again", "high_risk", "threat of violence"),
+        (
+            "I swear I will kill my neighbor if he blocks the driveway again",
+            "high_risk",
+            "threat of violence",
+        ),
         ("I don't want to be alive anymore", "high_risk", "self-harm or suicide"),
         ("me quiero morir, ya no puedo más", "high_risk", "self-harm or suicide"),
         ("strong gas smell in the hallway of my building", "high_risk", "hazard: gas smell"),
@@ -44,7 +48,9 @@ def test_reach_escalates_with_its_reason_without_changing_the_level() -> None:
 
 def test_city_pack_overrides_the_thresholds() -> None:
     limits = reach_thresholds({"escalation": {"followers": 500, "unknown": 1}})
-    assert limits["followers"] == 500 and limits["likes"] == REACH_DEFAULTS["likes"] and "unknown" not in limits
+    assert (
+        limits["followers"] == 500 and limits["likes"] == REACH_DEFAULTS["likes"] and "unknown" not in limits
+    )
     assert assess_risk("hello", lang="en", followers=600, thresholds=limits).reach
 
 
