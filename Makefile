@@ -1,5 +1,5 @@
 # civictracker: `make demo` runs the product on the embedded default; `make test` runs every check.
-.PHONY: demo test lock lint typecheck imports pytest bootstrap-run bootstrap-test bench eval clean triage-model
+.PHONY: demo test lock lint typecheck imports pytest bootstrap-run bootstrap-test bench eval clean triage-model risk-model
 
 VENV := .venv/bin
 export CIVICTRACKER_INSTANCE_PATH ?= $(CURDIR)/instance
@@ -41,6 +41,10 @@ pytest:
 # The only place the triage model is fitted: run after changing its training data or fitting code.
 triage-model:
 	$(VENV)/python scripts/train_triage.py --build
+
+# The only place the risk (anger/abuse/danger) model is fitted: after changing its training files.
+risk-model:
+	$(VENV)/python -m civictracker.triage.risk_fit --build
 
 bench:
 	@for f in bench/bench_*.py; do echo "== $$f"; $(VENV)/python $$f; done

@@ -14,7 +14,6 @@ import json
 import logging
 import re
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from civictracker.triage.features import PartReader, tfidf_row
 from civictracker.triage.lang import identify_language
-from civictracker.triage.ngrams import build_analyzer, per_word_analyzer
+from civictracker.triage.risk import Risk, assess_risk
 from civictracker.triage.rules import (
     EMERGENCY_KINDS,
     hazard_kinds,
@@ -33,11 +33,11 @@ from civictracker.triage.rules import (
     urgent_reasons,
     vetoes_urgency,
 )
-from civictracker.triage.store import Part, StoredModel, load_model
+from civictracker.triage.store import StoredModel, load_model
 from civictracker.triage.text import model_text
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from civictracker.triage.dataset import Example
 
@@ -79,46 +79,11 @@ class TriageResult:
     # Emergency kinds found in an urgent request ("gas", "electric", ...; rules.HAZARD_KINDS),
     # first the one whose safety line the reply gives.
     hazards: list[str] = field(default_factory=list)
+    # The escalation signal (risk.assess_risk): level, score, reasons; it changes none of the above.
+    risk: Risk | None = None
 
 
 _RETWEET = re.compile(r"^\s*rt\s*@user\b")
-
-
-class _Part:
-    """One vectorizer part at run time: text -> the columns of its n-grams found in the vocabulary."""
-
-    # Words whose char n-gram columns are remembered; about 300 bytes each. Residents reuse words, so
-    # most of a post's words are already here and skip slicing out and looking up ~30 n-grams each.
-    WORD_CACHE_SIZE = 20_000
-
-    def __init__(self, part: Part, offset: int) -> None:
-        self.name = part.name
-        self.tfidf = part.tfidf
-        self.idf = part.idf
-        self.offset = offset  # of the part's first column in the union
-        self._lookup = dict(zip(part.terms, range(offset, offset + len(part.terms)), strict=True)).get
-        self._analyze = build_analyzer(part.analyzer)
-        self._per_word = per_word_analyzer(part.analyzer)
-        self._word_cache: dict[str, list[int]] = {}
-
-    def _word_columns(self, word: str) -> list[int]:
-        cached = self._word_cache.get(word)
-        if cached is None:
-            assert self._per_word is not None
-            cached = [j for j in map(self._lookup, self._per_word[1](word)) if j is not None]
-            if len(self._word_cache) >= self.WORD_CACHE_SIZE:
-                self._word_cache.clear()  # crude but bounded; refills with the words in use
-            self._word_cache[word] = cached
-        return cached
-
-    def columns(self, text: str) -> list[int]:
-        """Global column of every in-vocabulary n-gram of the text, repeats included, in text order."""
-        if self._per_word is None:
-            return [j for j in map(self._lookup, self._analyze(text)) if j is not None]
-        out: list[int] = []
-        for word in self._per_word[0](text):
-            out.extend(self._word_columns(word))
-        return out
 
 
 class TriageModel:
@@ -130,10 +95,10 @@ class TriageModel:
 
     def __init__(self, stored: StoredModel) -> None:
         self.stored = stored
-        self._parts: list[_Part] = []
+        self._parts: list[PartReader] = []
         offset = 0
         for part in stored.parts:
-            self._parts.append(_Part(part, offset))
+            self._parts.append(PartReader(part, offset))
             offset += len(part.terms)
         self.n_features = offset
         # The reasons quote word features only; the word part comes first, so they are columns [0, n).
@@ -157,32 +122,7 @@ class TriageModel:
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and TF-IDF values of one text, identical to the fitted FeatureUnion's row."""
-        all_idx: list[np.ndarray] = []
-        all_val: list[np.ndarray] = []
-        for part in self._parts:
-            # Counter keeps first-appearance order, so ties in top_words() break as they always have.
-            counts = Counter(part.columns(text))
-            if not counts:
-                continue
-            idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            tfidf = part.tfidf
-            if tfidf["binary"]:
-                val = np.ones(idx.size)
-            else:
-                val = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            if tfidf["sublinear_tf"]:
-                val = 1.0 + np.log(val)
-            if tfidf["use_idf"]:
-                val *= part.idf[idx - part.offset]
-            if tfidf["norm"] == "l2":  # each part is normalised on its own, as in the union
-                val /= np.sqrt(np.dot(val, val))
-            elif tfidf["norm"] == "l1":
-                val /= np.abs(val).sum()
-            all_idx.append(idx)
-            all_val.append(val)
-        if not all_idx:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        return np.concatenate(all_idx), np.concatenate(all_val)
+        return tfidf_row(self._parts, text)
 
     def scores(self, text: str) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
         """The feature row (indices, values) of a text and the raw scores of every head."""
@@ -252,15 +192,28 @@ def triage_text(
     channel_kind: str = "mention",
     services: list[dict[str, Any]] | None = None,
     model: TriageModel | None = None,
+    followers: int | None = None,
+    engagement: Mapping[str, int] | None = None,
 ) -> TriageResult:
     """Decide whether a post is a service request, for which service, whether urgent, in what language."""
+    result, hazards = _decide(text, channel_kind, services, model)
+    result.risk = assess_risk(
+        text, lang=result.lang, followers=followers, engagement=engagement, hazards=hazards
+    )
+    return result
+
+
+def _decide(
+    text: str, channel_kind: str, services: list[dict[str, Any]] | None, model: TriageModel | None
+) -> tuple[TriageResult, list[str] | None]:
+    """The triage decision proper, and the hazard patterns found (None if the post was not read)."""
     catalog = _catalog_key(services if services is not None else _load_services(str(_DEFAULT_CITY)))
     guess = identify_language(text)
     lang = guess.recorded
     mtext = model_text(text)
     unread = _nothing_to_read(mtext, lang)
     if unread is not None:
-        return unread
+        return unread, None
     post = _read_post(model or get_model(), mtext, catalog)
     reasons: list[str] = []
     is_request = _is_request(post, lang, channel_kind, reasons)
@@ -268,12 +221,13 @@ def triage_text(
         # Replies go out in this language (or the city's default for "und"): say why it was chosen.
         reasons.append(f"language {guess.lang}: {guess.reason}")
     if not is_request:
-        return _not_a_request(post, lang, reasons)
+        return _not_a_request(post, lang, reasons), post.hazards
     service_code = _choose_service(post, [code for code, _ in catalog])
     _explain_service(post, service_code, reasons)
     urgent = _is_urgent(post, reasons)
     confidence = round(post.p_request, 3)
-    return TriageResult(True, service_code, urgent, lang, confidence, reasons, "request", post.found_kinds)
+    result = TriageResult(True, service_code, urgent, lang, confidence, reasons, "request", post.found_kinds)
+    return result, post.hazards
 
 
 def _nothing_to_read(mtext: str, lang: str) -> TriageResult | None:
