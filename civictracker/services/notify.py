@@ -79,9 +79,9 @@ FIRST_REPLY_KINDS = frozenset({MessageKind.ACK, MessageKind.MERGED, MessageKind.
 # the safety line is this, with these contacts; a pack outside the US sets contacts.emergency.
 SAFETY_FALLBACK = "If anyone is in danger, call {emergency} now."
 SAFETY_CONTACTS = {"emergency": "911"}
-# Characters left free after a safety-first reply for what an adapter adds: the idempotency marker
-# ("·k7qd", glued to the ref), so the adapter's own shortening never cuts into the safety line.
-SAFETY_HEADROOM = 8
+# Characters left free after a safety-first reply for what an adapter adds: the resident's "@handle " in
+# front (an X handle is at most 15 characters), so the adapter's own shortening never cuts the safety line.
+SAFETY_HEADROOM = 17
 
 
 @dataclass(frozen=True)
