@@ -5,8 +5,9 @@ the reply's thread (or DM conversation) and takes the one whose text is the text
 comparison ignores what a platform rewrites on its side: links (X wraps each in t.co, Mastodon shortens
 how one is shown), whitespace, and the order, repetition and domain of @mentions (Mastodon shows a remote
 "@ana@host" as "@ana"; X may put the thread's participants in front): every handle we named must be there.
-Two replies with the same words in one thread (an update sent twice, e.g. after a reopen) are told apart by the platform's ids: the outbox passes the ids its settled messages already hold, and a post
-carrying one of them is never taken for another message.
+Two replies with the same words in one thread (an update sent twice, e.g. after a reopen) are told apart by
+the platform's ids: the outbox passes the ids its settled messages already hold, and a post carrying one
+of them is never taken for another message.
 """
 
 from __future__ import annotations
