@@ -15,9 +15,9 @@ MASTODON_URL_WEIGHT = 23  # Mastodon also counts any URL as 23 characters
 REPLAY_MAX_LENGTH = X_MAX_LENGTH
 
 URL_RE = re.compile(r"https?://\S+")
-# Tokens a shortened reply must keep whole: URLs, ticket refs ("CT-12", "#CT-12", with the idempotency
-# marker glued on), a stand-alone marker, and @mentions (on Mastodon the mention is what delivers the reply).
-_PROTECTED_RE = re.compile(r"https?://\S+|#?[A-Z]{1,6}-\d+(?:·[a-z0-9]{4})?|·[a-z0-9]{4}\b|@[\w.@-]+")
+# Tokens a shortened reply must keep whole: URLs, ticket refs ("CT-12", "#CT-12") and @mentions (on
+# Mastodon the mention is what delivers the reply).
+_PROTECTED_RE = re.compile(r"https?://\S+|#?[A-Z]{1,6}-\d+|@[\w.@-]+")
 ELLIPSIS = "…"
 
 # twitter-text v3: code points in these ranges weigh 1, everything else `wide_weight`.

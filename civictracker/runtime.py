@@ -21,6 +21,7 @@ from civictracker.config import Settings
 from civictracker.geo.gazetteer import Gazetteer
 from civictracker.geo.remote import RemoteGeocoder
 from civictracker.services.notify import ReplyContext
+from civictracker.triage.lang import detect_language
 
 KEY = "civictracker.runtime"
 
@@ -40,7 +41,12 @@ class CityRuntime:
     @classmethod
     def build(cls, settings: Settings, city: CityPack) -> CityRuntime:
         replies = ReplyContext(
-            public_url=settings.public_url, timezone=city.timezone, templates=city.replies, safety=city.safety
+            public_url=settings.public_url,
+            timezone=city.timezone,
+            templates=city.replies,
+            safety=city.safety,
+            service_names={s["service_code"]: s.get("names") or {} for s in city.services},
+            note_language=detect_language,
         )
         return cls(settings, city, ChannelRegistry(settings, city.path), replies)
 

@@ -23,7 +23,12 @@ GOLDEN = Path(__file__).parent / "data" / "demo_golden.json"
 # Clock-dependent words in replies and notes ("Dec 6, 2:13 PM", "in 3 days") are masked.
 _CLOCK = re.compile(
     r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|ene|fev|abr|mai|ago|set|out|dez|dic)[a-z]*\.? \d{1,2}"
-    r"(?:, \d{4})?|\b\d{1,2}:\d{2}(?:\s?[AP]M)?|\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?",
+    r"(?:, \d{4})?|\b\d{1,2}:\d{2}(?:\s?[AP]M)?|\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?"
+    # the expected date in each language of the pack (services.wording): "dom 6 de dic", "6 desanm", "14h13"
+    r"|\b\d{1,2}(?: de)? (?:ene|feb|mar|abr|may|jun|jul|ago|sep|oct|nov|dic|jan|fev|mai|set|out|dez"
+    r"|janvye|fevriye|mas|avril|me|jen|jiyè|out|septanm|oktòb|novanm|desanm)\b|\b\d{1,2}h\d{2}\b"
+    r"|\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|lun|mar|mié|jue|vie|sáb|dom|seg|ter|qua|qui|sex"
+    r"|lendi|madi|mèkredi|jedi|vandredi|samdi|dimanch)\b(?=,? (?:\d|[a-z]{3} \d))",
     re.IGNORECASE,
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -77,7 +78,7 @@ class SentMessage:
 
     external_id: str
     raw: dict[str, Any] = field(default_factory=dict)
-    text: str = ""  # the text as actually posted (after the marker and any shortening)
+    text: str = ""  # the text as actually posted (after the adapter's mentions and any shortening)
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,12 @@ class Channel(Protocol):
 
     def send(self, target: ReplyTarget, text: str, *, idempotency_key: str) -> SentMessage: ...
 
-    def find_sent(self, target: ReplyTarget, idempotency_key: str) -> SentMessage | None:
-        """Find a message we already posted with this key (recovery after a crash between send and record)."""
+    def find_sent(
+        self, target: ReplyTarget, idempotency_key: str, *, text: str, known_ids: Collection[str] = ()
+    ) -> SentMessage | None:
+        """Find the post a call with this key and `text` already made (recovery after a crash between send
+        and record): ours, in the target's thread or DM conversation, with that text (channels/sent.py),
+        and not one of `known_ids` (the platform ids other outbox messages already hold)."""
         ...
 
     def post_exists(self, external_id: str) -> bool: ...
@@ -131,11 +136,11 @@ def deliver_once(
 
     `maybe_sent` is True when a previous attempt for this key started but its result was never recorded
     (the worker died, or the call failed in a way that does not prove nothing was posted: a timeout, a
-    5xx after the request left). Then the platform is asked first, by the marker the adapter embedded in
-    the text; only when nothing is found is the message posted again.
+    5xx after the request left). Then the platform is asked first for our post in that thread with that
+    text; only when nothing is found is the message posted again.
     """
     if maybe_sent:
-        found = channel.find_sent(target, idempotency_key)
+        found = channel.find_sent(target, idempotency_key, text=text)
         if found is not None:
             log.info("outbound %s was already posted as %s", idempotency_key, found.external_id)
             return found

@@ -6,11 +6,11 @@ import datetime as dt
 import json
 import logging
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from civictracker.channels.base import ChannelError, FetchResult, ReplyTarget, SentMessage
-from civictracker.channels.marker import embed_marker
 from civictracker.postlength import MASTODON_URL_WEIGHT, fit_text
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,9 @@ class LogChannel:
     """send() appends a record (to memory, and to a JSON-lines file when given) and returns "log-<n>".
 
     It behaves like a platform that posts whatever it is told: a second send with the same key is
-    recorded again, so tests can see a double post; `find_sent` finds the first by its key. Records
+    recorded again, so tests can see a double post. Each record keeps the call's key beside the text
+    (as Mastodon keeps an Idempotency-Key header, never in the text); `find_sent` finds the first record
+    by its key, in the target's thread, under an id no other message holds. Records
     in an existing file are loaded at start, so recovery works across a restart of the demo.
     """
 
@@ -58,7 +60,7 @@ class LogChannel:
 
     def send(self, target: ReplyTarget, text: str, *, idempotency_key: str) -> SentMessage:
         try:
-            body = fit_text(embed_marker(text, idempotency_key), self.max_length, self.url_weight)
+            body = fit_text(text, self.max_length, self.url_weight)
         except ValueError as exc:
             raise ChannelError(
                 f"reply cannot fit {self.max_length} characters: {exc}", retryable=False
@@ -86,11 +88,15 @@ class LogChannel:
                     fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         return SentMessage(external_id=external_id, raw=record, text=body)
 
-    def find_sent(self, target: ReplyTarget, idempotency_key: str) -> SentMessage | None:
+    def find_sent(
+        self, target: ReplyTarget, idempotency_key: str, *, text: str, known_ids: Collection[str] = ()
+    ) -> SentMessage | None:
         with self._lock:
             record = self._first_by_key.get(idempotency_key)
-        if record is None:
+        if record is None or record["id"] in known_ids:
             return None
+        if record.get("in_reply_to_id") != target.in_reply_to_id and not target.is_dm:
+            return None  # a key answers one thread; a record elsewhere is not this call's
         return SentMessage(external_id=record["id"], raw=record, text=record["text"])
 
     def post_exists(self, external_id: str) -> bool:

@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from html.parser import HTMLParser
 from typing import Any
 
@@ -28,7 +28,7 @@ from civictracker.channels.base import (
     ReplyTarget,
     SentMessage,
 )
-from civictracker.channels.marker import embed_marker, has_marker
+from civictracker.channels.sent import is_ours
 from civictracker.postlength import MASTODON_MAX_LENGTH, MASTODON_URL_WEIGHT, fit_text
 
 log = logging.getLogger(__name__)
@@ -241,13 +241,12 @@ class MastodonChannel:
 
     def compose(self, target: ReplyTarget, text: str, idempotency_key: str) -> str:
         """The exact text `send` posts: the recipient's @acct first (a Mastodon reply only reaches the
-        people it mentions; a direct one is only visible to them), the marker, shortened to 500."""
+        people it mentions; a direct one is only visible to them), shortened to 500."""
         handles = [target.recipient_handle]
         if not target.is_dm:
             handles += list(target.mention_handles)
         missing = [h.lstrip("@") for h in handles if h and f"@{h.lstrip('@')}" not in text]
         body = (" ".join(f"@{h}" for h in missing) + " " + text) if missing else text
-        body = embed_marker(body, idempotency_key)
         try:
             return fit_text(body, self.max_length, MASTODON_URL_WEIGHT)
         except ValueError as exc:
@@ -273,8 +272,12 @@ class MastodonChannel:
         )
         return SentMessage(external_id=str(status["id"]), raw=_to_json(status), text=body)
 
-    def find_sent(self, target: ReplyTarget, idempotency_key: str) -> SentMessage | None:
-        """Our own recent statuses (the owner sees direct ones too) answering the post, with the marker."""
+    def find_sent(
+        self, target: ReplyTarget, idempotency_key: str, *, text: str, known_ids: Collection[str] = ()
+    ) -> SentMessage | None:
+        """Our own recent statuses (the owner sees direct ones too) answering the post, with the text
+        `send` would post now and an id no other outbox message holds (channels/sent.py)."""
+        expected = self.compose(target, text, idempotency_key)
         me = self.account_id()
         max_id: str | None = None
         for _ in range(self.find_pages):
@@ -290,9 +293,9 @@ class MastodonChannel:
                     and str(status.get("in_reply_to_id")) != target.in_reply_to_id
                 ):
                     continue
-                text = html_to_text(status.get("content", ""))
-                if has_marker(text, idempotency_key):
-                    return SentMessage(external_id=str(status["id"]), raw=_to_json(status), text=text)
+                posted = html_to_text(status.get("content", ""))
+                if is_ours(str(status["id"]), posted, expected, known_ids):
+                    return SentMessage(external_id=str(status["id"]), raw=_to_json(status), text=posted)
             max_id = str(page[-1]["id"])
         return None
 

@@ -7,7 +7,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -173,8 +173,10 @@ class ReplayChannel:
     def send(self, target: ReplyTarget, text: str, *, idempotency_key: str) -> SentMessage:
         return self.outbox.send(target, text, idempotency_key=idempotency_key)
 
-    def find_sent(self, target: ReplyTarget, idempotency_key: str) -> SentMessage | None:
-        return self.outbox.find_sent(target, idempotency_key)
+    def find_sent(
+        self, target: ReplyTarget, idempotency_key: str, *, text: str, known_ids: Collection[str] = ()
+    ) -> SentMessage | None:
+        return self.outbox.find_sent(target, idempotency_key, text=text, known_ids=known_ids)
 
     def post_exists(self, external_id: str) -> bool:
         """A feed has no deletions: a post exists if its id is in the file (or it is one of our answers)."""

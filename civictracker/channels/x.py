@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import requests
@@ -20,7 +20,7 @@ from civictracker.channels.base import (
     ReplyTarget,
     SentMessage,
 )
-from civictracker.channels.marker import embed_marker, has_marker
+from civictracker.channels.sent import is_ours
 from civictracker.postlength import X_MAX_LENGTH, X_URL_WEIGHT, X_WIDE_WEIGHT, fit_text
 
 log = logging.getLogger(__name__)
@@ -342,15 +342,18 @@ class XChannel:
     # -- writing --------------------------------------------------------------------------------
 
     def compose(self, target: ReplyTarget, text: str, idempotency_key: str) -> str:
-        """The exact text `send` posts: cluster mentions, marker, shortened to the platform limit."""
+        """The exact text `send` posts: the resident's and cluster mentions, shortened to the platform limit.
+
+        A public reply names its resident first, as a person would ("@ana Thanks…"). It also makes two
+        followers' identical updates different texts, which X requires (it refuses duplicate content).
+        """
         body = text
         if not target.is_dm:
             extra = [h for h in target.mention_handles if f"@{h.lstrip('@')}" not in body]
-            if target.in_reply_to_id is None and f"@{target.recipient_handle}" not in body:
-                extra.insert(0, target.recipient_handle)  # a standalone post must name the resident
+            if target.recipient_handle and f"@{target.recipient_handle.lstrip('@')}" not in body:
+                extra.insert(0, target.recipient_handle)
             if extra:
                 body = " ".join(f"@{h.lstrip('@')}" for h in extra) + " " + body
-        body = embed_marker(body, idempotency_key)
         limit = DM_MAX_LENGTH if target.is_dm else self.max_length
         try:
             return fit_text(body, limit, X_URL_WEIGHT, wide_weight=X_WIDE_WEIGHT)
@@ -379,13 +382,18 @@ class XChannel:
         except ChannelError as exc:
             if exc.status == 403 and "duplicate" in str(exc).lower():
                 # X refuses the same text twice: our earlier attempt got through, so find it
-                found = self.find_sent(target, idempotency_key)
+                # (the outbox's own records are not known here: it passes them on its recovery path)
+                found = self.find_sent(target, idempotency_key, text=text)
                 if found is not None:
                     return found
             raise
 
-    def find_sent(self, target: ReplyTarget, idempotency_key: str) -> SentMessage | None:
-        """Our recent tweets (GET /2/users/:id/tweets) or DMs with the recipient carrying the key's marker."""
+    def find_sent(
+        self, target: ReplyTarget, idempotency_key: str, *, text: str, known_ids: Collection[str] = ()
+    ) -> SentMessage | None:
+        """Our recent tweets answering the post (GET /2/users/:id/tweets) or DMs with the recipient, with
+        the text `send` would post now, and an id no other outbox message holds (channels/sent.py)."""
+        expected = self.compose(target, text, idempotency_key)
         token: str | None = None
         for _ in range(self.find_pages):
             if target.is_dm:
@@ -399,8 +407,8 @@ class XChannel:
                     params["pagination_token"] = token
                 body = self._call("dm_conversation_events", self.client.get_direct_message_events, **params)
                 for event in body.get("data", []):
-                    if event.get("sender_id") == self.user_id and has_marker(
-                        event.get("text", ""), idempotency_key
+                    if event.get("sender_id") == self.user_id and is_ours(
+                        str(event.get("id")), event.get("text", ""), expected, known_ids
                     ):
                         return SentMessage(
                             external_id=event["id"], raw={"data": event}, text=event.get("text", "")
@@ -418,7 +426,7 @@ class XChannel:
                     }
                     if target.in_reply_to_id is not None and target.in_reply_to_id not in replied_to:
                         continue
-                    if has_marker(tweet.get("text", ""), idempotency_key):
+                    if is_ours(str(tweet.get("id")), tweet.get("text", ""), expected, known_ids):
                         return SentMessage(
                             external_id=tweet["id"], raw={"data": tweet}, text=tweet.get("text", "")
                         )

@@ -11,6 +11,7 @@ from .extract import NUMBER_AFTER, extract_locations
 from .gazetteer import Gazetteer
 from .geometry import valid_latlon
 from .result import make_result, name_penalty
+from .reverse import place_name
 from .types import GeocodeResult, LocationPhrase, LonLat, not_found
 
 GEOTAG_STREET_M = 150.0  # a geotag this close to the named street pins the spot on it
@@ -186,7 +187,7 @@ def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None 
                     GeocodeResult(
                         precision="segment",
                         confidence=0.7 - pen,
-                        matched=f"{street} (at the post's geotag)",
+                        matched=place_name(gz, geotag[1], geotag[0], street=street) or street,
                         kind="street",
                         street=street,
                         segment_id=seg.id,
@@ -398,14 +399,15 @@ def _best_of_phrases(
 
 
 def _from_geotag(gz: Gazetteer, tag: LonLat, best: GeocodeResult | None) -> GeocodeResult:
-    """The post's geotag, on the nearest street segment when one is close."""
+    """The post's geotag, on the nearest street segment when one is close, named by its corner or street."""
     hit = gz.nearest_segment(tag[1], tag[0], max_m=250.0)
+    name = place_name(gz, tag[1], tag[0], street=hit[0].street) if hit else None
     return GeocodeResult(
         lat=tag[1],
         lon=tag[0],
         precision="segment" if hit else "area",
         confidence=0.6 if hit else 0.4,
-        matched="geotag",
+        matched=name or "",
         reason="from the post's geotag" + ("" if best is None else f"; text only named {best.matched}"),
         street=hit[0].street if hit else None,
         segment_id=hit[0].id if hit else None,

@@ -106,6 +106,9 @@ class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]
     # messages, "dm:<id>" / "fresh:<id>" for a DM or a new post instead. Recorded before the call, so a
     # crash between posting and recording is recovered for every member at once (find_sent by this key).
     batch_key: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
+    # The text of a cluster, digest or DM call, recorded before the call: find_sent looks for it in the
+    # thread after a crash (a plain reply's text is `text`). None: no such call was made under the key.
+    call_text: Mapped[str | None] = mapped_column(Text, default=None)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set with the row so a follower added in the same flush needs no flush of its own for its id.

@@ -145,17 +145,49 @@ def _post(
     now: dt.datetime,
 ) -> tuple[str, int]:
     """Make the claimed call (unless `maybe_sent` and the platform has it already) and record it."""
-    mentions = tuple(m.recipient_handle for m in members[1:])
-    target = reply_target(members[0], dm=route == DM_ROUTE, mentions=mentions)
+    target = reply_target(members[0], dm=route == DM_ROUTE, mentions=_mentions(members))
     try:
         text = compose_batch(runtime_of(app).replies, route, members)
-        sent = channel.find_sent(target, key) if maybe_sent else None
+        if route != PLAIN_ROUTE:
+            _record_call_text(members, key, text)
+        sent = (
+            channel.find_sent(target, key, text=text, known_ids=known_ids(members[0])) if maybe_sent else None
+        )
         if sent is None:
             sent = channel.send(target, text, idempotency_key=key)
     except Exception as exc:
         return _after_failure(app, channel, members, target, call_failure(exc, key), now)
     commit_settled(_mark_sent, members, sent.external_id, utcnow())
     return "sent", len(members)
+
+
+def _mentions(members: list[OutboundMessage]) -> tuple[str, ...]:
+    """The other members' handles, in a fixed order: a resolver rebuilds the same call after a crash."""
+    return tuple(m.recipient_handle for m in sorted(members[1:], key=lambda m: m.id))
+
+
+def _record_call_text(members: list[OutboundMessage], key: str, text: str) -> None:
+    """Keep a grouped or DM call's text on its members before the call: the resolver looks for it."""
+    for msg in members:
+        settle(msg, key, call_text=text)
+    commit_keeping_loaded()
+
+
+def known_ids(msg: OutboundMessage) -> frozenset[str]:
+    """The platform ids other messages of the same ticket (or, without one, the same resident) already hold:
+    a post with one of them is never taken for this call, even with the same words in the same thread.
+    By ticket, an indexed column: a ticketed reply's text names its ticket, so it cannot match another's."""
+    match = (
+        OutboundMessage.ticket_id == msg.ticket_id
+        if msg.ticket_id is not None
+        else OutboundMessage.recipient_id == msg.recipient_id
+    )
+    rows = db.session.scalars(
+        select(OutboundMessage.sent_external_id).where(
+            match, OutboundMessage.channel == msg.channel, OutboundMessage.sent_external_id.is_not(None)
+        )
+    )
+    return frozenset(r for r in rows if r)
 
 
 def _mark_sent(rows: list[OutboundMessage], external_id: str, now: dt.datetime) -> None:
@@ -245,7 +277,11 @@ def send_plain_each(app: Flask, members: list[OutboundMessage]) -> tuple[int, li
         target = reply_target(msg)
         key = msg.idempotency_key
         try:
-            sent = channel.find_sent(target, key) if msg.attempts > 1 else None
+            sent = (
+                channel.find_sent(target, key, text=msg.text, known_ids=known_ids(msg))
+                if msg.attempts > 1
+                else None
+            )
             if sent is None:
                 sent = channel.send(target, msg.text, idempotency_key=key)
         except Exception as exc:
@@ -292,9 +328,12 @@ def resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
     route, lead = _lead_of(key, rows, live)
     channel = runtime_of(app).channels.get(lead.channel)
     max_attempts = settings_of(app).outbox_max_attempts
-    target = reply_target(lead, dm=route == DM_ROUTE)
+    members = [lead] + [m for m in rows if m.id != lead.id]
+    target = reply_target(lead, dm=route == DM_ROUTE, mentions=_mentions(members))
+    text = lead.text if route == PLAIN_ROUTE else lead.call_text
     try:
-        found = channel.find_sent(target, key)
+        # a grouped call without its text recorded was never made: the text is kept before the call
+        found = None if text is None else channel.find_sent(target, key, text=text, known_ids=known_ids(lead))
     except Exception as exc:  # any failure: the outcome stays unknown, and is asked again later
         _still_unknown(max_attempts, key, live, exc, now)
         return 0

@@ -37,7 +37,7 @@ def compose_batch(ctx: ReplyContext, route: str, members: list[OutboundMessage])
         return lead.text
     ticket = db.session.get(Ticket, lead.ticket_id) if lead.ticket_id else None
     event = db.session.get(TicketEvent, lead.event_id) if lead.event_id else None
-    note = event.public_note if event is not None else ""
+    note = notify.reply_note(ctx, event, lead.lang)
     if route == DM_ROUTE:
         return notify.compose_direct(ctx, lead.channel, lead.kind, lead.lang, ticket, note, lead.text)
     handles = [m.recipient_handle for m in members]

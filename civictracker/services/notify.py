@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +26,7 @@ from civictracker.models import (
 from civictracker.models.types import utcnow
 from civictracker.models.values import Thread
 from civictracker.postlength import MASTODON_MAX_LENGTH, REPLAY_MAX_LENGTH, X_MAX_LENGTH
+from civictracker.services.wording import expected_sentence, place_phrase, service_label
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +85,9 @@ FIRST_REPLY_KINDS = frozenset({MessageKind.ACK, MessageKind.MERGED, MessageKind.
 # the safety line is this, with these contacts; a pack outside the US sets contacts.emergency.
 SAFETY_FALLBACK = "If anyone is in danger, call {emergency} now."
 SAFETY_CONTACTS = {"emergency": "911"}
-# Characters left free after a safety-first reply for what an adapter adds: the idempotency marker
-# ("·k7qd", glued to the ref), so the adapter's own shortening never cuts into the safety line.
-SAFETY_HEADROOM = 8
+# Characters left free after a safety-first reply for what an adapter adds: the resident's "@handle " in
+# front (an X handle is at most 15 characters), so the adapter's own shortening never cuts the safety line.
+SAFETY_HEADROOM = 17
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,11 @@ class ReplyContext:
     templates: Mapping[str, Mapping[str, str]]
     # The pack's safety.json: {"contacts": {name: number}, "lines": {lang: {hazard kind: text}}}
     safety: Mapping[str, Any] = field(default_factory=dict)
+    # Each service's name per language (city.json services[].names): {service code: {lang: name}}
+    service_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Tells the language of a staff note ("en", "es"... or "und"): triage's detector, given by the runtime
+    # (services do not import triage). None: every typed note goes in every reply.
+    note_language: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -146,18 +151,40 @@ def compose(
     template = template or FALLBACK[kind]
     values = _Safe(note=note.strip(), **(extra or {}))
     if ticket is not None:
-        expected = ""
-        if ticket.sla_due_at is not None:
-            expected = ticket.sla_due_at.astimezone(ZoneInfo(ctx.timezone)).strftime("%b %-d, %-I:%M %p")
+        service = ticket.service
+        names = ctx.service_names.get(service.code, {}) if service else {}
         values.update(
             ticket_ref=ticket.ref,
-            service=ticket.service.name.lower() if ticket.service else "",
-            street=ticket.address or ticket.street or "",
+            service=service_label(names, service.name, lang) if service else "",
+            street=place_phrase(ctx.templates, lang, ticket_place(ticket)),
             url=f"{ctx.public_url.rstrip('/')}/tickets/{ticket.id}",
-            expected=expected,
+            expected=expected_sentence(ctx.templates, lang, ticket.sla_due_at, ctx.timezone),
         )
     text = string.Formatter().vformat(template, (), values)
     return " ".join(text.split())
+
+
+def ticket_place(ticket: Ticket) -> str:
+    """The ticket's place as the geocoder named it. "geotag" was the name of a place found from a post's
+    geotag before those were named by their street or corner: such a ticket says its street instead."""
+    address = ticket.address if ticket.address != "geotag" else ""
+    return address or ticket.street or ""
+
+
+def reply_note(ctx: ReplyContext, event: TicketEvent | None, lang: str) -> str:
+    """The public note a reply carries: the one staff typed, when it is in the resident's language (or its
+    language cannot be told). A status's default note (what the template already says in the resident's
+    language) is left out, or said in the resident's words where the pack has them (default_note_<status>);
+    a note in another language (staff wrote English to a Spanish speaker; there is no translation here)
+    is left out; the public page shows every note."""
+    if event is not None and (event.data or {}).get("default_note"):
+        # Where the template needs the reason (a rejection), the pack words it per language.
+        words = ctx.templates.get(lang) or ctx.templates.get("en") or {}
+        return str(words.get(f"default_note_{event.to_status}", ""))
+    if event is None or not event.public_note.strip():
+        return ""
+    written_in = ctx.note_language(event.public_note) if ctx.note_language else "und"
+    return event.public_note if written_in in (lang, "und") else ""
 
 
 def safety_line(ctx: ReplyContext, hazards: Sequence[str], lang: str) -> str:
@@ -344,9 +371,13 @@ def queue_event_notifications(
         .order_by(Follower.id)
     ).all()
     queued = []
+    # A merge notice names the ticket kept, the one the resident can follow from now on.
+    shown = ticket
+    if event.to_status == TicketStatus.DUPLICATE and ticket.duplicate_of_id is not None:
+        shown = session.get(Ticket, ticket.duplicate_of_id) or ticket
     for follower in followers:
         key = f"event:{event.id}:follower:{follower.id}"
-        reply = Reply(key, kind, ticket, event=event, note=event.public_note)
+        reply = Reply(key, kind, shown, event=event, note=reply_note(ctx, event, follower.lang))
         message = queue_for_follower(session, ctx, follower, reply, now=now)
         if message is not None:
             queued.append(message)

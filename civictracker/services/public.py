@@ -46,6 +46,7 @@ def public_address(address: str, street: str | None, private_location: bool) -> 
     """The place as the public may see it: the street only when the report may point at someone's home."""
     if private_location:
         return f"{street} (block level)" if street else "Location withheld (block level)"
+    address = address if address != "geotag" else ""  # the old name of a place found from a geotag
     return address or street or ""
 
 
@@ -74,6 +75,7 @@ class PublicTicket:
     updated_at: dt.datetime
     closed_at: dt.datetime | None
     duplicate_of_id: int | None
+    expected_at: dt.datetime | None = None  # the service's SLA due time, while the ticket is open
     timeline: list[PublicEvent] = field(default_factory=list)
     reason: str = ""  # why it ended (a merge, a rejection, a referral): the ending event's public note
     withdrawn: bool = False  # hidden by staff: the page says so and shows nothing else
@@ -138,6 +140,9 @@ def get_public_ticket(session: Session, ticket_id: int, timezone: str) -> Public
         updated_at=ticket.updated_at.astimezone(tz),
         closed_at=ticket.closed_at.astimezone(tz) if ticket.closed_at else None,
         duplicate_of_id=duplicate_of,
+        expected_at=ticket.sla_due_at.astimezone(tz)
+        if ticket.sla_due_at is not None and ticket.status in {s.value for s in MAP_OPEN}
+        else None,
         timeline=timeline,
         reason=_reason(timeline, ticket.status),
     )

@@ -308,7 +308,9 @@ def change_status(
             is_public=target in ANNOUNCED_STATUSES and bool(public_note),
             actor_user_id=actor.user_id,
             actor_label=actor.name,
-            data=note.data or {},
+            # a default note is the city's English words, not staff's: replies say it in the resident's
+            # language through their template and leave the note out (notify.reply_note)
+            data={**(note.data or {}), **({} if note.public.strip() else {"default_note": True})},
             created_at=now,
         ),
     )

@@ -67,7 +67,7 @@ def test_dispatcher_corrects_category_and_rejects_with_a_public_page(page, live_
 
     # 2. The outbox sends it on the replay channel; the resident's thread on the page shows it, in Spanish.
     (sent,) = _sent(app, fixed_id)
-    assert sent.kind == "corrected" and "Ahora está registrado como streetlight out" in sent.text
+    assert sent.kind == "corrected" and "Ahora está registrado como farola apagada" in sent.text
     page.reload()
     thread = page.locator("details", has_text="@rosa_es")
     thread.locator("summary").click()

@@ -234,7 +234,7 @@ def test_unsettled_call_backs_off_then_dies_and_an_admin_retry_finds_it(env: Env
 
     ben = _lost_reply(env)
 
-    def find_sent(target: Any, key: str) -> Any:
+    def find_sent(target: Any, key: str, **_: Any) -> Any:
         raise ChannelError("X API 403 on user_tweets: Forbidden", retryable=False, status=403)
 
     register_channel(env.app, "x", _Wrapped(env.x, find_sent=find_sent))
@@ -271,7 +271,7 @@ def test_recovery_takes_the_longest_due_first_and_pushes_stuck_keys_back(env: En
         msg.next_attempt_at = now - dt.timedelta(minutes=10 - i)
     db.session.commit()
 
-    def find_sent(target: Any, key: str) -> Any:
+    def find_sent(target: Any, key: str, **_: Any) -> Any:
         if "stuck" in key:
             raise ChannelError("X API 403 on user_tweets", retryable=False, status=403)
         return None
@@ -327,7 +327,7 @@ def test_slow_resolver_leaves_a_fresh_claim_alone(env: Env) -> None:
     other = create_engine(str(db.engine.url))
     blocked: list[bool] = []
 
-    def find_sent(target: Any, key: str) -> Any:
+    def find_sent(target: Any, key: str, **_: Any) -> Any:
         # While the platform answers, another sender settles the row and claims it afresh (same plain key).
         try:
             with other.begin() as conn:

@@ -59,7 +59,7 @@ def test_category_change_is_an_event_and_each_follower_hears_it_in_their_languag
     texts = {m.lang: m.text for m in _sent(db, t)}
     assert all(m.kind == "corrected" for m in _sent(db, t))
     assert "filed as streetlight out" in texts["en"] and "dark lamp" in texts["en"] and t.ref in texts["en"]
-    assert "Ahora está registrado como streetlight out" in texts["es"]
+    assert "Ahora está registrado como farola apagada" in texts["es"]
     # The same correction queued again (a retried request) sends nothing twice: one key per follower.
     assert len(_sent(db, t)) == 2
 
@@ -123,7 +123,10 @@ def test_rejecting_without_a_note_still_tells_the_resident_why(db) -> None:  # t
     event = svc.change_status(db, t, TicketStatus.REJECTED, replies=factories.replies())
     assert event.is_public and event.public_note == svc.DEFAULT_PUBLIC_NOTES[TicketStatus.REJECTED]
     (message,) = _sent(db, t)
-    assert message.kind == "rejected" and svc.DEFAULT_PUBLIC_NOTES[TicketStatus.REJECTED] in message.text
+    # The reason in the resident's language (the pack's words for the default note).
+    assert (
+        message.kind == "rejected" and "Não é algo em que as equipes da cidade possam atuar." in message.text
+    )
     hidden = factories.ticket(db)
     _follow(db, hidden, handle="other")
     assert not svc.change_status(db, hidden, TicketStatus.HIDDEN, replies=factories.replies()).is_public

@@ -159,3 +159,45 @@ def test_assign_requires_open_ticket(db) -> None:  # type: ignore[no-untyped-def
     t = factories.ticket(db, lat=None, lon=None, status=S.NEEDS_LOCATION)
     with pytest.raises(DomainError):
         svc.assign_crew(db, t, factories.crew(db), replies=factories.replies())
+
+
+def _queued_texts(db, ticket_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+    from civictracker.models import OutboundMessage
+
+    rows = db.scalars(
+        select(OutboundMessage).where(OutboundMessage.ticket_id == ticket_id).order_by(OutboundMessage.id)
+    )
+    return [m.text for m in rows]
+
+
+def test_updates_carry_the_typed_note_in_the_residents_words(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db, code="traffic_signal", address="Hampshire St & Prospect St")
+    ana = Reporter(channel="x", external_id="9", handle="ana", lang="es")
+    db.add(ana)
+    db.flush()
+    db.add(Follower(ticket_id=t.id, reporter_id=ana.id, channel="x", lang="es"))
+    db.flush()
+    svc.assign_crew(
+        db, t, factories.crew(db), public_note="El equipo llega el martes.", replies=factories.replies()
+    )
+    svc.change_status(db, t, S.IN_PROGRESS, replies=factories.replies())  # no note typed: none in the reply
+    svc.change_status(
+        db, t, S.RESOLVED, note=svc.EventNote(public="Signal timing reset."), replies=factories.replies()
+    )
+    assigned, working, resolved = _queued_texts(db, t.id)
+    assert "Signal timing reset" not in resolved  # an English note is not put in a Spanish reply
+    assert "El equipo llega el martes." in assigned and "problema de semáforo" in assigned
+    assert "Hampshire St y Prospect St" in assigned and "Previsto para el" in assigned
+    assert "Work is in progress" not in working and "traffic signal" not in working
+
+
+def test_a_merge_notice_names_the_ticket_kept(db) -> None:  # type: ignore[no-untyped-def]
+    kept, merged = factories.ticket(db), factories.ticket(db)
+    bob = Reporter(channel="x", external_id="7", handle="bob")
+    db.add(bob)
+    db.flush()
+    db.add(Follower(ticket_id=merged.id, reporter_id=bob.id, channel="x"))
+    db.flush()
+    svc.merge_tickets(db, merged, kept, replies=factories.replies())
+    (notice,) = _queued_texts(db, kept.id)
+    assert kept.ref in notice and merged.ref not in notice

@@ -8,7 +8,6 @@ import time
 import pytest
 
 from civictracker.channels.base import ChannelError, ReplyTarget, deliver_once
-from civictracker.channels.marker import marker_for
 from civictracker.channels.x import XChannel
 from civictracker.postlength import weighted_length
 from tests.fakes.x_api import FakeX
@@ -91,7 +90,8 @@ def test_threaded_reply_and_dm_by_dm(fake_x: FakeX, x_channel: XChannel) -> None
     stored = fake_x.tweets[reply.external_id]
     assert stored["referenced_tweets"] == [{"type": "replied_to", "id": t}]
     assert stored["conversation_id"] == t and stored["author_id"] == fake_x.me_id
-    assert marker_for("k1") in reply.text and "#CT-12" + marker_for("k1") in reply.text
+    # the resident is named first, and no tag is added
+    assert reply.text == "@ana Thanks! Ticket #CT-12 https://civic.example/t/12"
 
     bob = fake_x.add_user("bob")
     dm = x_channel.send(
@@ -113,7 +113,7 @@ def test_reply_too_long_is_shortened_keeping_ref_and_url(fake_x: FakeX, x_channe
     )
     sent = x_channel.send(_public(t), text, idempotency_key="ack:123456")
     assert weighted_length(sent.text, 23, wide_weight=2) <= 280
-    assert "#CT-123456" + marker_for("ack:123456") in sent.text and url in sent.text and "…" in sent.text
+    assert "#CT-123456" in sent.text and url in sent.text and "…" in sent.text and "·" not in sent.text
     assert fake_x.posts[-1]["text"] == sent.text
 
 
@@ -237,3 +237,28 @@ def test_unreachable_api_is_retryable() -> None:
 def test_credentials_required() -> None:
     with pytest.raises(ValueError):
         XChannel(user_id="1")
+
+
+def test_identical_updates_to_two_threads_both_post_and_are_found(fake_x: FakeX, x_channel: XChannel) -> None:
+    # Without a tag, two followers' identical updates differ by the resident named first (X refuses
+    # duplicate content), and each is found in its own thread after a lost answer.
+    t1, t2 = (
+        fake_x.add_tweet("ana", "@CambridgeFix pothole"),
+        fake_x.add_tweet("bob", "@CambridgeFix pothole"),
+    )
+    text = "Update on #CT-70: a crew is assigned."
+    first = x_channel.send(_public(t1, "ana"), text, idempotency_key="event:1:follower:1")
+    fake_x.lose_post_responses = 1
+    with pytest.raises(ChannelError):
+        x_channel.send(_public(t2, "bob"), text, idempotency_key="event:1:follower:2")
+    found = deliver_once(
+        x_channel, _public(t2, "bob"), text, idempotency_key="event:1:follower:2", maybe_sent=True
+    )
+    assert len(fake_x.posts) == 2 and found.external_id == fake_x.posts[1]["id"] != first.external_id
+    # the same words in the same thread, already recorded for another message: not taken for this call
+    assert (
+        x_channel.find_sent(
+            _public(t1, "ana"), "event:2:follower:1", text=text, known_ids={first.external_id}
+        )
+        is None
+    )

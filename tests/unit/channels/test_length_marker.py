@@ -1,4 +1,4 @@
-"""fit_text, weighted lengths and the idempotency marker."""
+"""fit_text, weighted lengths, and recognising a reply we posted by its text (no tag)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from civictracker.channels.marker import embed_marker, has_marker, marker_for
+from civictracker.channels.sent import is_ours, same_text
 from civictracker.postlength import fit_text, weighted_length
 
 
@@ -19,10 +19,10 @@ def test_weighted_length_counts_urls_and_wide_chars() -> None:
 
 def test_fit_text_keeps_protected_tokens() -> None:
     url = "https://civic.example/t/1?" + "q" * 80
-    text = "@ana " + "word " * 80 + "ticket #CT-1·abcd " + "more words here " * 10 + url
+    text = "@ana " + "word " * 80 + "ticket #CT-1 " + "more words here " * 10 + url
     out = fit_text(text, 120, 23)
     assert weighted_length(out, 23) <= 120
-    assert out.startswith("@ana ") and "#CT-1·abcd" in out and out.endswith(url) and "…" in out
+    assert out.startswith("@ana ") and "#CT-1 " in out and out.endswith(url) and "…" in out
     assert fit_text("short", 10) == "short"
     with pytest.raises(ValueError):
         fit_text("#CT-1 " + url, 20, 23)
@@ -35,14 +35,16 @@ def test_fit_text_keeps_a_bare_ticket_ref() -> None:
     assert "(CT-12)" in out and len(out) <= 80
 
 
-def test_marker_is_short_stable_and_glued_to_ticket_ref() -> None:
-    m = marker_for("ack:ticket-12:follower-3")
-    assert m == marker_for("ack:ticket-12:follower-3") and len(m) == 5 and m.startswith("·")
-    assert m != marker_for("ack:ticket-12:follower-4")
-    assert embed_marker("Ticket #CT-12 is open", "k") == f"Ticket #CT-12{marker_for('k')} is open"
-    assert embed_marker("No ref here.", "k") == f"No ref here. {marker_for('k')}"
-    once = embed_marker("Ticket #CT-12", "k")
-    assert embed_marker(once, "k") == once and has_marker(once, "k") and not has_marker(once, "j")
+def test_a_sent_reply_is_known_by_its_words_not_a_tag() -> None:
+    ours = "@ana @bob Update on CT-12: a crew is assigned. https://civic.example/tickets/12"
+    # what platforms show back: t.co links, reordered or repeated mentions, a remote handle's short form
+    assert same_text("@bob  @ana Update on CT-12: a crew is assigned. https://t.co/x1", ours)
+    assert same_text("@ana @ana @bob @carl Update on CT-12: a crew is assigned. https://t.co/x1", ours)
+    assert same_text("@ana Thanks", "@ana@other.example Thanks")
+    # other words, a missing mention, or an id another message holds: not this call
+    assert not same_text("@ana @bob Update on CT-13: a crew is assigned. https://t.co/x1", ours)
+    assert not same_text("@ana Update on CT-12: a crew is assigned. https://t.co/x1", ours)
+    assert is_ours("9", ours, ours, known_ids=()) and not is_ours("9", ours, ours, known_ids={"9"})
 
 
 def test_channels_import_nothing_of_the_web_app() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import string
 from pathlib import Path
 
 import pytest
+
+from civictracker.services.wording import WORD_KEYS, expected_sentence
 
 ROOT = Path(__file__).resolve().parents[3]
 PACK = ROOT / "civictracker" / "cities" / "cambridge_ma"
@@ -100,12 +103,17 @@ def test_dev_set_labels() -> None:
     assert sum(r["urgent"] for r in rows) >= 40
 
 
+TZ = "America/New_York"
+
+
 def test_reply_templates_cover_every_language_and_fit_a_post() -> None:
     templates = json.loads((PACK / "replies.json").read_text(encoding="utf-8"))
     keys = {"ack", "ask_location", "merged", "acknowledged", "assigned", "in_progress", "resolved", "closed",
             "reopened", "rejected", "referred", "location_thanks", "opt_out", "cluster", "digest"}  # fmt: skip
     # A dispatcher's correction, and the sentences saying what it changed (services/corrections.py).
     keys |= {"corrected", "corrected_service", "corrected_urgent", "corrected_not_urgent", "corrected_place"}
+    # What a rejection says when staff gave no reason (services/notify.py reply_note).
+    keys |= {"default_note_rejected"}
     allowed = {"ticket_ref", "service", "street", "url", "expected", "note", "mentions"}
     values = {"ticket_ref": "CAM-2024-01234", "service": "Missed trash or recycling", "street": "Massachusetts Ave & Prospect St",
                   "url": "https://civictracker.example.org/t/CAM-2024-01234", "expected": "within 2 business days",
@@ -113,8 +121,11 @@ def test_reply_templates_cover_every_language_and_fit_a_post() -> None:
                   "mentions": "@maria_c @jcortez @pat_inman @sam_dev"}  # fmt: skip
     assert set(templates) == {"en", "es", "pt", "ht"}
     for lang, by_key in templates.items():
-        assert set(by_key) == keys, lang
-        for key, text in by_key.items():
+        assert set(by_key) == keys | WORD_KEYS, lang  # every message, and every word dates and places need
+        values["expected"] = expected_sentence(
+            templates, lang, dt.datetime(2026, 12, 6, 19, 13, tzinfo=dt.UTC), TZ
+        )
+        for key, text in ((k, t) for k, t in by_key.items() if k in keys):
             fields = {f for _, f, _, _ in string.Formatter().parse(text) if f}
             assert fields <= allowed, (lang, key, fields)
             assert len(text.format(**values)) <= 280, (lang, key)
