@@ -68,6 +68,7 @@ class MessageKind(enum.StrEnum):
     REOPENED = "reopened"
     REJECTED = "rejected"
     REFERRED = "referred"
+    INBOX_REPLY = "inbox_reply"  # a staff member's own words from the inbox (services/inbox_reply.py)
 
 
 class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]
