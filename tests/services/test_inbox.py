@@ -270,3 +270,18 @@ def test_turn_into_ticket_and_attach(app, db) -> None:  # type: ignore[no-untype
         m.kind for m in db.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == ticket.id))
     )
     assert kinds == ["ack", "merged"]
+
+
+def test_the_outbox_sends_the_answer_once_in_the_thread(db) -> None:  # type: ignore[no-untyped-def]
+    from civictracker.outbox import sweep as outbox
+
+    post = deliver(QUESTION)
+    _, actor = _staff(db)
+    message = inbox_reply.answer_post(db, factories.replies(), post, "Yes, it ended at 6pm.", actor=actor)
+    db.commit()
+    outbox.sweep_outbox()
+    outbox.sweep_outbox()  # a second sweep finds nothing left to send
+    db.expire_all()
+    sent = db.get(OutboundMessage, message.id)
+    assert sent.state == "sent" and sent.sent_external_id and sent.attempts == 1
+    assert sent.text == "Yes, it ended at 6pm."
