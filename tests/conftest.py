@@ -87,6 +87,7 @@ _DATA_TABLES = [
     "outbound_messages",
     "followers",
     "ticket_events",
+    "inbox_events",
     "inbound_posts",
     "tickets",
     "reporters",

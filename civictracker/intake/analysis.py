@@ -43,6 +43,7 @@ class Analysis:
             "precision": loc.precision if loc and self.usable_location else None,
             "needs_location": self.triage.is_request and not self.usable_location,
             "reply_intent": self.reply_intent,
+            "risk": self.triage.risk.level if self.triage.risk is not None else "none",
             "reasons": self.triage.reasons
             + (
                 [f"location: {loc.matched} ({loc.precision}, {loc.confidence:.2f})"]
@@ -109,6 +110,14 @@ def triage_summary(t: TriageResult) -> dict[str, Any]:
         "kind": t.kind,
         "confidence": round(t.confidence, 3),
         "reasons": t.reasons[:8],
+        # The escalation signal (triage/risk.py): the inbox orders by its priority and shows its reasons.
+        "risk": {
+            "level": t.risk.level,
+            "priority": t.risk.priority,
+            "reasons": (t.risk.reasons + t.risk.reach)[:4],
+        }
+        if t.risk is not None
+        else {},
     }
 
 

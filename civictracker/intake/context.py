@@ -16,6 +16,7 @@ from civictracker.models.report import POST_TRANSITIONS
 from civictracker.models.transitions import check_transition
 from civictracker.services.dedupe import DedupeRules
 from civictracker.services.following import FollowerCache
+from civictracker.services.inbox_rules import apply_inbox_decision, decide_inbox
 from civictracker.services.notify import ReplyContext
 
 
@@ -91,4 +92,10 @@ class PostContext:
         post.processed_at = self.now
         if ticket is not None:
             post.ticket_id = ticket.id
+        # The inbox: a person, the system, or the ticket answers it (services/inbox_rules.py).
+        triage = self.stages.get("triage")
+        decision = decide_inbox(
+            outcome, failed=state == PostState.FAILED, is_dm=post.is_dm, triage=triage if triage else None
+        )
+        apply_inbox_decision(post, decision, self.now)
         return post

@@ -26,6 +26,7 @@ from civictracker.outbox.sweep import (  # noqa: F401  (sweep_outbox re-exported
     sweep_outbox,
 )
 from civictracker.runtime import job_context, runtime_of
+from civictracker.services.inbox_rules import apply_inbox_decision, decide_inbox
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,8 @@ def _record_failures(failures: dict[int, str]) -> None:
             post.state = check_transition(POST_TRANSITIONS, post.state, PostState.FAILED)
             post.error = error
             post.attempts += 1
+            # A crashed post waits for a person too (retried meanwhile; a later success decides anew).
+            apply_inbox_decision(post, decide_inbox("failed", failed=True, is_dm=post.is_dm), utcnow())
 
 
 def enqueue_processing(app: Flask, post_ids: list[int]) -> None:

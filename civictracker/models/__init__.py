@@ -1,6 +1,7 @@
 """The data model; importing this package registers every table on the metadata."""
 
 from civictracker.models.crew import Crew
+from civictracker.models.inbox import InboxEvent, InboxHow, InboxState
 from civictracker.models.outbox import ChannelCursor, MessageKind, MessageState, OutboundMessage
 from civictracker.models.report import Follower, InboundPost, PostOutcome, PostState, Reporter
 from civictracker.models.service import Service
@@ -25,6 +26,9 @@ __all__ = [
     "GeocodeStatus",
     "IllegalTransition",
     "InboundPost",
+    "InboxEvent",
+    "InboxHow",
+    "InboxState",
     "MessageKind",
     "MessageState",
     "OutboundMessage",

@@ -70,6 +70,12 @@ class MessageKind(enum.StrEnum):
     REFERRED = "referred"
     # a dispatcher corrected the ticket's category, urgency or place (services.corrections)
     CORRECTED = "corrected"
+    INBOX_REPLY = "inbox_reply"  # a staff member's own words from the inbox (services/inbox_reply.py)
+
+
+# Kinds whose text is a person's own words, stored with the message: no pack template (and no FALLBACK),
+# so a re-routed message (a DM spill) sends the stored text rather than re-rendering an empty template.
+OWN_WORDS_KINDS = frozenset({MessageKind.INBOX_REPLY})
 
 
 class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]

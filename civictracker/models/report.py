@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from civictracker.extensions import db
@@ -91,7 +91,12 @@ class InboundPost(db.Model):  # type: ignore[name-defined,misc]
     """A post exactly as received, stored before anything can fail; only processing fields change later."""
 
     __tablename__ = "inbound_posts"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        # The inbox page: one state's posts, escalated first, oldest first (services/inbox.py list_inbox).
+        Index("ix_inbound_posts_inbox", "inbox_state", "inbox_priority", "received_at"),
+        Index("ix_inbound_posts_inbox_assignee", "inbox_assigned_to_id", "inbox_state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
@@ -122,6 +127,16 @@ class InboundPost(db.Model):  # type: ignore[name-defined,misc]
     redacted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     # Last time the platform was asked whether the source still exists (outbox/sources.py rotates on it).
     source_checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The inbox (models/inbox.py InboxState; NULL: the post is answered through its ticket). Intake sets
+    # the state, priority and reason when it finishes a post (services/inbox_rules.py); staff move it on.
+    inbox_state: Mapped[str | None] = mapped_column(String(16), default=None)
+    inbox_priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # higher: on top
+    inbox_reason: Mapped[str | None] = mapped_column(Text, default=None)  # why it is (or is not) for a person
+    inbox_assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    inbox_handled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    inbox_handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    inbox_handled_how: Mapped[str | None] = mapped_column(String(16), default=None)  # an InboxHow
+    inbox_note: Mapped[str | None] = mapped_column(Text, default=None)  # staff's why (hidden, no reply)
 
     ticket: Mapped[Ticket | None] = relationship()
     reporter: Mapped[Reporter | None] = relationship()
