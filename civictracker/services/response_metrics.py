@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Integer, and_, case, cast, extract, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
 from civictracker.models import (
     Follower,
@@ -94,12 +95,10 @@ def _whole(dialect: str, minutes: ColumnElement) -> ColumnElement:
     return cast(func.floor(minutes) if dialect != "sqlite" else minutes, Integer)
 
 
-def _first_sends(since: dt.datetime, now: dt.datetime) -> ColumnElement:
+def _first_sends(since: dt.datetime, now: dt.datetime) -> Subquery:
     """Per post: the first reply sent by a person and the first sent by the system (a subquery)."""
     msg = OutboundMessage
-    by_person = case(
-        (or_(msg.kind.in_(PERSON_KINDS), TicketEvent.actor_user_id.is_not(None)), 1), else_=0
-    )
+    by_person = case((or_(msg.kind.in_(PERSON_KINDS), TicketEvent.actor_user_id.is_not(None)), 1), else_=0)
     sent = and_(msg.state == MessageState.SENT.value, msg.sent_at >= since, msg.sent_at <= now)
     direct = (
         select(msg.post_id.label("post_id"), msg.sent_at.label("sent_at"), by_person.label("by_person"))
@@ -126,7 +125,7 @@ def _first_sends(since: dt.datetime, now: dt.datetime) -> ColumnElement:
     )
 
 
-def _first_decisions(since: dt.datetime, now: dt.datetime) -> ColumnElement:
+def _first_decisions(since: dt.datetime, now: dt.datetime) -> Subquery:
     """Per post: the first decision without a reply by a person and by the system (a subquery). Staff's
     decisions are inbox events (a later reply overwrites the post's own columns); the system's are only
     on the post (intake writes no event row)."""
@@ -222,7 +221,8 @@ def _rows(groups: Iterable[tuple]) -> list[ResponseRow]:
     for channel, who, minute, ok, count in groups:
         for key in ((channel, who), (ALL, who), (channel, ALL), (ALL, ALL)):
             minutes[key][max(0, int(minute))] += count
-            within[key] += count if ok else 0
+            # An open post inside the target is not answered within it: only its own row counts it.
+            within[key] += count if ok and (who != OPEN or key[1] == OPEN) else 0
     order = {w: i for i, w in enumerate((*WHO, ALL))}
     rows = []
     for channel, who in sorted(minutes, key=lambda k: (k[0] == ALL, k[0], order[k[1]])):
@@ -230,7 +230,11 @@ def _rows(groups: Iterable[tuple]) -> list[ResponseRow]:
         total = sum(counts.values())
         rows.append(
             ResponseRow(
-                channel, who, total, _percentile(counts, total, 0.5), _percentile(counts, total, 0.9),
+                channel,
+                who,
+                total,
+                _percentile(counts, total, 0.5),
+                _percentile(counts, total, 0.9),
                 within[(channel, who)],
             )
         )
@@ -246,5 +250,5 @@ def first_response(
     rows = _rows(groups)
     overall = [r for r in rows if r.channel == ALL]
     total = sum(r.count for r in overall if r.who != ALL)
-    answered = sum(r.within for r in overall if r.who not in (OPEN, ALL))
-    return FirstResponse(rows, target_min, total, answered)
+    everything = next((r for r in overall if r.who == ALL), None)
+    return FirstResponse(rows, target_min, total, everything.within if everything else 0)

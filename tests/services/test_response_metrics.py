@@ -117,7 +117,9 @@ def test_the_earliest_response_wins_and_the_window_and_channel_split(db) -> None
     _started(db, old, base - dt.timedelta(days=3))
     inbox.mark_handled(db, first, actor=Actor(user=user))
     _decided(db, first, base + dt.timedelta(minutes=10))
-    later = inbox_reply.answer_post(db, factories.replies(), first, "It ended at 6pm.", actor=Actor(user=user))
+    later = inbox_reply.answer_post(
+        db, factories.replies(), first, "It ended at 6pm.", actor=Actor(user=user)
+    )
     _sent(db, later, base + dt.timedelta(minutes=30))
     db.commit()
     result = rm.first_response(db, target_min=15, days=1, now=base + dt.timedelta(minutes=40))
