@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template
 
 from civictracker.extensions import current_session
 from civictracker.models import Role
+from civictracker.runtime import city_of
+from civictracker.services import inbox, response_metrics
 from civictracker.services import metrics as m
 from civictracker.web.auth.roles import role_required
 from civictracker.web.console.blueprint import bp
@@ -37,4 +39,8 @@ def metrics() -> str:
             series=["open past due", f"closed late ({days} d)"],
         ),
     }
-    return render_template("console/metrics.html", days=days, reply=reply, resolve=resolve, charts=charts)
+    target = inbox.first_response_minutes(city_of(current_app).meta)
+    first = response_metrics.first_response(current_session(), target_min=target, days=days)
+    return render_template(
+        "console/metrics.html", days=days, reply=reply, resolve=resolve, charts=charts, first=first
+    )
