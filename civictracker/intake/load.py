@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civictracker.intake.post_facts import thread_ids
 from civictracker.intake.reporters import Loaded
 from civictracker.models import InboundPost, PostState, Reporter
+from civictracker.services.post_facts import thread_ids
 
 
 def load_posts(session: Session, post_ids: list[int]) -> Loaded:

@@ -15,12 +15,12 @@ from civictracker.intake.analysis import Analysis, analyze_post, location_summar
 from civictracker.intake.context import PageCache, PipelineEnv, PostContext, PostRun
 from civictracker.intake.load import load_posts
 from civictracker.intake.new_report import handle_new_report
-from civictracker.intake.post_facts import is_private_post
 from civictracker.intake.reporters import get_reporter, is_blocked
 from civictracker.intake.threads import handle_thread_reply, thread_ticket
 from civictracker.models import InboundPost, PostOutcome, PostState, Reporter
 from civictracker.models.report import DONE_STATES
 from civictracker.models.types import utcnow
+from civictracker.services.post_facts import is_private_post
 from civictracker.triage.lang import is_opt_out
 
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from civictracker.channels.base import IncomingPost
 from civictracker.intake.analysis import MAX_STORED_TEXT, clean_text
-from civictracker.intake.post_facts import VISIBILITY_KEY
 from civictracker.models import InboundPost, PostState
 from civictracker.models.types import utcnow
+from civictracker.services.post_facts import VISIBILITY_KEY
 
 
 def receive_post(

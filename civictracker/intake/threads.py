@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 from civictracker.intake.analysis import Analysis, location_summary
 from civictracker.intake.answer import reply
 from civictracker.intake.context import PostContext
-from civictracker.intake.post_facts import is_private_post, thread_ids
 from civictracker.intake.ticketing import (
     INTAKE,
     add_report,
@@ -31,6 +30,7 @@ from civictracker.models import (
 from civictracker.models.ticket import RESOLVED_STATUSES
 from civictracker.models.values import Location
 from civictracker.services import tickets as ticket_service
+from civictracker.services.post_facts import is_private_post, thread_ids
 from civictracker.triage.reply import classify_reply
 
 S = TicketStatus

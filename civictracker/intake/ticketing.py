@@ -7,12 +7,12 @@ from sqlalchemy import select
 from civictracker.geo.types import GeocodeResult
 from civictracker.intake.analysis import Analysis, location_summary, triage_summary
 from civictracker.intake.context import PostContext
-from civictracker.intake.post_facts import is_private_post, thread_of
 from civictracker.models import Follower, GeocodeStatus, Service, Ticket, TicketStatus
 from civictracker.models.values import Location
 from civictracker.services import dedupe, notify
 from civictracker.services import tickets as ticket_service
 from civictracker.services.following import follow_ticket
+from civictracker.services.post_facts import is_private_post, thread_of
 from civictracker.triage.classify import TriageResult
 from civictracker.triage.rules import HAZARD_KINDS
 
