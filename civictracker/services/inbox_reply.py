@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from civictracker.models import InboundPost, InboxHow, InboxState, MessageKind, OutboundMessage
-from civictracker.postlength import X_URL_WEIGHT, weighted_length
+from civictracker.postlength import weighted_length
 from civictracker.services import notify
 from civictracker.services.errors import ValidationFailed
 from civictracker.services.inbox import Change, move_post
@@ -119,9 +119,8 @@ def check_reply(post: InboundPost, text: str) -> str:
         raise ValidationFailed(
             "The resident deleted this post; we do not answer a post that was taken down. Mark it handled."
         )
-    limits = notify.DM_LIMITS if post.is_dm else notify.CHANNEL_LIMITS
-    limit = limits.get(post.channel, notify.X_MAX_LENGTH) - HEADROOM
-    length = weighted_length(text, X_URL_WEIGHT if post.channel == "x" else None)
+    limit = notify.reply_limit(post.channel, dm=post.is_dm) - HEADROOM
+    length = weighted_length(text, notify.url_weight(post.channel))
     if length > limit:
         where = f"{post.channel} {'DM' if post.is_dm else 'reply'}"
         raise ValidationFailed(f"The reply is {length} characters; a {where} allows {limit}. Shorten it.")

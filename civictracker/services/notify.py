@@ -25,7 +25,7 @@ from civictracker.models import (
 )
 from civictracker.models.types import utcnow
 from civictracker.models.values import Thread
-from civictracker.postlength import MASTODON_MAX_LENGTH, REPLAY_MAX_LENGTH, X_MAX_LENGTH
+from civictracker.postlength import MASTODON_MAX_LENGTH, REPLAY_MAX_LENGTH, X_MAX_LENGTH, X_URL_WEIGHT
 from civictracker.services.wording import expected_sentence, place_phrase, service_label
 
 log = logging.getLogger(__name__)
@@ -206,11 +206,20 @@ def ticket_hazards(ticket: Ticket | None) -> list[str]:
     return [str(h) for h in hazards] if isinstance(hazards, list) else []
 
 
+def reply_limit(channel: str, *, dm: bool = False) -> int:
+    """How long a reply on this channel may be (a DM's limit when `dm`)."""
+    return (DM_LIMITS if dm else CHANNEL_LIMITS).get(channel, X_MAX_LENGTH)
+
+
+def url_weight(channel: str) -> int | None:
+    """What a link counts for on this channel (X wraps every URL to 23); None: its own length."""
+    return X_URL_WEIGHT if channel == "x" else None
+
+
 def _fit(channel: str, text: str, *, dm: bool = False) -> str:
     from civictracker.postlength import fit_text  # pure helper shared with the channel adapters
 
-    limit = (DM_LIMITS if dm else CHANNEL_LIMITS).get(channel, X_MAX_LENGTH)
-    return fit_text(text, limit, 23 if channel == "x" else None)
+    return fit_text(text, reply_limit(channel, dm=dm), url_weight(channel))
 
 
 def _fit_after(channel: str, safety: str, text: str, *, dm: bool = False) -> str:
@@ -219,11 +228,10 @@ def _fit_after(channel: str, safety: str, text: str, *, dm: bool = False) -> str
         return _fit(channel, text, dm=dm)
     from civictracker.postlength import fit_text, weighted_length
 
-    url_weight = 23 if channel == "x" else None
-    limit = (DM_LIMITS if dm else CHANNEL_LIMITS).get(channel, X_MAX_LENGTH)
-    room = limit - weighted_length(safety, url_weight) - 1 - SAFETY_HEADROOM
+    weight = url_weight(channel)
+    room = reply_limit(channel, dm=dm) - weighted_length(safety, weight) - 1 - SAFETY_HEADROOM
     try:
-        return f"{safety} {fit_text(text, room, url_weight)}"
+        return f"{safety} {fit_text(text, room, weight)}"
     except ValueError:  # many mentions and a long line: the reply must still go out
         log.warning("safety line dropped: the reply's mentions and links leave no room for it")
         return _fit(channel, text, dm=dm)
