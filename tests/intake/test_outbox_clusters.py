@@ -26,8 +26,6 @@ from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
 from tests.intake.helpers import incoming
 
-_KEEP: list[Settings] = []  # the channel registry keys on id(settings): keep patched settings alive
-
 PLACES = ["150 Hampshire St", "400 Broadway", "88 Norfolk St", "1000 Massachusetts Ave", "50 Church St"]
 
 
@@ -74,7 +72,6 @@ def env(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
             mastodon_base_url=masto_url,
             mastodon_access_token="token",
         )
-        _KEEP.append(settings)
         monkeypatch.setattr(runtime_of(app), "settings", settings)
         x = XChannel(user_id=fx.me_id, bearer_token="user-token", base_url=x_url, timeout=5)
         register_channel(app, "x", x)

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from civictracker.channels.mastodon import MastodonChannel
 from civictracker.channels.x import XChannel
-from civictracker.config import Settings
 from civictracker.extensions import db
 from civictracker.jobs import posts as jobs
 from civictracker.models import Follower, InboundPost, OutboundMessage, Ticket, TicketEvent
@@ -26,9 +25,6 @@ from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
 
 TEST = Actor(label="test")
-
-# Patched settings live for the session: the channel registry keys on id(settings) (see test_webhooks).
-_KEEP: list[Settings] = []
 
 
 @dataclasses.dataclass
@@ -50,7 +46,6 @@ def platforms(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platforms
             mastodon_base_url=masto_url,
             mastodon_access_token="token",
         )
-        _KEEP.append(settings)
         monkeypatch.setattr(runtime_of(app), "settings", settings)
         x_channel = XChannel(
             user_id=fake_x.me_id,

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 
 from civictracker.channels.x import XChannel
 from civictracker.channels.x_webhook import signature_for
-from civictracker.config import Settings
 from civictracker.extensions import db
 from civictracker.intake.receive import receive_post
 from civictracker.models import InboundPost, OutboundMessage, Ticket
@@ -28,9 +27,6 @@ from tests.intake.helpers import incoming
 
 SECRET = "webhook-consumer-secret"
 ME = "1000"  # FakeX's own account id
-# Patched settings live for the whole session: the channel registry keys on id(settings), and an id
-# reused by a later, garbage-collected object would hand another test this test's fake channel.
-_KEEP: list[Settings] = []
 
 
 @pytest.fixture()
@@ -45,7 +41,6 @@ def webhook_app(app: Flask, fake_x: tuple[FakeX, str], monkeypatch: pytest.Monke
     """The backend app with the webhook on (consumer secret, our user id) and X replies going to the fake."""
     _, url = fake_x
     settings = dataclasses.replace(settings_of(app), x_consumer_secret=SECRET, x_user_id=ME)
-    _KEEP.append(settings)
     monkeypatch.setattr(runtime_of(app), "settings", settings)
     register_channel(
         app,
