@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -24,8 +26,8 @@ civictracker_cli = click.Group("civictracker", help="civictracker administration
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(civictracker_cli)
-    # Later modules add their commands to the same group (geocode, triage, replay, poll).
-    for module in ("civictracker.cli.geo", "civictracker.cli.intake"):
+    # Later modules add their commands to the same group (geocode, triage, replay, poll, new-city).
+    for module in ("civictracker.cli.geo", "civictracker.cli.intake", "civictracker.cli.city"):
         try:
             __import__(module)
         except ModuleNotFoundError as exc:
@@ -152,6 +154,17 @@ def init_db_command() -> None:
     click.echo("Database is at the latest migration; services loaded.")
 
 
+def follow_demo_port(app: Flask, host: str, port: int) -> None:
+    """Reply links point at the port the demo serves on, unless CIVICTRACKER_PUBLIC_URL says otherwise."""
+    if os.environ.get("CIVICTRACKER_PUBLIC_URL"):
+        return
+    runtime = runtime_of(app)
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 (compared, not bound)
+    url = f"http://{shown}:{port}"
+    runtime.settings = dataclasses.replace(runtime.settings, public_url=url)
+    runtime.replies = dataclasses.replace(runtime.replies, public_url=url)
+
+
 @civictracker_cli.command("demo")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -162,6 +175,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     from civictracker.bootstrap import prepare_database, prepare_demo
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    follow_demo_port(app, host, port)
     prepare_database(app)
     login = prepare_demo(app)
     click.echo("")
