@@ -105,6 +105,31 @@ def create_user_command(email: str, role: str, name: str, password: str, crew_na
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
+@civictracker_cli.command("reset-password")
+@click.argument("email")
+@with_appcontext
+def reset_password_command(email: str) -> None:
+    """Print a one-time link (valid one hour) that lets EMAIL set a new password; no mail server needed."""
+    from sqlalchemy import select
+
+    from civictracker.models import User
+    from civictracker.services.password_reset import LINK_LIFETIME, issue_password_reset
+    from civictracker.web.auth.reset import reset_link
+
+    user = current_session().scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user with e-mail {email!r}.")
+    token = issue_password_reset(current_session(), user, acting=None)
+    db.session.commit()
+    with current_app.test_request_context():
+        link = reset_link(token)
+    hours = int(LINK_LIFETIME.total_seconds() // 3600)
+    click.echo(
+        f"One-time link for {user.email} (works once, for {hours} hour; earlier links no longer work):"
+    )
+    click.echo(link)
+
+
 @civictracker_cli.command("import-city")
 @click.option("--pack", default=None, help="City pack folder; default: the configured city.")
 @with_appcontext
