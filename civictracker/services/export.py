@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civictracker.models import Crew, Service, Ticket
-from civictracker.services.metrics import Distribution
+from civictracker.services.metrics import Distribution, TrendRow
 from civictracker.services.response_metrics import FirstResponse
 
 # Rows fetched per round trip; the response is written as they come, so memory stays flat.
@@ -99,8 +99,15 @@ def ticket_csv(session: Session) -> Iterator[str]:
     return _lines(rows())
 
 
-def metrics_csv(days: int, reply: Distribution, resolve: Distribution, first: FirstResponse) -> str:
-    """The metrics page as one CSV: first response by channel and who, then the two distributions."""
+def metrics_csv(
+    days: int,
+    reply: Distribution,
+    resolve: Distribution,
+    first: FirstResponse,
+    trends: dict[str, list[TrendRow]],
+) -> str:
+    """The metrics page as one CSV: first response by channel and who, the two distributions, then the
+    trend per week, service and channel."""
     rows: list[tuple[object, ...]] = [
         ("section", "channel", "who", "count", "median", "p90", "within_target", "unit", "window_days")
     ]
@@ -113,4 +120,17 @@ def metrics_csv(days: int, reply: Distribution, resolve: Distribution, first: Fi
         rows.extend(
             (f"{name}_histogram", "all", label, n, "", "", "", "tickets", days) for label, n in dist.histogram
         )
+    rows.append(
+        ("trend", "label", "reported", "resolved", "median_reply_h", "median_resolve_h", "in_sla", "", "")
+    )
+    for group, trend in trends.items():
+        for r in trend:
+            medians = (_round(r.median_reply_h), _round(r.median_resolve_h))
+            rows.append(
+                (group, r.label, r.reported, r.resolved, *medians, r.resolved_in_sla, "tickets", days)
+            )
     return "".join(_lines(rows))
+
+
+def _round(hours: float | None) -> object:
+    return "" if hours is None else round(hours, 2)

@@ -27,6 +27,15 @@ def export_tickets() -> Response:
     return Response(lines, mimetype="text/csv", headers=_download("tickets.csv"))
 
 
+def _trends(days: int) -> dict[str, list[m.TrendRow]]:
+    session, zone = current_session(), city_of(current_app).timezone
+    return {
+        "week": m.weekly_trend(session, weeks=min(52, max(4, days // 7)), zone=zone),
+        "service": m.trend_by(session, "service", days=days),
+        "channel": m.trend_by(session, "channel", days=days),
+    }
+
+
 @bp.route("/metrics.csv")
 @role_required(Role.ADMIN.value, Role.DISPATCHER.value)
 def metrics_csv() -> Response:
@@ -37,6 +46,7 @@ def metrics_csv() -> Response:
         m.time_to_first_reply(current_session(), days=days),
         m.time_to_resolve(current_session(), days=days),
         response_metrics.first_response(current_session(), target_min=target, days=days),
+        _trends(days),
     )
     return Response(body, mimetype="text/csv", headers=_download(f"metrics-{days}d.csv"))
 
@@ -67,6 +77,18 @@ def metrics() -> str:
     }
     target = inbox.first_response_minutes(city_of(current_app).meta)
     first = response_metrics.first_response(current_session(), target_min=target, days=days)
+    trends = _trends(days)
+    charts["weeks"] = hbar_chart(
+        "Reported and resolved per week",
+        [(r.label, [float(r.reported), float(r.resolved)]) for r in trends["week"]],
+        series=["reported", "resolved"],
+    )
     return render_template(
-        "console/metrics.html", days=days, reply=reply, resolve=resolve, charts=charts, first=first
+        "console/metrics.html",
+        days=days,
+        reply=reply,
+        resolve=resolve,
+        charts=charts,
+        first=first,
+        trends=trends,
     )
