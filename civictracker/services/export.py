@@ -124,10 +124,10 @@ def metrics_csv(
         ("trend", "label", "reported", "resolved", "median_reply_h", "median_resolve_h", "in_sla", "", "")
     )
     for group, trend in trends.items():
-        for r in trend:
-            medians = (_round(r.median_reply_h), _round(r.median_resolve_h))
+        for t in trend:
+            medians = (_round(t.median_reply_h), _round(t.median_resolve_h))
             rows.append(
-                (group, r.label, r.reported, r.resolved, *medians, r.resolved_in_sla, "tickets", days)
+                (group, t.label, t.reported, t.resolved, *medians, t.resolved_in_sla, "tickets", days)
             )
     return "".join(_lines(rows))
 
