@@ -161,7 +161,7 @@ def test_metrics_page_draws_svg_plots(client, db):
     r = client.get("/console/metrics")
     assert r.status_code == 200
     html = r.data.decode()
-    assert html.count("<svg") == 4
+    assert html.count("<svg") == 5  # the four distributions and the weekly trend
     assert "median 0.5 h" in html and "&lt; 1 h: 1" in html  # bar tooltip
     assert re.search(r"Graffiti[^<]*</text>", html)
     assert client.get("/console/metrics?days=-1").status_code == 400
