@@ -4,8 +4,11 @@
 VENV := .venv/bin
 export CIVICTRACKER_INSTANCE_PATH ?= $(CURDIR)/instance
 
+# `make demo PORT=8080 HOST=0.0.0.0`: reply links follow the port unless CIVICTRACKER_PUBLIC_URL is set.
+PORT ?= 5000
+HOST ?= 127.0.0.1
 demo: bootstrap-run
-	$(VENV)/flask --app wsgi civictracker demo
+	$(VENV)/flask --app wsgi civictracker demo --host $(HOST) --port $(PORT)
 
 test: bootstrap-test lint typecheck imports pytest
 

@@ -8,6 +8,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+# The product's defaults a new pack is written from (`flask civictracker new-city`), and what a pack
+# that lacks replies.json (or a language or a message in it) falls back to: a Spanish post in a city
+# whose pack only has English templates is still answered in Spanish.
+DEFAULTS_DIR = Path(__file__).with_name("citypack_defaults")
+# The city's name in the default templates ("Thank you for helping keep {city} in good shape"); filled
+# when a pack is written or loaded, never left for the reply composer (whose fields it is not one of).
+CITY_MARK = "{city}"
+
 
 class CityPackError(Exception):
     """The city pack is unusable; the message names the file and the field."""
@@ -67,6 +75,9 @@ def load_city_pack(path: Path) -> CityPack:
             replies = json.loads(replies_path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise CityPackError(f"{replies_path} is not valid JSON: {exc}") from None
+        if not isinstance(replies, dict) or not all(isinstance(v, dict) for v in replies.values()):
+            raise CityPackError(f"{replies_path} must map a language to {{message kind: template}}.")
+    replies = with_default_replies(replies, str(meta.get("short_name") or meta["name"]))
     safety = _load_safety(path / "safety.json")
     center = meta.get("center") or [(bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2]
     return CityPack(
@@ -83,6 +94,20 @@ def load_city_pack(path: Path) -> CityPack:
         meta=meta,
         safety=safety,
     )
+
+
+def default_replies(city_name: str) -> dict[str, dict[str, Any]]:
+    """The product's reply templates per language, with the city's name written in."""
+    raw = (DEFAULTS_DIR / "replies.json").read_text(encoding="utf-8").replace(CITY_MARK, city_name)
+    return {lang: texts for lang, texts in json.loads(raw).items() if not lang.startswith("_")}
+
+
+def with_default_replies(replies: dict[str, Any], city_name: str) -> dict[str, Any]:
+    """The pack's templates, each language and message it lacks taken from the defaults (the pack's win)."""
+    merged = {lang: dict(texts) for lang, texts in replies.items()}
+    for lang, texts in default_replies(city_name).items():
+        merged[lang] = {**texts, **merged.get(lang, {})}
+    return merged
 
 
 def _load_safety(path: Path) -> dict[str, Any]:

@@ -92,6 +92,8 @@ _DATA_TABLES = [
     "tickets",
     "reporters",
     "api_keys",
+    "admin_events",
+    "password_resets",
     "users",
     "crews",
     "channel_cursors",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -24,8 +26,8 @@ civictracker_cli = click.Group("civictracker", help="civictracker administration
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(civictracker_cli)
-    # Later modules add their commands to the same group (geocode, triage, replay, poll).
-    for module in ("civictracker.cli.geo", "civictracker.cli.intake"):
+    # Later modules add their commands to the same group (geocode, triage, replay, poll, new-city).
+    for module in ("civictracker.cli.geo", "civictracker.cli.intake", "civictracker.cli.city"):
         try:
             __import__(module)
         except ModuleNotFoundError as exc:
@@ -103,6 +105,31 @@ def create_user_command(email: str, role: str, name: str, password: str, crew_na
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
+@civictracker_cli.command("reset-password")
+@click.argument("email")
+@with_appcontext
+def reset_password_command(email: str) -> None:
+    """Print a one-time link (valid one hour) that lets EMAIL set a new password; no mail server needed."""
+    from sqlalchemy import select
+
+    from civictracker.models import User
+    from civictracker.services.password_reset import LINK_LIFETIME, issue_password_reset
+    from civictracker.web.auth.reset import reset_link
+
+    user = current_session().scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user with e-mail {email!r}.")
+    token = issue_password_reset(current_session(), user, acting=None)
+    db.session.commit()
+    with current_app.test_request_context():
+        link = reset_link(token)
+    hours = int(LINK_LIFETIME.total_seconds() // 3600)
+    click.echo(
+        f"One-time link for {user.email} (works once, for {hours} hour; earlier links no longer work):"
+    )
+    click.echo(link)
+
+
 @civictracker_cli.command("import-city")
 @click.option("--pack", default=None, help="City pack folder; default: the configured city.")
 @with_appcontext
@@ -152,6 +179,17 @@ def init_db_command() -> None:
     click.echo("Database is at the latest migration; services loaded.")
 
 
+def follow_demo_port(app: Flask, host: str, port: int) -> None:
+    """Reply links point at the port the demo serves on, unless CIVICTRACKER_PUBLIC_URL says otherwise."""
+    if os.environ.get("CIVICTRACKER_PUBLIC_URL"):
+        return
+    runtime = runtime_of(app)
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 (compared, not bound)
+    url = f"http://{shown}:{port}"
+    runtime.settings = dataclasses.replace(runtime.settings, public_url=url)
+    runtime.replies = dataclasses.replace(runtime.replies, public_url=url)
+
+
 @civictracker_cli.command("demo")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -162,6 +200,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     from civictracker.bootstrap import prepare_database, prepare_demo
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    follow_demo_port(app, host, port)
     prepare_database(app)
     login = prepare_demo(app)
     click.echo("")

@@ -23,7 +23,7 @@ from .stopwords import WEAK_NAMES
 from .types import LonLat, PlaceRecord
 
 # Bump when the pickled structure or the build logic changes: it is part of the cache key.
-CODE_VERSION = "geo-25"
+CODE_VERSION = "geo-26"
 GRID_M = 150.0
 SNAP_M = 4.0  # a dangling segment end this close to another street's line is a junction
 CLUSTER_M = 80.0  # junction nodes of one street pair this close are one intersection (divided roads)

@@ -68,6 +68,7 @@ _TOKEN_RE = re.compile(r"\d+(?:st|nd|rd|th)\b|\d+(?:\s*-\s*\d+)?[a-z]?(?![a-z0-9
 def fold(text: str) -> str:
     """Lower-case, strip accents and apostrophes, drop lone surrogates: the form every lookup uses."""
     text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
+    text = text.replace("\u00df", "ss").replace("\u1e9e", "ss")  # German sharp s has no decomposition
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.lower()
@@ -95,9 +96,20 @@ def norm_token(tok: str) -> str:
     return WORD_EQUIV.get(tok, tok)
 
 
+# German street names carry their type glued on ("Goethestrasse", "Goethestr.", "Marienplatz", "Lindenweg"):
+# split it off, so the type reads as in "Goethe St" and "Goethestr. 13" meets "Goethestrasse". A stem of 3+
+# letters: "strasse" alone stays one word.
+_COMPOUND_TYPE_RE = re.compile(r"\b([a-z]{3,}?)(strasse|str|platz|weg)\b")
+
+
+def split_compound_types(folded: str) -> str:
+    """ "goethestrasse 13" -> "goethe strasse 13" (folded text in, folded text out)."""
+    return _COMPOUND_TYPE_RE.sub(r"\1 \2", folded)
+
+
 def name_tokens(name: str) -> tuple[str, ...]:
     """Normalized token tuple of a street or place name ("Mt. Auburn Street" -> ("mt","auburn","st"))."""
-    text = fold(name)
+    text = split_compound_types(fold(name))
     text = re.sub(r"[^a-z0-9]+", " ", text)
     return tuple(norm_token(t) for t in text.split())
 
@@ -140,16 +152,18 @@ def _hashtag_words(m: re.Match[str]) -> str:
     return " " + _CAMEL_RE.sub(" ", m.group(1)).replace("_", " ") + " "
 
 
-# The extractor reads English corner phrases; Spanish, Portuguese and Haitian Creole residents write
-# "esquina de A y B", "na esquina da A com B", "kwen A ak B", "entre A y B": these become "corner of A and
-# B" and "between A and B" first (case kept, so the rewrite can be shown as the resident wrote it).
+# The extractor reads English corner phrases; Spanish, Portuguese, Haitian Creole and German residents write
+# "esquina de A y B", "na esquina da A com B", "kwen A ak B", "entre A y B", "Ecke A und B", "zwischen A und
+# B": these become "corner of A and B" and "between A and B" first (case kept, so the rewrite can be shown
+# as the resident wrote it).
 _SUFFIX = r"(?:st|street|ave|avenue|rd|road|pl|place|dr|drive|pkwy|parkway|sq|square|way|ter|terrace|ct|ln)"
 _CORNER_RE = re.compile(
     r"\b(?:(?:en )?la esquina (?:de|con|entre)|(?:na )?esquina (?:da|de|do|com|entre)|(?:nan |o )?kwen"
-    r"|(?:en )?el cruce (?:de|entre)|(?:no )?cruzamento (?:da|de|do|entre)|(?:nan )?kafou)\s+",
+    r"|(?:en )?el cruce (?:de|entre)|(?:no )?cruzamento (?:da|de|do|entre)|(?:nan )?kafou"
+    r"|(?:an der )?ecke|(?:an der )?kreuzung(?: von)?)\s+",
     re.IGNORECASE,
 )
-_BETWEEN_FOREIGN_RE = re.compile(r"\bentre\s+(?=[^\W\d_])", re.IGNORECASE)
+_BETWEEN_FOREIGN_RE = re.compile(r"\b(?:entre|zwischen)\s+(?=[^\W\d_])", re.IGNORECASE)
 # Creole "ant A ak B": "ant" alone is an English word, so only with its "ak" partner.
 _BETWEEN_HT_RE = re.compile(r"\bant\s+(?=[^,.;:!?\n]{2,40}?\s+ak\s+[^\W\d_])", re.IGNORECASE)
 # Any written street type ("St", "Avenue", "Sq", "Pkwy"): the evidence that the words before it name a street.
@@ -167,8 +181,10 @@ _STREET_AHEAD = (
 # "y/e/ak/com/con" between two streets is "and" only in a foreign post and before another street name.
 _JOIN_AFTER_SUFFIX_RE = re.compile(rf"\b({_SUFFIX})\.?\s+(?:y|e|ak|com|con)\s+{_STREET_AHEAD}", re.IGNORECASE)
 _JOIN_IN_PAIR_RE = re.compile(
-    r"((?:corner of|between) [^,.;:!?\n]{2,40}?)\s+(?:y|e|ak|com|con)\s+(?=[^\W\d_])", re.IGNORECASE
+    r"((?:corner of|between) [^,.;:!?\n]{2,40}?)\s+(?:y|e|ak|com|con|und)\s+(?=[^\W\d_])", re.IGNORECASE
 )
+# German "Goethestrasse und Haydnstrasse": the type is glued to the name, so no word boundary before it.
+_JOIN_DE_RE = re.compile(r"(?<=[^\W\d_])(stra(?:ss|\u00df)e|str\.?|platz|weg)\s+und\s+(?=[^\W\d_])", re.I)
 # "no 205 Broadway St" (pt: at the), "en el 12 Inman St": the article before a house number reads as "No."
 # there. "no 5 Church volunteers" is English: only before a typed street, and "no/na/nu/nan" only in a
 # foreign post (the extractor reads "no 150 Hampshire St" as an address anyway; this is for the display).
@@ -182,7 +198,8 @@ _AT_NUMBER_FOREIGN_RE = re.compile(
 # a typo) nor English homographs ("con artist", "example.com", "an ant").
 _FOREIGN_HINT_RE = re.compile(
     r"\b(?:esquina|kwen|entre|cruce|cruzamento|kafou|ak|calle|rua|avenida|lari|perto|cerca|frente|una|uma|muy"
-    r"|pou|sou|n[a\u00e3]o|est[a\u00e1]|tambi[e\u00e9]n|tamb[e\u00e9]m|en el|en la)\b",
+    r"|pou|sou|n[a\u00e3]o|est[a\u00e1]|tambi[e\u00e9]n|tamb[e\u00e9]m|en el|en la"
+    r"|ecke|kreuzung|zwischen|und)\b",
     re.IGNORECASE,
 )
 
@@ -197,6 +214,7 @@ def english_location_phrases(text: str) -> str:
     s = _BETWEEN_FOREIGN_RE.sub("between ", s)
     s = _BETWEEN_HT_RE.sub("between ", s)
     s = _JOIN_AFTER_SUFFIX_RE.sub(r"\1 and ", s)
+    s = _JOIN_DE_RE.sub(r"\1 and ", s)
     return _JOIN_IN_PAIR_RE.sub(r"\1 and ", s)
 
 
@@ -208,7 +226,7 @@ def clean_text(text: str) -> str:
     text = _MENTION_RE.sub(" ", text)
     text = english_location_phrases(text)
     text = _HASHTAG_RE.sub(_hashtag_words, text)
-    text = fold(text)
+    text = split_compound_types(fold(text))
     text = _HALF_RE.sub(r"\1h ", text)  # "6 1/2 Acacia St": a half number is house 6, suffix "h"
     text = _NUMSUFFIX_RE.sub(r"\1\2", text)  # "16-B" -> "16b"
     text = _GLUED_RE.sub(" ", text)

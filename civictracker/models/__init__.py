@@ -1,5 +1,6 @@
 """The data model; importing this package registers every table on the metadata."""
 
+from civictracker.models.audit import AdminAction, AdminEvent, PasswordReset
 from civictracker.models.crew import Crew
 from civictracker.models.inbox import InboxEvent, InboxHow, InboxState
 from civictracker.models.outbox import ChannelCursor, MessageKind, MessageState, OutboundMessage
@@ -19,6 +20,8 @@ from civictracker.models.user import ApiKey, Role, User
 __all__ = [
     "OPEN_STATUSES",
     "PUBLIC_STATUSES",
+    "AdminAction",
+    "AdminEvent",
     "ApiKey",
     "ChannelCursor",
     "Crew",
@@ -32,6 +35,7 @@ __all__ = [
     "MessageKind",
     "MessageState",
     "OutboundMessage",
+    "PasswordReset",
     "PostOutcome",
     "PostState",
     "Reporter",

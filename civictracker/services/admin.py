@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civictracker.geo import spatial
-from civictracker.models import ApiKey, Crew, Role, Service, User
+from civictracker.models import AdminAction, ApiKey, Crew, Role, Service, User
 from civictracker.models.types import utcnow
+from civictracker.services.audit import record_admin_change
 from civictracker.services.errors import DomainError, NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,9 @@ def update_user(
     user.active = active
     user.crew_id = crew_id
     session.flush()
+    record_admin_change(
+        session, acting, AdminAction.USER_UPDATED, user, {"role": role, "active": active, "crew_id": crew_id}
+    )
     log.info("user %s updated by %s: role=%s active=%s", user.id, acting.id, role, active)
 
 
@@ -52,35 +57,39 @@ def _services_by_code(session: Session, codes: Sequence[str]) -> list[Service]:
     return found
 
 
-def save_crew(
-    session: Session,
-    crew: Crew | None,
-    *,
-    name: str,
-    service_codes: Sequence[str] = (),
-    lat: float | None = None,
-    lon: float | None = None,
-    available: bool = True,
-    active: bool = True,
-) -> Crew:
+@dataclass(frozen=True)
+class CrewChange:
+    """What an admin sets on a crew: its name, skills (service codes), yard or location, availability."""
+
+    name: str
+    service_codes: Sequence[str] = ()
+    lat: float | None = None
+    lon: float | None = None
+    available: bool = True
+    active: bool = True
+
+
+def save_crew(session: Session, crew: Crew | None, change: CrewChange, *, acting: User | None) -> Crew:
     """Create (crew None) or update a crew: its skills (codes of the services it handles), its yard or
     current location and availability."""
-    name = name.strip()
+    name = change.name.strip()
     if not name:
         raise ValidationFailed("A crew needs a name.")
+    lat, lon = change.lat, change.lon
     _check_point(lat, lon)
     clash = session.scalar(
         select(func.count()).select_from(Crew).where(Crew.name == name, Crew.id != (crew.id if crew else -1))
     )
     if clash:
         raise ValidationFailed(f"A crew named {name!r} already exists.")
+    action = AdminAction.CREW_UPDATED if crew is not None else AdminAction.CREW_CREATED
     if crew is None:
         crew = Crew(name=name)
         session.add(crew)
     crew.name = name
-    crew.services = _services_by_code(session, service_codes)
-    crew.available = available
-    crew.active = active
+    crew.services = _services_by_code(session, change.service_codes)
+    crew.available = change.available
+    crew.active = change.active
     if lat is not None and lon is not None and (lat, lon) != (crew.lat, crew.lon):
         crew.lat, crew.lon = lat, lon
         crew.location = spatial.point(lat, lon)
@@ -88,11 +97,27 @@ def save_crew(
     elif lat is None:
         crew.lat = crew.lon = crew.location = None
     session.flush()
+    data = {
+        "name": name,
+        "services": sorted(s.code for s in crew.services),
+        "lat": lat,
+        "lon": lon,
+        "available": change.available,
+        "active": change.active,
+    }
+    record_admin_change(session, acting, action, crew, data)
     return crew
 
 
 def update_service(
-    session: Session, service: Service, *, name: str, sla_hours: int, active: bool, keywords: list[str]
+    session: Session,
+    service: Service,
+    *,
+    name: str,
+    sla_hours: int,
+    active: bool,
+    keywords: list[str],
+    acting: User | None = None,
 ) -> None:
     """Edit what admins may change in the catalog; the code stays (Open311 clients key on it)."""
     name = name.strip()
@@ -105,12 +130,15 @@ def update_service(
     service.active = active
     service.keywords = [k.strip().lower() for k in keywords if k.strip()]
     session.flush()
+    data = {"name": service.name, "sla_hours": sla_hours, "active": active, "keywords": service.keywords}
+    record_admin_change(session, acting, AdminAction.SERVICE_UPDATED, service, data)
 
 
-def revoke_api_key(session: Session, key_id: int) -> ApiKey:
+def revoke_api_key(session: Session, key_id: int, *, acting: User | None = None) -> ApiKey:
     row = session.get(ApiKey, key_id)
     if row is None:
         raise NotFound(f"No API key {key_id}.")
     row.active = False
     session.flush()
+    record_admin_change(session, acting, AdminAction.API_KEY_REVOKED, row, {"prefix": row.prefix})
     return row

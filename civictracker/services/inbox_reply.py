@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from civictracker.citypack import DEFAULTS_DIR
 from civictracker.models import InboundPost, InboxHow, InboxState, MessageKind, OutboundMessage
 from civictracker.postlength import weighted_length
 from civictracker.services import notify
@@ -48,10 +49,11 @@ class Canned:
 
 @lru_cache(maxsize=8)
 def load_canned(pack_path: Path) -> dict[str, dict[str, Canned]]:
-    """The pack's canned replies by language and key ({} without the file); bad JSON is a clear error."""
+    """The pack's canned replies by language and key (the product's defaults when the pack has none);
+    bad JSON is a clear error."""
     path = pack_path / CANNED_FILE
     if not path.is_file():
-        return {}
+        path = DEFAULTS_DIR / CANNED_FILE
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:

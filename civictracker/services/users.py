@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from civictracker.models import ApiKey, Role, User
+from civictracker.models import AdminAction, ApiKey, Role, User
 from civictracker.models.types import utcnow
+from civictracker.services.audit import record_admin_change
 from civictracker.services.errors import ValidationFailed
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -26,6 +27,7 @@ def create_user(
     role: str = "dispatcher",
     name: str = "",
     crew_id: int | None = None,
+    acting: User | None = None,
 ) -> User:
     email = email.strip().lower()
     if not _EMAIL.match(email):
@@ -45,6 +47,9 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    record_admin_change(
+        session, acting, AdminAction.USER_CREATED, user, {"role": role, "name": user.name, "crew_id": crew_id}
+    )
     return user
 
 
@@ -79,6 +84,7 @@ def create_api_key(session: Session, name: str, *, created_by: User | None = Non
     )
     session.add(row)
     session.flush()
+    record_admin_change(session, created_by, AdminAction.API_KEY_CREATED, row, {"prefix": row.prefix})
     return row, key
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from civictracker.geo import spatial
 from civictracker.models import Service, Ticket, TicketEvent
 from civictracker.models.ticket import OPEN_STATUSES, PUBLIC_STATUSES
 from civictracker.services.errors import NotFound
@@ -37,6 +38,7 @@ class RequestFilter:
     end: dt.datetime | None = None  # requested at or before
     updated_after: dt.datetime | None = None
     updated_before: dt.datetime | None = None
+    near: tuple[float, float, float] | None = None  # (lat, lon, radius in metres) of the public point
     limit: int = 1000
     offset: int = 0
 
@@ -167,6 +169,11 @@ def search_requests(session: Session, flt: RequestFilter, *, with_notes: bool = 
             stmt = stmt.where(Ticket.updated_at >= flt.updated_after)
         if flt.updated_before is not None:
             stmt = stmt.where(Ticket.updated_at <= flt.updated_before)
+        if flt.near is not None:
+            lat, lon, radius_m = flt.near
+            stmt = stmt.where(
+                spatial.within_radius(session, Ticket.public_location, "tickets", lat, lon, radius_m)
+            )
         stmt = stmt.limit(flt.limit).offset(flt.offset)
     stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
     requests = [_row_to_request(row) for row in session.execute(stmt)]

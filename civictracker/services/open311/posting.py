@@ -33,6 +33,8 @@ Locator = Callable[[str], tuple[float, float, str, float] | None]
 MAX_DESCRIPTION = 4000
 MAX_TEXT_ATTRIBUTE = 4000
 _W3C = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
+# A reverse lookup hook: a point -> the nearest corner or street ("Hampshire St & Prospect St"), or None.
+PointNamer = Callable[[float, float], str | None]
 # "may contain line breaks, but not html": a tag opener is refused rather than stored and escaped later.
 _MARKUP = re.compile(r"<\s*[A-Za-z/!?]")
 
@@ -176,12 +178,14 @@ def create_request(
     *,
     bbox: tuple[float, float, float, float] | None = None,
     locate: Locator | None = None,
+    name_point: PointNamer | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Ticket, bool]:
     """An open ticket from an Open311 POST; returns (ticket, created). A repeated source_id returns the first.
 
     Location: lat and long together, or an address text. An address text is geocoded by `locate` when the
     caller passes one and it finds the place; otherwise geocode_status stays "pending" for staff or a job.
+    A point is named by `name_point` (the nearest corner or street), so the request has an address.
     """
     if new.source_id:
         previous = find_by_source(session, api_key, new.source_id)
@@ -202,7 +206,7 @@ def create_request(
         status=TicketStatus.OPEN,
         description=new.description.strip(),
         location_text=new.address_text.strip(),
-        location=Location(new.lat, new.lon) if new.lat is not None and new.lon is not None else None,
+        location=_point_location(new, name_point),
         source_channel=API_CHANNEL,
         attributes=attributes,
         media_url=new.media_url or None,
@@ -216,6 +220,13 @@ def create_request(
     _attach_reporter(session, ticket, new.contact)
     log.info("open311: ticket %s created, key %s, geocode %s", ticket.id, api_key.id, ticket.geocode_status)
     return ticket, True
+
+
+def _point_location(new: NewRequest, name_point: PointNamer | None) -> Location | None:
+    if new.lat is None or new.lon is None:
+        return None
+    name = name_point(new.lat, new.lon) if name_point is not None else None
+    return Location(new.lat, new.lon, address=(name or "")[:300])
 
 
 def _try_locate(ticket: Ticket, text: str, locate: Locator) -> None:

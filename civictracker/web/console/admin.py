@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from civictracker.extensions import current_session, db
 from civictracker.models import ApiKey, Crew, Role, Service, User
-from civictracker.services.admin import revoke_api_key, save_crew, update_service, update_user
+from civictracker.services.admin import CrewChange, revoke_api_key, save_crew, update_service, update_user
+from civictracker.services.audit import list_admin_events, target_kinds
 from civictracker.services.errors import DomainError, NotFound
+from civictracker.services.password_reset import issue_password_reset
 from civictracker.services.users import create_api_key, create_user
+from civictracker.web.auth.reset import reset_link
 from civictracker.web.auth.roles import role_required
 from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import (
@@ -38,20 +41,42 @@ def _invalid(form: Any) -> None:
 
 
 # Users -------------------------------------------------------------------------------------------
-def _users_page(code: int = 200, form: UserCreateForm | None = None) -> tuple[str, int]:
+def _crew_choices() -> list[tuple[int | None, str]]:
+    """Crews by name for a user's crew: nobody types a numeric id."""
+    crews = db.session.scalars(select(Crew).order_by(Crew.name))
+    return [(None, "No crew"), *((c.id, c.name) for c in crews)]
+
+
+def _user_create_form() -> UserCreateForm:
+    form = UserCreateForm()
+    form.crew_id.choices = _crew_choices()  # type: ignore[assignment]
+    return form
+
+
+def _user_edit_form(user_id: int, *, submitted: bool) -> UserEditForm:
+    """A user's row form: bound to the request when it was submitted, else empty for the page."""
+    prefix = f"u{user_id}"
+    form = UserEditForm(prefix=prefix) if submitted else UserEditForm(prefix=prefix, formdata=None)
+    form.crew_id.choices = _crew_choices()  # type: ignore[assignment]
+    return form
+
+
+def _users_page(
+    code: int = 200, form: UserCreateForm | None = None, reset: tuple[str, str] | None = None
+) -> tuple[str, int]:
     users = list(db.session.scalars(select(User).order_by(User.email)))
-    crews = {c.id: c.name for c in db.session.scalars(select(Crew))}
     edit_forms = {}
     for u in users:
-        f = UserEditForm(prefix=f"u{u.id}", formdata=None)
+        f = _user_edit_form(u.id, submitted=False)
         f.role.data, f.active.data, f.crew_id.data = u.role, u.active, u.crew_id
         edit_forms[u.id] = f
     return render_template(
         "console/admin_users.html",
         users=users,
-        crews=crews,
-        form=form or UserCreateForm(),
+        form=form or _user_create_form(),
         edit_forms=edit_forms,
+        reset_for=reset[0] if reset else None,
+        reset_link=reset[1] if reset else None,
     ), code
 
 
@@ -64,7 +89,7 @@ def admin_users() -> tuple[str, int]:
 @bp.route("/admin/users", methods=["POST"])
 @role_required(ADMIN)
 def admin_user_create() -> Response | tuple[str, int]:
-    form = UserCreateForm()
+    form = _user_create_form()
     if not form.validate_on_submit():
         _invalid(form)
         return _users_page(400, form)
@@ -73,7 +98,7 @@ def admin_user_create() -> Response | tuple[str, int]:
         if form.crew_id.data is not None and db.session.get(Crew, form.crew_id.data) is None:
             raise NotFound(f"No crew {form.crew_id.data}.")
         if form.role.data == Role.CREW.value and form.crew_id.data is None:
-            raise DomainError("A crew account needs a crew id.")
+            raise DomainError("A crew account needs a crew.")
         create_user(
             current_session(),
             form.email.data or "",
@@ -81,6 +106,7 @@ def admin_user_create() -> Response | tuple[str, int]:
             role=form.role.data or "",
             name=form.name.data or "",
             crew_id=form.crew_id.data,
+            acting=_me(),
         )
 
     if not run_action(create, f"User {form.email.data} created."):
@@ -94,7 +120,7 @@ def admin_user_edit(user_id: int) -> Response | tuple[str, int]:
     user = db.session.get(User, user_id)
     if user is None:
         abort(404, description=f"No user {user_id}.")
-    form = UserEditForm(prefix=f"u{user_id}")
+    form = _user_edit_form(user_id, submitted=True)
     if not form.validate_on_submit():
         _invalid(form)
         return _users_page(400)
@@ -112,6 +138,34 @@ def admin_user_edit(user_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("console.admin_users")) if ok else _users_page(400)
 
 
+@bp.route("/admin/users/<int:user_id>/reset", methods=["POST"])
+@role_required(ADMIN)
+def admin_user_reset(user_id: int) -> tuple[str, int, dict[str, str]]:
+    """A one-time password link for a user, shown once to the admin (no mail server is needed)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, description=f"No user {user_id}.")
+    if not ActionForm(prefix=f"u{user_id}").validate_on_submit():
+        html, code = _users_page(400)
+        return html, code, {}
+    token = issue_password_reset(current_session(), user, acting=_me())
+    db.session.commit()
+    link = reset_link(token)
+    flash(f"Password link made for {user.email}.", "ok")
+    html, code = _users_page(201, reset=(user.email, link))
+    return html, code, {"Cache-Control": "no-store"}
+
+
+@bp.route("/admin/audit")
+@role_required(ADMIN)
+def admin_audit() -> tuple[str, int]:
+    kind = request.args.get("kind", "")
+    if kind not in ("", *target_kinds()):
+        abort(400, description="kind must be one of " + ", ".join(target_kinds()) + ".")
+    events = list_admin_events(current_session(), kind=kind or None)
+    return render_template("console/admin_audit.html", events=events, kind=kind, kinds=target_kinds()), 200
+
+
 # Crews -------------------------------------------------------------------------------------------
 def _crew_form(crew: Crew | None = None) -> CrewForm:
     """The crew form with the service catalog as its skill checkboxes (the crew's own ticked on a GET)."""
@@ -121,6 +175,17 @@ def _crew_form(crew: Crew | None = None) -> CrewForm:
     if crew is not None and not form.is_submitted():
         form.services.data = crew.service_codes
     return form
+
+
+def _crew_change(form: CrewForm) -> CrewChange:
+    return CrewChange(
+        name=form.name.data or "",
+        service_codes=form.services.data or [],
+        lat=form.lat.data,
+        lon=form.lon.data,
+        available=bool(form.available.data),
+        active=bool(form.active.data),
+    )
 
 
 def _crews_page(code: int = 200, form: CrewForm | None = None) -> tuple[str, int]:
@@ -142,16 +207,7 @@ def admin_crew_create() -> Response | tuple[str, int]:
         _invalid(form)
         return _crews_page(400, form)
     ok = run_action(
-        lambda: save_crew(
-            current_session(),
-            None,
-            name=form.name.data or "",
-            service_codes=form.services.data or [],
-            lat=form.lat.data,
-            lon=form.lon.data,
-            available=bool(form.available.data),
-            active=bool(form.active.data),
-        ),
+        lambda: save_crew(current_session(), None, _crew_change(form), acting=_me()),
         f"Crew {form.name.data} created.",
     )
     return redirect(url_for("console.admin_crews")) if ok else _crews_page(400, form)
@@ -168,17 +224,7 @@ def admin_crew_edit(crew_id: int) -> Response | tuple[str, int]:
         _invalid(form)
         return render_template("console/admin_crew_edit.html", crew=crew, form=form), 400
     ok = run_action(
-        lambda: save_crew(
-            current_session(),
-            crew,
-            name=form.name.data or "",
-            service_codes=form.services.data or [],
-            lat=form.lat.data,
-            lon=form.lon.data,
-            available=bool(form.available.data),
-            active=bool(form.active.data),
-        ),
-        "Crew saved.",
+        lambda: save_crew(current_session(), crew, _crew_change(form), acting=_me()), "Crew saved."
     )
     if ok:
         return redirect(url_for("console.admin_crews"))
@@ -219,6 +265,7 @@ def admin_service_edit(service_id: int) -> Response | tuple[str, int]:
             sla_hours=int(form.sla_hours.data or 0),
             active=bool(form.active.data),
             keywords=(form.keywords.data or "").split(","),
+            acting=_me(),
         ),
         "Service saved.",
     )
@@ -276,6 +323,6 @@ def admin_key_revoke(key_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         _invalid(form)
         return _keys_page(400)
-    if not run_action(lambda: revoke_api_key(current_session(), key_id), "API key revoked."):
+    if not run_action(lambda: revoke_api_key(current_session(), key_id, acting=_me()), "API key revoked."):
         return _keys_page(400)
     return redirect(url_for("console.admin_keys"))

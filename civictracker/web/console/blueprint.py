@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-bp = Blueprint("console", __name__)
+bp = Blueprint("console", __name__, static_folder="static", static_url_path="/static/console")
 
 
 @bp.context_processor

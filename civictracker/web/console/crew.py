@@ -1,8 +1,9 @@
-"""The crew view: a crew's tickets in working order; mark in progress or resolved with a note."""
+"""The crew view, made for a phone: a crew's tickets in route order with directions; one tap marks one in
+progress or resolved with a note, and a save that fails (no signal) says so and keeps the note."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, get_flashed_messages, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -10,6 +11,7 @@ from werkzeug.wrappers import Response
 from civictracker.extensions import current_session, db
 from civictracker.models import Crew, Role, Ticket
 from civictracker.models.ticket import TicketStatus
+from civictracker.services.crew_route import order_route, route_metres
 from civictracker.services.dispatch import QUEUE_STATUSES
 from civictracker.services.tickets import Actor, EventNote, change_status
 from civictracker.web.auth.roles import role_required
@@ -38,23 +40,34 @@ def _crew_for_request() -> Crew | None:
 
 def _render(crew: Crew | None, code: int = 200) -> tuple[str, int]:
     tickets: list[Ticket] = []
+    start = None
     if crew is not None:
-        tickets = list(
-            db.session.scalars(
-                select(Ticket)
-                .where(Ticket.crew_id == crew.id, Ticket.status.in_(QUEUE_STATUSES))
-                .order_by(Ticket.priority.desc(), Ticket.sla_due_at.asc(), Ticket.created_at.asc())
-                .limit(500)
-            )
+        found = db.session.scalars(
+            select(Ticket)
+            .where(Ticket.crew_id == crew.id, Ticket.status.in_(QUEUE_STATUSES))
+            .order_by(Ticket.priority.desc(), Ticket.sla_due_at.asc(), Ticket.created_at.asc())
+            .limit(500)
         )
+        start = (crew.lat, crew.lon) if crew.lat is not None and crew.lon is not None else None
+        tickets = order_route(start, list(found))
     crews = (
         []
         if current_user.role == Role.CREW.value
         else list(db.session.scalars(select(Crew).order_by(Crew.name)))
     )
     return render_template(
-        "console/crew.html", crew=crew, tickets=tickets, crews=crews, form=CrewWorkForm()
+        "console/crew.html",
+        crew=crew,
+        tickets=tickets,
+        crews=crews,
+        form=CrewWorkForm(),
+        route_km=route_metres(start, tickets) / 1000,
     ), code
+
+
+def _wants_json() -> bool:
+    """The crew page's script asks for JSON, so it can keep the note when a save fails."""
+    return request.accept_mimetypes.best == "application/json"
 
 
 @bp.route("/crew")
@@ -65,7 +78,7 @@ def crew_view() -> tuple[str, int]:
 
 @bp.route("/crew/tickets/<int:ticket_id>/work", methods=["POST"])
 @role_required(*ALL_ROLES)
-def crew_work(ticket_id: int) -> Response | tuple[str, int]:
+def crew_work(ticket_id: int) -> Response | tuple[str | Response, int]:
     ticket = get_ticket(ticket_id)
     if current_user.role == Role.CREW.value and (
         ticket.crew_id is None or ticket.crew_id != current_user.crew_id
@@ -77,6 +90,8 @@ def crew_work(ticket_id: int) -> Response | tuple[str, int]:
     form = CrewWorkForm()
     crew = db.session.get(Crew, ticket.crew_id) if ticket.crew_id else None
     if not form.validate_on_submit():
+        if _wants_json():
+            return jsonify(ok=False, message=form_errors(form) or "Invalid form."), 400
         flash(form_errors(form) or "Invalid form.", "error")
         return _render(crew, 400)
     target = form.to_status.data or ""
@@ -91,4 +106,9 @@ def crew_work(ticket_id: int) -> Response | tuple[str, int]:
         ),
         f"{ticket.ref} marked {target.replace('_', ' ')}.",
     )
+    if _wants_json():
+        if ok:  # the flashed "marked resolved" shows on the page the script reloads
+            return jsonify(ok=True, message=""), 200
+        errors = [str(m) for m in get_flashed_messages(category_filter=["error"])]  # the note stays on screen
+        return jsonify(ok=False, message=" ".join(errors) or "Not saved."), 400
     return redirect(back) if ok else _render(crew, 400)

@@ -95,18 +95,29 @@ class CrewWorkForm(FlaskForm):
     public_note = TextAreaField("Note", validators=[Optional(), Length(max=PUBLIC_NOTE_MAX)])
 
 
+def crew_choice(value: object) -> int | None:
+    """A crew select's value: a crew id, or None for "no crew" (the empty option)."""
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ValueError("Choose a crew from the list.") from None
+
+
 class UserCreateForm(FlaskForm):
     email = StringField("E-mail", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[Optional(), Length(max=120)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=500)])
     role = SelectField("Role", choices=ROLE_CHOICES)
-    crew_id = IntegerField("Crew id (crew accounts)", validators=[Optional(), NumberRange(min=1)])
+    # Choices: "no crew" and the crews by name, set by the view (crew accounts need one).
+    crew_id = SelectField("Crew (crew accounts)", coerce=crew_choice, choices=[])
 
 
 class UserEditForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
     active = BooleanField("Active")
-    crew_id = IntegerField("Crew id", validators=[Optional(), NumberRange(min=1)])
+    crew_id = SelectField("Crew", coerce=crew_choice, choices=[])
 
 
 class CrewForm(FlaskForm):

@@ -23,6 +23,9 @@ DEFAULT_LIMIT = 1000
 # The page/page_size extension (Chicago's numbers): 1-based pages.
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+# GET requests near a point (lat, long, radius: FixMyStreet's and SeeClickFix's geo filter): metres.
+DEFAULT_RADIUS_M = 500.0
+MAX_RADIUS_M = 20_000
 MAX_IDS = 1000
 
 _W3C = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})\Z")
@@ -185,6 +188,7 @@ def parse_request_query(
     else:
         limit, offset = DEFAULT_LIMIT, 0
     flt = RequestFilter(
+        near=parse_near(args),
         service_codes=codes or None,
         statuses=frozenset(statuses) if statuses is not None else None,
         start=start,
@@ -195,6 +199,19 @@ def parse_request_query(
         offset=offset,
     )
     return RequestQuery(flt, extensions)
+
+
+def parse_near(args: Mapping[str, str]) -> tuple[float, float, float] | None:
+    """lat, long and radius (metres) -> the circle requests must lie in; None when no point is given."""
+    raw_lat, raw_lon, raw_radius = _arg(args, "lat"), _arg(args, "long"), _arg(args, "radius")
+    if bool(raw_lat) != bool(raw_lon):
+        raise bad("lat and long must be sent together.")
+    if not raw_lat:
+        if raw_radius:
+            raise bad("radius needs lat and long.")
+        return None
+    radius = float(_positive_int("radius", raw_radius, MAX_RADIUS_M)) if raw_radius else DEFAULT_RADIUS_M
+    return _coordinate("lat", raw_lat, 90), _coordinate("long", raw_lon, 180), radius
 
 
 def _field(form: Mapping[str, str], name: str, limit: int) -> str:

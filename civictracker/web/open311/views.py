@@ -16,11 +16,12 @@ import civictracker.web.open311.serializers as serializers  # noqa: PLR0402
 import civictracker.web.open311.xml as xml  # noqa: PLR0402
 from civictracker.citypack import CityPack
 from civictracker.extensions import current_session
+from civictracker.geo.reverse import place_name
 from civictracker.jobs.locate import geocode_ticket
 from civictracker.models import GeocodeStatus
 from civictracker.models.types import utcnow
 from civictracker.queue import get_queue
-from civictracker.runtime import city_of, settings_of
+from civictracker.runtime import city_of, runtime_of, settings_of
 from civictracker.services.errors import DomainError, NotFound, ValidationFailed
 from civictracker.services.open311 import definitions, listing, posting
 from civictracker.services.users import check_api_key
@@ -186,7 +187,9 @@ def create_request(fmt: str) -> Response:
     )
     locate = current_app.extensions.get(GEOCODER_EXTENSION)
     try:
-        ticket, created = posting.create_request(session, api_key, new, bbox=pack.bbox, locate=locate)
+        ticket, created = posting.create_request(
+            session, api_key, new, bbox=pack.bbox, locate=locate, name_point=_name_point
+        )
         session.commit()
     except IntegrityError as exc:
         # Two retries racing with one source_id: the loser answers with the winner's id.
@@ -209,6 +212,11 @@ def create_request(fmt: str) -> Response:
         # client is told "pending" either way (the job may not find the address).
         get_queue(current_app).enqueue(geocode_ticket, ticket.id, job_id=f"geocode-{ticket.id}")
     return response
+
+
+def _name_point(lat: float, lon: float) -> str | None:
+    """The nearest corner or street of a point a client sent: its request then has an address."""
+    return place_name(runtime_of(current_app).gazetteer(), lat, lon)
 
 
 @bp.get("/tokens/<token>.<fmt>")

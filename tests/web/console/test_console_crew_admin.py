@@ -161,7 +161,7 @@ def test_metrics_page_draws_svg_plots(client, db):
     r = client.get("/console/metrics")
     assert r.status_code == 200
     html = r.data.decode()
-    assert html.count("<svg") == 4
+    assert html.count("<svg") == 5  # the four distributions and the weekly trend
     assert "median 0.5 h" in html and "&lt; 1 h: 1" in html  # bar tooltip
     assert re.search(r"Graffiti[^<]*</text>", html)
     assert client.get("/console/metrics?days=-1").status_code == 400
@@ -226,3 +226,51 @@ def test_admin_edits_a_crews_skills(client, db):
     assert client.post(f"/console/admin/crews/{crew.id}", data=data).status_code == 302  # none ticked
     db.expire_all()
     assert crew.service_codes == []
+
+
+def test_crew_page_orders_the_route_and_answers_its_script_in_json(client, db):
+    from civictracker.services.tickets import assign_crew
+
+    crew = factories.crew(db, "Route", lat=42.3700, lon=-71.0960)
+    far = factories.ticket(db, lat=42.3780, lon=-71.1180)
+    near = factories.ticket(db, lat=42.3707, lon=-71.0975)
+    nowhere = factories.ticket(db, lat=None, lon=None)
+    urgent = factories.ticket(db, lat=42.3800, lon=-71.1200, urgent=True)
+    for t in (far, near, nowhere, urgent):
+        assign_crew(db, t, crew, replies=factories.replies())
+    db.commit()
+    logged_in(client, db, "crew", crew_id=crew.id)
+    page = client.get("/console/crew").data.decode()
+    # Urgent first, then the nearest next stop from there (far is beside urgent), unplaced ones last.
+    positions = [page.index(f'id="stop-{t.id}"') for t in (urgent, far, near, nowhere)]
+    assert positions == sorted(positions)
+    json_post = {"headers": {"Accept": "application/json"}}
+    bad = client.post(f"/console/crew/tickets/{near.id}/work", data={"to_status": "closed"}, **json_post)
+    assert bad.status_code == 400 and bad.get_json()["ok"] is False and bad.get_json()["message"]
+    good = client.post(
+        f"/console/crew/tickets/{near.id}/work",
+        data={"to_status": "resolved", "public_note": "Done."},
+        **json_post,
+    )
+    assert good.status_code == 200 and good.get_json() == {"ok": True, "message": ""}
+    db.expire_all()
+    assert near.status == "resolved"
+
+
+def test_route_order_is_urgent_first_then_nearest_next() -> None:
+    from types import SimpleNamespace
+
+    from civictracker.services.crew_route import order_route, route_metres
+
+    def stop(name, lat, lon, urgent=False):  # type: ignore[no-untyped-def]
+        return SimpleNamespace(name=name, lat=lat, lon=lon, priority=1 if urgent else 0)
+
+    stops = [
+        stop("c", 42.0, -71.3),
+        stop("a", 42.0, -71.1),
+        stop("x", None, None),
+        stop("u", 42.0, -71.5, True),
+    ]
+    assert [s.name for s in order_route((42.0, -71.0), stops)] == ["u", "c", "a", "x"]
+    assert [s.name for s in order_route(None, stops[:2])] == ["c", "a"]
+    assert 8_000 < route_metres((42.0, -71.0), [stops[1]]) < 8_500
