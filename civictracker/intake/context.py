@@ -59,6 +59,8 @@ class PageCache:
     # for the page's next flush. None: each new ticket is flushed at once, for its id.
     ticket_ids: IdAllocator | None = None
     new_tickets: list[Ticket] = field(default_factory=list)  # created by this page, in order
+    # The page's posts by (channel, external id): a reply finds a post of its page without a flush.
+    posts: dict[tuple[str, str], InboundPost] = field(default_factory=dict)
     # The record of the post being (or last) processed; a fresh one per post, so a long-lived page does
     # not keep every post's rows alive.
     run: PostRun = field(default_factory=PostRun)

@@ -76,8 +76,8 @@ def _route(ctx: PostContext) -> Analysis | None:
     analysis = _analyze(ctx)
     reporter.lang = analysis.triage.lang if analysis.triage.lang in env.replies.templates else reporter.lang
     ctx.stages.update(triage={**triage_summary(analysis.triage)}, locate=location_summary(analysis))
-    # (autoflush on: a reply may answer a post earlier in this page, whose rows are not written yet)
-    ticket = thread_ticket(ctx.session, post)
+    # (a reply may answer a post earlier in this page, whose rows are not written yet: the page knows it)
+    ticket = thread_ticket(ctx.session, post, ctx.page)
     if ticket is not None:
         handle_thread_reply(ctx, ticket, analysis)
     else:

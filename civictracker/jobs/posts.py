@@ -159,6 +159,7 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
         # (locked after the page's own rows: no other page runs meanwhile, so this order cannot deadlock)
         loaded.update(load_posts(session, parents))  # type: ignore[arg-type]
     add_new_reporters(session, loaded, cache)  # type: ignore[arg-type]
+    cache.posts = {(post.channel, post.external_id): post for post, _ in loaded.values()}
     for post_id in ids:
         if isolate:
             try:

@@ -188,6 +188,36 @@ def test_a_reply_to_a_post_earlier_in_the_same_page_finds_its_ticket(app) -> Non
     assert ext_db.session.get(Ticket, report.ticket_id).report_count == 2
 
 
+def test_thread_lookups_in_a_page_write_nothing(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A reply and a DM answer find what earlier posts of their page did without a flush: the page's rows
+    are written once, at its end, not once per reply."""
+    import civictracker.intake.process as process
+
+    real, pending = process.thread_ticket, []
+
+    def spy(session, post, page=None):  # type: ignore[no-untyped-def]
+        before = set(session.new)
+        found = real(session, post, page)
+        pending.append((len(before), before == set(session.new)))
+        return found
+
+    monkeypatch.setattr(process, "thread_ticket", spy)
+    first = incoming("the streetlight at 150 Hampshire St is out", author="f1")
+    ids = _store(
+        first,
+        incoming("still not fixed!!", author="f2", kind="reply", reply_to=first.external_id),
+        incoming("the streetlight on my block has been out for two weeks", author="f3", kind="dm"),
+        incoming("it's at 20 Prospect St", author="f3", kind="dm"),
+        incoming("thanks", author="f4", kind="reply", reply_to="never-sent-by-us"),
+    )
+    outcomes = jobs.process_posts(ids)
+    assert outcomes == "ask_back=1, created=1, located=1, not_request:praise=1, still_open=1", outcomes
+    assert all(unchanged for _, unchanged in pending) and any(n for n, _ in pending[1:])
+    ext_db.session.expire_all()
+    posts = [ext_db.session.get(InboundPost, i) for i in ids]
+    assert posts[1].ticket_id == posts[0].ticket_id and posts[3].ticket_id == posts[2].ticket_id
+
+
 def test_ticket_ids_handed_out_by_a_page_never_collide_with_others(app) -> None:  # type: ignore[no-untyped-def]
     from civictracker.services import tickets as ticket_service
     from civictracker.services.catalog import get_service
