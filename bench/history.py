@@ -84,7 +84,7 @@ def fill_history(session: Session, n: int, *, quiet: bool = False) -> float:
 
 def _rows(dialect: str, first: int, count: int) -> str:
     if dialect == "postgresql":
-        return f"SELECT g AS i FROM generate_series({first}, {first + count - 1}) AS g"
+        return f"SELECT g AS i FROM generate_series(CAST({first} AS bigint), {first + count - 1}) AS g"
     return (
         f"WITH RECURSIVE s(i) AS (SELECT {first} UNION ALL SELECT i + 1 FROM s WHERE i < {first + count - 1})"
         " SELECT i FROM s"
