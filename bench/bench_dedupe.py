@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select
 
-from bench.history import CITY_BOX, MAIN_FROM, MAIN_TO, fill_history  # noqa: E402
-from tests.conftest import drop_app, make_app  # noqa: E402
+from bench.history import CITY_BOX, MAIN_FROM, MAIN_TO, fill_history
+from tests.conftest import drop_app, make_app
 
 
 def _points(n: int, seed: int = 11) -> list[tuple[float, float]]:
