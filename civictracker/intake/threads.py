@@ -99,7 +99,8 @@ def _ticket(session: Session, page: PageCache, ticket_id: int | None) -> Ticket 
 
 def _asked_by_dm(session: Session, post: InboundPost, page: PageCache) -> Ticket | None:
     """A DM conversation has no reply ids: the resident's next DM answers our latest question to them."""
-    newest: tuple[float, Ticket] | None = None
+    # ranked by (written later than every row of the table, then id or order of creation)
+    newest: tuple[tuple[int, int], Ticket] | None = None
     # Followers this page created or read (the newest: written after every row in the table) ...
     for order, follower in enumerate(page.followers.values()):
         if follower.channel != post.channel or not follower.is_dm or follower not in session:
@@ -108,7 +109,7 @@ def _asked_by_dm(session: Session, post: InboundPost, page: PageCache) -> Ticket
             continue
         ticket = _ticket(session, page, follower.ticket_id)
         if ticket is not None and ticket.status == S.NEEDS_LOCATION:
-            rank = float(follower.id) if follower.id is not None else float("inf") + order
+            rank = (0, follower.id) if follower.id is not None else (1, order)
             if newest is None or rank >= newest[0]:
                 newest = (rank, ticket)
     # ... and the table's, whose ticket may have changed in this page (its status read from memory).
@@ -127,7 +128,7 @@ def _asked_by_dm(session: Session, post: InboundPost, page: PageCache) -> Ticket
         .limit(5)
     )
     for follower_id, ticket_id in rows:
-        if newest is not None and newest[0] >= follower_id:
+        if newest is not None and newest[0] >= (0, follower_id):
             break
         ticket = _ticket(session, page, ticket_id)
         if ticket is not None and ticket.status == S.NEEDS_LOCATION:
