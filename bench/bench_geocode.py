@@ -1,4 +1,5 @@
-"""Benchmark: gazetteer load time from cache, and extract + geocode phrases per second on one core."""
+"""Benchmark: gazetteer load time from cache, and extract + geocode phrases per second on one core,
+warm and with a cold fuzzy-word cache (`.venv/bin/python bench/bench_geocode.py [--seconds S]`)."""
 
 from __future__ import annotations
 
@@ -50,12 +51,40 @@ def main() -> None:
         n += len(variants)
     dt = time.perf_counter() - t0
     print(f"extract + geocode: {n / dt:,.0f} phrases/s on one core ({n} phrases of the dev set, {dt:.1f} s)")
-    cold = [f"{t} zqx{i}word" for i, t in enumerate(texts)]
+    # Cold: the fuzzy-word cache emptied first (a worker just started, or phrases it never saw). The unseen
+    # word is alphabetic, so it goes through the fuzzy matcher (a word with digits never does).
+    gz.__dict__.pop("_fuzzy_cache", None)
+    t0 = time.perf_counter()
+    for t in texts:
+        geocode_text(gz, t)
+    dt = time.perf_counter() - t0
+    print(f"cold fuzzy cache, the dev set once: {len(texts) / dt:,.0f} phrases/s  target >= 5,000")
+    gz.__dict__.pop("_fuzzy_cache", None)
+    cold = [f"{t} {_unseen(i)}" for i, t in enumerate(texts)]
     t0 = time.perf_counter()
     for t in cold:
         geocode_text(gz, t)
     dt = time.perf_counter() - t0
-    print(f"  with an unseen (fuzzy-matched) word in every phrase: {len(cold) / dt:,.0f} phrases/s")
+    print(
+        f"cold fuzzy cache, an unseen (fuzzy-matched) word in every phrase: {len(cold) / dt:,.0f} phrases/s"
+    )
+    t0 = time.perf_counter()
+    for t in cold:
+        geocode_text(gz, t)
+    dt = time.perf_counter() - t0
+    print(f"  the same phrases again (warm cache): {len(cold) / dt:,.0f} phrases/s")
+
+
+def _unseen(i: int) -> str:
+    """A made-up word, alphabetic and different for each i (so each is a cache miss)."""
+    letters = "bcdfghjklmnpqrstvwxz"
+    word = ""
+    while True:
+        i, r = divmod(i, len(letters))
+        word += letters[r]
+        if not i:
+            break
+    return f"zq{word}ovar"
 
 
 if __name__ == "__main__":

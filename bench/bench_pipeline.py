@@ -3,6 +3,8 @@
 Usage:
   .venv/bin/python bench/bench_pipeline.py                      # SQLite/SpatiaLite inline, then PostGIS + rq worker
   .venv/bin/python bench/bench_pipeline.py -n 3000 --only sqlite --profile   # cProfile of the SQLite path
+  .venv/bin/python bench/bench_pipeline.py --backend sqlite --history 0,100000,1000000   # big stored history
+  .venv/bin/python bench/bench_pipeline.py --backend postgis --workers 1,2,4 -n 2000   # scaling with workers
   .venv/bin/python bench/bench_pipeline.py --only postgis --pg-admin-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
 Posts are generated from templates with real Cambridge addresses (the pack's master address list) and real
@@ -180,7 +182,42 @@ def receive_batches(db: object, posts: list[IncomingPost], batch: int = 50) -> l
     return out
 
 
-def bench_sqlite(n: int, profile: bool) -> None:
+def _fill(db: object, history: int, tag: str) -> None:
+    """The stored history the figure is measured on (bench/history.py): N tickets, replies and posts."""
+    if history:
+        from bench.history import fill_history
+
+        seconds = fill_history(db.session, history, quiet=True)  # type: ignore[attr-defined]
+        print(
+            f"[{tag}] history: {history:,} tickets + {history:,} sent replies + {history:,} posts in {seconds:.0f} s"
+        )
+
+
+def _time_statements(engine: object) -> dict[str, list[float]]:
+    """BENCH_SQL=1: seconds per statement text, to find the slow lookups (printed after the run)."""
+    from sqlalchemy import event
+
+    spent: dict[str, list[float]] = {}
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        conn.info["bench_t0"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _stop(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        spent.setdefault(" ".join(statement.split())[:300], []).append(
+            time.perf_counter() - conn.info["bench_t0"]
+        )
+
+    return spent
+
+
+def _print_statements(spent: dict[str, list[float]]) -> None:
+    for stmt, times in sorted(spent.items(), key=lambda kv: -sum(kv[1]))[:15]:
+        print(f"  {sum(times) * 1000:8.0f} ms {len(times):6d}x  {stmt}")
+
+
+def bench_sqlite(n: int, profile: bool, history: int = 0) -> None:
     from civictracker.app import create_app
     from civictracker.bootstrap import prepare_database
     from civictracker.extensions import db
@@ -192,15 +229,16 @@ def bench_sqlite(n: int, profile: bool) -> None:
         app = create_app(_settings(f"sqlite:///{tmp / 'bench.sqlite'}", tmp))
         prepare_database(app)
         with app.app_context():
+            _fill(db, history, "sqlite")
             queue = get_queue(app)
             assert queue.is_inline
             t0 = time.perf_counter()
             for ids in receive_batches(db, make_posts(30, seed=1, prefix="warm")):
                 jobs.enqueue_processing(app, ids)
-            print(
-                f"[sqlite] warm-up (model training, gazetteer load, 30 posts): {time.perf_counter() - t0:.2f} s"
-            )
+            cold = time.perf_counter() - t0
+            print(f"[sqlite] cold: the first 30 posts (model, gazetteer, database caches): {cold:.2f} s")
             posts = make_posts(n)
+            spent = _time_statements(db.engine) if os.environ.get("BENCH_SQL") else None
             profiler = cProfile.Profile() if profile else None
             wall, cpu = time.perf_counter(), time.process_time()
             if profiler:
@@ -216,12 +254,14 @@ def bench_sqlite(n: int, profile: bool) -> None:
             db.session.remove()
             db.engine.dispose()
     print(
-        f"[sqlite] {n} posts received + processed inline on one core: {n / wall:.0f} posts/s wall "
+        f"[sqlite] history {history:,}, warm: {n} posts received + processed inline on one core: {n / wall:.0f} posts/s wall "
         f"({n / cpu:.0f} per CPU-second; {wall:.2f} s)  target >= 300/s  "
         f"{'ok' if n / wall >= 300 else 'BELOW TARGET'}"
     )
     print(f"[sqlite] outcomes: {dict(outcomes.most_common())}; inline job errors: {errors}")
     print(f"[sqlite] replies by state: {dict(replies.most_common())}")
+    if spent is not None:
+        _print_statements(spent)
     if profiler:
         if os.environ.get("BENCH_DUMP"):
             profiler.dump_stats(os.environ["BENCH_DUMP"])
@@ -262,7 +302,7 @@ def _wait_processed(
     return done
 
 
-def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1) -> None:
+def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1, history: int = 0) -> None:
     from civictracker.app import create_app
     from civictracker.bootstrap import prepare_database
     from civictracker.extensions import db
@@ -280,6 +320,9 @@ def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1) -> N
         try:
             app = create_app(_settings(url, tmp, redis_url=redis_url, queue_name=queue_name))
             prepare_database(app)
+            with app.app_context():
+                _fill(db, history, "postgis")
+                db.session.remove()
             env = {
                 **os.environ,
                 "CIVICTRACKER_DATABASE_URL": url,
@@ -308,7 +351,7 @@ def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1) -> N
                     jobs.enqueue_processing(app, ids)
                 warm_n = sum(len(ids) for ids in warm)
                 _wait_processed(db, InboundPost, warm_n, 120, procs)
-                print(f"[postgis] worker start + warm-up (30 posts): {time.perf_counter() - t0:.2f} s")
+                print(f"[postgis] cold: worker start + the first 30 posts: {time.perf_counter() - t0:.2f} s")
                 posts = make_posts(n)
                 start = time.perf_counter()
                 for ids in receive_batches(db, posts):
@@ -339,7 +382,8 @@ def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1) -> N
                 db.session.remove()
                 db.engine.dispose()
             print(
-                f"[postgis] {done}/{n} posts received, enqueued and processed by {workers} rq worker(s): "
+                f"[postgis] history {history:,}, warm: {done}/{n} posts received, enqueued and processed by "
+                f"{workers} rq worker(s): "
                 f"{done / elapsed:.0f} posts/s end to end ({elapsed:.2f} s; receiving + enqueueing took "
                 f"{enqueued:.2f} s)"
             )
@@ -359,18 +403,31 @@ def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=3000, help="posts per run (default 3000)")
-    parser.add_argument("--only", choices=["sqlite", "postgis"], default=None)
+    parser.add_argument("--only", "--backend", choices=["sqlite", "postgis"], default=None)
+    parser.add_argument(
+        "--history",
+        default="0",
+        help="tickets (and as many sent replies and posts) stored before the run, by bulk inserts; "
+        "comma-separated for several runs, e.g. 0,100000,1000000 (default 0)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the SQLite run (top 30, cumulative)")
     parser.add_argument(
         "--pg-admin-url", default=os.environ.get("CIVICTRACKER_TEST_PG_ADMIN_URL", PG_ADMIN_URL)
     )
     parser.add_argument("--redis-url", default=REDIS_URL)
-    parser.add_argument("--workers", type=int, default=1, help="rq workers for the PostGIS run (default 1)")
+    parser.add_argument(
+        "--workers",
+        default="1",
+        help="rq workers for the PostGIS run; comma-separated for several runs, e.g. 1,2,4 (default 1)",
+    )
     args = parser.parse_args()
-    if args.only in (None, "sqlite"):
-        bench_sqlite(args.n, args.profile)
-    if args.only in (None, "postgis"):
-        bench_postgis(args.n, args.pg_admin_url, args.redis_url, args.workers)
+    histories = [int(h.replace("_", "")) for h in args.history.split(",")]
+    for history in histories:
+        if args.only in (None, "sqlite"):
+            bench_sqlite(args.n, args.profile, history)
+        if args.only in (None, "postgis"):
+            for workers in (int(w) for w in args.workers.split(",")):
+                bench_postgis(args.n, args.pg_admin_url, args.redis_url, workers, history)
 
 
 if __name__ == "__main__":

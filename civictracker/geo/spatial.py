@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from geoalchemy2 import WKTElement
@@ -80,21 +81,60 @@ def within_radius(
     return _within(dialect, column, table, pt, degree_box(lat, lon, radius_m), radius_m)
 
 
+@dataclass(frozen=True)
+class RTree:
+    """A plain SQLite R*Tree over some rows of a table, kept by triggers (see the migration that makes it):
+    (id, min_lon, max_lon, min_lat, max_lat) and auxiliary columns, each matched to the bound parameter of
+    its name. Asked instead of SpatiaLite's index of every row when a query wants only those rows."""
+
+    table: str
+    aux: tuple[str, ...] = ()
+
+
+# The tickets a new report may be merged into (an open status and a place), with their service: dedupe
+# reads the few candidates near a point, not every ticket ever made there (migration 9b2f4d6a8c31).
+OPEN_TICKETS = RTree("idx_open_tickets", aux=("service_id",))
+
+
 def _within(
-    dialect: str, column: Any, table: str, pt: Any, box: tuple[Any, Any, Any, Any] | None, radius_m: Any
+    dialect: str,
+    column: Any,
+    table: str,
+    pt: Any,
+    box: tuple[Any, Any, Any, Any] | None,
+    radius_m: Any,
+    rtree: RTree | None = None,
 ) -> ColumnElement[bool]:
     """Within radius of `pt`, the index asked first with `box`: values, or (None) bound parameters
-    si_x1, si_y1, si_x2, si_y2 given at execution (see NearestQuery)."""
+    si_x1, si_y1, si_x2, si_y2 given at execution (see NearestQuery). `rtree`: on SQLite, that index
+    instead of SpatiaLite's (PostgreSQL combines the GiST index with the table's B-trees itself)."""
     corners = box if box is not None else tuple(bindparam(name) for name in _BOX_PARAMS)
     if dialect == "postgresql":
         return and_(
             column.op("&&")(func.ST_MakeEnvelope(*corners, SRID)),
             func.ST_DWithin(func.Geography(column), func.Geography(pt), radius_m),
         )
-    return and_(
-        _spatialite_index_filter(table, column, box),
-        func.PtDistWithin(column, pt, radius_m, 1),
+    prefilter = (
+        _rtree_filter(table, rtree, box)
+        if rtree is not None
+        else _spatialite_index_filter(table, column, box)
     )
+    return and_(prefilter, func.PtDistWithin(column, pt, radius_m, 1))
+
+
+def _rtree_filter(
+    table: str, rtree: RTree, box: tuple[float, float, float, float] | None
+) -> ColumnElement[bool]:
+    aux = "".join(f" AND {name} = :{name}" for name in rtree.aux)
+    # (names from the code, never from user input; the R*Tree's float32 boxes are rounded outwards, so
+    # this prefilter never drops a row the exact test keeps)
+    clause = text(
+        f"{table}.id IN (SELECT id FROM {rtree.table} WHERE max_lon >= :si_x1 AND min_lon <= :si_x2"  # noqa: S608
+        f" AND max_lat >= :si_y1 AND min_lat <= :si_y2{aux})"
+    )
+    if box is not None:
+        clause = clause.bindparams(**dict(zip(_BOX_PARAMS, box, strict=True)))
+    return clause  # type: ignore[return-value]
 
 
 _BOX_PARAMS = ("si_x1", "si_y1", "si_x2", "si_y2")
@@ -171,9 +211,12 @@ class NearestQuery:
         where: list[ColumnElement[bool]] | None = None,
         *,
         limit: int = 5,
+        rtree: RTree | None = None,
     ) -> None:
+        """`rtree`: the rows `where` can match have their own R*Tree on SQLite (see RTree); its auxiliary
+        columns take the bound parameters of their names."""
         self._model, self._column, self._columns = model, column, columns
-        self._where, self._limit = list(where or []), limit
+        self._where, self._limit, self._rtree = list(where or []), limit, rtree
         self._statements: dict[str, Any] = {}
 
     def _statement(self, dialect: str) -> Any:
@@ -187,7 +230,9 @@ class NearestQuery:
         else:
             pt = func.MakePoint(lon, lat, SRID)
         column = self._column
-        within = _within(dialect, column, self._model.__tablename__, pt, None, bindparam("nq_radius"))
+        within = _within(
+            dialect, column, self._model.__tablename__, pt, None, bindparam("nq_radius"), self._rtree
+        )
         dist = _distance(dialect, column, pt).label("distance_m")
         stmt = (
             select(*self._columns, dist)

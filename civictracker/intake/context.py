@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from civictracker.database import IdAllocator
 from civictracker.geo.gazetteer import Gazetteer
 from civictracker.geo.remote import RemoteGeocoder
+from civictracker.intake.analysis import Analysis
 from civictracker.models import InboundPost, OutboundMessage, PostState, Reporter, Service, Ticket
 from civictracker.models.report import POST_TRANSITIONS
 from civictracker.models.transitions import check_transition
@@ -37,6 +38,12 @@ class PipelineEnv:
     def dedupe(self) -> DedupeRules:
         return DedupeRules(radius_m=self.dedupe_radius_m, window_days=self.dedupe_window_days)
 
+    @property
+    def widest_dedupe_radius_m(self) -> float:
+        """The largest radius any service of the city merges reports within."""
+        own = [float(s.get("dedupe_radius_m") or 0) for s in self.services]
+        return max([self.dedupe_radius_m, *own])
+
 
 @dataclass
 class PostRun:
@@ -59,6 +66,12 @@ class PageCache:
     # for the page's next flush. None: each new ticket is flushed at once, for its id.
     ticket_ids: IdAllocator | None = None
     new_tickets: list[Ticket] = field(default_factory=list)  # created by this page, in order
+    # The page's posts by (channel, external id): a reply finds a post of its page without a flush.
+    posts: dict[tuple[str, str], InboundPost] = field(default_factory=dict)
+    # Each post's analysis made before the page took its locks (it needs no database), by post id.
+    analyses: dict[int, Analysis] = field(default_factory=dict)
+    # Existing tickets this page locked (PostgreSQL) and read afresh: see ticketing.lock_ticket.
+    locked_tickets: set[int] = field(default_factory=set)
     # The record of the post being (or last) processed; a fresh one per post, so a long-lived page does
     # not keep every post's rows alive.
     run: PostRun = field(default_factory=PostRun)

@@ -17,6 +17,7 @@ from civictracker.intake.load import load_posts
 from civictracker.intake.new_report import handle_new_report
 from civictracker.intake.reporters import get_reporter, is_blocked
 from civictracker.intake.threads import handle_thread_reply, thread_ticket
+from civictracker.intake.ticketing import lock_ticket
 from civictracker.models import InboundPost, PostOutcome, PostState, Reporter
 from civictracker.models.report import DONE_STATES
 from civictracker.models.types import utcnow
@@ -76,8 +77,8 @@ def _route(ctx: PostContext) -> Analysis | None:
     analysis = _analyze(ctx)
     reporter.lang = analysis.triage.lang if analysis.triage.lang in env.replies.templates else reporter.lang
     ctx.stages.update(triage={**triage_summary(analysis.triage)}, locate=location_summary(analysis))
-    # (autoflush on: a reply may answer a post earlier in this page, whose rows are not written yet)
-    ticket = thread_ticket(ctx.session, post)
+    # (a reply may answer a post earlier in this page, whose rows are not written yet: the page knows it)
+    ticket = lock_ticket(ctx, thread_ticket(ctx.session, post, ctx.page))
     if ticket is not None:
         handle_thread_reply(ctx, ticket, analysis)
     else:
@@ -86,7 +87,12 @@ def _route(ctx: PostContext) -> Analysis | None:
 
 
 def _analyze(ctx: PostContext) -> Analysis:
-    post = ctx.post
+    made = ctx.page.analyses.pop(ctx.post.id, None)  # made before the page took its locks
+    return made if made is not None else analyze(ctx.post, ctx.env)
+
+
+def analyze(post: InboundPost, env: PipelineEnv) -> Analysis:
+    """What the post says (triage) and where (locate): no database, the same answer every time."""
     channel_kind = "reply" if (post.in_reply_to_id or post.kind == "reply") else post.kind
     geotag = (
         (post.geotag_lat, post.geotag_lon)
@@ -96,9 +102,9 @@ def _analyze(ctx: PostContext) -> Analysis:
     return analyze_post(
         post.text,
         channel_kind=channel_kind,
-        gazetteer=ctx.env.gazetteer,
-        services=ctx.env.services,
+        gazetteer=env.gazetteer,
+        services=env.services,
         geotag=geotag,
         private=is_private_post(post),
-        remote=ctx.env.remote,
+        remote=env.remote,
     )

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from civictracker.intake.analysis import Analysis, location_summary
 from civictracker.intake.answer import reply
-from civictracker.intake.context import PostContext
+from civictracker.intake.context import PageCache, PostContext
 from civictracker.intake.ticketing import (
     INTAKE,
     add_report,
@@ -37,57 +37,109 @@ S = TicketStatus
 RESIDENT = ticket_service.Actor(label="resident")  # a resident's own post moves or notes the ticket
 
 
-def thread_ticket(session: Session, post: InboundPost) -> Ticket | None:
-    """The ticket whose thread this post continues: a reply to our message or to a post we ticketed."""
+def thread_ticket(session: Session, post: InboundPost, page: PageCache | None = None) -> Ticket | None:
+    """The ticket whose thread this post continues: a reply to our message or to a post we ticketed.
+
+    Without an autoflush (it would write the page's rows once per reply instead of once per page): what
+    this page did and has not written yet is read from `page` (its posts, new tickets and followers), the
+    rest from the tables, which hold it as it was before the page."""
+    page = page if page is not None else PageCache()
     ids = thread_ids(post)
-    if ids:
-        ticket_id = session.scalar(
-            select(OutboundMessage.ticket_id)
-            .where(
-                OutboundMessage.channel == post.channel,
-                OutboundMessage.sent_external_id.in_(ids),
-                OutboundMessage.ticket_id.is_not(None),
+    with session.no_autoflush:
+        if ids:
+            ticket_id = (
+                session.scalar(
+                    select(OutboundMessage.ticket_id)
+                    .where(
+                        # our replies get their platform ids when sent, after their page's commit: the
+                        # table has every one of them
+                        OutboundMessage.channel == post.channel,
+                        OutboundMessage.sent_external_id.in_(ids),
+                        OutboundMessage.ticket_id.is_not(None),
+                    )
+                    .limit(1)
+                )
+                or _ticketed_in_page(page, post, ids)
+                or session.scalar(
+                    select(InboundPost.ticket_id)
+                    .where(
+                        InboundPost.channel == post.channel,
+                        InboundPost.external_id.in_(ids),
+                        InboundPost.ticket_id.is_not(None),
+                        InboundPost.id != post.id,
+                    )
+                    .limit(1)
+                )
             )
-            .limit(1)
-        ) or session.scalar(
-            select(InboundPost.ticket_id)
-            .where(
-                InboundPost.channel == post.channel,
-                InboundPost.external_id.in_(ids),
-                InboundPost.ticket_id.is_not(None),
-                InboundPost.id != post.id,
-            )
-            .limit(1)
-        )
-        if ticket_id:
-            return _resolve_duplicate(session, session.get(Ticket, ticket_id))
-    if post.is_dm:
-        return _asked_by_dm(session, post)
+            if ticket_id:
+                return _resolve_duplicate(session, page, _ticket(session, page, ticket_id))
+        if post.is_dm:
+            return _asked_by_dm(session, post, page)
     return None
 
 
-def _asked_by_dm(session: Session, post: InboundPost) -> Ticket | None:
+def _ticketed_in_page(page: PageCache, post: InboundPost, ids: list[str]) -> int | None:
+    """The ticket a post of this page that this one answers ended on (not written yet, maybe)."""
+    for external_id in ids:
+        earlier = page.posts.get((post.channel, external_id))
+        if earlier is not None and earlier is not post and earlier.ticket_id:
+            return earlier.ticket_id
+    return None
+
+
+def _ticket(session: Session, page: PageCache, ticket_id: int | None) -> Ticket | None:
+    """A ticket by id, one the page created and has not written yet included."""
+    if ticket_id is None:
+        return None
+    for ticket in page.new_tickets:
+        if ticket.id == ticket_id:
+            return ticket
+    return session.get(Ticket, ticket_id)
+
+
+def _asked_by_dm(session: Session, post: InboundPost, page: PageCache) -> Ticket | None:
     """A DM conversation has no reply ids: the resident's next DM answers our latest question to them."""
-    ticket_id = session.scalar(
-        select(Follower.ticket_id)
+    # ranked by (written later than every row of the table, then id or order of creation)
+    newest: tuple[tuple[int, int], Ticket] | None = None
+    # Followers this page created or read (the newest: written after every row in the table) ...
+    for order, follower in enumerate(page.followers.values()):
+        if follower.channel != post.channel or not follower.is_dm or follower not in session:
+            continue
+        if follower.reporter is None or follower.reporter.external_id != post.author_id:
+            continue
+        ticket = _ticket(session, page, follower.ticket_id)
+        if ticket is not None and ticket.status == S.NEEDS_LOCATION:
+            rank = (0, follower.id) if follower.id is not None else (1, order)
+            if newest is None or rank >= newest[0]:
+                newest = (rank, ticket)
+    # ... and the table's, whose ticket may have changed in this page (its status read from memory).
+    rows = session.execute(
+        select(Follower.id, Follower.ticket_id)
         .join(Ticket, Ticket.id == Follower.ticket_id)
         .join(Reporter, Reporter.id == Follower.reporter_id)
         .where(
             Follower.channel == post.channel,
             Follower.is_dm.is_(True),
+            Reporter.channel == post.channel,
             Reporter.external_id == post.author_id,
             Ticket.status == S.NEEDS_LOCATION.value,
         )
         .order_by(Follower.id.desc())
-        .limit(1)
+        .limit(5)
     )
-    return session.get(Ticket, ticket_id) if ticket_id else None
+    for follower_id, ticket_id in rows:
+        if newest is not None and newest[0] >= (0, follower_id):
+            break
+        ticket = _ticket(session, page, ticket_id)
+        if ticket is not None and ticket.status == S.NEEDS_LOCATION:
+            return ticket
+    return newest[1] if newest is not None else None
 
 
-def _resolve_duplicate(session: Session, ticket: Ticket | None) -> Ticket | None:
+def _resolve_duplicate(session: Session, page: PageCache, ticket: Ticket | None) -> Ticket | None:
     seen = 0
     while ticket is not None and ticket.duplicate_of_id and seen < 10:
-        ticket = session.get(Ticket, ticket.duplicate_of_id)
+        ticket = _ticket(session, page, ticket.duplicate_of_id)
         seen += 1
     return ticket
 

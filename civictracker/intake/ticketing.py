@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import InstanceState
 
 from civictracker.geo.types import GeocodeResult
 from civictracker.intake.analysis import Analysis, location_summary, triage_summary
@@ -59,10 +60,30 @@ def public_summary(service: Service, loc: GeocodeResult | None, *, private: bool
 
 
 def find_duplicate(ctx: PostContext, service: Service, loc: GeocodeResult) -> Ticket | None:
-    """The open ticket this report duplicates, the page's unwritten new tickets included."""
-    return dedupe.find_duplicate(
+    """The open ticket this report duplicates, the page's unwritten new tickets included (locked)."""
+    found = dedupe.find_duplicate(
         ctx.session, service, loc, rules=ctx.env.dedupe, now=ctx.now, unwritten=ctx.page.new_tickets
     )
+    return lock_ticket(ctx, found)
+
+
+def lock_ticket(ctx: PostContext, ticket: Ticket | None) -> Ticket | None:
+    """PostgreSQL: an existing ticket the post is about to change, its row locked until the page commits
+    and its values read afresh. Another worker's page may have changed it (one report more) since this
+    session read it: counting from the old value would lose that change. SQLite has one writer at a time.
+    """
+    if ticket is None or ticket.id in ctx.page.locked_tickets:
+        return ticket
+    session = ctx.session
+    state: InstanceState[Ticket] = inspect(ticket)
+    if state.pending or session.get_bind().dialect.name != "postgresql":
+        return ticket
+    ctx.page.locked_tickets.add(ticket.id)
+    with session.no_autoflush:
+        session.execute(select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
+        if not state.modified:  # (changed by this page already: its own changes are kept)
+            session.refresh(ticket)
+    return ticket
 
 
 def open_ticket(ctx: PostContext, service: Service, analysis: Analysis, status: TicketStatus) -> Ticket:

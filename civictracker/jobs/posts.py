@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from civictracker.database import IdAllocator, begin_write, hold_lock
+from civictracker.database import IdAllocator, begin_write, hold_locks
 from civictracker.extensions import db
 from civictracker.models import ChannelCursor, InboundPost, MessageState, OutboundMessage, PostState, Ticket
 from civictracker.models.report import DONE_STATES, POST_TRANSITIONS, TODO_STATES
@@ -53,7 +53,6 @@ def _env(app: Flask) -> Any:
     return env
 
 
-INTAKE_LOCK = "civictracker:intake-page"  # held by the page being processed (see _run_page)
 PAGE_SIZE = 50  # posts per processing job: a poll page; its replies go out when the whole page is stored
 
 
@@ -140,6 +139,7 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
     """
     from civictracker.intake.context import PageCache
     from civictracker.intake.load import load_posts, unprocessed_parents
+    from civictracker.intake.locks import page_lock_names
     from civictracker.intake.process import process_post as run_pipeline
     from civictracker.intake.reporters import add_new_reporters
 
@@ -148,17 +148,31 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
     done: list[tuple[InboundPost, list[OutboundMessage], bool]] = []  # post, replies, joined a ticket
     cache = PageCache()  # what the page's posts share, for this run only
     begin_write(session)  # one transaction for the page, on SQLite too (and its write lock from the start)
-    # One page at a time, on PostgreSQL as on SQLite: a page cannot see another's uncommitted tickets and
-    # posts, so two pages at once would each open a ticket for one problem, or miss a reply's thread.
-    hold_lock(session, INTAKE_LOCK)
     cache.ticket_ids = IdAllocator(session, Ticket.__tablename__)  # new tickets wait for the page's flush
     loaded = load_posts(session, ids)  # type: ignore[arg-type]
     parents = unprocessed_parents(session, loaded)  # type: ignore[arg-type]
     if parents:  # the posts these answer go first (ids are in storage order: a parent's is lower)
         ids = sorted({*ids, *parents})
-        # (locked after the page's own rows: no other page runs meanwhile, so this order cannot deadlock)
+        # (row locks after the page's own rows, and before any advisory lock: a page waiting here holds
+        # none that another page could be waiting for)
         loaded.update(load_posts(session, parents))  # type: ignore[arg-type]
+    # What the posts say needs no database: worked out before the locks, side by side with other pages.
+    cache.analyses = _analyses(loaded, env)  # type: ignore[arg-type]
+    # A page cannot see another's uncommitted tickets and posts: two pages at once could each open a
+    # ticket for one problem, or miss a reply's thread. PostgreSQL: each page locks the threads, authors
+    # and places its posts may touch (intake/locks.py), so only pages that share one wait for each other.
+    # SQLite: its one write lock (begin_write) runs one page at a time.
+    hold_locks(
+        session,
+        page_lock_names(
+            [post for post, _ in loaded.values()],  # type: ignore[attr-defined]
+            cache.analyses,
+            radius_m=env.widest_dedupe_radius_m,
+            service_codes=[str(s["service_code"]) for s in env.services],
+        ),
+    )
     add_new_reporters(session, loaded, cache)  # type: ignore[arg-type]
+    cache.posts = {(post.channel, post.external_id): post for post, _ in loaded.values()}
     for post_id in ids:
         if isolate:
             try:
@@ -179,6 +193,21 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
     page.message_ids = _replies_to_send(done)
     _record_failures(page.failures)
     return page
+
+
+def _analyses(loaded: Any, env: Any) -> dict[int, Any]:
+    """Each post's analysis (to do), by id; a post whose analysis crashes is left to its own run."""
+    from civictracker.intake.process import analyze
+
+    made: dict[int, Any] = {}
+    for post, _ in loaded.values():
+        if post.state in DONE_STATES:
+            continue
+        try:
+            made[post.id] = analyze(post, env)
+        except Exception as exc:  # it crashes again in the post's own run, and is recorded there
+            log.info("analysis of post %s failed before the page's locks: %s", post.id, exc)
+    return made
 
 
 def _replies_to_send(done: list[tuple[InboundPost, list[OutboundMessage], bool]]) -> set[int]:

@@ -82,7 +82,13 @@ class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]
     """One message to one follower about one event; the idempotency key makes it exist once."""
 
     __tablename__ = "outbound_messages"
-    __table_args__ = (Index("ix_outbound_messages_state_next", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_messages_state_next", "state", "next_attempt_at"),
+        # A reply finds its thread by the platform id our reply got (intake/threads.py thread_ticket).
+        Index("ix_outbound_messages_sent_external_id", "channel", "sent_external_id"),
+        # The last day's sends (outbox/lanes.py lane_history) and first-response metrics: recent rows only.
+        Index("ix_outbound_messages_state_sent", "state", "sent_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)

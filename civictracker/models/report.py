@@ -96,6 +96,8 @@ class InboundPost(db.Model):  # type: ignore[name-defined,misc]
         # The inbox page: one state's posts, escalated first, oldest first (services/inbox.py list_inbox).
         Index("ix_inbound_posts_inbox", "inbox_state", "inbox_priority", "received_at"),
         Index("ix_inbound_posts_inbox_assignee", "inbox_assigned_to_id", "inbox_state"),
+        # One window of posts (services/response_metrics.py first responses).
+        Index("ix_inbound_posts_received_at", "received_at", "channel"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -108,6 +108,8 @@ class Ticket(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_updated_at", "updated_at"),
         Index("ix_tickets_public_map", "status", "public_lon", "public_lat", "service_id"),
+        # Street-wide dedupe (services/dedupe.py _same_street): one street's tickets of one service.
+        Index("ix_tickets_street", "street", "service_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -33,6 +33,7 @@ _NEARBY_OPEN = spatial.NearestQuery(
         Ticket.status.in_(DEDUPE_STATUSES),
         Ticket.created_at >= bindparam("since"),
     ],
+    rtree=spatial.OPEN_TICKETS,  # SQLite: an index of the open tickets only, by service
 )
 
 

@@ -188,6 +188,36 @@ def test_a_reply_to_a_post_earlier_in_the_same_page_finds_its_ticket(app) -> Non
     assert ext_db.session.get(Ticket, report.ticket_id).report_count == 2
 
 
+def test_thread_lookups_in_a_page_write_nothing(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A reply and a DM answer find what earlier posts of their page did without a flush: the page's rows
+    are written once, at its end, not once per reply."""
+    import civictracker.intake.process as process
+
+    real, pending = process.thread_ticket, []
+
+    def spy(session, post, page=None):  # type: ignore[no-untyped-def]
+        before = set(session.new)
+        found = real(session, post, page)
+        pending.append((len(before), before == set(session.new)))
+        return found
+
+    monkeypatch.setattr(process, "thread_ticket", spy)
+    first = incoming("the streetlight at 150 Hampshire St is out", author="f1")
+    ids = _store(
+        first,
+        incoming("still not fixed!!", author="f2", kind="reply", reply_to=first.external_id),
+        incoming("the streetlight on my block has been out for two weeks", author="f3", kind="dm"),
+        incoming("it's at 20 Prospect St", author="f3", kind="dm"),
+        incoming("thanks", author="f4", kind="reply", reply_to="never-sent-by-us"),
+    )
+    outcomes = jobs.process_posts(ids)
+    assert outcomes == "ask_back=1, created=1, located=1, not_request:praise=1, still_open=1", outcomes
+    assert all(unchanged for _, unchanged in pending) and any(n for n, _ in pending[1:])
+    ext_db.session.expire_all()
+    posts = [ext_db.session.get(InboundPost, i) for i in ids]
+    assert posts[1].ticket_id == posts[0].ticket_id and posts[3].ticket_id == posts[2].ticket_id
+
+
 def test_ticket_ids_handed_out_by_a_page_never_collide_with_others(app) -> None:  # type: ignore[no-untyped-def]
     from civictracker.services import tickets as ticket_service
     from civictracker.services.catalog import get_service
@@ -257,24 +287,100 @@ def test_a_reply_processed_before_the_post_it_answers_takes_that_post_along(app)
     assert count_rows(Ticket) == 1
 
 
-def test_pages_hold_the_intake_lock_one_at_a_time(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """PostgreSQL: a page holds an advisory lock until its commit, so two workers' pages never interleave
-    (each would miss the other's uncommitted tickets). SQLite: its write lock does the same."""
+def test_a_page_locks_what_its_posts_touch(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: before it writes anything, a page holds an advisory lock per author, thread and place
+    its posts may touch, until its commit. SQLite: its write lock runs one page at a time."""
     from sqlalchemy import text
 
-    import civictracker.intake.load as load
+    import civictracker.intake.reporters as reporters
 
-    real = load.load_posts
-    held: list[bool] = []
+    real = reporters.add_new_reporters
+    held: list[object] = []
 
-    def look(session, post_ids):  # type: ignore[no-untyped-def]
+    def look(session, loaded, page):  # type: ignore[no-untyped-def]
         if backend == "postgis":
             query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
-            held.append(session.execute(text(query)).scalar() == 1)
+            held.append(session.execute(text(query)).scalar())
         else:
             held.append(session.connection().connection.dbapi_connection.in_transaction)
-        return real(session, post_ids)
+        return real(session, loaded, page)
 
-    monkeypatch.setattr(load, "load_posts", look)
+    monkeypatch.setattr(reporters, "add_new_reporters", look)
     assert jobs.process_posts(_store(incoming("pothole at 150 Hampshire St", author="l1"))) == "created"
-    assert held == [True]
+    if backend == "sqlite":
+        assert held == [True]
+    else:  # an author, a thread, and the cells of the grid around the place
+        assert len(held) == 1 and held[0] >= 3, held
+
+
+def _race(app, ids: list[int]):  # type: ignore[no-untyped-def]
+    """PostgreSQL: each page in a thread of its own (a worker each), started together. SQLite: one after
+    the other (its one write lock serializes writers; threads sharing the test's file add nothing).
+    The outcome of each page, by post id."""
+    import threading
+
+    if app.config["CT_BACKEND"] == "sqlite":
+        return {post_id: jobs.process_posts([post_id]) for post_id in ids}
+    barrier, results = threading.Barrier(len(ids)), {}
+
+    def work(post_id: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[post_id] = jobs.process_posts([post_id])
+            finally:
+                ext_db.session.remove()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def test_two_workers_racing_on_one_problem_open_one_ticket(app) -> None:  # type: ignore[no-untyped-def]
+    """Two near-identical reports processed at the same moment by two workers: one ticket, one merge."""
+    ids = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="w1"),
+        incoming("pothole in front of 150 Hampshire St, nearly lost a tire", author="w2"),
+    )
+    results = _race(app, ids)
+    assert sorted(results.values()) == ["created", "merged"]
+    ext_db.session.expire_all()
+    assert count_rows(Ticket) == 1
+    ticket = ext_db.session.scalar(select(Ticket))
+    assert ticket.report_count == 2 and ticket.follower_count == 2  # no update lost either
+
+
+def test_pages_with_nothing_in_common_run_side_by_side(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: a page about another place and author does not wait for one still running (SQLite
+    runs them one after the other, behind the database's one write lock)."""
+    import threading
+
+    import civictracker.intake.reporters as reporters
+
+    ids = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="s1"),
+        incoming("streetlight out at 20 Prospect St", author="s2"),
+    )
+    real, other_done = reporters.add_new_reporters, threading.Event()
+    overlapped: list[bool] = []
+
+    def slow_first(session, loaded, page):  # type: ignore[no-untyped-def]
+        if ids[0] in loaded:  # the first page waits, holding its locks, for the other to finish
+            overlapped.append(other_done.wait(30 if backend == "postgis" else 0))
+        return real(session, loaded, page)
+
+    def mark(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real_process(*args, **kwargs)
+        if args[0] == [ids[1]]:
+            other_done.set()
+        return result
+
+    monkeypatch.setattr(reporters, "add_new_reporters", slow_first)
+    real_process = jobs.process_posts
+    monkeypatch.setattr(jobs, "process_posts", mark)
+    results = _race(app, ids)
+    assert sorted(results.values()) == ["created", "created"]
+    assert overlapped == [backend == "postgis"]

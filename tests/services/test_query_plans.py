@@ -1,0 +1,206 @@
+"""Every lookup of intake, dedupe, the outbox, the inbox and following can use an index: no full scan of
+tickets, inbound_posts, outbound_messages or followers, which grow without bound.
+
+The statements are the real ones: recorded while the real jobs run (new reports, a merge, a street-wide
+report, replies in a thread and to a message never sent, a DM asked back and answered, the outbox sweep,
+the inbox pages), then each is explained with its own parameters. SQLite: EXPLAIN QUERY PLAN has no
+"SCAN <table>". PostgreSQL: EXPLAIN with sequential scans disabled has no "Seq Scan on <table>" and no
+index read end to end (with so few rows the planner would rightly choose a full scan; disabled, it falls
+back on one only where no index fits).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from civictracker.extensions import db
+from civictracker.jobs import posts as jobs
+from civictracker.services.inbox import list_inbox
+from tests.intake.helpers import deliver
+
+GROWING = ("tickets", "inbound_posts", "outbound_messages", "followers")
+SQLITE_SCAN = re.compile(rf"^SCAN ({'|'.join(GROWING)})\b")
+
+
+def pg_full_scans(node: dict[str, Any]) -> list[str]:
+    """The plan nodes (PostgreSQL's JSON plan) that read a growing table whole: a sequential scan, or an
+    index read from end to end (no condition, or only "IS NOT NULL", on the index)."""
+    found: list[str] = []
+    kind, cond = node["Node Type"], node.get("Index Cond", "")
+    table = node.get("Relation Name") or next(
+        (t for t in GROWING if node.get("Index Name", "").startswith(f"ix_{t}_")), None
+    )
+    if table in GROWING:
+        whole_index = kind in {"Index Scan", "Index Only Scan", "Bitmap Index Scan"} and (
+            not cond or re.fullmatch(r"\(*[\w.]+ IS NOT NULL\)*", cond)
+        )
+        if kind == "Seq Scan" or whole_index:
+            found.append(f"{kind} on {table} {node.get('Index Name', '')} {cond}".strip())
+    for child in node.get("Plans", []):
+        found += pg_full_scans(child)
+    return found
+
+
+@contextmanager
+def recorded() -> Iterator[list[tuple[str, Any]]]:
+    """The statements (with their parameters) run meanwhile that read one of the growing tables."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        head = statement.lstrip().split(None, 1)[0].upper()
+        reads = not executemany and head in {"SELECT", "UPDATE", "DELETE", "WITH"}
+        if reads and any(re.search(rf"\b{table}\b", statement) for table in GROWING):
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def full_scans(statements: list[tuple[str, Any]]) -> list[str]:
+    """Each statement whose plan reads a growing table whole, with that plan."""
+    found: list[str] = []
+    done: set[str] = set()
+    with db.engine.connect() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in statements:
+            if statement in done:
+                continue
+            done.add(statement)
+            if postgres:
+                plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar_one()
+                bad = pg_full_scans(plan[0]["Plan"])
+            else:
+                plan = [r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+                bad = [line for line in plan if SQLITE_SCAN.search(line)]
+            if bad:
+                found.append(f"{' '.join(statement.split())[:400]}\n    -> {bad}")
+        conn.rollback()
+    return found
+
+
+def test_intake_outbox_and_inbox_lookups_use_indexes(app) -> None:  # type: ignore[no-untyped-def]
+    with recorded() as statements:
+        first = deliver("huge pothole outside 20 Prospect St, nearly lost a tire", author="a1", ext="p-1")
+        deliver("the pothole outside 20 Prospect St is huge", author="a2", ext="p-2")  # merged
+        deliver("sidewalk at Norfolk St still not shoveled, solid ice", author="a3", ext="p-3")
+        deliver("sidewalk on Norfolk St is solid ice", author="a4", ext="p-4")  # street-wide dedupe
+        deliver("still not fixed", author="a1", ext="p-5", kind="reply", reply_to=first.external_id)
+        deliver("thanks!", author="a5", ext="p-6", kind="reply", reply_to="never-sent-by-us")
+        deliver("the streetlight on my block has been out for two weeks", author="a6", kind="dm", ext="d-1")
+        deliver("it's at 20 Prospect St", author="a6", kind="dm", ext="d-2")  # answers the ask-back
+        deliver("great job on the fireworks last night!", author="a7", ext="p-7")
+        jobs.sweep_outbox()
+        for view in ("person", "mine", "hidden"):
+            list_inbox(db.session, view, user_id=1)
+        db.session.rollback()
+    assert len(statements) > 20  # the paths ran
+    scans = full_scans(statements)
+    assert not scans, "full scans of growing tables:\n" + "\n".join(scans)
+
+
+def test_the_check_finds_a_full_scan(app) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from civictracker.models import InboundPost
+
+    with recorded() as statements:
+        db.session.execute(select(InboundPost.id).where(InboundPost.text == "x"))  # no index on text
+        db.session.rollback()
+    assert full_scans(statements)
+
+
+def _migration() -> Any:
+    import importlib.util
+
+    from civictracker.paths import MIGRATIONS_DIR
+
+    path = next((MIGRATIONS_DIR / "versions").glob("*_9b2f4d6a8c31_*.py"))
+    spec = importlib.util.spec_from_file_location("hot_path_indexes", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_open_ticket_index_holds_the_statuses_dedupe_merges_into() -> None:
+    from civictracker.services.dedupe import DEDUPE_STATUSES
+
+    assert set(_migration().OPEN_STATUSES) == set(DEDUPE_STATUSES)
+
+
+def test_the_open_ticket_index_follows_each_ticket(app, backend) -> None:  # type: ignore[no-untyped-def]
+    """SQLite: a ticket is in idx_open_tickets while it is open and placed, out once closed or deleted.
+    PostgreSQL has no such table (PostGIS combines its own indexes)."""
+    from sqlalchemy import text
+
+    from civictracker.models import Ticket, TicketStatus
+
+    post = deliver("huge pothole outside 20 Prospect St, nearly lost a tire", author="a1")
+    ticket = db.session.get(Ticket, post.ticket_id)
+    assert ticket is not None and ticket.lat is not None
+    if backend == "postgis":
+        assert db.session.scalar(text("SELECT to_regclass('idx_open_tickets')")) is None
+        return
+    rows = "SELECT id, service_id, min_lat, max_lon FROM idx_open_tickets"
+    [(tid, service_id, lat, lon)] = db.session.execute(text(rows)).all()
+    assert (tid, service_id) == (ticket.id, ticket.service_id)
+    assert abs(lat - ticket.lat) < 1e-4 and abs(lon - ticket.lon) < 1e-4
+    ticket.status = TicketStatus.CLOSED.value
+    db.session.commit()
+    assert db.session.execute(text(rows)).all() == []
+    ticket.status = TicketStatus.REOPENED.value
+    db.session.commit()
+    assert [r[0] for r in db.session.execute(text(rows))] == [ticket.id]
+
+
+def test_a_thread_of_ten_thousand_replies_answers_as_a_short_one(app) -> None:  # type: ignore[no-untyped-def]
+    """A reply in a thread that already holds 10,000 replies (and 10,000 of ours) finds its ticket with
+    the same few statements, each on an index, and gets the same answer."""
+    from sqlalchemy import insert
+
+    from civictracker.models import InboundPost, OutboundMessage, PostOutcome, PostState
+    from civictracker.models.outbox import MessageState
+    from civictracker.models.types import utcnow
+
+    first = deliver("huge pothole outside 20 Prospect St, nearly lost a tire", author="a1", ext="root-1")
+    now = utcnow()
+    base = {"channel": "replay", "kind": "reply", "author_id": "a2", "author_handle": "h", "is_dm": False}
+    db.session.execute(
+        insert(InboundPost),
+        [
+            base
+            | {"external_id": f"r-{i}", "in_reply_to_id": "root-1", "conversation_id": "root-1", "text": "+1"}
+            | {"received_at": now, "raw": {}, "state": PostState.PROCESSED.value, "stages": {}, "attempts": 1}
+            | {"ticket_id": first.ticket_id}
+            for i in range(10_000)
+        ],
+    )
+    msg = {"channel": "replay", "kind": "ack", "is_dm": False, "recipient_id": "a2", "lang": "en"}
+    db.session.execute(
+        insert(OutboundMessage),
+        [
+            msg
+            | {"idempotency_key": f"k-{i}", "text": "ok", "state": MessageState.SENT.value, "attempts": 1}
+            | {"next_attempt_at": now, "created_at": now, "sent_at": now, "sent_external_id": f"o-{i}"}
+            | {"ticket_id": first.ticket_id, "in_reply_to_id": f"r-{i}", "conversation_id": "root-1"}
+            for i in range(10_000)
+        ],
+    )
+    db.session.commit()
+    with recorded() as statements:
+        reply = deliver("still not fixed", author="a3", kind="reply", reply_to="o-9999")
+        unsent = deliver("still not fixed", author="a4", kind="reply", reply_to="never-sent-by-us")
+    assert reply.ticket_id == first.ticket_id and reply.outcome == PostOutcome.STILL_OPEN
+    assert unsent.ticket_id != first.ticket_id  # a reply to nothing of ours is a post of its own
+    assert len(statements) < 80
+    assert not full_scans(statements)
