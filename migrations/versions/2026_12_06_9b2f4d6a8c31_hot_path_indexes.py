@@ -1,7 +1,7 @@
 """Indexes for every hot-path lookup, and (SQLite) an R*Tree of the open tickets for dedupe.
 
 Revision ID: 9b2f4d6a8c31
-Revises: 4e8a2c6b9d13
+Revises: b7d3e5a1c9f2
 Create Date: 2026-12-06
 
 - outbound_messages (channel, sent_external_id): a reply finds its thread by the id our reply got on the
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "9b2f4d6a8c31"
-down_revision = "4e8a2c6b9d13"
+down_revision = "b7d3e5a1c9f2"
 branch_labels = None
 depends_on = None
 
