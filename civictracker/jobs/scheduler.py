@@ -10,7 +10,11 @@ Hand-written on purpose: rq's own scheduling (rq 3.0, read from its source) brea
 - rq-scheduler (as Redash uses it; a new dependency) pushes the same job id onto the queue again at
   every interval whatever its state (`Scheduler.enqueue_job`), so a slow worker still gets a backlog.
 None of them runs without Redis, where this clock does the same work in its own process (poll_once).
-What rq gives is used: the atomic `unique=True` enqueue under a fixed id, refused while the id exists.
+What rq gives is used: the atomic `unique=True` enqueue under a fixed id, refused while the id exists,
+and its abandoned-job handling: a job whose worker died (SIGKILL, a lost host) keeps its "started" status,
+so every tick runs `StartedJobRegistry.cleanup()`, which fails the jobs whose lease (the registry entry's
+expiry, renewed by the worker's heartbeat, jobs/worker.py) ran out; the failed id is then free. rq's
+own workers run that cleanup only every ten minutes, which stalled the outbox for about 610 s.
 """
 
 from __future__ import annotations
@@ -126,7 +130,15 @@ class Scheduler:
             self._last_run[task.job_id] = now
         if self.queue.is_inline:
             return self._run_inline(due)
+        if due:
+            self.reap_abandoned()
         return {task.job_id: self._enqueue_once(task) for task in due}
+
+    def reap_abandoned(self) -> None:
+        """Fail the started jobs whose worker stopped renewing their lease (rq's abandoned-job handling)."""
+        from rq.registry import StartedJobRegistry
+
+        StartedJobRegistry(queue=self.queue.rq_queue()).cleanup()
 
     def _enqueue_once(self, task: Task) -> str:
         """Enqueue the task under its fixed id, or say "pending" while a job with that id will still run."""
