@@ -89,7 +89,7 @@ class Worker(SimpleWorker):
                     with contextlib.suppress(Exception):  # Redis away: the lease lapses, as it should
                         self.maintain_heartbeats(job, execution[0])
 
-        self.prepare_execution = prepared  # type: ignore[method-assign]
+        self.prepare_execution = prepared  # type: ignore[method-assign,assignment]
         beat = threading.Thread(target=renew, name="civictracker-lease", daemon=True)
         beat.start()
         try:
@@ -133,7 +133,8 @@ def run_worker(
             queues, connection = connect()
             connection.ping()
             if down_since is not None:
-                log.warning("Redis is back after %.0f s; the worker starts again", time.monotonic() - down_since)
+                back_after = time.monotonic() - down_since
+                log.warning("Redis is back after %.0f s; the worker starts again", back_after)
                 down_since, wait = None, 1.0
             worker = Worker(queues, connection=connection, lease_s=lease_s)
             worker.work(burst=burst, with_scheduler=True)

@@ -55,6 +55,11 @@ def send_outbound(message_id: int) -> str:
                 db.session.rollback()
                 return "sent" if settled is not None else "skipped"
             msg = settled
+        if msg.state == MessageState.FAILED and msg.next_attempt_at > now:
+            # A retry is scheduled for later (by the failure that set it, or the sweep got there first):
+            # an early job must not spend another attempt, or retries double at every failure.
+            db.session.rollback()
+            return "deferred"
         if msg.state in WAITING_STATES and not admit(outbox_policy(settings_of(app)), msg, now):
             db.session.rollback()
             return "deferred"
@@ -78,7 +83,7 @@ def send_outbound_page(message_ids: list[int]) -> str:
         single: list[int] = []
         for msg, opted_out in lock_messages(ids):
             uncapped = not policy.caps_for(msg.channel, DM if msg.is_dm else POST)
-            spent = msg.attempts >= settings.outbox_max_attempts
+            spent = msg.attempts >= settings.outbox_max_attempts  # the single path decides (retry_policy)
             fresh = msg.state == MessageState.PENDING and msg.batch_key is None and not spent
             if fresh and uncapped and not opted_out:
                 plain.append(msg)
