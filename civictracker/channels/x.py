@@ -149,8 +149,9 @@ class XChannel:
             status = exc.response.status_code
             # a 503 may say when to come back (Retry-After): asking before then only earns another 503
             wait = parse_retry_after(exc.response.headers.get("retry-after"), now)
+            told = f" (retry after {wait:.0f} s)" if wait is not None else ""
             raise ChannelError(
-                f"X API {status} on {label}", retryable=True, status=status, retry_after=wait
+                f"X API {status} on {label}{told}", retryable=True, status=status, retry_after=wait
             ) from exc
         except tweepy.HTTPException as exc:
             status = exc.response.status_code

@@ -58,6 +58,7 @@ def note_failing(msg: OutboundMessage, now: dt.datetime) -> None:
     if msg.failing_since is None:
         msg.failing_since = now
 
+
 # on_failure's status when the answered post is gone and its author can be DMed: the caller sends the
 # lead by DM at once (the send lives in calls.py, which calls this module).
 REROUTE_TO_DM = "dm"

@@ -112,6 +112,7 @@ def sweep_outbox(limit: int = 2000) -> int:
         settings = settings_of(app)
         now = utcnow()
         answered = _recover_unconfirmed(app, now)
+        _probe_failing_accounts(now)
         rows = _due(now, limit)
         if not rows:
             db.session.rollback()
@@ -153,6 +154,58 @@ def _recover_unconfirmed(app: Flask, now: dt.datetime, limit: int = 200) -> int:
     ).all()
     db.session.rollback()
     return sum(resolve_batch(app, key, now) for key in keys if key)
+
+
+def _probe_failing_accounts(now: dt.datetime) -> None:
+    """An account whose replies all wait out a backoff gets one of them (the soonest due) tried now.
+
+    So a platform that comes back is noticed within one sweep, and the first reply through brings the
+    others forward (calls.pull_forward): catch-up takes a sweep or two, not the longest backoff. One call
+    per account per sweep while it is down. A reply that was told when to come back (a rate limit, a
+    Retry-After) is never the probe: the platform's own time is honoured.
+    """
+    waiting = (
+        (OutboundMessage.state == MessageState.FAILED)
+        & OutboundMessage.batch_key.is_(None)
+        & OutboundMessage.failing_since.is_not(None)
+    )
+    due_now = set(
+        db.session.scalars(
+            select(OutboundMessage.channel)
+            .where(
+                OutboundMessage.state.in_(values_of(WAITING_STATES)), OutboundMessage.next_attempt_at <= now
+            )
+            .distinct()
+        )
+    )
+    soonest = db.session.execute(
+        select(OutboundMessage.channel, func.min(OutboundMessage.next_attempt_at))
+        .where(waiting, OutboundMessage.next_attempt_at > now)
+        .group_by(OutboundMessage.channel)
+    ).all()
+    probes = []
+    for channel, when in soonest:
+        if channel in due_now:
+            continue
+        probe = db.session.scalar(
+            select(OutboundMessage)
+            .where(waiting, OutboundMessage.channel == channel, OutboundMessage.next_attempt_at == when)
+            .order_by(OutboundMessage.id)
+            .limit(1)
+        )
+        if probe is not None and not _told_when(probe.last_error):
+            probe.next_attempt_at = now
+            probes.append(probe.id)
+    if probes:
+        db.session.commit()
+    else:
+        db.session.rollback()
+
+
+def _told_when(error: str | None) -> bool:
+    """Whether the failure named its own wait (the adapters' 429 and Retry-After errors say so)."""
+    text = (error or "").lower()
+    return "rate limit" in text or "retry after" in text
 
 
 def _due(now: dt.datetime, limit: int) -> Sequence[Any]:

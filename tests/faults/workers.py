@@ -26,7 +26,9 @@ run_worker(connect, lease_s=lease, max_wait_s=float(sys.argv[4]))
 """
 
 
-def start_worker(redis_url: str, queue_name: str, *, lease_s: int = 2, max_wait_s: float = 1.0) -> subprocess.Popen[bytes]:
+def start_worker(
+    redis_url: str, queue_name: str, *, lease_s: int = 2, max_wait_s: float = 1.0
+) -> subprocess.Popen[bytes]:
     """A worker process (the product's run_worker) on `queue_name`; its output goes to a log beside it."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
