@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from tests.faults.scenarios import platform_outage
+from tests.intake import test_outbox_clusters as storm
 from tests.intake.test_outbox_clusters import Env
-from tests.intake.test_outbox_clusters import env as env  # noqa: F401  (the fixture)
+
+env = storm.env  # the storm fixture: each backend, the real X adapter on the local fake
 
 
 def test_a_25_minute_write_outage_kills_no_reply(env: Env) -> None:
