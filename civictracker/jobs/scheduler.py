@@ -86,6 +86,7 @@ class Scheduler:
         self.tasks = self._tasks(settings.channel_names, _id_part(settings.queue_name))
 
     def _tasks(self, channel_names: list[str], prefix: str) -> list[Task]:
+        from civictracker.jobs import locate
         from civictracker.jobs import posts as jobs
         from civictracker.outbox import sources
         from civictracker.outbox import sweep as outbox
@@ -113,6 +114,8 @@ class Scheduler:
             )
         )
         tasks.append(Task(f"{prefix}-retry-failed", jobs.retry_failed_posts, (), self.slow_every))
+        # what a request committed but could not enqueue (Redis away): found here anyway
+        tasks.append(Task(f"{prefix}-locate-pending", locate.locate_pending_tickets, (), self.slow_every))
         return tasks
 
     def due(self, now: float) -> list[Task]:
