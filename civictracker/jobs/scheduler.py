@@ -159,6 +159,11 @@ class Scheduler:
             if status is not None and str(getattr(status, "value", status)) in PENDING_STATUSES:
                 log.debug("%s is still %s; not enqueued again", task.job_id, status)
                 return "pending"
+            # rq 3's delete reads every execution of the job; a killed worker's execution hash has expired
+            # with its lease and delete() would raise: its registry goes first (nothing else reads it).
+            from rq.executions import ExecutionRegistry
+
+            connection.delete(ExecutionRegistry(job_id=job.id, connection=connection).key)
             job.delete()  # finished, failed, stopped or cancelled: the id is free for the next run
         try:
             rq_queue.enqueue(
