@@ -194,20 +194,88 @@ def pg_connections_killed() -> None:
         )
 
 
+DISK_CHILD = """
+import json, resource, signal, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from sqlalchemy import func, select
+from civictracker.extensions import db
+from civictracker.jobs import posts as jobs
+from civictracker.models import InboundPost
+from tests.conftest import make_app
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead of killing us
+n = int(sys.argv[2])
+with tempfile.TemporaryDirectory() as tmp:
+    feed = Path(tmp) / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"id": f"d-{i}", "kind": "mention", "author_id": f"u{i}",
+        "author_handle": f"res{i}", "text": f"pothole at {10 + i} Hampshire St " + "x" * 200}) + "\\n"
+        for i in range(n)))
+    app, _ = make_app("sqlite", Path(tmp), replay_feed=str(feed), channels="replay")
+    with app.app_context():
+        size = Path(tmp, "test.sqlite").stat().st_size
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size + 16 * 1024, hard))  # the disk is nearly full
+        failures = 0
+        for _ in range(5):
+            try:
+                jobs.poll_channel("replay")
+            except Exception:
+                failures += 1
+                db.session.rollback()
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # space freed
+        freed = time.monotonic()
+        polls = 0
+        while polls < 50:
+            polls += 1
+            if jobs.poll_channel("replay") == 0:
+                break
+        jobs.retry_failed_posts()
+        stored = db.session.scalar(select(func.count()).select_from(InboundPost))
+        print(json.dumps({"failures": failures, "lost": n - stored, "polls": polls,
+                          "catch_up": time.monotonic() - freed}))
+"""
+
+
+def sqlite_disk_full(posts: int = 300) -> None:
+    """The SQLite file cannot grow (RLIMIT_FSIZE in a child process stands in for a full disk), polls
+    fail, then space comes back: posts lost, and real seconds until every post is stored."""
+    root = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", DISK_CHILD, root, str(posts)], capture_output=True, text=True, timeout=600
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        print("SQLite disk full: the child failed:", done.stderr[-500:])
+        return
+    import json
+
+    got = json.loads(lines[-1])
+    print(
+        f"{'SQLite disk full, then freed':<34} {got['lost']:>5} {'0':>8} {'0':>5} {got['catch_up']:>9.1f}"
+        f"  (polls failed while full: {got['failures']}/5; polls to catch up: {got['polls']})",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--step", type=float, default=5.0, help="poll interval (simulated seconds)")
     parser.add_argument("--residents", type=int, default=30)
     parser.add_argument("--skip-outages", action="store_true")
+    parser.add_argument("--only-disk", action="store_true")
     opts = parser.parse_args()
     logging.disable(logging.WARNING)
-    print(HEADER)
+    print(HEADER, flush=True)
+    if opts.only_disk:
+        sqlite_disk_full()
+        return
     if not opts.skip_outages:
         outage_rows(opts.minutes, opts.step, opts.residents)
     kill_stall(interval=5.0)
     redis_restart(down_s=5.0)
     pg_connections_killed()
+    sqlite_disk_full()
 
 
 if __name__ == "__main__":
