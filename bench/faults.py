@@ -241,7 +241,11 @@ def sqlite_disk_full(posts: int = 300) -> None:
     fail, then space comes back: posts lost, and real seconds until every post is stored."""
     root = str(Path(__file__).resolve().parents[1])
     done = subprocess.run(
-        [sys.executable, "-c", DISK_CHILD, root, str(posts)], capture_output=True, text=True, timeout=600
+        [sys.executable, "-c", DISK_CHILD, root, str(posts)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if not lines:

@@ -10,10 +10,10 @@ import dataclasses
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from civictracker.extensions import db
-from civictracker.models import OutboundMessage
+from civictracker.models import InboundPost, OutboundMessage
 from civictracker.outbox import sweep as outbox
 from civictracker.runtime import runtime_of
 from tests.intake.test_outbox_clusters import PLACES, Env, _age
@@ -54,10 +54,11 @@ def platform_outage(
     else:
         env.fx.lose_post_responses = 10**9
     steps = int(minutes * 60 / step_s)
-    report_at = {int(i * steps / (2 * residents)): i for i in range(residents)}  # during the first half
+    report_at: dict[int, list[int]] = {}  # during the first half of the outage
+    for i in range(residents):
+        report_at.setdefault(int(i * steps / (2 * residents)), []).append(i)
     for step in range(steps):
-        if step in report_at:
-            i = report_at[step]
+        for i in report_at.get(step, []):
             env.report(f"res{i}", f"pothole at {10 + i} {PLACES[i % len(PLACES)].split(' ', 1)[1]}")
         _age(step_s / 60)
         outbox.sweep_outbox()
@@ -73,7 +74,7 @@ def platform_outage(
     states = _states()
     return Figures(
         case=f"X {mode} {minutes:g} min",
-        posts_lost=residents - sum(1 for _ in env.fx.tweets.values() if _["author_id"] != env.fx.me_id),
+        posts_lost=residents - int(db.session.scalar(select(func.count()).select_from(InboundPost)) or 0),
         replies_doubled=sum(n - 1 for n in replies.values() if n > 1),
         replies_dead=states["dead"],
         catch_up_s=catch_up,
