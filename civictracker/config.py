@@ -55,7 +55,10 @@ class Settings:
     x_posts_per_15min: int = 200
     x_dms_per_24h: int = 1000
     mastodon_posts_per_hour: int = 300
-    outbox_max_attempts: int = 8
+    outbox_max_attempts: int = 8  # a reply is dead only with these spent AND the retry budget over
+    # Seconds a reply is retried after its first platform failure before it may be dead; 0: the city
+    # pack's answer target (inbox.first_response_minutes, default 60 minutes).
+    outbox_retry_budget_s: float = 0.0
     # Storm handling on capped accounts (X, Mastodon); the replay/log channel is never capped.
     outbox_target_s: float = 3600.0  # answer every reporter within this; later ones still go, after
     outbox_cluster: bool = True  # when a lane is full, one reply covers merged reporters of a ticket

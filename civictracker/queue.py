@@ -88,6 +88,22 @@ class JobQueue:
             self.inline_errors.append(f"{getattr(func, '__name__', func)}{args!r}: {exc}")
 
 
+def enqueue_after_commit(app: Flask, why: str, enqueue: Callable[[], None]) -> bool:
+    """Run `enqueue` (the work is committed already); if Redis refuses it, log and go on.
+
+    The caller's work is done and must be answered as done: an error here would make a client retry it
+    (a second ticket). A periodic job finds what was not enqueued (`why` names it in the log).
+    """
+    from redis.exceptions import RedisError
+
+    try:
+        enqueue()
+    except RedisError as exc:
+        log.warning("could not enqueue after commit (%s); %s", exc, why)
+        return False
+    return True
+
+
 def _import_job(path: str) -> Callable[..., Any]:
     module, _, name = path.rpartition(".")
     job: Callable[..., Any] = getattr(importlib.import_module(module), name)

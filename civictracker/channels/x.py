@@ -20,6 +20,7 @@ from civictracker.channels.base import (
     ReplyTarget,
     SentMessage,
 )
+from civictracker.channels.retry import parse_retry_after
 from civictracker.channels.sent import is_ours
 from civictracker.postlength import X_MAX_LENGTH, X_URL_WEIGHT, X_WIDE_WEIGHT, fit_text
 
@@ -146,7 +147,12 @@ class XChannel:
             raise ChannelError(f"X rate limited on {label}", retry_after=retry_after, status=429) from exc
         except tweepy.TwitterServerError as exc:
             status = exc.response.status_code
-            raise ChannelError(f"X API {status} on {label}", retryable=True, status=status) from exc
+            # a 503 may say when to come back (Retry-After): asking before then only earns another 503
+            wait = parse_retry_after(exc.response.headers.get("retry-after"), now)
+            told = f" (retry after {wait:.0f} s)" if wait is not None else ""
+            raise ChannelError(
+                f"X API {status} on {label}{told}", retryable=True, status=status, retry_after=wait
+            ) from exc
         except tweepy.HTTPException as exc:
             status = exc.response.status_code
             detail = "; ".join(str(m) for m in exc.api_messages) or exc.response.reason

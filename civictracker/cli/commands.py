@@ -160,13 +160,22 @@ def worker_command(burst: bool) -> None:
     queue = get_queue()
     if queue.is_inline:
         raise click.ClickException("CIVICTRACKER_REDIS_URL is not set: jobs run inline, no worker is needed.")
-    from civictracker.jobs.worker import Worker
+    import math
+
+    from rq import Queue
+
+    from civictracker.jobs.worker import run_worker
+
+    def connect() -> tuple[list[Queue], Any]:
+        connection = queue.connection()
+        return [Queue(queue.queue_name, connection=connection)], connection
 
     # A SimpleWorker runs jobs in this process: no fork per job (tens to hundreds of ms each, and a
     # forked child would inherit the parent's database connections).
     db.engine.dispose()
-    worker = Worker([queue.rq_queue()], connection=queue.connection())
-    worker.work(burst=burst, with_scheduler=True)
+    # A running job's lease: about one poll interval, so a killed worker's periodic job runs again soon.
+    lease_s = max(2, math.ceil(settings_of(current_app).poll_interval))
+    run_worker(connect, burst=burst, lease_s=lease_s)
 
 
 @civictracker_cli.command("init-db")

@@ -97,6 +97,7 @@ def outbox_command(retry_dead: bool) -> None:
                 state=check_transition(MESSAGE_TRANSITIONS, MessageState.DEAD, MessageState.PENDING),
                 attempts=0,
                 next_attempt_at=utcnow(),
+                failing_since=None,  # a fresh retry budget
             )
         )
         db.session.commit()

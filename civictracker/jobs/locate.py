@@ -82,3 +82,26 @@ def geocode_ticket(ticket_id: int) -> str:
         session.commit()
         log.info("ticket %s stays pending: %s", ticket_id, reason)
         return "pending"
+
+
+def locate_pending_tickets(limit: int = 200) -> int:
+    """Locate the tickets never tried (their job was not enqueued: Redis was away at the POST).
+
+    A ticket tried and not located has its reason set and waits for a dispatcher; it is not retried.
+    """
+    with job_context():
+        session = current_session()
+        ids = list(
+            session.scalars(
+                select(Ticket.id)
+                .where(
+                    Ticket.geocode_status == GeocodeStatus.PENDING,
+                    Ticket.lat.is_(None),
+                    Ticket.geocode_reason.is_(None),
+                )
+                .order_by(Ticket.id)
+                .limit(limit)
+            )
+        )
+        session.rollback()
+    return sum(geocode_ticket(ticket_id) == "located" for ticket_id in ids)

@@ -10,7 +10,11 @@ Hand-written on purpose: rq's own scheduling (rq 3.0, read from its source) brea
 - rq-scheduler (as Redash uses it; a new dependency) pushes the same job id onto the queue again at
   every interval whatever its state (`Scheduler.enqueue_job`), so a slow worker still gets a backlog.
 None of them runs without Redis, where this clock does the same work in its own process (poll_once).
-What rq gives is used: the atomic `unique=True` enqueue under a fixed id, refused while the id exists.
+What rq gives is used: the atomic `unique=True` enqueue under a fixed id, refused while the id exists,
+and its abandoned-job handling: a job whose worker died (SIGKILL, a lost host) keeps its "started" status,
+so every tick runs `StartedJobRegistry.cleanup()`, which fails the jobs whose lease (the registry entry's
+expiry, renewed by the worker's heartbeat, jobs/worker.py) ran out; the failed id is then free. rq's
+own workers run that cleanup only every ten minutes, which stalled the outbox for about 610 s.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ class Scheduler:
         self.tasks = self._tasks(settings.channel_names, _id_part(settings.queue_name))
 
     def _tasks(self, channel_names: list[str], prefix: str) -> list[Task]:
+        from civictracker.jobs import locate
         from civictracker.jobs import posts as jobs
         from civictracker.outbox import sources
         from civictracker.outbox import sweep as outbox
@@ -109,6 +114,8 @@ class Scheduler:
             )
         )
         tasks.append(Task(f"{prefix}-retry-failed", jobs.retry_failed_posts, (), self.slow_every))
+        # what a request committed but could not enqueue (Redis away): found here anyway
+        tasks.append(Task(f"{prefix}-locate-pending", locate.locate_pending_tickets, (), self.slow_every))
         return tasks
 
     def due(self, now: float) -> list[Task]:
@@ -126,7 +133,15 @@ class Scheduler:
             self._last_run[task.job_id] = now
         if self.queue.is_inline:
             return self._run_inline(due)
+        if due:
+            self.reap_abandoned()
         return {task.job_id: self._enqueue_once(task) for task in due}
+
+    def reap_abandoned(self) -> None:
+        """Fail the started jobs whose worker stopped renewing their lease (rq's abandoned-job handling)."""
+        from rq.registry import StartedJobRegistry
+
+        StartedJobRegistry(queue=self.queue.rq_queue()).cleanup()
 
     def _enqueue_once(self, task: Task) -> str:
         """Enqueue the task under its fixed id, or say "pending" while a job with that id will still run."""
@@ -144,6 +159,11 @@ class Scheduler:
             if status is not None and str(getattr(status, "value", status)) in PENDING_STATUSES:
                 log.debug("%s is still %s; not enqueued again", task.job_id, status)
                 return "pending"
+            # rq 3's delete reads every execution of the job; a killed worker's execution hash has expired
+            # with its lease and delete() would raise: its registry goes first (nothing else reads it).
+            from rq.executions import ExecutionRegistry
+
+            connection.delete(ExecutionRegistry(job_id=job.id, connection=connection).key)
             job.delete()  # finished, failed, stopped or cancelled: the id is free for the next run
         try:
             rq_queue.enqueue(

@@ -112,6 +112,9 @@ class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # When its platform calls began to fail (the first retryable failure since it was queued): it is
+    # retried for the retry budget from then (outbox/retry.py), however many attempts that takes.
+    failing_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     sent_external_id: Mapped[str | None] = mapped_column(String(200), default=None)
     # The key of the platform call that answers (or last tried to answer) this message: its own
     # idempotency key for a plain reply, "cluster:..."/"digest:..." when one reply covered several

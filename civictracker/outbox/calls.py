@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from civictracker.channels.base import ChannelError
 from civictracker.extensions import db
@@ -35,7 +35,14 @@ from civictracker.outbox.compose import (
     compose_batch,
     reply_target,
 )
-from civictracker.outbox.retry import REROUTE_TO_DM, backoff, call_failure, on_failure
+from civictracker.outbox.retry import (
+    REROUTE_TO_DM,
+    RetryPolicy,
+    backoff,
+    call_failure,
+    on_failure,
+    retry_policy,
+)
 from civictracker.outbox.sources import forget_gone_source
 from civictracker.queue import get_queue
 from civictracker.runtime import runtime_of, settings_of
@@ -80,7 +87,7 @@ def send_batch(
     """
     now = utcnow()
     rows = locked if locked is not None else lock_messages(ids)
-    members = _sendable(settings_of(app).outbox_max_attempts, rows, now)
+    members = _sendable(retry_policy(app), rows, now)
     if not members:
         db.session.commit()
         return "skipped", 0
@@ -104,7 +111,7 @@ def send_batch(
 
 
 def _sendable(
-    max_attempts: int, locked: list[tuple[OutboundMessage, bool]], now: dt.datetime
+    policy: RetryPolicy, locked: list[tuple[OutboundMessage, bool]], now: dt.datetime
 ) -> list[OutboundMessage]:
     """The locked rows this call may answer. On the way, an opted-out reporter's are cancelled and those
     whose attempts are spent are dead (a worker killed mid-call each time never reached on_failure)."""
@@ -118,7 +125,7 @@ def _sendable(
             move(msg, MessageState.CANCELLED)
             msg.last_error = "The resident opted out."
             continue
-        if msg.attempts >= max_attempts:
+        if policy.spent(msg, now):
             move(msg, MessageState.DEAD)
             msg.last_error = msg.last_error or f"Not posted after {msg.attempts} attempts."
             continue
@@ -197,6 +204,27 @@ def _mark_sent(rows: list[OutboundMessage], external_id: str, now: dt.datetime) 
         msg.sent_external_id = external_id
         msg.sent_at = now
     first_public_reply(rows, now)
+    pull_forward(rows, now)
+
+
+def pull_forward(sent: list[OutboundMessage], now: dt.datetime) -> None:
+    """A reply that had been failing got through: its platform is back, so every reply of that account
+    waiting out a backoff is due now (catch-up within a sweep, not within the longest backoff). Only a
+    recovered reply does this: fresh replies succeeding beside one that fails for its own reason do not
+    keep that one retrying at every sweep."""
+    for channel in sorted({m.channel for m in sent if m.failing_since is not None}):
+        db.session.execute(
+            update(OutboundMessage)
+            .where(
+                OutboundMessage.channel == channel,
+                OutboundMessage.state == MessageState.FAILED,
+                OutboundMessage.next_attempt_at > now,
+            )
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    for msg in sent:
+        msg.failing_since = None
 
 
 def _after_failure(
@@ -308,6 +336,7 @@ def _settle_sent(done: list[tuple[OutboundMessage, str]], now: dt.datetime) -> N
         )
     ]
     first_public_reply(settled, now)
+    pull_forward(settled, now)
 
 
 def resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
@@ -327,7 +356,7 @@ def resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
         return 0
     route, lead = _lead_of(key, rows, live)
     channel = runtime_of(app).channels.get(lead.channel)
-    max_attempts = settings_of(app).outbox_max_attempts
+    policy = retry_policy(app)
     members = [lead] + [m for m in rows if m.id != lead.id]
     target = reply_target(lead, dm=route == DM_ROUTE, mentions=_mentions(members))
     text = lead.text if route == PLAIN_ROUTE else lead.call_text
@@ -335,10 +364,10 @@ def resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
         # a grouped call without its text recorded was never made: the text is kept before the call
         found = None if text is None else channel.find_sent(target, key, text=text, known_ids=known_ids(lead))
     except Exception as exc:  # any failure: the outcome stays unknown, and is asked again later
-        _still_unknown(max_attempts, key, live, exc, now)
+        _still_unknown(policy, key, live, exc, now)
         return 0
     if found is None:
-        _not_posted(max_attempts, key, live)
+        _not_posted(policy, key, live, now)
         return 0
     log.info("outbound batch %s was already posted as %s", key, found.external_id)
     settled = [
@@ -347,6 +376,7 @@ def resolve_batch(app: Flask, key: str, now: dt.datetime) -> int:
         if settle(m, key, state=MessageState.SENT, sent_external_id=found.external_id, sent_at=now)
     ]
     first_public_reply(settled, now)
+    pull_forward(settled, now)
     db.session.commit()
     return len(settled)
 
@@ -378,7 +408,7 @@ def _lead_of(
 
 
 def _still_unknown(
-    max_attempts: int, key: str, live: list[OutboundMessage], exc: Exception, now: dt.datetime
+    policy: RetryPolicy, key: str, live: list[OutboundMessage], exc: Exception, now: dt.datetime
 ) -> None:
     """The platform could not say whether the call was posted: ask again after a backoff, as an attempt."""
     if not isinstance(exc, ChannelError):
@@ -388,7 +418,8 @@ def _still_unknown(
     note = f"Cannot check whether it was posted: {exc}"
     for msg in live:
         attempts = msg.attempts + 1
-        if attempts >= max_attempts:
+        since = msg.failing_since or now
+        if attempts >= policy.max_attempts and now - since >= policy.budget:
             settle(msg, key, state=MessageState.DEAD, attempts=attempts, last_error=error_note(msg, note))
         else:
             due = now + backoff(attempts, retry_after)
@@ -398,15 +429,16 @@ def _still_unknown(
                 state=MessageState.FAILED,
                 attempts=attempts,
                 next_attempt_at=due,
+                failing_since=since,
                 last_error=error_note(msg, note),
             )
     db.session.commit()
 
 
-def _not_posted(max_attempts: int, key: str, live: list[OutboundMessage]) -> None:
+def _not_posted(policy: RetryPolicy, key: str, live: list[OutboundMessage], now: dt.datetime) -> None:
     """The platform has no such post: the members are free again (a spent one is dead)."""
     for msg in live:
-        if msg.attempts >= max_attempts:
+        if policy.spent(msg, now):
             note = f"Not posted after {msg.attempts} attempts."
             settle(msg, key, batch_key=None, state=MessageState.DEAD, last_error=msg.last_error or note)
         elif msg.state == MessageState.SENDING:

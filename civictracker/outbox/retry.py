@@ -1,9 +1,17 @@
-"""A failed platform call: try again after a backoff until the attempts run out, re-route, or give up."""
+"""A failed platform call: try again after a backoff until the retry budget (time) runs out, re-route, or
+give up.
+
+The budget is time, not attempts: a reply whose calls keep failing is retried on one backoff schedule
+(5 s doubling up to BACKOFF_CAP_S) for at least the city's answer target from its first failure
+(`failing_since`), and is dead only once that time is over and its attempts are spent too. A platform
+that said when to come back (429/503 Retry-After, X's x-rate-limit-reset) is not asked before then.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
@@ -15,9 +23,41 @@ from civictracker.models import MessageState, OutboundMessage
 from civictracker.outbox.claims import error_note, move
 from civictracker.outbox.reach import DM_REFUSED
 from civictracker.outbox.sources import DELETED_NO_DM, forget_gone_source
-from civictracker.runtime import settings_of
+from civictracker.runtime import city_of, settings_of
 
 log = logging.getLogger(__name__)
+
+BACKOFF_CAP_S = 300.0  # the longest wait between two calls: a platform back up is tried within 5 min
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a failing reply is dead: `max_attempts` spent and `budget` passed since its first failure."""
+
+    max_attempts: int
+    budget: dt.timedelta
+
+    def spent(self, msg: OutboundMessage, now: dt.datetime) -> bool:
+        if msg.attempts < self.max_attempts:
+            return False
+        # never failed on a platform (its workers died mid-call each time): the attempts alone decide
+        return msg.failing_since is None or now - msg.failing_since >= self.budget
+
+
+def retry_policy(app: Flask) -> RetryPolicy:
+    """The app's policy: CIVICTRACKER_OUTBOX_RETRY_BUDGET_S, else the city's first-response target."""
+    from civictracker.services.inbox import first_response_minutes
+
+    settings = settings_of(app)
+    budget_s = settings.outbox_retry_budget_s or 60.0 * first_response_minutes(city_of(app).meta)
+    return RetryPolicy(settings.outbox_max_attempts, dt.timedelta(seconds=budget_s))
+
+
+def note_failing(msg: OutboundMessage, now: dt.datetime) -> None:
+    """Start the retry budget's clock at the first failure (kept until the message is settled)."""
+    if msg.failing_since is None:
+        msg.failing_since = now
+
 
 # on_failure's status when the answered post is gone and its author can be DMed: the caller sends the
 # lead by DM at once (the send lives in calls.py, which calls this module).
@@ -25,10 +65,10 @@ REROUTE_TO_DM = "dm"
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> dt.timedelta:
-    """How long a message waits after its `attempts`-th call failed: 5 s doubling up to an hour, +-20%,
+    """How long a message waits after its `attempts`-th call failed: 5 s doubling up to 5 minutes, +-20%,
     and at least what the platform asked for. The formula is the channels' one (backoff_delay)."""
     return dt.timedelta(
-        seconds=backoff_delay(attempts, base=5.0, cap=3600.0, jitter=0.2, retry_after=retry_after)
+        seconds=backoff_delay(attempts, base=5.0, cap=BACKOFF_CAP_S, jitter=0.2, retry_after=retry_after)
     )
 
 
@@ -68,13 +108,13 @@ def on_failure(
         db.session.commit()
         log.warning("outbound message %s is dead after %s attempts: %s", lead.id, lead.attempts, exc)
         return "dead", None
-    return _try_later(settings_of(app).outbox_max_attempts, members, exc, now)
+    return _try_later(retry_policy(app), members, exc, now)
 
 
 def _try_later(
-    max_attempts: int, members: list[OutboundMessage], exc: ChannelError, now: dt.datetime
+    policy: RetryPolicy, members: list[OutboundMessage], exc: ChannelError, now: dt.datetime
 ) -> tuple[str, dt.datetime | None]:
-    """Each member is due again after its backoff, or dead once its attempts are spent.
+    """Each member is due again after its backoff, or dead once its budget is spent (time and attempts).
 
     A retryable failure may come after the post was made (timeout, 5xx): the key stays, and the next
     round asks the platform first. A refused cluster is known unsent: its members are freed.
@@ -83,7 +123,8 @@ def _try_later(
     for msg in members:
         if not exc.retryable:
             msg.batch_key = None
-        if msg.attempts >= max_attempts:
+        note_failing(msg, now)
+        if policy.spent(msg, now):
             move(msg, MessageState.DEAD)
             status = "dead"
         else:

@@ -55,6 +55,11 @@ def send_outbound(message_id: int) -> str:
                 db.session.rollback()
                 return "sent" if settled is not None else "skipped"
             msg = settled
+        if msg.state == MessageState.FAILED and msg.next_attempt_at > now:
+            # A retry is scheduled for later (by the failure that set it, or the sweep got there first):
+            # an early job must not spend another attempt, or retries double at every failure.
+            db.session.rollback()
+            return "deferred"
         if msg.state in WAITING_STATES and not admit(outbox_policy(settings_of(app)), msg, now):
             db.session.rollback()
             return "deferred"
@@ -78,7 +83,7 @@ def send_outbound_page(message_ids: list[int]) -> str:
         single: list[int] = []
         for msg, opted_out in lock_messages(ids):
             uncapped = not policy.caps_for(msg.channel, DM if msg.is_dm else POST)
-            spent = msg.attempts >= settings.outbox_max_attempts
+            spent = msg.attempts >= settings.outbox_max_attempts  # the single path decides (retry_policy)
             fresh = msg.state == MessageState.PENDING and msg.batch_key is None and not spent
             if fresh and uncapped and not opted_out:
                 plain.append(msg)
@@ -107,6 +112,7 @@ def sweep_outbox(limit: int = 2000) -> int:
         settings = settings_of(app)
         now = utcnow()
         answered = _recover_unconfirmed(app, now)
+        _probe_failing_accounts(now)
         rows = _due(now, limit)
         if not rows:
             db.session.rollback()
@@ -148,6 +154,58 @@ def _recover_unconfirmed(app: Flask, now: dt.datetime, limit: int = 200) -> int:
     ).all()
     db.session.rollback()
     return sum(resolve_batch(app, key, now) for key in keys if key)
+
+
+def _probe_failing_accounts(now: dt.datetime) -> None:
+    """An account whose replies all wait out a backoff gets one of them (the soonest due) tried now.
+
+    So a platform that comes back is noticed within one sweep, and the first reply through brings the
+    others forward (calls.pull_forward): catch-up takes a sweep or two, not the longest backoff. One call
+    per account per sweep while it is down. A reply that was told when to come back (a rate limit, a
+    Retry-After) is never the probe: the platform's own time is honoured.
+    """
+    waiting = (
+        (OutboundMessage.state == MessageState.FAILED)
+        & OutboundMessage.batch_key.is_(None)
+        & OutboundMessage.failing_since.is_not(None)
+    )
+    due_now = set(
+        db.session.scalars(
+            select(OutboundMessage.channel)
+            .where(
+                OutboundMessage.state.in_(values_of(WAITING_STATES)), OutboundMessage.next_attempt_at <= now
+            )
+            .distinct()
+        )
+    )
+    soonest = db.session.execute(
+        select(OutboundMessage.channel, func.min(OutboundMessage.next_attempt_at))
+        .where(waiting, OutboundMessage.next_attempt_at > now)
+        .group_by(OutboundMessage.channel)
+    ).all()
+    probes = []
+    for channel, when in soonest:
+        if channel in due_now:
+            continue
+        probe = db.session.scalar(
+            select(OutboundMessage)
+            .where(waiting, OutboundMessage.channel == channel, OutboundMessage.next_attempt_at == when)
+            .order_by(OutboundMessage.id)
+            .limit(1)
+        )
+        if probe is not None and not _told_when(probe.last_error):
+            probe.next_attempt_at = now
+            probes.append(probe.id)
+    if probes:
+        db.session.commit()
+    else:
+        db.session.rollback()
+
+
+def _told_when(error: str | None) -> bool:
+    """Whether the failure named its own wait (the adapters' 429 and Retry-After errors say so)."""
+    text = (error or "").lower()
+    return "rate limit" in text or "retry after" in text
 
 
 def _due(now: dt.datetime, limit: int) -> Sequence[Any]:

@@ -26,6 +26,9 @@ def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
         strategy="moving-window",
         key_prefix=f"{settings.queue_name}:limits",
         headers_enabled=True,  # X-RateLimit-* and Retry-After on limited routes
+        # Redis away: the API is served unlimited, with a logged warning, rather than a 500 for everyone
+        # (logins are the exception: they fail closed, see web/auth/ratelimit.py).
+        swallow_errors=True,
     )
     limiter.init_app(app)
     # Over the limit, Flask-Limiter raises a 429 that the Open311 blueprint's error handler writes as an

@@ -21,7 +21,10 @@ from tests.conftest import drop_app, make_app
 
 @pytest.fixture()
 def capped_app(tmp_path: Path):  # type: ignore[no-untyped-def]
-    app, pg_db = make_app("sqlite", tmp_path, x_posts_per_15min=2, outbox_max_attempts=2)
+    # a budget already over: these tests are about the attempts (tests/faults cover the time budget)
+    app, pg_db = make_app(
+        "sqlite", tmp_path, x_posts_per_15min=2, outbox_max_attempts=2, outbox_retry_budget_s=0.001
+    )
     with app.app_context():
         yield app
     drop_app(app, pg_db)

@@ -89,6 +89,8 @@ def _age(minutes: float, *, sent: bool = True) -> None:
     for msg in db.session.scalars(select(OutboundMessage)):
         msg.created_at -= shift
         msg.next_attempt_at -= shift
+        if msg.failing_since is not None:  # the retry budget's clock
+            msg.failing_since -= shift
         if sent and msg.sent_at is not None:
             msg.sent_at -= shift
     db.session.commit()

@@ -77,6 +77,7 @@ def test_tick_enqueues_fixed_ids_once_until_a_worker_has_run_them(
         "sweep": f"{name}-sweep-outbox",
         "sources": f"{name}-check-sources",
         "retry": f"{name}-retry-failed",
+        "locate": f"{name}-locate-pending",
     }
     assert first == dict.fromkeys(ids.values(), "enqueued")
     assert sorted(rq_queue.job_ids) == sorted(ids.values())
@@ -91,7 +92,7 @@ def test_tick_enqueues_fixed_ids_once_until_a_worker_has_run_them(
     clock.now += 301
     assert scheduler.tick() == dict.fromkeys(ids.values(), "pending")
     assert Scheduler(rq_app, interval=5, clock=clock).tick() == dict.fromkeys(ids.values(), "pending")
-    assert rq_queue.count == 4
+    assert rq_queue.count == 5
 
     # A job that fails must not block its id for ever.
     def broken(*_a: object, **_k: object) -> int:
@@ -108,11 +109,11 @@ def test_tick_enqueues_fixed_ids_once_until_a_worker_has_run_them(
     clock.now += 5  # only the fast jobs are due; finished jobs left no id behind
     assert scheduler.tick() == {ids["poll"]: "enqueued", ids["sweep"]: "enqueued"}
     clock.now += 300
-    assert scheduler.tick() == dict.fromkeys((ids["sources"], ids["retry"]), "enqueued") | {
+    assert scheduler.tick() == dict.fromkeys((ids["sources"], ids["retry"], ids["locate"]), "enqueued") | {
         ids["poll"]: "pending",
         ids["sweep"]: "pending",
     }
-    assert rq_queue.count == 4
+    assert rq_queue.count == 5
 
 
 def test_without_redis_a_tick_runs_the_work_inline(tmp_path: Path) -> None:
@@ -123,7 +124,7 @@ def test_without_redis_a_tick_runs_the_work_inline(tmp_path: Path) -> None:
             clock = Clock()
             scheduler = Scheduler(app, interval=5, slow_every=60, clock=clock)
             results = scheduler.tick()
-            assert set(results.values()) == {"ran"} and len(results) == 4
+            assert set(results.values()) == {"ran"} and len(results) == 5
             assert db.session.scalar(select(func.count()).select_from(InboundPost)) == 2
             assert set(db.session.scalars(select(InboundPost.state))) == {"processed"}
             clock.now += 1

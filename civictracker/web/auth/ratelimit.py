@@ -1,46 +1,92 @@
-"""Failed-login counting per (address, account) over a moving 15-minute window, in Flask-Limiter's storage.
+"""Login attempts counted per account and per address over a moving 15-minute window, in Flask-Limiter's
+storage.
 
 The counts live in the app's rate-limit storage (`web/ratelimits.py`): Redis when CIVICTRACKER_REDIS_URL
-is set, so the limit holds across gunicorn workers and hosts; memory for the one-process default. Only
-failures count (a login route limit would count successes too), and a success clears the key.
+is set, so the limit holds across gunicorn workers and hosts; memory for the one-process default.
+
+An attempt takes its place in both windows before the password is checked (one atomic `hit` each, a
+Lua script on Redis): four workers checking "not blocked yet" at the same moment can no longer all go
+on. Two keys: (address, account), cleared by a success, at the login limit; and the address alone, at
+ADDRESS_FACTOR times it, never cleared by a success (one address trying many accounts is stopped too,
+and a valid account of the attacker's cannot reset it).
+
+Storage down (Redis away): login fails closed (429, logged). A login that is not limited is a password
+guessing service; staff can wait for Redis, an attacker must not get unlimited guesses meanwhile.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from limits import RateLimitItemPerSecond
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
+log = logging.getLogger(__name__)
+
 WINDOW_S = 15 * 60
+ADDRESS_FACTOR = 3  # attempts per address (any accounts) per window, as a multiple of the per-account limit
+STORAGE_DOWN_WAIT_S = 60.0
 
 
 class LoginLimiter:
-    """Counts failures; a key at the limit is refused until its oldest failure leaves the window."""
+    """Admits attempts while both windows have room; a key at its limit waits for its oldest attempt."""
 
     def __init__(
-        self, limit: int, window_s: float = WINDOW_S, storage: Storage | None = None, prefix: str = ""
+        self,
+        limit: int,
+        window_s: float = WINDOW_S,
+        storage: Storage | None = None,
+        prefix: str = "",
+        address_limit: int | None = None,
     ) -> None:
         self.limit = limit
         self.window_s = window_s
         self._item = RateLimitItemPerSecond(limit, int(window_s))
+        self._address_item = RateLimitItemPerSecond(address_limit or limit * ADDRESS_FACTOR, int(window_s))
         self._strategy = MovingWindowRateLimiter(storage or MemoryStorage())
         self._prefix = prefix
 
     def _key(self, address: str, account: str) -> tuple[str, ...]:
         return (self._prefix, "login", address, account)
 
+    def _address_key(self, address: str) -> tuple[str, ...]:
+        return (self._prefix, "login-address", address)
+
+    def admit(self, address: str, account: str) -> float:
+        """Take a place for this attempt: 0 when it may go on, else the seconds to wait (nothing taken)."""
+        try:
+            for item, key in (
+                (self._address_item, self._address_key(address)),
+                (self._item, self._key(address, account)),
+            ):
+                if not self._strategy.hit(item, *key):
+                    reset_at = self._strategy.get_window_stats(item, *key).reset_time
+                    return max(1.0, reset_at - time.time())
+        except Exception as exc:  # the storage (Redis) is away: fail closed, see the module docstring
+            log.warning("login refused: the rate-limit storage is unreachable (%s)", exc)
+            return STORAGE_DOWN_WAIT_S
+        return 0.0
+
     def blocked_for(self, address: str, account: str) -> float:
-        """Seconds until this key may try again; 0 when it may try now."""
-        key = self._key(address, account)
-        if self._strategy.test(self._item, *key):
-            return 0.0
-        reset_at = self._strategy.get_window_stats(self._item, *key).reset_time
-        return max(1.0, reset_at - time.time())
+        """Seconds until this key may try again, without taking a place; 0 when it may try now."""
+        for item, key in (
+            (self._address_item, self._address_key(address)),
+            (self._item, self._key(address, account)),
+        ):
+            if not self._strategy.test(item, *key):
+                return max(1.0, self._strategy.get_window_stats(item, *key).reset_time - time.time())
+        return 0.0
 
     def fail(self, address: str, account: str) -> None:
+        """Count a failure without an admit (kept for callers that check first)."""
         self._strategy.hit(self._item, *self._key(address, account))
+        self._strategy.hit(self._address_item, *self._address_key(address))
 
     def reset(self, address: str, account: str) -> None:
-        self._strategy.clear(self._item, *self._key(address, account))
+        """A success clears its account's window (the address window stays)."""
+        try:
+            self._strategy.clear(self._item, *self._key(address, account))
+        except Exception as exc:
+            log.warning("could not clear the login window of %s: %s", account, exc)

@@ -65,14 +65,13 @@ def login() -> Response | str | tuple[str, int]:
         return render_template("auth/login.html", form=form), 400
     address = request.remote_addr or "unknown"
     account = (form.email.data or "").strip().lower()
-    wait = limiter().blocked_for(address, account)
+    wait = limiter().admit(address, account)  # takes this attempt's place first: atomic across workers
     if wait:
         log.warning("login rate limit hit for %s from %s", account, address)
         flash(f"Too many failed attempts. Try again in {int(wait // 60) + 1} minute(s).", "error")
         return render_template("auth/login.html", form=form), 429
     user = authenticate(current_session(), account, form.password.data or "")
     if user is None:
-        limiter().fail(address, account)
         db.session.rollback()
         flash("Wrong e-mail or password, or the account is disabled.", "error")
         return render_template("auth/login.html", form=form), 401

@@ -20,7 +20,7 @@ from civictracker.geo.reverse import place_name
 from civictracker.jobs.locate import geocode_ticket
 from civictracker.models import GeocodeStatus
 from civictracker.models.types import utcnow
-from civictracker.queue import get_queue
+from civictracker.queue import enqueue_after_commit, get_queue
 from civictracker.runtime import city_of, runtime_of, settings_of
 from civictracker.services.errors import DomainError, NotFound, ValidationFailed
 from civictracker.services.open311 import definitions, listing, posting
@@ -210,7 +210,13 @@ def create_request(fmt: str) -> Response:
     if created and ticket.geocode_status == GeocodeStatus.PENDING and ticket.lat is None:
         # After the commit and after the answer is built: an inline queue runs the job right here, and the
         # client is told "pending" either way (the job may not find the address).
-        get_queue(current_app).enqueue(geocode_ticket, ticket.id, job_id=f"geocode-{ticket.id}")
+        # Redis away: the ticket is stored, so the answer stays 200 and locate_pending_tickets finds it.
+        queue = get_queue(current_app)
+        enqueue_after_commit(
+            current_app,
+            "locate_pending_tickets locates it",
+            lambda: queue.enqueue(geocode_ticket, ticket.id, job_id=f"geocode-{ticket.id}"),
+        )
     return response
 
 

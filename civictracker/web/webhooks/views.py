@@ -51,6 +51,7 @@ def x_delivery():  # type: ignore[no-untyped-def]
     """One Account Activity delivery: signature first (403), then JSON (400), then store and enqueue."""
     from civictracker.intake.receive import receive_posts
     from civictracker.jobs import posts as jobs
+    from civictracker.queue import enqueue_after_commit
 
     secret = _consumer_secret()
     if not secret:
@@ -85,5 +86,8 @@ def x_delivery():  # type: ignore[no-untyped-def]
     received = receive_posts(current_session(), posts)
     new_ids = [post.id for post, created in received if created]
     db.session.commit()  # stored before any processing: a crash from here on loses nothing
-    jobs.enqueue_processing(current_app, new_ids)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    enqueue_after_commit(
+        app, "retry_failed_posts processes them", lambda: jobs.enqueue_processing(app, new_ids)
+    )
     return jsonify(received=len(posts), stored=len(new_ids))

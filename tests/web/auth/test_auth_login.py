@@ -147,3 +147,34 @@ def test_script_in_login_fields_is_escaped(client, db):
     r = client.post("/auth/login", data={"email": "<script>alert(1)</script>", "password": "x' OR '1'='1"})
     assert r.status_code == 401
     assert b"<script>alert(1)</script>" not in r.data
+
+
+def test_one_address_trying_many_accounts_is_limited(app, client, db):
+    """Each account stays under its own limit; the address as a whole is stopped at ADDRESS_FACTOR times it."""
+    limit = 2
+    app.extensions["civictracker.login_limiter"] = LoginLimiter(limit, address_limit=5)
+    codes = [
+        login(client, f"victim{i}@example.org", "wrong-password!").status_code
+        for i in range(6)  # 6 accounts, one try each: never an account's limit
+    ]
+    assert codes == [401] * 5 + [429]
+    other = app.test_client()  # another address is not held back
+    r = other.post(
+        "/auth/login",
+        data={"email": "victim9@example.org", "password": "wrong-password!"},
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+    )
+    assert r.status_code == 401
+    app.extensions.pop("civictracker.login_limiter", None)
+
+
+def test_login_fails_closed_when_the_limit_storage_is_away(app, client, db):
+    from limits.storage import RedisStorage
+
+    user = make_user(db)
+    app.extensions["civictracker.login_limiter"] = LoginLimiter(
+        3, storage=RedisStorage("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    )
+    r = login(client, user.email)  # the right password: still refused, never a 500
+    assert r.status_code == 429
+    app.extensions.pop("civictracker.login_limiter", None)
