@@ -3,6 +3,7 @@
 from civictracker.models.crew import Crew
 from civictracker.models.inbox import InboxEvent, InboxHow, InboxState
 from civictracker.models.outbox import ChannelCursor, MessageKind, MessageState, OutboundMessage
+from civictracker.models.public_cache import MapCell, MapCellDelta, MapGrid, PublicDataVersion
 from civictracker.models.report import Follower, InboundPost, PostOutcome, PostState, Reporter
 from civictracker.models.service import Service
 from civictracker.models.ticket import (
@@ -29,11 +30,15 @@ __all__ = [
     "InboxEvent",
     "InboxHow",
     "InboxState",
+    "MapCell",
+    "MapCellDelta",
+    "MapGrid",
     "MessageKind",
     "MessageState",
     "OutboundMessage",
     "PostOutcome",
     "PostState",
+    "PublicDataVersion",
     "Reporter",
     "Role",
     "Service",
