@@ -217,3 +217,12 @@ def roll_up(cells: list[BaseRow], zoom: int, service_ids: set[int]) -> list[Cell
 
 # The city's zoom-15 cells per (database, grid, data version), per worker process; CELL_CACHE_LOCK guards it.
 OPEN_CELL_CACHE: TTLCache[Any, list[BaseRow]] = TTLCache(maxsize=8, ttl=CACHE_TTL_S)
+
+
+def prepare_map_cells(session: Session, city: Bbox) -> bool:
+    """Build the cells for this city's grid unless they are built (init-db, so no visitor waits for it)."""
+    grid = Grid.for_city(city)
+    if _grid_matches(session, grid):
+        return False
+    rebuild_map_cells(session, grid)
+    return True
