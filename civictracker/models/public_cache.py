@@ -10,7 +10,7 @@ from civictracker.extensions import db
 # The triggers live in the migration (2026_12_06_9a7c3e5b1d20_public_read_cache): on tickets (insert,
 # update, delete; PostgreSQL also truncate), ticket_events and services. Python never writes
 # public_data_version or map_cell_deltas; services/map_cells.py folds deltas into map_cells.
-VERSION_SLOTS = 32  # PostgreSQL bumps slot pg_backend_pid() % 32: concurrent writers rarely share a row lock
+VERSION_SLOTS = 32  # PostgreSQL bumps a slot no other transaction holds: concurrent writers never queue
 
 
 class PublicDataVersion(db.Model):  # type: ignore[name-defined,misc]

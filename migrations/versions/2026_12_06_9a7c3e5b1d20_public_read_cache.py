@@ -7,8 +7,8 @@ Create Date: 2026-12-06
 Every map viewport request used to count the whole tickets table to build its cache key, and every
 low-zoom cache miss grouped every open ticket. Now:
 - public_data_version: 32 counters bumped by any write to tickets, ticket_events or services (a row
-  trigger on SQLite; a statement trigger on PostgreSQL, on the slot pg_backend_pid() % 32, so concurrent
-  writers seldom wait on one row). The version is their sum: one tiny read.
+  trigger on SQLite; a statement trigger on PostgreSQL that takes a slot no other transaction holds, so
+  concurrent writers do not wait on one row). The version is their sum: one tiny read.
 - map_cell_deltas: a row trigger on tickets appends +1/-1 when a ticket enters or leaves the open map
   (status in the map's open set, public point known). Appends never contend; the app folds them into
   map_cells (counts per grid cell and service) and builds the cells for its city's grid (map_grid) on the
@@ -68,7 +68,16 @@ def _pg_upgrade() -> None:
         f"""
         CREATE FUNCTION ct_bump_public_version() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            UPDATE public_data_version SET version = version + 1 WHERE slot = pg_backend_pid() % {SLOTS};
+            -- Any slot no other transaction holds (this one's own count as free): a writer never waits
+            -- on the version while fewer than {SLOTS} write at once, so it cannot join a deadlock here.
+            UPDATE public_data_version SET version = version + 1 WHERE slot = (
+                SELECT slot FROM public_data_version
+                ORDER BY (slot - pg_backend_pid() % {SLOTS} + {SLOTS}) % {SLOTS}
+                LIMIT 1 FOR UPDATE SKIP LOCKED
+            );
+            IF NOT FOUND THEN  -- every slot taken: wait for this connection's own
+                UPDATE public_data_version SET version = version + 1 WHERE slot = pg_backend_pid() % {SLOTS};
+            END IF;
             RETURN NULL;
         END $$
         """

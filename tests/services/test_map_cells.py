@@ -273,3 +273,27 @@ def test_the_triggers_exist_after_upgrade_head(db, backend: str) -> None:  # typ
         }
     )
     assert expected <= names
+
+
+def test_concurrent_writers_do_not_queue_on_the_version(app, db, backend: str) -> None:  # type: ignore[no-untyped-def]
+    a, b = factories.ticket(db), factories.ticket(db)
+    db.commit()
+    before = public_data_version(db)
+    db.rollback()
+    engine = ext_db.engine
+    with engine.connect() as one, engine.connect() as two:
+        if backend == "postgis":
+            # Another transaction holds the slot this connection would use first (a pid collision).
+            pid = two.execute(text("SELECT pg_backend_pid()")).scalar()
+            one.execute(
+                text("SELECT version FROM public_data_version WHERE slot = :s FOR UPDATE"), {"s": pid % 32}
+            )
+            one.execute(text("UPDATE tickets SET summary = 'one' WHERE id = :id"), {"id": a.id})
+            two.execute(text("SET lock_timeout = '3s'"))
+        else:  # SQLite has one writer at a time: the second waits for the first's commit
+            one.execute(text("UPDATE tickets SET summary = 'one' WHERE id = :id"), {"id": a.id})
+            one.commit()
+        two.execute(text("UPDATE tickets SET summary = 'two' WHERE id = :id"), {"id": b.id})  # no wait
+        two.commit()
+        one.commit()
+    assert public_data_version(db) >= before + 2
