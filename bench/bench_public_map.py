@@ -75,7 +75,7 @@ def measure(url: str, instance: str, runs: int) -> None:
     from civictracker.citypack import load_city_pack
     from civictracker.runtime import settings_of
     from civictracker.services.map_cells import CELL_CACHE, CELL_CACHE_LOCK
-    from civictracker.services.map_open_cells import OPEN_CELL_CACHE
+    from civictracker.services.map_open_cells import OPEN_CELL_CACHE, OPEN_CLUSTER_CACHE
     from civictracker.web.http_cache import ANSWERS, ANSWERS_LOCK
 
     config = {
@@ -93,6 +93,7 @@ def measure(url: str, instance: str, runs: int) -> None:
         with CELL_CACHE_LOCK:
             CELL_CACHE.clear()
             OPEN_CELL_CACHE.clear()
+            OPEN_CLUSTER_CACHE.clear()
         with ANSWERS_LOCK:
             ANSWERS.clear()
 

@@ -14,7 +14,7 @@ from civictracker.database import begin_write
 from civictracker.geo import spatial
 from civictracker.models import MapCell, MapCellDelta, MapGrid, Ticket
 from civictracker.models.transitions import values_of
-from civictracker.services.map_cells import CACHE_MAX_ZOOM, CACHE_TTL_S, CellRow, cell_size
+from civictracker.services.map_cells import CACHE_MAX_ZOOM, CACHE_TTL_S, CellRow, Cluster, cell_size
 from civictracker.services.public import MAP_OPEN
 
 Bbox = tuple[float, float, float, float]
@@ -111,10 +111,11 @@ def _pending(session: Session, grid: Grid, source: Any) -> Any:
             gx,
             gy,
             c.service_id,
-            func.sum(c.dn).label("n"),
-            func.sum(c.dn * _e7(c.lat)).label("sum_lat_e7"),
-            func.sum(c.dn * _e7(c.lon)).label("sum_lon_e7"),
-            func.sum(c.dn * c.ticket_id).label("sum_id"),
+            # Cast: PostgreSQL sums bigints as numeric, which would make the whole union Decimal.
+            func.sum(c.dn).cast(BigInteger).label("n"),
+            func.sum(c.dn * _e7(c.lat)).cast(BigInteger).label("sum_lat_e7"),
+            func.sum(c.dn * _e7(c.lon)).cast(BigInteger).label("sum_lon_e7"),
+            func.sum(c.dn * c.ticket_id).cast(BigInteger).label("sum_id"),
             func.count().label("rows"),
         )
         .where(_in_box(c.lat, c.lon, grid.box))
@@ -171,12 +172,12 @@ def read_open_cells(session: Session, grid: Grid) -> tuple[list[BaseRow], int]:
         MapCell.sum_id,
         literal(0).label("rows"),
     )
+    rows = session.execute(union_all(base, _pending(session, grid, MapCellDelta.__table__))).all()
+    pending = sum(int(r[7]) for r in rows)
+    if not pending:  # the usual case: map_cells alone, one row per key, no zero counts (folds drop them)
+        return [tuple(r[:7]) for r in rows], 0  # type: ignore[misc]
     merged: dict[tuple[int, int, int], list[int]] = {}
-    pending = 0
-    for gx, gy, service_id, n, slat, slon, sid, rows in session.execute(
-        union_all(base, _pending(session, grid, MapCellDelta.__table__))
-    ):
-        pending += int(rows)
+    for gx, gy, service_id, n, slat, slon, sid, _ in rows:
         acc = merged.setdefault((int(gx), int(gy), int(service_id)), [0, 0, 0, 0])
         acc[0] += int(n)
         acc[1] += int(slat)
@@ -215,8 +216,10 @@ def roll_up(cells: list[BaseRow], zoom: int, service_ids: set[int]) -> list[Cell
     ]
 
 
-# The city's zoom-15 cells per (database, grid, data version), per worker process; CELL_CACHE_LOCK guards it.
+# The city's zoom-15 cells per (database, grid, data version), and their clusters per zoom and service
+# filter, per worker process; CELL_CACHE_LOCK guards both.
 OPEN_CELL_CACHE: TTLCache[Any, list[BaseRow]] = TTLCache(maxsize=8, ttl=CACHE_TTL_S)
+OPEN_CLUSTER_CACHE: TTLCache[Any, list[Cluster]] = TTLCache(maxsize=64, ttl=CACHE_TTL_S)
 
 
 def prepare_map_cells(session: Session, city: Bbox) -> bool:

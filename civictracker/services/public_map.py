@@ -27,7 +27,13 @@ from civictracker.services.map_cells import (
     clusters_of,
     data_version,
 )
-from civictracker.services.map_open_cells import OPEN_CELL_CACHE, Grid, open_cells, roll_up
+from civictracker.services.map_open_cells import (
+    OPEN_CELL_CACHE,
+    OPEN_CLUSTER_CACHE,
+    Grid,
+    open_cells,
+    roll_up,
+)
 from civictracker.services.public import MAP_CLOSED, MAP_OPEN, public_address
 
 Bbox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
@@ -233,14 +239,14 @@ def _open_clusters(session: Session, zoom: int, services: set[int], city: Bbox, 
         cells = open_cells(session, grid)
         with CELL_CACHE_LOCK:
             OPEN_CELL_CACHE[base_key] = cells
-    key = ("open", url, grid, version, zoom, tuple(sorted(services)))
+    key = (url, grid, version, zoom, tuple(sorted(services)))
     with CELL_CACHE_LOCK:
-        rows = CELL_CACHE.get(key)
-    if rows is None:
-        rows = roll_up(cells, zoom, services)
+        clusters = OPEN_CLUSTER_CACHE.get(key)
+    if clusters is None:
+        clusters = clusters_of(roll_up(cells, zoom, services))
         with CELL_CACHE_LOCK:
-            CELL_CACHE[key] = rows
-    return [c for c in clusters_of(rows) if c.inside(view)]
+            OPEN_CLUSTER_CACHE[key] = clusters
+    return [c for c in clusters if c.inside(view)]
 
 
 def _city_clusters(
