@@ -32,16 +32,18 @@ DEMO_CREWS = [
 
 
 def prepare_database(app: Flask) -> None:
-    """Upgrade to the latest migration (never create_all) and load the city pack's services."""
+    """Upgrade to the latest migration (never create_all), load the city's services, build the map cells."""
     from flask_migrate import upgrade
 
     from civictracker.citypack import load_city_pack
     from civictracker.services.catalog import import_services
+    from civictracker.services.map_open_cells import prepare_map_cells
 
     with app.app_context():
         upgrade()
         city = load_city_pack(settings_of(app).city_pack_dir)
         import_services(current_session(), city.services)
+        prepare_map_cells(current_session(), city.bbox)
         db.session.commit()
 
 

@@ -4,6 +4,7 @@ from civictracker.models.audit import AdminAction, AdminEvent, PasswordReset
 from civictracker.models.crew import Crew
 from civictracker.models.inbox import InboxEvent, InboxHow, InboxState
 from civictracker.models.outbox import ChannelCursor, MessageKind, MessageState, OutboundMessage
+from civictracker.models.public_cache import MapCell, MapCellDelta, MapGrid, PublicDataVersion
 from civictracker.models.report import Follower, InboundPost, PostOutcome, PostState, Reporter
 from civictracker.models.service import Service
 from civictracker.models.ticket import (
@@ -32,12 +33,16 @@ __all__ = [
     "InboxEvent",
     "InboxHow",
     "InboxState",
+    "MapCell",
+    "MapCellDelta",
+    "MapGrid",
     "MessageKind",
     "MessageState",
     "OutboundMessage",
     "PasswordReset",
     "PostOutcome",
     "PostState",
+    "PublicDataVersion",
     "Reporter",
     "Role",
     "Service",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from civictracker.geo import spatial
 from civictracker.models import Ticket
+from civictracker.services.public_version import public_data_version
 
 CELL_PX = 64  # cluster cell size on screen
 CellRow = tuple[int, int, int, int, int, float, float]  # gx, gy, service_id, count, min id, sum lat, sum lon
@@ -32,12 +33,9 @@ CELL_CACHE: TTLCache[Any, list[CellRow]] = TTLCache(maxsize=64, ttl=CACHE_TTL_S)
 CELL_CACHE_LOCK = threading.Lock()
 
 
-def data_version(session: Session) -> tuple[Any, ...]:
-    # Every write to a ticket moves updated_at (the services guarantee it); count catches deletions.
-    row = session.execute(
-        select(func.count(Ticket.id), func.max(Ticket.updated_at), func.max(Ticket.id))
-    ).one()
-    return tuple(row)
+def data_version(session: Session) -> int:
+    """The public data version (O(1): counters bumped by triggers), the key of every cached cell list."""
+    return public_data_version(session)
 
 
 def cell_rows(

@@ -27,6 +27,13 @@ from civictracker.services.map_cells import (
     clusters_of,
     data_version,
 )
+from civictracker.services.map_open_cells import (
+    OPEN_CELL_CACHE,
+    OPEN_CLUSTER_CACHE,
+    Grid,
+    open_cells,
+    roll_up,
+)
 from civictracker.services.public import MAP_CLOSED, MAP_OPEN, public_address
 
 Bbox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
@@ -196,7 +203,10 @@ def map_geojson(
             collection["total"] = len(rows)
             collection["features"] = [_point_feature(r, codes, ticket_url) for r in rows]
             return collection
-    if zoom <= CACHE_MAX_ZOOM and viewport.city is not None:
+    if zoom <= CACHE_MAX_ZOOM and viewport.city is not None and _time_free(filters):
+        services = set(_service_ids(session, filters.services))
+        clusters = _open_clusters(session, zoom, services, viewport.city, viewport.bbox)
+    elif zoom <= CACHE_MAX_ZOOM and viewport.city is not None:
         clusters = _city_clusters(session, conds, zoom, filters, viewport.city, viewport.bbox)
     else:
         clusters = _view_clusters(session, [*conds, in_view], zoom, viewport.bbox)
@@ -207,6 +217,36 @@ def map_geojson(
         ordered = ordered[:MAX_FEATURES]
     collection["features"] = _cluster_features(session, ordered, codes, ticket_url)
     return collection
+
+
+def _time_free(filters: MapFilters) -> bool:
+    """Open tickets of any age: what map_cells counts (the other filters depend on the clock)."""
+    return filters.status == MapStatus.OPEN and not filters.max_age_days
+
+
+def _open_clusters(session: Session, zoom: int, services: set[int], city: Bbox, view: Bbox) -> list[Cluster]:
+    """The clusters whose centre is in view, from the open-ticket cells the triggers keep (no ticket scan).
+
+    The zoom-15 cells of the city are read once per data version (a few thousand rows at most, however
+    many tickets there are), then merged per zoom and service filter, both cached per version."""
+    grid = Grid.for_city(city)
+    url = str(session.get_bind().engine.url)
+    version = data_version(session)  # before the data: a newer answer under an older version, never older
+    base_key = ("open-cells", url, grid, version)
+    with CELL_CACHE_LOCK:
+        cells = OPEN_CELL_CACHE.get(base_key)
+    if cells is None:
+        cells = open_cells(session, grid)
+        with CELL_CACHE_LOCK:
+            OPEN_CELL_CACHE[base_key] = cells
+    key = (url, grid, version, zoom, tuple(sorted(services)))
+    with CELL_CACHE_LOCK:
+        clusters = OPEN_CLUSTER_CACHE.get(key)
+    if clusters is None:
+        clusters = clusters_of(roll_up(cells, zoom, services))
+        with CELL_CACHE_LOCK:
+            OPEN_CLUSTER_CACHE[key] = clusters
+    return [c for c in clusters if c.inside(view)]
 
 
 def _city_clusters(
@@ -269,7 +309,8 @@ def _cluster_features(
         if c.n == 1 and c.first in single_rows:
             features.append(_point_feature(single_rows[c.first], codes, ticket_url))
             continue
-        dominant = max(c.by.items(), key=lambda kv: kv[1])[0]
+        # A tie goes to the lowest service id: the same answer whatever order the database grouped in.
+        dominant = max(c.by.items(), key=lambda kv: (kv[1], -kv[0]))[0]
         features.append(
             {
                 "type": "Feature",

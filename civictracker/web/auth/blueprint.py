@@ -6,8 +6,10 @@ from flask import Blueprint, g
 
 from civictracker.extensions import db, login_manager
 from civictracker.models import User
+from civictracker.web.http_cache import no_store
 
 bp = Blueprint("auth", __name__)
+bp.after_request(no_store)  # login forms carry a CSRF token tied to the session
 
 
 @login_manager.user_loader

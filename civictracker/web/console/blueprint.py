@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from civictracker.web.http_cache import no_store
+
 bp = Blueprint("console", __name__, static_folder="static", static_url_path="/static/console")
+# Queues, tickets with reporters, metrics: nothing here may sit in a browser or proxy cache.
+bp.after_request(no_store)
 
 
 @bp.context_processor

@@ -17,10 +17,11 @@ from civictracker.services.open311.posting import Contact, NewRequest, check_tex
 # address_id -> the address text from the city's list, or None when unknown.
 AddressLookup = Callable[[str], str | None]
 
-# The spec's window and volume: "a span of 90 days or first 1000 requests returned, whichever is smallest".
+# The spec's window and volume: "a span of 90 days or first 1000 requests returned, whichever is smallest"
+# is the most a default answer may hold; a server may return less. Ours is the first page of the
+# page/page_size extension (Chicago's numbers, 1-based pages): 50 requests (about 20 KiB of JSON), the
+# next pages named in a Link header, so a storm of readers never pulls 1000 requests each.
 WINDOW = dt.timedelta(days=90)
-DEFAULT_LIMIT = 1000
-# The page/page_size extension (Chicago's numbers): 1-based pages.
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 # GET requests near a point (lat, long, radius: FixMyStreet's and SeeClickFix's geo filter): metres.
@@ -131,6 +132,8 @@ def _positive_int(name: str, raw: str, maximum: int | None = None) -> int:
 class RequestQuery:
     flt: RequestFilter
     extensions: bool
+    page: int | None = None  # None: service_request_id asked for, no paging
+    page_size: int = DEFAULT_PAGE_SIZE
 
 
 def parse_request_query(
@@ -181,12 +184,9 @@ def parse_request_query(
         end = start + WINDOW
 
     raw_page, raw_size = _arg(args, "page"), _arg(args, "page_size")
-    if raw_page or raw_size:
-        page = _positive_int("page", raw_page) if raw_page else 1
-        size = _positive_int("page_size", raw_size, MAX_PAGE_SIZE) if raw_size else DEFAULT_PAGE_SIZE
-        limit, offset = size, (page - 1) * size
-    else:
-        limit, offset = DEFAULT_LIMIT, 0
+    page = _positive_int("page", raw_page) if raw_page else 1
+    size = _positive_int("page_size", raw_size, MAX_PAGE_SIZE) if raw_size else DEFAULT_PAGE_SIZE
+    limit, offset = size, (page - 1) * size
     flt = RequestFilter(
         near=parse_near(args),
         service_codes=codes or None,
@@ -198,7 +198,7 @@ def parse_request_query(
         limit=limit,
         offset=offset,
     )
-    return RequestQuery(flt, extensions)
+    return RequestQuery(flt, extensions, page=page, page_size=size)
 
 
 def parse_near(args: Mapping[str, str]) -> tuple[float, float, float] | None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, request, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -26,6 +27,7 @@ from civictracker.services.errors import DomainError, NotFound, ValidationFailed
 from civictracker.services.open311 import definitions, listing, posting
 from civictracker.services.users import check_api_key
 from civictracker.web.filters import city_zone
+from civictracker.web.http_cache import cached_public
 from civictracker.web.open311.blueprint import bp
 from civictracker.web.open311.params import (
     Open311Error,
@@ -136,6 +138,10 @@ def discovery(fmt: str) -> Response:
 
 @bp.get("/services.<fmt>")
 def services(fmt: str) -> Response:
+    return cached_public("open311-services", lambda: _services(fmt))
+
+
+def _services(fmt: str) -> Response:
     rows = definitions.list_public_services(_session())
     payload = [serializers.service(s, has_attributes=bool(definitions.service_attributes(s))) for s in rows]
     return respond(fmt, serializers.ROOT_SERVICES, payload)
@@ -143,6 +149,10 @@ def services(fmt: str) -> Response:
 
 @bp.get("/services/<code>.<fmt>")
 def service_definition(code: str, fmt: str) -> Response:
+    return cached_public("open311-definition", lambda: _service_definition(code, fmt))
+
+
+def _service_definition(code: str, fmt: str) -> Response:
     if not is_service_code(code):  # never sent to the database: PostgreSQL refuses NUL bytes, for one
         raise Open311Error(404, "No service with that service code.")
     service = definitions.get_public_service(_session(), code)
@@ -152,16 +162,50 @@ def service_definition(code: str, fmt: str) -> Response:
 
 @bp.get("/requests.<fmt>")
 def list_requests(fmt: str) -> Response:
+    # The default window is "the most recent 90 days": the answer moves with the clock as well as the data.
+    return cached_public("open311-requests", lambda: _list_requests(fmt), clock=True)
+
+
+def _list_requests(fmt: str) -> Response:
     query = parse_request_query(
         request.args, now=utcnow(), known_codes=lambda: definitions.public_service_codes(_session())
     )
-    rows = listing.search_requests(_session(), query.flt, with_notes=query.extensions)
+    flt = query.flt
+    if query.page is not None:
+        flt = dataclasses.replace(flt, limit=flt.limit + 1)  # one more row says whether a next page exists
+    rows = listing.search_requests(_session(), flt, with_notes=query.extensions)
+    has_next = query.page is not None and len(rows) > query.flt.limit
+    rows = rows[: query.flt.limit]
     payload = serializers.requests(rows, city_zone(), extensions=query.extensions)
-    return respond(fmt, serializers.ROOT_REQUESTS, payload)
+    response = respond(fmt, serializers.ROOT_REQUESTS, payload)
+    if query.page is not None:
+        _link_pages(response, query.page, query.page_size, has_next)
+    return response
+
+
+def _link_pages(response: Response, page: int, size: int, has_next: bool) -> None:
+    """RFC 8288 Link header naming the neighbouring pages (the body stays the spec's plain list)."""
+    args: dict[str, Any] = {k: v for k, v in request.args.lists() if k not in ("page", "page_size")}
+    args.update(request.view_args or {})
+
+    def url(n: int) -> str:
+        return url_for(str(request.endpoint), **args, page=n, page_size=size)
+
+    links = [f'<{url(1)}>; rel="first"']
+    if page > 1:
+        links.append(f'<{url(page - 1)}>; rel="prev"')
+    if has_next:
+        links.append(f'<{url(page + 1)}>; rel="next"')
+    response.headers["Link"] = ", ".join(links)
+    response.headers["X-Page"], response.headers["X-Page-Size"] = str(page), str(size)
 
 
 @bp.get("/requests/<rid>.<fmt>")
 def get_request(rid: str, fmt: str) -> Response:
+    return cached_public("open311-request", lambda: _get_request(rid, fmt))
+
+
+def _get_request(rid: str, fmt: str) -> Response:
     ticket_id = parse_request_id(rid)
     if ticket_id is None:
         raise Open311Error(404, "No such service request.")

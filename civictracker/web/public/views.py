@@ -13,6 +13,7 @@ from civictracker.runtime import city_of
 from civictracker.services import public, public_map
 from civictracker.services.catalog import list_services
 from civictracker.services.errors import ValidationFailed
+from civictracker.web import http_cache
 from civictracker.web.public.blueprint import bp
 
 if TYPE_CHECKING:
@@ -55,7 +56,12 @@ def _bad_request(message: str) -> tuple[Response, int]:
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> Response:
+    # The page holds no tickets (the data comes from the viewport endpoint); its filters name the services.
+    return http_cache.public_page("map-page", _index)
+
+
+def _index() -> Response:
     city = _city()
     from civictracker.geo import maps
 
@@ -75,7 +81,7 @@ def index():  # type: ignore[no-untyped-def]
         "status": request.args.get("status", public_map.MapStatus.OPEN.value),
         "max_age_days": request.args.get("max_age_days", ""),
     }
-    resp = Response(
+    return Response(
         render_template(
             "public/index.html",
             city_name=city.short_name,
@@ -87,13 +93,19 @@ def index():  # type: ignore[no-untyped-def]
             status_choices=STATUS_FILTER_LABELS,
         )
     )
-    # The page holds no tickets, so it can be cached; the data comes fresh from the viewport endpoint.
-    resp.headers["Cache-Control"] = "public, max-age=300"
-    return resp
 
 
 @bp.get("/api/map.geojson")
-def map_geojson():  # type: ignore[no-untyped-def]
+def map_geojson() -> Response:
+    # "closed" means closed in the last 30 days and max_age_days counts back from now: those answers
+    # change with the clock too. A status change shows within PUBLIC_MAX_AGE (plus a minute for those).
+    clock = request.args.get("status", "open").strip().lower() != "open" or bool(
+        request.args.get("max_age_days")
+    )
+    return http_cache.cached_public("map-geojson", _map_geojson, clock=clock)
+
+
+def _map_geojson() -> Response:
     city = _city()
     try:
         viewport = public_map.parse_bbox(request.args.get("bbox"), city.bbox)
@@ -105,14 +117,15 @@ def map_geojson():  # type: ignore[no-untyped-def]
         )
         zoom = _zoom(request.args.get("zoom"))
     except ValidationFailed as exc:
-        return _bad_request(str(exc))
+        resp, code = _bad_request(str(exc))
+        resp.status_code = code
+        return resp
     ticket_url = url_for("public.ticket", ticket_id=0)[:-1] + "{id}"
     data = public_map.map_geojson(current_session(), viewport, zoom, filters, ticket_url=ticket_url)
+    current_session().commit()  # the map may have built or folded its cell counts (services/map_open_cells)
     resp = jsonify(data)
     resp.mimetype = "application/geo+json"
     resp.headers["X-Content-Type-Options"] = "nosniff"  # never sniffed into HTML, whatever a title holds
-    # Short: a status change shows on the map within a minute, yet a busy map is not re-queried per user.
-    resp.headers["Cache-Control"] = "public, max-age=30"
     return resp
 
 
@@ -129,7 +142,11 @@ def _zoom(raw: str | None) -> int:
 
 
 @bp.get("/tickets/<int:ticket_id>")
-def ticket(ticket_id: int):  # type: ignore[no-untyped-def]
+def ticket(ticket_id: int) -> Response:
+    return http_cache.public_page("ticket", lambda: _ticket(ticket_id), max_age=60)
+
+
+def _ticket(ticket_id: int) -> Response:
     city = _city()
     view = public.get_public_ticket(current_session(), ticket_id, city.timezone)
     if view is None:
@@ -148,8 +165,6 @@ def ticket(ticket_id: int):  # type: ignore[no-untyped-def]
             label=view.service_name,
         )
         fmap = maps.ticket_map_html(pin, _leaflet())
-    resp = Response(
+    return Response(
         render_template("public/ticket.html", city_name=city.short_name, t=view, fmap=fmap, city=city)
     )
-    resp.headers["Cache-Control"] = "public, max-age=60"
-    return resp

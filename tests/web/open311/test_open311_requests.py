@@ -75,16 +75,31 @@ def test_t23_default_window_is_90_days_and_t25_longer_span_is_400(client, db):
     assert _ids(get(client, "/requests.json", start_date=spaced)) == [str(recent.id), str(old.id)]
 
 
-def test_t24_at_most_1000_results_by_default_and_t30_newest_first(client, db):
+def test_t24_default_answer_is_a_page_of_50_and_t30_newest_first(client, db):
     bulk_tickets(db, 1005)
-    body = get(client, "/requests.json").get_json()
-    assert len(body) == 1000
+    response = get(client, "/requests.json")
+    body = response.get_json()
+    assert len(body) == 50  # the spec's "first 1000" is a maximum; ours is the first page
+    assert len(response.data) <= 64 * 1024
+    assert response.headers["Link"] == (
+        '</open311/v2/requests.json?page=1&page_size=50>; rel="first", '
+        '</open311/v2/requests.json?page=2&page_size=50>; rel="next"'
+    )
     requested = [r["requested_datetime"] for r in body]
     assert requested == sorted(requested, reverse=True)
     ids = [int(r["service_request_id"]) for r in body]
     assert ids == sorted(ids)  # bulk rows are one second apart, the newest inserted first
-    assert len(get(client, "/requests.xml").data) > 0
-    assert len(xml_root(get(client, "/requests.xml")).findall("request")) == 1000
+    assert len(xml_root(get(client, "/requests.xml")).findall("request")) == 50
+    # Walking the next links reaches every request once, newest first, and the last page names no next.
+    seen, url, pages = [], "/open311/v2/requests.json?page_size=500&status=open", 0
+    while url:
+        page = client.get(url)
+        seen += [int(r["service_request_id"]) for r in page.get_json()]
+        nxt = [part for part in page.headers["Link"].split(", ") if part.endswith('rel="next"')]
+        url = nxt[0][1 : nxt[0].index(">")] if nxt else ""
+        pages += 1
+        assert "status=open" in page.headers["Link"]
+    assert pages == 3 and len(seen) == len(set(seen)) == 1005
 
 
 def test_t26_status_filter_open_closed_and_both(client, db):
@@ -222,8 +237,9 @@ def test_t31_unknown_id_is_404(client, db):
 
 def test_t34_t35_paging_is_one_based_default_50_max_500(client, db):
     bulk_tickets(db, 57)
-    everything = _ids(get(client, "/requests.json"))
+    everything = _ids(get(client, "/requests.json", page_size="500"))
     assert len(everything) == 57
+    assert _ids(get(client, "/requests.json")) == everything[:50]
     page1 = _ids(get(client, "/requests.json", page="1"))
     assert page1 == everything[:50]  # page_size defaults to 50
     assert _ids(get(client, "/requests.json", page="2")) == everything[50:]

@@ -1,0 +1,67 @@
+"""Tables kept by database triggers for fast public reads: a data version and the map's open-ticket cells."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Float, Integer
+from sqlalchemy.orm import Mapped, mapped_column
+
+from civictracker.extensions import db
+
+# The triggers live in the migration (2026_12_06_9a7c3e5b1d20_public_read_cache): on tickets (insert,
+# update, delete; PostgreSQL also truncate), ticket_events and services. Python never writes
+# public_data_version or map_cell_deltas; services/map_cells.py folds deltas into map_cells.
+VERSION_SLOTS = 32  # PostgreSQL bumps a slot no other transaction holds: concurrent writers never queue
+
+
+class PublicDataVersion(db.Model):  # type: ignore[name-defined,misc]
+    """Counters bumped by every write to tickets, ticket_events and services; their sum is the version."""
+
+    __tablename__ = "public_data_version"
+
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MapGrid(db.Model):  # type: ignore[name-defined,misc]
+    """The grid map_cells is counted on (the city's finest cached zoom) and the city box it covers.
+
+    One row (id 1); all NULL until the first map request builds the cells for its city."""
+
+    __tablename__ = "map_grid"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cell_lon: Mapped[float | None] = mapped_column(Float, default=None)
+    cell_lat: Mapped[float | None] = mapped_column(Float, default=None)
+    min_lon: Mapped[float | None] = mapped_column(Float, default=None)
+    min_lat: Mapped[float | None] = mapped_column(Float, default=None)
+    max_lon: Mapped[float | None] = mapped_column(Float, default=None)
+    max_lat: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class MapCell(db.Model):  # type: ignore[name-defined,misc]
+    """Open tickets on the public map per (grid cell, service): count and integer sums (degrees x 1e7).
+
+    Integer sums add and subtract without drift; sum_id is the ticket's id when the cell holds one."""
+
+    __tablename__ = "map_cells"
+
+    gx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    gy: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    sum_lat_e7: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_lon_e7: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MapCellDelta(db.Model):  # type: ignore[name-defined,misc]
+    """A ticket entering (+1) or leaving (-1) the open map, appended by a trigger; inserts never contend."""
+
+    __tablename__ = "map_cell_deltas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(Integer)
+    dn: Mapped[int] = mapped_column(Integer)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    ticket_id: Mapped[int] = mapped_column(Integer)

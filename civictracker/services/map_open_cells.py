@@ -1,0 +1,231 @@
+"""The open map's cell counts, kept by triggers: build for a city's grid, fold deltas, read, roll up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cachetools import TTLCache
+from sqlalchemy import BigInteger, ColumnElement, and_, delete, func, insert, literal, select, text, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from civictracker.database import begin_write
+from civictracker.geo import spatial
+from civictracker.models import MapCell, MapCellDelta, MapGrid, Ticket
+from civictracker.models.transitions import values_of
+from civictracker.services.map_cells import CACHE_MAX_ZOOM, CACHE_TTL_S, CellRow, Cluster, cell_size
+from civictracker.services.public import MAP_OPEN
+
+Bbox = tuple[float, float, float, float]
+BaseRow = tuple[int, int, int, int, int, int, int]  # gx, gy, service_id, n, sum lat e7, sum lon e7, sum id
+COMPACT_AT = 500  # pending deltas folded into map_cells once there are this many (a read stays small)
+E7 = 10_000_000.0
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The grid of the finest cached zoom for one city; coarser zooms are this grid's cells merged."""
+
+    cell_lon: float
+    cell_lat: float
+    box: Bbox
+
+    @classmethod
+    def for_city(cls, city: Bbox) -> Grid:
+        # cell_size doubles exactly per zoom level (powers of two), so the cell of a point at zoom z is
+        # its zoom-15 cell shifted right by 15 - z bits: the same integer the SQL would compute.
+        cell_lon, cell_lat = cell_size(CACHE_MAX_ZOOM, (city[1] + city[3]) / 2)
+        return cls(cell_lon, cell_lat, city)
+
+
+def _in_box(lat: Any, lon: Any, box: Bbox) -> ColumnElement[bool]:
+    min_lon, min_lat, max_lon, max_lat = box
+    return and_(lon >= min_lon, lon <= max_lon, lat >= min_lat, lat <= max_lat)
+
+
+def _e7(column: Any) -> ColumnElement[int]:
+    # The same expression wherever a point is added or taken away, so the integer sums cancel exactly.
+    return func.round(column * E7).cast(BigInteger)
+
+
+def _grid_matches(session: Session, grid: Grid) -> bool:
+    row = session.get(MapGrid, 1, populate_existing=True)
+    if row is None:
+        return False
+    return (row.cell_lon, row.cell_lat, (row.min_lon, row.min_lat, row.max_lon, row.max_lat)) == (
+        grid.cell_lon,
+        grid.cell_lat,
+        grid.box,
+    )
+
+
+def rebuild_map_cells(session: Session, grid: Grid) -> None:
+    """Count every open ticket on the map into map_cells for this grid (first map request of a city)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # No ticket write may land between the clearing of the deltas and the count: wait for writers.
+        session.execute(text("LOCK TABLE tickets IN SHARE MODE"))
+    # On SQLite the first DELETE takes the write lock, so the count below sees every committed ticket.
+    session.execute(delete(MapCellDelta))
+    session.execute(delete(MapCell))
+    gx, gy = spatial.grid_cell_keys(
+        session, Ticket.public_lat, Ticket.public_lon, grid.cell_lon, grid.cell_lat
+    )
+    gx, gy = gx.label("gx"), gy.label("gy")
+    counted = (
+        select(
+            gx,
+            gy,
+            Ticket.service_id,
+            func.count(),
+            func.sum(_e7(Ticket.public_lat)),
+            func.sum(_e7(Ticket.public_lon)),
+            func.sum(Ticket.id),
+        )
+        .where(
+            Ticket.status.in_(values_of(MAP_OPEN)),
+            Ticket.public_lat.is_not(None),
+            Ticket.public_lon.is_not(None),
+            _in_box(Ticket.public_lat, Ticket.public_lon, grid.box),
+        )
+        .group_by(gx, gy, Ticket.service_id)
+    )
+    columns = ["gx", "gy", "service_id", "n", "sum_lat_e7", "sum_lon_e7", "sum_id"]
+    session.execute(insert(MapCell).from_select(columns, counted))
+    row = session.get(MapGrid, 1)
+    if row is None:
+        row = MapGrid(id=1)
+        session.add(row)
+    row.cell_lon, row.cell_lat = grid.cell_lon, grid.cell_lat
+    row.min_lon, row.min_lat, row.max_lon, row.max_lat = grid.box
+    session.flush()
+
+
+def _pending(session: Session, grid: Grid, source: Any) -> Any:
+    """Deltas of `source` (the table, or the rows a DELETE returned) summed per (cell, service)."""
+    c = source.c
+    gx, gy = spatial.grid_cell_keys(session, c.lat, c.lon, grid.cell_lon, grid.cell_lat)
+    gx, gy = gx.label("gx"), gy.label("gy")
+    return (
+        select(
+            gx,
+            gy,
+            c.service_id,
+            # Cast: PostgreSQL sums bigints as numeric, which would make the whole union Decimal.
+            func.sum(c.dn).cast(BigInteger).label("n"),
+            func.sum(c.dn * _e7(c.lat)).cast(BigInteger).label("sum_lat_e7"),
+            func.sum(c.dn * _e7(c.lon)).cast(BigInteger).label("sum_lon_e7"),
+            func.sum(c.dn * c.ticket_id).cast(BigInteger).label("sum_id"),
+            func.count().label("rows"),
+        )
+        .where(_in_box(c.lat, c.lon, grid.box))
+        .group_by(gx, gy, c.service_id)
+    )
+
+
+def compact_map_cells(session: Session, grid: Grid) -> None:
+    """Fold the pending deltas into map_cells; concurrent compactions never fold one delta twice."""
+    d = MapCellDelta.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # Only the deltas this statement deletes are folded: another compaction's DELETE took the rest.
+        moved = delete(d).returning(d.c.service_id, d.c.dn, d.c.lat, d.c.lon, d.c.ticket_id).cte("moved")
+        rows = [tuple(r[:7]) for r in session.execute(_pending(session, grid, moved))]
+    else:
+        begin_write(session)  # the write lock first: a second compaction waits, then finds nothing
+        rows = [tuple(r[:7]) for r in session.execute(_pending(session, grid, d))]
+        session.execute(delete(d))
+    _upsert(session, sorted(rows))  # sorted: concurrent upserts lock the cells in one order
+    session.execute(delete(MapCell).where(MapCell.n == 0))
+    session.flush()
+
+
+def _upsert(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    keys = ("gx", "gy", "service_id", "n", "sum_lat_e7", "sum_lon_e7", "sum_id")
+    values = [dict(zip(keys, r, strict=True)) for r in rows]
+    dialect = session.get_bind().dialect.name
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(MapCell).values(values)
+    excluded = stmt.excluded
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["gx", "gy", "service_id"],
+            set_={
+                "n": MapCell.n + excluded.n,
+                "sum_lat_e7": MapCell.sum_lat_e7 + excluded.sum_lat_e7,
+                "sum_lon_e7": MapCell.sum_lon_e7 + excluded.sum_lon_e7,
+                "sum_id": MapCell.sum_id + excluded.sum_id,
+            },
+        )
+    )
+
+
+def read_open_cells(session: Session, grid: Grid) -> tuple[list[BaseRow], int]:
+    """map_cells plus the pending deltas, in one statement (one snapshot), and the number pending."""
+    base = select(
+        MapCell.gx,
+        MapCell.gy,
+        MapCell.service_id,
+        MapCell.n,
+        MapCell.sum_lat_e7,
+        MapCell.sum_lon_e7,
+        MapCell.sum_id,
+        literal(0).label("rows"),
+    )
+    rows = session.execute(union_all(base, _pending(session, grid, MapCellDelta.__table__))).all()
+    pending = sum(int(r[7]) for r in rows)
+    if not pending:  # the usual case: map_cells alone, one row per key, no zero counts (folds drop them)
+        return [tuple(r[:7]) for r in rows], 0  # type: ignore[misc]
+    merged: dict[tuple[int, int, int], list[int]] = {}
+    for gx, gy, service_id, n, slat, slon, sid, _ in rows:
+        acc = merged.setdefault((int(gx), int(gy), int(service_id)), [0, 0, 0, 0])
+        acc[0] += int(n)
+        acc[1] += int(slat)
+        acc[2] += int(slon)
+        acc[3] += int(sid)
+    cells = [(k[0], k[1], k[2], a[0], a[1], a[2], a[3]) for k, a in sorted(merged.items()) if a[0] > 0]
+    return cells, pending
+
+
+def open_cells(session: Session, grid: Grid) -> list[BaseRow]:
+    """The open map's cells at the grid's zoom: built on first use for this grid, deltas folded when many."""
+    if not _grid_matches(session, grid):
+        rebuild_map_cells(session, grid)
+    cells, pending = read_open_cells(session, grid)
+    if pending >= COMPACT_AT:
+        compact_map_cells(session, grid)
+    return cells
+
+
+def roll_up(cells: list[BaseRow], zoom: int, service_ids: set[int]) -> list[CellRow]:
+    """The cells at a zoom <= CACHE_MAX_ZOOM for these services, as cell_rows would count them."""
+    shift = CACHE_MAX_ZOOM - zoom
+    acc: dict[tuple[int, int, int], list[int]] = {}
+    for gx, gy, service_id, n, slat, slon, sid in cells:
+        if service_id not in service_ids:
+            continue
+        a = acc.setdefault((gx >> shift, gy >> shift, service_id), [0, 0, 0, 0])
+        a[0] += n
+        a[1] += slat
+        a[2] += slon
+        a[3] += sid
+    # The "first id" of a cell matters only when it holds one ticket: then the id sum is that ticket's id.
+    return [
+        (gx, gy, service_id, n, sid if n == 1 else 0, slat / E7, slon / E7)
+        for (gx, gy, service_id), (n, slat, slon, sid) in acc.items()
+    ]
+
+
+# The city's zoom-15 cells per (database, grid, data version), and their clusters per zoom and service
+# filter, per worker process; CELL_CACHE_LOCK guards both.
+OPEN_CELL_CACHE: TTLCache[Any, list[BaseRow]] = TTLCache(maxsize=8, ttl=CACHE_TTL_S)
+OPEN_CLUSTER_CACHE: TTLCache[Any, list[Cluster]] = TTLCache(maxsize=64, ttl=CACHE_TTL_S)
+
+
+def prepare_map_cells(session: Session, city: Bbox) -> bool:
+    """Build the cells for this city's grid unless they are built (init-db, so no visitor waits for it)."""
+    grid = Grid.for_city(city)
+    if _grid_matches(session, grid):
+        return False
+    rebuild_map_cells(session, grid)
+    return True

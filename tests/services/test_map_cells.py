@@ -1,0 +1,300 @@
+"""The public data version and the open map's cells, kept by triggers: every writer moves them, and the
+cells give the same clusters as counting the tickets table."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select, text, update
+
+from civictracker.extensions import db as ext_db
+from civictracker.jobs.locate import geocode_ticket
+from civictracker.models import MapCellDelta, Service, Ticket, TicketStatus
+from civictracker.models.transitions import values_of
+from civictracker.models.values import Location
+from civictracker.services import corrections, public_map
+from civictracker.services import map_open_cells as cells_svc
+from civictracker.services import tickets as svc
+from civictracker.services.map_cells import cell_rows
+from civictracker.services.public import MAP_OPEN
+from civictracker.services.public_version import public_data_version
+from tests import factories
+from tests.intake.helpers import deliver
+
+CITY = (-71.1605, 42.3525, -71.064, 42.4045)
+GRID = cells_svc.Grid.for_city(CITY)
+
+
+def _reference(db) -> list[tuple[int, int, int, int, int]]:  # type: ignore[no-untyped-def]
+    """The zoom-15 cells counted straight from the tickets table (the way the map did before)."""
+    conds = [
+        Ticket.status.in_(values_of(MAP_OPEN)),
+        Ticket.public_lat.is_not(None),
+        Ticket.public_lon.is_not(None),
+        Ticket.public_lon.between(CITY[0], CITY[2]),
+        Ticket.public_lat.between(CITY[1], CITY[3]),
+    ]
+    rows = cell_rows(db, conds, GRID.cell_lon, GRID.cell_lat)
+    return sorted((gx, gy, sid, n, first if n == 1 else 0) for gx, gy, sid, n, first, _, _ in rows)
+
+
+def _kept(db) -> list[tuple[int, int, int, int, int]]:  # type: ignore[no-untyped-def]
+    db.flush()
+    rows = cells_svc.open_cells(db, GRID)
+    return sorted((gx, gy, sid, n, sid_sum if n == 1 else 0) for gx, gy, sid, n, _, _, sid_sum in rows)
+
+
+def _bumps(db, action: Callable[[], object]) -> None:  # type: ignore[no-untyped-def]
+    """`action` moves the public data version, and the kept cells still equal a fresh count."""
+    db.flush()
+    before = public_data_version(db)
+    action()
+    db.flush()
+    assert public_data_version(db) > before
+    assert _kept(db) == _reference(db)
+
+
+# --- every writer moves the version and keeps the cells right -------------------------------------------
+
+
+def test_create_ticket_bumps_and_counts(db) -> None:  # type: ignore[no-untyped-def]
+    _kept(db)  # the cells exist before the write, so the write is counted by the triggers alone
+    _bumps(db, lambda: factories.ticket(db))
+    assert sum(r[3] for r in _kept(db)) == 1
+
+
+def test_change_status_bumps_and_leaves_the_map(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db)
+    _kept(db)
+    _bumps(db, lambda: svc.change_status(db, t, TicketStatus.RESOLVED, replies=factories.replies()))
+    assert _kept(db) == []
+
+
+def test_hide_bumps_and_leaves_the_map(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db)
+    _kept(db)
+    _bumps(db, lambda: svc.change_status(db, t, TicketStatus.HIDDEN, replies=factories.replies()))
+    assert _kept(db) == []
+
+
+def test_merge_bumps_and_counts_one(db) -> None:  # type: ignore[no-untyped-def]
+    a = factories.ticket(db)
+    b = factories.ticket(db, lat=42.3708, lon=-71.0976)
+    _kept(db)
+    _bumps(db, lambda: svc.merge_tickets(db, b, a, replies=factories.replies()))
+    assert sum(r[3] for r in _kept(db)) == 1
+
+
+def test_assign_crew_bumps(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db)
+    crew = factories.crew(db)
+    _bumps(db, lambda: svc.assign_crew(db, t, crew, replies=factories.replies()))
+
+
+def test_correction_of_service_and_place_moves_the_cell(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db)
+    _kept(db)
+    trash = factories.service(db, "trash")
+    _bumps(
+        db,
+        lambda: corrections.correct_ticket(
+            db, t, corrections.Correction(service=trash), replies=factories.replies()
+        ),
+    )
+    porter = Location(42.3886, -71.1190, address="Porter Sq")
+    _bumps(
+        db,
+        lambda: corrections.correct_ticket(
+            db, t, corrections.Correction(location=porter), replies=factories.replies()
+        ),
+    )
+    assert [(r[2], r[3]) for r in _kept(db)] == [(trash.id, 1)]
+
+
+def test_public_note_alone_bumps(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db)
+    _bumps(db, lambda: svc.record_event(db, t, "note", svc.EventNote(public="Crew booked."), is_public=True))
+
+
+def test_geocode_job_bumps_and_puts_the_ticket_on_the_map(app, db) -> None:  # type: ignore[no-untyped-def]
+    ticket = svc.create_ticket(
+        db, factories.service(db), svc.NewTicket(location_text="57 Inman St"), actor=svc.Actor(label="test")
+    )
+    db.commit()
+    _kept(db)
+    db.commit()
+    before = public_data_version(db)
+    assert geocode_ticket(ticket.id) == "located"
+    ext_db.session.expire_all()
+    assert public_data_version(db) > before
+    assert _kept(db) == _reference(db) and len(_reference(db)) == 1
+
+
+def test_intake_post_bumps_and_counts(app, db) -> None:  # type: ignore[no-untyped-def]
+    _kept(db)
+    db.commit()
+    before = public_data_version(db)
+    deliver("@CambridgeMA huge pothole at Hampshire St and Windsor St, please fix")
+    assert public_data_version(db) > before
+    assert _kept(db) == _reference(db) and len(_reference(db)) == 1
+
+
+def test_raw_sql_and_service_edits_bump(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db)
+    _kept(db)
+    _bumps(db, lambda: db.execute(update(Ticket).where(Ticket.id == t.id).values(public_lat=42.39)))
+    _bumps(db, lambda: db.execute(update(Service).where(Service.code == "pothole").values(name="Pothole!")))
+    _bumps(db, lambda: db.execute(text("DELETE FROM ticket_events")))
+    _bumps(db, lambda: db.execute(text("UPDATE tickets SET duplicate_of_id = NULL")))
+    _bumps(db, lambda: db.execute(text("DELETE FROM tickets")))
+    assert _kept(db) == []
+
+
+@pytest.mark.parametrize("status", list(TicketStatus))
+def test_each_status_is_on_the_map_exactly_when_the_map_shows_it(db, status: TicketStatus) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db)
+    _kept(db)
+    db.execute(update(Ticket).where(Ticket.id == t.id).values(status=status.value))
+    assert len(_kept(db)) == (1 if status in MAP_OPEN else 0)
+    assert _kept(db) == _reference(db)
+
+
+# --- build, fold, and the same answers as counting ---------------------------------------------------
+
+
+def _random_tickets(db, n: int, seed: int) -> None:  # type: ignore[no-untyped-def]
+    """Open and closed tickets over the city, half of them on one street (Hampshire St)."""
+    rng = random.Random(seed)
+    codes = ["pothole", "trash", "graffiti", "streetlight", "tree"]
+    service_ids = {c: factories.service(db, c).id for c in codes}
+    rows = []
+    for i in range(n):
+        if i % 2:
+            lat, lon = 42.3707 + rng.uniform(-0.0015, 0.0015) * 0.3, -71.0975 + rng.uniform(-0.006, 0.006)
+        else:
+            lat, lon = rng.uniform(CITY[1], CITY[3]), rng.uniform(CITY[0], CITY[2])
+        status = rng.choice([*MAP_OPEN, TicketStatus.RESOLVED, TicketStatus.NEW, TicketStatus.HIDDEN])
+        private = rng.random() < 0.1
+        plat, plon = (round(lat, 3), round(lon, 3)) if private else (lat, lon)
+        rows.append(
+            {
+                "service_id": service_ids[rng.choice(codes)],
+                "status": status.value,
+                "lat": lat,
+                "lon": lon,
+                "public_lat": plat,
+                "public_lon": plon,
+                "summary": "x",
+            }
+        )
+    db.execute(Ticket.__table__.insert(), rows)
+    db.flush()
+
+
+def _features(db, zoom: int, bbox: tuple[float, ...], services: tuple[str, ...]) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+    view = public_map.Viewport(bbox, False, None, CITY)  # type: ignore[arg-type]
+    data = public_map.map_geojson(db, view, zoom, public_map.MapFilters(services=services))
+    return sorted(
+        (
+            f["properties"].get("count", 1),
+            f["properties"].get("id"),
+            f["properties"]["service"],
+            *f["geometry"]["coordinates"],
+        )
+        for f in data["features"]
+    )
+
+
+def _close(a: list[tuple[object, ...]], b: list[tuple[object, ...]]) -> bool:
+    # Centroids: integer sums of 1e-7 degrees against float sums; both rounded to 1e-5 for the answer.
+    return len(a) == len(b) and all(
+        x[:3] == y[:3] and abs(x[3] - y[3]) <= 1.1e-5 and abs(x[4] - y[4]) <= 1.1e-5  # type: ignore[operator]
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def test_random_viewports_give_the_same_clusters_as_counting(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _random_tickets(db, 600, seed=11)
+    monkeypatch.setattr(cells_svc, "COMPACT_AT", 50)  # fold on the way, too
+    rng = random.Random(5)
+    for i in range(40):
+        if i % 10 == 3:  # writes between reads: the cells follow
+            t = factories.ticket(db, lat=rng.uniform(42.36, 42.38), lon=rng.uniform(-71.12, -71.09))
+            svc.change_status(db, t, TicketStatus.RESOLVED, replies=factories.replies())
+            factories.ticket(db, "trash", lat=42.3707, lon=-71.0975)
+        zoom = rng.randint(3, 15)
+        w, h = rng.uniform(0.002, 0.12), rng.uniform(0.002, 0.06)
+        x, y = rng.uniform(CITY[0], CITY[2] - w / 2), rng.uniform(CITY[1], CITY[3] - h / 2)
+        bbox = (x, y, min(x + w, CITY[2]), min(y + h, CITY[3]))
+        services = rng.choice([(), ("pothole",), ("trash", "tree")])
+        db.flush()
+        new = _features(db, zoom, bbox, services)
+        with monkeypatch.context() as m:
+            m.setattr(public_map, "_time_free", lambda _filters: False)  # the old path: count the tickets
+            old = _features(db, zoom, bbox, services)
+        assert _close(new, old), (zoom, bbox, services)
+    assert _kept(db) == _reference(db)
+
+
+def test_fold_moves_deltas_into_cells_and_a_new_grid_rebuilds(db) -> None:  # type: ignore[no-untyped-def]
+    _kept(db)
+    _random_tickets(db, 120, seed=3)
+    assert db.scalar(select(MapCellDelta.id).limit(1)) is not None
+    cells_svc.compact_map_cells(db, GRID)
+    assert db.scalar(select(MapCellDelta.id).limit(1)) is None
+    assert _kept(db) == _reference(db)
+    other = cells_svc.Grid(GRID.cell_lon * 2, GRID.cell_lat * 2, CITY)
+    coarse = cells_svc.open_cells(db, other)  # another city's grid on this database: counted anew
+    assert sum(r[3] for r in coarse) == sum(r[3] for r in _reference(db))
+    assert _kept(db) == _reference(db)  # and back
+
+
+def test_the_triggers_exist_after_upgrade_head(db, backend: str) -> None:  # type: ignore[no-untyped-def]
+    # A later SQLite batch migration that copies the tickets table would drop them silently.
+    if backend == "postgis":
+        sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%public%'"
+    names = set(db.scalars(text(sql)))
+    expected = (
+        {
+            "tickets_public_version",
+            "ticket_events_public_version",
+            "services_public_version",
+            "tickets_map_delta",
+        }
+        if backend == "postgis"
+        else {
+            f"{t}_public_{e}"
+            for t in ("tickets", "ticket_events", "services")
+            for e in ("insert", "update", "delete")
+        }
+    )
+    assert expected <= names
+
+
+def test_concurrent_writers_do_not_queue_on_the_version(app, db, backend: str) -> None:  # type: ignore[no-untyped-def]
+    a, b = factories.ticket(db), factories.ticket(db)
+    db.commit()
+    before = public_data_version(db)
+    db.rollback()
+    if backend != "postgis":  # SQLite has one writer at a time: each row written bumps the version
+        db.execute(text("UPDATE tickets SET summary = 'one' WHERE id IN (:a, :b)"), {"a": a.id, "b": b.id})
+        db.commit()
+        assert public_data_version(db) == before + 2
+        return
+    engine = ext_db.engine
+    with engine.connect() as one, engine.connect() as two:
+        # Another transaction holds the slot this connection would use first (a pid collision).
+        pid = two.execute(text("SELECT pg_backend_pid()")).scalar()
+        one.execute(
+            text("SELECT version FROM public_data_version WHERE slot = :s FOR UPDATE"), {"s": pid % 32}
+        )
+        one.execute(text("UPDATE tickets SET summary = 'one' WHERE id = :id"), {"id": a.id})
+        two.execute(text("SET lock_timeout = '3s'"))
+        two.execute(text("UPDATE tickets SET summary = 'two' WHERE id = :id"), {"id": b.id})  # no wait
+        two.commit()
+        one.commit()
+    assert public_data_version(db) >= before + 2
