@@ -20,6 +20,7 @@ from civictracker.channels.base import (
     SentMessage,
 )
 from civictracker.channels.log import LogChannel
+from civictracker.channels.media import from_replay
 from civictracker.postlength import REPLAY_MAX_LENGTH
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,10 @@ def parse_line(line: str, *, base_time: float | None) -> IncomingPost:
     else:
         created = dt.datetime.now(dt.UTC)
     author_id = str(data.get("author_id") or data["author_handle"])
+    media = from_replay(data.get("media"))
+    if isinstance(media, str):
+        # the post matters more than its attachments: kept without them (fetch_since reports the line)
+        media = ()
     return IncomingPost(
         channel="replay",
         external_id=str(data["id"]),
@@ -88,6 +93,7 @@ def parse_line(line: str, *, base_time: float | None) -> IncomingPost:
         lon=float(lon) if lon is not None else None,
         lang=_opt_str(data.get("lang")),
         raw=data,
+        media=media,
     )
 
 
@@ -154,6 +160,11 @@ class ReplayChannel:
                         break  # not due yet; this line and the rest wait for a later fetch
                     self._seen_ids.add(post.external_id)
                     posts.append(post)
+                    problem = from_replay(post.raw.get("media"))
+                    if isinstance(problem, str):
+                        log.warning("replay %s line %s: %s", self.path.name, index + 1, problem)
+                        message = f"{problem}; the post is kept without its media"
+                        errors.append(FeedError(where=f"line {index + 1}", message=message))
             consumed = index + 1
         return FetchResult(posts=posts, cursor=json.dumps({"line": consumed}), errors=errors)
 

@@ -2,6 +2,7 @@
 
 from civictracker.models.crew import Crew
 from civictracker.models.inbox import InboxEvent, InboxHow, InboxState
+from civictracker.models.media import MediaKind, MediaReview, PostMedia, PostMediaEvent
 from civictracker.models.outbox import ChannelCursor, MessageKind, MessageState, OutboundMessage
 from civictracker.models.report import Follower, InboundPost, PostOutcome, PostState, Reporter
 from civictracker.models.service import Service
@@ -29,9 +30,13 @@ __all__ = [
     "InboxEvent",
     "InboxHow",
     "InboxState",
+    "MediaKind",
+    "MediaReview",
     "MessageKind",
     "MessageState",
     "OutboundMessage",
+    "PostMedia",
+    "PostMediaEvent",
     "PostOutcome",
     "PostState",
     "Reporter",
