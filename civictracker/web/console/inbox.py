@@ -31,6 +31,7 @@ from civictracker.web.console.inbox_forms import (
     InboxReplyForm,
     InboxTicketForm,
 )
+from civictracker.web.console.photos import photo_context
 
 STAFF = (Role.ADMIN.value, Role.DISPATCHER.value)
 VIEW_LABELS = {"person": "Needs a person", "mine": "Assigned to me", "all": "All", "hidden": "Hidden"}
@@ -168,6 +169,7 @@ def _render(post: InboundPost, code: int = 200, **forms: Any) -> tuple[str, int]
         attach_form=forms.pop("attach_form", None) or InboxAttachForm(prefix="attach"),
         assign_form=forms.pop("assign_form", None) or InboxAssignForm(prefix="assign"),
         note_form=forms.pop("note_form", None) or InboxNoteForm(prefix="note"),
+        **photo_context([post.id], "inbox"),
     )
     return html, code
 
