@@ -34,7 +34,9 @@ def stored(db, text: str, media: list[MediaRef], *, ticket=None, kind: str = "me
 
 
 def rows(db, post: InboundPost) -> list[PostMedia]:  # type: ignore[no-untyped-def]
-    return list(db.scalars(select(PostMedia).where(PostMedia.post_id == post.id).order_by(PostMedia.position)))
+    return list(
+        db.scalars(select(PostMedia).where(PostMedia.post_id == post.id).order_by(PostMedia.position))
+    )
 
 
 def test_bad_media_is_kept_as_a_problem_and_the_post_is_not_lost(db) -> None:  # type: ignore[no-untyped-def]
@@ -55,9 +57,15 @@ def test_bad_media_is_kept_as_a_problem_and_the_post_is_not_lost(db) -> None:  #
         "photo", "https://pbs.twimg.com/media/P1.jpg", "A pothole full of water", 1200, None)  # fmt: skip
     assert script.url is None and "scheme 'javascript' refused" in (script.problem or "")
     assert huge.url is None and "longer than 2048" in (huge.problem or "")
-    assert odd.kind == "unknown" and odd.platform_type == "hologram" and "unknown media type" in (odd.problem or "")
+    assert (
+        odd.kind == "unknown"
+        and odd.platform_type == "hologram"
+        and "unknown media type" in (odd.problem or "")
+    )
     assert no_alt.alt_text is None and no_alt.problem is None
-    assert junk.url is None and junk.width is None and junk.height is None and "not text" in (junk.problem or "")
+    assert (
+        junk.url is None and junk.width is None and junk.height is None and "not text" in (junk.problem or "")
+    )
     assert {r.review for r in rows(db, post)} == {MediaReview.PENDING}
     for row in (script, huge, odd, junk):
         assert photos.publishable(row) is not None  # never approvable
@@ -98,14 +106,22 @@ def test_review_records_who_and_why_and_refuses_private_and_stale(db) -> None:  
     followers_only = stored(db, "pothole", [photo(3)], ticket=ticket, visibility="private")
     db.commit()
     m, audio = rows(db, public_post)
-    event = photos.review_media(db, m, MediaReview.APPROVED, actor=Actor(user=user), note="no faces, no plates")
+    event = photos.review_media(
+        db, m, MediaReview.APPROVED, actor=Actor(user=user), note="no faces, no plates"
+    )
     db.commit()
-    assert (m.review, m.reviewed_by_id, m.review_note) == (MediaReview.APPROVED, user.id, "no faces, no plates")
+    assert (m.review, m.reviewed_by_id, m.review_note) == (
+        MediaReview.APPROVED,
+        user.id,
+        "no faces, no plates",
+    )
     assert (event.from_review, event.to_review, event.actor_id, event.note) == (
         "pending", "approved", user.id, "no faces, no plates")  # fmt: skip
     photos.review_media(db, m, MediaReview.REJECTED, actor=Actor(user=user), note="a plate is readable")
     db.commit()
-    history = db.scalars(select(PostMediaEvent).where(PostMediaEvent.media_id == m.id).order_by(PostMediaEvent.id))
+    history = db.scalars(
+        select(PostMediaEvent).where(PostMediaEvent.media_id == m.id).order_by(PostMediaEvent.id)
+    )
     assert [(e.to_review, e.note) for e in history] == [("approved", "no faces, no plates"),
                                                        ("rejected", "a plate is readable")]  # fmt: skip
     with pytest.raises(ValidationFailed, match="already rejected"):
@@ -134,7 +150,7 @@ def test_only_approved_public_photos_reach_public_pages_map_and_open311(client, 
     gone = stored(db, "pothole", [photo(5)], ticket=ticket)
     hidden = stored(db, "pothole", [photo(6)], ticket=ticket)
     db.commit()
-    approved, pending, rejected = rows(db, first)
+    approved, _pending, rejected = rows(db, first)
     photos.review_media(db, approved, MediaReview.APPROVED, actor=Actor(user=user))
     photos.review_media(db, rejected, MediaReview.REJECTED, actor=Actor(user=user), note="face")
     for post in (gone, hidden):

@@ -28,7 +28,10 @@ def test_x_mentions_and_dms_bring_their_media(fake_x: FakeX, x_channel: XChannel
     by_author = {p.author_handle: p for p in posts}
     photo, video = by_author["ana"].media
     assert photo.type == "photo" and photo.alt_text == "A deep pothole by a hydrant"
-    assert str(photo.url).startswith("https://pbs.twimg.com/media/") and (photo.width, photo.height) == (1600, 1200)
+    assert str(photo.url).startswith("https://pbs.twimg.com/media/") and (photo.width, photo.height) == (
+        1600,
+        1200,
+    )
     assert video.type == "video" and video.url is None and str(video.preview_url).startswith("https://")
     assert photo.key.startswith("3_") and video.key.startswith("7_")  # X's media keys
     assert by_author["bo"].media == ()
@@ -54,7 +57,12 @@ def test_mastodon_media_attachments_map_type_url_preview_and_description(
     )  # fmt: skip
     (post,) = masto_channel.fetch_since(None).posts
     image, audio = post.media
-    assert (image.type, image.alt_text, image.width, image.height) == ("image", "A dark street at night", 800, 600)
+    assert (image.type, image.alt_text, image.width, image.height) == (
+        "image",
+        "A dark street at night",
+        800,
+        600,
+    )
     assert str(image.url).startswith("https://fake.social/system/media_attachments/files/")
     assert str(image.preview_url).endswith(".jpg")
     assert audio.type == "audio" and audio.alt_text is None
