@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from civictracker.models.media import MediaReview
@@ -43,7 +44,10 @@ class MediaReviewForm(FlaskForm):
 
     decision = SelectField(
         "Decision",
-        choices=[(MediaReview.APPROVED.value, "approve"), (MediaReview.REJECTED.value, "reject")],
+        choices=[
+            SelectChoice(MediaReview.APPROVED.value, "approve"),
+            SelectChoice(MediaReview.REJECTED.value, "reject"),
+        ],
         validators=[DataRequired()],
     )
     note = TextAreaField("Why", validators=[Optional(), Length(max=NOTE_MAX)])
