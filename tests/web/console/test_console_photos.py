@@ -45,7 +45,8 @@ def test_inbox_post_shows_photos_with_alt_text_and_the_review_buttons(client, db
     assert 'id="photos"' in html and "Photos (3)" in html
     assert 'src="https://pbs.twimg.com/media/Pothole1.jpg"' in html
     assert "Water-filled pothole next to a bike lane" in html and "none given by the resident" in html
-    assert "face, number plate" in html and "Pending and rejected photos are never shown publicly" in html
+    assert "no face, number plate" in html and "never shown publicly" in html
+    assert "Not on a ticket" in html
     assert html.count("Approve for public view") == 2  # not for the attachment that cannot be shown
     assert "unknown media type &#39;hologram&#39;" in html and "javascript:" not in html
 
