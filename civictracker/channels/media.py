@@ -55,6 +55,29 @@ def from_x(media_keys: Any, includes_media: Any) -> tuple[MediaRef, ...]:
     return tuple(refs)
 
 
+def from_x_v1(media: Any) -> tuple[MediaRef, ...]:
+    """X v1.1 media entities (the Account Activity webhook): `extended_entities.media` of a tweet, or a DM's
+    `attachment.media`. `media_url_https` is the photo itself, or the still of a video or GIF."""
+    refs = []
+    for item in _dicts(media):
+        kind = _text(item.get("type"))
+        info = item.get("original_info")
+        info = info if isinstance(info, Mapping) else {}
+        image = item.get("media_url_https") or item.get("media_url")
+        refs.append(
+            MediaRef(
+                key=_text(item.get("media_key") or item.get("id_str") or item.get("id")),
+                type=kind,
+                url=image if kind == "photo" else None,
+                preview_url=None if kind == "photo" else image,
+                alt_text=item.get("ext_alt_text"),
+                width=info.get("width"),
+                height=info.get("height"),
+            )
+        )
+    return tuple(refs)
+
+
 def from_mastodon(attachments: Any) -> tuple[MediaRef, ...]:
     """Mastodon: a status's `media_attachments` (type, url, preview_url, description = alt text, meta)."""
     refs = []

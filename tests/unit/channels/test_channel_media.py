@@ -92,3 +92,32 @@ def test_replay_media_list_and_a_bad_one_that_keeps_the_post(tmp_path: Path) -> 
     assert result.posts[0].media[0].url == "https://img.example/p.jpg"
     assert result.posts[1].media == () and result.posts[1].raw["media"] == "https://img.example"
     assert [(e.where, "media must be a list" in e.message) for e in result.errors] == [("line 2", True)]
+
+
+def test_x_webhook_v1_media_of_tweets_and_dms() -> None:
+    from civictracker.channels.x_webhook import parse_activity
+
+    photo = {"id_str": "1050118620000000001", "media_url_https": "https://pbs.twimg.com/media/DpQ.jpg",
+             "type": "photo", "ext_alt_text": "Pothole", "original_info": {"width": 1024, "height": 768}}  # fmt: skip
+    video = {"id_str": "1050118620000000002", "type": "video",
+             "media_url_https": "https://pbs.twimg.com/ext_tw_video_thumb/1/pu/img/v.jpg"}  # fmt: skip
+    payload = {
+        "for_user_id": "1000",
+        "tweet_create_events": [
+            {"id_str": "11", "text": "@CambridgeFix pothole", "user": {"id_str": "2001", "screen_name": "ana"},
+             "entities": {"user_mentions": [{"id_str": "1000"}], "media": [photo]},
+             "extended_entities": {"media": [photo, video]}},
+        ],
+        "direct_message_events": [
+            {"type": "message_create", "id": "12", "created_timestamp": "1516403560557",
+             "message_create": {"target": {"recipient_id": "1000"}, "sender_id": "3001",
+                                "message_data": {"text": "see photo", "attachment": {"type": "media", "media": photo}}}},
+        ],
+    }  # fmt: skip
+    tweet, dm = parse_activity(payload)
+    assert [(m.type, m.url, m.preview_url) for m in tweet.media] == [
+        ("photo", "https://pbs.twimg.com/media/DpQ.jpg", None),
+        ("video", None, "https://pbs.twimg.com/ext_tw_video_thumb/1/pu/img/v.jpg"),
+    ]
+    assert (tweet.media[0].alt_text, tweet.media[0].width, tweet.media[0].height) == ("Pothole", 1024, 768)
+    assert dm.is_dm and [m.key for m in dm.media] == ["1050118620000000001"]
