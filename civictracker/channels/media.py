@@ -125,6 +125,14 @@ def from_replay(media: Any) -> tuple[MediaRef, ...] | str:
     return tuple(refs)
 
 
+def replay_media(raw: Mapping[str, Any]) -> tuple[tuple[MediaRef, ...], str | None]:
+    """A replay line's attachments, and what is wrong when its `media` is not a list (the post is kept)."""
+    media = from_replay(raw.get("media"))
+    if isinstance(media, str):
+        return (), f"{media}; the post is kept without its media"
+    return media, None
+
+
 def _dicts(value: Any) -> Iterable[Mapping[str, Any]]:
     if not isinstance(value, list):
         return ()

@@ -8,6 +8,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from civictracker.channels.base import (
     SentMessage,
 )
 from civictracker.channels.log import LogChannel
-from civictracker.channels.media import from_replay
+from civictracker.channels.media import replay_media
 from civictracker.postlength import REPLAY_MAX_LENGTH
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,6 @@ def parse_line(line: str, *, base_time: float | None) -> IncomingPost:
     else:
         created = dt.datetime.now(dt.UTC)
     author_id = str(data.get("author_id") or data["author_handle"])
-    media = from_replay(data.get("media"))
-    if isinstance(media, str):
-        # the post matters more than its attachments: kept without them (fetch_since reports the line)
-        media = ()
     return IncomingPost(
         channel="replay",
         external_id=str(data["id"]),
@@ -93,7 +90,6 @@ def parse_line(line: str, *, base_time: float | None) -> IncomingPost:
         lon=float(lon) if lon is not None else None,
         lang=_opt_str(data.get("lang")),
         raw=data,
-        media=media,
     )
 
 
@@ -159,12 +155,11 @@ class ReplayChannel:
                     if elapsed is not None and offset > elapsed:
                         break  # not due yet; this line and the rest wait for a later fetch
                     self._seen_ids.add(post.external_id)
-                    posts.append(post)
-                    problem = from_replay(post.raw.get("media"))
-                    if isinstance(problem, str):
+                    media, problem = replay_media(post.raw)
+                    posts.append(replace(post, media=media))
+                    if problem:  # the post matters more than its attachments: kept without them
                         log.warning("replay %s line %s: %s", self.path.name, index + 1, problem)
-                        message = f"{problem}; the post is kept without its media"
-                        errors.append(FeedError(where=f"line {index + 1}", message=message))
+                        errors.append(FeedError(where=f"line {index + 1}", message=problem))
             consumed = index + 1
         return FetchResult(posts=posts, cursor=json.dumps({"line": consumed}), errors=errors)
 
