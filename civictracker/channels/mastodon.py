@@ -21,6 +21,7 @@ from mastodon import (
     MastodonServerError,
 )
 
+from civictracker.channels import media as attachments
 from civictracker.channels.base import (
     ChannelError,
     FetchResult,
@@ -28,7 +29,6 @@ from civictracker.channels.base import (
     ReplyTarget,
     SentMessage,
 )
-from civictracker.channels.media import from_mastodon
 from civictracker.channels.sent import is_ours
 from civictracker.postlength import MASTODON_MAX_LENGTH, MASTODON_URL_WEIGHT, fit_text
 
@@ -226,7 +226,7 @@ class MastodonChannel:
             lang=status.get("language"),
             visibility=visibility,
             raw=raw,
-            media=from_mastodon(_to_json(status.get("media_attachments") or [])),
+            media=attachments.from_mastodon(_to_json(status.get("media_attachments") or [])),
         )
 
     def post_exists(self, external_id: str) -> bool:

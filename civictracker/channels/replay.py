@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from civictracker.channels import media as attachments
 from civictracker.channels.base import (
     ChannelError,
     FeedError,
@@ -21,7 +22,6 @@ from civictracker.channels.base import (
     SentMessage,
 )
 from civictracker.channels.log import LogChannel
-from civictracker.channels.media import replay_media
 from civictracker.postlength import REPLAY_MAX_LENGTH
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ class ReplayChannel:
                     if elapsed is not None and offset > elapsed:
                         break  # not due yet; this line and the rest wait for a later fetch
                     self._seen_ids.add(post.external_id)
-                    media, problem = replay_media(post.raw)
+                    media, problem = attachments.replay_media(post.raw)
                     posts.append(replace(post, media=media))
                     if problem:  # the post matters more than its attachments: kept without them
                         log.warning("replay %s line %s: %s", self.path.name, index + 1, problem)

@@ -12,6 +12,7 @@ from typing import Any
 import requests
 import tweepy
 
+from civictracker.channels import media as attachments
 from civictracker.channels.base import (
     ChannelError,
     FeedError,
@@ -20,7 +21,6 @@ from civictracker.channels.base import (
     ReplyTarget,
     SentMessage,
 )
-from civictracker.channels.media import from_x
 from civictracker.channels.sent import is_ours
 from civictracker.postlength import X_MAX_LENGTH, X_URL_WEIGHT, X_WIDE_WEIGHT, fit_text
 
@@ -266,7 +266,7 @@ class XChannel:
         place = places.get(geo.get("place_id", ""))
         if place:
             includes["places"] = [place]
-        attached = from_x((tweet.get("attachments") or {}).get("media_keys"), media)
+        attached = attachments.from_x((tweet.get("attachments") or {}).get("media_keys"), media)
         if attached:
             keys = {m.key for m in attached}
             includes["media"] = [m for m in media if str(m.get("media_key")) in keys]
@@ -316,7 +316,7 @@ class XChannel:
                 if event.get("event_type") != "MessageCreate" or event.get("sender_id") == self.user_id:
                     continue
                 sender = users.get(event.get("sender_id", ""), {})
-                attached = from_x((event.get("attachments") or {}).get("media_keys"), media)
+                attached = attachments.from_x((event.get("attachments") or {}).get("media_keys"), media)
                 dm_includes: dict[str, Any] = {"users": [sender] if sender else []}
                 if attached:
                     keys = {m.key for m in attached}

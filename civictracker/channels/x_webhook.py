@@ -17,8 +17,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from civictracker.channels import media as attachments
 from civictracker.channels.base import ChannelError, IncomingPost
-from civictracker.channels.media import from_x_v1
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def parse_activity(payload: dict[str, Any]) -> list[IncomingPost]:
                 lon=lon,
                 lang=tweet.get("lang"),
                 raw=tweet,
-                media=from_x_v1(_tweet_media(tweet)),
+                media=attachments.from_x_v1(_tweet_media(tweet)),
             )
         )
     users = payload.get("users", {}) or {}
@@ -157,7 +157,7 @@ def parse_activity(payload: dict[str, Any]) -> list[IncomingPost]:
                 created_at=created,
                 conversation_id=f"{low}-{high}",  # the v2 one-to-one dm_conversation_id, so polled DMs match
                 raw={"event": event, "users": {sender: users.get(sender, {})}},
-                media=from_x_v1([((create.get("message_data") or {}).get("attachment") or {}).get("media")]),
+                media=attachments.from_x_v1([_dm_media(create)]),
             )
         )
     return posts
@@ -172,3 +172,8 @@ def _tweet_media(tweet: dict[str, Any]) -> Any:
             if media:
                 return media
     return []
+
+
+def _dm_media(create: dict[str, Any]) -> Any:
+    """A v1.1 DM's one attachment: message_data.attachment.media."""
+    return ((create.get("message_data") or {}).get("attachment") or {}).get("media")
