@@ -194,6 +194,15 @@ def test_a_rejected_or_hidden_ticket_shows_no_photo(client, db) -> None:  # type
     db.commit()
     page = client.get(f"/tickets/{ticket.id}")
     assert page.status_code == 200 and "P1.jpg" not in page.get_data(as_text=True)
+    change_status(db, ticket, TicketStatus.OPEN, replies=factories.replies())
+    db.commit()
+    assert "P1.jpg" in client.get(f"/tickets/{ticket.id}").get_data(as_text=True)  # reopened: shown again
+    change_status(db, ticket, TicketStatus.HIDDEN, replies=factories.replies())
+    db.commit()
+    page = client.get(f"/tickets/{ticket.id}")
+    assert page.status_code == 200 and "Removed from public view" in page.get_data(as_text=True)
+    assert "P1.jpg" not in page.get_data(as_text=True)
+    assert client.get(f"/open311/v2/requests/{ticket.id}.json").status_code == 404
 
 
 def test_an_open311_clients_own_media_url_is_kept(db) -> None:  # type: ignore[no-untyped-def]
@@ -207,3 +216,17 @@ def test_an_open311_clients_own_media_url_is_kept(db) -> None:  # type: ignore[n
 def test_deliver_without_media_stores_no_rows(db) -> None:  # type: ignore[no-untyped-def]
     post = deliver("@CambridgeMA pothole at Hampshire St and Windsor St")
     assert rows(db, post) == []
+
+
+def test_alt_text_with_markup_is_escaped_on_both_pages(client, db) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.console.console_helpers import logged_in
+
+    user = logged_in(client, db)
+    ticket = factories.ticket(db)
+    post = stored(db, "pothole", [photo(1, alt='"><script>alert(1)</script>')], ticket=ticket)
+    db.commit()
+    photos.review_media(db, rows(db, post)[0], MediaReview.APPROVED, actor=Actor(user=user))
+    db.commit()
+    for path in (f"/tickets/{ticket.id}", f"/console/tickets/{ticket.id}"):
+        html = client.get(path).get_data(as_text=True)
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
