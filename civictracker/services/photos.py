@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from civictracker.models import InboundPost, InboxState
@@ -244,6 +244,20 @@ def media_of_posts(session: Session, post_ids: Iterable[int]) -> dict[int, list[
         ):
             found[row.post_id].append(row)
     return found
+
+
+def count_by_post(session: Session, post_ids: Iterable[int]) -> dict[int, int]:
+    """How many attachments each of these posts has (the inbox list); posts without any are left out."""
+    ids = sorted(set(post_ids))
+    counts: dict[int, int] = {}
+    for chunk in _chunks(ids):
+        stmt = (
+            select(PostMedia.post_id, func.count())
+            .where(PostMedia.post_id.in_(chunk))
+            .group_by(PostMedia.post_id)
+        )
+        counts.update({post_id: int(n) for post_id, n in session.execute(stmt)})
+    return counts
 
 
 def review_history(session: Session, media_ids: Iterable[int]) -> dict[int, list[PostMediaEvent]]:

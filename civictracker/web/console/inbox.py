@@ -16,7 +16,7 @@ from civictracker.models import Follower, InboundPost, OutboundMessage, Role, Se
 from civictracker.models.inbox import OPEN_INBOX_STATES
 from civictracker.models.types import utcnow
 from civictracker.runtime import city_of, runtime_of
-from civictracker.services import inbox, inbox_reply, inbox_ticket
+from civictracker.services import inbox, inbox_reply, inbox_ticket, photos
 from civictracker.services.errors import DomainError, NotFound
 from civictracker.services.geocoding import locate_text
 from civictracker.services.post_facts import is_private_post, thread_ids
@@ -60,6 +60,7 @@ def inbox_view() -> str:
         ages=ages,
         target_minutes=target,
         waiting_states={s.value for s in OPEN_INBOX_STATES},
+        photo_counts=photos.count_by_post(current_session(), [p.id for p in page.posts]),
     )
 
 

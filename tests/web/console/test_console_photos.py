@@ -41,6 +41,7 @@ def test_inbox_post_shows_photos_with_alt_text_and_the_review_buttons(client, db
     post = _post(db, "@CambridgeMA how long will this take to fix?", (PHOTO, NO_ALT, ODD))
     assert post.inbox_state == "new"
     logged_in(client, db)
+    assert "3 photos" in client.get("/console/inbox").get_data(as_text=True)  # the list says so
     html = client.get(f"/console/inbox/{post.id}").get_data(as_text=True)
     assert 'id="photos"' in html and "Photos (3)" in html
     assert 'src="https://pbs.twimg.com/media/Pothole1.jpg"' in html
