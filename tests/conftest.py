@@ -88,6 +88,8 @@ _DATA_TABLES = [
     "followers",
     "ticket_events",
     "inbox_events",
+    "post_media_events",
+    "post_media",
     "inbound_posts",
     "tickets",
     "reporters",

@@ -8,6 +8,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from civictracker.channels.media import MediaRef
+
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +52,7 @@ class IncomingPost:
     lang: str | None = None  # the platform's language guess, if any
     visibility: str | None = None  # Mastodon visibility of the post, kept to answer alike
     raw: dict[str, Any] = field(default_factory=dict)  # the platform's JSON, stored verbatim
+    media: tuple[MediaRef, ...] = ()  # attachments as the platform described them (channels/media.py)
 
     @property
     def is_dm(self) -> bool:

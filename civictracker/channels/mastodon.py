@@ -21,6 +21,7 @@ from mastodon import (
     MastodonServerError,
 )
 
+from civictracker.channels import media as attachments
 from civictracker.channels.base import (
     ChannelError,
     FetchResult,
@@ -225,6 +226,7 @@ class MastodonChannel:
             lang=status.get("language"),
             visibility=visibility,
             raw=raw,
+            media=attachments.from_mastodon(_to_json(status.get("media_attachments") or [])),
         )
 
     def post_exists(self, external_id: str) -> bool:

@@ -8,9 +8,11 @@ import logging
 import math
 import time
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from civictracker.channels import media as attachments
 from civictracker.channels.base import (
     ChannelError,
     FeedError,
@@ -153,7 +155,11 @@ class ReplayChannel:
                     if elapsed is not None and offset > elapsed:
                         break  # not due yet; this line and the rest wait for a later fetch
                     self._seen_ids.add(post.external_id)
-                    posts.append(post)
+                    media, problem = attachments.replay_media(post.raw)
+                    posts.append(replace(post, media=media))
+                    if problem:  # the post matters more than its attachments: kept without them
+                        log.warning("replay %s line %s: %s", self.path.name, index + 1, problem)
+                        errors.append(FeedError(where=f"line {index + 1}", message=problem))
             consumed = index + 1
         return FetchResult(posts=posts, cursor=json.dumps({"line": consumed}), errors=errors)
 

@@ -12,6 +12,7 @@ from typing import Any
 import requests
 import tweepy
 
+from civictracker.channels import media as attachments
 from civictracker.channels.base import (
     ChannelError,
     FeedError,
@@ -32,6 +33,10 @@ DM_MAX_LENGTH = 10_000
 TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "geo", "lang"]
 TWEET_EXPANSIONS = ["author_id", "geo.place_id"]
 DM_FIELDS = ["id", "text", "event_type", "created_at", "dm_conversation_id", "sender_id", "participant_ids"]
+# Photos (issue 13): the media objects come in includes.media, keyed by each post's attachments.media_keys.
+# `url` is given for photos only, `preview_image_url` for videos and GIFs (X data dictionary, Media object).
+MEDIA_EXPANSION = "attachments.media_keys"
+MEDIA_FIELDS = ["type", "url", "preview_image_url", "alt_text", "width", "height"]
 
 
 class RebasedSession(requests.Session):
@@ -219,10 +224,11 @@ class XChannel:
         for page in range(self.max_pages):
             params: dict[str, Any] = {
                 "max_results": 100,
-                "expansions": TWEET_EXPANSIONS,
+                "expansions": [*TWEET_EXPANSIONS, MEDIA_EXPANSION],
                 "tweet_fields": TWEET_FIELDS,
                 "user_fields": ["username"],
                 "place_fields": ["geo", "full_name"],
+                "media_fields": MEDIA_FIELDS,
             }
             if since_id:
                 params["since_id"] = since_id
@@ -234,10 +240,11 @@ class XChannel:
                 newest = meta.get("newest_id")
             users = {u["id"]: u for u in body.get("includes", {}).get("users", [])}
             places = {p["id"]: p for p in body.get("includes", {}).get("places", [])}
+            media = body.get("includes", {}).get("media", [])
             for tweet in body.get("data", []):
                 if tweet.get("author_id") == self.user_id:
                     continue
-                posts.append(self._tweet_to_post(tweet, users, places))
+                posts.append(self._tweet_to_post(tweet, users, places, media))
                 newest = _max_id(newest, tweet["id"])
             token = meta.get("next_token")
             if not token or not started:
@@ -249,7 +256,7 @@ class XChannel:
         return posts, newest
 
     def _tweet_to_post(
-        self, tweet: dict[str, Any], users: dict[str, Any], places: dict[str, Any]
+        self, tweet: dict[str, Any], users: dict[str, Any], places: dict[str, Any], media: Any = ()
     ) -> IncomingPost:
         author = users.get(tweet.get("author_id", ""), {})
         replied_to = next(
@@ -265,6 +272,10 @@ class XChannel:
         place = places.get(geo.get("place_id", ""))
         if place:
             includes["places"] = [place]
+        attached = attachments.from_x((tweet.get("attachments") or {}).get("media_keys"), media)
+        if attached:
+            keys = {m.key for m in attached}
+            includes["media"] = [m for m in media if str(m.get("media_key")) in keys]
         kind = "reply" if tweet.get("in_reply_to_user_id") == self.user_id else "mention"
         return IncomingPost(
             channel=self.name,
@@ -280,6 +291,7 @@ class XChannel:
             lon=lon,
             lang=tweet.get("lang"),
             raw={"data": tweet, "includes": includes},
+            media=attached,
         )
 
     def _fetch_dms(self, since_event: str | None, started: bool) -> tuple[list[IncomingPost], str | None]:
@@ -290,15 +302,17 @@ class XChannel:
         for _ in range(self.max_pages):
             params: dict[str, Any] = {
                 "event_types": "MessageCreate",
-                "dm_event_fields": DM_FIELDS,
-                "expansions": ["sender_id"],
+                "dm_event_fields": [*DM_FIELDS, "attachments"],
+                "expansions": ["sender_id", MEDIA_EXPANSION],
                 "user_fields": ["username"],
+                "media_fields": MEDIA_FIELDS,
                 "max_results": 100,
             }
             if token:
                 params["pagination_token"] = token
             body = self._call("dm_events", self.client.get_direct_message_events, **params)
             users = {u["id"]: u for u in body.get("includes", {}).get("users", [])}
+            media = body.get("includes", {}).get("media", [])
             reached_cursor = False
             for event in body.get("data", []):
                 if since_event is not None and int(event["id"]) <= int(since_event):
@@ -308,6 +322,11 @@ class XChannel:
                 if event.get("event_type") != "MessageCreate" or event.get("sender_id") == self.user_id:
                     continue
                 sender = users.get(event.get("sender_id", ""), {})
+                attached = attachments.from_x((event.get("attachments") or {}).get("media_keys"), media)
+                dm_includes: dict[str, Any] = {"users": [sender] if sender else []}
+                if attached:
+                    keys = {m.key for m in attached}
+                    dm_includes["media"] = [m for m in media if str(m.get("media_key")) in keys]
                 posts.append(
                     IncomingPost(
                         channel=self.name,
@@ -318,7 +337,8 @@ class XChannel:
                         text=event.get("text", ""),
                         created_at=_parse_time(event.get("created_at")),
                         conversation_id=event.get("dm_conversation_id"),
-                        raw={"data": event, "includes": {"users": [sender] if sender else []}},
+                        raw={"data": event, "includes": dm_includes},
+                        media=attached,
                     )
                 )
             token = body.get("meta", {}).get("next_token")

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from civictracker.channels import media as attachments
 from civictracker.channels.base import ChannelError, IncomingPost
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ def parse_activity(payload: dict[str, Any]) -> list[IncomingPost]:
                 lon=lon,
                 lang=tweet.get("lang"),
                 raw=tweet,
+                media=attachments.from_x_v1(_tweet_media(tweet)),
             )
         )
     users = payload.get("users", {}) or {}
@@ -155,6 +157,23 @@ def parse_activity(payload: dict[str, Any]) -> list[IncomingPost]:
                 created_at=created,
                 conversation_id=f"{low}-{high}",  # the v2 one-to-one dm_conversation_id, so polled DMs match
                 raw={"event": event, "users": {sender: users.get(sender, {})}},
+                media=attachments.from_x_v1([_dm_media(create)]),
             )
         )
     return posts
+
+
+def _tweet_media(tweet: dict[str, Any]) -> Any:
+    """A v1.1 tweet's media: extended_entities (every photo) over entities (the first only); a long tweet's
+    are inside extended_tweet."""
+    for holder in (tweet.get("extended_tweet") or {}, tweet):
+        for key in ("extended_entities", "entities"):
+            media = (holder.get(key) or {}).get("media")
+            if media:
+                return media
+    return []
+
+
+def _dm_media(create: dict[str, Any]) -> Any:
+    """A v1.1 DM's one attachment: message_data.attachment.media."""
+    return ((create.get("message_data") or {}).get("attachment") or {}).get("media")

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from civictracker.channels.base import IncomingPost
 from civictracker.intake.analysis import MAX_STORED_TEXT, clean_text
 from civictracker.models import InboundPost, PostState
 from civictracker.models.types import utcnow
+from civictracker.services.photos import store_media
 from civictracker.services.post_facts import VISIBILITY_KEY
+
+log = logging.getLogger(__name__)
 
 
 def receive_post(
@@ -34,6 +38,7 @@ def receive_post(
         if stored is None:  # the unique key fired for a row we cannot see: say so, do not guess
             raise
         return stored, False
+    _keep_media(session, [(post, incoming)])
     return post, True
 
 
@@ -76,7 +81,23 @@ def receive_posts(
             session.add_all(new)
     except IntegrityError:
         return [receive_post(session, incoming, now=now) for incoming in incomings]
+    by_key = {(i.channel, external_id_of(i)): i for i in incomings}
+    _keep_media(session, [(post, by_key[(post.channel, post.external_id)]) for post in new])
     return results
+
+
+def _keep_media(session: Session, pairs: list[tuple[InboundPost, IncomingPost]]) -> None:
+    """The attachments' URLs, types and alt text, after the posts are stored (their ids known), each post in
+    a savepoint of its own: whatever goes wrong with an attachment, the post is already kept (its raw JSON
+    holds the attachment as the platform sent it), and the failure is logged."""
+    for post, incoming in pairs:
+        if not incoming.media:
+            continue
+        try:
+            with session.begin_nested():
+                store_media(session, post, incoming.media)
+        except (SQLAlchemyError, ValueError, TypeError):
+            log.exception("post %s: its attachments could not be stored; the post is kept", post.id)
 
 
 def _new_post(incoming: IncomingPost, now: dt.datetime | None) -> InboundPost:

@@ -3,6 +3,7 @@
 from civictracker.models.audit import AdminAction, AdminEvent, PasswordReset
 from civictracker.models.crew import Crew
 from civictracker.models.inbox import InboxEvent, InboxHow, InboxState
+from civictracker.models.media import MediaKind, MediaReview, PostMedia, PostMediaEvent
 from civictracker.models.outbox import ChannelCursor, MessageKind, MessageState, OutboundMessage
 from civictracker.models.public_cache import MapCell, MapCellDelta, MapGrid, PublicDataVersion
 from civictracker.models.report import Follower, InboundPost, PostOutcome, PostState, Reporter
@@ -36,10 +37,14 @@ __all__ = [
     "MapCell",
     "MapCellDelta",
     "MapGrid",
+    "MediaKind",
+    "MediaReview",
     "MessageKind",
     "MessageState",
     "OutboundMessage",
     "PasswordReset",
+    "PostMedia",
+    "PostMediaEvent",
     "PostOutcome",
     "PostState",
     "PublicDataVersion",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from civictracker.models import Ticket, TicketEvent, TicketStatus
 from civictracker.models.ticket import ACTIVE_STATUSES, ANNOUNCED_STATUSES, PUBLIC_STATUSES
+from civictracker.services.photos import PublicPhoto, public_photos
 
 S = TicketStatus
 
@@ -79,6 +80,7 @@ class PublicTicket:
     timeline: list[PublicEvent] = field(default_factory=list)
     reason: str = ""  # why it ended (a merge, a rejection, a referral): the ending event's public note
     withdrawn: bool = False  # hidden by staff: the page says so and shows nothing else
+    photos: list[PublicPhoto] = field(default_factory=list)  # approved by a dispatcher (services/photos.py)
 
 
 def _event_label(event: TicketEvent) -> str:
@@ -145,6 +147,8 @@ def get_public_ticket(session: Session, ticket_id: int, timezone: str) -> Public
         else None,
         timeline=timeline,
         reason=_reason(timeline, ticket.status),
+        # a rejected ticket's page explains why; its photos stay off like the rest of it
+        photos=public_photos(session, [ticket.id])[ticket.id] if ticket.status in PUBLIC_STATUSES else [],
     )
 
 

@@ -121,10 +121,41 @@ class FakeMastodon:
         visibility: str = "public",
         in_reply_to: str | None = None,
         language: str = "en",
+        media: list[dict[str, Any]] | None = None,
     ) -> str:
-        """A status by `acct`; mentioning @cambridgefix (or replying to us) notifies our account."""
+        """A status by `acct`; mentioning @cambridgefix (or replying to us) notifies our account.
+
+        `media`: attachments, each {"type": "image"|"gifv"|"video"|"audio"|"unknown", "description": alt
+        text or None, "width", "height"}; stored as Mastodon's MediaAttachment entity (urls filled in).
+        """
         with self._lock:
-            return self._store_status(self.add_account(acct), text, visibility, in_reply_to, language)
+            sid = self._store_status(self.add_account(acct), text, visibility, in_reply_to, language)
+            # the notification holds the same dict, so it sees the attachments too
+            self.statuses[sid]["media_attachments"] = [self._attachment(m) for m in media or []]
+            return sid
+
+    def _attachment(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """A MediaAttachment as GET /api/v1/statuses/:id shows it (docs.joinmastodon.org/entities/MediaAttachment)."""
+        mid = str(next(self._ids))
+        kind = spec.get("type", "image")
+        ext = {"image": "jpg", "gifv": "mp4", "video": "mp4", "audio": "mp3"}.get(kind, "bin")
+        base = f"https://{DOMAIN}/system/media_attachments/files/{mid}"
+        width, height = spec.get("width", 1200), spec.get("height", 900)
+        size = {"width": width, "height": height, "size": f"{width}x{height}", "aspect": width / height}
+        small = {"width": 400, "height": round(400 * height / width), "size": "", "aspect": width / height}
+        small["size"] = f"400x{small['height']}"
+        return {
+            "id": mid,
+            "type": kind,
+            "url": spec.get("url", f"{base}/original/{mid}.{ext}"),
+            "preview_url": spec.get("preview_url", f"{base}/small/{mid}.jpg"),
+            "remote_url": None,
+            "preview_remote_url": None,
+            "text_url": None,
+            "meta": {"original": size, "small": small},
+            "description": spec.get("description"),
+            "blurhash": "UFBWY:8_0Jxu~q%Mt7of4nt7%MofRjayt7of",
+        }
 
     def delete(self, status_id: str) -> None:
         with self._lock:

@@ -70,6 +70,7 @@ class FakeX:
     # to this user", as it does for anyone it does not know
     dm_closed: set[str] = field(default_factory=set)
     limits: dict[str, _Limit] = field(default_factory=dict)
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)  # media_key -> full Media object
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -115,18 +116,49 @@ class FakeX:
         coordinates: tuple[float, float] | None = None,
         place: dict[str, Any] | None = None,
         lang: str = "en",
+        media: list[dict[str, Any]] | None = None,
     ) -> str:
-        """A tweet by `username`; include "@CambridgeFix" in text (or reply to us) to make it a mention."""
+        """A tweet by `username`; include "@CambridgeFix" in text (or reply to us) to make it a mention.
+
+        `media`: attachments, each {"type": "photo"|"video"|"animated_gif", "alt_text", "width", "height"}.
+        """
         with self._lock:
             author = self.add_user(username)
-            return self._store_tweet(
+            tid = self._store_tweet(
                 author, text, in_reply_to, coordinates=coordinates, place=place, lang=lang
             )
+            if media:
+                self.tweets[tid]["attachments"] = {"media_keys": [self._add_media(m) for m in media]}
+            return tid
 
-    def add_dm(self, username: str, text: str) -> str:
+    def add_dm(self, username: str, text: str, *, media: list[dict[str, Any]] | None = None) -> str:
         with self._lock:
             sender = self.add_user(username)
-            return self._store_dm(sender, self.me_id, text)
+            eid = self._store_dm(sender, self.me_id, text)
+            if media:
+                self.dm_events[-1]["attachments"] = {"media_keys": [self._add_media(m) for m in media]}
+            return eid
+
+    def _add_media(self, spec: dict[str, Any]) -> str:
+        """A Media object as X stores it: `url` for photos, `preview_image_url` for videos and GIFs."""
+        kind = spec.get("type", "photo")
+        key = f"{ {'photo': 3, 'video': 7, 'animated_gif': 16}.get(kind, 3) }_{self.next_id()}"
+        media: dict[str, Any] = {
+            "media_key": key,
+            "type": kind,
+            "width": spec.get("width", 1200),
+            "height": spec.get("height", 900),
+        }
+        if kind == "photo":
+            media["url"] = spec.get("url", f"https://pbs.twimg.com/media/F{key[-8:]}.jpg")
+        else:
+            media["preview_image_url"] = spec.get(
+                "preview_image_url", f"https://pbs.twimg.com/ext_tw_video_thumb/{key[-8:]}/pu/img/x.jpg"
+            )
+        if spec.get("alt_text") is not None:
+            media["alt_text"] = spec["alt_text"]  # X leaves the field out when the author wrote none
+        self.media[key] = media
+        return key
 
     def delete(self, tweet_id: str) -> None:
         with self._lock:
@@ -271,6 +303,8 @@ class FakeX:
         wanted = set(filter(None, request.args.get("tweet.fields", "").split(",")))
         if "author_id" in request.args.get("expansions", "").split(","):
             wanted.add("author_id")
+        if "attachments.media_keys" in request.args.get("expansions", "").split(","):
+            wanted.add("attachments")  # an expansion brings the id field it expands
         out = {k: tweet[k] for k in ("id", "text", "edit_history_tweet_ids")}
         for key in wanted:
             if key in tweet:
@@ -287,7 +321,22 @@ class FakeX:
             places = [self.places[t["geo"]["place_id"]] for t in tweets if t.get("geo", {}).get("place_id")]
             if places:
                 includes["places"] = places
+        media = self._media_for(tweets, request)
+        if media:
+            includes["media"] = media
         return includes
+
+    def _media_for(self, items: list[dict[str, Any]], request: Request) -> list[dict[str, Any]]:
+        """includes.media for `attachments.media_keys`: media_key and type, plus the media.fields asked."""
+        if "attachments.media_keys" not in request.args.get("expansions", "").split(","):
+            return []
+        fields = set(request.args.get("media.fields", "").split(",")) | {"media_key", "type"}
+        keys = [k for i in items for k in (i.get("attachments") or {}).get("media_keys", [])]
+        return [
+            {k: v for k, v in self.media[key].items() if k in fields}
+            for key in dict.fromkeys(keys)
+            if key in self.media
+        ]
 
     def _user(self, uid: str) -> dict[str, Any]:
         name = self.users[uid]
@@ -419,6 +468,9 @@ class FakeX:
                 body["includes"] = {
                     "users": [self._user(u) for u in dict.fromkeys(e["sender_id"] for e in page)]
                 }
+            media = self._media_for(page, request)
+            if media:
+                body.setdefault("includes", {})["media"] = media
         return Response(json.dumps(body), content_type="application/json")
 
     def _ep_dm_events(self, request: Request) -> Response:

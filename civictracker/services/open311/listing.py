@@ -15,6 +15,7 @@ from civictracker.models import Service, Ticket, TicketEvent
 from civictracker.models.ticket import OPEN_STATUSES, PUBLIC_STATUSES
 from civictracker.services.errors import NotFound
 from civictracker.services.open311 import API_CHANNEL
+from civictracker.services.photos import public_photos
 
 # What outsiders may see, split by the open/closed projection (ARCHITECTURE section 5).
 # new, needs_location, rejected and hidden are in neither set, so no query below can return them.
@@ -178,6 +179,7 @@ def search_requests(session: Session, flt: RequestFilter, *, with_notes: bool = 
     stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
     requests = [_row_to_request(row) for row in session.execute(stmt)]
     attach_notes(session, requests, full=with_notes)
+    attach_photo(session, requests)
     return requests
 
 
@@ -188,7 +190,20 @@ def get_request(session: Session, ticket_id: int, *, with_notes: bool = False) -
         raise NotFound(f"No service request {ticket_id}.")
     request = _row_to_request(row)
     attach_notes(session, [request], full=with_notes)
+    attach_photo(session, [request])
     return request
+
+
+def attach_photo(session: Session, requests: list[PublicRequest]) -> None:
+    """media_url of a social report: its first photo a dispatcher approved (none while pending, rejected,
+    or from a DM). An Open311 client's own media_url stays as it sent it."""
+    wanted = [r.id for r in requests if not r.media_url]
+    if not wanted:
+        return
+    photos = public_photos(session, wanted)
+    for r in requests:
+        if not r.media_url and photos.get(r.id):
+            r.media_url = photos[r.id][0].url
 
 
 def _chunks(values: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:

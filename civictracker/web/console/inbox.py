@@ -16,7 +16,7 @@ from civictracker.models import Follower, InboundPost, OutboundMessage, Role, Se
 from civictracker.models.inbox import OPEN_INBOX_STATES
 from civictracker.models.types import utcnow
 from civictracker.runtime import city_of, runtime_of
-from civictracker.services import inbox, inbox_reply, inbox_ticket
+from civictracker.services import inbox, inbox_reply, inbox_ticket, photos
 from civictracker.services.errors import DomainError, NotFound
 from civictracker.services.geocoding import locate_text
 from civictracker.services.post_facts import is_private_post, thread_ids
@@ -31,6 +31,7 @@ from civictracker.web.console.inbox_forms import (
     InboxReplyForm,
     InboxTicketForm,
 )
+from civictracker.web.console.photos import photo_context
 
 STAFF = (Role.ADMIN.value, Role.DISPATCHER.value)
 VIEW_LABELS = {"person": "Needs a person", "mine": "Assigned to me", "all": "All", "hidden": "Hidden"}
@@ -59,6 +60,7 @@ def inbox_view() -> str:
         ages=ages,
         target_minutes=target,
         waiting_states={s.value for s in OPEN_INBOX_STATES},
+        photo_counts=photos.count_by_post(current_session(), [p.id for p in page.posts]),
     )
 
 
@@ -168,6 +170,7 @@ def _render(post: InboundPost, code: int = 200, **forms: Any) -> tuple[str, int]
         attach_form=forms.pop("attach_form", None) or InboxAttachForm(prefix="attach"),
         assign_form=forms.pop("assign_form", None) or InboxAssignForm(prefix="assign"),
         note_form=forms.pop("note_form", None) or InboxNoteForm(prefix="note"),
+        **photo_context([post.id], "inbox"),
     )
     return html, code
 

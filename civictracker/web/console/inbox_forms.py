@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from civictracker.models.media import MediaReview
 
 # Longer than any platform allows (an X DM: 10,000): the service says the channel's own limit.
 REPLY_MAX = 10_000
@@ -34,3 +37,18 @@ class InboxNoteForm(FlaskForm):
     """Mark handled (why, optional) or hide (why, required by the service)."""
 
     note = TextAreaField("Why", validators=[Optional(), Length(max=NOTE_MAX)])
+
+
+class MediaReviewForm(FlaskForm):
+    """Approve or reject one photo for public view; the two buttons carry the decision."""
+
+    decision = SelectField(
+        "Decision",
+        choices=[
+            SelectChoice(MediaReview.APPROVED.value, "approve"),
+            SelectChoice(MediaReview.REJECTED.value, "reject"),
+        ],
+        validators=[DataRequired()],
+    )
+    note = TextAreaField("Why", validators=[Optional(), Length(max=NOTE_MAX)])
+    back = HiddenField("Back to", validators=[Optional(), Length(max=16)])

@@ -40,6 +40,7 @@ from civictracker.web.auth.roles import role_required
 from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import AssignForm, CorrectionForm, LocationForm, MergeForm, StatusForm
 from civictracker.web.console.helpers import form_errors, get_ticket, replies, run_action
+from civictracker.web.console.photos import photo_context
 
 STAFF = (Role.ADMIN.value, Role.DISPATCHER.value)
 # Merging is its own action (it needs the other ticket), so the status form does not offer "duplicate".
@@ -127,6 +128,7 @@ def _render(ticket: Ticket, code: int = 200, **forms: Any) -> tuple[str, int]:
         suggestions=suggestions,
         crews=crews,
         pin_map=_pin_map(ticket),
+        **photo_context([p.id for p in posts], "ticket"),
         **all_forms,
     )
     return html, code
