@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select, union
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -70,14 +70,22 @@ def _get_post(post_id: int) -> InboundPost:
 
 
 def _thread(post: InboundPost) -> list[InboundPost]:
-    """The posts around this one: its conversation, what it answers, and what answers it."""
+    """The posts around this one: its conversation, what it answers, and what answers it.
+
+    One indexed lookup per kind of link, joined by UNION: an OR of the three under the channel filter made
+    SQLite walk every post of the channel (a million on a big city) through the (channel, external_id)
+    index."""
     ids = [*thread_ids(post), post.external_id]
-    clauses = [InboundPost.external_id.in_(ids), InboundPost.in_reply_to_id == post.external_id]
+    same = InboundPost.channel == post.channel
+    linked = [
+        select(InboundPost.id).where(same, InboundPost.external_id.in_(ids)),
+        select(InboundPost.id).where(same, InboundPost.in_reply_to_id == post.external_id),
+    ]
     if post.conversation_id:
-        clauses.append(InboundPost.conversation_id == post.conversation_id)
+        linked.append(select(InboundPost.id).where(same, InboundPost.conversation_id == post.conversation_id))
     query = (
         select(InboundPost)
-        .where(InboundPost.channel == post.channel, or_(*clauses))
+        .where(InboundPost.id.in_(union(*linked).scalar_subquery()))
         .order_by(InboundPost.received_at, InboundPost.id)
         .limit(50)
     )
