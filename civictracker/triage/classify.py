@@ -205,9 +205,7 @@ def triage_text(
         text, lang=result.lang, followers=followers, engagement=engagement, hazards=hazards
     )
     if result.is_request and kind_probs:
-        result.reads_as = reads_as(
-            model_text(text), kind_probs=kind_probs, hazards=bool(hazards)
-        )
+        result.reads_as = reads_as(model_text(text), kind_probs=kind_probs, hazards=bool(hazards))
         if result.reads_as:
             result.reasons.append(f"reads as a {result.reads_as}")
     return result

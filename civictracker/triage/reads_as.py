@@ -70,7 +70,7 @@ def complaint_cue(mtext: str) -> str | None:
 
 
 def reads_as(mtext: str, *, kind_probs: Mapping[str, float], hazards: bool = False) -> str | None:
-    """"question", "complaint" or "praise" when the post (the model's folded text) reads as one; else None."""
+    """The reading of a post in the model's folded text: "question", "complaint", "praise" or None."""
     if complaint_cue(mtext):
         return "complaint"
     first = max(kind_probs, key=lambda k: kind_probs[k]) if kind_probs else ""

@@ -29,6 +29,7 @@ from civictracker.web.console.inbox_forms import (
     InboxAttachForm,
     InboxNoteForm,
     InboxReplyForm,
+    InboxTakeBackForm,
     InboxTicketForm,
 )
 
@@ -176,6 +177,8 @@ def _render(post: InboundPost, code: int = 200, **forms: Any) -> tuple[str, int]
         attach_form=forms.pop("attach_form", None) or InboxAttachForm(prefix="attach"),
         assign_form=forms.pop("assign_form", None) or InboxAssignForm(prefix="assign"),
         note_form=forms.pop("note_form", None) or InboxNoteForm(prefix="note"),
+        back_form=forms.pop("back_form", None) or InboxTakeBackForm(prefix="back", seen=post.inbox_state),
+        can_take_back=post.inbox_state in {st.value for st in inbox.TAKE_BACK_FROM},
     )
     return html, code
 
@@ -327,3 +330,19 @@ def inbox_hide_view(post_id: int) -> Response | tuple[str, int]:
     reason = form.note.data or ""
     code = _act(lambda: inbox.hide_post(current_session(), post, actor=_actor(), reason=reason), "Hidden.")
     return _done(post, code, note_form=form)
+
+
+@bp.route("/inbox/<int:post_id>/take-back", methods=["POST"])
+@role_required(*STAFF)
+def inbox_take_back_view(post_id: int) -> Response | tuple[str, int]:
+    post = _get_post(post_id)
+    form = InboxTakeBackForm(prefix="back")
+    if not form.validate_on_submit():
+        flash(form_errors(form) or "Invalid form.", "error")
+        return _render(post, 400, back_form=form)
+    reason, seen = form.reason.data or "", form.seen.data or None
+    code = _act(
+        lambda: inbox.take_back(current_session(), post, actor=_actor(), reason=reason, seen=seen),
+        "Taken back: the post waits for a person again.",
+    )
+    return _done(post, code, back_form=form)

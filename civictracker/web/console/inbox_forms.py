@@ -34,3 +34,10 @@ class InboxNoteForm(FlaskForm):
     """Mark handled (why, optional) or hide (why, required by the service)."""
 
     note = TextAreaField("Why", validators=[Optional(), Length(max=NOTE_MAX)])
+
+
+class InboxTakeBackForm(FlaskForm):
+    """Reopen a handled or hidden post: why (required by the service) and the state the page showed."""
+
+    reason = TextAreaField("Why", validators=[Optional(), Length(max=NOTE_MAX)])
+    seen = HiddenField("State seen", validators=[Optional(), Length(max=16)])
