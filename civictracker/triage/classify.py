@@ -204,7 +204,8 @@ def triage_text(
     result.risk = assess_risk(
         text, lang=result.lang, followers=followers, engagement=engagement, hazards=hazards
     )
-    if result.is_request and kind_probs:
+    # An emergency is never left to wait for a person: its "where?" carries the safety line at once.
+    if result.is_request and kind_probs and not hazards and not result.urgent:
         result.reads_as = reads_as(model_text(text), kind_probs=kind_probs, hazards=bool(hazards))
         if result.reads_as:
             result.reasons.append(f"reads as a {result.reads_as}")
