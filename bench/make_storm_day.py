@@ -1,6 +1,10 @@
 """Write bench/data/storm_day.jsonl: a replay feed of one snow-storm day, each post with a gold `expect`.
 
-PYTHONPATH=. python bench/make_storm_day.py [-n 1200] [--seed 13]
+PYTHONPATH=. python bench/make_storm_day.py [-n 1000] [--seed 13] [--variant dev|test]
+
+Two days: `dev` (seed 13, the tables below; bench/data/storm_day.jsonl) was looked at while tuning the
+inbox's routing; `test` (`--variant test --seed 29`, bench/data/storm_day_test.jsonl) is written in other
+words (bench/storm_day_test_phrases.py) and is only run to report, never tuned on.
 
 Every phrasing below was written for this file (not crisislex, not triage/data): requests (unplowed
 streets, ice, outages, downed wires, flooding), questions (parking ban, trash, shelters), complaints and
@@ -22,7 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK = ROOT / "civictracker" / "cities" / "cambridge_ma"
-OUT = ROOT / "bench" / "data" / "storm_day.jsonl"
+OUTS = {
+    "dev": ROOT / "bench" / "data" / "storm_day.jsonl",
+    "test": ROOT / "bench" / "data" / "storm_day_test.jsonl",
+}
 LANGS = (("en", 0.52), ("es", 0.2), ("pt", 0.15), ("ht", 0.13))
 
 # {s}: a street, {c}: a corner "A St and B St" (joined per language), {a}: a house address
@@ -233,9 +240,25 @@ def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
     return rng.choices([k for k, _ in weighted], [w for _, w in weighted])[0]
 
 
-def make_day(n: int, seed: int) -> list[dict[str, object]]:
+def _tables(variant: str) -> dict[str, dict[str, list[str]]]:
+    """The phrase tables of a variant: this module's (dev) or the held-out ones (test)."""
+    if variant == "dev":
+        mod = globals()
+    else:
+        import storm_day_test_phrases as held_out  # bench/ is on sys.path when run as a script
+
+        mod = vars(held_out)
+    names = ("REQUESTS", "DM_REQUESTS", "QUESTIONS", "COMPLAINTS", "PRAISE", "FOLLOWUPS", "CHATTER")
+    tables: dict[str, dict[str, list[str]]] = {name.lower(): mod[name] for name in names}
+    tables["spam"] = {"en": mod["SPAM"]}
+    return tables
+
+
+def make_day(n: int, seed: int, variant: str = "dev") -> list[dict[str, object]]:
     """`n` first posts over 24 hours plus follow-ups in the threads of about a fifth of the requests."""
     rng = random.Random(seed)
+    t = _tables(variant)
+    prefix = "storm" if variant == "dev" else f"storm-{variant}"
     streets, corners, points = _streets()
     addresses = rng.sample(_addresses(), 600)
     authors = [f"u-{i}" for i in range(int(n * 0.8))]
@@ -253,16 +276,14 @@ def make_day(n: int, seed: int) -> list[dict[str, object]]:
         }
         expect, post_kind = kind, "mention"
         if kind == "request":
-            text = rng.choice(REQUESTS[lang]).format(**fill)
+            text = rng.choice(t["requests"][lang]).format(**fill)
         elif kind == "dm":
-            text, expect, post_kind = rng.choice(DM_REQUESTS[lang]).format(**fill), "request", "dm"
+            text, expect, post_kind = rng.choice(t["dm_requests"][lang]).format(**fill), "request", "dm"
         elif kind == "spam":
-            text, lang = rng.choice(SPAM), "en"
+            text, lang = rng.choice(t["spam"]["en"]), "en"
         else:
-            table = {"question": QUESTIONS, "complaint": COMPLAINTS, "praise": PRAISE, "chatter": CHATTER}[
-                kind
-            ]
-            text = rng.choice(table[lang])
+            table = {"question": "questions", "complaint": "complaints", "praise": "praise"}.get(kind, kind)
+            text = rng.choice(t[table][lang])
             if kind in ("question", "complaint") and rng.random() < 0.15:
                 post_kind = "dm"  # a question or complaint sent privately
                 text = text.replace("@CambridgeMA ", "")
@@ -275,10 +296,10 @@ def make_day(n: int, seed: int) -> list[dict[str, object]]:
                 "lat": round(lat + rng.uniform(-2e-4, 2e-4), 6),
                 "lon": round(lon + rng.uniform(-2e-4, 2e-4), 6),
             }
-        written[f"storm-{i + 1:04d}"] = lang
+        written[f"{prefix}-{i + 1:04d}"] = lang
         posts.append(
             {
-                "id": f"storm-{i + 1:04d}",
+                "id": f"{prefix}-{i + 1:04d}",
                 "kind": post_kind,
                 "author_id": author,
                 "author_handle": f"{author.replace('-', '_')}_cam",
@@ -301,7 +322,7 @@ def make_day(n: int, seed: int) -> list[dict[str, object]]:
                 "kind": "reply",
                 "author_id": parent["author_id"],
                 "author_handle": parent["author_handle"],
-                "text": rng.choice(FOLLOWUPS[lang]),
+                "text": rng.choice(t["followups"][lang]),
                 "offset_s": round(min(86_400.0, float(parent["offset_s"]) + rng.uniform(3_600, 30_000)), 1),  # type: ignore[arg-type]
                 "in_reply_to": parent["id"],
                 "conversation_id": parent["id"],
@@ -319,12 +340,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=1000, help="first posts (follow-ups come on top)")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--variant", choices=sorted(OUTS), default="dev")
     args = parser.parse_args()
-    posts = make_day(args.n, args.seed)
-    with open(OUT, "w", encoding="utf-8") as fh:
+    posts = make_day(args.n, args.seed, args.variant)
+    out = OUTS[args.variant]
+    with open(out, "w", encoding="utf-8") as fh:
         for post in posts:
             fh.write(json.dumps(post, ensure_ascii=False) + "\n")
-    print(f"wrote {len(posts)} posts to {OUT.relative_to(ROOT)}")
+    print(f"wrote {len(posts)} posts to {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -110,6 +110,8 @@ def triage_summary(t: TriageResult) -> dict[str, Any]:
         "kind": t.kind,
         "confidence": round(t.confidence, 3),
         "reasons": t.reasons[:8],
+        # a request that reads as a question, complaint or praise (triage/reads_as.py): a person answers
+        **({"reads_as": t.reads_as} if t.reads_as else {}),
         # The escalation signal (triage/risk.py): the inbox orders by its priority and shows its reasons.
         "risk": {
             "level": t.risk.level,

@@ -12,7 +12,8 @@ S = TicketStatus
 
 
 def handle_new_report(ctx: PostContext, analysis: Analysis) -> InboundPost:
-    """Act on a new report: a request with a usable place is merged or ticketed, one without is asked."""
+    """Act on a new report: a request with a usable place is merged or ticketed, one without is asked
+    where, unless it reads as a question, complaint or praise (then a person answers it)."""
     triage = analysis.triage
     if not triage.is_request:
         return ctx.finish(
@@ -29,6 +30,16 @@ def handle_new_report(ctx: PostContext, analysis: Analysis) -> InboundPost:
             f"Triage chose an unknown service {triage.service_code!r}.",
         )
 
+    if not analysis.usable_location and triage.reads_as:
+        # "how long until side streets get plowed?", "useless, calling the mayor": a request to the model
+        # with no place, but a resident asked "where is the problem?" back would feel unheard. A person
+        # answers from the inbox (and can still ask where, or make the ticket).
+        return ctx.finish(
+            PostState.PROCESSED,
+            PostOutcome.FOR_PERSON.with_detail(triage.reads_as),
+            f"Reads as a {triage.reads_as} with no place ({service.code} to triage): left to a person, "
+            "not asked where.",
+        )
     if not analysis.usable_location:
         ticket = open_ticket(ctx, service, analysis, S.NEEDS_LOCATION)
         reply(ctx, ticket, MessageKind.ASK_LOCATION, key_prefix="ask", safety=True)

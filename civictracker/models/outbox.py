@@ -98,7 +98,8 @@ class OutboundMessage(db.Model):  # type: ignore[name-defined,misc]
     event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id"), default=None)
     follower_id: Mapped[int | None] = mapped_column(ForeignKey("followers.id"), default=None)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id"), default=None)
-    post_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_posts.id"), default=None)
+    # indexed: the inbox's item page lists the replies sent to one post
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_posts.id"), default=None, index=True)
     is_dm: Mapped[bool] = mapped_column(Boolean, default=False)
     recipient_id: Mapped[str] = mapped_column(String(200))
     recipient_handle: Mapped[str] = mapped_column(String(200), default="")

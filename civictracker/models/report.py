@@ -40,13 +40,16 @@ POST_TRANSITIONS: dict[PostState, frozenset[PostState]] = {
 
 
 class PostOutcome(enum.StrEnum):
-    """What the pipeline did with a post (InboundPost.outcome). Two carry a detail after a colon:
-    "not_request:<triage kind>" and "reply:<reply intent>" (see `with_detail`)."""
+    """What the pipeline did with a post (InboundPost.outcome). Three carry a detail after a colon:
+    "not_request:<triage kind>", "for_person:<reading>" and "reply:<reply intent>" (see `with_detail`)."""
 
     CREATED = "created"  # a new ticket
     MERGED = "merged"  # a report added to an open ticket of the same problem
     ASK_BACK = "ask_back"  # a ticket waiting for its place; the resident was asked
     NOT_REQUEST = "not_request"
+    # a request with no place that reads as a question, complaint or praise ("for_person:question"):
+    # left to a person in the inbox, not asked "where?" (triage/reads_as.py)
+    FOR_PERSON = "for_person"
     NO_SERVICE = "no_service"  # triage chose a service the city does not have
     BLOCKED = "blocked"
     OPTED_OUT = "opted_out"

@@ -132,12 +132,16 @@ def correct_ticket(
     if not changes:
         raise ValidationFailed(f"Nothing to correct: {ticket.ref} already says that.")
     events = []
+    # staff's optional words per follower language (the console's fields), kept on each event
+    notes = notify.clean_notes(replies, (note.data or {}).get("notes"))
     for kind, _, words, data in changes:
         public = f"{words} {note.public.strip()}".strip()
-        event_note = EventNote(public=public, internal=note.internal, data=data)
+        event_note = EventNote(
+            public=public, internal=note.internal, data={**data, **({"notes": notes} if notes else {})}
+        )
         events.append(record_event(session, ticket, kind, event_note, is_public=True, actor=actor, now=now))
     fragments = [fragment for _, fragment, _, _ in changes]
-    _tell_followers(session, replies, ticket, events, fragments, note.public, now)
+    _tell_followers(session, replies, ticket, events, fragments, (note.public, notes), now)
     log.info("ticket %s corrected by %s: %s", ticket.id, actor.name, [c[0] for c in changes])
     return events
 
@@ -148,11 +152,13 @@ def _tell_followers(
     ticket: Ticket,
     events: list[TicketEvent],
     fragments: list[str],
-    note: str,
+    note: tuple[str, dict[str, str]],
     now: dt.datetime,
 ) -> None:
     """One short reply per active follower, keyed on the correction's first event: what changed, in the
-    follower's language (the pack's corrected_* sentences), then the dispatcher's word."""
+    follower's language (the pack's corrected_* sentences), then the dispatcher's word in that language
+    if given, else as typed, labelled with its language when it is another one (notify.note_for)."""
+    typed, notes = note
     followers = session.scalars(
         select(Follower)
         .where(Follower.ticket_id == ticket.id, Follower.active.is_(True))
@@ -161,5 +167,6 @@ def _tell_followers(
     for follower in followers:
         said = " ".join(notify.compose(ctx, f, follower.lang, ticket) for f in fragments)
         key = f"correction:{events[0].id}:follower:{follower.id}"
-        reply = notify.Reply(key, MessageKind.CORRECTED, ticket, event=events[-1], note=f"{said} {note}")
+        word = notify.note_for(ctx, typed, follower.lang, notes)
+        reply = notify.Reply(key, MessageKind.CORRECTED, ticket, event=events[-1], note=f"{said} {word}")
         notify.queue_for_follower(session, ctx, follower, reply, now=now)

@@ -99,6 +99,7 @@ class Change:
     note: str = ""
     data: dict[str, Any] | None = None
     assignee: User | None = None
+    reopens: bool = False  # a take back: the earlier decision is void (its event row keeps it)
 
 
 def move_post(
@@ -126,6 +127,13 @@ def move_post(
             "inbox_handled_by_id": actor.user_id,
             "inbox_handled_how": how.value,
             "inbox_note": note or None,
+        }
+    if change.reopens:
+        values |= {
+            "inbox_handled_at": None,
+            "inbox_handled_by_id": None,
+            "inbox_handled_how": None,
+            "inbox_note": None,
         }
     if to in (InboxState.ASSIGNED, InboxState.NEW):
         values["inbox_assigned_to_id"] = assignee.id if assignee is not None else None
@@ -189,6 +197,42 @@ def hide_post(session: Session, post: InboundPost, *, actor: Actor, reason: str)
         raise ValidationFailed("Say why the post is hidden.")
     change = Change("hidden", how=InboxHow.HIDDEN, note=reason)
     return move_post(session, post, InboxState.HIDDEN, change, actor=actor)
+
+
+# What a take back may reopen: a decision without a reply (staff's or the system's) and a hidden post. An
+# answered post stays answered: its reply went out once and cannot be unsent.
+TAKE_BACK_FROM = frozenset({InboxState.HANDLED, InboxState.HIDDEN})
+
+
+def take_back(
+    session: Session, post: InboundPost, *, actor: Actor, reason: str, seen: str | None = None
+) -> InboxEvent:
+    """Reopen a handled or hidden post for a person, with a reason (required).
+
+    `seen`: the state the staff member was looking at; if the post has moved since (a colleague took it
+    back or answered it), InboxConflict, and nothing changes. The earlier decision stays in the history."""
+    reason = _note(reason)
+    if not reason:
+        raise ValidationFailed("Say why the post is taken back.")
+    state = post.inbox_state
+    if seen is not None and state != seen:
+        raise InboxConflict(
+            f"Post {post.id} is {state or 'not in the inbox'} now, not {seen}. Reload the post to see it."
+        )
+    if state is None or InboxState(state) not in TAKE_BACK_FROM:
+        if state == InboxState.ANSWERED:
+            raise ValidationFailed(f"Post {post.id} was answered; a sent reply cannot be taken back.")
+        raise InboxConflict(
+            f"Post {post.id} is {state or 'not in the inbox'}; "
+            "only handled or hidden posts can be taken back."
+        )
+    change = Change(
+        "taken_back",
+        note=reason,
+        data={"was": state, "how": post.inbox_handled_how, "by": post.inbox_handled_by_id},
+        reopens=True,
+    )
+    return move_post(session, post, InboxState.NEW, change, actor=actor)
 
 
 def _note(note: str) -> str:

@@ -2,8 +2,11 @@
 
 Intake calls `decide_inbox` when it finishes a post (intake/context.py). A post that became or joined a
 ticket is answered through that ticket (its acknowledgement, question or status replies) and stays out of
-the inbox (state NULL). Everything else gets a state: NEW (a person must answer or decide) or HANDLED by
-the system with a reason, still listed under the inbox's "all" filter and open to staff.
+the inbox (state NULL), unless it reads as a complaint or a question (triage/reads_as.py): then a person
+sees it too. A request with no place that reads as a question, complaint or praise was not asked where
+(outcome "for_person") and waits for a person. Everything else gets a state: NEW (a person must answer
+or decide) or HANDLED by the system with a reason, still listed under the inbox's "all" filter and open
+to staff.
 """
 
 from __future__ import annotations
@@ -72,8 +75,23 @@ def decide_inbox(
         return InboxDecision(InboxState.NEW, priority, _join("processing failed", escalation))
     base = PostOutcome.of(outcome)
     detail = outcome.split(":", 1)[1] if ":" in outcome else ""
+    reading = str((triage or {}).get("reads_as") or "")
+    if base in (PostOutcome.CREATED, PostOutcome.MERGED) and reading in ("complaint", "question"):
+        # The ticket's reply answers the problem, not the blame or the question ("why does Harvard Square
+        # get plowed three times and we zero?"): a person looks too, while the ticket goes on as usual.
+        return InboxDecision(
+            InboxState.NEW, priority, _join(f"a {reading} (its ticket answered too)", escalation)
+        )
     if base in TICKET_OUTCOMES:
         return NOT_IN_INBOX
+    if base == PostOutcome.FOR_PERSON:
+        return InboxDecision(
+            InboxState.NEW,
+            priority,
+            _join(
+                f"a {detail or reading or 'post'} naming a service but no place: not asked where", escalation
+            ),
+        )
     if base == PostOutcome.BLOCKED:
         return InboxDecision(InboxState.HANDLED, 0, "blocked account: stored, no reply (system)")
     if base == PostOutcome.OPTED_OUT:

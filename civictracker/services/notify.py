@@ -26,6 +26,7 @@ from civictracker.models import (
 from civictracker.models.types import utcnow
 from civictracker.models.values import Thread
 from civictracker.postlength import MASTODON_MAX_LENGTH, REPLAY_MAX_LENGTH, X_MAX_LENGTH, X_URL_WEIGHT
+from civictracker.services.errors import ValidationFailed
 from civictracker.services.wording import expected_sentence, place_phrase, service_label
 
 log = logging.getLogger(__name__)
@@ -172,19 +173,64 @@ def ticket_place(ticket: Ticket) -> str:
 
 
 def reply_note(ctx: ReplyContext, event: TicketEvent | None, lang: str) -> str:
-    """The public note a reply carries: the one staff typed, when it is in the resident's language (or its
-    language cannot be told). A status's default note (what the template already says in the resident's
-    language) is left out, or said in the resident's words where the pack has them (default_note_<status>);
-    a note in another language (staff wrote English to a Spanish speaker; there is no translation here)
-    is left out; the public page shows every note."""
-    if event is not None and (event.data or {}).get("default_note"):
+    """The public note a reply carries, in the resident's language where staff gave one.
+
+    In order: the note staff wrote for this language (event.data["notes"], the console's optional fields
+    per follower language); a status's default note (what the template already says) left out, or said
+    in the resident's words where the pack has them (default_note_<status>); the note staff typed, as is
+    when it is in the resident's language (or its language cannot be told), else labelled in the
+    resident's language with the language it is in ("Nota del equipo (en inglés): ..."): there is no
+    machine translation here, and dropping it would hide what staff meant to tell every follower."""
+    data = (event.data or {}) if event is not None else {}
+    given = (data.get("notes") or {}).get(lang)
+    if given:
+        return str(given)
+    if data.get("default_note"):
         # Where the template needs the reason (a rejection), the pack words it per language.
         words = ctx.templates.get(lang) or ctx.templates.get("en") or {}
-        return str(words.get(f"default_note_{event.to_status}", ""))
-    if event is None or not event.public_note.strip():
+        return str(words.get(f"default_note_{event.to_status}", "")) if event is not None else ""
+    if event is None:
         return ""
-    written_in = ctx.note_language(event.public_note) if ctx.note_language else "und"
-    return event.public_note if written_in in (lang, "und") else ""
+    return note_for(ctx, event.public_note, lang)
+
+
+# The label of a staff note in another language, when the pack gives none for the resident's language.
+OTHER_LANGUAGE_NOTE = "Note from our team (in {language}): {note}"
+
+
+def note_for(ctx: ReplyContext, typed: str, lang: str, notes: Mapping[str, str] | None = None) -> str:
+    """Staff's words for a resident reading `lang`: their note in that language if given (`notes`), the
+    typed note as is if it is in that language (or cannot be told), else the typed note labelled with the
+    language it is in, in the resident's words (replies.json `staff_note_other` and `language_names`)."""
+    if notes and notes.get(lang):
+        return str(notes[lang]).strip()
+    typed = (typed or "").strip()
+    if not typed:
+        return ""
+    written_in = ctx.note_language(typed) if ctx.note_language else "und"
+    if written_in in (lang, "und"):
+        return typed
+    words = ctx.templates.get(lang) or {}
+    label = str(words.get("staff_note_other") or OTHER_LANGUAGE_NOTE)
+    names: object = words.get("language_names") or {}
+    language = str(names.get(written_in, written_in)) if isinstance(names, Mapping) else written_in
+    return label.replace("{language}", language).replace("{note}", typed)
+
+
+def clean_notes(ctx: ReplyContext, notes: Mapping[str, str] | None) -> dict[str, str]:
+    """Staff's optional notes per language, checked: only the city's reply languages, none empty, each
+    at most 2,000 characters (ValidationFailed names the language)."""
+    out: dict[str, str] = {}
+    for lang, given in (notes or {}).items():
+        text = (given or "").strip()
+        if not text:
+            continue
+        if lang not in ctx.templates:
+            raise ValidationFailed(f"No replies in language {lang!r} in this city's pack.")
+        if len(text) > 2000:
+            raise ValidationFailed(f"The {lang} note is {len(text)} characters; at most 2,000.")
+        out[lang] = text
+    return out
 
 
 def safety_line(ctx: ReplyContext, hazards: Sequence[str], lang: str) -> str:

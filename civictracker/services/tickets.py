@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -286,6 +286,8 @@ def change_status(
         raise InvalidTransition(ticket.status, target.value)
     if len(note.public) > 2000:
         raise ValidationFailed("A public note is limited to 2,000 characters.")
+    if note.data and "notes" in note.data:  # staff's optional words per follower language
+        note = replace(note, data={**note.data, "notes": notify.clean_notes(replies, note.data["notes"])})
     now = now or utcnow()
     from_status = ticket.status
     ticket.status = target.value

@@ -23,6 +23,7 @@ import numpy as np
 
 from civictracker.triage.features import PartReader, tfidf_row
 from civictracker.triage.lang import identify_language
+from civictracker.triage.reads_as import reads_as
 from civictracker.triage.risk import Risk, assess_risk
 from civictracker.triage.rules import (
     EMERGENCY_KINDS,
@@ -81,6 +82,9 @@ class TriageResult:
     hazards: list[str] = field(default_factory=list)
     # The escalation signal (risk.assess_risk): level, score, reasons; it changes none of the above.
     risk: Risk | None = None
+    # A request that reads as a question, complaint or praise to a person (triage/reads_as.py); None for
+    # non-requests and plain requests. Intake sends one with no place to the inbox, not an ask-back.
+    reads_as: str | None = None
 
 
 _RETWEET = re.compile(r"^\s*rt\s*@user\b")
@@ -196,24 +200,30 @@ def triage_text(
     engagement: Mapping[str, int] | None = None,
 ) -> TriageResult:
     """Decide whether a post is a service request, for which service, whether urgent, in what language."""
-    result, hazards = _decide(text, channel_kind, services, model)
+    result, hazards, kind_probs = _decide(text, channel_kind, services, model)
     result.risk = assess_risk(
         text, lang=result.lang, followers=followers, engagement=engagement, hazards=hazards
     )
+    # An emergency is never left to wait for a person: its "where?" carries the safety line at once.
+    if result.is_request and kind_probs and not hazards and not result.urgent:
+        result.reads_as = reads_as(model_text(text), kind_probs=kind_probs, hazards=bool(hazards))
+        if result.reads_as:
+            result.reasons.append(f"reads as a {result.reads_as}")
     return result
 
 
 def _decide(
     text: str, channel_kind: str, services: list[dict[str, Any]] | None, model: TriageModel | None
-) -> tuple[TriageResult, list[str] | None]:
-    """The triage decision proper, and the hazard patterns found (None if the post was not read)."""
+) -> tuple[TriageResult, list[str] | None, dict[str, float]]:
+    """The triage decision proper, the hazard patterns found (None if the post was not read) and the
+    non-request head's probabilities (empty if not read)."""
     catalog = _catalog_key(services if services is not None else _load_services(str(_DEFAULT_CITY)))
     guess = identify_language(text)
     lang = guess.recorded
     mtext = model_text(text)
     unread = _nothing_to_read(mtext, lang)
     if unread is not None:
-        return unread, None
+        return unread, None, {}
     post = _read_post(model or get_model(), mtext, catalog)
     reasons: list[str] = []
     is_request = _is_request(post, lang, channel_kind, reasons)
@@ -221,13 +231,13 @@ def _decide(
         # Replies go out in this language (or the city's default for "und"): say why it was chosen.
         reasons.append(f"language {guess.lang}: {guess.reason}")
     if not is_request:
-        return _not_a_request(post, lang, reasons), post.hazards
+        return _not_a_request(post, lang, reasons), post.hazards, post.kind_probs
     service_code = _choose_service(post, [code for code, _ in catalog])
     _explain_service(post, service_code, reasons)
     urgent = _is_urgent(post, reasons)
     confidence = round(post.p_request, 3)
     result = TriageResult(True, service_code, urgent, lang, confidence, reasons, "request", post.found_kinds)
-    return result, post.hazards
+    return result, post.hazards, post.kind_probs
 
 
 def _nothing_to_read(mtext: str, lang: str) -> TriageResult | None:
@@ -256,6 +266,7 @@ class _Post:
     p_urgent_model: float
     cat_probs: np.ndarray
     kind_guess: str  # the most likely kind of non-request
+    kind_probs: dict[str, float]  # every kind of non-request, its probability
     hazards: list[str]  # names of the hazard patterns found
     found_kinds: list[str]  # their emergency kinds, in precedence order
 
@@ -278,6 +289,7 @@ def _read_post(model: TriageModel, mtext: str, catalog: tuple) -> _Post:
         p_urgent_model=_sigmoid(raw[1]),
         cat_probs=_softmax(SVM_TEMPERATURE * raw[model._cat0 : model._kind0]),
         kind_guess=model.kinds[int(np.argmax(kind_probs))],
+        kind_probs={k: float(p) for k, p in zip(model.kinds, kind_probs, strict=True)},
         hazards=hazards,
         found_kinds=hazard_kinds(hazards),
     )

@@ -131,3 +131,58 @@ def test_rejecting_without_a_note_still_tells_the_resident_why(db) -> None:  # t
     _follow(db, hidden, handle="other")
     assert not svc.change_status(db, hidden, TicketStatus.HIDDEN, replies=factories.replies()).is_public
     assert _sent(db, hidden) == []  # moderation is recorded, not announced
+
+
+def test_a_note_in_another_language_is_labelled_not_dropped(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db)
+    for lang in ("en", "es", "pt", "ht"):
+        _follow(db, t, lang, f"r-{lang}")
+    note = svc.EventNote(public="The crew will be there tomorrow morning with a truck.")
+    svc.change_status(db, t, TicketStatus.IN_PROGRESS, replies=factories.replies(), note=note)
+    texts = {m.lang: m.text for m in _sent(db, t)}
+    assert (
+        "The crew will be there tomorrow morning" in texts["en"] and "Note from our team" not in texts["en"]
+    )
+    assert "Nota del equipo (en inglés): The crew will be there" in texts["es"]
+    assert "Nota da equipe (em inglês): The crew will be there" in texts["pt"]
+    assert "Nòt ekip la (an angle): The crew will be there" in texts["ht"]
+
+
+def test_a_note_per_language_is_used_in_that_language(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db)
+    for lang in ("en", "es", "pt", "ht"):
+        _follow(db, t, lang, f"r-{lang}")
+    notes = {"es": "El equipo llega mañana temprano.", "pt": "A equipe chega amanhã cedo.", "ht": ""}
+    note = svc.EventNote(public="The crew comes early tomorrow.", data={"notes": notes})
+    event = svc.change_status(db, t, TicketStatus.IN_PROGRESS, replies=factories.replies(), note=note)
+    assert event.data["notes"] == {"es": notes["es"], "pt": notes["pt"]}  # the empty one is dropped
+    texts = {m.lang: m.text for m in _sent(db, t)}
+    assert "El equipo llega mañana temprano." in texts["es"] and "comes early" not in texts["es"]
+    assert "A equipe chega amanhã cedo." in texts["pt"] and "comes early" not in texts["pt"]
+    assert "Nòt ekip la (an angle): The crew comes early tomorrow." in texts["ht"]  # none given: labelled
+    assert "The crew comes early tomorrow." in texts["en"]
+    with pytest.raises(ValidationFailed, match="No replies in language 'fr'"):
+        svc.change_status(
+            db,
+            t,
+            TicketStatus.RESOLVED,
+            replies=factories.replies(),
+            note=svc.EventNote(data={"notes": {"fr": "x"}}),
+        )
+
+
+def test_a_correction_uses_the_note_per_language_or_labels_the_typed_one(db) -> None:  # type: ignore[no-untyped-def]
+    t = factories.ticket(db, "pothole", address="Hampshire St & Windsor St", street="Hampshire St")
+    for lang in ("es", "pt", "ht"):
+        _follow(db, t, lang, f"r-{lang}")
+    streetlight = factories.service(db, "streetlight")
+    note = svc.EventNote(
+        public="It is the lamp post, not the road.", data={"notes": {"pt": "É o poste, não a rua."}}
+    )
+    corrections.correct_ticket(
+        db, t, corrections.Correction(service=streetlight), replies=factories.replies(), note=note
+    )
+    texts = {m.lang: m.text for m in _sent(db, t)}
+    assert "É o poste, não a rua." in texts["pt"] and "lamp post" not in texts["pt"]
+    assert "Nota del equipo (en inglés): It is the lamp post" in texts["es"]
+    assert "Nòt ekip la (an angle): It is the lamp post" in texts["ht"]

@@ -54,6 +54,9 @@ def _messages(db, post_id: int) -> list[OutboundMessage]:  # type: ignore[no-unt
         ("blocked", False, "handled"),
         ("opted_out", False, "handled"),
         ("no_service", False, "new"),
+        ("for_person:question", False, "new"),
+        ("for_person:complaint", True, "new"),
+        ("for_person:praise", False, "new"),
     ],
 )
 def test_rule_decides_every_outcome(outcome: str, is_dm: bool, state: str | None) -> None:
@@ -258,6 +261,82 @@ def test_assign_handle_hide_each_recorded(db) -> None:  # type: ignore[no-untype
         ("handled", colleague.id, "answered by phone"),
         ("hidden", boss.id, "abusive"),
     ]
+
+
+def test_take_back_reopens_with_a_reason_and_an_event(db) -> None:  # type: ignore[no-untyped-def]
+    post = deliver(QUESTION)
+    boss, actor = _staff(db)
+    inbox.mark_handled(db, post, actor=actor, note="no reply needed")
+    with pytest.raises(ValidationFailed, match="why"):
+        inbox.take_back(db, post, actor=actor, reason="  ")
+    event = inbox.take_back(db, post, actor=actor, reason="she asked again by phone", seen="handled")
+    db.commit()
+    post = db.get(InboundPost, post.id)
+    assert post.inbox_state == "new" and post.inbox_handled_at is None and post.inbox_handled_how is None
+    assert [p.id for p in inbox.list_inbox(db, "person").posts] == [post.id]
+    assert (event.action, event.from_state, event.to_state, event.note) == (
+        "taken_back",
+        "handled",
+        "new",
+        "she asked again by phone",
+    )
+    assert event.data["how"] == "no_reply" and event.data["by"] == boss.id
+    # a second take back from the stale page (it showed "handled") is refused; nothing changes
+    with pytest.raises(inbox.InboxConflict, match="is new now"):
+        inbox.take_back(db, post, actor=actor, reason="again", seen="handled")
+    with pytest.raises(inbox.InboxConflict, match="only handled or hidden"):
+        inbox.take_back(db, post, actor=actor, reason="again")
+    assert [e.action for e in inbox.inbox_history(db, post.id)] == ["handled", "taken_back"]
+
+
+def test_take_back_a_hidden_or_system_post_but_never_an_answered_one(db) -> None:  # type: ignore[no-untyped-def]
+    spam = deliver("BUY FOLLOWERS cheap at spam.example http://x.co")
+    assert spam.inbox_state == "handled" and spam.inbox_handled_how == "system"
+    _, actor = _staff(db)
+    inbox.take_back(db, spam, actor=actor, reason="a real question under the link")
+    assert spam.inbox_state == "new"
+    inbox.hide_post(db, spam, actor=actor, reason="abusive")
+    inbox.take_back(db, spam, actor=actor, reason="not abusive after all", seen="hidden")
+    assert spam.inbox_state == "new"
+    question = deliver(QUESTION)
+    inbox_reply.answer_post(db, factories.replies(), question, "Yes, until 6pm.", actor=actor)
+    with pytest.raises(ValidationFailed, match="cannot be taken back"):
+        inbox.take_back(db, question, actor=actor, reason="oops")
+    assert question.inbox_state == "answered"
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome", "state"),
+    [
+        (
+            "@CambridgeMA how long until side streets get plowed? main roads look fine",
+            "for_person:question",
+            "new",
+        ),
+        (
+            "@CambridgeMA you are useless, nothing plowed on our side of town. calling the mayor",
+            "for_person:complaint",
+            "new",
+        ),
+        ("@CambridgeMA our street hasn't been plowed at all. nobody can get out", "ask_back", None),
+        ("@CambridgeMA can someone come plow our street today?", "ask_back", None),
+    ],
+)
+def test_a_request_with_no_place_that_reads_as_a_question_or_complaint_goes_to_a_person(
+    db, text: str, outcome: str, state: str | None
+) -> None:  # type: ignore[no-untyped-def]
+    post = deliver(text)
+    assert (post.outcome, post.inbox_state) == (outcome, state)
+    # a person answers: no ticket waiting for its place, no "where?" sent
+    assert (post.ticket_id is None) == (state == "new")
+    asked = db.scalars(select(OutboundMessage.kind).where(OutboundMessage.ticket_id == post.ticket_id))
+    assert ("ask_location" in list(asked)) == (outcome == "ask_back")
+
+
+def test_a_located_complaint_gets_its_ticket_and_a_person(db) -> None:  # type: ignore[no-untyped-def]
+    post = deliver("@CambridgeMA Hampshire St still not plowed, we pay the highest taxes around. pathetic")
+    assert post.outcome == "created" and post.ticket_id is not None
+    assert post.inbox_state == "new" and "complaint (its ticket answered too)" in (post.inbox_reason or "")
 
 
 def test_turn_into_ticket_and_attach(app, db) -> None:  # type: ignore[no-untyped-def]

@@ -185,7 +185,8 @@ def test_updates_carry_the_typed_note_in_the_residents_words(db) -> None:  # typ
         db, t, S.RESOLVED, note=svc.EventNote(public="Signal timing reset."), replies=factories.replies()
     )
     assigned, working, resolved = _queued_texts(db, t.id)
-    assert "Signal timing reset" not in resolved  # an English note is not put in a Spanish reply
+    # an English note in a Spanish reply is labelled with its language, not dropped (no translation here)
+    assert "Nota del equipo (en inglés): Signal timing reset." in resolved
     assert "El equipo llega el martes." in assigned and "problema de semáforo" in assigned
     assert "Hampshire St y Prospect St" in assigned and "Previsto para el" in assigned
     assert "Work is in progress" not in working and "traffic signal" not in working

@@ -52,3 +52,10 @@ class MediaReviewForm(FlaskForm):
     )
     note = TextAreaField("Why", validators=[Optional(), Length(max=NOTE_MAX)])
     back = HiddenField("Back to", validators=[Optional(), Length(max=16)])
+
+
+class InboxTakeBackForm(FlaskForm):
+    """Reopen a handled or hidden post: why (required by the service) and the state the page showed."""
+
+    reason = TextAreaField("Why", validators=[Optional(), Length(max=NOTE_MAX)])
+    seen = HiddenField("State seen", validators=[Optional(), Length(max=16)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -116,6 +116,8 @@ def _render(ticket: Ticket, code: int = 200, **forms: Any) -> tuple[str, int]:
     }
     crews = list(s.scalars(select(Crew).where(Crew.active.is_(True)).order_by(Crew.name)))
     suggestions = suggest_crews(s, ticket)
+    # The languages the followers read: staff may word the public note in each (optional fields).
+    langs = sorted({f.lang for f in followers if f.active and f.lang in replies().templates})
     all_forms = _forms(ticket) | forms
     html = render_template(
         "console/ticket.html",
@@ -129,9 +131,21 @@ def _render(ticket: Ticket, code: int = 200, **forms: Any) -> tuple[str, int]:
         crews=crews,
         pin_map=_pin_map(ticket),
         **photo_context([p.id for p in posts], "ticket"),
+        follower_langs=langs,
+        lang_names=(replies().templates.get("en") or {}).get("language_names") or {},
         **all_forms,
     )
     return html, code
+
+
+def _lang_notes(prefix: str) -> dict[str, str]:
+    """The optional public note per follower language from the form (`<prefix>-note_<lang>`); the
+    service checks them (notify.clean_notes)."""
+    return {
+        lang: request.form.get(f"{prefix}-note_{lang}", "")
+        for lang in replies().templates
+        if request.form.get(f"{prefix}-note_{lang}", "").strip()
+    }
 
 
 def _pin_map(ticket: Ticket) -> Any:
@@ -178,6 +192,7 @@ def ticket_status(ticket_id: int) -> Response | tuple[str, int]:
         flash(form_errors(form) or "Invalid form.", "error")
         return _render(ticket, 400, status_form=form)
     target = form.to_status.data or ""
+    notes = _lang_notes("status")
     ok = run_action(
         lambda: change_status(
             current_session(),
@@ -185,7 +200,11 @@ def ticket_status(ticket_id: int) -> Response | tuple[str, int]:
             target,
             replies=replies(),
             actor=_actor(),
-            note=EventNote(public=form.public_note.data or "", internal=form.internal_note.data or ""),
+            note=EventNote(
+                public=form.public_note.data or "",
+                internal=form.internal_note.data or "",
+                data={"notes": notes} if notes else None,
+            ),
         ),
         f"{ticket.ref} is now {target.replace('_', ' ')}.",
     )
@@ -292,7 +311,12 @@ def ticket_correct(ticket_id: int) -> Response | tuple[str, int]:
         if code and service is None:
             raise NotFound(f"No service {code!r}.")
         fix = Correction(service=service, urgent=None if not urgency else urgency == "urgent")
-        note = EventNote(public=form.public_note.data or "", internal=form.internal_note.data or "")
+        notes = _lang_notes("fix")
+        note = EventNote(
+            public=form.public_note.data or "",
+            internal=form.internal_note.data or "",
+            data={"notes": notes} if notes else None,
+        )
         correct_ticket(current_session(), ticket, fix, replies=replies(), actor=_actor(), note=note)
 
     ok = run_action(correct, f"{ticket.ref} corrected; its followers are told.")

@@ -121,7 +121,10 @@ def test_reply_templates_cover_every_language_and_fit_a_post() -> None:
                   "mentions": "@maria_c @jcortez @pat_inman @sam_dev"}  # fmt: skip
     assert set(templates) == {"en", "es", "pt", "ht"}
     for lang, by_key in templates.items():
-        assert set(by_key) == keys | WORD_KEYS, lang  # every message, and every word dates and places need
+        # every message, every word dates and places need, and the label of a staff note in another language
+        assert set(by_key) == keys | WORD_KEYS | {"staff_note_other", "language_names"}, lang
+        label = {f for _, f, _, _ in string.Formatter().parse(by_key["staff_note_other"]) if f}
+        assert label == {"language", "note"} and set(by_key["language_names"]) == set(templates), lang
         values["expected"] = expected_sentence(
             templates, lang, dt.datetime(2026, 12, 6, 19, 13, tzinfo=dt.UTC), TZ
         )

@@ -152,3 +152,22 @@ def test_inbox_needs_staff_and_csrf(app, client, db):
         assert r.status_code == 302
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_take_back_from_the_page_with_a_stale_second_click(client, app, db):
+    post = deliver(QUESTION)
+    logged_in(client, db)
+    assert client.post(f"/console/inbox/{post.id}/handled", data={"note-note": "no reply"}).status_code == 302
+    html = client.get(f"/console/inbox/{post.id}").data.decode()
+    assert "Take back" in html and 'name="back-seen"' in html and 'value="handled"' in html
+    r = client.post(f"/console/inbox/{post.id}/take-back", data={"back-reason": "", "back-seen": "handled"})
+    assert r.status_code == 400 and "Say why the post is taken back." in r.data.decode()
+    data = {"back-reason": "she wrote again", "back-seen": "handled"}
+    assert client.post(f"/console/inbox/{post.id}/take-back", data=data).status_code == 302
+    db.expire_all()
+    assert db.get(InboundPost, post.id).inbox_state == "new"
+    other = app.test_client()
+    logged_in(other, db)
+    r = other.post(f"/console/inbox/{post.id}/take-back", data=data)  # the page it saw said "handled"
+    assert r.status_code == 409 and "is new now" in r.data.decode()
+    assert "Take back" not in client.get(f"/console/inbox/{post.id}").data.decode().split("<h2>Why")[0]

@@ -196,3 +196,32 @@ def test_correct_category_and_urgency_from_the_ticket_page(client, db):
     assert client.post(f"/console/tickets/{t.id}/correct", data={}).status_code == 400  # nothing to correct
     bad = {"fix-service_code": "no_such_service"}
     assert client.post(f"/console/tickets/{t.id}/correct", data=bad).status_code == 400
+
+
+def test_the_page_shows_the_followers_languages_and_takes_a_note_in_each(client, db):
+    t = factories.ticket(db)
+    for lang in ("es", "ht"):
+        reporter = Reporter(channel="replay", external_id=f"r-{lang}", handle=f"h_{lang}")
+        db.add(reporter)
+        db.flush()
+        db.add(Follower(ticket_id=t.id, reporter_id=reporter.id, channel="replay", lang=lang))
+    db.commit()
+    logged_in(client, db)
+    page = client.get(f"/console/tickets/{t.id}").data.decode()
+    assert "Followers read: ES, HT." in page
+    assert 'name="status-note_es"' in page and 'name="status-note_ht"' in page
+    assert 'name="status-note_pt"' not in page and 'name="fix-note_es"' in page
+    data = {
+        "status-to_status": "in_progress",
+        "status-public_note": "The crew is on its way.",
+        "status-note_es": "El equipo va en camino.",
+    }
+    assert client.post(f"/console/tickets/{t.id}/status", data=data).status_code == 302
+    texts = {
+        m.lang: m.text for m in db.scalars(select(OutboundMessage).where(OutboundMessage.ticket_id == t.id))
+    }
+    assert "El equipo va en camino." in texts["es"] and "on its way" not in texts["es"]
+    assert "Nòt ekip la (an angle): The crew is on its way." in texts["ht"]
+    data["status-to_status"], data["status-note_es"] = "resolved", "x" * 2001
+    r = client.post(f"/console/tickets/{t.id}/status", data=data)
+    assert r.status_code == 400 and "The es note is 2001 characters" in r.data.decode()

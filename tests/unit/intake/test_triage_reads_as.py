@@ -1,0 +1,54 @@
+"""triage/reads_as.py: a request that reads as a question, a complaint or praise, in en/es/pt/ht."""
+
+from __future__ import annotations
+
+import pytest
+
+from civictracker.triage.reads_as import complaint_cue, is_question, reads_as
+from civictracker.triage.text import model_text
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("how long until side streets get plowed?", True),
+        ("@CambridgeMA is the snow emergency over yet?", True),
+        ("¿cuándo van a limpiar las calles pequeñas?", True),
+        ("quando vão limpar as ruas menores?", True),
+        ("èske yo ap ranmase fatra a an reta?", True),
+        ("main roads fine. why does our street get skipped?", True),
+        ("can someone come plow our street?", False),  # a request put as a question
+        ("could you please fix the streetlight on Elm St?", False),
+        ("¿pueden venir a limpiar la acera?", False),
+        ("vocês podem limpar a calçada?", False),
+        ("nou ka vin netwaye lari a?", False),
+        ("how long has this pothole been here", False),  # no question mark: not asking
+        ("pothole on Elm St?", False),  # a question mark but no question opener
+    ],
+)
+def test_a_question_asks_for_information(text: str, question: bool) -> None:
+    assert is_question(model_text(text)) is question
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("you are completely useless, calling the mayor", "useless"),
+        ("pagamos impuestos y nada, inaceptable", "pagamos impuestos"),
+        ("a prefeitura não serve pra nada", "nao serve pra nada"),
+        ("sa pa akseptab ditou", "pa akseptab"),
+        ("our street hasn't been plowed at all, nobody can get out", None),  # a report with feeling
+    ],
+)
+def test_a_complaint_blames_the_city(text: str, cue: str | None) -> None:
+    assert complaint_cue(model_text(text)) == cue
+
+
+def test_reading_order_complaint_then_question_then_praise() -> None:
+    calm = {"question": 0.2, "praise": 0.2, "politics": 0.1}
+    assert reads_as(model_text("useless city, why is nothing plowed?"), kind_probs=calm) == "complaint"
+    assert reads_as(model_text("does the city clear sidewalks?"), kind_probs=calm) == "question"
+    assert reads_as("thanks to the crews", kind_probs={"praise": 0.8, "politics": 0.1}) == "praise"
+    assert reads_as("thanks, a tree is down", kind_probs={"praise": 0.8}, hazards=True) is None
+    assert reads_as("this city used to be", kind_probs={"politics": 0.6, "praise": 0.1}) == "complaint"
+    assert reads_as("pothole on Elm St", kind_probs={"politics": 0.3, "praise": 0.3}) is None
