@@ -168,7 +168,7 @@ def _nearest_range(gz: Gazetteer, street: str, number: int, label: str, pen: flo
 
 
 def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None = None) -> GeocodeResult:
-    """A whole street (or a bare street name): its middle, with its line; a geotag on it pins the spot."""
+    """A whole street (or a bare street name): amid its addresses, with its line; a geotag on it pins the spot."""
     cands = phrase.streets[0] if phrase.streets else []
     # A bare "harvard" is Harvard St; the bridge reading only matters where streets meet.
     cands = [c for c in cands if c not in gz.bridges] or cands
@@ -214,7 +214,7 @@ def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None 
         reason = reason or "only the street is known, not where on it"
     return make_result(
         gz,
-        gz.line_midpoint(line),
+        gz.street_point(street, line),
         GeocodeResult(
             precision="street",
             confidence=conf,
