@@ -233,9 +233,10 @@ def _build_street_points(gz: Gazetteer) -> None:
     for street, numbers in gz.addresses.items():
         pts: list[tuple[float, float]] = []
         for number, suffixes in numbers.items():
-            known = [gz.addr_points[k] for k in ((street, number, s) for s in suffixes) if k in gz.addr_points]
-            if known:
-                pts.append(gz.to_xy(*known[0]))
+            keys = [(street, number, s) for s in suffixes]
+            known = next((gz.addr_points[k] for k in keys if k in gz.addr_points), None)
+            if known is not None:
+                pts.append(gz.to_xy(*known))
                 continue
             hit = gz.segment_for(street, number)
             if hit is not None:

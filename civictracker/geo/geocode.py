@@ -168,7 +168,7 @@ def _nearest_range(gz: Gazetteer, street: str, number: int, label: str, pen: flo
 
 
 def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None = None) -> GeocodeResult:
-    """A whole street (or a bare street name): amid its addresses, with its line; a geotag on it pins the spot."""
+    """A whole street or a bare street name: amid its addresses, with its line; a geotag pins the spot."""
     cands = phrase.streets[0] if phrase.streets else []
     # A bare "harvard" is Harvard St; the bridge reading only matters where streets meet.
     cands = [c for c in cands if c not in gz.bridges] or cands
