@@ -4,6 +4,7 @@ Usage:
   .venv/bin/python bench/eval_real.py            # the shipped model on the real test split + non-requests
   .venv/bin/python bench/eval_real.py --cv 5     # tuning figures: k-fold over the real TRAINING split only
   .venv/bin/python bench/eval_real.py --cv 5 --errors   # ... and list the folds' mistakes
+  .venv/bin/python bench/eval_real.py --cv 5 --request-threshold 0.7   # ... with another threshold
 
 Splits (see scripts/build_real_data.py and bench/data/boston_labels/LABELLING.md):
   real test   bench/data/real_boston_test.jsonl: hand-labelled Boston "Other" and "Unsafe Dangerous" cases
@@ -135,14 +136,23 @@ def fold_of(row_id: str, k: int) -> int:
 
 
 def cross_validate(k: int, show_errors: bool) -> None:
-    """Refit without each fold of the real training rows and score the fold (the test split is untouched)."""
+    """Refit without each fold of the real training rows and score the fold (the test split is untouched).
+
+    The folds also hold out the Disaster Response validation rows the model trains on, so the share of
+    real non-requests judged requests has a tuning figure too (the CrisisLex / DRM test figure is not one).
+    """
     real = read_jsonl(DATA_DIR / "real_boston.jsonl")
+    drm = read_jsonl(DATA_DIR / "drm_negatives.jsonl")
     all_examples = training_examples()
     results: dict[str, triage.TriageResult] = {}
     for fold in range(k):
-        held = [r for r in real if fold_of(r["id"], k) == fold]
+        held = [r for r in real + drm if fold_of(r["id"], k) == fold]
         held_texts = {r["text"] for r in held}
-        kept = tuple(e for e in all_examples if not (e.source.startswith("boston") and e.text in held_texts))
+        kept = tuple(
+            e
+            for e in all_examples
+            if not ((e.source.startswith("boston") or e.source == "drm") and e.text in held_texts)
+        )
         model = triage.fit_model(kept)
         for r in held:
             results[r["text"]] = triage.triage_text(r["text"], model=model)
@@ -153,6 +163,9 @@ def cross_validate(k: int, show_errors: bool) -> None:
     for folder in sorted({r["folder"] for r in real}):
         part = [r for r in real if r["folder"] == folder]
         print_scores(f"  {folder}", score_requests(part, judge))
+    flagged = sum(results[r["text"]].is_request for r in drm)
+    print(f"  Disaster Response validation non-requests, pooled folds: judged requests {flagged}/{len(drm)} "
+          f"= {flagged / len(drm):.2%}")  # fmt: skip
     if show_errors:
         for line in errors:
             print("   ", line)
@@ -163,7 +176,12 @@ def main() -> None:
     parser.add_argument("--cv", type=int, default=0, help="k-fold figures over the real training split")
     parser.add_argument("--errors", action="store_true", help="with --cv: list the held-out folds' mistakes")
     parser.add_argument("--channel", default="mention", choices=("mention", "dm"))
+    parser.add_argument(
+        "--request-threshold", type=float, default=None, help="with --cv: try another mention threshold"
+    )
     args = parser.parse_args()
+    if args.request_threshold is not None:
+        triage.REQUEST_THRESHOLD["mention"] = args.request_threshold
     if args.cv:
         cross_validate(args.cv, args.errors)
         return

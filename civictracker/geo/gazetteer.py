@@ -23,7 +23,7 @@ from .stopwords import WEAK_NAMES
 from .types import LonLat, PlaceRecord
 
 # Bump when the pickled structure or the build logic changes: it is part of the cache key.
-CODE_VERSION = "geo-26"
+CODE_VERSION = "geo-27"
 GRID_M = 150.0
 SNAP_M = 4.0  # a dangling segment end this close to another street's line is a junction
 CLUSTER_M = 80.0  # junction nodes of one street pair this close are one intersection (divided roads)
@@ -117,6 +117,9 @@ class Gazetteer:
     )
     addresses: dict[str, dict[int, set[str]]] = field(default_factory=dict)
     addr_points: dict[tuple[str, int, str], LonLat] = field(default_factory=dict)
+    # Where a street named alone is pinned: its address with the most of the street's other addresses
+    # nearby (build.street_points); streets without addresses fall back to their line's middle.
+    street_points: dict[str, LonLat] = field(default_factory=dict)
     places: list[PlaceRecord] = field(default_factory=list)
     place_index: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     place_first: dict[str, int] = field(default_factory=dict)
@@ -310,6 +313,10 @@ class Gazetteer:
         if nb not in prev:
             return None
         return stitch_path(self.segments, prev, na, nb)
+
+    def street_point(self, street: str, line: Sequence[LonLat]) -> LonLat:
+        """Where to pin a street named alone: amid most of its addresses, else halfway along its line."""
+        return self.street_points.get(street) or self.line_midpoint(line)
 
     def line_midpoint(self, line: Sequence[LonLat]) -> LonLat:
         """Point halfway along a lon/lat line."""

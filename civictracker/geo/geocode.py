@@ -168,7 +168,7 @@ def _nearest_range(gz: Gazetteer, street: str, number: int, label: str, pen: flo
 
 
 def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None = None) -> GeocodeResult:
-    """A whole street (or a bare street name): its middle, with its line; a geotag on it pins the spot."""
+    """A whole street or a bare street name: amid its addresses, with its line; a geotag pins the spot."""
     cands = phrase.streets[0] if phrase.streets else []
     # A bare "harvard" is Harvard St; the bridge reading only matters where streets meet.
     cands = [c for c in cands if c not in gz.bridges] or cands
@@ -214,7 +214,7 @@ def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None 
         reason = reason or "only the street is known, not where on it"
     return make_result(
         gz,
-        gz.line_midpoint(line),
+        gz.street_point(street, line),
         GeocodeResult(
             precision="street",
             confidence=conf,
@@ -350,6 +350,8 @@ def geocode_text(gazetteer: Gazetteer, text: str, geotag: tuple[float, float] | 
         text = "" if text is None else str(text)
     phrases = extract_locations(text, gz) if text.strip() else []
     best, first_fail = _best_of_phrases(gz, phrases, tag)
+    if best is not None and best.precision == "street" and tag is None:
+        best = _where_named_streets_meet(gz, phrases, best) or best
     # The text names no spot (nothing, or only an area): the geotag says more. A street keeps its line;
     # geocode_street already pinned the geotag when it lay on the street.
     if tag is not None and (best is None or best.precision == "area"):
@@ -396,6 +398,32 @@ def _best_of_phrases(
     if fuzzy_place is not None and not exact_street and fuzzy_place[0] > best_score:
         best = fuzzy_place[1]
     return best, first_fail
+
+
+def _where_named_streets_meet(
+    gz: Gazetteer, phrases: list[LocationPhrase], best: GeocodeResult
+) -> GeocodeResult | None:
+    """A post that only places itself on a street but names, elsewhere in its words, one street that meets
+    it ("a pothole on Cambridge St in front of the bakery, near Prospect St"; "bache en Cambridge St cerca
+    de Prospect St"): the place where the two meet, as a "near" intersection."""
+    others = {
+        ph.streets[0][0]
+        for ph in phrases
+        if ph.kind == "street" and ph.strength >= 0.5 and not ph.fuzzy and ph.streets and ph.streets[0]
+    } - {best.street}
+    meeting = [s for s in others if best.street and gz.intersections_of(best.street, s)]
+    if len(meeting) != 1:
+        return None  # none, or several streets to choose from: the street alone is the honest answer
+    assert best.street is not None
+    near = LocationPhrase(
+        kind="intersection", text=f"{best.street} near {meeting[0]}", start=0, end=0,
+        streets=[[best.street], meeting], strength=0.6,
+    )  # fmt: skip
+    res = geocode_intersection(gz, near)
+    if not res.found:
+        return None
+    res.reason = f"{best.street} and {meeting[0]} both named: located where they meet"
+    return res
 
 
 def _from_geotag(gz: Gazetteer, tag: LonLat, best: GeocodeResult | None) -> GeocodeResult:

@@ -92,3 +92,26 @@ def test_mostly_broken_file_is_rejected(tmp_path: Path) -> None:
     (pack / "streets.csv").write_text('id,street,wkt\n1,A St,"POINT (1 2)"\n2,B St,"LINESTRING (0 0)"\n')
     with pytest.raises(PackError):
         build_from_pack(pack)
+
+
+def test_a_street_named_alone_is_pinned_where_its_addresses_are() -> None:
+    """A 1.6 km street whose houses are all at its east end: the pin goes among them, not halfway."""
+    from civictracker.geo import build_gazetteer, geocode_text
+    from civictracker.geo.types import AddressRecord, SegmentRecord
+
+    segs = [
+        SegmentRecord("1", "Long St", [(-71.12, 42.37), (-71.11, 42.37)], None, None, None, None),
+        SegmentRecord("2", "Long St", [(-71.11, 42.37), (-71.10, 42.37)], 1, 99, 2, 100),
+    ]
+    addresses = [AddressRecord(n, "", "Long St") for n in range(1, 100, 2)]
+    gz = build_gazetteer(segs, addresses)
+    res = geocode_text(gz, "trash was skipped on Long St again")
+    assert res.precision == "street" and res.street == "Long St"
+    assert res.lon is not None and -71.108 < res.lon < -71.10  # among the houses, not at their edge
+    middle = gz.line_midpoint(gz.street_line("Long St"))
+    assert abs(middle[0] - -71.11) < 1e-3  # the old pin: where no one lives
+    # A street with no addresses still has a pin: its line's middle.
+    bare = build_gazetteer(segs[:1])
+    assert bare.street_point("Long St", bare.street_line("Long St")) == bare.line_midpoint(
+        bare.street_line("Long St")
+    )

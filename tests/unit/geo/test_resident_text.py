@@ -232,3 +232,25 @@ def test_common_nouns_do_not_name_a_place(gz: Gazetteer, text: str, street: str)
     assert res.found and res.street == street and res.precision != "place", res
     said = f"{res.matched} {res.reason}"
     assert "Ware St" not in said and "Construction" not in said and "Parking Lot" not in said
+
+
+# --- a street and, further on, the street it meets ------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pothole on Cambridge St in front of the bakery, near Prospect St",
+        "hay un bache enorme en Cambridge St frente a la panadería, cerca de Prospect St",
+        "buraco na Cambridge St perto da Prospect St",
+    ],
+)
+def test_a_street_and_a_street_it_meets_named_apart_locate_where_they_meet(gz: Gazetteer, text: str) -> None:
+    res = geocode_text(gz, text)
+    assert res.precision == "intersection"
+    assert res.matched == "Cambridge St & Prospect St"
+    assert "both named" in (res.reason or "")
+
+
+def test_two_streets_that_never_meet_keep_the_street_alone(gz: Gazetteer) -> None:
+    # Hampshire St and Brattle St do not meet: no corner is invented from the two names.
+    res = geocode_text(gz, "trash all over Hampshire St, I live on Brattle St")
+    assert res.precision == "street"
