@@ -95,6 +95,7 @@ _DATA_TABLES = [
     "users",
     "crews",
     "channel_cursors",
+    "rejected_inputs",
 ]
 
 

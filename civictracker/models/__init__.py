@@ -3,7 +3,14 @@
 from civictracker.models.crew import Crew
 from civictracker.models.inbox import InboxEvent, InboxHow, InboxState
 from civictracker.models.outbox import ChannelCursor, MessageKind, MessageState, OutboundMessage
-from civictracker.models.report import Follower, InboundPost, PostOutcome, PostState, Reporter
+from civictracker.models.report import (
+    Follower,
+    InboundPost,
+    PostOutcome,
+    PostState,
+    RejectedInput,
+    Reporter,
+)
 from civictracker.models.service import Service
 from civictracker.models.ticket import (
     OPEN_STATUSES,
@@ -34,6 +41,7 @@ __all__ = [
     "OutboundMessage",
     "PostOutcome",
     "PostState",
+    "RejectedInput",
     "Reporter",
     "Role",
     "Service",
