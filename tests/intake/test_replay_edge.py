@@ -139,3 +139,13 @@ def test_crlf_feed_and_a_bom_still_read(app: Flask, tmp_path: Path) -> None:
     feed.write_bytes(b"\xef\xbb\xbf" + _line("a").encode() + b"\r\n" + _line("b").encode() + b"\r\n")
     register_channel(app, "replay", ReplayChannel(feed))
     assert jobs.poll_channel("replay") == 2 and _rejects() == []
+
+
+def test_lone_surrogates_and_nul_in_a_text_are_stored_replaced(app: Flask, tmp_path: Path) -> None:
+    # JSON may escape what UTF-8 cannot hold (\ud800) or PostgreSQL refuses (\u0000): stored as U+FFFD
+    line = '{"id": "s1", "kind": "mention", "author_id": "u", "text": "pothole \\ud800 at \\u0000 5 Main St", "x": "\\udfff"}'
+    feed = _feed(tmp_path, [line.encode(), _line("good").encode()])
+    register_channel(app, "replay", ReplayChannel(feed))
+    assert jobs.poll_channel("replay") == 2 and _rejects() == []
+    post = db.session.scalar(select(InboundPost).where(InboundPost.external_id == "s1"))
+    assert post is not None and "\x00" not in post.text and "\ud800" not in post.text
