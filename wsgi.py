@@ -2,9 +2,9 @@
 
 import gc
 
-from civictracker.app import create_app
+from civictracker.cli.startup import app_or_exit
 
-app = create_app()
+app = app_or_exit()  # bad configuration: one line naming the fix, exit 3 (the traceback with FLASK_DEBUG=1)
 # Startup objects (modules, SQLAlchemy metadata, the city pack and gazetteer) live as long as the process:
 # keeping them out of the collector's full passes removes 100+ ms pauses from large Open311 answers.
 gc.collect()

@@ -99,6 +99,7 @@ _DATA_TABLES = [
     "users",
     "crews",
     "channel_cursors",
+    "rejected_inputs",
 ]
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +83,80 @@ def test_numeric_settings_must_be_finite_and_sensible(tmp_path: Path, name: str,
     env = {"CIVICTRACKER_INSTANCE_PATH": str(tmp_path), f"CIVICTRACKER_{name}": value}
     with pytest.raises(ConfigError, match=f"CIVICTRACKER_{name}"):
         create_app(Settings.from_env(env))
+
+
+# --- A process that cannot start: one line naming the fix, no traceback unless debugging (issue #16) ---
+
+BAD_STARTS = [
+    ("CIVICTRACKER_REDIS_URL", "redis://127.0.0.1:1/0", "unset CIVICTRACKER_REDIS_URL"),
+    (
+        "CIVICTRACKER_DATABASE_URL",
+        "postgresql+psycopg://postgres@127.0.0.1:1/none",
+        "Check CIVICTRACKER_DATABASE_URL",
+    ),
+    ("CIVICTRACKER_CITY", "atlantis", "no city pack"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "fix"), BAD_STARTS, ids=[b[0] for b in BAD_STARTS])
+def test_app_or_exit_prints_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, fix: str
+) -> None:
+    from civictracker.cli.startup import STARTUP_FAILED, app_or_exit
+
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        app_or_exit(
+            {"instance_path": str(tmp_path), name.removeprefix("CIVICTRACKER_").lower(): value}, stderr=err
+        )
+    assert exited.value.code == STARTUP_FAILED
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("civictracker: ") and fix in lines[0], lines
+
+
+def test_a_broken_city_pack_is_one_line_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civictracker.cli.startup import app_or_exit
+
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "city.json").write_text("{}")
+    err = io.StringIO()
+    with pytest.raises(SystemExit):
+        app_or_exit({"instance_path": str(tmp_path / "inst"), "city": str(pack)}, stderr=err)
+    [line] = err.getvalue().splitlines()
+    assert "city.json lacks" in line and "CIVICTRACKER_CITY" in line
+
+
+def test_flask_debug_keeps_the_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from civictracker.cli.startup import app_or_exit
+
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(ConfigError, match="Cannot reach Redis"):
+        app_or_exit({"instance_path": str(tmp_path), "redis_url": "redis://127.0.0.1:1/0"})
+
+
+def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parents[1]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("CIVICTRACKER_", "FLASK_"))}
+    environ |= {"PYTHONPATH": str(root), "CIVICTRACKER_INSTANCE_PATH": str(tmp_path), **env}
+    return subprocess.run(
+        args, cwd=root, env=environ, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_the_flask_cli_fails_in_one_line_and_debug_shows_the_traceback(tmp_path: Path) -> None:
+    # `flask --app wsgi ...` imports wsgi.py as gunicorn's workers do: one code path for both.
+    unreachable = {"CIVICTRACKER_REDIS_URL": "redis://127.0.0.1:1/0"}
+    done = _run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "civictracker", "worker"], tmp_path, **unreachable
+    )
+    assert done.returncode == 3, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Cannot reach Redis" in lines[0] and "Traceback" not in done.stderr, lines
+    debug = _run([sys.executable, "-m", "flask", "--debug", "--app", "wsgi", "civictracker", "worker"], tmp_path,
+                 **unreachable)  # fmt: skip
+    assert debug.returncode != 0 and "Traceback" in debug.stderr

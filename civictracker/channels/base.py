@@ -90,6 +90,7 @@ class FeedError:
 
     where: str  # "line 12" or a platform id
     message: str
+    raw: str = ""  # the input as read (bounded, undecodable bytes escaped), stored with the reason
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from civictracker.channels.base import (
     ReplyTarget,
     SentMessage,
 )
+from civictracker.channels.bounds import time_or_now
 from civictracker.channels.sent import is_ours
 from civictracker.postlength import MASTODON_MAX_LENGTH, MASTODON_URL_WEIGHT, fit_text
 
@@ -76,11 +77,7 @@ def _to_json(entity: Any) -> Any:
 
 
 def _aware(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    if isinstance(value, str):
-        return _aware(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
-    return dt.datetime.now(dt.UTC)
+    return time_or_now(value)  # an odd date must not fail the poll (channels/bounds.py)
 
 
 class MastodonChannel:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
-import math
 import time
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from civictracker.channels import media as attachments
 from civictracker.channels.base import (
@@ -21,80 +18,48 @@ from civictracker.channels.base import (
     ReplyTarget,
     SentMessage,
 )
+from civictracker.channels.bounds import MAX_RAW_CHARS
 from civictracker.channels.log import LogChannel
+from civictracker.channels.replay_schema import load_object, parse_line
 from civictracker.postlength import REPLAY_MAX_LENGTH
 
 log = logging.getLogger(__name__)
 
-KINDS = ("mention", "dm", "reply")
+MAX_RAW_LINE = MAX_RAW_CHARS  # how much of a bad line is kept with its reason
 
 
-def parse_line(line: str, *, base_time: float | None) -> IncomingPost:
-    """One feed line to an IncomingPost; ValueError says what is wrong with it."""
+def read_lines(path: Path) -> list[bytes]:
+    """The feed's lines, split on "\\n" only: U+2028, U+0085 or a form feed inside a text are part of it.
+
+    Lines stay bytes so that one invalid UTF-8 byte spoils its own line, not the file. A final newline ends
+    the last line rather than starting an empty one, so the line count (the cursor) is the same whether
+    or not the file ends with one.
+    """
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+
+
+def decode_line(line: bytes) -> str:
+    """One line as text; ValueError naming the position of an invalid UTF-8 byte."""
     try:
-        data = json.loads(line)
-    except ValueError as exc:
-        raise ValueError(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
-    for key in ("id", "kind", "text"):
-        if data.get(key) in (None, ""):
-            raise ValueError(f"missing {key!r}")
-    if data["kind"] not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {data['kind']!r}")
-    if not isinstance(data["text"], str):
-        raise ValueError("text must be a string")
-    if not (data.get("author_id") or data.get("author_handle")):
-        raise ValueError("needs author_id or author_handle")
-    offset = data.get("offset_s", 0) or 0
-    if (
-        not isinstance(offset, int | float)
-        or isinstance(offset, bool)
-        or not math.isfinite(offset)
-        or offset < 0
-    ):
-        raise ValueError("offset_s must be a number >= 0")
-    lat = lon = None
-    geo = data.get("geo")
-    if geo is not None:
-        if not isinstance(geo, dict):
-            raise ValueError("geo must be {lat, lon} or null")
-        lat, lon = geo.get("lat"), geo.get("lon")
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon)):
-            raise ValueError("geo.lat and geo.lon must be numbers")
-        assert lat is not None and lon is not None  # narrowed by the check above
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ValueError("geo out of range")
-    if base_time is not None:
-        created = dt.datetime.fromtimestamp(base_time + offset, dt.UTC)
-    elif data.get("created_at"):
-        try:
-            created = dt.datetime.fromisoformat(str(data["created_at"]).replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ValueError(f"created_at: {exc}") from exc
-        created = created.astimezone(dt.UTC) if created.tzinfo else created.replace(tzinfo=dt.UTC)
-    else:
-        created = dt.datetime.now(dt.UTC)
-    author_id = str(data.get("author_id") or data["author_handle"])
-    return IncomingPost(
-        channel="replay",
-        external_id=str(data["id"]),
-        kind=data["kind"],
-        author_id=author_id,
-        author_handle=str(data.get("author_handle") or author_id),
-        text=data["text"],
-        created_at=created,
-        conversation_id=_opt_str(data.get("conversation_id")),
-        in_reply_to_id=_opt_str(data.get("in_reply_to")),
-        lat=float(lat) if lat is not None else None,
-        lon=float(lon) if lon is not None else None,
-        lang=_opt_str(data.get("lang")),
-        raw=data,
-    )
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"invalid UTF-8 at byte {exc.start}") from exc
 
 
-def _opt_str(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
+def parse_raw(line: bytes, *, base_time: float | None) -> IncomingPost:
+    """A raw feed line to a post through the one schema (replay_schema.py); ValueError says why not."""
+    return parse_line(decode_line(line), base_time=base_time)
+
+
+def raw_text(line: bytes) -> str:
+    """A bad line as it can be stored for a person to read: undecodable bytes escaped, bounded."""
+    return line[: MAX_RAW_LINE * 4].decode("utf-8", "backslashreplace")[:MAX_RAW_LINE]
 
 
 class ReplayChannel:
@@ -135,7 +100,7 @@ class ReplayChannel:
             except (ValueError, KeyError, TypeError) as exc:
                 raise ChannelError(f"unreadable replay cursor {cursor!r}", retryable=False) from exc
         try:
-            lines = self.path.read_text(encoding="utf-8-sig").splitlines()
+            lines = read_lines(self.path)
         except OSError as exc:
             raise ChannelError(f"cannot read replay feed {self.path}: {exc}", retryable=True) from exc
         elapsed = self._clock() - self.start_time if self.start_time is not None else None
@@ -146,10 +111,10 @@ class ReplayChannel:
             line = lines[index]
             if line.strip():
                 try:
-                    post = parse_line(line, base_time=self.start_time)
+                    post = parse_raw(line, base_time=self.start_time)
                 except ValueError as exc:
                     log.warning("replay %s line %s skipped: %s", self.path.name, index + 1, exc)
-                    errors.append(FeedError(where=f"line {index + 1}", message=str(exc)))
+                    errors.append(FeedError(where=f"line {index + 1}", message=str(exc), raw=raw_text(line)))
                 else:
                     offset = float(post.raw.get("offset_s") or 0)
                     if elapsed is not None and offset > elapsed:
@@ -168,9 +133,9 @@ class ReplayChannel:
         if self.start_time is None:
             return None
         start = int(json.loads(cursor)["line"]) if cursor else 0
-        for line in self.path.read_text(encoding="utf-8-sig").splitlines()[start:]:
+        for line in read_lines(self.path)[start:]:
             try:
-                post = parse_line(line, base_time=self.start_time)
+                post = parse_raw(line, base_time=self.start_time)
             except ValueError:
                 continue
             return max(0.0, float(post.raw.get("offset_s") or 0) - (self._clock() - self.start_time))
@@ -188,11 +153,11 @@ class ReplayChannel:
         """A feed has no deletions: a post exists if its id is in the file (or it is one of our answers)."""
         if external_id in self._seen_ids or self.outbox.post_exists(external_id):
             return True
-        for line in self.path.read_text(encoding="utf-8-sig").splitlines():
+        for line in read_lines(self.path):
             try:
-                data = json.loads(line)
+                data = load_object(decode_line(line))
             except ValueError:
                 continue
-            if isinstance(data, dict) and str(data.get("id")) == external_id:
+            if str(data.get("id")) == external_id:
                 return True
         return False

@@ -21,6 +21,7 @@ from civictracker.channels.base import (
     ReplyTarget,
     SentMessage,
 )
+from civictracker.channels.bounds import time_or_now
 from civictracker.channels.retry import parse_retry_after
 from civictracker.channels.sent import is_ours
 from civictracker.postlength import X_MAX_LENGTH, X_URL_WEIGHT, X_WIDE_WEIGHT, fit_text
@@ -61,10 +62,7 @@ class RebasedSession(requests.Session):
 
 
 def _parse_time(value: str | None) -> dt.datetime:
-    if not value:
-        return dt.datetime.now(dt.UTC)
-    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return time_or_now(value)  # an odd date must not fail the poll (channels/bounds.py)
 
 
 def _max_id(a: str | None, b: str | None) -> str | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from civictracker.channels import media as attachments
 from civictracker.channels.base import ChannelError, IncomingPost
+from civictracker.channels.bounds import check_lang
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +75,10 @@ def _v1_time(value: str | None) -> dt.datetime:
     if value:
         try:
             return dt.datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(dt.UTC)
-        except ValueError:
+        except (ValueError, OverflowError):
             try:
                 return email.utils.parsedate_to_datetime(value).astimezone(dt.UTC)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 pass
     return dt.datetime.now(dt.UTC)
 
@@ -128,7 +129,7 @@ def parse_activity(payload: dict[str, Any]) -> list[IncomingPost]:
                 in_reply_to_id=tweet.get("in_reply_to_status_id_str"),
                 lat=lat,
                 lon=lon,
-                lang=tweet.get("lang"),
+                lang=check_lang(tweet.get("lang")),  # a signed but odd lang is a 400, not a stored guess
                 raw=tweet,
                 media=attachments.from_x_v1(_tweet_media(tweet)),
             )

@@ -11,6 +11,6 @@ def main() -> None:
     """The `civictracker` console script: the Flask CLI bound to the app factory."""
     from flask.cli import FlaskGroup
 
-    from civictracker.app import create_app
+    from civictracker.cli.startup import app_or_exit
 
-    FlaskGroup(create_app=create_app)(prog_name="civictracker")
+    FlaskGroup(create_app=app_or_exit)(prog_name="civictracker")

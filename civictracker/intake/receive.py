@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from civictracker.channels.base import IncomingPost
+from civictracker.channels.base import FeedError, IncomingPost
+from civictracker.channels.bounds import MAX_ID_CHARS, MAX_RAW_CHARS, lang_or_none
 from civictracker.intake.analysis import MAX_STORED_TEXT, clean_text
-from civictracker.models import InboundPost, PostState
+from civictracker.models import InboundPost, PostState, RejectedInput
 from civictracker.models.types import utcnow
 from civictracker.services.photos import store_media
 from civictracker.services.post_facts import VISIBILITY_KEY
@@ -45,7 +46,11 @@ def receive_post(
 def external_id_of(incoming: IncomingPost) -> str:
     """The platform id as stored (cleaned, bounded): every lookup uses this same form, so a redelivery of
     an odd id (a NUL, 300 characters) finds the row stored the first time."""
-    return clean_text(incoming.external_id)[:200]
+    return _stored_id(incoming.external_id) or ""
+
+
+def _stored_id(value: str | None) -> str | None:
+    return None if value is None else clean_text(value)[:MAX_ID_CHARS]
 
 
 def receive_posts(
@@ -106,13 +111,14 @@ def _new_post(incoming: IncomingPost, now: dt.datetime | None) -> InboundPost:
         channel=incoming.channel,
         external_id=external_id_of(incoming),
         kind=incoming.kind if incoming.kind in {"mention", "dm", "reply"} else "mention",
-        conversation_id=incoming.conversation_id,
-        in_reply_to_id=incoming.in_reply_to_id,
-        author_id=clean_text(incoming.author_id)[:200],
-        author_handle=clean_text(incoming.author_handle)[:200],
+        # A platform's odd thread ids and language tags are bounded like external_id, never fatal to a poll.
+        conversation_id=_stored_id(incoming.conversation_id),
+        in_reply_to_id=_stored_id(incoming.in_reply_to_id),
+        author_id=clean_text(incoming.author_id)[:MAX_ID_CHARS],
+        author_handle=clean_text(incoming.author_handle)[:MAX_ID_CHARS],
         is_dm=incoming.is_dm,
         text=text[:MAX_STORED_TEXT],
-        lang=incoming.lang,
+        lang=lang_or_none(incoming.lang),
         geotag_lat=incoming.lat,
         geotag_lon=incoming.lon,
         posted_at=incoming.created_at,
@@ -136,3 +142,21 @@ def _clean_json(raw: dict[str, Any]) -> dict[str, Any]:
         return {"unserializable": repr(raw)[:2000]}
     result: dict[str, Any] = json.loads(dumped.replace("\\u0000", "\\ufffd"))
     return result
+
+
+def record_rejects(
+    session: Session, channel: str, errors: list[FeedError], *, now: dt.datetime | None = None
+) -> list[RejectedInput]:
+    """Keep each input a channel skipped, raw and with its reason, in the poll's transaction."""
+    rows = [
+        RejectedInput(
+            channel=channel,
+            location=clean_text(error.where)[:MAX_ID_CHARS],
+            reason=clean_text(error.message)[:MAX_RAW_CHARS],
+            raw=clean_text(error.raw)[:MAX_RAW_CHARS],
+            received_at=now or utcnow(),
+        )
+        for error in errors
+    ]
+    session.add_all(rows)
+    return rows

@@ -258,7 +258,7 @@ def enqueue_processing(app: Flask, post_ids: list[int]) -> None:
 
 def poll_channel(name: str) -> int:
     """Fetch new posts from one channel since its stored cursor; store each, then enqueue its processing."""
-    from civictracker.intake.receive import receive_posts
+    from civictracker.intake.receive import receive_posts, record_rejects
 
     with job_context() as app:
         channel = runtime_of(app).channels.get(name)
@@ -266,6 +266,7 @@ def poll_channel(name: str) -> int:
         result = channel.fetch_since(row.cursor if row else None)
         begin_write(db.session)  # the page and the cursor in one transaction, on SQLite too
         received = receive_posts(db.session, list(result.posts))  # type: ignore[arg-type]  # scoped proxy
+        record_rejects(db.session, name, list(result.errors))  # type: ignore[arg-type]  # scoped proxy
         new_ids = [post.id for post, created in received if created]
         if row is None:
             row = ChannelCursor(channel=name)

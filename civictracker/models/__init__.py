@@ -6,7 +6,14 @@ from civictracker.models.inbox import InboxEvent, InboxHow, InboxState
 from civictracker.models.media import MediaKind, MediaReview, PostMedia, PostMediaEvent
 from civictracker.models.outbox import ChannelCursor, MessageKind, MessageState, OutboundMessage
 from civictracker.models.public_cache import MapCell, MapCellDelta, MapGrid, PublicDataVersion
-from civictracker.models.report import Follower, InboundPost, PostOutcome, PostState, Reporter
+from civictracker.models.report import (
+    Follower,
+    InboundPost,
+    PostOutcome,
+    PostState,
+    RejectedInput,
+    Reporter,
+)
 from civictracker.models.service import Service
 from civictracker.models.ticket import (
     OPEN_STATUSES,
@@ -48,6 +55,7 @@ __all__ = [
     "PostOutcome",
     "PostState",
     "PublicDataVersion",
+    "RejectedInput",
     "Reporter",
     "Role",
     "Service",

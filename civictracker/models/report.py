@@ -172,3 +172,16 @@ class Follower(db.Model):  # type: ignore[name-defined,misc]
 
     reporter: Mapped[Reporter] = relationship()
     ticket: Mapped[Ticket] = relationship()
+
+
+class RejectedInput(db.Model):  # type: ignore[name-defined,misc]
+    """Input a channel could not read (a malformed feed line), kept with its reason; the channel went on."""
+
+    __tablename__ = "rejected_inputs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    location: Mapped[str] = mapped_column(String(200))  # "line 12" or a platform id
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text, default="")  # as read, bounded; undecodable bytes escaped
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

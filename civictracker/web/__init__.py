@@ -7,7 +7,7 @@ from flask import Flask
 
 def register_web(app: Flask) -> None:
     from civictracker.runtime import settings_of
-    from civictracker.web import errors, filters
+    from civictracker.web import errors, filters, params, security
     from civictracker.web.auth import bp as auth_bp
     from civictracker.web.console import bp as console_bp
     from civictracker.web.health import bp as health_bp
@@ -16,7 +16,9 @@ def register_web(app: Flask) -> None:
     from civictracker.web.ratelimits import init_rate_limits
     from civictracker.web.webhooks import bp as webhooks_bp
 
+    params.register(app)  # first: the bounded id converter must be in place before any route is added
     errors.register(app)
+    security.register(app)
     filters.register(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)

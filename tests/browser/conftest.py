@@ -56,8 +56,12 @@ def page(browser, live_app):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     pg = context.new_page()
     pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort())
+    # The Content-Security-Policy (web/security.py) must never block the app's own code or styles.
+    refused: list[str] = []
+    pg.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield pg
     context.close()
+    assert not refused, f"CSP blocked: {refused}"
 
 
 def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]

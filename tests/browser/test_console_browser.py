@@ -93,9 +93,10 @@ def seeded(csrf_app) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
 
 def _popup_shown(page) -> None:  # type: ignore[no-untyped-def]
     # Leaflet fades popups in: wait until the fade is over, or the screenshot catches it half-transparent.
+    # A function, not an expression: Playwright evals expressions in the page, which the CSP forbids.
     page.wait_for_function(
-        "(() => { const p = document.querySelector('.leaflet-popup');"
-        " return p && getComputedStyle(p).opacity === '1'; })()"
+        "() => { const p = document.querySelector('.leaflet-popup');"
+        " return p && getComputedStyle(p).opacity === '1'; }"
     )
 
 

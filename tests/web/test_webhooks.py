@@ -263,3 +263,25 @@ def test_impossible_timestamps_and_id_less_events_are_not_a_500(webhook_app: Fla
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json() == {"received": 1, "stored": 1}
     assert _post_count() == 1
+
+
+@pytest.mark.parametrize(
+    ("lang", "why"),
+    [
+        ("x" * 40, "at most 8"),
+        (["en"], "must be a string"),
+        ({"code": "en"}, "must be a string"),
+        (7, "string"),
+    ],
+)
+def test_signed_delivery_with_an_odd_lang_is_a_clear_400(
+    webhook_app: Flask, fake_x: tuple[FakeX, str], lang: object, why: str
+) -> None:
+    fake, _ = fake_x
+    payload = _payload(fake)
+    payload["tweet_create_events"][0]["lang"] = lang
+    body = json.dumps(payload).encode()
+    response = _post(webhook_app.test_client(), body, signature_for(body, SECRET))
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert "lang" in response.get_json()["error"] and why in response.get_json()["error"]
+    assert _post_count() == 0  # nothing half-stored

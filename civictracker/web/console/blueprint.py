@@ -13,9 +13,7 @@ bp.after_request(no_store)
 
 @bp.context_processor
 def _leaflet_assets() -> dict[str, str]:
-    # Leaflet served by this site (vendored by the public blueprint) when present; else a pinned CDN copy.
-    try:
-        from civictracker.geo.maps import LEAFLET_CSS, LEAFLET_JS
-    except ImportError:
-        return {"leaflet_js": "", "leaflet_css": ""}
+    # Leaflet served by this site (vendored by the public blueprint): the CSP allows no CDN.
+    from civictracker.geo.maps import LEAFLET_CSS, LEAFLET_JS
+
     return {"leaflet_js": LEAFLET_JS, "leaflet_css": LEAFLET_CSS}

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from civictracker.models.ticket import TicketStatus
+from civictracker.web.params import coerce_id, form_id
 
 PUBLIC_NOTE_MAX = 2000
 ROLE_CHOICES = [SelectChoice("dispatcher"), SelectChoice("crew"), SelectChoice("admin")]
@@ -35,18 +36,18 @@ class StatusForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    crew_id = IntegerField("Crew", validators=[InputRequired(), NumberRange(min=0)])  # 0: unassign
+    crew_id = IntegerField("Crew", validators=[InputRequired(), form_id(0)])  # 0: unassign
     public_note = TextAreaField("Public note", validators=[Optional(), Length(max=PUBLIC_NOTE_MAX)])
     internal_note = TextAreaField("Internal note", validators=[Optional(), Length(max=INTERNAL_NOTE_MAX)])
 
 
 class BulkAssignForm(FlaskForm):
-    crew_id = IntegerField("Crew", validators=[InputRequired(), NumberRange(min=1)])
-    ticket_ids = SelectMultipleField("Tickets", coerce=int, validate_choice=False)
+    crew_id = IntegerField("Crew", validators=[InputRequired(), form_id()])
+    ticket_ids = SelectMultipleField("Tickets", coerce=coerce_id, validate_choice=False)
 
 
 class MergeForm(FlaskForm):
-    into_id = IntegerField("Merge into ticket number", validators=[InputRequired(), NumberRange(min=1)])
+    into_id = IntegerField("Merge into ticket number", validators=[InputRequired(), form_id()])
     public_note = TextAreaField("Public note", validators=[Optional(), Length(max=PUBLIC_NOTE_MAX)])
 
 

@@ -14,20 +14,23 @@ from civictracker.models import Crew, Ticket
 from civictracker.runtime import runtime_of
 from civictracker.services.errors import DomainError
 from civictracker.services.notify import ReplyContext
+from civictracker.web.params import MAX_DB_ID, BadParam, whole_number
 
 log = logging.getLogger(__name__)
 
 
-def int_arg(name: str, *, default: int | None = None, minimum: int = 0, maximum: int = 10**12) -> int | None:
-    """An integer query parameter, or 400 with a message naming it (never a silent fallback)."""
+def int_arg(
+    name: str, *, default: int | None = None, minimum: int = 0, maximum: int = MAX_DB_ID
+) -> int | None:
+    """An integer query parameter (by default one an id column can hold), or 400 with a message naming it
+    (never a silent fallback)."""
     raw = request.args.get(name, "").strip()
     if raw == "":
         return default
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
-        abort(
-            400, description=f"Query parameter {name!r} must be a whole number from {minimum} to {maximum}."
-        )
-    return int(raw)
+    try:
+        return whole_number(f"Query parameter {name!r}", raw, minimum=minimum, maximum=maximum)
+    except BadParam as exc:
+        abort(400, description=str(exc))
 
 
 def replies() -> ReplyContext:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from civictracker.models.media import MediaReview
+from civictracker.web.params import form_id
 
 # Longer than any platform allows (an X DM: 10,000): the service says the channel's own limit.
 REPLY_MAX = 10_000
@@ -25,11 +26,11 @@ class InboxTicketForm(FlaskForm):
 
 
 class InboxAttachForm(FlaskForm):
-    ticket_id = IntegerField("Ticket number", validators=[InputRequired(), NumberRange(min=1)])
+    ticket_id = IntegerField("Ticket number", validators=[InputRequired(), form_id()])
 
 
 class InboxAssignForm(FlaskForm):
-    user_id = IntegerField("Colleague", validators=[InputRequired(), NumberRange(min=0)])  # 0: nobody
+    user_id = IntegerField("Colleague", validators=[InputRequired(), form_id(0)])  # 0: nobody
     note = TextAreaField("Note", validators=[Optional(), Length(max=NOTE_MAX)])
 
 

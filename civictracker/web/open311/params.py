@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from civictracker.services.errors import ValidationFailed
 from civictracker.services.open311.listing import EXPOSED_CLOSED, EXPOSED_OPEN, RequestFilter
 from civictracker.services.open311.posting import Contact, NewRequest, check_text
+from civictracker.web.params import BadParam, check_date, is_db_id, whole_number
 
 # address_id -> the address text from the city's list, or None when unknown.
 AddressLookup = Callable[[str], str | None]
@@ -65,10 +66,13 @@ def parse_datetime(name: str, raw: str) -> dt.datetime:
     if not _W3C.match(value):
         raise bad(f"{name} must be a W3C datetime with a time zone, such as 2026-11-23T14:05:00-05:00.")
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # 0001-01-01T00:00:00+05:00 overflows once in UTC
         raise bad(f"{name} is not a valid date and time.") from None
-    return parsed.astimezone(dt.UTC)
+    try:  # bounded, so the 90-day window around it never overflows (9999-12-31 + 90 days)
+        return check_date(name, parsed)
+    except BadParam as exc:
+        raise bad(str(exc)) from None
 
 
 def _optional_datetime(args: Mapping[str, str], name: str) -> dt.datetime | None:
@@ -89,14 +93,17 @@ def parse_ids(raw: str) -> list[int]:
         match = _ID.match(part)
         if match is None:
             raise bad("service_request_id must be a comma-separated list of service request ids.")
-        ids.append(int(match.group(1)))
+        value = int(match.group(1))
+        if is_db_id(value):  # a larger id cannot exist: it matches nothing, like any unknown id
+            ids.append(value)
     return ids
 
 
 def parse_request_id(raw: str) -> int | None:
     """The id in /requests/{id}; None when it cannot be one of ours (the caller answers 404)."""
     match = _ID.match(raw.strip())
-    return int(match.group(1)) if match else None
+    value = int(match.group(1)) if match else None
+    return value if value is not None and is_db_id(value) else None
 
 
 def is_service_code(raw: str) -> bool:
@@ -118,14 +125,11 @@ def parse_bool(name: str, raw: str) -> bool:
     raise bad(f"{name} must be true or false.")
 
 
-def _positive_int(name: str, raw: str, maximum: int | None = None) -> int:
-    if not raw.isdigit() or len(raw) > 9:
-        raise bad(f"{name} must be a positive whole number.")
-    value = int(raw)
-    if value < 1 or (maximum is not None and value > maximum):
-        limit = f" between 1 and {maximum}" if maximum is not None else " of at least 1"
-        raise bad(f"{name} must be a whole number{limit}.")
-    return value
+def _positive_int(name: str, raw: str, maximum: int = 1_000_000) -> int:
+    try:  # ASCII digits only: "²".isdigit() is True but int("²") fails
+        return whole_number(name, raw, minimum=1, maximum=maximum)
+    except BadParam as exc:
+        raise bad(str(exc)) from None
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,8 @@ def x_delivery():  # type: ignore[no-untyped-def]
     try:
         posts = parse_activity(payload)
     except (AttributeError, TypeError, ValueError, KeyError) as exc:
-        return _error(400, f"The Account Activity payload is malformed: {type(exc).__name__}.")
+        detail = str(exc)[:200] if isinstance(exc, ValueError) else type(exc).__name__  # ours say what
+        return _error(400, f"The Account Activity payload is malformed: {detail}.")
     received = receive_posts(current_session(), posts)
     new_ids = [post.id for post, created in received if created]
     db.session.commit()  # stored before any processing: a crash from here on loses nothing

@@ -208,9 +208,10 @@ def test_hostile_get_parameters_give_clean_errors(client, db):
 def test_hostile_post_fields_change_nothing(client, db, api_key):
     base = {"api_key": api_key, "service_code": "pothole", **POINT}
     for value in HOSTILE:
-        assert post(client, {**base, "service_code": value}).status_code == 404
+        nul = "\x00" in value  # a NUL anywhere in a request is refused first (web/params.py): 400
+        assert post(client, {**base, "service_code": value}).status_code == (400 if nul else 404)
         assert post(client, {**base, "lat": value}).status_code == 400
-        assert post(client, {**base, "api_key": value}).status_code == 403
+        assert post(client, {**base, "api_key": value}).status_code == (400 if nul else 403)
     for field in ("description", "address_string", "first_name", "email", "media_url", "source_id"):
         response = post(client, {**base, field: "<script>alert(1)</script>"})
         assert response.status_code == 400, field

@@ -17,7 +17,7 @@ def test_map_page_has_map_filters_legend_and_no_tickets(client, db) -> None:  # 
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     assert "Unique Test Ave" not in html and "hydrant" not in html  # tickets come from the endpoint only
-    assert "/api/map.geojson" in html and "L.map(" in html
+    assert "/api/map.geojson" in html and 'data-ct-map="public"' in html
     assert "OpenStreetMap</a> contributors" in html
     assert 'name="service"' in html and 'name="status"' in html and 'name="max_age_days"' in html
     assert "Legend" in html and "Pothole" in html

@@ -1,5 +1,6 @@
 /* The site's Leaflet maps (geo.maps): ctMaps.public(map, cfg) fetches the viewport's reports on every move,
-   ctMaps.ticket(map, cfg) holds one pin (draggable on the console). The page passes cfg with tojson. */
+   ctMaps.ticket(map, cfg) holds one pin (draggable on the console). The page passes cfg with tojson in a
+   <script type="application/json" data-ct-map=kind data-ct-map-for=element-id> block, read below. */
 (function () {
   'use strict';
 
@@ -137,4 +138,11 @@
   }
 
   window.ctMaps = {public: publicMap, ticket: ticketMap};
+
+  // Start every map whose configuration block (geo/templates/map_parts.html) precedes this script.
+  document.querySelectorAll('script[data-ct-map]:not([data-ct-started])').forEach(function (block) {
+    block.setAttribute('data-ct-started', '1');
+    var start = window.ctMaps[block.getAttribute('data-ct-map')];
+    if (start) { start(L.map(block.getAttribute('data-ct-map-for')), JSON.parse(block.textContent)); }
+  });
 })();
