@@ -51,6 +51,9 @@ class Settings:
     x_api_base: str = "https://api.twitter.com"
     mastodon_base_url: str = ""
     mastodon_access_token: str = ""
+    # the operator's consent to set the Mastodon account's notification policy for private mentions from
+    # "drop" to "filter" at start-up (strangers' first DMs are otherwise never delivered); logged
+    mastodon_fix_dropped_dms: bool = False
     x_posts_per_3h: int = 300
     x_posts_per_15min: int = 200
     x_dms_per_24h: int = 1000

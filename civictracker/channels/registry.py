@@ -68,6 +68,8 @@ def _build(settings: Settings, name: str, pack_dir: Path) -> Any:
         from civictracker.channels.mastodon import MastodonChannel
 
         return MastodonChannel(
-            api_base_url=settings.mastodon_base_url, access_token=settings.mastodon_access_token
+            api_base_url=settings.mastodon_base_url,
+            access_token=settings.mastodon_access_token,
+            fix_dropped_dms=settings.mastodon_fix_dropped_dms,
         )
     raise ValueError(f"unknown channel {name!r}")
