@@ -214,8 +214,8 @@ class MastodonChannel:
                 if note.get("type") != "mention":
                     self._warn_once(
                         f"type:{note.get('type')}",
-                        "Mastodon sent a %r notification though only mentions were asked for; it is "
-                        "skipped (logged once). If it carries residents' posts, teach channels/mastodon.py it.",
+                        "Mastodon sent a %r notification though only mentions were asked for; "
+                        "it is skipped (logged once); if it carries residents' posts, add it to the adapter.",
                         note.get("type"),
                     )
                     continue
