@@ -506,7 +506,10 @@ class FakeX:
                 ]
             }
             return Response(json.dumps(body), status=200, content_type="application/json")
-        body = {"data": self._shape_tweet(tweet, request)}
+        body: dict[str, Any] = {"data": self._shape_tweet(tweet, request)}
+        includes = self._includes_for([tweet], request)
+        if includes:
+            body["includes"] = includes
         return Response(json.dumps(body), content_type="application/json")
 
     def _ep_tweet_create(self, request: Request) -> Response:
