@@ -31,7 +31,15 @@ log = logging.getLogger(__name__)
 TWEEPY_HOST = "https://api.twitter.com"  # tweepy.Client.request hard-codes this host
 DM_MAX_LENGTH = 10_000
 
-TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "geo", "lang"]
+TWEET_FIELDS = [
+    "created_at",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "geo",
+    "lang",
+    "entities",  # whether the post names us: X's reply rules on self-serve tiers depend on it
+]
 TWEET_EXPANSIONS = ["author_id", "geo.place_id"]
 DM_FIELDS = ["id", "text", "event_type", "created_at", "dm_conversation_id", "sender_id", "participant_ids"]
 # The parameter X's current spec names what tweepy still sends as tweet.fields (a 400 says which it wants).
@@ -372,8 +380,13 @@ class XChannel:
             for tweet in body.get("data", []):
                 if tweet.get("author_id") == self.user_id:
                     continue
-                # the mentions timeline holds posts that name us: X lets us answer those
-                self._engaged[str(tweet["id"])] = True
+                # a reply in our thread is in the mentions timeline even when its text no longer names
+                # us; X lets us answer only those that do (entities), the others are looked up at send
+                if any(
+                    str(m.get("id")) == self.user_id
+                    for m in (tweet.get("entities") or {}).get("mentions", [])
+                ):
+                    self._engaged[str(tweet["id"])] = True
                 posts.append(self._tweet_to_post(tweet, users, places))
                 newest = _max_id(newest, tweet["id"])
             token = meta.get("next_token")

@@ -74,6 +74,7 @@ class FakeMastodon:
     following: set[str] = field(default_factory=set)  # account ids we follow
     blocked_by: set[str] = field(default_factory=set)  # account ids that block us: their statuses 404
     gone_accounts: set[str] = field(default_factory=set)  # deleted/suspended accounts: 404 on lookup
+    count_429: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -323,6 +324,7 @@ class FakeMastodon:
         if now >= self.reset_at:
             self.remaining, self.reset_at = self.rate_limit, now + self.window_s
         if self.remaining <= 0:
+            self.count_429 += 1
             response = self._error(429, "Too many requests")
         else:
             self.remaining -= 1
