@@ -175,3 +175,10 @@ def test_renamed_and_dropped_fields_fall_back_logged_once(caplog: pytest.LogCapt
     assert "post.fields" in x.fields and "sender_id" not in x.fields["dm_event_fields"]
     messages = [r.getMessage() for r in caplog.records if "answered 400" in r.getMessage()]
     assert len(messages) == 2  # tweet.fields once, dm_event.fields once
+
+
+def test_config_knows_the_tiers_of_the_table() -> None:
+    from civictracker.channels.limits import MASTODON_TIERS
+    from civictracker.config import MASTODON_TIER_NAMES, X_TIER_NAMES
+
+    assert set(X_TIER_NAMES) == set(X_TIERS) and set(MASTODON_TIER_NAMES) == set(MASTODON_TIERS)
