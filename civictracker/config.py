@@ -51,6 +51,14 @@ class Settings:
     x_api_base: str = "https://api.twitter.com"
     mastodon_base_url: str = ""
     mastodon_access_token: str = ""
+    # the operator's consent to set the Mastodon account's notification policy for private mentions from
+    # "drop" to "filter" at start-up (strangers' first DMs are otherwise never delivered); logged
+    mastodon_fix_dropped_dms: bool = False
+    # The platforms' own limits come from the table for the account's tier (channels/limits.py,
+    # docs/platforms.md); the caps below are the city's, applied on top (they can only tighten).
+    x_tier: str = "self_serve"  # self_serve (pay-per-use, Basic, Pro) | enterprise | none (local fakes)
+    mastodon_tier: str = "default"  # default | none
+    x_dms_by_webhook: bool = False  # the Account Activity webhook delivers DMs: the poller leaves them
     x_posts_per_3h: int = 300
     x_posts_per_15min: int = 200
     x_dms_per_24h: int = 1000
@@ -171,6 +179,7 @@ def validate(settings: Settings) -> None:
         )
     _check_numbers(settings)
     _check_rate_limits(settings)
+    _check_tiers(settings)
     unknown = set(settings.channel_names) - {"replay", "x", "mastodon"}
     if unknown:
         raise ConfigError(
@@ -186,6 +195,20 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             f"{PREFIX}CHANNELS includes mastodon but {PREFIX}MASTODON_BASE_URL or _ACCESS_TOKEN is empty."
         )
+
+
+# The tiers channels/limits.py has figures for (config sits below the channels; a test keeps them equal).
+X_TIER_NAMES = ("self_serve", "enterprise", "none")
+MASTODON_TIER_NAMES = ("default", "none")
+
+
+def _check_tiers(settings: Settings) -> None:
+    for name, tiers in (("x_tier", X_TIER_NAMES), ("mastodon_tier", MASTODON_TIER_NAMES)):
+        if getattr(settings, name) not in tiers:
+            raise ConfigError(
+                f"{PREFIX}{name.upper()}={getattr(settings, name)!r} is unknown; use one of "
+                f"{', '.join(sorted(tiers))} (docs/platforms.md)."
+            )
 
 
 def _check_rate_limits(settings: Settings) -> None:

@@ -12,12 +12,20 @@ from civictracker.channels.media import MediaRef
 
 log = logging.getLogger(__name__)
 
+# ChannelError.refusal when the platform does not allow this public reply (X self-serve: the author of
+# the post answered did not mention or quote the account, or the reply names other people). Nothing was
+# posted; the outbox answers the resident another way (outbox/retry.py).
+REPLY_REFUSED = "reply refused"
+
 
 class ChannelError(Exception):
     """A channel call failed; `retryable` says whether trying again later can help.
 
-    `retry_after` (seconds) is set when the platform said when to come back (a rate-limit reset);
-    `status` is the HTTP status when there was one, for logs and admin views.
+    `retry_after` (seconds) is set when the platform said when to come back: the reset of the window
+    that is used up, read from the header that names that window (X: the 24-hour app/user headers when
+    those are spent, else the 15-minute one). The outbox decides what to do with it.
+    `status` is the HTTP status when there was one, for logs and admin views; `refusal` (REPLY_REFUSED)
+    says the platform will not take this reply at all, with the reason in the message.
     """
 
     def __init__(
@@ -27,11 +35,13 @@ class ChannelError(Exception):
         retryable: bool = True,
         retry_after: float | None = None,
         status: int | None = None,
+        refusal: str | None = None,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.status = status
+        self.refusal = refusal
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,11 @@ from civictracker.postlength import MASTODON_MAX_LENGTH, MASTODON_URL_WEIGHT, fi
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 40  # Mastodon's default and the largest page most servers allow for notifications
+NOTIFICATIONS_PATH = "/api/v1/notifications"
+# Since Mastodon 4.3 a private mention from an account the city does not follow is "filtered" (the default
+# notification policy) and left out of the notifications list unless include_filtered=true is asked for;
+# Mastodon.py's notifications() cannot pass it. Older servers ignore the parameter (they never filter).
+INCLUDE_FILTERED = "true"
 
 
 class _TextExtractor(HTMLParser):
@@ -101,6 +106,7 @@ class MastodonChannel:
         max_pages: int = 20,
         find_pages: int = 2,
         clock: Callable[[], float] = time.time,
+        fix_dropped_dms: bool = False,
     ) -> None:
         self.api = Mastodon(
             api_base_url=api_base_url,
@@ -113,6 +119,18 @@ class MastodonChannel:
         self.max_pages = max_pages
         self.find_pages = find_pages
         self._clock = clock
+        # the operator's consent to change the account's notification policy when it drops private
+        # mentions from strangers (CIVICTRACKER_MASTODON_FIX_DROPPED_DMS); never changed silently
+        self.fix_dropped_dms = fix_dropped_dms
+        self._policy_checked = False
+        self._warned: set[str] = set()  # things logged once per process (unknown notification types)
+        # status id -> author account id of the posts read, for telling "deleted" from "hidden" on 404
+        self._authors: dict[str, str] = {}
+
+    def _warn_once(self, key: str, message: str, *args: Any) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning(message, *args)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -173,21 +191,35 @@ class MastodonChannel:
             except ValueError as exc:
                 raise ChannelError(f"unreadable Mastodon cursor {cursor!r}", retryable=False) from exc
         me = self.account_id()
+        self._check_policy()
         posts: list[IncomingPost] = []
         newest = since
         for _ in range(self.max_pages):
-            params: dict[str, Any] = {"types": ["mention"], "limit": PAGE_SIZE}
+            params: dict[str, Any] = {
+                "types[]": ["mention"],
+                "limit": PAGE_SIZE,
+                "include_filtered": INCLUDE_FILTERED,
+            }
             if started:
                 # "0" on an account that had no mentions at the first fetch: walk up from the oldest
                 params["min_id"] = newest if newest is not None else "0"
-            page = self._call("notifications", self.api.notifications, **params)
+            page = self._call("notifications", self._notifications, params)
             for note in page:
                 note_id = str(note["id"])
                 if newest is None or int(note_id) > int(newest):
                     newest = note_id
                 status = note.get("status")
-                if note.get("type") != "mention" or not status or str(status["account"]["id"]) == me:
+                if note.get("type") != "mention":
+                    self._warn_once(
+                        f"type:{note.get('type')}",
+                        "Mastodon sent a %r notification though only mentions were asked for; "
+                        "it is skipped (logged once); if it carries residents' posts, add it to the adapter.",
+                        note.get("type"),
+                    )
                     continue
+                if not status or str(status["account"]["id"]) == me:
+                    continue
+                self._authors[str(status["id"])] = str(status["account"]["id"])
                 posts.append(self._status_to_post(status, me, raw=_to_json(note)))
             if not started or len(page) < PAGE_SIZE:
                 # the very first fetch takes only the latest page: no backfill of old mentions
@@ -195,6 +227,43 @@ class MastodonChannel:
         posts.sort(key=lambda p: (p.created_at, int(p.external_id) if p.external_id.isdigit() else 0))
         new_cursor = json.dumps({"notifications": newest})
         return FetchResult(posts=posts, cursor=new_cursor)
+
+    def _notifications(self, params: dict[str, Any]) -> Any:
+        """GET /api/v1/notifications with include_filtered, through Mastodon.py's request helper (its
+        public notifications() has no such parameter; the helper keeps auth, errors and rate limits)."""
+        request = self.api._Mastodon__api_request  # type: ignore[attr-defined]
+        return request("GET", NOTIFICATIONS_PATH, params)
+
+    def _check_policy(self) -> None:
+        """Once per process: read the account's notification policy (Mastodon 4.3+). "drop" for private
+        mentions means strangers' DMs never reach any API; with the operator's consent
+        (fix_dropped_dms) it is set to "filter" (we read filtered ones), otherwise an error is logged."""
+        if self._policy_checked:
+            return
+        self._policy_checked = True
+        try:
+            policy = self._call("notifications_policy", self.api.notifications_policy)
+        except ChannelError as exc:
+            log.info(
+                "Mastodon notification policy not readable (%s): a server before 4.3 does not filter", exc
+            )
+            return
+        if policy.get("for_private_mentions") != "drop":
+            return
+        if not self.fix_dropped_dms:
+            log.error(
+                "Mastodon account drops private mentions from accounts it does not follow: residents' "
+                "first DMs never arrive. Set for_private_mentions to 'filter' or 'accept' in the account's "
+                "notification settings, or set CIVICTRACKER_MASTODON_FIX_DROPPED_DMS=1 to let us do it."
+            )
+            return
+        self._call(
+            "update_notifications_policy", self.api.update_notifications_policy, for_private_mentions="filter"
+        )
+        log.warning(
+            "Mastodon notification policy for private mentions changed from 'drop' to 'filter' "
+            "(CIVICTRACKER_MASTODON_FIX_DROPPED_DMS): strangers' DMs are read with include_filtered"
+        )
 
     def _status_to_post(self, status: Any, me: str, *, raw: dict[str, Any]) -> IncomingPost:
         visibility = status.get("visibility")
@@ -226,15 +295,32 @@ class MastodonChannel:
             media=attachments.from_mastodon(_to_json(status.get("media_attachments") or [])),
         )
 
-    def post_exists(self, external_id: str) -> bool:
-        """GET /api/v1/statuses/:id; a deleted status answers 404."""
+    def post_exists(self, external_id: str, *, author_id: str | None = None) -> bool:
+        """GET /api/v1/statuses/:id. Mastodon answers 404 for a deleted status *and* for one we may no
+        longer see (its author blocked the city); so on 404 the author (given, or remembered from when
+        the post was read) is looked up: an author who is gone, or there and not blocking us, means
+        deleted; a blocking author means hidden, reported as existing (not redacted on a guess)."""
         try:
             self._call("status", self.api.status, external_id)
         except ChannelError as exc:
+            if exc.status != 404:
+                raise
+        else:
+            return True
+        author = author_id or self._authors.get(external_id)
+        if author is None:
+            return False
+        try:
+            self._call("account", self.api.account, author)
+        except ChannelError as exc:
             if exc.status == 404:
-                return False
+                return False  # the account is gone, and its posts with it
             raise
-        return True
+        relationships = self._call("relationships", self.api.account_relationships, [author])
+        blocked = any(bool(r.get("blocked_by")) for r in relationships or [])
+        if blocked:
+            log.info("Mastodon status %s is hidden (its author blocks us), not deleted", external_id)
+        return blocked
 
     # -- writing --------------------------------------------------------------------------------
 

@@ -53,9 +53,12 @@ def _build(settings: Settings, name: str, pack_dir: Path) -> Any:
             return outbox
         return ReplayChannel(replay_feed_path(settings, pack_dir), outbox=outbox)
     if name == "x":
+        from civictracker.channels.limits import x_tier
         from civictracker.channels.x import XChannel
 
         return XChannel(
+            tier=x_tier(settings.x_tier),
+            dms_by_webhook=settings.x_dms_by_webhook,
             user_id=settings.x_user_id,
             bearer_token=settings.x_bearer_token or None,
             consumer_key=settings.x_consumer_key or None,
@@ -68,6 +71,8 @@ def _build(settings: Settings, name: str, pack_dir: Path) -> Any:
         from civictracker.channels.mastodon import MastodonChannel
 
         return MastodonChannel(
-            api_base_url=settings.mastodon_base_url, access_token=settings.mastodon_access_token
+            api_base_url=settings.mastodon_base_url,
+            access_token=settings.mastodon_access_token,
+            fix_dropped_dms=settings.mastodon_fix_dropped_dms,
         )
     raise ValueError(f"unknown channel {name!r}")

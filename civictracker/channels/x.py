@@ -14,6 +14,7 @@ import tweepy
 
 from civictracker.channels import media as attachments
 from civictracker.channels.base import (
+    REPLY_REFUSED,
     ChannelError,
     FeedError,
     FetchResult,
@@ -22,6 +23,8 @@ from civictracker.channels.base import (
     SentMessage,
 )
 from civictracker.channels.bounds import time_or_now
+from civictracker.channels.budget import ReadBudget
+from civictracker.channels.limits import X_TIERS, Tier
 from civictracker.channels.retry import parse_retry_after
 from civictracker.channels.sent import is_ours
 from civictracker.postlength import X_MAX_LENGTH, X_URL_WEIGHT, X_WIDE_WEIGHT, fit_text
@@ -31,13 +34,31 @@ log = logging.getLogger(__name__)
 TWEEPY_HOST = "https://api.twitter.com"  # tweepy.Client.request hard-codes this host
 DM_MAX_LENGTH = 10_000
 
-TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "geo", "lang"]
+TWEET_FIELDS = [
+    "created_at",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "geo",
+    "lang",
+    "entities",  # whether the post names us: X's reply rules on self-serve tiers depend on it
+]
 TWEET_EXPANSIONS = ["author_id", "geo.place_id"]
 DM_FIELDS = ["id", "text", "event_type", "created_at", "dm_conversation_id", "sender_id", "participant_ids"]
 # Photos (issue 13): the media objects come in includes.media, keyed by each post's attachments.media_keys.
 # `url` is given for photos only, `preview_image_url` for videos and GIFs (X data dictionary, Media object).
 MEDIA_EXPANSION = "attachments.media_keys"
 MEDIA_FIELDS = ["type", "url", "preview_image_url", "alt_text", "width", "height"]
+# The parameter X's current spec names what tweepy still sends as tweet.fields (a 400 says which it wants).
+POST_FIELDS_PARAM = "post.fields"
+# X's 403 detail for a reply its rules do not allow (the wording varies; these words are in all of them)
+REPLY_REFUSAL_WORDS = ("not allowed to reply", "reply to this conversation is not allowed", "mentioned or")
+# The headers that name each window: (remaining, reset) per window, the 15-minute one first.
+LIMIT_HEADERS = (
+    ("15min", "x-rate-limit-remaining", "x-rate-limit-reset"),
+    ("24h-user", "x-user-limit-24hour-remaining", "x-user-limit-24hour-reset"),
+    ("24h-app", "x-app-limit-24hour-remaining", "x-app-limit-24hour-reset"),
+)
 
 
 class RebasedSession(requests.Session):
@@ -101,6 +122,9 @@ class XChannel:
         max_pages: int = 20,
         find_pages: int = 3,
         clock: Callable[[], float] = time.time,
+        tier: Tier | None = None,
+        username: str | None = None,
+        dms_by_webhook: bool = False,
     ) -> None:
         self.user_id = str(user_id)
         self._user_auth = all((consumer_key, consumer_secret, access_token, access_token_secret))
@@ -120,56 +144,171 @@ class XChannel:
         self.max_pages = max_pages
         self.find_pages = find_pages
         self._clock = clock
-        # per endpoint: (remaining, reset epoch) from the last x-rate-limit-* headers seen
+        # The account's tier (channels/limits.py): read budgets and reply rules. None: no limits known
+        # (a local fake); the registry passes the configured one.
+        self.tier = tier or X_TIERS["none"]
+        self.budget = ReadBudget(self.tier, clock=clock)
+        self.username = username  # our @handle, for telling whether a post mentions us (else looked up)
+        self.dms_by_webhook = dms_by_webhook  # the Account Activity webhook delivers DMs: do not poll them
+        # per endpoint: (remaining, reset epoch) of each window whose headers were seen ("15min", ...)
         self.rate_limits: dict[str, tuple[int, float]] = {}
+        self.windows: dict[str, dict[str, tuple[int, float]]] = {}
+        # requested fields, adjusted once when X refuses one (a renamed parameter, a dropped field)
+        self.fields: dict[str, list[str]] = {
+            "tweet_fields": list(TWEET_FIELDS),
+            "dm_event_fields": [*DM_FIELDS, "attachments"],  # attachments: a DM's photos (media_keys)
+        }
+        # tweet id -> whether its author mentioned or quoted us (read with the post; X lets us reply then)
+        self._engaged: dict[str, bool] = {}
+        self._warned: set[str] = set()
+        self.skipped_reads: dict[str, int] = {}  # polls not made because the endpoint's budget was spent
+
+    def _warn_once(self, key: str, message: str, *args: Any) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning(message, *args)
 
     # -- plumbing -------------------------------------------------------------------------------
 
     def _note_limits(self, label: str, headers: Any) -> None:
-        try:
-            remaining = int(headers["x-rate-limit-remaining"])
-            reset = float(headers["x-rate-limit-reset"])
-        except (KeyError, TypeError, ValueError):
-            return
-        self.rate_limits[label] = (remaining, reset)
+        """Each window's (remaining, reset) from the headers that name it: the 15-minute x-rate-limit-*
+        and the 24-hour x-user-limit-24hour-* / x-app-limit-24hour-* (POST endpoints)."""
+        seen = self.windows.setdefault(label, {})
+        for window, remaining_header, reset_header in LIMIT_HEADERS:
+            try:
+                seen[window] = (int(headers[remaining_header]), float(headers[reset_header]))
+            except (KeyError, TypeError, ValueError):
+                continue
+        if "15min" in seen:
+            self.rate_limits[label] = seen["15min"]
+            self.budget.note(label, *seen["15min"])
+        elif seen and "15min" not in seen:
+            self._warn_once(
+                f"no15:{label}",
+                "X answered %s with 24-hour limit headers only; the 24-hour reset is used (logged once)",
+                label,
+            )
+
+    def _spent_until(self, label: str, now: float) -> tuple[str, float] | None:
+        """The used-up window of `label` that resets last, and its reset (epoch), if any is used up."""
+        spent = [
+            (reset, w) for w, (remaining, reset) in self.windows.get(label, {}).items() if remaining <= 0
+        ]
+        spent = [(reset, w) for reset, w in spent if reset > now]
+        if not spent:
+            return None
+        reset, window = max(spent)
+        return window, reset
 
     def _call(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Call one tweepy method; map every failure to ChannelError; return the JSON body."""
         now = self._clock()
-        remaining, reset = self.rate_limits.get(label, (1, 0.0))
-        if remaining <= 0 and reset > now:
-            # the last answer said the window is used up: don't spend a request to be told 429
+        spent = self._spent_until(label, now)
+        if spent is not None:
+            # the last answer said a window is used up: don't spend a request to be told 429
             raise ChannelError(
-                f"X rate limit for {label} exhausted until reset", retry_after=reset - now, status=429
+                f"X rate limit for {label} ({spent[0]}) exhausted until reset",
+                retry_after=spent[1] - now,
+                status=429,
             )
-        try:
-            response = fn(*args, user_auth=self._user_auth, **kwargs)
-        except tweepy.TooManyRequests as exc:
-            self._note_limits(label, exc.response.headers)
-            retry_after = max(0.0, exc.reset_time - now) if exc.reset_time else 60.0
-            raise ChannelError(f"X rate limited on {label}", retry_after=retry_after, status=429) from exc
-        except tweepy.TwitterServerError as exc:
-            status = exc.response.status_code
-            # a 503 may say when to come back (Retry-After): asking before then only earns another 503
-            wait = parse_retry_after(exc.response.headers.get("retry-after"), now)
-            told = f" (retry after {wait:.0f} s)" if wait is not None else ""
-            raise ChannelError(
-                f"X API {status} on {label}{told}", retryable=True, status=status, retry_after=wait
-            ) from exc
-        except tweepy.HTTPException as exc:
-            status = exc.response.status_code
-            detail = "; ".join(str(m) for m in exc.api_messages) or exc.response.reason
-            raise ChannelError(
-                f"X API {status} on {label}: {detail}", retryable=False, status=status
-            ) from exc
-        except requests.RequestException as exc:
-            raise ChannelError(f"X API unreachable on {label}: {exc}", retryable=True) from exc
+        self.budget.spend(label)
+        for attempt in range(2):
+            try:
+                response = fn(*args, user_auth=self._user_auth, **kwargs)
+                break
+            except tweepy.BadRequest as exc:
+                if attempt == 0 and self._adjust_fields(label, kwargs, exc.response):
+                    continue  # asked again with the fields X accepts
+                raise self._http_error(label, exc) from exc
+            except tweepy.TooManyRequests as exc:
+                self._note_limits(label, exc.response.headers)
+                spent = self._spent_until(label, now)
+                if spent is not None:
+                    # tweepy's reset_time is the 15-minute header's even when a 24-hour cap is what was hit
+                    window, retry_after = spent[0], spent[1] - now
+                elif exc.reset_time:
+                    window, retry_after = "15min", max(0.0, exc.reset_time - now)
+                else:
+                    window, retry_after = "unknown", 60.0
+                raise ChannelError(
+                    f"X rate limited on {label} ({window})", retry_after=retry_after, status=429
+                ) from exc
+            except tweepy.TwitterServerError as exc:
+                status = exc.response.status_code
+                # a 503 may say when to come back (Retry-After): asking before then only earns another 503
+                wait = parse_retry_after(exc.response.headers.get("retry-after"), now)
+                told = f" (retry after {wait:.0f} s)" if wait is not None else ""
+                raise ChannelError(
+                    f"X API {status} on {label}{told}", retryable=True, status=status, retry_after=wait
+                ) from exc
+            except tweepy.HTTPException as exc:
+                raise self._http_error(label, exc) from exc
+            except requests.RequestException as exc:
+                raise ChannelError(f"X API unreachable on {label}: {exc}", retryable=True) from exc
         self._note_limits(label, response.headers)
         try:
             body: dict[str, Any] = response.json()
         except ValueError as exc:
             raise ChannelError(f"X API sent a non-JSON answer on {label}", retryable=True) from exc
         return body
+
+    def _http_error(self, label: str, exc: tweepy.HTTPException) -> ChannelError:
+        status = exc.response.status_code
+        detail = "; ".join(str(m) for m in exc.api_messages) or exc.response.reason
+        refusal = None
+        if (
+            status == 403
+            and label == "tweet_create"
+            and any(word in detail.lower() for word in REPLY_REFUSAL_WORDS)
+        ):
+            refusal = REPLY_REFUSED
+        return ChannelError(
+            f"X API {status} on {label}: {detail}", retryable=False, status=status, refusal=refusal
+        )
+
+    def _adjust_fields(self, label: str, kwargs: dict[str, Any], response: Any) -> bool:
+        """After a 400 naming requested fields: drop the refused values, or switch tweet.fields to the
+        spec's post.fields when the parameter itself is unknown. Logged once with what to update; True
+        when the request changed (it is sent once more)."""
+        try:
+            errors = response.json().get("errors", [])
+        except ValueError:
+            return False
+        changed = False
+        for error in errors:
+            message = str(error.get("message", ""))
+            for param, values in (error.get("parameters") or {}).items():
+                key = {"tweet.fields": "tweet_fields", POST_FIELDS_PARAM: POST_FIELDS_PARAM}.get(param)
+                key = key or {"dm_event.fields": "dm_event_fields"}.get(param)
+                if key is None or key not in kwargs:
+                    continue
+                if f"parameter [{param}]" in message:  # the parameter itself is not in the spec
+                    new_key = POST_FIELDS_PARAM if key == "tweet_fields" else None
+                    fields = self.fields.pop(key, kwargs[key])
+                    kwargs.pop(key)
+                    if new_key:
+                        self.fields[new_key] = kwargs[new_key] = fields
+                    what = f"{param} is not accepted; now sending {new_key or 'no fields'}"
+                else:
+                    refused = {str(v) for v in values or []}
+                    kept = [f for f in kwargs[key] if f not in refused]
+                    self.fields[key] = kwargs[key] = kept
+                    what = f"{param} values {sorted(refused)} are refused; now asking for {kept}"
+                changed = True
+                self._warn_once(
+                    f"fields:{param}",
+                    "X answered 400 on %s: %s (logged once). Update TWEET_FIELDS/DM_FIELDS in "
+                    "civictracker/channels/x.py to X's current spec.",
+                    label,
+                    what,
+                )
+        return changed
+
+    def _tweet_fields(self) -> dict[str, list[str]]:
+        return {k: v for k, v in self.fields.items() if k in ("tweet_fields", POST_FIELDS_PARAM) and v}
+
+    def _dm_fields(self) -> dict[str, list[str]]:
+        return {k: v for k, v in self.fields.items() if k == "dm_event_fields" and v}
 
     @staticmethod
     def _parse_cursor(cursor: str | None) -> dict[str, str | None]:
@@ -200,7 +339,17 @@ class XChannel:
         new_state = dict(state)
         started = state["started"] is not None
         new_state["started"] = "1"
-        for stream, fetch in (("mentions", self._fetch_mentions), ("dms", self._fetch_dms)):
+        Fetch = Callable[[str | None, bool], tuple[list[IncomingPost], str | None]]
+        streams: list[tuple[str, str, Fetch]] = [("mentions", "mentions", self._fetch_mentions)]
+        if not self.dms_by_webhook:
+            streams.append(("dms", "dm_events", self._fetch_dms))
+        attempted = 0
+        for stream, label, fetch in streams:
+            if self.budget.due_in(label) > 0:
+                # read no faster than the endpoint's limit allows: this stream waits for a later poll
+                self.skipped_reads[label] = self.skipped_reads.get(label, 0) + 1
+                continue
+            attempted += 1
             try:
                 got, newest = fetch(state[stream], started)
             except ChannelError as exc:
@@ -210,7 +359,7 @@ class XChannel:
                 continue
             posts.extend(got)
             new_state[stream] = _max_id(state[stream], newest)
-        if len(failures) == 2:
+        if attempted and len(failures) == attempted:
             raise failures[0]
         posts.sort(key=lambda p: (p.created_at, int(p.external_id)))
         return FetchResult(posts=posts, cursor=json.dumps(new_state, sort_keys=True), errors=errors)
@@ -223,7 +372,7 @@ class XChannel:
             params: dict[str, Any] = {
                 "max_results": 100,
                 "expansions": [*TWEET_EXPANSIONS, MEDIA_EXPANSION],
-                "tweet_fields": TWEET_FIELDS,
+                **self._tweet_fields(),
                 "user_fields": ["username"],
                 "place_fields": ["geo", "full_name"],
                 "media_fields": MEDIA_FIELDS,
@@ -242,6 +391,13 @@ class XChannel:
             for tweet in body.get("data", []):
                 if tweet.get("author_id") == self.user_id:
                     continue
+                # a reply in our thread is in the mentions timeline even when its text no longer names
+                # us; X lets us answer only those that do (entities), the others are looked up at send
+                if any(
+                    str(m.get("id")) == self.user_id
+                    for m in (tweet.get("entities") or {}).get("mentions", [])
+                ):
+                    self._engaged[str(tweet["id"])] = True
                 posts.append(self._tweet_to_post(tweet, users, places, media))
                 newest = _max_id(newest, tweet["id"])
             token = meta.get("next_token")
@@ -300,7 +456,7 @@ class XChannel:
         for _ in range(self.max_pages):
             params: dict[str, Any] = {
                 "event_types": "MessageCreate",
-                "dm_event_fields": [*DM_FIELDS, "attachments"],
+                **self._dm_fields(),
                 "expansions": ["sender_id", MEDIA_EXPANSION],
                 "user_fields": ["username"],
                 "media_fields": MEDIA_FIELDS,
@@ -317,9 +473,10 @@ class XChannel:
                     reached_cursor = True
                     break
                 newest = _max_id(newest, event["id"])
-                if event.get("event_type") != "MessageCreate" or event.get("sender_id") == self.user_id:
+                sender_id = self._sender_of(event)
+                if event.get("event_type") != "MessageCreate" or sender_id == self.user_id:
                     continue
-                sender = users.get(event.get("sender_id", ""), {})
+                sender = users.get(sender_id, {})
                 attached = attachments.from_x((event.get("attachments") or {}).get("media_keys"), media)
                 dm_includes: dict[str, Any] = {"users": [sender] if sender else []}
                 if attached:
@@ -330,7 +487,7 @@ class XChannel:
                         channel=self.name,
                         external_id=event["id"],
                         kind="dm",
-                        author_id=event.get("sender_id", ""),
+                        author_id=sender_id,
                         author_handle=sender.get("username", ""),
                         text=event.get("text", ""),
                         created_at=_parse_time(event.get("created_at")),
@@ -343,6 +500,74 @@ class XChannel:
             if reached_cursor or not token or not started:
                 break
         return posts, newest
+
+    def _sender_of(self, event: dict[str, Any]) -> str:
+        """The sender: sender_id, or, when X no longer returns it, the other member of a one-to-one
+        conversation ("low-high" ids). Never a guess for a group conversation."""
+        if event.get("sender_id"):
+            return str(event["sender_id"])
+        members = str(event.get("dm_conversation_id", "")).split("-")
+        others = [m for m in members if m and m != self.user_id]
+        if len(members) == 2 and len(others) == 1:
+            return others[0]
+        self._warn_once(
+            "dm-sender",
+            "X DM event %s has no sender_id: stored without an author (logged once); check dm_event.fields",
+            event.get("id"),
+        )
+        return ""
+
+    def reply_allowed(self, target: ReplyTarget) -> tuple[bool, str]:
+        """Whether X will take this public reply, known before posting, and why not.
+
+        On a tier whose replies need engagement (self-serve), the post answered must mention or quote
+        us (every post read from our mentions does), and the reply may name no one else.
+        """
+        if target.is_dm or not self.tier.reply_needs_engagement:
+            return True, ""
+        if target.mention_handles and not self.tier.mentions_others:
+            return False, "this tier does not allow replies that mention other people"
+        if target.in_reply_to_id is None:
+            return True, ""
+        engaged = self._engaged.get(target.in_reply_to_id)
+        if engaged is None:
+            engaged = self._engages_us(target.in_reply_to_id)
+        if not engaged:
+            return False, "its author did not mention or quote the account"
+        return True, ""
+
+    def _engages_us(self, tweet_id: str) -> bool:
+        """GET /2/tweets/:id with entities and references: does it mention or quote us? Unknown: True
+        (X decides; a refusal is handled like any other)."""
+        try:
+            body = self._call(
+                "tweet_lookup",
+                self.client.get_tweet,
+                tweet_id,
+                tweet_fields=["entities", "referenced_tweets", "author_id"],
+                expansions=["referenced_tweets.id.author_id"],
+            )
+        except ChannelError:
+            return True
+        tweet = body.get("data") or {}
+        mentions = {str(m.get("id", "")) for m in (tweet.get("entities") or {}).get("mentions", [])}
+        names = {
+            str(m.get("username", "")).lower() for m in (tweet.get("entities") or {}).get("mentions", [])
+        }
+        quoted = {r["id"] for r in tweet.get("referenced_tweets", []) or [] if r.get("type") == "quoted"}
+        quoted_authors = {
+            str(t.get("author_id"))
+            for t in body.get("includes", {}).get("tweets", [])
+            if t.get("id") in quoted
+        }
+        engaged = (
+            self.user_id in mentions
+            or (self.username or "").lower() in names - {""}
+            or self.user_id in quoted_authors
+            or str(tweet.get("author_id")) == self.user_id
+        )
+        self._engaged[tweet_id] = engaged
+        return engaged
 
     def post_exists(self, external_id: str) -> bool:
         """GET /2/tweets/:id. A deleted tweet answers 200 with a resource-not-found error and no data.
@@ -396,6 +621,14 @@ class XChannel:
                     text=body,
                 )
                 return SentMessage(external_id=answer["data"]["dm_event_id"], raw=answer, text=body)
+            allowed, why = self.reply_allowed(target)
+            if not allowed:
+                raise ChannelError(
+                    f"X does not allow this reply to {target.in_reply_to_id}: {why}",
+                    retryable=False,
+                    status=403,
+                    refusal=REPLY_REFUSED,
+                )
             answer = self._call(
                 "tweet_create",
                 self.client.create_tweet,
@@ -424,21 +657,25 @@ class XChannel:
                 params: dict[str, Any] = {
                     "participant_id": target.recipient_id,
                     "event_types": "MessageCreate",
-                    "dm_event_fields": DM_FIELDS,
+                    **self._dm_fields(),
                     "max_results": 100,
                 }
                 if token:
                     params["pagination_token"] = token
+                # the same 15-per-15-minutes DM-lookup budget as the polls, ahead of them (reserve)
+                wait = self.budget.due_in("dm_conversation_events", priority=True)
+                if wait > 0:
+                    raise ChannelError("X DM lookups used up; find_sent waits", retry_after=wait, status=429)
                 body = self._call("dm_conversation_events", self.client.get_direct_message_events, **params)
                 for event in body.get("data", []):
-                    if event.get("sender_id") == self.user_id and is_ours(
+                    if self._sender_of(event) == self.user_id and is_ours(
                         str(event.get("id")), event.get("text", ""), expected, known_ids
                     ):
                         return SentMessage(
                             external_id=event["id"], raw={"data": event}, text=event.get("text", "")
                         )
             else:
-                params = {"max_results": 100, "tweet_fields": TWEET_FIELDS}
+                params = {"max_results": 100, **self._tweet_fields()}
                 if token:
                     params["pagination_token"] = token
                 body = self._call("user_tweets", self.client.get_users_tweets, self.user_id, **params)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import case, func, or_, select
 
+from civictracker.channels.limits import Window, mastodon_tier, x_tier
 from civictracker.extensions import db
 from civictracker.models import MessageState, OutboundMessage
 from civictracker.models.outbox import WAITING_STATES
@@ -15,11 +16,21 @@ from civictracker.outbox.compose import DM_ROUTE
 from civictracker.outbox.schedule import DM, POST, Cap, Policy, free_now
 
 
+def _caps(windows: tuple[Window, ...]) -> tuple[Cap, ...]:
+    return tuple(Cap(w.limit, w.window_s) for w in windows)
+
+
 def outbox_policy(settings: Any) -> Policy:
-    """Per-account posting caps and the storm knobs from the settings; the replay/log channel is uncapped."""
-    x_post = (Cap(settings.x_posts_per_3h, 3 * 3600), Cap(settings.x_posts_per_15min, 15 * 60))
-    x_dm = (Cap(settings.x_dms_per_24h, 24 * 3600),)
-    masto = (Cap(settings.mastodon_posts_per_hour, 3600),)
+    """Per-account posting caps: the platform's for the account's tier (channels/limits.py) and the
+    city's own from the settings, both applied; the storm knobs. The replay/log channel is uncapped."""
+    xt, mt = x_tier(settings.x_tier), mastodon_tier(settings.mastodon_tier)
+    x_post = (
+        Cap(settings.x_posts_per_3h, 3 * 3600),
+        Cap(settings.x_posts_per_15min, 15 * 60),
+        *_caps(xt.posts),
+    )
+    x_dm = (Cap(settings.x_dms_per_24h, 24 * 3600), *_caps(xt.dms))
+    masto = (Cap(settings.mastodon_posts_per_hour, 3600), *_caps(mt.posts))
     return Policy(
         caps={},
         account_caps={
@@ -36,6 +47,10 @@ def outbox_policy(settings: Any) -> Policy:
         digest_after_s=settings.outbox_digest_after_s if settings.outbox_digest_after_s > 0 else None,
         # a Mastodon "direct" status is a status: it counts against the same 300 per 3 h
         shared_lanes=frozenset({"mastodon"}),
+        # a tier whose replies may not @mention other reporters gets no cluster or digest replies
+        no_mentions=frozenset(
+            name for name, tier in (("x", xt), ("mastodon", mt)) if not tier.mentions_others
+        ),
     )
 
 

@@ -16,12 +16,13 @@ from typing import Any
 
 from flask import Flask
 
-from civictracker.channels.base import ChannelError, ReplyTarget
+from civictracker.channels.base import REPLY_REFUSED, ChannelError, ReplyTarget
 from civictracker.channels.retry import backoff_delay
 from civictracker.extensions import db
 from civictracker.models import MessageState, OutboundMessage
 from civictracker.outbox.claims import error_note, move
 from civictracker.outbox.reach import DM_REFUSED
+from civictracker.outbox.refusals import BY_DM, NOWHERE, answer_refused
 from civictracker.outbox.sources import DELETED_NO_DM, forget_gone_source
 from civictracker.runtime import city_of, settings_of
 
@@ -100,6 +101,12 @@ def on_failure(
         return _answer_elsewhere(app, members, now), None
     if target.is_dm and not members[0].is_dm and not exc.retryable:
         return _dm_refused(members, exc, now), None
+    if exc.refusal == REPLY_REFUSED and not target.is_dm:
+        # the platform will not take this reply (X's reply rules): another way to the resident
+        outcome = answer_refused(settings_of(app), members, exc, now)
+        if outcome == BY_DM:
+            return REROUTE_TO_DM, None
+        return ("dead", None) if outcome == NOWHERE else ("retry", now)
     for msg in members:
         msg.last_error = error_note(msg, str(exc))
     if not exc.retryable and len(members) == 1:

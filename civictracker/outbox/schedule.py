@@ -89,6 +89,8 @@ class Policy:
     dm_spill_after_s: float = 600.0
     spill_to_dm: bool = True
     cluster: bool = True
+    # accounts whose replies may not @mention other reporters (X self-serve): no clusters, no digests
+    no_mentions: frozenset[str] = frozenset()
     pace_splits: int = 4
     digest_after_s: float | None = 1200.0  # None: never mix groups in one reply
     # Accounts whose DMs are ordinary statuses counted against the same cap as public replies
@@ -208,7 +210,7 @@ def _fill_lane(
     ticket's update, then, for long-waiting acknowledgements, a digest across tickets.
     """
     free = _free(policy.caps_for(account, kind), lane_history, now)
-    sharing = kind == POST and len(queue) > free
+    sharing = kind == POST and len(queue) > free and account not in policy.no_mentions
     taken: set[Hashable] = set()
     batches: list[Batch] = []
     for message in queue:

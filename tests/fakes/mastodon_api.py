@@ -4,6 +4,12 @@ Entities (Account, Status, Notification) carry the documented attributes; lists 
 since_id / min_id / max_id / limit and a Link header; errors are {"error": "..."} with the documented
 status codes (404 Record not found, 422 validation, 429 Too many requests); every answer has
 X-RateLimit-Limit / -Remaining / -Reset (ISO 8601). POST /api/v1/statuses honours Idempotency-Key.
+
+Filtered notifications as in Mastodon 4.3+ (docs.joinmastodon.org/methods/notifications, /entities/
+NotificationPolicy): with the default policy (`for_private_mentions: filter`) a private mention from an
+account we do not follow is marked filtered, left out of GET /api/v1/notifications unless
+`include_filtered=true`, and listed under GET /api/v1/notifications/requests until accepted. A status
+whose author blocks us answers 404 like a deleted one; GET /api/v1/accounts/relationships says blocked_by.
 """
 
 from __future__ import annotations
@@ -60,6 +66,15 @@ class FakeMastodon:
     remaining: int = 300
     reset_at: float = 0.0
     idempotency: dict[str, str] = field(default_factory=dict)
+    # Mastodon 4.3's notification policy: "accept" | "filter" | "drop" for private mentions from accounts
+    # we do not follow. `include_filtered_supported=False` is a server older than 4.3 that ignores it.
+    policy_private_mentions: str = "filter"
+    include_filtered_supported: bool = True
+    types_filter_supported: bool = True  # False: a server (or fork) that answers every type regardless
+    following: set[str] = field(default_factory=set)  # account ids we follow
+    blocked_by: set[str] = field(default_factory=set)  # account ids that block us: their statuses 404
+    gone_accounts: set[str] = field(default_factory=set)  # deleted/suspended accounts: 404 on lookup
+    count_429: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -71,6 +86,13 @@ class FakeMastodon:
                 Rule("/api/v1/accounts/verify_credentials", endpoint="verify", methods=["GET"]),
                 Rule("/api/v1/accounts/<aid>/statuses", endpoint="account_statuses", methods=["GET"]),
                 Rule("/api/v1/notifications", endpoint="notifications", methods=["GET"]),
+                Rule("/api/v1/notifications/requests", endpoint="requests", methods=["GET"]),
+                Rule(
+                    "/api/v1/notifications/requests/<rid>/accept", endpoint="request_accept", methods=["POST"]
+                ),
+                Rule("/api/v2/notifications/policy", endpoint="policy", methods=["GET", "PATCH"]),
+                Rule("/api/v1/accounts/relationships", endpoint="relationships", methods=["GET"]),
+                Rule("/api/v1/accounts/<aid>", endpoint="account_get", methods=["GET"]),
                 Rule("/api/v1/statuses", endpoint="status_create", methods=["POST"]),
                 Rule("/api/v1/statuses/<sid>", endpoint="status_get", methods=["GET"]),
             ]
@@ -163,6 +185,22 @@ class FakeMastodon:
 
     def go_down(self, calls: int, status: int = 503) -> None:
         self.down_for, self.down_status = calls, status
+
+    def add_notification(self, type_: str, acct: str, status_id: str | None = None) -> str:
+        """A notification of any type (e.g. one a newer server invents), optionally about a status."""
+        with self._lock:
+            nid = str(next(self._ids))
+            self.notifications.append(
+                {
+                    "id": nid,
+                    "type": type_,
+                    "group_key": f"ungrouped-{nid}",
+                    "created_at": _iso(self.clock()),
+                    "account": self.accounts[self.add_account(acct)],
+                    "status": self.statuses.get(status_id) if status_id else None,
+                }
+            )
+            return nid
 
     def exhaust(self, reset_in: float) -> None:
         with self._lock:
@@ -257,6 +295,9 @@ class FakeMastodon:
         self.statuses[sid] = status
         self.accounts[author]["statuses_count"] += 1
         if author != self.me_id and any(m["id"] == self.me_id for m in mentions):
+            filtered = self._filtered(author, visibility, parent)
+            if filtered is None:
+                return sid  # "drop": no notification at all
             nid = str(next(self._ids))
             self.notifications.append(
                 {
@@ -266,9 +307,19 @@ class FakeMastodon:
                     "created_at": status["created_at"],
                     "account": self.accounts[author],
                     "status": status,
+                    "filtered": filtered,
                 }
             )
         return sid
+
+    def _filtered(self, author: str, visibility: str, parent: dict[str, Any] | None) -> bool | None:
+        """Whether the notification is filtered (None: dropped), as Mastodon's policy decides for private
+        mentions: not filtered when we follow the author or it answers a mention of theirs by us."""
+        if visibility != "direct" or author in self.following:
+            return False
+        if parent is not None and parent["account"]["id"] == self.me_id:
+            return False  # a reply to our own private mention of them is solicited
+        return {"accept": False, "filter": True}.get(self.policy_private_mentions)
 
     # -- HTTP -----------------------------------------------------------------------------------
 
@@ -304,6 +355,7 @@ class FakeMastodon:
         if now >= self.reset_at:
             self.remaining, self.reset_at = self.rate_limit, now + self.window_s
         if self.remaining <= 0:
+            self.count_429 += 1
             response = self._error(429, "Too many requests")
         else:
             self.remaining -= 1
@@ -365,19 +417,92 @@ class FakeMastodon:
         return self._paged(mine, request)
 
     def _ep_notifications(self, request: Request) -> Response:
-        types = request.args.getlist("types[]")
+        types = request.args.getlist("types[]") if self.types_filter_supported else []
         excluded = request.args.getlist("exclude_types[]")
+        with_filtered = (
+            self.include_filtered_supported and request.args.get("include_filtered", "").lower() == "true"
+        )
         notes = [
             n
             for n in self.notifications
             if (not types or n["type"] in types)
             and n["type"] not in excluded
-            and n["status"]["id"] not in self.deleted
+            and (n["status"] is None or n["status"]["id"] not in self.deleted)
+            and (with_filtered or not n.get("filtered"))
         ]
-        return self._paged(notes, request)
+        return self._paged([{k: v for k, v in n.items() if k != "filtered"} for n in notes], request)
+
+    def _ep_requests(self, request: Request) -> Response:
+        """One NotificationRequest per account with filtered notifications (its id: the account's)."""
+        by_account: dict[str, list[dict[str, Any]]] = {}
+        for n in self.notifications:
+            if n.get("filtered"):
+                by_account.setdefault(n["account"]["id"], []).append(n)
+        items = [
+            {
+                "id": aid,
+                "created_at": notes[0]["created_at"],
+                "updated_at": notes[-1]["created_at"],
+                "account": self.accounts[aid],
+                "notifications_count": str(len(notes)),
+                "last_status": notes[-1]["status"],
+            }
+            for aid, notes in by_account.items()
+        ]
+        return self._paged(items, request)
+
+    def _ep_request_accept(self, request: Request, rid: str) -> Response:
+        for n in self.notifications:
+            if n.get("filtered") and n["account"]["id"] == rid:
+                n["filtered"] = False
+        return self._json({})
+
+    def _ep_policy(self, request: Request) -> Response:
+        if request.method == "PATCH":
+            form = request.form if request.form else (request.get_json(silent=True) or {})
+            if "for_private_mentions" in form:
+                self.policy_private_mentions = form["for_private_mentions"]
+        pending = [n for n in self.notifications if n.get("filtered")]
+        return self._json(
+            {
+                "for_not_following": "accept",
+                "for_not_followers": "accept",
+                "for_new_accounts": "accept",
+                "for_private_mentions": self.policy_private_mentions,
+                "for_limited_accounts": "filter",
+                "summary": {
+                    "pending_requests_count": len({n["account"]["id"] for n in pending}),
+                    "pending_notifications_count": len(pending),
+                },
+            }
+        )
+
+    def _ep_account_get(self, request: Request, aid: str) -> Response:
+        if aid not in self.accounts or aid in self.gone_accounts:
+            return self._error(404, "Record not found")
+        return self._json(self.accounts[aid])
+
+    def _ep_relationships(self, request: Request) -> Response:
+        ids = request.args.getlist("id[]") or request.args.getlist("id")
+        return self._json(
+            [
+                {
+                    "id": aid,
+                    "following": aid in self.following,
+                    "followed_by": False,
+                    "blocking": False,
+                    "blocked_by": aid in self.blocked_by,
+                    "muting": False,
+                    "requested": False,
+                }
+                for aid in ids
+                if aid in self.accounts
+            ]
+        )
 
     def _ep_status_get(self, request: Request, sid: str) -> Response:
-        if sid not in self.statuses or sid in self.deleted:
+        hidden = sid in self.statuses and self.statuses[sid]["account"]["id"] in self.blocked_by
+        if sid not in self.statuses or sid in self.deleted or hidden:
             return self._error(404, "Record not found")
         return self._json(self.statuses[sid])
 

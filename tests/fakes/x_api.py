@@ -5,6 +5,16 @@ Shapes follow the X API v2 reference: list endpoints answer {"data": [...], "inc
 (id, text, edit_history_tweet_ids) plus those asked for in tweet.fields / dm_event.fields, a deleted
 tweet looks up as 200 with a resource-not-found error, problems are {"title", "detail", "type",
 "status"}, and every answer has x-rate-limit-limit / -remaining / -reset headers.
+
+The platform's rules, each a knob (docs/platforms.md has the sources):
+- per-endpoint 15-minute limits from X's table (`ENDPOINT_LIMITS`: mentions 300, DM lookups 15 shared by
+  both DM-event endpoints, posts 100, DM creates 15) and 24-hour limits on the POST endpoints with their
+  x-user-limit-24hour-* / x-app-limit-24hour-* headers; a 429 for a spent 24-hour window still carries
+  the 15-minute x-rate-limit-reset (what tweepy reads). `only_24h_headers` drops the 15-minute headers.
+- `reply_rule="self_serve"`: a reply is refused (403) unless the post answered mentions or quotes us, and
+  a reply naming anyone but that author is refused; `refuse_replies_until` refuses every reply till then.
+- `field_spec="current"`: tweet.fields is an unknown parameter (post.fields replaces it) and
+  dm_event.fields no longer allows sender_id / participant_ids: 400 invalid-request naming them.
 """
 
 from __future__ import annotations
@@ -24,6 +34,36 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 URL_RE = re.compile(r"https?://\S+")
+MENTION_RE = re.compile(r"(?<![\w@])@(\w{1,15})")
+
+# 15-minute limits per user (X API v2 rate-limit table); endpoints sharing a bucket share a count
+ENDPOINT_LIMITS = {
+    "mentions": 300,
+    "dm_reads": 15,
+    "user_tweets": 900,
+    "tweet_lookup": 900,
+    "tweet_create": 100,
+    "dm_create": 15,
+}
+BUCKETS = {"dm_events": "dm_reads", "dm_conversation_events": "dm_reads"}
+# 24-hour limits of the POST endpoints: (per user, per app)
+DAY_LIMITS = {"tweet_create": (10_000, 10_000), "dm_create": (1_440, 1_440)}
+DAY_S = 24 * 3600.0
+INVALID = "https://api.twitter.com/2/problems/invalid-request"
+REPLY_REFUSED_DETAIL = (
+    "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged "
+    "by the author of the post you are replying to."
+)
+CURRENT_TWEET_PARAMS = "post.fields"
+CURRENT_DM_FIELDS = {
+    "id",
+    "text",
+    "event_type",
+    "created_at",
+    "dm_conversation_id",
+    "attachments",
+    "entities",
+}
 
 
 def x_length(text: str) -> int:
@@ -71,6 +111,13 @@ class FakeX:
     dm_closed: set[str] = field(default_factory=set)
     limits: dict[str, _Limit] = field(default_factory=dict)
     media: dict[str, dict[str, Any]] = field(default_factory=dict)  # media_key -> full Media object
+    endpoint_limits: dict[str, int] = field(default_factory=lambda: dict(ENDPOINT_LIMITS))
+    day_limits: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(DAY_LIMITS))
+    only_24h_headers: bool = False
+    reply_rule: str = "open"  # "open" (enterprise) | "self_serve" (Feb 2026 reply restrictions)
+    refuse_replies_until: float = 0.0
+    field_spec: str = "legacy"  # "legacy" (tweet.fields, sender_id) | "current"
+    count_429: dict[str, int] = field(default_factory=dict)  # 429s answered per endpoint
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -117,6 +164,7 @@ class FakeX:
         place: dict[str, Any] | None = None,
         lang: str = "en",
         media: list[dict[str, Any]] | None = None,
+        quote_of: str | None = None,
     ) -> str:
         """A tweet by `username`; include "@CambridgeFix" in text (or reply to us) to make it a mention.
 
@@ -129,6 +177,10 @@ class FakeX:
             )
             if media:
                 self.tweets[tid]["attachments"] = {"media_keys": [self._add_media(m) for m in media]}
+            if quote_of is not None:
+                self.tweets[tid].setdefault("referenced_tweets", []).append(
+                    {"type": "quoted", "id": quote_of}
+                )
             return tid
 
     def add_dm(self, username: str, text: str, *, media: list[dict[str, Any]] | None = None) -> str:
@@ -175,7 +227,29 @@ class FakeX:
 
     def set_limit(self, endpoint: str, limit: int) -> None:
         with self._lock:
-            self.limits[endpoint] = _Limit(limit, self.window_s, limit, self.clock() + self.window_s)
+            self.limits[BUCKETS.get(endpoint, endpoint)] = _Limit(
+                limit, self.window_s, limit, self.clock() + self.window_s
+            )
+
+    def exhaust_day(self, endpoint: str, reset_in: float, *, scope: str = "user") -> None:
+        """Use up the 24-hour window of a POST endpoint ("user" or "app"); it resets `reset_in` from now."""
+        with self._lock:
+            lim = self._day(endpoint, scope)
+            if lim is not None:
+                lim.remaining, lim.reset = 0, self.clock() + reset_in
+
+    def _day(self, endpoint: str, scope: str) -> _Limit | None:
+        if endpoint not in self.day_limits:
+            return None
+        key = f"{endpoint}:24h:{scope}"
+        now = self.clock()
+        lim = self.limits.get(key)
+        if lim is None:
+            limit = self.day_limits[endpoint][0 if scope == "user" else 1]
+            lim = self.limits[key] = _Limit(limit, DAY_S, limit, now + DAY_S)
+        if now >= lim.reset:
+            lim.remaining, lim.reset = lim.limit, now + lim.window
+        return lim
 
     def tweets_by(self, user_id: str) -> list[dict[str, Any]]:
         return [t for t in self.tweets.values() if t["author_id"] == user_id and t["id"] not in self.deleted]
@@ -202,6 +276,14 @@ class FakeX:
             "conversation_id": tid,
             "lang": lang,
         }
+        mentions = [
+            {"username": m.group(1), "id": uid}
+            for m in MENTION_RE.finditer(text)
+            for uid, name in self.users.items()
+            if name.lower() == m.group(1).lower()
+        ]
+        if mentions:
+            tweet["entities"] = {"mentions": mentions}
         if in_reply_to is not None:
             parent = self.tweets[in_reply_to]
             tweet["conversation_id"] = parent["conversation_id"]
@@ -246,11 +328,11 @@ class FakeX:
 
     def _limit(self, endpoint: str) -> _Limit:
         now = self.clock()
+        endpoint = BUCKETS.get(endpoint, endpoint) if endpoint not in self.limits else endpoint
         lim = self.limits.get(endpoint)
         if lim is None:
-            lim = self.limits[endpoint] = _Limit(
-                self.default_limit, self.window_s, self.default_limit, now + self.window_s
-            )
+            limit = self.endpoint_limits.get(endpoint, self.default_limit)
+            lim = self.limits[endpoint] = _Limit(limit, self.window_s, limit, now + self.window_s)
         if now >= lim.reset:
             lim.remaining, lim.reset = lim.limit, now + lim.window
         return lim
@@ -284,23 +366,70 @@ class FakeX:
         except HTTPException as exc:
             return self._problem(exc.code or 400, "Invalid Request", str(exc))
         lim = self._limit(endpoint)
-        headers = {}
-        if lim.remaining <= 0:
+        scoped = [(scope, self._day(endpoint, scope)) for scope in ("user", "app")]
+        days = [d for _, d in scoped if d is not None]
+        refused = self._refused_fields(request)
+        if lim.remaining <= 0 or any(d.remaining <= 0 for d in days):
+            self.count_429[endpoint] = self.count_429.get(endpoint, 0) + 1
             response = self._problem(429, "Too Many Requests", "Too Many Requests")
         else:
             lim.remaining -= 1
-            response = getattr(self, f"_ep_{endpoint}")(request, **args)
-        headers = {
-            "x-rate-limit-limit": str(lim.limit),
-            "x-rate-limit-remaining": str(max(0, lim.remaining)),
-            "x-rate-limit-reset": str(int(lim.reset)),
-        }
+            for day in days:
+                day.remaining -= 1
+            response = refused or getattr(self, f"_ep_{endpoint}")(request, **args)
+        headers = {}
+        if not self.only_24h_headers:
+            headers = {
+                "x-rate-limit-limit": str(lim.limit),
+                "x-rate-limit-remaining": str(max(0, lim.remaining)),
+                "x-rate-limit-reset": str(int(lim.reset)),
+            }
+        for scope, day in scoped:
+            if day is None:
+                continue
+            headers[f"x-{scope}-limit-24hour-limit"] = str(day.limit)
+            headers[f"x-{scope}-limit-24hour-remaining"] = str(max(0, day.remaining))
+            headers[f"x-{scope}-limit-24hour-reset"] = str(int(day.reset))
         response.headers.update(headers)
         return response
 
+    def _refused_fields(self, request: Request) -> Response | None:
+        """The current spec's 400 for a parameter or field value it no longer has."""
+        if self.field_spec != "current":
+            return None
+        errors = []
+        if "tweet.fields" in request.args:
+            errors.append(
+                {
+                    "parameters": {"tweet.fields": [request.args["tweet.fields"]]},
+                    "message": "The query parameter [tweet.fields] is not one of [id,max_results,"
+                    "pagination_token,since_id,until_id,expansions,post.fields,user.fields,place.fields]",
+                }
+            )
+        asked = set(filter(None, request.args.get("dm_event.fields", "").split(",")))
+        bad = sorted(asked - CURRENT_DM_FIELDS)
+        if bad:
+            errors.append(
+                {
+                    "parameters": {"dm_event.fields": bad},
+                    "message": f"The `dm_event.fields` query parameter value [{bad[0]}] is not one of "
+                    f"[{','.join(sorted(CURRENT_DM_FIELDS))}]",
+                }
+            )
+        if not errors:
+            return None
+        body = {
+            "errors": errors,
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": INVALID,
+        }
+        return Response(json.dumps(body), status=400, content_type="application/json")
+
     # field selection as documented: defaults plus requested fields
     def _shape_tweet(self, tweet: dict[str, Any], request: Request) -> dict[str, Any]:
-        wanted = set(filter(None, request.args.get("tweet.fields", "").split(",")))
+        asked = request.args.get(CURRENT_TWEET_PARAMS if self.field_spec == "current" else "tweet.fields", "")
+        wanted = set(filter(None, asked.split(",")))
         if "author_id" in request.args.get("expansions", "").split(","):
             wanted.add("author_id")
         if "attachments.media_keys" in request.args.get("expansions", "").split(","):
@@ -317,6 +446,15 @@ class FakeX:
         if "author_id" in expansions:
             ids = list(dict.fromkeys(t["author_id"] for t in tweets))
             includes["users"] = [self._user(uid) for uid in ids]
+        if "referenced_tweets.id.author_id" in expansions or "referenced_tweets.id" in expansions:
+            ref_ids = [
+                r["id"] for t in tweets for r in t.get("referenced_tweets", []) if r["id"] in self.tweets
+            ]
+            if ref_ids:
+                includes["tweets"] = [
+                    {k: self.tweets[i][k] for k in ("id", "text", "author_id")}
+                    for i in dict.fromkeys(ref_ids)
+                ]
         if "geo.place_id" in expansions:
             places = [self.places[t["geo"]["place_id"]] for t in tweets if t.get("geo", {}).get("place_id")]
             if places:
@@ -416,7 +554,10 @@ class FakeX:
                 ]
             }
             return Response(json.dumps(body), status=200, content_type="application/json")
-        body = {"data": self._shape_tweet(tweet, request)}
+        body: dict[str, Any] = {"data": self._shape_tweet(tweet, request)}
+        includes = self._includes_for([tweet], request)
+        if includes:
+            body["includes"] = includes
         return Response(json.dumps(body), content_type="application/json")
 
     def _ep_tweet_create(self, request: Request) -> Response:
@@ -440,6 +581,9 @@ class FakeX:
             return self._problem(
                 403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you."
             )
+        refusal = self._reply_refusal(reply_to, text)
+        if refusal:
+            return self._problem(403, "Forbidden", refusal)
         if any(t["text"] == text for t in self.tweets_by(self.me_id)):
             return self._problem(
                 403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
@@ -451,6 +595,30 @@ class FakeX:
             return self._problem(503, "Service Unavailable", "Service Unavailable")
         body = {"data": {"id": tid, "text": text, "edit_history_tweet_ids": [tid]}}
         return Response(json.dumps(body), status=201, content_type="application/json")
+
+    def _reply_refusal(self, reply_to: str | None, text: str) -> str | None:
+        """Why X refuses this reply under the configured rule, or None."""
+        if reply_to is None:
+            return None
+        if self.clock() < self.refuse_replies_until:
+            return REPLY_REFUSED_DETAIL
+        if self.reply_rule != "self_serve":
+            return None
+        parent = self.tweets[reply_to]
+        if parent["author_id"] == self.me_id:
+            return None  # our own thread
+        mentioned = any(m["id"] == self.me_id for m in parent.get("entities", {}).get("mentions", []))
+        quoted = any(
+            r["type"] == "quoted" and self.tweets.get(r["id"], {}).get("author_id") == self.me_id
+            for r in parent.get("referenced_tweets", [])
+        )
+        if not (mentioned or quoted):
+            return REPLY_REFUSED_DETAIL
+        author = self.users[parent["author_id"]].lower()
+        others = {m.group(1).lower() for m in MENTION_RE.finditer(text)} - {author}
+        if others:
+            return "You are not allowed to mention these users in a reply: " + ", ".join(sorted(others))
+        return None
 
     def _dm_list(self, events: list[dict[str, Any]], request: Request) -> Response:
         if "event_types" in request.args:

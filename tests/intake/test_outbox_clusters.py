@@ -69,6 +69,7 @@ def env(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
             x_user_id=fx.me_id,
             x_access_token="at",
             x_posts_per_15min=4,
+            x_tier="enterprise",  # X self-serve refuses replies naming other reporters: no clusters
             mastodon_base_url=masto_url,
             mastodon_access_token="token",
         )
