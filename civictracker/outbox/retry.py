@@ -45,12 +45,18 @@ class RetryPolicy:
         return msg.failing_since is None or now - msg.failing_since >= self.budget
 
 
+# The default budget is this many times the city's answer target: a platform down for the whole target
+# (an hour) still gets every reply out once it is back, rather than losing the first ones at the edge.
+BUDGET_TARGETS = 2
+
+
 def retry_policy(app: Flask) -> RetryPolicy:
-    """The app's policy: CIVICTRACKER_OUTBOX_RETRY_BUDGET_S, else the city's first-response target."""
+    """The app's policy: CIVICTRACKER_OUTBOX_RETRY_BUDGET_S, else twice the city's first-response target."""
     from civictracker.services.inbox import first_response_minutes
 
     settings = settings_of(app)
-    budget_s = settings.outbox_retry_budget_s or 60.0 * first_response_minutes(city_of(app).meta)
+    target_s = 60.0 * first_response_minutes(city_of(app).meta)
+    budget_s = settings.outbox_retry_budget_s or BUDGET_TARGETS * target_s
     return RetryPolicy(settings.outbox_max_attempts, dt.timedelta(seconds=budget_s))
 
 

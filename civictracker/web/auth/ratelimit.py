@@ -4,11 +4,13 @@ storage.
 The counts live in the app's rate-limit storage (`web/ratelimits.py`): Redis when CIVICTRACKER_REDIS_URL
 is set, so the limit holds across gunicorn workers and hosts; memory for the one-process default.
 
-An attempt takes its place in both windows before the password is checked (one atomic `hit` each, a
-Lua script on Redis): four workers checking "not blocked yet" at the same moment can no longer all go
-on. Two keys: (address, account), cleared by a success, at the login limit; and the address alone, at
-ADDRESS_FACTOR times it, never cleared by a success (one address trying many accounts is stopped too,
-and a valid account of the attacker's cannot reset it).
+An attempt takes its place in the (address, account) window before the password is checked (one atomic
+`hit`, a Lua script on Redis): four workers checking "not blocked yet" at the same moment can no longer
+all go on. That key is at the login limit and cleared by a success. The address alone has a second
+window, at ADDRESS_FACTOR times the limit, which counts failures only and is never cleared by a success:
+one address trying many accounts is stopped, a valid account of the attacker's cannot reset it, and an
+office whose staff all log in from one address is never locked out by their own successes. (Its check
+is a test before the password and a hit after a failure, so racing workers may overshoot it by a few.)
 
 Storage down (Redis away): login fails closed (429, logged). A login that is not limited is a password
 guessing service; staff can wait for Redis, an attacker must not get unlimited guesses meanwhile.
@@ -57,13 +59,14 @@ class LoginLimiter:
     def admit(self, address: str, account: str) -> float:
         """Take a place for this attempt: 0 when it may go on, else the seconds to wait (nothing taken)."""
         try:
-            for item, key in (
-                (self._address_item, self._address_key(address)),
-                (self._item, self._key(address, account)),
-            ):
-                if not self._strategy.hit(item, *key):
-                    reset_at = self._strategy.get_window_stats(item, *key).reset_time
-                    return max(1.0, reset_at - time.time())
+            by_address = self._address_key(address)
+            if not self._strategy.test(self._address_item, *by_address):
+                reset_at = self._strategy.get_window_stats(self._address_item, *by_address).reset_time
+                return max(1.0, reset_at - time.time())
+            by_account = self._key(address, account)
+            if not self._strategy.hit(self._item, *by_account):
+                reset_at = self._strategy.get_window_stats(self._item, *by_account).reset_time
+                return max(1.0, reset_at - time.time())
         except Exception as exc:  # the storage (Redis) is away: fail closed, see the module docstring
             log.warning("login refused: the rate-limit storage is unreachable (%s)", exc)
             return STORAGE_DOWN_WAIT_S
@@ -80,9 +83,11 @@ class LoginLimiter:
         return 0.0
 
     def fail(self, address: str, account: str) -> None:
-        """Count a failure without an admit (kept for callers that check first)."""
-        self._strategy.hit(self._item, *self._key(address, account))
-        self._strategy.hit(self._address_item, *self._address_key(address))
+        """Count a failed attempt against the address (its account window counted it on admit)."""
+        try:
+            self._strategy.hit(self._address_item, *self._address_key(address))
+        except Exception as exc:
+            log.warning("could not count a failed login from %s: %s", address, exc)
 
     def reset(self, address: str, account: str) -> None:
         """A success clears its account's window (the address window stays)."""

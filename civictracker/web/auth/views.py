@@ -72,6 +72,7 @@ def login() -> Response | str | tuple[str, int]:
         return render_template("auth/login.html", form=form), 429
     user = authenticate(current_session(), account, form.password.data or "")
     if user is None:
+        limiter().fail(address, account)
         db.session.rollback()
         flash("Wrong e-mail or password, or the account is disabled.", "error")
         return render_template("auth/login.html", form=form), 401

@@ -83,7 +83,7 @@ def test_a_one_time_password_link_works_once_and_expires(app, client, db):
     logged_in(client, db, "admin")
     user = logged_in(app.test_client(), db, "dispatcher")
     made = client.post(f"/console/admin/users/{user.id}/reset")
-    assert made.status_code == 201 and made.headers["Cache-Control"] == "no-store"
+    assert made.status_code == 201 and "no-store" in made.headers["Cache-Control"]
     link, token = LINK.search(made.data.decode()).groups()
     assert link.startswith("http://127.0.0.1:5000/auth/reset/")  # on the public URL
     assert db.scalar(select(PasswordReset.token_hash)) != token  # only its hash is stored
