@@ -15,8 +15,10 @@ def test_a_25_minute_write_outage_kills_no_reply(env: Env) -> None:
     assert figures.replies_dead == 0, figures
     assert figures.replies_doubled == 0, figures
     assert figures.posts_lost == 0, figures
-    # the probe finds the platform back within a sweep; the rest follow in the next
-    assert figures.catch_up_s is not None and figures.catch_up_s <= 2 * 30, figures
+    # The target: caught up within 2 poll intervals plus the cap's pacing. The probe finds the
+    # platform back within a sweep and the rest follow (60 s before the channels branch's per-endpoint
+    # budgets; 90 s since). The storm env paces X at one post per 3.75 minutes (225 s).
+    assert figures.catch_up_s is not None and figures.catch_up_s <= 2 * 30 + 225, figures
 
 
 def test_lost_answers_during_an_outage_double_nothing(env: Env) -> None:
