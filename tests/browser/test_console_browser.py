@@ -125,7 +125,7 @@ def test_dispatcher_assigns_from_map_resolves_and_public_sees_it(cpage, csrf_app
     assert "Cambridge" in page.locator("header.site").inner_text()
 
     # 2. The map loads its open tickets; pick ours by its marker.
-    page.wait_for_function("document.getElementById('console-map').dataset.loading === '0'")
+    page.wait_for_function("() => document.getElementById('console-map').dataset.loading === '0'")
     marker = page.locator(f'path.ct-ticket[data-ticket-id="{ticket_id}"]')
     marker.wait_for()
     assert page.locator(f'path.ct-ticket[data-ticket-id="{other_id}"]').count() == 1
@@ -186,7 +186,7 @@ def test_dispatcher_assigns_from_map_resolves_and_public_sees_it(cpage, csrf_app
         page.select_option("select[name=status]", "closed")
     features = closed.value.json()["features"]
     assert [(f["properties"]["id"], f["properties"]["status"]) for f in features] == [(ticket_id, "resolved")]
-    page.wait_for_function("document.getElementById('map_public').dataset.loading === '0'")
+    page.wait_for_function("() => document.getElementById('map_public').dataset.loading === '0'")
     dot = page.locator(f'.ct-dot.ct-closed[data-ticket-id="{ticket_id}"]')
     dot.wait_for()
     dot.click()

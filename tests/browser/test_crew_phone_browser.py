@@ -62,7 +62,7 @@ def test_crew_phone_route_offline_note_and_one_tap_resolve(browser, live_app) ->
         status = page.locator(f"#stop-{near} .save-status")
         status.wait_for(state="visible")
         page.wait_for_function(
-            f"document.querySelector('#stop-{near} .save-status').textContent.includes('no connection')"
+            f"() => document.querySelector('#stop-{near} .save-status').textContent.includes('no connection')"
         )
         assert page.input_value(f"#note-{near}") == NOTE
         screenshot(page, "crew_phone_offline")

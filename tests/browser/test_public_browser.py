@@ -49,7 +49,7 @@ def test_public_map_loads_clusters_and_links_to_ticket_timeline(page, live_app) 
     geo = first.value.json()
     assert first.value.status == 200 and geo["mode"] == "clusters" and geo["total"] == total
     page.wait_for_selector(".ct-cluster")
-    page.wait_for_function("document.getElementById('map_public').dataset.loading === '0'")
+    page.wait_for_function("() => document.getElementById('map_public').dataset.loading === '0'")
     assert page.locator(".ct-cluster").count() >= 1
     assert page.locator(f'[data-ticket-id="{lone_id}"]').count() == 1
     assert f"{total} reports in view" in page.locator("#map-status").inner_text()
@@ -59,7 +59,7 @@ def test_public_map_loads_clusters_and_links_to_ticket_timeline(page, live_app) 
     # Clicking a cluster zooms in and fetches again.
     with page.expect_response(lambda r: "/api/map.geojson" in r.url and "zoom=15" in r.url):
         page.locator(".ct-cluster").first.dispatch_event("click")  # grid clusters may overlap at edges
-    page.wait_for_function("document.getElementById('map_public').dataset.loading === '0'")
+    page.wait_for_function("() => document.getElementById('map_public').dataset.loading === '0'")
     screenshot(page, "public_map_zoomed")
 
     # A filter refetches with the service parameter.

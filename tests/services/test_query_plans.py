@@ -14,13 +14,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import pytest
+from flask import Flask
 from sqlalchemy import event
 
 from civictracker.extensions import db
 from civictracker.jobs import posts as jobs
 from civictracker.services.inbox import list_inbox
+from tests.conftest import BACKENDS, drop_app, make_app
 from tests.intake.helpers import deliver
 
 GROWING = ("tickets", "inbound_posts", "outbound_messages", "followers")
@@ -163,7 +167,20 @@ def test_the_open_ticket_index_follows_each_ticket(app, backend) -> None:  # typ
     assert [r[0] for r in db.session.execute(text(rows))] == [ticket.id]
 
 
-def test_a_thread_of_ten_thousand_replies_answers_as_a_short_one(app) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(params=BACKENDS)
+def own_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """A database of this test's own. KNOWN ISSUE (session 8): after this test's 20,000 bulk rows, the
+    shared SQLite test database was reported "malformed" at the next cleanup's DELETE, under xdist only;
+    the cause is not found. Its own file keeps that from spreading to every later test on the worker."""
+    app, pg_db = make_app(request.param, tmp_path)
+    try:
+        with app.app_context():
+            yield app
+    finally:
+        drop_app(app, pg_db)
+
+
+def test_a_thread_of_ten_thousand_replies_answers_as_a_short_one(own_app) -> None:  # type: ignore[no-untyped-def]
     """A reply in a thread that already holds 10,000 replies (and 10,000 of ours) finds its ticket with
     the same few statements, each on an index, and gets the same answer."""
     from sqlalchemy import insert

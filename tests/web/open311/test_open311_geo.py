@@ -43,8 +43,8 @@ def test_bad_geo_filters_are_400_with_a_reason(client, db):
     cases = [
         ({"lat": lat}, "lat and long must be sent together"),
         ({"radius": 100}, "radius needs lat and long"),
-        ({"lat": lat, "long": lon, "radius": 0}, "radius must be a whole number between 1 and 20000"),
-        ({"lat": lat, "long": lon, "radius": 50000}, "radius must be a whole number between 1 and 20000"),
+        ({"lat": lat, "long": lon, "radius": 0}, "radius must be a whole number from 1 to 20000"),
+        ({"lat": lat, "long": lon, "radius": 50000}, "radius must be a whole number from 1 to 20000"),
         ({"lat": 91, "long": lon}, "lat"),
         ({"lat": lat, "long": "east"}, "long"),
     ]
