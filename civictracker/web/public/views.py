@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from flask import Response, abort, current_app, jsonify, render_template, request, url_for
 
+import civictracker.web.http_cache as http_cache  # noqa: PLR0402 (not the package: no import circle)
 from civictracker.citypack import CityPack
 from civictracker.extensions import current_session
 from civictracker.runtime import city_of
 from civictracker.services import public, public_map
 from civictracker.services.catalog import list_services
 from civictracker.services.errors import ValidationFailed
-from civictracker.web import http_cache
 from civictracker.web.public.blueprint import bp
 
 if TYPE_CHECKING:
