@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 
 from sqlalchemy import select, update
@@ -13,13 +12,9 @@ from civictracker.models import AdminAction, PasswordReset, User
 from civictracker.models.types import utcnow
 from civictracker.services.audit import record_admin_change
 from civictracker.services.errors import NotFound, ValidationFailed
-from civictracker.services.users import set_password
+from civictracker.services.users import hash_secret, set_password
 
 LINK_LIFETIME = dt.timedelta(hours=1)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def issue_password_reset(
@@ -35,7 +30,7 @@ def issue_password_reset(
     token = secrets.token_urlsafe(32)
     session.add(
         PasswordReset(
-            user_id=user.id, token_hash=_hash(token), created_at=now, expires_at=now + LINK_LIFETIME
+            user_id=user.id, token_hash=hash_secret(token), created_at=now, expires_at=now + LINK_LIFETIME
         )
     )
     record_admin_change(
@@ -52,7 +47,7 @@ def check_password_reset(session: Session, token: str, *, now: dt.datetime | Non
     """The live link a token names; NotFound or ValidationFailed saying why it cannot be used."""
     if not token or len(token) > 200:
         raise NotFound("This password link is not valid.")
-    link = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _hash(token)))
+    link = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == hash_secret(token)))
     if link is None:
         raise NotFound("This password link is not valid.")
     if link.used_at is not None:

@@ -67,8 +67,13 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
+def hash_secret(secret: str) -> str:
+    """What is stored of a secret shown once (an API key, a password link's token): its SHA-256."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
 def hash_api_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return hash_secret(key)
 
 
 def create_api_key(session: Session, name: str, *, created_by: User | None = None) -> tuple[ApiKey, str]:
