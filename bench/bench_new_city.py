@@ -28,7 +28,7 @@ def main() -> None:
         for name, extract, zone in CITIES:
             report = write_city_pack(NewCity(name, extract, zone, Path(tmp) / name.split(",")[0]))
             t0 = time.perf_counter()
-            trip = check_round_trip(build_from_pack(report.path))
+            trip = check_round_trip(report.gazetteer)
             check_s = time.perf_counter() - t0
             print(
                 f"{name:18} {report.streets:7} {report.segments:8} {report.intersections:7} {report.places:6} "

@@ -17,8 +17,7 @@ from typing import Any
 from civictracker.citypack import CITY_MARK, DEFAULTS_DIR, CityPackError, default_replies
 from civictracker.geo.gazetteer import Gazetteer
 from civictracker.geo.geocode import distance_m, geocode_text
-from civictracker.geo.importers import read_centerlines_csv, read_centerlines_geojson, read_osm
-from civictracker.geo.pack_loader import build_from_pack
+from civictracker.geo.pack_loader import build_from_pack, read_street_file
 from civictracker.geo.types import PackError, SegmentRecord
 
 # Street files by how their name ends; anything else is refused with the list.
@@ -68,6 +67,7 @@ class PackReport:
     addresses: int
     boundary: str
     languages: list[str]
+    gazetteer: Gazetteer = field(repr=False)  # built from the written pack: what the round-trip check reads
     missing: list[str] = field(default_factory=list)
 
 
@@ -122,6 +122,7 @@ def write_city_pack(spec: NewCity, *, force: bool = False) -> PackReport:
         addresses=sum(len(numbers) for numbers in gz.addresses.values()),
         boundary=gz.boundary_source or "none",
         languages=languages,
+        gazetteer=gz,
         missing=_missing(spec, fmt, gz, languages),
     )
 
@@ -171,15 +172,9 @@ def _check_inputs(spec: NewCity, force: bool) -> str:
 
 
 def _read_streets(spec: NewCity, fmt: str) -> list[SegmentRecord]:
+    fields = {"name": spec.name_field, "geometry": spec.geometry_field}
     try:
-        if fmt == "osm":
-            segments = read_osm(spec.streets)[0]
-        elif fmt == "geojson":
-            segments = read_centerlines_geojson(spec.streets, {"name": spec.name_field})
-        else:
-            segments = read_centerlines_csv(
-                spec.streets, {"name": spec.name_field, "geometry": spec.geometry_field}
-            )
+        segments = read_street_file(spec.streets, fmt, fields)[0]
     except PackError as exc:
         raise CityPackError(str(exc)) from None
     if not segments:

@@ -8,7 +8,6 @@ import click
 
 from civictracker.citypack import CityPackError
 from civictracker.cli.commands import civictracker_cli
-from civictracker.geo.pack_loader import build_from_pack
 from civictracker.newcity import NewCity, PackReport, check_round_trip, slug_of, write_city_pack
 
 _FILE = click.Path(exists=False, dir_okay=False, path_type=Path)
@@ -63,7 +62,7 @@ def new_city_command(  # noqa: PLR0913 (one option per thing the data cannot tel
         raise click.ClickException(str(exc)) from None
     _print_report(report)
     if check:
-        trip = check_round_trip(build_from_pack(report.path))
+        trip = check_round_trip(report.gazetteer)
         click.echo(
             f"  check:         {trip.within} of {trip.tried} intersections ({trip.share:.1%}) geocode back "
             'within 30 m when written "A and B"'

@@ -8,7 +8,7 @@ import logging
 import os
 import pickle
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from .importers import (
     read_poi_csv,
 )
 from .places import add_pois
-from .types import AddressRecord, LonLat, PackError, PlaceRecord
+from .types import AddressRecord, LonLat, PackError, PlaceRecord, SegmentRecord
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,20 @@ def load_gazetteer(pack_dir: Path, cache_dir: Path | None = None) -> Gazetteer:
     return gz
 
 
+def read_street_file(
+    path: Path, fmt: str, fields: Mapping[str, str]
+) -> tuple[list[SegmentRecord], list[AddressRecord], list[PlaceRecord]]:
+    """A pack's street file in its format (csv_wkt, geojson, osm): segments, and for OSM its addresses and
+    places too; PackError for an unknown format."""
+    if fmt == "csv_wkt":
+        return read_centerlines_csv(path, fields), [], []
+    if fmt == "geojson":
+        return read_centerlines_geojson(path, fields), [], []
+    if fmt == "osm":
+        return read_osm(path)
+    raise PackError(f"unknown streets.format {fmt!r}")
+
+
 def build_from_pack(pack_dir: Path, city: dict[str, Any] | None = None) -> Gazetteer:
     """Read a pack's files through its field mapping and build the gazetteer (no cache)."""
     pack_dir = Path(pack_dir)
@@ -113,17 +127,7 @@ def build_from_pack(pack_dir: Path, city: dict[str, Any] | None = None) -> Gazet
     spath = pack_dir / str(streets["file"])
     if not spath.exists():
         raise PackError(f"street file {spath} does not exist")
-    fmt = str(streets.get("format") or "csv_wkt")
-    addresses: list[AddressRecord] = []
-    places: list[PlaceRecord] = []
-    if fmt == "csv_wkt":
-        segs = read_centerlines_csv(spath, fields)
-    elif fmt == "geojson":
-        segs = read_centerlines_geojson(spath, fields)
-    elif fmt == "osm":
-        segs, addresses, places = read_osm(spath)
-    else:
-        raise PackError(f"unknown streets.format {fmt!r}")
+    segs, addresses, places = read_street_file(spath, str(streets.get("format") or "csv_wkt"), fields)
     addr_spec = city.get("addresses")
     if isinstance(addr_spec, dict) and addr_spec.get("file"):
         apath = pack_dir / str(addr_spec["file"])
