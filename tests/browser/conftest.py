@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,25 +18,28 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@contextmanager
+def live_server(backend: str, tmp: Path, *, csrf: bool = False) -> Iterator[tuple[Flask, str]]:
+    """(app, base_url): a migrated app on `backend` behind a real HTTP server in a daemon thread, so the
+    browser talks to the real stack; `csrf`: form posts need their token, as in production."""
+    extra = {"TESTING": True, "WTF_CSRF_ENABLED": csrf}
+    app, pg_db = make_app(backend, tmp, extra=extra)
+    app.config["CT_BACKEND"] = backend
+    server = make_server("127.0.0.1", 0, app, threaded=True)  # port 0: the system picks a free one
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        drop_app(app, pg_db)
 
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
-    """(app, base_url): a real HTTP server in a daemon thread, so the browser talks to the real stack."""
-    app, pg_db = make_app("sqlite", tmp_path_factory.mktemp("browser"))
-    port = _free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        drop_app(app, pg_db)
+    """The SQLite app behind a live server, CSRF off, shared by the browser tests of this session."""
+    with live_server("sqlite", tmp_path_factory.mktemp("browser")) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from civictracker.extensions import db
 from civictracker.models import Ticket
 from civictracker.services.users import create_user
 from tests import factories
-from tests.browser.conftest import screenshot
-from tests.conftest import BACKENDS, drop_app, make_app
+from tests.browser.conftest import live_server, screenshot
+from tests.conftest import BACKENDS
 
 EMAIL, PASSWORD = "dispatch@city.example", "correct horse battery"
 PUBLIC_NOTE = "Pothole filled and sealed by Streets North."
@@ -24,29 +21,13 @@ INTERNAL_NOTE = "Used 2 bags of cold patch; billed to work order 77-XK."
 LOCAL_TIME = re.compile(r"\b(EST|EDT)\b")  # the city pack's zone (America/New_York), never UTC
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def csrf_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:  # fmt: skip
     """A live server with CSRF protection ON (unlike the other tests): every form post needs its token."""
-    app, pg_db = make_app(
-        request.param,
-        tmp_path_factory.mktemp(f"console-browser-{request.param}"),
-        extra={"TESTING": True, "WTF_CSRF_ENABLED": True},
-    )
-    app.config["CT_BACKEND"] = request.param
-    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        drop_app(app, pg_db)
+    with live_server(
+        request.param, tmp_path_factory.mktemp(f"console-browser-{request.param}"), csrf=True
+    ) as served:
+        yield served
 
 
 @pytest.fixture()

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from civictracker.extensions import db
 from civictracker.models import InboundPost, OutboundMessage
 from civictracker.services.users import create_user
-from tests.browser.conftest import screenshot
-from tests.conftest import BACKENDS, drop_app, make_app
+from tests.browser.conftest import live_server, screenshot
+from tests.conftest import BACKENDS
 from tests.intake.helpers import deliver
 
 EMAIL, PASSWORD = "inbox@city.example", "correct horse battery"
@@ -23,20 +21,10 @@ QUESTION = "@CambridgeMA ¿ya se terminó la emergencia de nieve? No sé si pued
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def inbox_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:  # fmt: skip
-    app, pg_db = make_app(
-        request.param,
-        tmp_path_factory.mktemp(f"inbox-browser-{request.param}"),
-        extra={"TESTING": True, "WTF_CSRF_ENABLED": True},
-    )
-    app.config["CT_BACKEND"] = request.param
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        drop_app(app, pg_db)
+    with live_server(
+        request.param, tmp_path_factory.mktemp(f"inbox-browser-{request.param}"), csrf=True
+    ) as served:
+        yield served
 
 
 def test_dispatcher_answers_a_question_with_a_canned_spanish_reply(browser, inbox_app) -> None:  # type: ignore[no-untyped-def]

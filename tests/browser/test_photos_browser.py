@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import struct
-import threading
 import zlib
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from civictracker.channels.media import MediaRef
 from civictracker.extensions import db
@@ -24,8 +22,8 @@ from civictracker.intake.receive import receive_post
 from civictracker.models import PostMedia, PostMediaEvent
 from civictracker.services.users import create_user
 from tests import factories
-from tests.browser.conftest import screenshot
-from tests.conftest import BACKENDS, drop_app, make_app
+from tests.browser.conftest import live_server, screenshot
+from tests.conftest import BACKENDS
 from tests.intake.helpers import incoming
 
 EMAIL, PASSWORD = "photos@city.example", "correct horse battery"
@@ -56,20 +54,10 @@ def placeholder_png(width: int = 320, height: int = 240) -> bytes:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def photo_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:  # fmt: skip
-    app, pg_db = make_app(
-        request.param,
-        tmp_path_factory.mktemp(f"photo-browser-{request.param}"),
-        extra={"TESTING": True, "WTF_CSRF_ENABLED": True},
-    )
-    app.config["CT_BACKEND"] = request.param
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        drop_app(app, pg_db)
+    with live_server(
+        request.param, tmp_path_factory.mktemp(f"photo-browser-{request.param}"), csrf=True
+    ) as served:
+        yield served
 
 
 def test_dispatcher_approves_a_photo_and_the_public_page_shows_it(browser, photo_app) -> None:  # type: ignore[no-untyped-def]
