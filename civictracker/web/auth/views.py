@@ -71,8 +71,7 @@ def login() -> Response | str | tuple[str, int]:
         flash(f"Too many failed attempts. Try again in {int(wait // 60) + 1} minute(s).", "error")
         return render_template("auth/login.html", form=form), 429
     user = authenticate(current_session(), account, form.password.data or "")
-    if user is None:
-        limiter().fail(address, account)
+    if user is None:  # the attempt keeps the places admit() took: failures are what the windows count
         db.session.rollback()
         flash("Wrong e-mail or password, or the account is disabled.", "error")
         return render_template("auth/login.html", form=form), 401
