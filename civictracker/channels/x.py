@@ -569,8 +569,9 @@ class XChannel:
         self._engaged[tweet_id] = engaged
         return engaged
 
-    def post_exists(self, external_id: str) -> bool:
-        """GET /2/tweets/:id. A deleted tweet answers 200 with a resource-not-found error and no data.
+    def post_exists(self, external_id: str, *, author_id: str | None = None) -> bool:
+        """GET /2/tweets/:id. A deleted tweet answers 200 with a resource-not-found error and no data
+        (X tells hidden from deleted itself, so `author_id` is not needed).
 
         A tweet we may not see (protected author, suspended account) is reported as existing: it was
         not deleted, and its text should not be redacted on a guess.
