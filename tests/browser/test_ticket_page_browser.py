@@ -55,7 +55,9 @@ def _seed(app, key: str) -> int:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)])
-def test_resident_opens_a_street_wide_ticket_and_follows_it(browser, live_app, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
+def test_resident_opens_a_street_wide_ticket_and_follows_it(
+    browser, live_app, width: int, height: int
+) -> None:  # type: ignore[no-untyped-def]
     app, base = live_app
     ticket_id = _seed(app, f"m-{width}")
     png = placeholder_png()
@@ -100,7 +102,9 @@ def test_resident_opens_a_street_wide_ticket_and_follows_it(browser, live_app, w
         assert feed.ok and feed.headers["content-type"].startswith("application/atom+xml")
         root = ET.fromstring(feed.body())
         notes = [e.findtext(A + "summary") for e in root.findall(A + "entry")]
-        assert notes[:2] == ["Clearing the west side first.", "A plow crew is on its way."] and len(notes) == 3
+        assert (
+            notes[:2] == ["Clearing the west side first.", "A plow crew is on its way."] and len(notes) == 3
+        )
         # Fits the screen: nothing wider than the viewport (no sideways scrolling on a phone).
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width
         assert serious_violations(page) == []
