@@ -105,6 +105,11 @@ def test_resident_opens_a_street_wide_ticket_and_follows_it(
         assert (
             notes[:2] == ["Clearing the west side first.", "A plow crew is on its way."] and len(notes) == 3
         )
+        nearby = page.locator("#follow a#follow-nearby").get_attribute("href") or ""
+        assert nearby.startswith("/feed.atom?lat=42.37140&long=-71.09900&radius=500")
+        around = ET.fromstring(page.request.get(base + nearby).body())
+        links = [e.find(A + "link").get("href") for e in around.findall(A + "entry")]  # type: ignore[union-attr]
+        assert any(str(link).endswith(f"/tickets/{ticket_id}") for link in links)
         # Fits the screen: nothing wider than the viewport (no sideways scrolling on a phone).
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width
         assert serious_violations(page) == []

@@ -55,6 +55,7 @@ def test_street_wide_ticket_page_draws_its_line_and_offers_to_follow(client, db)
     assert f'<link rel="alternate" type="application/atom+xml" title="Updates to report CT-{t.id}"' in html
     assert f'href="{feed}"' in html and 'id="follow"' in html and "Follow this report" in html
     assert "feed reader" in html and "X or Mastodon" in html
+    assert "/feed.atom?lat=42.37140&amp;long=-71.09900&amp;radius=500" in html  # reports near this one
 
 
 def test_point_ticket_has_no_line_and_a_private_one_never_shows_its_span(client, db) -> None:  # type: ignore[no-untyped-def]
