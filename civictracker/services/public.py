@@ -13,7 +13,7 @@ from civictracker.geo import spatial
 from civictracker.models import Ticket, TicketEvent, TicketStatus
 from civictracker.models.ticket import ACTIVE_STATUSES, ANNOUNCED_STATUSES, PUBLIC_STATUSES
 from civictracker.services.photos import PublicPhoto, public_photos
-from civictracker.services.public_text import redact_contacts
+from civictracker.services.public_text import OWN_WORDS_CHANNELS, redact_contacts
 
 S = TicketStatus
 
@@ -43,9 +43,6 @@ EVENT_LABELS = {
     "reprioritized": "Urgency changed",
     "relocated": "Place corrected",
 }
-# Channels whose Ticket.description is the submitter's own public text (an Open311 client's request);
-# a social post's or a DM's words never are: those tickets show only the summary we wrote.
-OWN_WORDS_CHANNELS = frozenset({"open311", "api", "web"})
 
 
 def public_address(address: str, street: str | None, private_location: bool) -> str:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 REMOVED = "[contact removed]"
+# Channels whose Ticket.description is the submitter's own public text (an Open311 client's request, the
+# "open311" channel of services/open311); a social post's or a DM's words never are: those tickets show
+# only the summary we wrote.
+OWN_WORDS_CHANNELS = frozenset({"open311", "api", "web"})
 # Open311 clients send their users' words as the description; people put their contact details in them
 # ("call me at 617-555-0199"), which the page, the feeds and the search engines behind them must not show.
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
