@@ -108,6 +108,8 @@ class XChannel(XCalls):
         # tweet id -> whether its author mentioned or quoted us (read with the post; X lets us reply then)
         self._engaged: dict[str, bool] = {}
         self._warned: set[str] = set()
+        # DM events this process sent: read back without a sender_id, they must not pass for the resident's
+        self._sent_dm_ids: set[str] = set()
         self.skipped_reads: dict[str, int] = {}  # polls not made because the endpoint's budget was spent
 
     # -- reading --------------------------------------------------------------------------------
@@ -263,7 +265,8 @@ class XChannel(XCalls):
                     break
                 newest = max_id(newest, event["id"])
                 sender_id = self._sender_of(event)
-                if event.get("event_type") != "MessageCreate" or sender_id == self.user_id:
+                ours = sender_id == self.user_id or str(event.get("id")) in self._sent_dm_ids
+                if event.get("event_type") != "MessageCreate" or ours:
                     continue
                 sender = users.get(sender_id, {})
                 attached = attachments.from_x((event.get("attachments") or {}).get("media_keys"), media)
@@ -292,7 +295,9 @@ class XChannel(XCalls):
 
     def _sender_of(self, event: dict[str, Any]) -> str:
         """The sender: sender_id, or, when X no longer returns it, the other member of a one-to-one
-        conversation ("low-high" ids). Never a guess for a group conversation."""
+        conversation ("low-high" ids). Never a guess for a group conversation. The guess would take our
+        own DMs for the resident's: the events this process sent are skipped by id, and intake ignores
+        a post whose id is one of our sent messages (intake/process.py), whichever process sent it."""
         if event.get("sender_id"):
             return str(event["sender_id"])
         members = str(event.get("dm_conversation_id", "")).split("-")
@@ -410,7 +415,9 @@ class XChannel(XCalls):
                     participant_id=target.recipient_id,
                     text=body,
                 )
-                return SentMessage(external_id=answer["data"]["dm_event_id"], raw=answer, text=body)
+                event_id = str(answer["data"]["dm_event_id"])
+                self._sent_dm_ids.add(event_id)
+                return SentMessage(external_id=event_id, raw=answer, text=body)
             allowed, why = self.reply_allowed(target)
             if not allowed:
                 raise ChannelError(
