@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
-from civictracker.runtime import city_of, settings_of  # noqa: E402
+from civictracker.runtime import city_of, runtime_of, settings_of  # noqa: E402
 from tests.conftest import REDIS_URL, drop_app, make_app  # noqa: E402
 from tests.fakes import serve  # noqa: E402
 from tests.fakes.x_api import FakeX  # noqa: E402
@@ -348,6 +348,12 @@ def bench_surge(total: int, seed: int = 5, tier: str = "self_serve") -> dict[str
         app, pg = make_app("sqlite", Path(tmp), **_x_settings(fx, url, **caps))
         try:
             _patch_clock(clock)
+            # The adapter reads the platform's rate-limit resets against its own clock: the fake X's are
+            # in the bench's time, which runs far ahead of the wall clock (else a spent DM window looks
+            # spent for hours of bench time, and DMs stall: 15 sent in 6 h before this was set).
+            x_channel: Any = runtime_of(app).channels.get("x")  # an XChannel
+            x_channel._clock = clock
+            x_channel.budget._clock = clock
             # ~10% of public reporters DMed the account the day before: X lets us DM them back
             for _, user, _, by_dm in arrivals:
                 if not by_dm and rng.random() < 0.10:
