@@ -27,7 +27,7 @@
     el.setAttribute('aria-label', label);
     el.addEventListener('keydown', function (ev) {
       if (ev.key === 'Enter' || ev.key === ' ' || ev.key === 'Spacebar') {
-        ev.preventDefault(); ev.stopPropagation(); action();
+        ev.preventDefault(); ev.stopPropagation(); action(true);
       }
     });
   }
@@ -67,7 +67,7 @@
     var statusEl = document.getElementById(cfg.statusId);
     var form = document.getElementById(cfg.formId);
     var listEl = document.getElementById(cfg.listId);
-    var ctrl = null, listCtrl = null, timer = null, lastTotal = null, listData = null;
+    var ctrl = null, listCtrl = null, timer = null, lastTotal = null, listData = null, refocus = false;
     var cityName = (statusEl && statusEl.dataset.city) || 'the city';
     function colour(code) { return cfg.colors[code] || '#848482'; }
     function ink(code) { return cfg.inks[code] || '#000000'; }
@@ -116,7 +116,8 @@
         var size = Math.round(28 + Math.min(26, Math.log(p.count) * 4));
         m = L.marker(ll, {icon: icon('ct-cluster', size, colour(p.service), String(p.count), ink(p.service)),
                           keyboard: false});
-        action = function () { map.setView(ll, Math.min(map.getZoom() + 2, 19)); };
+        // By keyboard the focus then goes to the first marker of the closer view (the group is gone).
+        action = function (byKey) { refocus = byKey === true; map.setView(ll, Math.min(map.getZoom() + 2, 19)); };
         label = p.count + ' reports here: zoom in';
         m.on('click', action);
       } else if (p.line) {
@@ -159,6 +160,11 @@
           if (f.properties.id) { el.dataset.ticketId = f.properties.id; }
         }
       });
+      if (refocus) {
+        refocus = false;
+        var first = box.querySelector('[data-kind]');
+        if (first) { first.focus(); }
+      }
       var grouped = data.features.some(function (f) { return f.properties && f.properties.cluster; });
       lastTotal = data.total;
       if (statusEl) { statusEl.textContent = statusText(data.total, grouped, data.mode, data.notice); }
@@ -234,6 +240,10 @@
         });
     }
     function later() { clearTimeout(timer); timer = setTimeout(load, 120); }
+    map.on('movestart', function () {
+      box.dataset.loading = '1';  // from the start of a move on, what is drawn is about to change
+      if (listEl) { listEl.dataset.loading = '1'; }
+    });
     map.on('moveend', function () { syncUrl(); later(); });
     if (form) {
       form.addEventListener('change', function () { syncUrl(); load(); });
