@@ -63,7 +63,9 @@ def test_public_map_loads_clusters_and_links_to_ticket_timeline(page, live_app) 
     screenshot(page, "public_map_zoomed")
 
     # A filter refetches with the service parameter.
-    with page.expect_response(lambda r: "service=graffiti" in r.url) as filtered:
+    with page.expect_response(
+        lambda r: "/api/map.geojson" in r.url and "service=graffiti" in r.url
+    ) as filtered:
         page.select_option("select[name=service]", "graffiti")
     assert filtered.value.json()["total"] <= 1
 
