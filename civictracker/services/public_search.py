@@ -133,7 +133,12 @@ def _ticket_answer(session: Session, text: str, ticket_id: int, ticket_url: str)
         )
         row = session.execute(stmt).first()
     if row is None:
-        return SearchAnswer(text, [], f"No public report has the number {ticket_id}.")
+        return SearchAnswer(
+            text,
+            [],
+            f"No public report has the number {ticket_id}. For an address, type the street too "
+            f"(\u201c{ticket_id} Main St\u201d).",
+        )
     place = public_address(row.address, row.street, row.private_location)
     status = STATUS_LABELS.get(row.status, row.status)
     label = f"#{row.id} · {row.service_name}" + (f" · {place}" if place else "") + f" ({status})"

@@ -85,6 +85,17 @@ def test_resident_searches_a_corner_reads_the_list_and_opens_a_report(sized, liv
     assert serious_violations(page) == []  # groups and markers shown, list filled
     screenshot(page, f"find_city_{size}")
 
+    page.fill("#q", "   ")  # bad input: a sentence for the resident, the map stays where it was
+    page.press("#q", "Enter")
+    page.wait_for_function(
+        "() => /Type an address/.test(document.getElementById('search-message').textContent)"
+    )
+    page.fill("#q", "Main St, Springfield")
+    page.press("#q", "Enter")
+    page.wait_for_function(
+        "() => /not in Cambridge/.test(document.getElementById('search-message').textContent)"
+    )
+    assert page.locator("#search-matches li").count() == 0
     page.fill("#q", "Hampshire St and Prospect St")
     page.press("#q", "Enter")
     page.wait_for_function("() => document.getElementById('search-message').textContent.startsWith('Found')")
@@ -139,6 +150,9 @@ def test_group_and_marker_by_keyboard_only(sized, live_app, seeded) -> None:  # 
     page.wait_for_selector(".leaflet-popup a.ct-popup-link")
     assert page.evaluate("document.activeElement.className") == "ct-popup-link"
     screenshot(page, f"find_popup_keyboard_{size}")
+    page.keyboard.press("Escape")  # the popup closes and the focus goes back to the report's marker
+    page.wait_for_selector(".leaflet-popup", state="detached")
+    assert page.evaluate("document.activeElement.dataset.kind") in ("ticket", "line")
 
 
 def test_closed_filter_and_view_live_in_the_address(sized, live_app, seeded) -> None:  # type: ignore[no-untyped-def]

@@ -249,6 +249,18 @@
       form.addEventListener('change', function () { syncUrl(); load(); });
       form.addEventListener('submit', function (ev) { ev.preventDefault(); load(); });
     }
+    // A popup closed from the keyboard (Escape, its close button) hands the focus back to its marker.
+    map.on('popupclose', function (e) {
+      var src = e.popup && e.popup._source, el = src && src.getElement && src.getElement();
+      var active = document.activeElement;
+      if (el && document.contains(el) && (!active || active === document.body || box.contains(active))) {
+        el.focus();
+      }
+    });
+    // Leaflet closes a popup on Escape only while the map itself has the focus, not its link.
+    box.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Escape' && box.querySelector('.leaflet-popup')) { ev.preventDefault(); map.closePopup(); }
+    });
     setupSearch(map, cfg, found, syncUrl, !start);
     window.ctPublicMap = map;
     load();
