@@ -152,7 +152,8 @@ def test_group_and_marker_by_keyboard_only(sized, live_app, seeded) -> None:  # 
     screenshot(page, f"find_popup_keyboard_{size}")
     page.keyboard.press("Escape")  # the popup closes and the focus goes back to the report's marker
     page.wait_for_selector(".leaflet-popup", state="detached")
-    assert page.evaluate("document.activeElement.dataset.kind") in ("ticket", "line")
+    focused = page.evaluate("document.activeElement.outerHTML.slice(0, 120)")
+    assert page.evaluate("document.activeElement.dataset.kind") in ("ticket", "line"), focused
 
 
 def test_closed_filter_and_view_live_in_the_address(sized, live_app, seeded) -> None:  # type: ignore[no-untyped-def]

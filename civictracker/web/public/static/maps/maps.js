@@ -68,6 +68,8 @@
     var form = document.getElementById(cfg.formId);
     var listEl = document.getElementById(cfg.listId);
     var ctrl = null, listCtrl = null, timer = null, lastTotal = null, listData = null, refocus = false;
+    var openId = null;  // the report whose popup is open
+    map.on('popupopen', function (e) { openId = e.popup.ctId || null; });
     var cityName = (statusEl && statusEl.dataset.city) || 'the city';
     function colour(code) { return cfg.colors[code] || '#848482'; }
     function ink(code) { return cfg.inks[code] || '#000000'; }
@@ -125,12 +127,14 @@
           color: colour(p.service), weight: 7, opacity: closed ? 0.6 : 0.9, lineCap: 'round',
           dashArray: closed ? '8 8' : null, className: 'ct-line'});
         m.bindPopup(popup(p));
+        m.getPopup().ctId = p.id;
         label = p.title + ' (' + (cfg.statusLabels[p.status] || p.status) + ', along the street)';
         action = function () { openAndFocus(m); };
       } else {
         m = L.marker(ll, {icon: icon('ct-dot' + (closed ? ' ct-closed' : ''), 16, colour(p.service)),
                           keyboard: false});
         m.bindPopup(popup(p));
+        m.getPopup().ctId = p.id;
         label = p.title + ' (' + (cfg.statusLabels[p.status] || p.status) + ')';
         action = function () { openAndFocus(m); };
       }
@@ -149,10 +153,17 @@
       return (mode === 'points' || !grouped) ? count : count + ', grouped by area (zoom in for single reports)';
     }
     function draw(data) {
+      // A popup open across a redraw (its opening panned the map) opens again on the new marker.
+      var active = document.activeElement;
+      var reopen = openId, focusIn = !!active && !!active.closest && !!active.closest('.leaflet-popup');
+      // A report marker with the focus keeps it across the redraw (keyboard users lose no place).
+      var focusedId = active && box.contains(active) && active.dataset ? active.dataset.ticketId : null;
       layer.clearLayers();
+      var again = null;
       data.features.forEach(function (f) {
         var made = marker(f);
         layer.addLayer(made.layer);
+        if (reopen && f.properties.id === reopen && !f.properties.cluster) { again = made.layer; }
         var el = made.layer.getElement && made.layer.getElement();
         if (el) {
           operable(el, made.label, made.action);
@@ -160,6 +171,15 @@
           if (f.properties.id) { el.dataset.ticketId = f.properties.id; }
         }
       });
+      if (focusedId && !focusIn) {
+        var same = box.querySelector('[data-ticket-id="' + focusedId + '"]');
+        if (same) { same.focus(); }
+      }
+      if (again) {
+        again.openPopup();
+        var link = focusIn && box.querySelector('.leaflet-popup a.ct-popup-link');
+        if (link) { link.focus(); }
+      }
       if (refocus) {
         refocus = false;
         var first = box.querySelector('[data-kind]');
@@ -251,11 +271,11 @@
     }
     // A popup closed from the keyboard (Escape, its close button) hands the focus back to its marker.
     map.on('popupclose', function (e) {
-      var src = e.popup && e.popup._source, el = src && src.getElement && src.getElement();
+      if (openId === e.popup.ctId) { openId = null; }
+      if (!layer.getLayers().length || !e.popup.ctId) { return; }
+      var el = box.querySelector('[data-ticket-id="' + e.popup.ctId + '"]');
       var active = document.activeElement;
-      if (el && document.contains(el) && (!active || active === document.body || box.contains(active))) {
-        el.focus();
-      }
+      if (el && (!active || active === document.body || box.contains(active))) { el.focus(); }
     });
     // Leaflet closes a popup on Escape only while the map itself has the focus, not its link.
     box.addEventListener('keydown', function (ev) {
