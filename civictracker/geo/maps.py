@@ -17,10 +17,12 @@ OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 OSM_MAX_ZOOM = 19
 
-# Sixteen colours distinguishable on OSM's palette (Tableau 10 + 6), assigned in catalog order.
+# Kelly's colours of maximum contrast (1965), in the order a greedy pick keeps farthest apart (CIEDE2000
+# at least 15 between any two of the 16; the old Tableau set had two blues 5 apart). "Other" is grey.
+OTHER_COLOR = "#848482"
 PALETTE = [
-    "#4e79a7", "#e15759", "#f28e2b", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#1f77b4", "#d62728", "#2ca02c", "#8c564b", "#e377c2", "#17becf", "#7f7f7f",
+    "#DCD300", "#882D17", "#2B3D26", "#F38400", "#604E97", "#E68FAC", "#A1CAF1", "#008856",
+    "#B3446C", "#0067A5", "#F99379", "#C2B280", "#E25822", "#654522", "#8DB600",
 ]  # fmt: skip
 
 # The parts are markup and data only: the maps' code is static/maps/maps.js, called by
@@ -70,6 +72,10 @@ class PublicMap:
     height: str = "70vh"
     form_id: str = "map-filters"
     status_id: str = "map-status"
+    search_endpoint: str = ""  # the search box's JSON answer (services/public_search)
+    list_endpoint: str = ""  # the reports listed beside the map
+    search_id: str = "map-search"
+    list_id: str = "map-list"
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,28 @@ class TicketMap:
 
 
 def service_colors(codes: list[str]) -> dict[str, str]:
-    """A stable colour per service code, in the order given (the catalog's)."""
-    return {code: PALETTE[i % len(PALETTE)] for i, code in enumerate(codes)}
+    """A stable colour per service code, in the order given (the catalog's); "other" is always grey."""
+    rest = [c for c in codes if c != "other"]
+    colors = {code: PALETTE[i % len(PALETTE)] for i, code in enumerate(rest)}
+    return {code: OTHER_COLOR if code == "other" else colors[code] for code in codes}
+
+
+def _luminance(color: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def ink_for(background: str) -> str:
+    """Black or white, whichever reads better on `background`: at least 4.58:1 for any colour."""
+    return "#000000" if contrast(background, "#000000") >= contrast(background, "#ffffff") else "#ffffff"
 
 
 def _parts(kind: str, name: str, height: str, config: dict[str, Any], assets: MapAssets) -> MapParts:
@@ -117,10 +143,15 @@ def public_map(view: PublicMap, assets: MapAssets = MapAssets()) -> MapParts:  #
         "maxBounds": [[min_lat - pad_lat, min_lon - pad_lon], [max_lat + pad_lat, max_lon + pad_lon]],
         "endpoint": view.endpoint,
         "colors": view.colors,
+        "inks": {code: ink_for(color) for code, color in view.colors.items()},
         "statusLabels": view.status_labels,
         "closedStatuses": view.closed_statuses,
         "formId": view.form_id,
         "statusId": view.status_id,
+        "searchEndpoint": view.search_endpoint,
+        "listEndpoint": view.list_endpoint,
+        "searchId": view.search_id,
+        "listId": view.list_id,
     }
     return _parts("public", "map_public", view.height, config, assets)
 

@@ -26,6 +26,23 @@ def linestring(coords: list[tuple[float, float]]) -> WKTElement:
     return WKTElement(f"LINESTRING({body})", srid=SRID)
 
 
+def line_wkt(column: Any) -> ColumnElement[str]:
+    """A line column as WKT text (ST_AsText on both PostGIS and SpatiaLite); read with parse_linestring."""
+    return func.ST_AsText(column)
+
+
+def parse_linestring(wkt: str | None) -> list[tuple[float, float]] | None:
+    """(lon, lat) pairs of a WKT LINESTRING (as line_wkt gives it), or None for anything else."""
+    if not wkt or not wkt.upper().startswith("LINESTRING"):
+        return None
+    body = wkt[wkt.find("(") + 1 : wkt.rfind(")")]
+    try:
+        coords = [(float(x), float(y)) for x, y, *_ in (p.split() for p in body.split(","))]
+    except ValueError:
+        return None
+    return coords if len(coords) >= 2 else None
+
+
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in metres (pure Python, for ranking in memory)."""
     p1, p2 = math.radians(lat1), math.radians(lat2)

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, case, literal, or_, select
 from sqlalchemy.orm import Session
 
 from civictracker.geo import spatial
@@ -52,6 +52,8 @@ CLOSED_RECENT_DAYS = 30  # "closed" on the map means closed recently; old histor
 MAX_FEATURES = 1000  # hard cap on features in one response, clusters or points
 MAX_POINTS = 400  # individual points above this are clustered instead (keeps a response < ~150 KB)
 POINTS_ZOOM = 17  # from this zoom on, a viewport with few enough tickets is sent unclustered
+LINE_ZOOM = 16  # from this zoom on, a street-wide ticket (snow between two corners) carries its line
+LIST_LIMIT = 25  # the reports listed beside the map: the newest in view
 MIN_ZOOM, MAX_ZOOM = 0, 22
 _CODE_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -195,9 +197,10 @@ def map_geojson(
     in_view = spatial.within_bbox_points(
         session, Ticket.public_location, Ticket.public_lat, Ticket.public_lon, "tickets", viewport.bbox
     )
-    codes: dict[int, str] = {r.id: r.code for r in session.execute(select(Service.id, Service.code))}
+    codes = codes_of(session)
+    lines = zoom >= LINE_ZOOM
     if zoom >= POINTS_ZOOM:
-        rows = _point_rows(session, [*conds, in_view], MAX_POINTS + 1)
+        rows = _point_rows(session, [*conds, in_view], MAX_POINTS + 1, lines=lines)
         if len(rows) <= MAX_POINTS:
             collection["mode"] = "points"
             collection["total"] = len(rows)
@@ -215,7 +218,7 @@ def map_geojson(
     if len(ordered) > MAX_FEATURES:
         collection["truncated"] = True
         ordered = ordered[:MAX_FEATURES]
-    collection["features"] = _cluster_features(session, ordered, codes, ticket_url)
+    collection["features"] = _cluster_features(session, ordered, codes, ticket_url, lines=lines)
     return collection
 
 
@@ -297,12 +300,14 @@ def _view_clusters(
 
 
 def _cluster_features(
-    session: Session, ordered: list[Cluster], codes: dict[int, str], ticket_url: str
+    session: Session, ordered: list[Cluster], codes: dict[int, str], ticket_url: str, *, lines: bool = False
 ) -> list[dict[str, Any]]:
     # A cell holding a single ticket is drawn as that ticket, so sparse areas show real markers.
     singles = [c.first for c in ordered if c.n == 1][:MAX_POINTS]
     single_rows = (
-        {r.id: r for r in _point_rows(session, [Ticket.id.in_(singles)], len(singles))} if singles else {}
+        {r.id: r for r in _point_rows(session, [Ticket.id.in_(singles)], len(singles), lines=lines)}
+        if singles
+        else {}
     )
     features = []
     for c in ordered:
@@ -324,7 +329,15 @@ def _cluster_features(
     return features
 
 
-def _point_rows(session: Session, conds: list[ColumnElement[bool]], limit: int) -> list[Any]:
+def _point_rows(
+    session: Session, conds: list[ColumnElement[bool]], limit: int, *, lines: bool = False
+) -> list[Any]:
+    # The street line only of a ticket whose place is public: a private one shows at block level.
+    line = (
+        case((Ticket.private_location.is_(False), spatial.line_wkt(Ticket.location_line)), else_=None)
+        if lines
+        else literal(None)
+    )
     stmt = (
         select(
             Ticket.id,
@@ -335,7 +348,9 @@ def _point_rows(session: Session, conds: list[ColumnElement[bool]], limit: int) 
             Ticket.address,
             Ticket.street,
             Ticket.private_location,
+            Ticket.created_at,
             Service.name.label("service_name"),
+            line.label("line_wkt"),
         )
         .join(Service, Service.id == Ticket.service_id)
         .where(*conds)
@@ -348,17 +363,71 @@ def _point_rows(session: Session, conds: list[ColumnElement[bool]], limit: int) 
 def _point_feature(row: Any, codes: dict[int, str], ticket_url: str) -> dict[str, Any]:
     place = public_address(row.address, row.street, row.private_location)
     title = f"{row.service_name} · {place}" if place else row.service_name
+    props: dict[str, Any] = {
+        "id": row.id,
+        "service": codes.get(row.service_id, "other"),
+        "status": row.status,
+        "title": title,
+        "url": ticket_url.format(id=row.id),
+    }
+    line = spatial.parse_linestring(row.line_wkt)
+    if line:
+        # A street-wide ticket (a whole street, or a stretch between two corners): drawn as its line.
+        props["line"] = [[round(lon, 5), round(lat, 5)] for lon, lat in line]
     return {
         "type": "Feature",
         "geometry": {
             "type": "Point",
             "coordinates": [round(float(row.public_lon), 5), round(float(row.public_lat), 5)],
         },
-        "properties": {
-            "id": row.id,
-            "service": codes.get(row.service_id, "other"),
-            "status": row.status,
-            "title": title,
-            "url": ticket_url.format(id=row.id),
-        },
+        "properties": props,
     }
+
+
+def reports_in_view(
+    session: Session,
+    viewport: Viewport,
+    filters: MapFilters,
+    *,
+    limit: int = LIST_LIMIT,
+    ticket_url: str = "/tickets/{id}",
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The newest reports in the viewport (the list beside the map): service, public place, status, date.
+
+    `more` says whether the view holds more than `limit` (the map's own count says how many)."""
+    now = now or utcnow()
+    min_lon, min_lat, max_lon, max_lat = viewport.bbox
+    out: dict[str, Any] = {"reports": [], "more": False}
+    if viewport.notice:
+        out["notice"] = viewport.notice
+    if min_lon >= max_lon or min_lat >= max_lat:
+        return out
+    in_view = spatial.within_bbox_points(
+        session, Ticket.public_location, Ticket.public_lat, Ticket.public_lon, "tickets", viewport.bbox
+    )
+    rows = _point_rows(session, [*_filter_conditions(session, filters, now), in_view], limit + 1)
+    out["more"] = len(rows) > limit
+    codes = codes_of(session)
+    for row in rows[:limit]:
+        created = row.created_at
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=dt.UTC)
+        out["reports"].append(
+            {
+                "id": row.id,
+                "service": row.service_name,
+                "code": codes.get(row.service_id, "other"),
+                "place": public_address(row.address, row.street, row.private_location),
+                "status": row.status,
+                "created": created.astimezone(dt.UTC).isoformat(timespec="seconds"),
+                "url": ticket_url.format(id=row.id),
+                "point": [round(float(row.public_lon), 5), round(float(row.public_lat), 5)],
+            }
+        )
+    return out
+
+
+def codes_of(session: Session) -> dict[int, str]:
+    """Service id -> code (a catalog is a few dozen rows)."""
+    return {r.id: r.code for r in session.execute(select(Service.id, Service.code))}

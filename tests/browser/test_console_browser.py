@@ -163,7 +163,7 @@ def test_dispatcher_assigns_from_map_resolves_and_public_sees_it(cpage, csrf_app
     assert ticket_id not in ids and other_id in ids
     page.wait_for_selector(f'[data-ticket-id="{other_id}"]')
     assert page.locator(f'[data-ticket-id="{ticket_id}"]').count() == 0
-    with page.expect_response(lambda r: "status=closed" in r.url) as closed:
+    with page.expect_response(lambda r: "/api/map.geojson" in r.url and "status=closed" in r.url) as closed:
         page.select_option("select[name=status]", "closed")
     features = closed.value.json()["features"]
     assert [(f["properties"]["id"], f["properties"]["status"]) for f in features] == [(ticket_id, "resolved")]

@@ -52,7 +52,7 @@ def test_public_map_loads_clusters_and_links_to_ticket_timeline(page, live_app) 
     page.wait_for_function("() => document.getElementById('map_public').dataset.loading === '0'")
     assert page.locator(".ct-cluster").count() >= 1
     assert page.locator(f'[data-ticket-id="{lone_id}"]').count() == 1
-    assert f"{total} reports in view" in page.locator("#map-status").inner_text()
+    assert f"{total} open reports in view" in page.locator("#map-status").inner_text()
     assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
     screenshot(page, "public_map_city")
 
@@ -63,7 +63,9 @@ def test_public_map_loads_clusters_and_links_to_ticket_timeline(page, live_app) 
     screenshot(page, "public_map_zoomed")
 
     # A filter refetches with the service parameter.
-    with page.expect_response(lambda r: "service=graffiti" in r.url) as filtered:
+    with page.expect_response(
+        lambda r: "/api/map.geojson" in r.url and "service=graffiti" in r.url
+    ) as filtered:
         page.select_option("select[name=service]", "graffiti")
     assert filtered.value.json()["total"] <= 1
 

@@ -108,8 +108,10 @@ O311_POST = ("api_key", "service_code", "lat", "long", "address_string", "addres
 NOTES = ("public_note", "internal_note")
 
 ROUTES = [
-    Route("GET", "/", ("service", "status", "max_age_days")),
+    Route("GET", "/", ("service", "status", "max_age_days", "q")),
     Route("GET", "/api/map.geojson", ("bbox", "zoom", "service", "status", "max_age_days")),
+    Route("GET", "/api/reports.json", ("bbox", "zoom", "service", "status", "max_age_days")),
+    Route("GET", "/api/search", ("q",)),
     Route("GET", "/tickets/{id}"),
     Route("GET", "/tickets/{id}/feed.atom"),
     Route("GET", "/feed.atom", ("bbox", "lat", "long", "radius", "service")),

@@ -1,4 +1,5 @@
-"""Public routes: GET / (map page), GET /api/map.geojson (viewport), GET /tickets/<id> (ticket page)."""
+"""Public routes: GET / (map page), GET /api/map.geojson (viewport), /api/reports.json (the list in view),
+/api/search (the search box), GET /tickets/<id> (ticket page)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from flask import Response, abort, current_app, jsonify, render_template, reques
 import civictracker.web.http_cache as http_cache  # noqa: PLR0402 (not the package: no import circle)
 from civictracker.citypack import CityPack
 from civictracker.extensions import current_session
-from civictracker.runtime import city_of
-from civictracker.services import public, public_map
+from civictracker.runtime import city_of, runtime_of, settings_of
+from civictracker.services import public, public_howto, public_map, public_search
 from civictracker.services.catalog import list_services
 from civictracker.services.errors import ValidationFailed
 from civictracker.web.public.blueprint import bp
@@ -74,23 +75,36 @@ def _index() -> Response:
         colors=colors,
         status_labels=dict(public.STATUS_LABELS),
         closed_statuses=[s.value for s in public.MAP_CLOSED],
+        search_endpoint=url_for("public.search"),
+        list_endpoint=url_for("public.reports_in_view"),
     )
     fmap = maps.public_map(view, _leaflet())
     selected = {
         "service": request.args.get("service", ""),
         "status": request.args.get("status", public_map.MapStatus.OPEN.value),
         "max_age_days": request.args.get("max_age_days", ""),
+        "q": request.args.get("q", "")[: public_search.MAX_QUERY],
     }
+    settings = settings_of(current_app)
+    ways = public_howto.ways_to_report(
+        city.meta,
+        city_name=city.short_name,
+        public_url=settings.public_url,
+        mastodon_base_url=settings.mastodon_base_url,
+        open311_path="/open311/v2/",
+    )
     return Response(
         render_template(
             "public/index.html",
             city_name=city.short_name,
             services=services,
             colors=colors,
+            inks={code: maps.ink_for(color) for code, color in colors.items()},
             fmap=fmap,
             selected=selected,
             age_choices=AGE_CHOICES,
             status_choices=STATUS_FILTER_LABELS,
+            ways=ways,
         )
     )
 
@@ -126,6 +140,59 @@ def _map_geojson() -> Response:
     resp = jsonify(data)
     resp.mimetype = "application/geo+json"
     resp.headers["X-Content-Type-Options"] = "nosniff"  # never sniffed into HTML, whatever a title holds
+    return resp
+
+
+@bp.get("/api/reports.json")
+def reports_in_view() -> Response:
+    clock = True  # every entry carries its date; "closed" and max_age_days count back from now
+    return http_cache.cached_public("map-list", _reports_in_view, clock=clock)
+
+
+def _reports_in_view() -> Response:
+    city = _city()
+    try:
+        viewport = public_map.parse_bbox(request.args.get("bbox"), city.bbox)
+        filters = public_map.parse_filters(
+            current_session(),
+            request.args.getlist("service"),
+            request.args.get("status"),
+            request.args.get("max_age_days"),
+        )
+    except ValidationFailed as exc:
+        resp, code = _bad_request(str(exc))
+        resp.status_code = code
+        return resp
+    ticket_url = url_for("public.ticket", ticket_id=0)[:-1] + "{id}"
+    data = public_map.reports_in_view(current_session(), viewport, filters, ticket_url=ticket_url)
+    resp = jsonify(data)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.get("/api/search")
+def search() -> Response:
+    # A number's answer is a ticket's public state: the data version in the ETag keeps it current.
+    return http_cache.cached_public("map-search", _search)
+
+
+def _search() -> Response:
+    city = _city()
+    ticket_url = url_for("public.ticket", ticket_id=0)[:-1] + "{id}"
+    try:
+        answer = public_search.search_map(
+            current_session(),
+            runtime_of(current_app).gazetteer(),
+            request.args.get("q"),
+            city_name=city.short_name,
+            ticket_url=ticket_url,
+        )
+    except ValidationFailed as exc:
+        resp, code = _bad_request(str(exc))
+        resp.status_code = code
+        return resp
+    resp = jsonify(answer.to_dict())
+    resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
 
 

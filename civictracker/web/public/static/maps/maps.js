@@ -1,4 +1,5 @@
-/* The site's Leaflet maps (geo.maps): ctMaps.public(map, cfg) fetches the viewport's reports on every move,
+/* The site's Leaflet maps (geo.maps): ctMaps.public(map, cfg) fetches the viewport's reports (and the list
+   beside the map) on every move, keeps filters and view in the address bar, and answers the search box;
    ctMaps.ticket(map, cfg) holds one pin (draggable on the console). The page passes cfg with tojson in a
    <script type="application/json" data-ct-map=kind data-ct-map-for=element-id> block, read below. */
 (function () {
@@ -18,14 +19,61 @@
     return q;
   }
 
+  // Enter or Space on a focused marker, group or street line does what a click does.
+  function operable(el, label, action) {
+    if (!el) { return; }
+    el.setAttribute('tabindex', '0');
+    el.setAttribute('role', 'button');
+    el.setAttribute('aria-label', label);
+    el.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Enter' || ev.key === ' ' || ev.key === 'Spacebar') {
+        ev.preventDefault(); ev.stopPropagation(); action(true);
+      }
+    });
+  }
+
+  var AGO = (typeof Intl !== 'undefined' && Intl.RelativeTimeFormat)
+    ? new Intl.RelativeTimeFormat('en', {numeric: 'auto'}) : null;
+  function age(iso) {
+    var s = (Date.now() - Date.parse(iso)) / 1000;
+    var steps = [[60, 'second'], [3600, 'minute'], [86400, 'hour'], [604800, 'day'], [2629800, 'week'],
+                 [31557600, 'month'], [Infinity, 'year']];
+    var unit = 1, name = 'second';
+    for (var i = 0; i < steps.length; i++) {
+      name = steps[i][1];
+      if (s < steps[i][0]) { break; }
+      unit = steps[i][0];
+    }
+    var n = Math.max(0, Math.round(s / unit));
+    return AGO ? AGO.format(-n, name) : n + ' ' + name + (n === 1 ? '' : 's') + ' ago';
+  }
+
+  // The map's view in the address bar (#map=zoom/lat/lon, as openstreetmap.org writes it).
+  function viewFromHash() {
+    var m = /^#map=(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
+    if (!m) { return null; }
+    var z = parseInt(m[1], 10), lat = parseFloat(m[2]), lon = parseFloat(m[3]);
+    if (z > 19 || Math.abs(lat) > 90 || Math.abs(lon) > 180) { return null; }
+    return {zoom: z, center: [lat, lon]};
+  }
+
   function publicMap(map, cfg) {
+    var start = viewFromHash();
+    if (start) { cfg = Object.assign({}, cfg, start); }
     baseMap(map, cfg);
     var layer = L.layerGroup().addTo(map);
+    var found = L.layerGroup().addTo(map);
     var box = map.getContainer();
     var statusEl = document.getElementById(cfg.statusId);
     var form = document.getElementById(cfg.formId);
-    var ctrl = null, timer = null;
-    function colour(code) { return cfg.colors[code] || '#555'; }
+    var listEl = document.getElementById(cfg.listId);
+    var ctrl = null, listCtrl = null, timer = null, lastTotal = null, listData = null, refocus = false;
+    var openId = null;  // the report whose popup is open
+    map.on('popupopen', function (e) { openId = e.popup.ctId || null; });
+    var cityName = (statusEl && statusEl.dataset.city) || 'the city';
+    function colour(code) { return cfg.colors[code] || '#848482'; }
+    function ink(code) { return cfg.inks[code] || '#000000'; }
+    function filterQuery() { return formQuery(form, new URLSearchParams()); }
     function query() {
       var b = map.getBounds();
       var q = new URLSearchParams();
@@ -33,6 +81,14 @@
         return v.toFixed(5); }).join(','));
       q.set('zoom', String(map.getZoom()));
       return formQuery(form, q);
+    }
+    function syncUrl() {
+      var q = filterQuery();
+      var searched = document.getElementById('q');
+      if (searched && searched.value.trim()) { q.set('q', searched.value.trim()); }
+      var c = map.getCenter();
+      var hash = '#map=' + map.getZoom() + '/' + c.lat.toFixed(5) + '/' + c.lng.toFixed(5);
+      history.replaceState(null, '', (q.toString() ? '?' + q.toString() : location.pathname) + hash);
     }
     function popup(p) {
       var d = document.createElement('div');
@@ -43,78 +99,256 @@
       d.appendChild(a); d.appendChild(s);
       return d;
     }
-    function icon(cls, size, bg, text) {
+    function icon(cls, size, bg, text, fg) {
       var span = document.createElement('span');
       span.style.background = bg; span.style.width = size + 'px'; span.style.height = size + 'px';
-      if (text) { span.textContent = text; }
+      if (text) { span.textContent = text; span.style.color = fg; }
       return L.divIcon({className: cls, html: span, iconSize: [size, size]});
+    }
+    function openAndFocus(m) {
+      m.openPopup();
+      var link = document.querySelector('.leaflet-popup a.ct-popup-link');
+      if (link) { link.focus(); }
     }
     function marker(f) {
       var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
-      var p = f.properties, m;
+      var p = f.properties, m, label, action;
+      var closed = !p.cluster && cfg.closedStatuses.indexOf(p.status) >= 0;
       if (p.cluster) {
         var size = Math.round(28 + Math.min(26, Math.log(p.count) * 4));
-        m = L.marker(ll, {icon: icon('ct-cluster', size, colour(p.service), String(p.count)),
-                          title: p.count + ' reports', alt: p.count + ' reports'});
-        m.on('click', function () { map.setView(ll, Math.min(map.getZoom() + 2, 19)); });
-      } else {
-        var closed = cfg.closedStatuses.indexOf(p.status) >= 0;
-        m = L.marker(ll, {icon: icon('ct-dot' + (closed ? ' ct-closed' : ''), 16, colour(p.service)),
-                          title: p.title, alt: p.title});
+        m = L.marker(ll, {icon: icon('ct-cluster', size, colour(p.service), String(p.count), ink(p.service)),
+                          keyboard: false});
+        // By keyboard the focus then goes to the first marker of the closer view (the group is gone).
+        action = function (byKey) { refocus = byKey === true; map.setView(ll, Math.min(map.getZoom() + 2, 19)); };
+        label = p.count + ' reports here: zoom in';
+        m.on('click', action);
+      } else if (p.line) {
+        m = L.polyline(p.line.map(function (c) { return [c[1], c[0]]; }), {
+          color: colour(p.service), weight: 7, opacity: closed ? 0.6 : 0.9, lineCap: 'round',
+          dashArray: closed ? '8 8' : null, className: 'ct-line'});
         m.bindPopup(popup(p));
+        m.getPopup().ctId = p.id;
+        label = p.title + ' (' + (cfg.statusLabels[p.status] || p.status) + ', along the street)';
+        action = function () { openAndFocus(m); };
+      } else {
+        m = L.marker(ll, {icon: icon('ct-dot' + (closed ? ' ct-closed' : ''), 16, colour(p.service)),
+                          keyboard: false});
+        m.bindPopup(popup(p));
+        m.getPopup().ctId = p.id;
+        label = p.title + ' (' + (cfg.statusLabels[p.status] || p.status) + ')';
+        action = function () { openAndFocus(m); };
       }
-      return m;
+      return {layer: m, label: label, action: action};
+    }
+    function statusText(total, grouped, mode, notice) {
+      var st = form && form.elements.status ? form.elements.status.value : 'open';
+      var what = st === 'closed' ? 'recently closed reports' : st === 'all' ? 'open or recently closed reports'
+        : 'open reports';
+      if (total === 0) {
+        // Outside the city is where the map is, not a fault: say what the map covers.
+        return notice && /outside/.test(notice) ? 'This part of the map is outside ' + cityName +
+          ': reports are shown only within the city.' : 'No ' + what + ' in view.';
+      }
+      var count = total + ' ' + (total === 1 ? what.replace('reports', 'report') : what) + ' in view';
+      return (mode === 'points' || !grouped) ? count : count + ', grouped by area (zoom in for single reports)';
     }
     function draw(data) {
+      // A popup open across a redraw (its opening panned the map) opens again on the new marker.
+      var active = document.activeElement;
+      var reopen = openId, focusIn = !!active && !!active.closest && !!active.closest('.leaflet-popup');
+      // A report marker with the focus keeps it across the redraw (keyboard users lose no place).
+      var focusedId = active && box.contains(active) && active.dataset ? active.dataset.ticketId : null;
       layer.clearLayers();
+      var again = null;
       data.features.forEach(function (f) {
-        var m = marker(f);
-        layer.addLayer(m);
-        var el = m.getElement && m.getElement();
+        var made = marker(f);
+        layer.addLayer(made.layer);
+        if (reopen && f.properties.id === reopen && !f.properties.cluster) { again = made.layer; }
+        var el = made.layer.getElement && made.layer.getElement();
         if (el) {
-          el.dataset.kind = f.properties.cluster ? 'cluster' : 'ticket';
+          operable(el, made.label, made.action);
+          el.dataset.kind = f.properties.cluster ? 'cluster' : f.properties.line ? 'line' : 'ticket';
           if (f.properties.id) { el.dataset.ticketId = f.properties.id; }
         }
       });
-      var count = data.total === 1 ? '1 report in view' : data.total + ' reports in view';
+      if (focusedId && !focusIn) {
+        var same = box.querySelector('[data-ticket-id="' + focusedId + '"]');
+        if (same) { same.focus(); }
+      }
+      if (again) {
+        again.openPopup();
+        var link = focusIn && box.querySelector('.leaflet-popup a.ct-popup-link');
+        if (link) { link.focus(); }
+      }
+      if (refocus) {
+        refocus = false;
+        var first = box.querySelector('[data-kind]');
+        if (first) { first.focus(); }
+      }
       var grouped = data.features.some(function (f) { return f.properties && f.properties.cluster; });
-      var shown = data.total === 0 ? 'No open reports in view'
-        : (data.mode === 'points' || !grouped) ? count
-        : count + ', grouped by area (zoom in for single reports)';
-      // The API's notice (area clipped to the city, or outside it) matters to a resident only when the
-      // map shows nothing; a view wider than the city is the normal city-wide view.
-      var notice = data.total === 0 && data.notice ? ' · ' + data.notice : '';
-      if (statusEl) { statusEl.textContent = shown + notice; }
+      lastTotal = data.total;
+      if (statusEl) { statusEl.textContent = statusText(data.total, grouped, data.mode, data.notice); }
       box.dataset.features = String(data.features.length);
       box.dataset.mode = data.mode;
+      drawList();
+    }
+    function drawList() {
+      if (!listEl || !listData) { return; }
+      var items = listEl.querySelector('ol'), summary = listEl.querySelector('.ct-list-summary');
+      items.textContent = '';
+      listData.reports.forEach(function (r) {
+        var li = document.createElement('li');
+        var a = document.createElement('a');
+        a.href = r.url; a.className = 'ct-list-link';
+        var colourDot = document.createElement('span');
+        colourDot.className = 'ct-list-dot'; colourDot.style.background = colour(r.code);
+        colourDot.setAttribute('aria-hidden', 'true');
+        a.appendChild(colourDot);
+        a.appendChild(document.createTextNode(r.service));
+        var place = document.createElement('span');
+        place.className = 'ct-list-place'; place.textContent = r.place || 'Place withheld';
+        var meta = document.createElement('span');
+        meta.className = 'ct-list-meta';
+        var badge = document.createElement('span');
+        var closed = cfg.closedStatuses.indexOf(r.status) >= 0;
+        badge.className = 'badge ' + (closed ? 'closed' : 'open');
+        badge.textContent = cfg.statusLabels[r.status] || r.status;
+        var time = document.createElement('time');
+        time.dateTime = r.created; time.textContent = 'reported ' + age(r.created);
+        time.title = new Date(r.created).toLocaleString();
+        meta.appendChild(badge); meta.appendChild(document.createTextNode(' #' + r.id + ' · '));
+        meta.appendChild(time);
+        li.appendChild(a); li.appendChild(place); li.appendChild(meta);
+        items.appendChild(li);
+      });
+      var n = listData.reports.length;
+      if (summary) {
+        summary.textContent = n === 0 ? 'No reports to list in view.'
+          : listData.more ? 'The ' + n + ' newest' + (lastTotal ? ' of ' + lastTotal : '') + ' in view; zoom in for others.'
+          : (n === 1 ? '1 report' : n + ' reports') + ' in view, newest first.';
+      }
+      listEl.dataset.count = String(n);
+    }
+    function getJson(url, signal) {
+      return fetch(url, {signal: signal, headers: {Accept: 'application/json'}})
+        .then(function (r) { return r.json().then(function (d) {
+          if (!r.ok) { throw new Error(d.description || r.statusText); } return d; }); });
     }
     function load() {
       if (ctrl) { ctrl.abort(); }
       ctrl = new AbortController();
       box.dataset.loading = '1';
-      var opts = {signal: ctrl.signal, headers: {Accept: 'application/geo+json'}};
-      fetch(cfg.endpoint + '?' + query().toString(), opts)
-        .then(function (r) { return r.json().then(function (d) {
-          if (!r.ok) { throw new Error(d.description || r.statusText); } return d; }); })
+      var q = query().toString();
+      getJson(cfg.endpoint + '?' + q, ctrl.signal)
         .then(function (d) { draw(d); box.dataset.loading = '0'; })
         .catch(function (e) {
           if (e.name === 'AbortError') { return; }
           box.dataset.loading = '0';
           if (statusEl) { statusEl.textContent = 'Could not load reports: ' + e.message; }
         });
+      if (!cfg.listEndpoint || !listEl) { return; }
+      if (listCtrl) { listCtrl.abort(); }
+      listCtrl = new AbortController();
+      listEl.dataset.loading = '1';
+      getJson(cfg.listEndpoint + '?' + q, listCtrl.signal)
+        .then(function (d) { listData = d; drawList(); listEl.dataset.loading = '0'; })
+        .catch(function (e) {
+          if (e.name === 'AbortError') { return; }
+          listEl.dataset.loading = '0';
+          var summary = listEl.querySelector('.ct-list-summary');
+          if (summary) { summary.textContent = 'Could not load the list: ' + e.message; }
+        });
     }
     function later() { clearTimeout(timer); timer = setTimeout(load, 120); }
-    map.on('moveend', later);
+    map.on('movestart', function () {
+      box.dataset.loading = '1';  // from the start of a move on, what is drawn is about to change
+      if (listEl) { listEl.dataset.loading = '1'; }
+    });
+    map.on('moveend', function () { syncUrl(); later(); });
     if (form) {
-      form.addEventListener('change', function () {
-        var q = formQuery(form, new URLSearchParams());
-        history.replaceState(null, '', q.toString() ? '?' + q.toString() : location.pathname);
-        load();
-      });
+      form.addEventListener('change', function () { syncUrl(); load(); });
       form.addEventListener('submit', function (ev) { ev.preventDefault(); load(); });
     }
+    // A popup closed from the keyboard (Escape, its close button) hands the focus back to its marker.
+    map.on('popupclose', function (e) {
+      if (openId === e.popup.ctId) { openId = null; }
+      if (!layer.getLayers().length || !e.popup.ctId) { return; }
+      var el = box.querySelector('[data-ticket-id="' + e.popup.ctId + '"]');
+      var active = document.activeElement;
+      if (el && (!active || active === document.body || box.contains(active))) { el.focus(); }
+    });
+    // Leaflet closes a popup on Escape only while the map itself has the focus, not its link.
+    box.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Escape' && box.querySelector('.leaflet-popup')) { ev.preventDefault(); map.closePopup(); }
+    });
+    setupSearch(map, cfg, found, syncUrl, !start);
     window.ctPublicMap = map;
     load();
+  }
+
+  // The search box: one text, answered by the server (address, corner, street, place or report number).
+  function setupSearch(map, cfg, found, syncUrl, flyOnLoad) {
+    var sform = document.getElementById(cfg.searchId);
+    if (!sform || !cfg.searchEndpoint) { return; }
+    var input = sform.querySelector('input[name=q]');
+    var msg = document.getElementById('search-message');
+    var list = document.getElementById('search-matches');
+    var sctrl = null;
+    function go(m) {
+      found.clearLayers();
+      if (m.bbox) {
+        map.flyToBounds([[m.bbox[1], m.bbox[0]], [m.bbox[3], m.bbox[2]]], {maxZoom: 17, padding: [20, 20]});
+      } else if (m.point) {
+        map.flyTo([m.point[1], m.point[0]], m.zoom);
+      }
+      if (m.point) {
+        L.circleMarker([m.point[1], m.point[0]], {radius: 14, color: '#0b5cad', weight: 3, fill: false,
+          interactive: false, className: 'ct-found'}).addTo(found);
+      }
+    }
+    function show(d) {
+      list.textContent = '';
+      msg.textContent = d.message || (d.matches.length === 1 ? 'Found: ' + d.matches[0].label
+        : d.matches.length + ' matches: pick one.');
+      d.matches.forEach(function (m) {
+        var li = document.createElement('li');
+        var b = document.createElement('button');
+        b.type = 'button'; b.className = 'ct-match';
+        b.textContent = m.label;
+        b.disabled = !m.point;
+        b.addEventListener('click', function () { go(m); });
+        li.appendChild(b);
+        if (m.url) {
+          var a = document.createElement('a');
+          a.href = m.url; a.textContent = 'Open report'; a.className = 'ct-match-link';
+          li.appendChild(document.createTextNode(' '));
+          li.appendChild(a);
+        }
+        list.appendChild(li);
+      });
+      if (d.matches.length && d.matches[0].point) { go(d.matches[0]); }
+    }
+    function run() {
+      if (sctrl) { sctrl.abort(); }
+      sctrl = new AbortController();
+      var q = new URLSearchParams({q: input.value});
+      sform.dataset.loading = '1';
+      fetch(cfg.searchEndpoint + '?' + q.toString(), {signal: sctrl.signal, headers: {Accept: 'application/json'}})
+        .then(function (r) { return r.json(); })
+        .then(function (d) {
+          sform.dataset.loading = '0';
+          if (d.matches) { show(d); } else { list.textContent = ''; msg.textContent = d.description || 'The search failed.'; }
+          syncUrl();
+        })
+        .catch(function (e) {
+          if (e.name === 'AbortError') { return; }
+          sform.dataset.loading = '0';
+          msg.textContent = 'The search could not be answered: ' + e.message;
+        });
+    }
+    sform.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
+    // A shared link with a search and no view of its own goes to what it searched.
+    if (input.value.trim() && flyOnLoad) { run(); }
   }
 
   function ticketMap(map, cfg) {
