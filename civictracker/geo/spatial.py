@@ -31,18 +31,6 @@ def line_wkt(column: Any) -> ColumnElement[str]:
     return func.ST_AsText(column)
 
 
-def parse_linestring(wkt: str | None) -> list[tuple[float, float]] | None:
-    """(lon, lat) pairs of a WKT LINESTRING (as line_wkt gives it), or None for anything else."""
-    if not wkt or not wkt.upper().startswith("LINESTRING"):
-        return None
-    body = wkt[wkt.find("(") + 1 : wkt.rfind(")")]
-    try:
-        coords = [(float(x), float(y)) for x, y, *_ in (p.split() for p in body.split(","))]
-    except ValueError:
-        return None
-    return coords if len(coords) >= 2 else None
-
-
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in metres (pure Python, for ranking in memory)."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -331,12 +319,15 @@ def line_points(
 
     Read as WKT (ST_AsText on both backends) and parsed here: no shapely at query time (see database.py)."""
     wkt = session.execute(select(func.ST_AsText(column)).where(where)).scalar()
-    return parse_linestring(wkt) if wkt else []
+    return parse_linestring(wkt)
 
 
-def parse_linestring(wkt: str) -> list[tuple[float, float]]:
-    """'LINESTRING(x y, x y, ...)' (also 'LINESTRING Z', as PostGIS and SpatiaLite write it) -> (lon, lat)
-    pairs; [] for anything else, so a malformed value is drawn as no line rather than an error."""
+def parse_linestring(wkt: str | None) -> list[tuple[float, float]]:
+    """'LINESTRING(x y, x y, ...)' (also 'LINESTRING Z', as PostGIS and SpatiaLite write it; line_wkt
+    reads it) -> (lon, lat) pairs; [] for None or anything else, so a malformed value is drawn as no line
+    rather than an error."""
+    if not wkt:
+        return []
     head, _, rest = wkt.strip().partition("(")
     if not head.strip().upper().startswith("LINESTRING") or not rest.endswith(")"):
         return []
