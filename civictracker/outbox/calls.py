@@ -154,7 +154,7 @@ def _post(
     """Make the claimed call (unless `maybe_sent` and the platform has it already) and record it."""
     target = reply_target(members[0], dm=route == DM_ROUTE, mentions=_mentions(members))
     try:
-        text = compose_batch(runtime_of(app).replies, route, members)
+        text = compose_batch(runtime_of(app).replies_now(db.session), route, members)
         if route != PLAIN_ROUTE:
             _record_call_text(members, key, text)
         sent = (

@@ -145,3 +145,10 @@ class ServiceForm(FlaskForm):
 
 class ApiKeyForm(FlaskForm):
     name = StringField("Who uses the key", validators=[DataRequired(), Length(max=120)])
+
+
+class ReplyTemplateForm(FlaskForm):
+    """An admin's wording of one template; the service checks placeholders, tags and lengths."""
+
+    text = TextAreaField("Text", validators=[Optional(), Length(max=8000)])
+    title = StringField("Button title (canned replies)", validators=[Optional(), Length(max=400)])

@@ -13,7 +13,7 @@ from civictracker.extensions import current_session, db
 from civictracker.models import Crew, Role, Service
 from civictracker.models.ticket import INTAKE_STATUSES
 from civictracker.models.types import utcnow
-from civictracker.runtime import city_of, runtime_of
+from civictracker.runtime import city_of
 from civictracker.services.dispatch import (
     QUEUE_STATUSES,
     QueueFilters,
@@ -25,7 +25,7 @@ from civictracker.services.tickets import Actor
 from civictracker.web.auth.roles import role_required
 from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import AssignForm, BulkAssignForm
-from civictracker.web.console.helpers import form_errors, int_arg, run_action
+from civictracker.web.console.helpers import form_errors, int_arg, replies, run_action
 
 STAFF = (Role.ADMIN.value, Role.DISPATCHER.value)
 PER_PAGE = 50
@@ -111,9 +111,7 @@ def bulk_assign_view() -> Response | tuple[str, int]:
     ids = list(form.ticket_ids.data or [])
     actor = Actor(user=current_user._get_current_object())
     if not run_action(
-        lambda: bulk_assign(
-            current_session(), ids, crew, replies=runtime_of(current_app).replies, actor=actor
-        ),
+        lambda: bulk_assign(current_session(), ids, crew, replies=replies(), actor=actor),
         f"{len(set(ids))} ticket(s) assigned to {crew.name}.",
     ):
         return queue(), 400
