@@ -80,7 +80,10 @@ def admin_replies() -> tuple[str, int]:
         abort(400, description=f"lang must be one of {', '.join(_languages())}.")
     overrides = _overrides()
     sections = []
-    for scope, title in ((ReplyScope.REPLY, "Replies sent by the system"), (ReplyScope.CANNED, "Canned replies")):
+    for scope, title in (
+        (ReplyScope.REPLY, "Replies sent by the system"),
+        (ReplyScope.CANNED, "Canned replies"),
+    ):
         rows = []
         for key in _keys(scope, lang):
             text, label, own = _pack_entry(scope, lang, key)
@@ -88,7 +91,9 @@ def admin_replies() -> tuple[str, int]:
             rows.append(
                 {
                     "key": key,
-                    "title": (row.title if row and row.title else label) if scope == ReplyScope.CANNED else "",
+                    "title": (row.title if row and row.title else label)
+                    if scope == ReplyScope.CANNED
+                    else "",
                     "text": row.text if row else text,
                     "edited": row is not None,
                     "own": own,
@@ -123,7 +128,9 @@ def _edit_page(scope: str, lang: str, key: str, form: ReplyTemplateForm, code: i
     row = _overrides().get((scope, lang, key))
     if not form.is_submitted():
         form.text.data = row.text if row else pack_text
-        form.title.data = (row.title if row and row.title else pack_title) if scope == ReplyScope.CANNED else ""
+        form.title.data = (
+            (row.title if row and row.title else pack_title) if scope == ReplyScope.CANNED else ""
+        )
     preview = _preview(scope, lang, key, form.text.data or "")
     return render_template(
         "console/admin_reply_edit.html",
@@ -213,4 +220,10 @@ def admin_reply_preview(scope: str, lang: str, key: str) -> tuple[Response, int]
 
 
 def _preview_json(p: rt.Preview) -> dict[str, Any]:
-    return {"text": p.text, "lengths": p.lengths, "limits": p.limits, "warnings": p.warnings, "error": p.error}
+    return {
+        "text": p.text,
+        "lengths": p.lengths,
+        "limits": p.limits,
+        "warnings": p.warnings,
+        "error": p.error,
+    }

@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, current_app, flash, request
 from flask_wtf import FlaskForm
 
-from civictracker.extensions import db
+from civictracker.extensions import current_session, db
 from civictracker.models import Crew, Ticket
 from civictracker.runtime import runtime_of
 from civictracker.services.errors import DomainError
@@ -38,12 +38,12 @@ def int_arg(
 def replies() -> ReplyContext:
     """The city's reply context (the admins' template overrides on top of the pack's), for the services
     that answer followers on a public change."""
-    return runtime_of(current_app).replies_now(db.session)
+    return runtime_of(current_app).replies_now(current_session())
 
 
 def canned_replies() -> dict[str, dict[str, Canned]]:
     """The inbox's canned replies by language and key: the pack's, with the admins' overrides on top."""
-    return canned_with_overrides(db.session, load_canned(runtime_of(current_app).city.path))
+    return canned_with_overrides(current_session(), load_canned(runtime_of(current_app).city.path))
 
 
 def get_ticket(ticket_id: int) -> Ticket:
