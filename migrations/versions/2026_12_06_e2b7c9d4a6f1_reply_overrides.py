@@ -1,11 +1,12 @@
-"""Admins' wording of reply templates and canned replies, per language, over the city pack's.
+"""Admins' wording of reply templates and canned replies, per language; a crew's home base address.
 
 Revision ID: e2b7c9d4a6f1
 Revises: c4a8e2f6b1d9
 Create Date: 2026-12-06
 
 One row per (scope, language, key) an admin changed in the console; the reply path reads the pack's
-text with these on top, and "reset to the pack's text" deletes the row.
+text with these on top, and "reset to the pack's text" deletes the row. crews.base_address keeps the
+address or intersection an admin typed for a crew's home base (geocoded to its point).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -33,7 +34,11 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reply_overrides")),
         sa.UniqueConstraint("scope", "lang", "key", name="uq_reply_overrides_scope_lang_key"),
     )
+    with op.batch_alter_table("crews", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("base_address", sa.String(length=300), server_default="", nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table("crews", schema=None) as batch_op:
+        batch_op.drop_column("base_address")
     op.drop_table("reply_overrides")

@@ -130,6 +130,7 @@ class CrewForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
+    address = StringField("Home base: address or intersection", validators=[Optional(), Length(max=300)])
     lat = FloatField("Latitude", validators=[Optional(), NumberRange(min=-90, max=90)])
     lon = FloatField("Longitude", validators=[Optional(), NumberRange(min=-180, max=180)])
     available = BooleanField("Available", default=True)

@@ -204,6 +204,14 @@ def map_data() -> Response:
             for t in tickets
         ],
         crews=[
-            {"id": c.id, "name": c.name, "lat": c.lat, "lon": c.lon, "available": c.available} for c in crews
+            {
+                "id": c.id,
+                "name": c.name,
+                "lat": c.lat,
+                "lon": c.lon,
+                "available": c.available,
+                "base": c.base_address,
+            }
+            for c in crews
         ],
     )
