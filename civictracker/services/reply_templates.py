@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -52,16 +52,24 @@ _PLACEHOLDERS: dict[str, frozenset[str]] = {
 CANNED_PLACEHOLDERS = frozenset({"handle", "city", "report_url", "ticket_ref", "snow_status"})
 # Words that are lists: how many a language must give (wording.format_when indexes them).
 _WORD_COUNTS = {"months": 12, "weekdays": 7, "am_pm": 2}
-_TAG_RE = re.compile(r"</?\s*[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
+_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
 # The platforms a preview measures a reply against (notify.reply_limit, less the @handle an adapter adds).
 PREVIEW_CHANNELS = ("x", "mastodon")
 
 
-def allowed_placeholders(scope: str, key: str) -> frozenset[str]:
+def allowed_placeholders(scope: str, key: str, pack_texts: Iterable[str] = ()) -> frozenset[str]:
+    """The placeholders a template may use. A canned reply may also use any its pack text uses
+    (`pack_texts`, every language's): a value the dispatcher types in, like {snow_status}."""
     if scope == ReplyScope.CANNED:
-        return CANNED_PLACEHOLDERS
+        named = set()
+        for text in pack_texts:
+            try:
+                named.update(_fields(text))
+            except ValidationFailed:
+                continue
+        return CANNED_PLACEHOLDERS | {n for n in named if re.fullmatch(r"[a-z_]+", n)}
     if key in _PLACEHOLDERS:
         return _PLACEHOLDERS[key]
     if key.startswith("default_note_"):  # a status's reason, put in as {note}: plain words
@@ -90,7 +98,9 @@ def _fields(text: str) -> list[str]:
     return names
 
 
-def check_template(scope: str, key: str, text: str, title: str = "") -> tuple[str, str]:
+def check_template(
+    scope: str, key: str, text: str, title: str = "", pack_texts: Iterable[str] = ()
+) -> tuple[str, str]:
     """The text (and a canned reply's title) as stored, or ValidationFailed with a sentence saying why."""
     text = (text or "").strip()
     title = " ".join((title or "").split())
@@ -109,7 +119,7 @@ def check_template(scope: str, key: str, text: str, title: str = "") -> tuple[st
                 f"The {what} contains the HTML tag {tag.group(0)!r}: replies are plain text on social "
                 "media and would show it to residents as typed. Remove it."
             )
-    allowed = allowed_placeholders(scope, key)
+    allowed = allowed_placeholders(scope, key, pack_texts)
     unknown = sorted({n for n in _fields(text) if n not in allowed})
     if unknown:
         named = ", ".join("{" + n + "}" for n in unknown)
@@ -201,15 +211,16 @@ def save_override(
     text: str,
     *,
     title: str = "",
-    known_keys: frozenset[str] | None = None,
+    pack_texts: Sequence[str] | None = None,
     acting: User | None,
 ) -> ReplyOverride:
     """Store an admin's wording of one template (checked first; nothing is written when it fails) and
-    append its audit row. `known_keys`: the keys the pack has in this scope (an unknown one is refused)."""
+    append its audit row. `pack_texts`: the pack's text of `key` in every language (none: the pack has no
+    such template, refused; None: not checked)."""
     _check_keys(scope, lang, key)
-    if known_keys is not None and key not in known_keys:
+    if pack_texts is not None and not pack_texts:
         raise NotFound(f"The city pack has no {scope} template {key!r}.")
-    text, title = check_template(scope, key, text, title)
+    text, title = check_template(scope, key, text, title, pack_texts or ())
     row = _row(session, scope, lang, key)
     if row is None:
         row = ReplyOverride(scope=scope, lang=lang, key=key, text=text, title=title)
@@ -318,13 +329,20 @@ def preview_reply(
     return _measured(rendered)
 
 
-def preview_canned(text: str, key: str, values: Mapping[str, str]) -> Preview:
+class _Kept(dict[str, str]):
+    """A value nobody knows yet stays "{name}" for the dispatcher to type (as the inbox leaves it)."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def preview_canned(text: str, key: str, values: Mapping[str, str], pack_texts: Iterable[str] = ()) -> Preview:
     """A canned reply filled in as the inbox would (the post's values and a sample snow status)."""
     try:
-        text, _ = check_template(ReplyScope.CANNED, key, text)
+        text, _ = check_template(ReplyScope.CANNED, key, text, pack_texts=pack_texts)
     except ValidationFailed as exc:
         return Preview(text=text, error=str(exc))
-    filled = {**SAMPLE_CANNED, **values}
+    filled = _Kept({**SAMPLE_CANNED, **values})
     return _measured(" ".join(text.format_map(filled).split()))
 
 

@@ -138,6 +138,16 @@ def test_bad_templates_say_why_and_store_nothing(app, admin, scope, key, text, s
     assert not db.session.scalar(select(func.count()).select_from(AdminEvent).where(TEMPLATE_EVENTS))
 
 
+def test_a_canned_reply_may_keep_a_value_its_pack_text_leaves_to_the_dispatcher() -> None:
+    pack = ["@{handle} Snow emergency status: {snow_status}. Updates: {report_url}", "@{handle} {depth} cm"]
+    text, _ = rt.check_template("canned", "snow_emergency", "@{handle} {depth} cm de nieve", pack_texts=pack)
+    assert text == "@{handle} {depth} cm de nieve"
+    with pytest.raises(ValidationFailed, match=r"Unknown placeholder \{depht\}"):
+        rt.check_template("canned", "snow_emergency", "{depht}", pack_texts=pack)
+    shown = rt.preview_canned("@{handle}: {depth} cm, {snow_status}", "snow_emergency", {}, pack)
+    assert shown.text == "@resident: {depth} cm, parking ban in effect until 7 AM"  # left for the dispatcher
+
+
 def test_unknown_placeholder_message_lists_the_allowed_ones() -> None:
     with pytest.raises(ValidationFailed) as caught:
         rt.check_template("reply", "ack", "{ticket_ref} {foo} {bar}")

@@ -61,6 +61,11 @@ def _pack_entry(scope: str, lang: str, key: str) -> tuple[str, str, bool]:
     return english[0], english[1], False
 
 
+def _pack_variants(scope: str, key: str) -> list[str]:
+    """The pack's text of `key` in every language: a canned reply may use the placeholders they use."""
+    return [by_key[key][0] for by_key in _pack_texts(scope).values() if key in by_key]
+
+
 def _check_path(scope: str, lang: str) -> None:
     if scope not in SCOPES:
         abort(404, description="No such kind of template; use reply or canned.")
@@ -118,7 +123,7 @@ def _preview(scope: str, lang: str, key: str, text: str) -> rt.Preview:
     if scope == ReplyScope.CANNED:
         values = {"city": runtime.city.short_name, "report_url": f"{runtime.replies.public_url.rstrip('/')}/"}
         values["ticket_ref"] = "CT-1234"
-        return rt.preview_canned(text, key, values)
+        return rt.preview_canned(text, key, values, _pack_variants(scope, key))
     ctx = runtime.replies_now(current_session())
     return rt.preview_reply(ctx, lang, key, text, _sample_service(), runtime.city.short_name)
 
@@ -144,7 +149,7 @@ def _edit_page(scope: str, lang: str, key: str, form: ReplyTemplateForm, code: i
         own=own,
         row=row,
         preview=preview,
-        allowed=sorted(rt.allowed_placeholders(scope, key)),
+        allowed=sorted(rt.allowed_placeholders(scope, key, _pack_variants(scope, key))),
         language_name=_language_name(lang),
     ), code
 
@@ -173,7 +178,7 @@ def admin_reply_edit(scope: str, lang: str, key: str) -> Response | tuple[str, i
             key,
             form.text.data or "",
             title=form.title.data or "" if scope == ReplyScope.CANNED else "",
-            known_keys=frozenset(_keys(scope, lang)),
+            pack_texts=_pack_variants(scope, key),
             acting=current_user._get_current_object(),
         ),
         f"Saved the {lang} wording of {key}; replies use it from now on.",
