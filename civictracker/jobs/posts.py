@@ -76,10 +76,11 @@ def process_posts(post_ids: list[int]) -> str:
     counts (a page); raises PageFailed if any post crashed.
     """
     with job_context() as app:
-        # The pack's replies with the admins' overrides as they are now (one small read per page).
-        env = dataclasses.replace(_env(app), replies=runtime_of(app).replies_now(db.session))
         ids = sorted(set(post_ids))  # ascending: the lock order of load_posts
         try:
+            # The pack's replies with the admins' overrides as they are now (one small read per page);
+            # in the outer try: a database that is away fails the page as any of its writes would.
+            env = dataclasses.replace(_env(app), replies=runtime_of(app).replies_now(db.session))
             try:
                 page = _run_page(ids, env, isolate=False)
             except Exception as exc:  # a post crashed (or the page's write failed): find which, keep it alone

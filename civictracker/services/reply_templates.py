@@ -151,7 +151,9 @@ def _snapshot(rows: list[ReplyOverride]) -> tuple[tuple[str, str, str, str, str]
     return tuple((r.scope, r.lang, r.key, r.text, r.title) for r in rows)
 
 
-_merged_cache: dict[tuple[int, tuple[Any, ...]], dict[str, dict[str, Any]]] = {}
+# (id of the pack's templates, the rows) -> (those templates, merged): the identity is checked on a hit,
+# so an id reused by another app's templates (tests make many apps) never returns another city's words.
+_merged_cache: dict[tuple[int, tuple[Any, ...]], tuple[Any, dict[str, dict[str, Any]]]] = {}
 
 
 def merge_templates(
@@ -171,12 +173,14 @@ def with_overrides(session: Session, ctx: notify.ReplyContext, city: str = "") -
     if not rows:
         return ctx
     key = (id(ctx.templates), (city, *_snapshot(rows)))
-    merged = _merged_cache.get(key)
-    if merged is None:
+    hit = _merged_cache.get(key)
+    if hit is not None and hit[0] is ctx.templates:
+        merged = hit[1]
+    else:
         merged = merge_templates(ctx.templates, rows, city)
         if len(_merged_cache) > 16:  # a few contexts per process; an edit makes a new entry
             _merged_cache.clear()
-        _merged_cache[key] = merged
+        _merged_cache[key] = (ctx.templates, merged)
     return dataclasses.replace(ctx, templates=merged)
 
 

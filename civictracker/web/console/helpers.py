@@ -38,7 +38,13 @@ def int_arg(
 def replies() -> ReplyContext:
     """The city's reply context (the admins' template overrides on top of the pack's), for the services
     that answer followers on a public change."""
-    return runtime_of(current_app).replies_now(current_session())
+    # One read of the overrides per request, however often a view asks (kept on the request, not on g:
+    # an app context may outlive many requests, and an edit must show on the next one).
+    cached = getattr(request, "_ct_replies", None)
+    if cached is None:
+        cached = runtime_of(current_app).replies_now(current_session())
+        request._ct_replies = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def canned_replies() -> dict[str, dict[str, Canned]]:

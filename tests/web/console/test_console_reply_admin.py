@@ -84,3 +84,20 @@ def test_unknown_language_key_or_scope_is_a_clear_404_and_dispatchers_are_refuse
     logged_in(client, db, "dispatcher", email="d@example.org")
     assert client.get("/console/admin/replies").status_code == 403
     assert client.post(ACK, data={"text": "x {url}"}).status_code == 403
+
+
+def test_a_status_change_from_the_console_speaks_the_saved_wording(client, db) -> None:  # type: ignore[no-untyped-def]
+    from civictracker.models import OutboundMessage
+    from tests.intake.helpers import deliver
+
+    post = deliver("hay un bache enorme en Hampshire St y Windsor St", author="r-es")
+    assert post.ticket_id is not None and post.lang == "es"
+    logged_in(client, db, "admin")
+    r = client.post(
+        "/console/admin/replies/reply/es/acknowledged", data={"text": "Revisado {ticket_ref}. {note}"}
+    )
+    assert r.status_code == 302
+    r = client.post(f"/console/tickets/{post.ticket_id}/status", data={"status-to_status": "acknowledged"})
+    assert r.status_code == 302
+    texts = list(db.scalars(select(OutboundMessage.text).where(OutboundMessage.kind == "acknowledged")))
+    assert texts == [f"Revisado CT-{post.ticket_id}."], texts
