@@ -12,6 +12,7 @@ from flask import Flask
 
 from civictracker.extensions import db
 from civictracker.models import Crew, ReplyOverride, TicketStatus
+from civictracker.runtime import runtime_of
 from civictracker.services.users import create_user
 from tests import factories
 from tests.browser.conftest import live_server, screenshot
@@ -41,6 +42,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, s
             create_user(db.session, ADMIN, PASSWORD, role="admin", name="Ada Admin")
             create_user(db.session, DISPATCHER, PASSWORD, role="dispatcher", name="Dana Dispatcher")
             db.session.commit()
+            # The gazetteer loads on first use (seconds on a busy machine): before the browser's "Find".
+            runtime_of(app).gazetteer()
         yield served
 
 
@@ -86,7 +89,7 @@ def test_admin_creates_a_crew_by_clicking_the_map_and_sees_it_on_the_console_map
     pg.fill("#name", "Yard East")
     pg.fill("#address", "Hampshire St and Windsor St")
     pg.click("#find-base")
-    pg.locator("#base-status", has_text="Found: Hampshire St & Windsor St").wait_for()
+    pg.locator("#base-status", has_text="Found: Hampshire St & Windsor St").wait_for(timeout=60_000)
     pg.click("#crew-form button[type=submit]")
     pg.locator(".flash", has_text="Crew Yard East created.").wait_for()
     assert "Hampshire St & Windsor St" in pg.inner_text("table")
