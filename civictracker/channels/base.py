@@ -135,7 +135,10 @@ class Channel(Protocol):
         and not one of `known_ids` (the platform ids other outbox messages already hold)."""
         ...
 
-    def post_exists(self, external_id: str) -> bool: ...
+    def post_exists(self, external_id: str, *, author_id: str | None = None) -> bool:
+        """Whether the post is still there. `author_id` (the author's platform id, as stored on the
+        reporter) lets a platform that answers "not found" for hidden posts too tell the two apart."""
+        ...
 
 
 def deliver_once(

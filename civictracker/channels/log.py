@@ -99,7 +99,7 @@ class LogChannel:
             return None  # a key answers one thread; a record elsewhere is not this call's
         return SentMessage(external_id=record["id"], raw=record, text=record["text"])
 
-    def post_exists(self, external_id: str) -> bool:
+    def post_exists(self, external_id: str, *, author_id: str | None = None) -> bool:
         with self._lock:
             return external_id in self._ids
 

@@ -149,7 +149,7 @@ class ReplayChannel:
     ) -> SentMessage | None:
         return self.outbox.find_sent(target, idempotency_key, text=text, known_ids=known_ids)
 
-    def post_exists(self, external_id: str) -> bool:
+    def post_exists(self, external_id: str, *, author_id: str | None = None) -> bool:
         """A feed has no deletions: a post exists if its id is in the file (or it is one of our answers)."""
         if external_id in self._seen_ids or self.outbox.post_exists(external_id):
             return True

@@ -302,3 +302,35 @@ def grid_cell_keys(
         return func.floor(x).cast(Integer), func.floor(y).cast(Integer)
     # SQLite's CAST truncates, which is floor for the non-negative values the offsets guarantee.
     return x.cast(Integer), y.cast(Integer)
+
+
+# --- Reading a line back (the public ticket page draws a street-wide ticket's span) -------------------
+
+
+def line_points(
+    session: Session | Connection, column: Any, where: ColumnElement[bool]
+) -> list[tuple[float, float]]:
+    """The (lon, lat) points of the LINESTRING in `column` of the row `where` picks; [] when it has none.
+
+    Read as WKT (ST_AsText on both backends) and parsed here: no shapely at query time (see database.py)."""
+    wkt = session.execute(select(func.ST_AsText(column)).where(where)).scalar()
+    return parse_linestring(wkt) if wkt else []
+
+
+def parse_linestring(wkt: str) -> list[tuple[float, float]]:
+    """'LINESTRING(x y, x y, ...)' (also 'LINESTRING Z', as PostGIS and SpatiaLite write it) -> (lon, lat)
+    pairs; [] for anything else, so a malformed value is drawn as no line rather than an error."""
+    head, _, rest = wkt.strip().partition("(")
+    if not head.strip().upper().startswith("LINESTRING") or not rest.endswith(")"):
+        return []
+    points: list[tuple[float, float]] = []
+    for pair in rest[:-1].split(","):
+        parts = pair.split()
+        try:
+            lon, lat = float(parts[0]), float(parts[1])
+        except (IndexError, ValueError):
+            return []
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            return []
+        points.append((lon, lat))
+    return points if len(points) >= 2 else []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civictracker.intake.analysis import Analysis, analyze_post, location_summary, triage_summary
@@ -18,7 +19,7 @@ from civictracker.intake.new_report import handle_new_report
 from civictracker.intake.reporters import get_reporter, is_blocked
 from civictracker.intake.threads import handle_thread_reply, thread_ticket
 from civictracker.intake.ticketing import lock_ticket
-from civictracker.models import InboundPost, PostOutcome, PostState, Reporter
+from civictracker.models import InboundPost, OutboundMessage, PostOutcome, PostState, Reporter
 from civictracker.models.report import DONE_STATES
 from civictracker.models.types import utcnow
 from civictracker.services.post_facts import is_private_post
@@ -63,6 +64,13 @@ def process_post(
 def _route(ctx: PostContext) -> Analysis | None:
     """Decide and act on one post (ending in finish); fills `stages`; the analysis, if one was made."""
     post, reporter, env = ctx.post, ctx.reporter, ctx.env
+    if post.is_dm and _is_our_message(ctx.session, post):
+        ctx.finish(
+            PostState.IGNORED,
+            PostOutcome.OWN_MESSAGE,
+            "One of the city's own messages, read back from the platform; not the resident's.",
+        )
+        return None
     if reporter.blocked or is_blocked(post, env):
         ctx.finish(
             PostState.IGNORED,
@@ -84,6 +92,22 @@ def _route(ctx: PostContext) -> Analysis | None:
     else:
         handle_new_report(ctx, analysis)
     return analysis
+
+
+def _is_our_message(session: Session, post: InboundPost) -> bool:
+    """Whether this DM is one we sent: X DM events read without a sender_id are attributed to the other
+    member of the conversation (channels/x.py _sender_of), which is the resident for our own too. One
+    lookup on the indexed sent_external_id, for DMs only."""
+    with session.no_autoflush:
+        found = session.scalar(
+            select(OutboundMessage.id)
+            .where(
+                OutboundMessage.channel == post.channel,
+                OutboundMessage.sent_external_id == post.external_id,
+            )
+            .limit(1)
+        )
+    return found is not None
 
 
 def _analyze(ctx: PostContext) -> Analysis:

@@ -52,6 +52,7 @@ class PostOutcome(enum.StrEnum):
     FOR_PERSON = "for_person"
     NO_SERVICE = "no_service"  # triage chose a service the city does not have
     BLOCKED = "blocked"
+    OWN_MESSAGE = "own_message"  # one of our own messages read back (an X DM without its sender_id)
     OPTED_OUT = "opted_out"
     # replies in the thread of one of our tickets
     REOPENED = "reopened"

@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 
 from civictracker.channels.base import Channel, ChannelError
 from civictracker.extensions import db
-from civictracker.models import Follower, InboundPost, MessageState, OutboundMessage, Ticket, TicketEvent
+from civictracker.models import (
+    Follower,
+    InboundPost,
+    MessageState,
+    OutboundMessage,
+    Reporter,
+    Ticket,
+    TicketEvent,
+)
 from civictracker.models.outbox import MESSAGE_TRANSITIONS, WAITING_STATES
 from civictracker.models.ticket import OPEN_STATUSES
 from civictracker.models.transitions import check_transition, values_of
@@ -44,10 +52,14 @@ def _checkable(post: InboundPost) -> bool:
     return not (post.channel == "x" and post.is_dm)
 
 
-def ask_platform(channel: Channel, external_id: str) -> tuple[str, ChannelError | None]:
-    """EXISTS or DELETED as the platform says; UNKNOWN when it cannot say (down, rate-limited, refused)."""
+def ask_platform(
+    channel: Channel, external_id: str, author_id: str | None = None
+) -> tuple[str, ChannelError | None]:
+    """EXISTS or DELETED as the platform says; UNKNOWN when it cannot say (down, rate-limited, refused).
+    `author_id` is the reporter's platform id: Mastodon's 404 means deleted *or* hidden from us, and
+    only the author's account tells which, also in a process that never read the post itself."""
     try:
-        return (EXISTS if channel.post_exists(external_id) else DELETED), None
+        return (EXISTS if channel.post_exists(external_id, author_id=author_id) else DELETED), None
     except ChannelError as exc:
         log.warning("cannot check %s post %s: %s (left as is)", channel.name, external_id, exc)
         return UNKNOWN, exc
@@ -240,8 +252,10 @@ def check_source(post_id: int) -> str:
             db.session.rollback()
             return SKIPPED
         channel_name, external_id = post.channel, post.external_id
+        author = db.session.get(Reporter, post.reporter_id) if post.reporter_id is not None else None
+        author_id = author.external_id if author is not None else None
         db.session.rollback()  # hold no transaction while the platform answers
-        verdict, _ = ask_platform(_channel_for(app, channel_name), external_id)
+        verdict, _ = ask_platform(_channel_for(app, channel_name), external_id, author_id)
         now = utcnow()
         _apply(_session(), settings_of(app), {post_id: verdict}, now)
         db.session.commit()
@@ -263,8 +277,9 @@ def check_sources(
         now = utcnow()
         names = sorted(checkable_channels(settings_of(app)))
         rows = db.session.execute(
-            select(InboundPost.id, InboundPost.channel, InboundPost.external_id)
+            select(InboundPost.id, InboundPost.channel, InboundPost.external_id, Reporter.external_id)
             .join(Ticket, Ticket.id == InboundPost.ticket_id)
+            .outerjoin(Reporter, Reporter.id == InboundPost.reporter_id)
             .where(
                 Ticket.status.in_(values_of(OPEN_STATUSES)),
                 Ticket.created_at >= now - window,
@@ -280,11 +295,11 @@ def check_sources(
         db.session.rollback()  # hold no transaction while the platforms answer
         verdicts: dict[int, str] = {}
         stopped: set[str] = set()
-        for post_id, channel_name, external_id in rows:
+        for post_id, channel_name, external_id, author_id in rows:
             if channel_name in stopped:
                 verdicts[post_id] = UNKNOWN
                 continue
-            verdict, error = ask_platform(_channel_for(app, channel_name), external_id)
+            verdict, error = ask_platform(_channel_for(app, channel_name), external_id, author_id)
             verdicts[post_id] = verdict
             if error is not None:
                 stopped.add(channel_name)

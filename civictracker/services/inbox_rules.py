@@ -92,6 +92,10 @@ def decide_inbox(
                 f"a {detail or reading or 'post'} naming a service but no place: not asked where", escalation
             ),
         )
+    if base == PostOutcome.OWN_MESSAGE:
+        return InboxDecision(
+            InboxState.HANDLED, 0, "the city's own message read back: nothing to answer (system)"
+        )
     if base == PostOutcome.BLOCKED:
         return InboxDecision(InboxState.HANDLED, 0, "blocked account: stored, no reply (system)")
     if base == PostOutcome.OPTED_OUT:

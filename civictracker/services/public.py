@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civictracker.geo import spatial
 from civictracker.models import Ticket, TicketEvent, TicketStatus
 from civictracker.models.ticket import ACTIVE_STATUSES, ANNOUNCED_STATUSES, PUBLIC_STATUSES
 from civictracker.services.photos import PublicPhoto, public_photos
+from civictracker.services.public_text import OWN_WORDS_CHANNELS, redact_contacts
 
 S = TicketStatus
 
@@ -56,6 +58,7 @@ class PublicEvent:
     at: dt.datetime  # in the city's time zone
     label: str
     note: str
+    id: int = 0  # the event row's id: a feed entry's stable identity
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class PublicTicket:
     reason: str = ""  # why it ended (a merge, a rejection, a referral): the ending event's public note
     withdrawn: bool = False  # hidden by staff: the page says so and shows nothing else
     photos: list[PublicPhoto] = field(default_factory=list)  # approved by a dispatcher (services/photos.py)
+    description: str = ""  # an Open311 submitter's own words, contacts removed; never a post's text
+    line: list[tuple[float, float]] = field(default_factory=list)  # (lon, lat): a street-wide span
 
 
 def _event_label(event: TicketEvent) -> str:
@@ -112,6 +117,7 @@ def get_public_ticket(session: Session, ticket_id: int, timezone: str) -> Public
             at=e.created_at.astimezone(tz),
             label=_event_label(e),
             note=e.public_note,
+            id=e.id,
         )
         for e in events
         if e.public_note or e.kind in ("status", "created")
@@ -149,7 +155,24 @@ def get_public_ticket(session: Session, ticket_id: int, timezone: str) -> Public
         reason=_reason(timeline, ticket.status),
         # a rejected ticket's page explains why; its photos stay off like the rest of it
         photos=public_photos(session, [ticket.id])[ticket.id] if ticket.status in PUBLIC_STATUSES else [],
+        description=_description(ticket),
+        line=_line(session, ticket),
     )
+
+
+def _description(ticket: Ticket) -> str:
+    if ticket.source_channel not in OWN_WORDS_CHANNELS:
+        return ""
+    text = redact_contacts(ticket.description.strip())
+    return "" if text == ticket.summary.strip() else text
+
+
+def _line(session: Session, ticket: Ticket) -> list[tuple[float, float]]:
+    """The street span a street-wide report covers ("between A and B"); none for a private place, whose
+    public point is only its block (intake drops the span there already; this holds whatever wrote it)."""
+    if ticket.private_location or ticket.public_lat is None:
+        return []
+    return spatial.line_points(session, Ticket.location_line, Ticket.id == ticket.id)
 
 
 def _reason(timeline: list[PublicEvent], status: str) -> str:

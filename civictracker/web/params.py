@@ -9,6 +9,7 @@ store or even compare one; no browser form sends one).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 
 from flask import Flask, abort, request
@@ -49,6 +50,17 @@ def whole_number(name: str, raw: str, *, minimum: int = 0, maximum: int = MAX_DB
     value = int(text)
     if not minimum <= value <= maximum:
         raise BadParam(f"{name} must be a whole number from {minimum} to {maximum}.")
+    return value
+
+
+def decimal(name: str, raw: str, *, bound: float) -> float:
+    """A finite decimal number within -bound..bound (a WGS84 degree: bound 90 or 180)."""
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise BadParam(f"{name} must be a decimal number (WGS84 degrees).") from None
+    if not math.isfinite(value) or abs(value) > bound:
+        raise BadParam(f"{name} must be between -{bound:g} and {bound:g}.")
     return value
 
 

@@ -111,6 +111,8 @@ ROUTES = [
     Route("GET", "/", ("service", "status", "max_age_days")),
     Route("GET", "/api/map.geojson", ("bbox", "zoom", "service", "status", "max_age_days")),
     Route("GET", "/tickets/{id}"),
+    Route("GET", "/tickets/{id}/feed.atom"),
+    Route("GET", "/feed.atom", ("bbox", "lat", "long", "radius", "service")),
     Route("GET", "/healthz"),
     Route("GET", "/auth/login", ("next",)),
     Route("POST", "/auth/login", ("email", "password", "next", "remember")),

@@ -31,6 +31,7 @@ TEST = Actor(label="test")
 class Platforms:
     x: FakeX
     masto: FakeMastodon
+    masto_url: str = ""
 
 
 @pytest.fixture()
@@ -62,7 +63,7 @@ def platforms(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platforms
             "mastodon",
             MastodonChannel(api_base_url=masto_url, access_token="token", request_timeout=5),
         )
-        yield Platforms(fake_x, fake_masto)
+        yield Platforms(fake_x, fake_masto, masto_url)
 
 
 def _post(channel: str, external_id: str) -> InboundPost:
@@ -199,6 +200,27 @@ def test_deleted_mastodon_status_is_redacted_after_a_5xx(platforms: Platforms) -
     gone = _post("mastodon", status_id)
     assert gone.text == "" and gone.redacted_at is not None and gone.ticket_id == post.ticket_id
     assert db.session.get(Ticket, post.ticket_id).status == "open"
+
+
+def test_a_restarted_process_tells_a_blocking_author_from_a_deleted_status(
+    platforms: Platforms, app: Flask
+) -> None:
+    """Mastodon answers 404 for a deleted status and for one whose author blocked the city. A checker in
+    a process that never read the posts (a fresh channel: no remembered authors) is given each author by
+    the reporter row, so a blocking author's report is kept and only the deleted one is redacted."""
+    masto = platforms.masto
+    kept = masto.add_status("ana", "@cambridgefix pothole at 150 Hampshire St, please fix")
+    gone = masto.add_status("bob", "@cambridgefix streetlight out at 20 Prospect St")
+    assert jobs.poll_channel("mastodon") == 2
+    masto.blocked_by.add(masto.add_account("ana"))
+    masto.delete(gone)
+    fresh = MastodonChannel(api_base_url=platforms.masto_url, access_token="token", request_timeout=5)
+    register_channel(app, "mastodon", fresh)
+    assert sources.check_sources() == {"exists": 1, "deleted": 1, "unknown": 0}
+    assert _post("mastodon", kept).redacted_at is None
+    assert _post("mastodon", gone).redacted_at is not None
+    register_channel(app, "mastodon", MastodonChannel(api_base_url=platforms.masto_url, access_token="token"))
+    assert sources.check_source(_post("mastodon", kept).id) == "exists"
 
 
 def test_check_sources_command(platforms: Platforms, app: Flask) -> None:

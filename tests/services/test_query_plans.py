@@ -112,6 +112,22 @@ def test_intake_outbox_and_inbox_lookups_use_indexes(app) -> None:  # type: igno
     assert not scans, "full scans of growing tables:\n" + "\n".join(scans)
 
 
+def test_metrics_windows_use_indexes(app) -> None:  # type: ignore[no-untyped-def]
+    """The console's trends read the tickets reported OR closed in their window: both sides indexed."""
+    from civictracker.services import metrics
+
+    deliver("huge pothole outside 20 Prospect St, nearly lost a tire", author="a1", ext="m-1")
+    with recorded() as statements:
+        metrics.weekly_trend(db.session, weeks=12)
+        metrics.trend_by(db.session, "service")
+        metrics.time_to_first_reply(db.session)
+        metrics.time_to_resolve(db.session)
+        db.session.rollback()
+    assert len(statements) >= 4
+    scans = full_scans(statements)
+    assert not scans, "full scans of growing tables:\n" + "\n".join(scans)
+
+
 def test_the_check_finds_a_full_scan(app) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 

@@ -14,8 +14,8 @@ from civictracker.geo import spatial
 from civictracker.models import Service, Ticket, TicketEvent
 from civictracker.models.ticket import OPEN_STATUSES, PUBLIC_STATUSES
 from civictracker.services.errors import NotFound
-from civictracker.services.open311 import API_CHANNEL
 from civictracker.services.photos import public_photos
+from civictracker.services.public_text import OWN_WORDS_CHANNELS, redact_contacts
 
 # What outsiders may see, split by the open/closed projection (ARCHITECTURE section 5).
 # new, needs_location, rejected and hidden are in neither set, so no query below can return them.
@@ -25,7 +25,6 @@ EXPOSED: frozenset[str] = EXPOSED_OPEN | EXPOSED_CLOSED
 
 # Channels whose Ticket.description is the submitter's own public text; every other channel (social posts,
 # DMs) shows only Ticket.summary, which we write, so a DM's words never reach the public.
-OWN_WORDS_CHANNELS = frozenset({API_CHANNEL, "api", "web"})
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,8 @@ def _row_to_request(row: Any) -> PublicRequest:
         duplicate_of_id,
     ) = row
     own_words = channel in OWN_WORDS_CHANNELS
-    text = (description or summary) if own_words else summary
+    # a submitter's own words may hold their e-mail or phone number: never served (README, privacy)
+    text = redact_contacts(description or summary) if own_words else summary
     if not address and own_words and not private:
         address = location_text  # the address string an API client sent, while geocoding is pending
     return PublicRequest(

@@ -177,6 +177,28 @@ def test_renamed_and_dropped_fields_fall_back_logged_once(caplog: pytest.LogCapt
     assert len(messages) == 2  # tweet.fields once, dm_event.fields once
 
 
+def test_without_sender_id_our_own_dm_is_not_read_as_the_residents() -> None:
+    """X's current spec drops sender_id: the sender of a one-to-one DM is inferred as the other member,
+    which would make the city's own answer a new post from the resident. The events we sent are skipped."""
+    clock = Clock()
+    fake = FakeX(clock=clock, field_spec="current")
+    with serve(fake) as url:
+        x = _channel(fake, url, clock, tier="none")
+        cursor = x.fetch_since(None).cursor
+        uid = fake.add_user("bob")
+        d1 = fake.add_dm("bob", "my bin was not collected on Elm St")
+        first = x.fetch_since(cursor)
+        target = ReplyTarget(
+            channel="x", is_dm=True, recipient_id=uid, recipient_handle="bob", in_reply_to_id=None
+        )
+        ours = x.send(target, "Thanks, logged as #12", idempotency_key="k").external_id
+        d2 = fake.add_dm("bob", "thank you!")
+        later = x.fetch_since(first.cursor)
+    assert [p.external_id for p in first.posts] == [d1] and first.posts[0].author_id == uid
+    assert [p.external_id for p in later.posts] == [d2]  # not `ours`, the city's own DM
+    assert ours not in {p.external_id for p in later.posts}
+
+
 def test_config_knows_the_tiers_of_the_table() -> None:
     from civictracker.channels.limits import MASTODON_TIERS
     from civictracker.config import MASTODON_TIER_NAMES, X_TIER_NAMES

@@ -222,3 +222,18 @@ def test_hostile_post_fields_change_nothing(client, db, api_key):
     assert response.status_code == 200
     assert _count(db) == 1
     assert db.scalar(select(Ticket.description)) == "1'; DROP TABLE tickets; --"
+
+
+def test_contact_details_in_a_description_are_never_served(client, db, api_key):
+    """People type their phone number or e-mail into the description; the API, like the ticket page,
+    serves the words without them (the privacy rule: no phone numbers or e-mails in Open311)."""
+    words = "Dumped mattress by the gate. Call me at (617) 555-0199 or mail ana.r@example.org, thanks"
+    response = post(client, {"api_key": api_key, "service_code": "pothole", "description": words, **POINT})
+    assert response.status_code == 200
+    request_id = response.get_json()[0]["service_request_id"]
+    for url in (f"{BASE}/requests/{request_id}.json", f"{BASE}/requests.json"):
+        body = client.get(url).get_data(as_text=True)
+        assert "Dumped mattress by the gate" in body
+        assert "555-0199" not in body and "ana.r@example.org" not in body
+    page = client.get(f"/tickets/{request_id}").get_data(as_text=True)
+    assert "555-0199" not in page and "example.org" not in page
