@@ -1,7 +1,7 @@
 """Admins' wording of reply templates and canned replies, per language; a crew's home base address.
 
 Revision ID: e2b7c9d4a6f1
-Revises: c4a8e2f6b1d9
+Revises: e2b7c4d9a816
 Create Date: 2026-12-06
 
 One row per (scope, language, key) an admin changed in the console; the reply path reads the pack's
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e2b7c9d4a6f1"
-down_revision = "c4a8e2f6b1d9"
+down_revision = "e2b7c4d9a816"
 branch_labels = None
 depends_on = None
 
