@@ -50,6 +50,13 @@ class CityRuntime:
         )
         return cls(settings, city, ChannelRegistry(settings, city.path), replies)
 
+    def replies_now(self, session: Any) -> ReplyContext:
+        """The reply context with the admins' template overrides on top, read once per unit of work
+        (an intake page, an outbox call, a console request) so every process uses an edit at once."""
+        from civictracker.services.reply_templates import with_overrides
+
+        return with_overrides(session, self.replies, self.city.short_name)
+
     def gazetteer(self) -> Gazetteer:
         """The city's gazetteer (cached in the instance folder), with its remote fallback configured."""
         if self._gazetteer is None:

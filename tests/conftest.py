@@ -95,6 +95,7 @@ _DATA_TABLES = [
     "reporters",
     "api_keys",
     "admin_events",
+    "reply_overrides",
     "password_resets",
     "users",
     "crews",

@@ -6,6 +6,7 @@ jobs already queued under these names still run.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -75,9 +76,11 @@ def process_posts(post_ids: list[int]) -> str:
     counts (a page); raises PageFailed if any post crashed.
     """
     with job_context() as app:
-        env = _env(app)
         ids = sorted(set(post_ids))  # ascending: the lock order of load_posts
         try:
+            # The pack's replies with the admins' overrides as they are now (one small read per page);
+            # in the outer try: a database that is away fails the page as any of its writes would.
+            env = dataclasses.replace(_env(app), replies=runtime_of(app).replies_now(db.session))
             try:
                 page = _run_page(ids, env, isolate=False)
             except Exception as exc:  # a post crashed (or the page's write failed): find which, keep it alone

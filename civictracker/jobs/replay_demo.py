@@ -44,7 +44,7 @@ def _dispatch_some(app: Flask) -> int:
     from civictracker.services import dispatch, tickets
 
     session = current_session()
-    replies = runtime_of(app).replies
+    replies = runtime_of(app).replies_now(session)
     open_tickets = session.scalars(
         select(Ticket).where(Ticket.status == S.OPEN.value).order_by(Ticket.id)
     ).all()

@@ -6,6 +6,7 @@ from civictracker.models.inbox import InboxEvent, InboxHow, InboxState
 from civictracker.models.media import MediaKind, MediaReview, PostMedia, PostMediaEvent
 from civictracker.models.outbox import ChannelCursor, MessageKind, MessageState, OutboundMessage
 from civictracker.models.public_cache import MapCell, MapCellDelta, MapGrid, PublicDataVersion
+from civictracker.models.reply_override import ReplyOverride, ReplyScope
 from civictracker.models.report import (
     Follower,
     InboundPost,
@@ -56,6 +57,8 @@ __all__ = [
     "PostState",
     "PublicDataVersion",
     "RejectedInput",
+    "ReplyOverride",
+    "ReplyScope",
     "Reporter",
     "Role",
     "Service",

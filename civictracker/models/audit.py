@@ -23,6 +23,8 @@ class AdminAction(enum.StrEnum):
     API_KEY_REVOKED = "api_key_revoked"
     PASSWORD_RESET_ISSUED = "password_reset_issued"  # noqa: S105 (an action's name, not a password)
     PASSWORD_RESET_USED = "password_reset_used"  # noqa: S105
+    REPLY_TEMPLATE_SAVED = "reply_template_saved"
+    REPLY_TEMPLATE_RESET = "reply_template_reset"
 
 
 class AdminEvent(db.Model):  # type: ignore[name-defined,misc]
@@ -33,7 +35,7 @@ class AdminEvent(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action: Mapped[str] = mapped_column(String(32))
-    target_kind: Mapped[str] = mapped_column(String(16))  # user | crew | service | api_key
+    target_kind: Mapped[str] = mapped_column(String(16))  # user | crew | service | api_key | reply_template
     target_id: Mapped[int | None] = mapped_column(default=None)
     target_label: Mapped[str] = mapped_column(String(254), default="")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

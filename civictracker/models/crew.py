@@ -34,6 +34,8 @@ class Crew(db.Model):  # type: ignore[name-defined,misc]
     lat: Mapped[float | None] = mapped_column(default=None)
     lon: Mapped[float | None] = mapped_column(default=None)
     location_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The home base (yard) as the admin typed it or the map named it; "" for a point clicked on the map.
+    base_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     services: Mapped[list[Service]] = relationship(secondary=crew_services, order_by="Service.code")
 

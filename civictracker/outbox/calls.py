@@ -154,7 +154,10 @@ def _post(
     """Make the claimed call (unless `maybe_sent` and the platform has it already) and record it."""
     target = reply_target(members[0], dm=route == DM_ROUTE, mentions=_mentions(members))
     try:
-        text = compose_batch(runtime_of(app).replies, route, members)
+        # A plain reply posts its stored text; a grouped or DM call is worded now, with the overrides.
+        runtime = runtime_of(app)
+        ctx = runtime.replies if route == PLAIN_ROUTE else runtime.replies_now(db.session)
+        text = compose_batch(ctx, route, members)
         if route != PLAIN_ROUTE:
             _record_call_text(members, key, text)
         sent = (

@@ -10,9 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civictracker.geo import spatial
+from civictracker.geo.gazetteer import Gazetteer
 from civictracker.models import AdminAction, ApiKey, Crew, Role, Service, User
 from civictracker.models.types import utcnow
+from civictracker.models.values import Location
 from civictracker.services.audit import record_admin_change
+from civictracker.services.corrections import place_from_text
 from civictracker.services.errors import DomainError, NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -67,6 +70,13 @@ class CrewChange:
     lon: float | None = None
     available: bool = True
     active: bool = True
+    base_address: str = ""
+
+
+def locate_crew_base(gazetteer: Gazetteer, text: str) -> Location:
+    """A crew's home base typed as an address or intersection, placed by the city's offline geocoder
+    (never the remote fallback: a yard is a fixed place an admin can always click instead)."""
+    return place_from_text(gazetteer, text, None)
 
 
 def save_crew(session: Session, crew: Crew | None, change: CrewChange, *, acting: User | None) -> Crew:
@@ -90,6 +100,7 @@ def save_crew(session: Session, crew: Crew | None, change: CrewChange, *, acting
     crew.services = _services_by_code(session, change.service_codes)
     crew.available = change.available
     crew.active = change.active
+    crew.base_address = change.base_address.strip()[:300] if lat is not None else ""
     if lat is not None and lon is not None and (lat, lon) != (crew.lat, crew.lon):
         crew.lat, crew.lon = lat, lon
         crew.location = spatial.point(lat, lon)
@@ -104,6 +115,7 @@ def save_crew(session: Session, crew: Crew | None, change: CrewChange, *, acting
         "lon": lon,
         "available": change.available,
         "active": change.active,
+        "base_address": crew.base_address,
     }
     record_admin_change(session, acting, action, crew, data)
     return crew

@@ -1,4 +1,4 @@
-"""The admin audit log: record every change to staff, crews, services and API keys, and read it back."""
+"""The admin audit log: record every change to staff, crews, services, API keys and reply templates."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civictracker.models import AdminAction, AdminEvent, ApiKey, Crew, Service, User
+from civictracker.models import AdminAction, AdminEvent, ApiKey, Crew, ReplyOverride, Service, User
 
 CLI_ACTOR = "cli"
 # What a target is called in the log: its kind and the name an admin recognises it by.
@@ -16,6 +16,7 @@ _KINDS: dict[type, tuple[str, str]] = {
     Crew: ("crew", "name"),
     Service: ("service", "code"),
     ApiKey: ("api_key", "name"),
+    ReplyOverride: ("reply_template", "label"),
 }
 
 

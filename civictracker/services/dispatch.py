@@ -36,6 +36,7 @@ class QueueFilters:
     crew_id: int | None = None  # 0 means "no crew yet"
     urgent_only: bool = False
     overdue_only: bool = False
+    located: bool | None = None  # True: with a place only; False: "needs a place" only; None: both
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ def _queue_conditions(filters: QueueFilters, now: dt.datetime) -> list[ColumnEle
         conds.append(Ticket.priority > 0)
     if filters.overdue_only:
         conds.append(Ticket.sla_due_at < now)
+    if filters.located is not None:
+        conds.append(Ticket.location.is_not(None) if filters.located else Ticket.location.is_(None))
     return conds
 
 
@@ -118,6 +121,42 @@ def open_tickets_in_bbox(
     )
     rows = list(session.scalars(stmt))
     return rows[:limit], len(rows) > limit
+
+
+@dataclass(frozen=True)
+class MapCounts:
+    """Why the console map shows the tickets it shows: the open tickets, those with no place, those in
+    the view, and how many of those were drawn (the rest are beyond the limit)."""
+
+    open_total: int
+    unlocated: int
+    in_view: int
+    shown: int
+
+    @property
+    def outside_view(self) -> int:
+        return self.open_total - self.unlocated - self.in_view
+
+    @property
+    def beyond_limit(self) -> int:
+        return self.in_view - self.shown
+
+
+def open_ticket_counts(session: Session, bbox: tuple[float, float, float, float], *, shown: int) -> MapCounts:
+    """The open tickets (queue statuses) by whether they have a place and are inside `bbox`."""
+    open_now = Ticket.status.in_(QUEUE_STATUSES)
+    total, unlocated = session.execute(
+        select(func.count(), func.count().filter(Ticket.location.is_(None)))
+        .select_from(Ticket)
+        .where(open_now)
+    ).one()
+    in_view = session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(open_now, Ticket.location.is_not(None))
+        .where(spatial.within_bbox(session, Ticket.location, "tickets", bbox))
+    )
+    return MapCounts(int(total or 0), int(unlocated or 0), int(in_view or 0), shown)
 
 
 class CrewSuggestion(NamedTuple):

@@ -110,7 +110,7 @@ def test_dispatcher_assigns_from_map_resolves_and_public_sees_it(cpage, csrf_app
     marker = page.locator(f'path.ct-ticket[data-ticket-id="{ticket_id}"]')
     marker.wait_for()
     assert page.locator(f'path.ct-ticket[data-ticket-id="{other_id}"]').count() == 1
-    assert "2 ticket(s) shown" in page.locator("#map-note").inner_text()
+    assert "Showing 2 of 2 open tickets." in page.locator("#map-note").inner_text()
     screenshot(page, f"console_{tag}_2_map")
     marker.dispatch_event("click")  # an SVG path under crew markers: a DOM click, not a mouse position
     popup = page.locator(f'.leaflet-popup .ticket-popup[data-ticket-id="{ticket_id}"]')

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from civictracker.extensions import current_session, db
 from civictracker.models import ApiKey, Crew, Role, Service, User
-from civictracker.services.admin import CrewChange, revoke_api_key, save_crew, update_service, update_user
+from civictracker.runtime import city_of, runtime_of
+from civictracker.services.admin import (
+    CrewChange,
+    locate_crew_base,
+    revoke_api_key,
+    save_crew,
+    update_service,
+    update_user,
+)
 from civictracker.services.audit import list_admin_events, target_kinds
 from civictracker.services.errors import DomainError, NotFound
 from civictracker.services.password_reset import issue_password_reset
@@ -170,6 +178,8 @@ def admin_audit() -> tuple[str, int]:
 def _crew_form(crew: Crew | None = None) -> CrewForm:
     """The crew form with the service catalog as its skill checkboxes (the crew's own ticked on a GET)."""
     form = CrewForm(obj=crew)
+    if crew is not None and not form.is_submitted():
+        form.address.data = crew.base_address
     services = db.session.scalars(select(Service).order_by(Service.group, Service.name))
     form.services.choices = [(s.code, f"{s.name} ({s.group})" if s.group else s.name) for s in services]
     if crew is not None and not form.is_submitted():
@@ -177,20 +187,41 @@ def _crew_form(crew: Crew | None = None) -> CrewForm:
     return form
 
 
-def _crew_change(form: CrewForm) -> CrewChange:
+def _crew_change(form: CrewForm, crew: Crew | None = None) -> CrewChange:
+    """What the form sets. The home base: a newly typed address (the point left as it was) is placed by
+    the offline geocoder (ValidationFailed when it cannot be); a new point (a click on the map) keeps the
+    address typed with it, and drops an old address that no longer names it."""
+    typed = (form.address.data or "").strip()
+    lat, lon = form.lat.data, form.lon.data
+    old_point = (crew.lat, crew.lon) if crew is not None else (None, None)
+    old_address = crew.base_address if crew is not None else ""
+    address = typed
+    if typed and typed != old_address and (lat, lon) == old_point:
+        place = locate_crew_base(runtime_of(current_app).gazetteer(), typed)
+        lat, lon, address = place.lat, place.lon, place.address or typed
+    elif (lat, lon) != old_point and typed == old_address:
+        address = ""
     return CrewChange(
         name=form.name.data or "",
         service_codes=form.services.data or [],
-        lat=form.lat.data,
-        lon=form.lon.data,
+        lat=lat,
+        lon=lon,
         available=bool(form.available.data),
         active=bool(form.active.data),
+        base_address=address,
     )
 
 
 def _crews_page(code: int = 200, form: CrewForm | None = None) -> tuple[str, int]:
     crews = list(db.session.scalars(select(Crew).order_by(Crew.name)))
-    return render_template("console/admin_crews.html", crews=crews, form=form or _crew_form()), code
+    html = render_template(
+        "console/admin_crews.html",
+        crews=crews,
+        form=form or _crew_form(),
+        center=city_of(current_app).center,
+        crew=None,
+    )
+    return html, code
 
 
 @bp.route("/admin/crews")
@@ -213,22 +244,39 @@ def admin_crew_create() -> Response | tuple[str, int]:
     return redirect(url_for("console.admin_crews")) if ok else _crews_page(400, form)
 
 
+def _crew_edit_page(crew: Crew, form: CrewForm) -> str:
+    return render_template(
+        "console/admin_crew_edit.html", crew=crew, form=form, center=city_of(current_app).center
+    )
+
+
+@bp.route("/admin/geocode")
+@role_required(ADMIN)
+def admin_geocode() -> tuple[Response, int]:
+    """The crew form's "Find": an address or intersection placed by the offline geocoder (JSON)."""
+    try:
+        place = locate_crew_base(runtime_of(current_app).gazetteer(), request.args.get("q", ""))
+    except DomainError as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(lat=place.lat, lon=place.lon, address=place.address, precision=place.precision), 200
+
+
 @bp.route("/admin/crews/<int:crew_id>", methods=["GET", "POST"])
 @role_required(ADMIN)
 def admin_crew_edit(crew_id: int) -> Response | tuple[str, int]:
     crew = get_crew(crew_id)
     form = _crew_form(crew)
     if not form.is_submitted():
-        return render_template("console/admin_crew_edit.html", crew=crew, form=form), 200
+        return _crew_edit_page(crew, form), 200
     if not form.validate():
         _invalid(form)
-        return render_template("console/admin_crew_edit.html", crew=crew, form=form), 400
+        return _crew_edit_page(crew, form), 400
     ok = run_action(
-        lambda: save_crew(current_session(), crew, _crew_change(form), acting=_me()), "Crew saved."
+        lambda: save_crew(current_session(), crew, _crew_change(form, crew), acting=_me()), "Crew saved."
     )
     if ok:
         return redirect(url_for("console.admin_crews"))
-    return render_template("console/admin_crew_edit.html", crew=get_crew(crew_id), form=form), 400
+    return _crew_edit_page(get_crew(crew_id), form), 400
 
 
 # Services ----------------------------------------------------------------------------------------

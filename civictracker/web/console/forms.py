@@ -130,6 +130,7 @@ class CrewForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
+    address = StringField("Home base: address or intersection", validators=[Optional(), Length(max=300)])
     lat = FloatField("Latitude", validators=[Optional(), NumberRange(min=-90, max=90)])
     lon = FloatField("Longitude", validators=[Optional(), NumberRange(min=-180, max=180)])
     available = BooleanField("Available", default=True)
@@ -145,3 +146,10 @@ class ServiceForm(FlaskForm):
 
 class ApiKeyForm(FlaskForm):
     name = StringField("Who uses the key", validators=[DataRequired(), Length(max=120)])
+
+
+class ReplyTemplateForm(FlaskForm):
+    """An admin's wording of one template; the service checks placeholders, tags and lengths."""
+
+    text = TextAreaField("Text", validators=[Optional(), Length(max=8000)])
+    title = StringField("Button title (canned replies)", validators=[Optional(), Length(max=400)])

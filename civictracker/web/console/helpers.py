@@ -9,11 +9,13 @@ from typing import Any
 from flask import abort, current_app, flash, request
 from flask_wtf import FlaskForm
 
-from civictracker.extensions import db
+from civictracker.extensions import current_session, db
 from civictracker.models import Crew, Ticket
 from civictracker.runtime import runtime_of
 from civictracker.services.errors import DomainError
+from civictracker.services.inbox_reply import Canned, load_canned
 from civictracker.services.notify import ReplyContext
+from civictracker.services.reply_templates import canned_with_overrides
 from civictracker.web.params import MAX_DB_ID, BadParam, whole_number
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,20 @@ def int_arg(
 
 
 def replies() -> ReplyContext:
-    """The city's reply context, for the services that answer followers on a public change."""
-    return runtime_of(current_app).replies
+    """The city's reply context (the admins' template overrides on top of the pack's), for the services
+    that answer followers on a public change."""
+    # One read of the overrides per request, however often a view asks (kept on the request, not on g:
+    # an app context may outlive many requests, and an edit must show on the next one).
+    cached = getattr(request, "_ct_replies", None)
+    if cached is None:
+        cached = runtime_of(current_app).replies_now(current_session())
+        request._ct_replies = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def canned_replies() -> dict[str, dict[str, Canned]]:
+    """The inbox's canned replies by language and key: the pack's, with the admins' overrides on top."""
+    return canned_with_overrides(current_session(), load_canned(runtime_of(current_app).city.path))
 
 
 def get_ticket(ticket_id: int) -> Ticket:

@@ -23,7 +23,7 @@ from civictracker.services.post_facts import is_private_post, thread_ids
 from civictracker.services.tickets import Actor
 from civictracker.web.auth.roles import role_required
 from civictracker.web.console.blueprint import bp
-from civictracker.web.console.helpers import form_errors, int_arg, replies
+from civictracker.web.console.helpers import canned_replies, form_errors, int_arg, replies
 from civictracker.web.console.inbox_forms import (
     InboxAssignForm,
     InboxAttachForm,
@@ -131,7 +131,7 @@ def _prefill(post: InboundPost, form: InboxReplyForm) -> list[str]:
     if not key or form.text.data:
         return []
     lang = request.args.get("lang") or post.lang or "en"
-    canned = inbox_reply.load_canned(city_of(current_app).path)
+    canned = canned_replies()
     choice = (canned.get(lang) or {}).get(key) or (canned.get("en") or {}).get(key)
     if choice is None:
         flash(f"No canned reply {key!r}.", "error")
@@ -151,7 +151,7 @@ def _render(post: InboundPost, code: int = 200, **forms: Any) -> tuple[str, int]
     reply_form = forms.pop("reply_form", None) or InboxReplyForm(prefix="reply")
     missing = _prefill(post, reply_form) if code == 200 else []
     other_posts, tickets = _author(post)
-    canned = inbox_reply.load_canned(city_of(current_app).path)
+    canned = canned_replies()
     lang = request.args.get("lang") or post.lang or "en"
     staff = s.scalars(
         select(User).where(User.active.is_(True), User.role.in_(STAFF)).order_by(User.name, User.email)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,11 +14,12 @@ from civictracker.extensions import current_session, db
 from civictracker.models import Crew, Role, Service
 from civictracker.models.ticket import INTAKE_STATUSES
 from civictracker.models.types import utcnow
-from civictracker.runtime import city_of, runtime_of
+from civictracker.runtime import city_of
 from civictracker.services.dispatch import (
     QUEUE_STATUSES,
     QueueFilters,
     bulk_assign,
+    open_ticket_counts,
     open_tickets_in_bbox,
     queue_page,
 )
@@ -25,11 +27,12 @@ from civictracker.services.tickets import Actor
 from civictracker.web.auth.roles import role_required
 from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import AssignForm, BulkAssignForm
-from civictracker.web.console.helpers import form_errors, int_arg, run_action
+from civictracker.web.console.helpers import form_errors, int_arg, replies, run_action
 
 STAFF = (Role.ADMIN.value, Role.DISPATCHER.value)
 PER_PAGE = 50
 MAP_LIMIT = 2000
+UNPLACED_SHOWN = 10
 
 
 @bp.route("/")
@@ -67,12 +70,21 @@ def _filters() -> tuple[QueueFilters, dict[str, str]]:
         flags[flag] = value == "1"
         if flags[flag]:
             args[flag] = "1"
+    place = request.args.get("place", "")
+    if place not in ("", "none"):
+        abort(
+            400, description="Query parameter 'place' must be empty or none (the tickets that need a place)."
+        )
+    if place:
+        args["place"] = place
     filters = QueueFilters(
         statuses=statuses,
         service_id=service_id,
         crew_id=crew_id,
         urgent_only=flags["urgent"],
         overdue_only=flags["overdue"],
+        # The main list holds the tickets with a place; those without are listed apart ("Needs a place").
+        located=not place,
     )
     return filters, args
 
@@ -83,12 +95,20 @@ def queue() -> str:
     filters, args = _filters()
     page = int_arg("page", default=1, minimum=1, maximum=100_000) or 1
     result = queue_page(current_session(), filters, page=page, per_page=PER_PAGE)
+    # The tickets with no place under the same filters, apart: the first few, and how many.
+    unplaced = None
+    if filters.located:
+        unplaced = queue_page(
+            current_session(), replace(filters, located=False), page=1, per_page=UNPLACED_SHOWN
+        )
     services = list(db.session.scalars(select(Service).order_by(Service.name)))
     crews = list(db.session.scalars(select(Crew).where(Crew.active.is_(True)).order_by(Crew.name)))
     return render_template(
         "console/queue.html",
         result=result,
+        unplaced=unplaced,
         args=args,
+        placed_args={k: v for k, v in args.items() if k != "place"},
         services=services,
         crews=crews,
         statuses=QUEUE_STATUSES,
@@ -111,9 +131,7 @@ def bulk_assign_view() -> Response | tuple[str, int]:
     ids = list(form.ticket_ids.data or [])
     actor = Actor(user=current_user._get_current_object())
     if not run_action(
-        lambda: bulk_assign(
-            current_session(), ids, crew, replies=runtime_of(current_app).replies, actor=actor
-        ),
+        lambda: bulk_assign(current_session(), ids, crew, replies=replies(), actor=actor),
         f"{len(set(ids))} ticket(s) assigned to {crew.name}.",
     ):
         return queue(), 400
@@ -154,9 +172,18 @@ def map_data() -> Response:
     """Open tickets (most urgent first, bounded) and all located crews, for the console map."""
     bbox = _bbox()
     tickets, truncated = open_tickets_in_bbox(current_session(), bbox, limit=MAP_LIMIT)
+    counts = open_ticket_counts(current_session(), bbox, shown=len(tickets))
     crews = db.session.scalars(select(Crew).where(Crew.active.is_(True), Crew.lat.is_not(None)))
     return jsonify(
         truncated=truncated,
+        # Why tickets are missing: no place yet, outside this view, or beyond the limit in it.
+        counts={
+            "open": counts.open_total,
+            "shown": counts.shown,
+            "no_location": counts.unlocated,
+            "outside_view": counts.outside_view,
+            "beyond_limit": counts.beyond_limit,
+        },
         tickets=[
             {
                 "id": t.id,
@@ -177,6 +204,14 @@ def map_data() -> Response:
             for t in tickets
         ],
         crews=[
-            {"id": c.id, "name": c.name, "lat": c.lat, "lon": c.lon, "available": c.available} for c in crews
+            {
+                "id": c.id,
+                "name": c.name,
+                "lat": c.lat,
+                "lon": c.lon,
+                "available": c.available,
+                "base": c.base_address,
+            }
+            for c in crews
         ],
     )

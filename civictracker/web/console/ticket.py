@@ -22,7 +22,7 @@ from civictracker.models import (
     TicketEvent,
     TicketStatus,
 )
-from civictracker.runtime import runtime_of
+from civictracker.runtime import city_of, runtime_of
 from civictracker.services.catalog import get_service, list_services
 from civictracker.services.corrections import Correction, correct_ticket, place_from_pin, place_from_text
 from civictracker.services.dispatch import suggest_crews
@@ -41,24 +41,69 @@ from civictracker.web.console.blueprint import bp
 from civictracker.web.console.forms import AssignForm, CorrectionForm, LocationForm, MergeForm, StatusForm
 from civictracker.web.console.helpers import form_errors, get_ticket, replies, run_action
 from civictracker.web.console.photos import photo_context
+from civictracker.web.console.triage_view import explain_triage
 
 STAFF = (Role.ADMIN.value, Role.DISPATCHER.value)
 # Merging is its own action (it needs the other ticket), so the status form does not offer "duplicate".
 NOT_IN_STATUS_FORM = {TicketStatus.DUPLICATE.value}
+_S = TicketStatus
+# The status form lists the moves in the order work goes (models/ticket.py TICKET_TRANSITIONS), the
+# endings that stop work (referred, rejected, hidden) last.
+WORKFLOW_ORDER = [
+    _S.OPEN,
+    _S.NEEDS_LOCATION,
+    _S.ACKNOWLEDGED,
+    _S.ASSIGNED,
+    _S.IN_PROGRESS,
+    _S.RESOLVED,
+    _S.CLOSED,
+    _S.REOPENED,
+    _S.REFERRED,
+    _S.REJECTED,
+    _S.HIDDEN,
+]
+# The move a dispatcher most often makes next from each status: the form's default (never an ending).
+NEXT_STATUS: dict[TicketStatus, TicketStatus] = {
+    _S.NEW: _S.OPEN,
+    _S.NEEDS_LOCATION: _S.OPEN,
+    _S.OPEN: _S.ACKNOWLEDGED,
+    _S.ACKNOWLEDGED: _S.IN_PROGRESS,
+    _S.ASSIGNED: _S.IN_PROGRESS,
+    _S.IN_PROGRESS: _S.RESOLVED,
+    _S.RESOLVED: _S.CLOSED,
+    _S.CLOSED: _S.REOPENED,
+    _S.REOPENED: _S.ACKNOWLEDGED,
+    _S.DUPLICATE: _S.REOPENED,
+    _S.REFERRED: _S.REOPENED,
+    _S.REJECTED: _S.OPEN,
+    _S.HIDDEN: _S.OPEN,
+}
 
 
 def status_choices(ticket: Ticket) -> list[SelectChoice]:
-    allowed = sorted(s.value for s in TRANSITIONS.get(TicketStatus(ticket.status), frozenset()))
+    allowed = {s.value for s in TRANSITIONS.get(TicketStatus(ticket.status), frozenset())}
     return [
-        SelectChoice(s, s.replace("_", " "))
-        for s in allowed
-        if s not in NOT_IN_STATUS_FORM and can_transition(ticket.status, s)
+        SelectChoice(s.value, s.value.replace("_", " "))
+        for s in WORKFLOW_ORDER
+        if s.value in allowed and s.value not in NOT_IN_STATUS_FORM and can_transition(ticket.status, s.value)
     ]
+
+
+def default_status(ticket: Ticket, choices: list[SelectChoice]) -> str | None:
+    """The next step of the workflow when the form offers it, else the first choice in workflow order."""
+    values = [c.value for c in choices]
+    wanted = NEXT_STATUS.get(TicketStatus(ticket.status))
+    if wanted is not None and wanted.value in values:
+        return wanted.value
+    return values[0] if values else None
 
 
 def _forms(ticket: Ticket) -> dict[str, Any]:
     status_form = StatusForm(prefix="status")
-    status_form.to_status.choices = status_choices(ticket)  # type: ignore[assignment]
+    choices = status_choices(ticket)
+    status_form.to_status.choices = choices  # type: ignore[assignment]
+    if not status_form.is_submitted():
+        status_form.to_status.data = default_status(ticket, choices)
     location_form = LocationForm(prefix="loc")
     if ticket.lat is not None and location_form.lat.data is None:
         location_form.lat.data, location_form.lon.data = ticket.lat, ticket.lon
@@ -130,6 +175,10 @@ def _render(ticket: Ticket, code: int = 200, **forms: Any) -> tuple[str, int]:
         suggestions=suggestions,
         crews=crews,
         pin_map=_pin_map(ticket),
+        triage_lines=explain_triage(
+            ticket.triage, {sv.code: sv.name for sv in list_services(s, public_only=False)}
+        ),
+        city_center=city_of(current_app).center,
         **photo_context([p.id for p in posts], "ticket"),
         follower_langs=langs,
         lang_names=(replies().templates.get("en") or {}).get("language_names") or {},
