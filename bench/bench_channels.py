@@ -274,6 +274,11 @@ class Clock:
         return dt.datetime.fromtimestamp(self.t, dt.UTC)
 
 
+_PATCHED: list[
+    Any
+] = []  # the modules _patch_clock patched: a second surge in this process patches them again
+
+
 def _patch_clock(clock: Clock) -> None:
     """Every loaded civictracker module that took its own `utcnow` reads the bench's clock instead."""
     import importlib
@@ -285,7 +290,9 @@ def _patch_clock(clock: Clock) -> None:
 
     for name, module in list(sys.modules.items()):
         if name.startswith("civictracker.") and getattr(module, "utcnow", None) is utcnow:
-            module.utcnow = clock.now  # type: ignore[attr-defined]
+            _PATCHED.append(module)
+    for module in _PATCHED:
+        module.utcnow = clock.now
 
 
 @functools.cache
