@@ -11,13 +11,13 @@ from __future__ import annotations
 from flask import Response, abort, current_app, request, url_for
 
 import civictracker.web.http_cache as http_cache  # noqa: PLR0402 (not the package: no import circle)
+import civictracker.web.public.atom as atom  # noqa: PLR0402 (the module, not the package: no import circle)
 from civictracker.extensions import current_session
 from civictracker.models.types import utcnow
 from civictracker.runtime import city_of, settings_of
 from civictracker.services import feeds, public
 from civictracker.services.errors import ValidationFailed
 from civictracker.web.params import BadParam, decimal, whole_number
-from civictracker.web.public import atom
 from civictracker.web.public.blueprint import bp
 
 FEED_MAX_AGE = 60  # seconds; a feed reader polls every few minutes at most
