@@ -119,21 +119,30 @@ def map_geojson() -> Response:
     return http_cache.cached_public("map-geojson", _map_geojson, clock=clock)
 
 
+def _view_of_request() -> tuple[public_map.Viewport, public_map.MapFilters]:
+    """The map view (bbox, clipped to the city) and filters the request asks for; ValidationFailed if bad."""
+    viewport = public_map.parse_bbox(request.args.get("bbox"), _city().bbox)
+    filters = public_map.parse_filters(
+        current_session(),
+        request.args.getlist("service"),
+        request.args.get("status"),
+        request.args.get("max_age_days"),
+    )
+    return viewport, filters
+
+
+def _bad_view(exc: ValidationFailed) -> Response:
+    resp, code = _bad_request(str(exc))
+    resp.status_code = code
+    return resp
+
+
 def _map_geojson() -> Response:
-    city = _city()
     try:
-        viewport = public_map.parse_bbox(request.args.get("bbox"), city.bbox)
-        filters = public_map.parse_filters(
-            current_session(),
-            request.args.getlist("service"),
-            request.args.get("status"),
-            request.args.get("max_age_days"),
-        )
+        viewport, filters = _view_of_request()
         zoom = _zoom(request.args.get("zoom"))
     except ValidationFailed as exc:
-        resp, code = _bad_request(str(exc))
-        resp.status_code = code
-        return resp
+        return _bad_view(exc)
     ticket_url = url_for("public.ticket", ticket_id=0)[:-1] + "{id}"
     data = public_map.map_geojson(current_session(), viewport, zoom, filters, ticket_url=ticket_url)
     current_session().commit()  # the map may have built or folded its cell counts (services/map_open_cells)
@@ -150,19 +159,10 @@ def reports_in_view() -> Response:
 
 
 def _reports_in_view() -> Response:
-    city = _city()
     try:
-        viewport = public_map.parse_bbox(request.args.get("bbox"), city.bbox)
-        filters = public_map.parse_filters(
-            current_session(),
-            request.args.getlist("service"),
-            request.args.get("status"),
-            request.args.get("max_age_days"),
-        )
+        viewport, filters = _view_of_request()
     except ValidationFailed as exc:
-        resp, code = _bad_request(str(exc))
-        resp.status_code = code
-        return resp
+        return _bad_view(exc)
     ticket_url = url_for("public.ticket", ticket_id=0)[:-1] + "{id}"
     data = public_map.reports_in_view(current_session(), viewport, filters, ticket_url=ticket_url)
     resp = jsonify(data)
