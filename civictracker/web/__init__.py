@@ -7,7 +7,7 @@ from flask import Flask
 
 def register_web(app: Flask) -> None:
     from civictracker.runtime import settings_of
-    from civictracker.web import errors, filters, params, security
+    from civictracker.web import compress, errors, filters, params, security
     from civictracker.web.auth import bp as auth_bp
     from civictracker.web.console import bp as console_bp
     from civictracker.web.health import bp as health_bp
@@ -20,6 +20,7 @@ def register_web(app: Flask) -> None:
     errors.register(app)
     security.register(app)
     filters.register(app)
+    compress.register(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
