@@ -14,10 +14,13 @@ import argparse
 import datetime as dt
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: civictracker and tests
 
 from sqlalchemy import insert
 
