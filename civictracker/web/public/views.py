@@ -52,8 +52,11 @@ def _leaflet() -> MapAssets:
     )
 
 
-def _bad_request(message: str) -> tuple[Response, int]:
-    return jsonify(error="Bad Request", description=message, code=400), 400
+def _bad_request(exc: ValidationFailed) -> Response:
+    """A 400 JSON answer naming what is wrong; a Response (not a tuple) as the cached views return one."""
+    resp = jsonify(error="Bad Request", description=str(exc), code=400)
+    resp.status_code = 400
+    return resp
 
 
 @bp.get("/")
@@ -131,18 +134,12 @@ def _view_of_request() -> tuple[public_map.Viewport, public_map.MapFilters]:
     return viewport, filters
 
 
-def _bad_view(exc: ValidationFailed) -> Response:
-    resp, code = _bad_request(str(exc))
-    resp.status_code = code
-    return resp
-
-
 def _map_geojson() -> Response:
     try:
         viewport, filters = _view_of_request()
         zoom = _zoom(request.args.get("zoom"))
     except ValidationFailed as exc:
-        return _bad_view(exc)
+        return _bad_request(exc)
     ticket_url = url_for("public.ticket", ticket_id=0)[:-1] + "{id}"
     data = public_map.map_geojson(current_session(), viewport, zoom, filters, ticket_url=ticket_url)
     current_session().commit()  # the map may have built or folded its cell counts (services/map_open_cells)
@@ -162,7 +159,7 @@ def _reports_in_view() -> Response:
     try:
         viewport, filters = _view_of_request()
     except ValidationFailed as exc:
-        return _bad_view(exc)
+        return _bad_request(exc)
     ticket_url = url_for("public.ticket", ticket_id=0)[:-1] + "{id}"
     data = public_map.reports_in_view(current_session(), viewport, filters, ticket_url=ticket_url)
     resp = jsonify(data)
@@ -188,9 +185,7 @@ def _search() -> Response:
             ticket_url=ticket_url,
         )
     except ValidationFailed as exc:
-        resp, code = _bad_request(str(exc))
-        resp.status_code = code
-        return resp
+        return _bad_request(exc)
     resp = jsonify(answer.to_dict())
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
