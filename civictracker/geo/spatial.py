@@ -318,7 +318,7 @@ def line_points(
     """The (lon, lat) points of the LINESTRING in `column` of the row `where` picks; [] when it has none.
 
     Read as WKT (ST_AsText on both backends) and parsed here: no shapely at query time (see database.py)."""
-    wkt = session.execute(select(func.ST_AsText(column)).where(where)).scalar()
+    wkt = session.execute(select(line_wkt(column)).where(where)).scalar()
     return parse_linestring(wkt)
 
 
