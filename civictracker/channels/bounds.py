@@ -1,8 +1,10 @@
-"""Bounds an inbound post's fields meet before storage: the columns' sizes and what both databases take."""
+"""Bounds an inbound post's fields meet before storage: the columns' sizes and what both databases take;
+and the bound on what an adapter remembers of the ids it has seen."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 MAX_ID_CHARS = 200  # inbound_posts' id columns are String(200)
 MAX_LANG_CHARS = 8  # inbound_posts.lang is String(8)
@@ -80,3 +82,14 @@ def time_or_now(value: object) -> dt.datetime:
         return check_time(parsed, "time")
     except (ValueError, OverflowError):
         return dt.datetime.now(dt.UTC)
+
+
+# Ids an adapter remembers per kind (engaged tweets, DMs it sent, authors): workers run for months.
+ID_MEMORY = 10_000
+
+
+def remember(memory: dict[str, Any], key: str, value: Any) -> None:
+    """Keep key -> value in an insertion-ordered memory of at most ID_MEMORY entries, dropping the oldest."""
+    memory[key] = value
+    if len(memory) > ID_MEMORY:
+        memory.pop(next(iter(memory)), None)

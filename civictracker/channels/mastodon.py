@@ -29,7 +29,7 @@ from civictracker.channels.base import (
     ReplyTarget,
     SentMessage,
 )
-from civictracker.channels.bounds import time_or_now
+from civictracker.channels.bounds import remember, time_or_now
 from civictracker.channels.sent import is_ours
 from civictracker.postlength import MASTODON_MAX_LENGTH, MASTODON_URL_WEIGHT, fit_text
 
@@ -219,7 +219,7 @@ class MastodonChannel:
                     continue
                 if not status or str(status["account"]["id"]) == me:
                     continue
-                self._authors[str(status["id"])] = str(status["account"]["id"])
+                remember(self._authors, str(status["id"]), str(status["account"]["id"]))
                 posts.append(self._status_to_post(status, me, raw=_to_json(note)))
             if not started or len(page) < PAGE_SIZE:
                 # the very first fetch takes only the latest page: no backfill of old mentions

@@ -21,7 +21,7 @@ from civictracker.channels.base import (
     ReplyTarget,
     SentMessage,
 )
-from civictracker.channels.bounds import time_or_now
+from civictracker.channels.bounds import remember, time_or_now
 from civictracker.channels.budget import ReadBudget
 from civictracker.channels.limits import X_TIERS, Tier
 from civictracker.channels.sent import is_ours
@@ -109,7 +109,8 @@ class XChannel(XCalls):
         self._engaged: dict[str, bool] = {}
         self._warned: set[str] = set()
         # DM events this process sent: read back without a sender_id, they must not pass for the resident's
-        self._sent_dm_ids: set[str] = set()
+        # (only needed until the next DM poll reads the event back; intake's own_message check does the rest)
+        self._sent_dm_ids: dict[str, None] = {}
         self.skipped_reads: dict[str, int] = {}  # polls not made because the endpoint's budget was spent
 
     # -- reading --------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ class XChannel(XCalls):
                     str(m.get("id")) == self.user_id
                     for m in (tweet.get("entities") or {}).get("mentions", [])
                 ):
-                    self._engaged[str(tweet["id"])] = True
+                    remember(self._engaged, str(tweet["id"]), True)
                 posts.append(self._tweet_to_post(tweet, users, places, media))
                 newest = max_id(newest, tweet["id"])
             token = meta.get("next_token")
@@ -360,7 +361,7 @@ class XChannel(XCalls):
             or self.user_id in quoted_authors
             or str(tweet.get("author_id")) == self.user_id
         )
-        self._engaged[tweet_id] = engaged
+        remember(self._engaged, tweet_id, engaged)
         return engaged
 
     def post_exists(self, external_id: str, *, author_id: str | None = None) -> bool:
@@ -416,7 +417,7 @@ class XChannel(XCalls):
                     text=body,
                 )
                 event_id = str(answer["data"]["dm_event_id"])
-                self._sent_dm_ids.add(event_id)
+                remember(self._sent_dm_ids, event_id, None)
                 return SentMessage(external_id=event_id, raw=answer, text=body)
             allowed, why = self.reply_allowed(target)
             if not allowed:
