@@ -204,3 +204,13 @@ def test_config_knows_the_tiers_of_the_table() -> None:
     from civictracker.config import MASTODON_TIER_NAMES, X_TIER_NAMES
 
     assert set(X_TIER_NAMES) == set(X_TIERS) and set(MASTODON_TIER_NAMES) == set(MASTODON_TIERS)
+
+
+def test_an_adapters_memory_of_ids_keeps_the_newest_and_stays_bounded() -> None:
+    from civictracker.channels.bounds import ID_MEMORY, remember
+
+    memory: dict[str, int] = {}
+    for n in range(ID_MEMORY + 5):
+        remember(memory, str(n), n)
+    assert len(memory) == ID_MEMORY
+    assert "0" not in memory and "4" not in memory and memory[str(ID_MEMORY + 4)] == ID_MEMORY + 4
