@@ -110,6 +110,19 @@ def test_resident_searches_a_corner_reads_the_list_and_opens_a_report(sized, liv
     assert serious_violations(page) == []  # single markers, a line and the list at street zoom
     screenshot(page, f"find_corner_{size}")
 
+    # Pointing at a row of the list marks its report on the map; by keyboard too; leaving clears it.
+    row = page.locator("#map-list li", has=page.locator(f'a[href="/tickets/{seeded["near"]}"]'))
+    row.hover()
+    page.wait_for_selector(f'.ct-dot.ct-marked[data-ticket-id="{seeded["near"]}"]')
+    assert page.locator("path.ct-mark").count() == 1
+    screenshot(page, f"find_marked_{size}")
+    page.mouse.move(0, 0)
+    page.wait_for_function("() => !document.querySelector('.ct-marked') && !document.querySelector('path.ct-mark')")
+    row.locator("a").focus()
+    assert page.locator("#map-list").get_attribute("data-marked") == str(seeded["near"])
+    page.locator("#q").focus()
+    assert page.locator("path.ct-mark").count() == 0
+
     page.locator(f'#map-list a[href="/tickets/{seeded["near"]}"]').click()
     page.wait_for_url(f"**/tickets/{seeded['near']}")
     assert "Hampshire St" in page.locator("main").inner_text()

@@ -63,6 +63,7 @@
     baseMap(map, cfg);
     var layer = L.layerGroup().addTo(map);
     var found = L.layerGroup().addTo(map);
+    var marked = L.layerGroup().addTo(map);  // the ring around the report the list points at
     var box = map.getContainer();
     var statusEl = document.getElementById(cfg.statusId);
     var form = document.getElementById(cfg.formId);
@@ -192,10 +193,25 @@
       box.dataset.mode = data.mode;
       drawList();
     }
+    function mark(r) {
+      unmark();
+      if (!r.point) { return; }
+      L.circleMarker([r.point[1], r.point[0]], {radius: 15, color: '#0b5cad', weight: 4, fill: false,
+                                                 interactive: false, className: 'ct-mark'}).addTo(marked);
+      var own = box.querySelector('[data-ticket-id="' + r.id + '"]');
+      if (own) { own.classList.add('ct-marked'); }
+      if (listEl) { listEl.dataset.marked = String(r.id); }
+    }
+    function unmark() {
+      marked.clearLayers();
+      box.querySelectorAll('.ct-marked').forEach(function (el) { el.classList.remove('ct-marked'); });
+      if (listEl) { delete listEl.dataset.marked; }
+    }
     function drawList() {
       if (!listEl || !listData) { return; }
       var items = listEl.querySelector('ol'), summary = listEl.querySelector('.ct-list-summary');
       items.textContent = '';
+      unmark();
       listData.reports.forEach(function (r) {
         var li = document.createElement('li');
         var a = document.createElement('a');
@@ -219,6 +235,11 @@
         meta.appendChild(badge); meta.appendChild(document.createTextNode(' #' + r.id + ' · '));
         meta.appendChild(time);
         li.appendChild(a); li.appendChild(place); li.appendChild(meta);
+        // Pointing at a row (mouse or keyboard) marks its report on the map, even inside a group.
+        li.addEventListener('mouseenter', function () { mark(r); });
+        li.addEventListener('focusin', function () { mark(r); });
+        li.addEventListener('mouseleave', unmark);
+        li.addEventListener('focusout', unmark);
         items.appendChild(li);
       });
       var n = listData.reports.length;
