@@ -117,7 +117,9 @@ def test_resident_searches_a_corner_reads_the_list_and_opens_a_report(sized, liv
     assert page.locator("path.ct-mark").count() == 1
     screenshot(page, f"find_marked_{size}")
     page.mouse.move(0, 0)
-    page.wait_for_function("() => !document.querySelector('.ct-marked') && !document.querySelector('path.ct-mark')")
+    page.wait_for_function(
+        "() => !document.querySelector('.ct-marked') && !document.querySelector('path.ct-mark')"
+    )
     row.locator("a").focus()
     assert page.locator("#map-list").get_attribute("data-marked") == str(seeded["near"])
     page.locator("#q").focus()
