@@ -89,16 +89,20 @@ def within_radius(
 @dataclass(frozen=True)
 class RTree:
     """A plain SQLite R*Tree over some rows of a table, kept by triggers (see the migration that makes it):
-    (id, min_lon, max_lon, min_lat, max_lat) and auxiliary columns, each matched to the bound parameter of
-    its name. Asked instead of SpatiaLite's index of every row when a query wants only those rows."""
+    (id, min_lon, max_lon, min_lat, max_lat) and more dimensions, asked instead of SpatiaLite's index of
+    every row when a query wants only those rows. `equal`: a dimension holding one value per row
+    (min_X = max_X), asked to contain the bound parameter of its name; `at_least`: a dimension asked to
+    reach the SQL expression given (max_X >= expression)."""
 
     table: str
-    aux: tuple[str, ...] = ()
+    equal: tuple[str, ...] = ()
+    at_least: tuple[tuple[str, str], ...] = ()
 
 
-# The tickets a new report may be merged into (an open status and a place), with their service: dedupe
-# reads the few candidates near a point, not every ticket ever made there (migration 9b2f4d6a8c31).
-OPEN_TICKETS = RTree("idx_open_tickets", aux=("service_id",))
+# The tickets a new report may be merged into (an open status and a place), by service and by day made
+# (a Julian day): dedupe reads the few candidates of one service made within its window near a point, not
+# every ticket ever made there, nor every open one (migrations 9b2f4d6a8c31, f3c1a7e9b5d2).
+OPEN_TICKETS = RTree("idx_open_tickets", equal=("service_id",), at_least=(("day", "julianday(:since)"),))
 
 
 def _within(
@@ -130,12 +134,13 @@ def _within(
 def _rtree_filter(
     table: str, rtree: RTree, box: tuple[float, float, float, float] | None
 ) -> ColumnElement[bool]:
-    aux = "".join(f" AND {name} = :{name}" for name in rtree.aux)
+    more = "".join(f" AND min_{name} <= :{name} AND max_{name} >= :{name}" for name in rtree.equal)
+    more += "".join(f" AND max_{name} >= {expression}" for name, expression in rtree.at_least)
     # (names from the code, never from user input; the R*Tree's float32 boxes are rounded outwards, so
     # this prefilter never drops a row the exact test keeps)
     clause = text(
         f"{table}.id IN (SELECT id FROM {rtree.table} WHERE max_lon >= :si_x1 AND min_lon <= :si_x2"  # noqa: S608
-        f" AND max_lat >= :si_y1 AND min_lat <= :si_y2{aux})"
+        f" AND max_lat >= :si_y1 AND min_lat <= :si_y2{more})"
     )
     if box is not None:
         clause = clause.bindparams(**dict(zip(_BOX_PARAMS, box, strict=True)))
@@ -218,8 +223,8 @@ class NearestQuery:
         limit: int = 5,
         rtree: RTree | None = None,
     ) -> None:
-        """`rtree`: the rows `where` can match have their own R*Tree on SQLite (see RTree); its auxiliary
-        columns take the bound parameters of their names."""
+        """`rtree`: the rows `where` can match have their own R*Tree on SQLite (see RTree); its further
+        dimensions take the bound parameters of their names."""
         self._model, self._column, self._columns = model, column, columns
         self._where, self._limit, self._rtree = list(where or []), limit, rtree
         self._statements: dict[str, Any] = {}
