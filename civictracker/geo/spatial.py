@@ -92,17 +92,30 @@ class RTree:
     (id, min_lon, max_lon, min_lat, max_lat) and more dimensions, asked instead of SpatiaLite's index of
     every row when a query wants only those rows. `equal`: a dimension holding one value per row
     (min_X = max_X), asked to contain the bound parameter of its name; `at_least`: a dimension asked to
-    reach the SQL expression given (max_X >= expression)."""
+    reach the SQL expression given (max_X >= expression); `below`: asked to start under it (min_X <
+    expression). Expressions may name bound parameters, given by the caller."""
 
     table: str
     equal: tuple[str, ...] = ()
     at_least: tuple[tuple[str, str], ...] = ()
+    below: tuple[tuple[str, str], ...] = ()
 
 
 # The tickets a new report may be merged into (an open status and a place), by service and by day made
 # (a Julian day): dedupe reads the few candidates of one service made within its window near a point, not
 # every ticket ever made there, nor every open one (migrations 9b2f4d6a8c31, f3c1a7e9b5d2).
 OPEN_TICKETS = RTree("idx_open_tickets", equal=("service_id",), at_least=(("day", "julianday(:since)"),))
+
+# The tickets the public map may show, by public point and `until`: the Julian day a closed ticket was
+# closed, MAP_OPEN_UNTIL for an open one (migration b5e2d8f1c3a7). A view of recently closed tickets (or of
+# both) reads those in view only, not every ticket ever closed there (services/public_map.py _in_view).
+MAP_OPEN_UNTIL = 9_000_000  # a Julian day far beyond any real one (AD 19,900), exact in float32
+MAP_CLOSED_SINCE = RTree(
+    "idx_map_tickets",
+    at_least=(("until", "julianday(:map_since)"),),
+    below=(("until", str(MAP_OPEN_UNTIL)),),
+)
+MAP_OPEN_OR_CLOSED_SINCE = RTree("idx_map_tickets", at_least=(("until", "julianday(:map_since)"),))
 
 
 def _within(
@@ -136,6 +149,7 @@ def _rtree_filter(
 ) -> ColumnElement[bool]:
     more = "".join(f" AND min_{name} <= :{name} AND max_{name} >= :{name}" for name in rtree.equal)
     more += "".join(f" AND max_{name} >= {expression}" for name, expression in rtree.at_least)
+    more += "".join(f" AND min_{name} < {expression}" for name, expression in rtree.below)
     # (names from the code, never from user input; the R*Tree's float32 boxes are rounded outwards, so
     # this prefilter never drops a row the exact test keeps)
     clause = text(
@@ -285,10 +299,13 @@ def within_bbox_points(
     bbox: tuple[float, float, float, float],
     *,
     use_index: bool = True,
+    rtree: tuple[RTree, dict[str, Any]] | None = None,
 ) -> ColumnElement[bool]:
     """Predicate: point rows inside bbox; index-assisted, exact on the plain lat/lon copies.
 
     use_index=False when the box covers most rows anyway: then a plain scan is cheaper than the index.
+    `rtree` (SQLite): the rows the caller wants have their own R*Tree (see RTree), asked with these
+    parameters instead of SpatiaLite's index of every row; PostgreSQL picks its own (partial) index.
     """
     min_lon, min_lat, max_lon, max_lat = bbox
     exact = and_(lon_column >= min_lon, lon_column <= max_lon, lat_column >= min_lat, lat_column <= max_lat)
@@ -298,6 +315,10 @@ def within_bbox_points(
         envelope = func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, SRID)
         return and_(geom_column.op("&&")(envelope), exact)
     # The R*Tree stores float32 boxes, so it is only a prefilter; the plain columns decide exactly.
+    if rtree is not None:
+        index, params = rtree
+        prefilter = _rtree_filter(table, index, bbox).bindparams(**params)  # type: ignore[attr-defined]
+        return and_(prefilter, exact)
     return and_(_spatialite_index_filter(table, geom_column, bbox), exact)
 
 
