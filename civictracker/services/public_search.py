@@ -172,7 +172,9 @@ def _other_city(gz: Gazetteer, text: str, city_name: str) -> str | None:
     local = geocode_text(gz, tail)
     # A neighbourhood or a street named with its type ("Main St, Kendall Square", "..., Hampshire St") is
     # this city; a bare word that only matches a street name without its type ("Springfield") is a town.
-    if local.found and (local.kind != "street" or split_type(name_tokens(tail))[1] is not None):
+    if local.found and (
+        local.kind != "street" or split_type(name_tokens(tail, gz.lexicon), gz.lexicon)[1] is not None
+    ):
         return None
     return tail
 
