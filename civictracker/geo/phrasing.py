@@ -50,9 +50,9 @@ def _build(lex: Lexicon) -> Rewrites:
     )
     ands, at_words = foreign["and_words"], foreign["at_number_words"]
     and_words = alternation(ands, raw=True)
-    # A post's own words: its corner and between phrases, and the words only that language uses. Never
-    # one-letter words ("e" is east, "y" a typo) unless a pack lists them as hints.
-    hints = foreign["hint_words"] | foreign["corner_words"] | foreign["between_words"]
+    # A post's own words: its corner, near and between phrases, and the words only that language uses.
+    # Never one-letter words ("e" is east, "y" a typo) unless a pack lists them as hints.
+    hints = foreign["hint_words"] | foreign["corner_words"] | foreign["between_words"] | foreign["near_words"]
     pair_words = {a for a, _ in lex.between_pairs}
     pair_ands = {b for _, b in lex.between_pairs}
     compound = {raw_pattern(w) for w in lex.compound_types}

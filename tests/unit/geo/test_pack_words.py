@@ -11,6 +11,7 @@ import pytest
 from civictracker.citypack import CityPackError, load_city_pack
 from civictracker.geo import GazetteerSpec, build_gazetteer, extract_locations, geocode_text, load_gazetteer
 from civictracker.geo.lexicon import DEFAULT_FILE, LANGUAGE_FILE, load_lexicon
+from civictracker.geo.phrasing import english_location_phrases
 from civictracker.geo.types import PackError, SegmentRecord
 
 # A French city's words: "à l'angle de A et B", "entre A et B", "Rue"-less types written after the name.
@@ -18,6 +19,7 @@ FRENCH = {
     "fr": {
         "corner_words": ["à l'angle de", "au coin de"],
         "between_words": ["entre"],
+        "near_words": ["près de"],
         "and_words": ["et"],
         "hint_words": ["et", "angle"],
         "street_types": {"ave": ["av"], "blvd": ["bd"]},
@@ -69,6 +71,8 @@ def test_a_pack_that_adds_a_language_reads_its_corner_words(tmp_path: Path) -> N
     assert [p.kind for p in extract_locations("trou sur Elm St entre Oak St et Pine St", default)] != [
         "between"
     ]
+    assert english_location_phrases("trou pres de Elm St", french.lexicon) == "trou near Elm St"
+    assert english_location_phrases("trou près de Elm St", default.lexicon) == "trou près de Elm St"
     # Its street types too: "Elm Av" is no street of the default words ("av" is an English spelling of
     # avenue there as well), but "Oak Bd" reads as Oak Blvd only in the French pack.
     assert french.lexicon.street_types["bd"] == "blvd" and "bd" not in default.lexicon.street_types
