@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from civictracker.geo.gazetteer import Gazetteer  # noqa: E402
 from civictracker.geo.pack_loader import build_from_pack  # noqa: E402
 from civictracker.newcity import NewCity, check_round_trip, write_city_pack  # noqa: E402
 
@@ -19,6 +20,17 @@ CITIES = [
     ("West Oakland, CA", SAMPLES / "West-Oakland.osm.bz2", "America/Los_Angeles"),
     ("München", SAMPLES / "planet_munich_small.osm", "Europe/Berlin"),
 ]
+# The same corners written as residents of a city write them (the pack's language.json words).
+FORMS = {
+    "München": ["{a} und {b}", "Ecke {a} und {b}", "an der Ecke {a} und {b}"],
+    "Cambridge (pack)": ["{a} y {b}", "esquina de {a} y {b}", "kwen {a} ak {b}", "Ecke {a} und {b}"],
+}
+
+
+def _forms(city: str, gz: Gazetteer) -> None:
+    for form in FORMS.get(city, []):
+        trip = check_round_trip(gz, form=form)
+        print(f"    {form!r:28} {trip.within}/{trip.tried} = {trip.share:.1%}")
 
 
 def main() -> None:
@@ -37,6 +49,7 @@ def main() -> None:
             )
             for miss in trip.misses[:3]:
                 print(f"    missed: {miss}")
+            _forms(name, report.gazetteer)
     # The samples are a few blocks each; the demo city's own pack shows the check at city scale.
     t0 = time.perf_counter()
     gz = build_from_pack(ROOT / "civictracker" / "cities" / "cambridge_ma")
@@ -50,6 +63,7 @@ def main() -> None:
     )
     for miss in trip.misses[:8]:
         print(f"    missed: {miss}")
+    _forms("Cambridge (pack)", gz)
 
 
 if __name__ == "__main__":

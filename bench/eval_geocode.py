@@ -15,7 +15,9 @@ sys.path.insert(0, str(ROOT))
 
 from civictracker.geo import geocode_text, load_gazetteer  # noqa: E402
 from civictracker.geo.geocode import distance_m  # noqa: E402
-from civictracker.geo.normalize import STREET_TYPES  # noqa: E402
+from civictracker.geo.lexicon import default_lexicon  # noqa: E402
+
+STREET_TYPES = default_lexicon().street_types
 
 PACK = ROOT / "civictracker" / "cities" / "cambridge_ma"
 OFFICIAL = ROOT.parent / "shared" / "data" / "cambridge_ma_gazetteer" / "intersections.csv"

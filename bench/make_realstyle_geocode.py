@@ -34,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from civictracker.geo import load_gazetteer  # noqa: E402
 from civictracker.geo.gazetteer import Gazetteer  # noqa: E402
-from civictracker.geo.normalize import STREET_TYPES  # noqa: E402
+from civictracker.geo.lexicon import default_lexicon  # noqa: E402
+
+STREET_TYPES = default_lexicon().street_types
 
 PACK = ROOT / "civictracker" / "cities" / "cambridge_ma"
 BOSTON = ROOT.parent / "shared" / "data" / "boston_open311_text"

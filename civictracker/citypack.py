@@ -8,6 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from civictracker.geo.lexicon import load_lexicon
+from civictracker.geo.types import PackError
+
 # The product's defaults a new pack is written from (`flask civictracker new-city`), and what a pack
 # that lacks replies.json (or a language or a message in it) falls back to: a Spanish post in a city
 # whose pack only has English templates is still answered in Spanish.
@@ -79,6 +82,10 @@ def load_city_pack(path: Path) -> CityPack:
             raise CityPackError(f"{replies_path} must map a language to {{message kind: template}}.")
     replies = with_default_replies(replies, str(meta.get("short_name") or meta["name"]))
     safety = _load_safety(path / "safety.json")
+    try:
+        load_lexicon(path)  # language.json: checked at startup, not first at a post's geocode
+    except PackError as exc:
+        raise CityPackError(str(exc)) from None
     center = meta.get("center") or [(bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2]
     return CityPack(
         path=path,

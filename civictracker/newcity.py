@@ -17,6 +17,7 @@ from typing import Any
 from civictracker.citypack import CITY_MARK, DEFAULTS_DIR, CityPackError, default_replies
 from civictracker.geo.gazetteer import Gazetteer
 from civictracker.geo.geocode import distance_m, geocode_text
+from civictracker.geo.lexicon import LANGUAGE_FILE
 from civictracker.geo.pack_loader import build_from_pack, read_street_file
 from civictracker.geo.types import PackError, SegmentRecord
 
@@ -102,6 +103,8 @@ def write_city_pack(spec: NewCity, *, force: bool = False) -> PackReport:
         _copy_inputs(spec, tmp, city)
         (tmp / "city.json").write_text(json.dumps(city, ensure_ascii=False, indent=2) + "\n", "utf-8")
         languages = _write_templates(spec, tmp, str(city["short_name"]))
+        # The street words of every language the product knows: the pack's to edit, extend or prune.
+        shutil.copyfile(DEFAULTS_DIR / LANGUAGE_FILE, tmp / LANGUAGE_FILE)
         gz = build_from_pack(tmp)  # proves the pack loads, and counts what it found
     except PackError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -128,15 +131,16 @@ def write_city_pack(spec: NewCity, *, force: bool = False) -> PackReport:
 
 
 def check_round_trip(
-    gz: Gazetteer, sample: int = CHECK_SAMPLE, radius_m: float = CHECK_RADIUS_M
+    gz: Gazetteer, sample: int = CHECK_SAMPLE, radius_m: float = CHECK_RADIUS_M, form: str = "{a} and {b}"
 ) -> RoundTrip:
-    """Geocode "A and B" for (a fixed sample of) the pack's intersections; count those within radius_m."""
+    """Geocode "A and B" (or another form: "Ecke {a} und {b}") for (a fixed sample of) the pack's
+    intersections; count those within radius_m."""
     pairs = sorted(gz.junctions)
     if len(pairs) > sample:
         pairs = random.Random(0).sample(pairs, sample)  # a reproducible sample
     within, misses = 0, []
     for a, b in pairs:
-        text = f"{a} and {b}"
+        text = form.format(a=a, b=b)
         res = geocode_text(gz, text)
         near = (
             res.lat is not None
@@ -232,7 +236,8 @@ def _copy_inputs(spec: NewCity, pack: Path, city: dict[str, Any]) -> None:
     )
     (pack / "LICENSE.md").write_text(
         f"# {spec.name}: data in this pack\n\n- `{spec.streets.name}`: {source}\n"
-        "- Service catalog and reply templates: civictracker's defaults (same license as civictracker).\n",
+        "- Service catalog, reply templates and street words (language.json): civictracker's defaults "
+        "(same license as civictracker).\n",
         encoding="utf-8",
     )
 

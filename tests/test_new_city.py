@@ -13,6 +13,7 @@ from sqlalchemy import select
 from civictracker.citypack import CityPackError, load_city_pack
 from civictracker.cli.city import new_city_command
 from civictracker.extensions import db
+from civictracker.geo.extract import extract_locations
 from civictracker.geo.geocode import geocode_text
 from civictracker.geo.pack_loader import build_from_pack
 from civictracker.models import OutboundMessage, Ticket
@@ -76,6 +77,17 @@ def test_german_street_forms_in_a_munich_pack(tmp_path: Path) -> None:
         res = geocode_text(gz, text)
         assert (res.precision, res.matched) == (precision, matched), text
     assert json.loads((report.path / "safety.json").read_text())["contacts"]["emergency"] == "112"
+    # The German words are the pack's: new-city wrote them, and a pack without them reads no German.
+    words = json.loads((report.path / "language.json").read_text(encoding="utf-8"))
+    assert "ecke" in words["de"]["corner_words"] and "und" in words["de"]["and_words"]
+    words["de"] = {"street_types": {}, "compound_types": [], "corner_words": [], "and_words": []}
+    (report.path / "language.json").write_text(json.dumps(words), encoding="utf-8")
+    bare = build_from_pack(report.path)
+    assert geocode_text(bare, "Goethestr. 13").precision != "rooftop"
+    corner = "Ecke Goethestraße und Haydnstraße"  # read as a corner phrase only with the German words
+    assert [p.kind for p in extract_locations(corner, gz)] == ["intersection"]
+    assert [p.kind for p in extract_locations(corner, bare)] != ["intersection"]
+    assert geocode_text(bare, "Goethestraße & Haydnstraße").precision == "intersection"
 
 
 def test_bad_inputs_write_nothing(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from .gazetteer import BRIDGE_RANK, GRID_M, Gazetteer, NameHit, Segment
 from .geometry import cumulative, node_key
 from .junctions import build_junctions
+from .lexicon import Lexicon, default_lexicon
 from .normalize import name_tokens, split_type
 from .outline import build_outline
 from .places import build_places, resolve_place_specs
@@ -43,6 +44,7 @@ class GazetteerSpec:
     boundary_name: str = ""
     weak_names: Sequence[str] = ()
     region_words: Sequence[str] = ()
+    lexicon: Lexicon | None = None  # the pack's words (lexicon.load_lexicon); None: the defaults
 
 
 def build_gazetteer(
@@ -56,6 +58,7 @@ def build_gazetteer(
     if not segs:
         raise PackError("no street segments to build a gazetteer from")
     gz = Gazetteer(name=spec.name, weak_names=WEAK_NAMES | frozenset(w.lower() for w in spec.weak_names))
+    gz.lexicon = spec.lexicon or default_lexicon()
     gz.region_words = frozenset(w.lower() for w in spec.region_words)
     _set_frame(gz, segs)
     street_aliases = _add_segments(gz, segs)
@@ -133,12 +136,12 @@ def _build_names(gz: Gazetteer, street_aliases: dict[str, set[str]]) -> None:
     bridge_names: set[str] = set()
 
     def add(text: str, street: str, rank: int) -> None:
-        toks = name_tokens(text)
+        toks = name_tokens(text, gz.lexicon)
         if not toks:
             return
         prev = full[toks].get(street)
         full[toks][street] = rank if prev is None else min(prev, rank)
-        b, typ = split_type(toks)
+        b, typ = split_type(toks, gz.lexicon)
         if typ is not None and b:
             # A bridge without its type word ("Harvard & Memorial") is only a last candidate (rank
             # BRIDGE_RANK): "harvard" still means Harvard St first; the bridge wins only where it meets.

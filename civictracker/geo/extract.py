@@ -6,42 +6,47 @@ import re
 from dataclasses import dataclass, replace
 
 from .gazetteer import Gazetteer
+from .lexicon import Lexicon
 from .mentions import Mention, find_mentions, is_number, postal_words
 from .normalize import Token, clean_text, tokenize
 from .types import LocationPhrase
 
-# Words between two street names that make them an intersection ("cor of A & B", "A at B", "A/B").
-CONNECTORS = frozenset(
-    {
-        "&",
-        "and",
-        "at",
-        "/",
-        "@",
-        "x",
-        "corner",
-        "cor",
-        "crn",
-        "intersection",
-        "near",
-        "by",
-        "off",
-        "crossing",
-        "n",
-        "meets",
-        "with",
-        "+",
-        "across",
-        "from",
-    }
-)
-FILLERS = frozenset(
-    {"of", "the", "on", "st", "in", "a", "just", "right", "corner", "cor", "intersection", "to"}
-)
-NEAR_WORDS = frozenset({"near", "by", "off", "across", "from"})
-CORNER_WORDS = frozenset({"corner", "cor", "crn", "intersection"})
-BETWEEN_WORDS = ("between", "btwn", "btw", "bw", "betw", "betwn", "btween", "b/w", "b-w", "from", "bet")
-SPAN_END_WORDS = frozenset({"and", "&", "/", "to", "till", "until", "thru", "through", "-", "n"})
+# English words that pad a corner phrase ("corner of the", "right on"); the words that join two streets
+# ("&", "at"), mark a corner, a nearby point or a span come from the pack's lexicon (its "en" words).
+FILLERS = frozenset({"of", "the", "on", "st", "in", "a", "just", "right", "to"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingWords:
+    """The reading language's corner, near, between and span words, as the extractor reads them."""
+
+    connectors: frozenset[str]  # words between two street names that make them an intersection
+    fillers: frozenset[str]
+    near: frozenset[str]  # "A near B": a weaker intersection than "A & B"
+    corner: frozenset[str]
+    joins: frozenset[str]  # "and" and corner words: a real corner even with a near word in the gap
+    between: frozenset[str]
+    span_end: frozenset[str]
+
+
+def reading_words(lex: Lexicon) -> ReadingWords:
+    """The lexicon's reading words, built once per lexicon and process."""
+    return lex.compiled("reading", _reading_words)
+
+
+def _reading_words(lex: Lexicon) -> ReadingWords:
+    ands, corner, near = lex.words("and_words"), lex.words("corner_words"), lex.words("near_words")
+    return ReadingWords(
+        connectors=ands | corner | near,
+        fillers=FILLERS | corner,
+        near=near,
+        corner=corner,
+        joins=ands | corner,
+        between=lex.words("between_words") | lex.words("span_start_words"),
+        span_end=lex.words("span_end_words"),
+    )
+
+
 WHOLE_WORDS = frozenset({"all", "entire", "whole", "length", "along", "entirety", "full"})
 REAR_WORDS = frozenset({"rear", "r", "back"})
 # Words before a number that make it a route or bus, not a house ("route 2", "the 1 bus"); "no"/"number"
@@ -105,25 +110,26 @@ def _gap_words(toks: list[Token], a: int, b: int) -> list[str]:
     return [t.text for t in toks[a:b]]
 
 
-def _gap_is_connector(gap: list[str]) -> bool:
+def _gap_is_connector(gap: list[str], words: ReadingWords) -> bool:
     if not gap or len(gap) > 4:
         return False
-    return all(g in CONNECTORS or g in FILLERS for g in gap) and any(g in CONNECTORS for g in gap)
+    connectors = words.connectors
+    return all(g in connectors or g in words.fillers for g in gap) and any(g in connectors for g in gap)
 
 
 def _joined(gap: list[str]) -> str:
     return "".join(gap)
 
 
-def _is_between(gap: list[str]) -> bool:
-    j = _joined([g for g in gap if g not in ("the", "on", ",")])
-    return j in BETWEEN_WORDS or j in ("b/w", "bw") or gap == ["b", "/", "w"] or j in {"inbetween"}
+def _is_between(gap: list[str], words: ReadingWords) -> bool:
+    # "b / w" is three tokens: joined, it is the word "b/w" of the list.
+    return _joined([g for g in gap if g not in ("the", "on", ",")]) in words.between
 
 
 def extract_mentions(gz: Gazetteer, text: str) -> tuple[list[Token], list[Mention], str]:
     """Tokens and name mentions of a text (used by extract_locations and geocode)."""
-    cleaned = clean_text(text)
-    toks = tokenize(cleaned)
+    cleaned = clean_text(text, gz.lexicon)
+    toks = tokenize(cleaned, gz.lexicon)
     return toks, find_mentions(gz, toks), cleaned
 
 
@@ -142,7 +148,9 @@ class _CrossHint:
     span: tuple[int, int] = (0, 0)  # token span of the phrase
 
 
-def _cross_street_hints(toks: list[Token], ms: list[Mention], cleaned: str) -> list[_CrossHint]:
+def _cross_street_hints(
+    toks: list[Token], ms: list[Mention], cleaned: str, words: ReadingWords
+) -> list[_CrossHint]:
     """ "on Broadway, cross street is Prospect": the cross street and the street named elsewhere meet."""
     out: list[_CrossHint] = []
     for k, m in enumerate(ms):
@@ -157,7 +165,7 @@ def _cross_street_hints(toks: list[Token], ms: list[Mention], cleaned: str) -> l
         if (
             h + 1 < len(ms)
             and ms[h + 1].streets
-            and _gap_is_connector(_gap_words(toks, ms[h].j, ms[h + 1].i))
+            and _gap_is_connector(_gap_words(toks, ms[h].j, ms[h + 1].i), words)
         ):
             out.append(_CrossHint(k, None))  # "cross streets are Prospect and Broadway": already a corner
             continue
@@ -184,6 +192,7 @@ class _Assembler:
 
     def __init__(self, gz: Gazetteer, toks: list[Token], ms: list[Mention], cleaned: str) -> None:
         self.gz, self.toks, self.ms, self.cleaned = gz, toks, ms, cleaned
+        self.words = reading_words(gz.lexicon)
         self.out: list[LocationPhrase] = []
         self.used = [False] * len(ms)
         self.taken: set[int] = set()  # number tokens already read as the house number of a street before them
@@ -236,7 +245,7 @@ class _Assembler:
 
     def _cross_street_hints(self) -> None:
         """ "on Broadway, cross street is Prospect": read before anything else claims those mentions."""
-        for hint in _cross_street_hints(self.toks, self.ms, self.cleaned):
+        for hint in _cross_street_hints(self.toks, self.ms, self.cleaned, self.words):
             self.used[hint.cross] = True
             if hint.pair is not None:
                 mentions = [self.ms[q] for q in hint.pair]
@@ -256,7 +265,8 @@ class _Assembler:
         if gaps is None:
             return 0
         g1, g2 = gaps
-        if not (_is_between(g1) and len(g2) <= 2 and any(g in SPAN_END_WORDS for g in g2)):
+        span_end = self.words.span_end
+        if not (_is_between(g1, self.words) and len(g2) <= 2 and any(g in span_end for g in g2)):
             return 0
         m, b, c = self.ms[k : k + 3]
         self._phrase("between", m.i, c.j, [m, b, c], strength=0.9 if not (m.weak and b.weak) else 0.6)
@@ -271,8 +281,8 @@ class _Assembler:
         m, b, a = self.ms[k : k + 3]
         g0 = self._gap(max(0, m.i - 2), m.i)
         if not (
-            any(_is_between([g]) for g in g0)
-            and any(g in SPAN_END_WORDS for g in g1)
+            any(_is_between([g], self.words) for g in g0)
+            and any(g in self.words.span_end for g in g1)
             and len(g1) <= 2
             and g2
             and g2[-1] in {"on", "along", "of"}
@@ -307,7 +317,11 @@ class _Assembler:
         number = self.toks[num_i].text
         self._phrase("address", num_i, m.j, [m], number=number, strength=1.0 if not m.weak else 0.7)
         # "150 hampshire at windsor": the cross street is context, not another phrase.
-        if k + 1 < len(ms) and ms[k + 1].streets and _gap_is_connector(self._gap(m.j, ms[k + 1].i)):
+        if (
+            k + 1 < len(ms)
+            and ms[k + 1].streets
+            and _gap_is_connector(self._gap(m.j, ms[k + 1].i), self.words)
+        ):
             return self._claim(k, 2)
         return self._claim(k, 1)
 
@@ -332,12 +346,13 @@ class _Assembler:
         chain = [m]
         kk = k
         near = False
-        cornered = any(g in CORNER_WORDS for g in self._gap(max(0, m.i - 3), m.i))
+        words = self.words
+        cornered = any(g in words.corner for g in self._gap(max(0, m.i - 3), m.i))
         while kk + 1 < len(ms) and ms[kk + 1].streets:
             gap = self._gap(ms[kk].j, ms[kk + 1].i)
             # "corner of Mass Ave Ellery St": two typed names side by side after "corner of" meet there.
             side_by_side = cornered and not gap and ms[kk].typed and ms[kk + 1].typed and not ms[kk + 1].weak
-            if not _gap_is_connector(gap) and not side_by_side:
+            if not _gap_is_connector(gap, words) and not side_by_side:
                 break
             if not gap:
                 chain.append(ms[kk + 1])
@@ -348,9 +363,7 @@ class _Assembler:
             if gap[-1] == "the" and ms[kk + 1].weak:
                 break  # "near the school", "by the park": a common noun, not School St
             # "A near B" is a weaker intersection than "A & B".
-            if any(g in NEAR_WORDS for g in gap) and not any(
-                g in {"&", "and", "/", "@", "at", "corner", "cor"} for g in gap
-            ):
+            if any(g in words.near for g in gap) and not any(g in words.joins for g in gap):
                 near = True
             chain.append(ms[kk + 1])
             kk += 1

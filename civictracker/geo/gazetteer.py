@@ -18,12 +18,13 @@ from .geometry import (
     project,
     valid_latlon,
 )
+from .lexicon import Lexicon, default_lexicon
 from .normalize import name_tokens, split_type
 from .stopwords import WEAK_NAMES
 from .types import LonLat, PlaceRecord
 
 # Bump when the pickled structure or the build logic changes: it is part of the cache key.
-CODE_VERSION = "geo-27"
+CODE_VERSION = "geo-28"
 GRID_M = 150.0
 SNAP_M = 4.0  # a dangling segment end this close to another street's line is a junction
 CLUSTER_M = 80.0  # junction nodes of one street pair this close are one intersection (divided roads)
@@ -132,6 +133,8 @@ class Gazetteer:
     boundary_rings: list[tuple[list[tuple[float, float]], list[list[tuple[float, float]]]]] | None = None
     boundary_source: str = ""  # "file:<name>" | "street hull" | "" (none: bbox + street distance only)
     warnings: list[str] = field(default_factory=list)
+    # The pack's street types and corner/between/"and" words per language (language.json over the defaults).
+    lexicon: Lexicon = field(default_factory=default_lexicon)
     version: str = CODE_VERSION
 
     # --- projection ------------------------------------------------------------------------------------
@@ -264,10 +267,10 @@ class Gazetteer:
     # --- names ---------------------------------------------------------------------------------------------
     def lookup_name(self, name: str) -> tuple[str, ...]:
         """Canonical streets for a name as written (full name first, then name without type)."""
-        toks = name_tokens(name)
+        toks = name_tokens(name, self.lexicon)
         hit = self.full_index.get(toks)
         if hit is None:
-            base, _ = split_type(toks)
+            base, _ = split_type(toks, self.lexicon)
             # "Acorn Park Dr" -> Acorn Pk: the name without its type is itself a full street name.
             hit = self.base_index.get(base) or self.full_index.get(base)
         return hit.streets if hit else ()

@@ -9,7 +9,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from .gazetteer import Gazetteer
-from .normalize import STREET_TYPES, TYPE_EVIDENCE, Token, fold
+from .lexicon import default_lexicon
+from .normalize import Token, fold
 from .stopwords import COUNT_WORDS, FUZZY_STOPWORDS, MONTH_WORDS, QUANTITY_UNITS
 
 # US states by name and postal code ("Cambridge, Massachusetts", "MA 02139"): only the pack's own state
@@ -75,7 +76,12 @@ def correct(gz: Gazetteer, word: str) -> str | None:
     if word in cache:
         return cache[word]
     out: str | None = None
-    if len(word) >= 4 and word.isalpha() and word not in FUZZY_STOPWORDS and word not in STREET_TYPES:
+    if (
+        len(word) >= 4
+        and word.isalpha()
+        and word not in FUZZY_STOPWORDS
+        and word not in gz.lexicon.street_types
+    ):
         max_d = 1 if len(word) <= 6 else 2
         hits = process.extract(
             word, _fuzzy_vocab(gz), scorer=DamerauLevenshtein.distance, score_cutoff=max_d, limit=3
@@ -100,7 +106,7 @@ def find_mentions(gz: Gazetteer, toks: list[Token]) -> list[Mention]:
     n = len(words)
     fixed: list[str | None] = [None] * n
     out: list[Mention] = []
-    counted, counted_of = quantity_tokens(toks)
+    counted, counted_of = quantity_tokens(toks, gz.lexicon.type_evidence)
     i = 0
     while i < n:
         w = words[i]
@@ -131,10 +137,14 @@ def _is_count(tok: Token) -> bool:
     return tok.text[0].isdigit() or tok.raw in COUNT_WORDS
 
 
-def quantity_tokens(toks: list[Token]) -> tuple[set[int], set[int]]:
+def quantity_tokens(
+    toks: list[Token], type_evidence: frozenset[str] | None = None
+) -> tuple[set[int], set[int]]:
     """Tokens of counts, times and dates ("3rd day", "6 hours", "10 min", "March 3rd"): no street starts
     there and no house number is read there. Second set: the word after "<count> <unit> of" ("4 inches of
     water"), which names a street only when written with its type."""
+    if type_evidence is None:
+        type_evidence = default_lexicon().type_evidence
     counted: set[int] = set()
     counted_of: set[int] = set()
     n = len(toks)
@@ -146,7 +156,7 @@ def quantity_tokens(toks: list[Token]) -> tuple[set[int], set[int]]:
         if (
             unit < n
             and toks[unit].raw in QUANTITY_UNITS
-            and not (unit + 1 < n and toks[unit + 1].text in TYPE_EVIDENCE)
+            and not (unit + 1 < n and toks[unit + 1].text in type_evidence)
         ):
             counted.update((i, unit))
             if unit + 2 < n and toks[unit + 1].text == "of":
@@ -250,7 +260,7 @@ def _street_at(
             typed = False
             end = i + ln
             nxt = words[end] if end < n else ""
-            if nxt in TYPE_EVIDENCE:
+            if nxt in gz.lexicon.type_evidence:
                 # A type the street does not have ("windsor ave" for Windsor St) still names it.
                 end += 1
                 # ...but a common word with a type its street lacks ("the new place") stays weak.
@@ -258,7 +268,8 @@ def _street_at(
                 type_ok = False
             elif ln == 1 and key[0] in FUZZY_STOPWORDS and base.bridges == len(base.streets):
                 continue  # "for weeks" is not Weeks Footbridge: a common word needs the word "bridge"
-        if key[-1] not in TYPE_EVIDENCE and full is not None and not any(w in TYPE_EVIDENCE for w in key):
+        evidence = gz.lexicon.type_evidence
+        if key[-1] not in evidence and full is not None and not any(w in evidence for w in key):
             typed = len(key) > 1 or key[0] not in gz.weak_names  # "broadway" names itself; "main" does not
         weak = not typed and len(key) == 1 and key[0] in gz.weak_names
         m = Mention(i, end, streets, typed=typed, fuzzy=fuzzy or not type_ok, weak=weak, exact=exact)

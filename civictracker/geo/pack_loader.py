@@ -22,6 +22,7 @@ from .importers import (
     read_osm,
     read_poi_csv,
 )
+from .lexicon import language_files, load_lexicon
 from .places import add_pois
 from .types import AddressRecord, LonLat, PackError, PlaceRecord, SegmentRecord
 
@@ -49,7 +50,7 @@ def _read_city(pack_dir: Path) -> dict[str, Any]:
 
 
 def _input_files(pack_dir: Path, city: dict[str, Any]) -> list[Path]:
-    files = [pack_dir / "city.json"]
+    files = [pack_dir / "city.json", *language_files(pack_dir)]
     for key in ("streets", "addresses", "places", "boundary"):
         spec = city.get(key)
         if isinstance(spec, dict) and spec.get("file"):
@@ -150,6 +151,7 @@ def build_from_pack(pack_dir: Path, city: dict[str, Any] | None = None) -> Gazet
         boundary_name=bname,
         weak_names=[str(w) for w in geo.get("weak_names") or []],
         region_words=[str(w) for w in geo.get("region_words") or []],
+        lexicon=load_lexicon(pack_dir),
     )
     gz = build_gazetteer(segs, addresses, places, spec)
     place_spec = city.get("places")

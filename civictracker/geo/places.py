@@ -78,7 +78,7 @@ def build_places(gz: Gazetteer, places: Sequence[PlaceRecord]) -> None:
     gz.places = [places[i] for i in ordered]
     for pi, p in enumerate(gz.places):
         for nm in [p.name, *p.aliases]:
-            toks = name_tokens(nm)
+            toks = name_tokens(nm, gz.lexicon)
             # "the Galleria mall" is also "Galleria mall"; but in "the Common", "the Port" the article is
             # what makes an ordinary word a name ("a common problem" is no place), so it stays.
             if toks and toks[0] == "the" and len(toks) > 2:

@@ -93,7 +93,7 @@ def _remote_query(gazetteer: Gazetteer, text: str, result: GeocodeResult) -> str
         return phrases[0].text
     if result.matched:
         return result.matched
-    cleaned = clean_text(text)
+    cleaned = clean_text(text, gazetteer.lexicon)
     return cleaned if _PLACE_CUE.search(cleaned) else None
 
 

@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civictracker.geo.extract import UNIT_WORDS, extract_locations
 from civictracker.geo.gazetteer import Gazetteer
 from civictracker.geo.geocode import geocode_text
-from civictracker.geo.normalize import name_tokens, split_type
+from civictracker.geo.normalize import DIRECTIONS, clean_text, fold, name_tokens, split_type
+from civictracker.geo.stopwords import FUZZY_STOPWORDS
 from civictracker.geo.types import GeocodeResult, LonLat
 from civictracker.models import Service, Ticket
 from civictracker.models.ticket import ANNOUNCED_STATUSES, PUBLIC_STATUSES
@@ -100,6 +102,15 @@ def search_map(
     if result.found:
         matches.append(_place_match(gz, result))
     matches.extend(_street_suggestions(gz, text, {m.label for m in matches}))
+    town = _town_after_street(gz, text, city_name) if result.kind == "street" and result.found else None
+    if town:
+        # Not "not found": the street is kept, in case the words were no town after all.
+        return SearchAnswer(
+            text,
+            matches[:MAX_MATCHES],
+            f"\u201c{town}\u201d is not a street or place in {city_name}: this map covers {city_name} only."
+            f" {result.matched} below is the one in {city_name}.",
+        )
     if not matches:
         return SearchAnswer(
             text,
@@ -172,9 +183,49 @@ def _other_city(gz: Gazetteer, text: str, city_name: str) -> str | None:
     local = geocode_text(gz, tail)
     # A neighbourhood or a street named with its type ("Main St, Kendall Square", "..., Hampshire St") is
     # this city; a bare word that only matches a street name without its type ("Springfield") is a town.
-    if local.found and (local.kind != "street" or split_type(name_tokens(tail))[1] is not None):
+    if local.found and (
+        local.kind != "street" or split_type(name_tokens(tail, gz.lexicon), gz.lexicon)[1] is not None
+    ):
         return None
     return tail
+
+
+def _town_after_street(gz: Gazetteer, text: str, city_name: str) -> str | None:
+    """ "Main St Springfield" (no comma): the capitalized words after a full street name, when they name
+    no street, place, unit or region here and are no common word, else None."""
+    if "," in text:
+        return None  # _other_city read it
+    phrases = extract_locations(text, gz)
+    cleaned = clean_text(text, gz.lexicon)
+    if (
+        not phrases
+        or phrases[0].kind != "street"
+        or not phrases[0].typed
+        or cleaned[: phrases[0].start].strip()
+    ):
+        return None
+    tail = cleaned[phrases[0].end :].split()
+    written = text.split()[-len(tail) :] if tail else []
+    if not 1 <= len(tail) <= 3 or fold(" ".join(written)) != " ".join(tail):
+        return None  # nothing after the street, too much, or not word for word what was typed
+    own = set(re.findall(r"[^\W\d_]+", city_name.lower())) | {"city"}
+    words = [(w, t) for w, t in zip(written, tail, strict=True) if t not in _REGION_WORDS]
+    lex = gz.lexicon
+    if not words or any(
+        not t.isalpha()
+        or not w[0].isupper()
+        or t in own
+        or t in UNIT_WORDS
+        or t in DIRECTIONS
+        or t in lex.street_types
+        or t in FUZZY_STOPWORDS
+        for w, t in words
+    ):
+        return None
+    key = name_tokens(" ".join(t for _, t in words), lex)
+    if key in gz.full_index or key[0] in gz.place_first or (len(key) == 1 and key[0] in gz.place_context):
+        return None  # "Main St Kendall", "Main St Harvard" (Square): a place of this city, or its start
+    return " ".join(written)
 
 
 def _bbox(coords: list[LonLat]) -> tuple[float, float, float, float] | None:

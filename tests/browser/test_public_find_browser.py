@@ -110,21 +110,6 @@ def test_resident_searches_a_corner_reads_the_list_and_opens_a_report(sized, liv
     assert serious_violations(page) == []  # single markers, a line and the list at street zoom
     screenshot(page, f"find_corner_{size}")
 
-    # Pointing at a row of the list marks its report on the map; by keyboard too; leaving clears it.
-    row = page.locator("#map-list li", has=page.locator(f'a[href="/tickets/{seeded["near"]}"]'))
-    row.hover()
-    page.wait_for_selector(f'.ct-dot.ct-marked[data-ticket-id="{seeded["near"]}"]')
-    assert page.locator("path.ct-mark").count() == 1
-    screenshot(page, f"find_marked_{size}")
-    page.mouse.move(0, 0)
-    page.wait_for_function(
-        "() => !document.querySelector('.ct-marked') && !document.querySelector('path.ct-mark')"
-    )
-    row.locator("a").focus()
-    assert page.locator("#map-list").get_attribute("data-marked") == str(seeded["near"])
-    page.locator("#q").focus()
-    assert page.locator("path.ct-mark").count() == 0
-
     page.locator(f'#map-list a[href="/tickets/{seeded["near"]}"]').click()
     page.wait_for_url(f"**/tickets/{seeded['near']}")
     assert "Hampshire St" in page.locator("main").inner_text()
@@ -196,3 +181,35 @@ def test_closed_filter_and_view_live_in_the_address(sized, live_app, seeded) -> 
     items = page.locator("#map-list li").all_inner_texts()
     assert any("Graffiti" in t for t in items) and not any("Pothole" in t for t in items)
     screenshot(page, f"find_closed_{size}")
+
+
+def test_a_list_item_shows_its_report_on_the_map_on_hover_and_focus(sized, live_app, seeded) -> None:  # type: ignore[no-untyped-def]
+    page, size = sized
+    _, base = live_app
+    page.goto(base + "/")
+    _settled(page)
+    page.fill("#q", "Hampshire St and Prospect St")
+    page.press("#q", "Enter")
+    page.wait_for_function("() => /^#map=1[789]\\//.test(location.hash)")
+    _settled(page)
+    near = seeded["near"]
+    item = page.locator(f'#map-list a[href="/tickets/{near}"]')
+    marker = f'.ct-dot[data-ticket-id="{near}"]'
+    page.wait_for_selector(marker)
+    assert page.locator("path.ct-list-glow").count() == 0
+    item.hover()
+    page.wait_for_selector(f"{marker}.ct-highlight")
+    assert page.locator("path.ct-list-glow").count() == 1 and page.locator(".ct-highlight").count() == 1
+    screenshot(page, f"find_list_hover_{size}")
+    page.locator("#q").hover()  # the pointer leaves the list: the map is as it was
+    page.wait_for_selector(".ct-highlight", state="detached")
+    assert page.locator("path.ct-list-glow").count() == 0
+    item.focus()  # by keyboard: the same
+    page.wait_for_selector(f"{marker}.ct-highlight")
+    assert page.evaluate("document.getElementById('map-list').dataset.highlight") == str(near)
+    page.keyboard.press("Tab")  # on to the next report of the list: its marker instead
+    page.wait_for_function(
+        f"() => document.getElementById('map-list').dataset.highlight !== '{near}'"
+        " && document.querySelectorAll('path.ct-list-glow').length === 1"
+    )
+    assert page.locator(f"{marker}.ct-highlight").count() == 0

@@ -97,6 +97,24 @@ def test_search_says_so_for_another_city_or_nothing_found(client) -> None:  # ty
     )
 
 
+def test_search_says_a_town_written_after_a_street_is_not_here(client) -> None:  # type: ignore[no-untyped-def]
+    # No comma: "Springfield" after a full street name names no street, place or unit of Cambridge.
+    _, data = _search(client, "Main St Springfield")
+    assert data["message"] == (
+        "\u201cSpringfield\u201d is not a street or place in Cambridge: this map covers Cambridge only."
+        " Main St below is the one in Cambridge."
+    )
+    assert data["matches"][0]["label"] == "Main St"  # kept: the words may have been no town
+    _, data = _search(client, "Massachusetts Ave Arlington MA")
+    assert data["message"].startswith("\u201cArlington MA\u201d is not a street or place in Cambridge")
+    # What this city has, or what is no town: no such sentence.
+    for q in ("Main St Kendall", "Main St Harvard", "Hampshire St Cambridge", "Hampshire St apt 3",
+              "Hampshire St potholes", "Hampshire St Windsor"):  # fmt: skip
+        _, data = _search(client, q)
+        assert "is not a street or place" not in data["message"], q
+        assert data["matches"], q
+
+
 def test_list_in_view_newest_first_with_public_places_only(client, db) -> None:  # type: ignore[no-untyped-def]
     old = factories.ticket(db, address="1 Hampshire St", now=dt.datetime.now(dt.UTC) - dt.timedelta(days=3))
     new = factories.ticket(db, "trash", lat=42.3708, lon=-71.0970, address="5 Windsor St")

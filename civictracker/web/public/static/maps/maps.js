@@ -63,7 +63,8 @@
     baseMap(map, cfg);
     var layer = L.layerGroup().addTo(map);
     var found = L.layerGroup().addTo(map);
-    var marked = L.layerGroup().addTo(map);  // the ring around the report the list points at
+    var glow = L.layerGroup().addTo(map);  // the ring at the list item under the pointer or the focus
+    var byId = {};  // report id -> its marker or line in the current view
     var box = map.getContainer();
     var statusEl = document.getElementById(cfg.statusId);
     var form = document.getElementById(cfg.formId);
@@ -160,10 +161,12 @@
       // A report marker with the focus keeps it across the redraw (keyboard users lose no place).
       var focusedId = active && box.contains(active) && active.dataset ? active.dataset.ticketId : null;
       layer.clearLayers();
+      byId = {};
       var again = null;
       data.features.forEach(function (f) {
         var made = marker(f);
         layer.addLayer(made.layer);
+        if (f.properties.id && !f.properties.cluster) { byId[f.properties.id] = made.layer; }
         if (reopen && f.properties.id === reopen && !f.properties.cluster) { again = made.layer; }
         var el = made.layer.getElement && made.layer.getElement();
         if (el) {
@@ -193,25 +196,28 @@
       box.dataset.mode = data.mode;
       drawList();
     }
-    function mark(r) {
-      unmark();
-      if (!r.point) { return; }
-      L.circleMarker([r.point[1], r.point[0]], {radius: 15, color: '#0b5cad', weight: 4, fill: false,
-                                                 interactive: false, className: 'ct-mark'}).addTo(marked);
-      var own = box.querySelector('[data-ticket-id="' + r.id + '"]');
-      if (own) { own.classList.add('ct-marked'); }
-      if (listEl) { listEl.dataset.marked = String(r.id); }
-    }
-    function unmark() {
-      marked.clearLayers();
-      box.querySelectorAll('.ct-marked').forEach(function (el) { el.classList.remove('ct-marked'); });
-      if (listEl) { delete listEl.dataset.marked; }
+    // A list item under the pointer or with the focus shows where its report is: its marker or line
+    // stands out on top, and a ring marks the point (also when the report is inside a group).
+    function highlight(r, on) {
+      glow.clearLayers();
+      box.querySelectorAll('.ct-highlight').forEach(function (el) { el.classList.remove('ct-highlight'); });
+      Object.keys(byId).forEach(function (id) { if (byId[id].setZIndexOffset) { byId[id].setZIndexOffset(0); } });
+      if (!on) { delete listEl.dataset.highlight; return; }
+      listEl.dataset.highlight = String(r.id);
+      var m = byId[r.id], el = m && m.getElement && m.getElement();
+      if (el) { el.classList.add('ct-highlight'); }
+      if (m && m.setZIndexOffset) { m.setZIndexOffset(1000); }
+      if (m && m.bringToFront) { m.bringToFront(); }
+      if (r.point) {
+        glow.addLayer(L.circleMarker([r.point[1], r.point[0]], {radius: 15, color: '#0b5cad', weight: 3,
+          fill: false, interactive: false, className: 'ct-list-glow'}));
+      }
     }
     function drawList() {
       if (!listEl || !listData) { return; }
       var items = listEl.querySelector('ol'), summary = listEl.querySelector('.ct-list-summary');
       items.textContent = '';
-      unmark();
+      highlight(null, false);
       listData.reports.forEach(function (r) {
         var li = document.createElement('li');
         var a = document.createElement('a');
@@ -235,11 +241,10 @@
         meta.appendChild(badge); meta.appendChild(document.createTextNode(' #' + r.id + ' · '));
         meta.appendChild(time);
         li.appendChild(a); li.appendChild(place); li.appendChild(meta);
-        // Pointing at a row (mouse or keyboard) marks its report on the map, even inside a group.
-        li.addEventListener('mouseenter', function () { mark(r); });
-        li.addEventListener('focusin', function () { mark(r); });
-        li.addEventListener('mouseleave', unmark);
-        li.addEventListener('focusout', unmark);
+        li.addEventListener('mouseenter', function () { highlight(r, true); });
+        li.addEventListener('mouseleave', function () { highlight(r, false); });
+        a.addEventListener('focus', function () { highlight(r, true); });
+        a.addEventListener('blur', function () { highlight(r, false); });
         items.appendChild(li);
       });
       var n = listData.reports.length;
