@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, func, literal, literal_column, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from civictracker.geo import spatial
@@ -53,12 +53,6 @@ MAX_FEATURES = 1000  # hard cap on features in one response, clusters or points
 MAX_POINTS = 400  # individual points above this are clustered instead (keeps a response < ~150 KB)
 POINTS_ZOOM = 17  # from this zoom on, a viewport with few enough tickets is sent unclustered
 LINE_ZOOM = 16  # from this zoom on, a street-wide ticket (snow between two corners) carries its line
-LIST_LIMIT = 25  # the reports listed beside the map: the newest in view
-# The list of a large view (SQLite) first walks the newest tickets back from the last: with a tenth of a
-# big city's tickets on the map, the 25 newest in a large view are among the last few thousand made. A view
-# whose newest 26 are not in this many newest tickets is read through the map's index instead.
-NEWEST_WINDOW = 20_000
-LARGE_VIEW_SHARE = 1 / 16  # of the city's box: a view at least this large walks the newest first
 MIN_ZOOM, MAX_ZOOM = 0, 22
 _CODE_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -147,7 +141,7 @@ def parse_filters(
     return MapFilters(services=tuple(sorted(set(codes))), status=status, max_age_days=age)
 
 
-def _filter_conditions(
+def filter_conditions(
     session: Session, filters: MapFilters, now: dt.datetime, *, indexed: bool = True
 ) -> list[ColumnElement[bool]]:
     """The filter as conditions on tickets. indexed=False (SQLite only): each column written `+column`,
@@ -181,7 +175,7 @@ def _written(statuses: Any) -> list[Any]:
     return [literal(s, String, literal_execute=True) for s in sorted(statuses)]
 
 
-def _in_view(
+def in_view(
     session: Session, bbox: Bbox, filters: MapFilters, now: dt.datetime, *, newest_first: bool = False
 ) -> ColumnElement[bool]:
     """Tickets in the box, asked of an index of the tickets the filter can show, never of one of every
@@ -245,12 +239,12 @@ def map_geojson(
     if min_lon >= max_lon or min_lat >= max_lat:
         return collection
     zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
-    conds = _filter_conditions(session, filters, now)
-    in_view = _in_view(session, viewport.bbox, filters, now)
+    conds = filter_conditions(session, filters, now)
+    view_cond = in_view(session, viewport.bbox, filters, now)
     codes = codes_of(session)
     lines = zoom >= LINE_ZOOM
     if zoom >= POINTS_ZOOM:
-        rows = _point_rows(session, [*conds, in_view], MAX_POINTS + 1, lines=lines)
+        rows = point_rows(session, [*conds, view_cond], MAX_POINTS + 1, lines=lines)
         if len(rows) <= MAX_POINTS:
             collection["mode"] = "points"
             collection["total"] = len(rows)
@@ -260,10 +254,10 @@ def map_geojson(
         services = set(_service_ids(session, filters.services))
         clusters = _open_clusters(session, zoom, services, viewport.city, viewport.bbox)
     elif zoom <= CACHE_MAX_ZOOM and viewport.city is not None:
-        in_city = _in_view(session, viewport.city, filters, now)
+        in_city = in_view(session, viewport.city, filters, now)
         clusters = _city_clusters(session, [*conds, in_city], zoom, filters, viewport.city, viewport.bbox)
     else:
-        clusters = _view_clusters(session, [*conds, in_view], zoom, viewport.bbox)
+        clusters = _view_clusters(session, [*conds, view_cond], zoom, viewport.bbox)
     ordered = sorted(clusters, key=lambda c: -c.n)
     collection["total"] = sum(c.n for c in ordered)
     if len(ordered) > MAX_FEATURES:
@@ -312,7 +306,7 @@ def _city_clusters(
     view: Bbox,
 ) -> list[Cluster]:
     """The clusters whose centre is in view, from cells computed city-wide and cached. `conds` hold the
-    filter and the city's box (see _in_view: the closed tickets are read through the map's own index).
+    filter and the city's box (see in_view: the closed tickets are read through the map's own index).
 
     At a low zoom the viewport is a large share of the city, so one city-wide read serves every pan at
     this zoom; it is cached until the tickets change (or CACHE_TTL_S passes, for the age filter).
@@ -348,7 +342,7 @@ def _cluster_features(
     # A cell holding a single ticket is drawn as that ticket, so sparse areas show real markers.
     singles = [c.first for c in ordered if c.n == 1][:MAX_POINTS]
     single_rows = (
-        {r.id: r for r in _point_rows(session, [Ticket.id.in_(singles)], len(singles), lines=lines)}
+        {r.id: r for r in point_rows(session, [Ticket.id.in_(singles)], len(singles), lines=lines)}
         if singles
         else {}
     )
@@ -372,7 +366,7 @@ def _cluster_features(
     return features
 
 
-def _point_rows(
+def point_rows(
     session: Session, conds: list[ColumnElement[bool]], limit: int, *, lines: bool = False
 ) -> list[Any]:
     # The street line only of a ticket whose place is public: a private one shows at block level.
@@ -425,75 +419,6 @@ def _point_feature(row: Any, codes: dict[int, str], ticket_url: str) -> dict[str
         },
         "properties": props,
     }
-
-
-def reports_in_view(
-    session: Session,
-    viewport: Viewport,
-    filters: MapFilters,
-    *,
-    limit: int = LIST_LIMIT,
-    ticket_url: str = "/tickets/{id}",
-    now: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """The newest reports in the viewport (the list beside the map): service, public place, status, date.
-
-    `more` says whether the view holds more than `limit` (the map's own count says how many)."""
-    now = now or utcnow()
-    min_lon, min_lat, max_lon, max_lat = viewport.bbox
-    out: dict[str, Any] = {"reports": [], "more": False}
-    if viewport.notice:
-        out["notice"] = viewport.notice
-    if min_lon >= max_lon or min_lat >= max_lat:
-        return out
-    rows = _newest_in_large_view(session, viewport, filters, now, limit + 1)
-    if rows is None:
-        in_view = _in_view(session, viewport.bbox, filters, now, newest_first=True)
-        rows = _point_rows(session, [*_filter_conditions(session, filters, now), in_view], limit + 1)
-    out["more"] = len(rows) > limit
-    codes = codes_of(session)
-    for row in rows[:limit]:
-        created = row.created_at
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=dt.UTC)
-        out["reports"].append(
-            {
-                "id": row.id,
-                "service": row.service_name,
-                "code": codes.get(row.service_id, "other"),
-                "place": public_address(row.address, row.street, row.private_location),
-                "status": row.status,
-                "created": created.astimezone(dt.UTC).isoformat(timespec="seconds"),
-                "url": ticket_url.format(id=row.id),
-                "point": [round(float(row.public_lon), 5), round(float(row.public_lat), 5)],
-            }
-        )
-    return out
-
-
-def _newest_in_large_view(
-    session: Session, viewport: Viewport, filters: MapFilters, now: dt.datetime, n: int
-) -> list[Any] | None:
-    """SQLite, a large view: the `n` newest tickets in view found among the NEWEST_WINDOW newest, walking
-    back from the last; None when the view is small or they are not all there (ask the index then). An
-    index of places would return every ticket in a city-wide view, to be sorted for 26 (1.1 s at 1M).
-    PostgreSQL's planner walks its id index back by itself."""
-    if spatial.dialect_of(session) != "sqlite" or viewport.city is None:
-        return None
-    if _area(viewport.bbox) < LARGE_VIEW_SHARE * _area(viewport.city):
-        return None
-    newest = session.scalar(select(func.max(Ticket.id))) or 0
-    lon: Any = literal_column("+tickets.public_lon")
-    lat: Any = literal_column("+tickets.public_lat")
-    min_lon, min_lat, max_lon, max_lat = viewport.bbox
-    exact = and_(lon >= min_lon, lon <= max_lon, lat >= min_lat, lat <= max_lat)
-    conds = _filter_conditions(session, filters, now, indexed=False)
-    rows = _point_rows(session, [*conds, exact, Ticket.id > newest - NEWEST_WINDOW], n)
-    return rows if len(rows) == n else None
-
-
-def _area(bbox: Bbox) -> float:
-    return max(0.0, bbox[2] - bbox[0]) * max(0.0, bbox[3] - bbox[1])
 
 
 def codes_of(session: Session) -> dict[int, str]:

@@ -17,7 +17,7 @@ from civictracker.extensions import db as ext_db
 from civictracker.geo import spatial
 from civictracker.models import Ticket, TicketStatus
 from civictracker.paths import MIGRATIONS_DIR
-from civictracker.services import public_map
+from civictracker.services import map_list, public_map
 from civictracker.services.public import MAP_CLOSED, MAP_OPEN
 from tests import factories
 from tests.services.test_query_plans import recorded
@@ -107,7 +107,7 @@ def _answers(db, bbox: tuple[float, ...], zoom: int, status: str) -> tuple[Any, 
     filters = public_map.MapFilters(status=status)
     now = dt.datetime.now(dt.UTC)
     features = public_map.map_geojson(db, view, zoom, filters, now=now)
-    listed = public_map.reports_in_view(db, view, filters, now=now)
+    listed = map_list.reports_in_view(db, view, filters, now=now)
     return features, listed
 
 
@@ -127,7 +127,7 @@ def test_views_answer_as_counting_the_table(db, monkeypatch) -> None:  # type: i
     """Random views at every zoom and status: the indexes (and the list's walk of the newest, with a window
     small enough to fall back half the time) give what a plain read of the table gives."""
     _history(db, 700, seed=3)
-    monkeypatch.setattr(public_map, "NEWEST_WINDOW", 60)
+    monkeypatch.setattr(map_list, "NEWEST_WINDOW", 60)
     monkeypatch.setattr(public_map, "_time_free", lambda _filters: False)  # count tickets, not the cells
     rng = random.Random(8)
     walked = 0
@@ -140,10 +140,11 @@ def test_views_answer_as_counting_the_table(db, monkeypatch) -> None:  # type: i
         new = _answers(db, bbox, zoom, status)
         view = public_map.Viewport(bbox, False, None, CITY)  # type: ignore[arg-type]
         filters = public_map.MapFilters(status=status)
-        walked += public_map._newest_in_large_view(db, view, filters, dt.datetime.now(dt.UTC), 26) is not None
+        walked += map_list._newest_in_large_view(db, view, filters, dt.datetime.now(dt.UTC), 26) is not None
         with monkeypatch.context() as m:
-            m.setattr(public_map, "_in_view", _exact_only)
-            m.setattr(public_map, "_newest_in_large_view", lambda *a: None)
+            m.setattr(public_map, "in_view", _exact_only)
+            m.setattr(map_list, "in_view", _exact_only)
+            m.setattr(map_list, "_newest_in_large_view", lambda *a: None)
             old = _answers(db, bbox, zoom, status)
         assert new == old, (zoom, bbox, status)
     assert walked >= 1 or ext_db.engine.dialect.name == "postgresql"

@@ -12,7 +12,7 @@ import civictracker.web.http_cache as http_cache  # noqa: PLR0402 (not the packa
 from civictracker.citypack import CityPack
 from civictracker.extensions import current_session
 from civictracker.runtime import city_of, runtime_of, settings_of
-from civictracker.services import public, public_howto, public_map, public_search
+from civictracker.services import map_list, public, public_howto, public_map, public_search
 from civictracker.services.catalog import list_services
 from civictracker.services.errors import ValidationFailed
 from civictracker.web.public.blueprint import bp
@@ -161,7 +161,7 @@ def _reports_in_view() -> Response:
     except ValidationFailed as exc:
         return _bad_request(exc)
     ticket_url = url_for("public.ticket", ticket_id=0)[:-1] + "{id}"
-    data = public_map.reports_in_view(current_session(), viewport, filters, ticket_url=ticket_url)
+    data = map_list.reports_in_view(current_session(), viewport, filters, ticket_url=ticket_url)
     resp = jsonify(data)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
