@@ -65,6 +65,17 @@ def test_rule_decides_every_outcome(outcome: str, is_dm: bool, state: str | None
     assert decision.state is None or decision.reason  # a decision always says why
 
 
+@pytest.mark.parametrize("kind", ["news", "event"])
+@pytest.mark.parametrize("reading", ["complaint", "question"])
+def test_a_complaint_or_question_the_model_took_for_news_waits_for_a_person(kind: str, reading: str) -> None:
+    # "qué vergüenza, nadie contesta" worded like news: the system must not close it alone.
+    decision = decide_inbox(f"not_request:{kind}", failed=False, is_dm=False, triage={"reads_as": reading})
+    assert decision.state is not None and decision.state.value == "new"
+    assert f"reads as a {reading}" in decision.reason
+    spam = decide_inbox("not_request:spam", failed=False, is_dm=False, triage={"reads_as": reading})
+    assert spam.state is not None and spam.state.value == "handled"  # a sales pitch's "question"
+
+
 def test_rule_escalates_hazards_and_never_lets_the_system_close_them() -> None:
     hazard = decide_inbox("not_request:spam", failed=False, is_dm=False, triage={"hazards": ["gas"]})
     assert hazard.state is not None and hazard.state.value == "new"
