@@ -49,6 +49,10 @@ SYSTEM_KINDS: dict[str, str] = {
 # are sales pitches.
 READINGS = ("question", "complaint")
 READ_KINDS = frozenset({"news", "event"})
+# Nor is news the request head nearly took for a request (p >= this, under the mention threshold of 0.6):
+# "a Alewife Pk está toda congelada, muito perigoso andar" (dev storm day, p=0.59) is a report worded like
+# news. Real news rarely comes close (bench/eval_inbox_flood.py: 1-3% of it).
+DOUBTFUL_P_REQUEST = 0.5
 
 # Thread replies (reply:<intent>): every intent that reaches here needs a person - "thanks" is praise to
 # answer, "other" a question or a complaint; a location given for a ticket that has one is worth a look.
@@ -111,9 +115,15 @@ def decide_inbox(
         return InboxDecision(InboxState.NEW, priority, _join("triage could not place it", escalation))
     if base == PostOutcome.NOT_REQUEST:
         read = detail in READ_KINDS and reading in READINGS
-        if detail in SYSTEM_KINDS and not priority and not read:
+        p_request = 1.0 - float((triage or {}).get("confidence", 1.0))
+        doubtful = detail in READ_KINDS and p_request >= DOUBTFUL_P_REQUEST
+        if detail in SYSTEM_KINDS and not priority and not read and not doubtful:
             return InboxDecision(InboxState.HANDLED, 0, SYSTEM_KINDS[detail])
-        why = f"not a request ({detail or 'other'})" + (f" but reads as a {reading}" if read else "")
+        why = f"not a request ({detail or 'other'})"
+        if read:
+            why += f" but reads as a {reading}"
+        elif doubtful:
+            why += f" but nearly one (p={p_request:.2f})"
         return InboxDecision(InboxState.NEW, priority, _join(why, escalation))
     if base == PostOutcome.STILL_OPEN:
         return InboxDecision(InboxState.NEW, priority, _join("follow-up: still not fixed", escalation))
