@@ -49,6 +49,8 @@ def test_levels_and_reasons(text: str, level: str, reason: str | None) -> None:
         ("mi abuela está inconsciente en el piso", "someone hurt or unwell"),
         ("rele anbilans, li pa respire", "someone hurt or unwell"),
         ("families stranded on their roofs by the flood", "people harmed or in danger"),
+        ("mi vecino me amenazó con un cuchillo", "threat of violence"),
+        ("ele me ameaçou na frente do prédio", "threat of violence"),
     ],
 )
 def test_safety_words_of_every_language_are_high_risk_rules(text: str, reason: str) -> None:
