@@ -4,9 +4,10 @@ Intake calls `decide_inbox` when it finishes a post (intake/context.py). A post 
 ticket is answered through that ticket (its acknowledgement, question or status replies) and stays out of
 the inbox (state NULL), unless it reads as a complaint or a question (triage/reads_as.py): then a person
 sees it too. A request with no place that reads as a question, complaint or praise was not asked where
-(outcome "for_person") and waits for a person. Everything else gets a state: NEW (a person must answer
-or decide) or HANDLED by the system with a reason, still listed under the inbox's "all" filter and open
-to staff.
+(outcome "for_person") and waits for a person; so does a non-request that reads as a question or a
+complaint, even one the model took for news or an event. Everything else gets a state: NEW (a person
+must answer or decide) or HANDLED by the system with a reason, still listed under the inbox's "all"
+filter and open to staff.
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ SYSTEM_KINDS: dict[str, str] = {
     "news": "news or a link shared with the city: no reply needed (system)",
     "event": "an event announcement: no reply needed (system)",
 }
+
+# A question or a complaint is never decided by the system: "que vergonha, ninguém aparece" or "¿hasta
+# cuándo?" worded like news (triage/reads_as.py read it) goes to a person. Spam stays spam: its "questions"
+# are sales pitches.
+READINGS = ("question", "complaint")
+READ_KINDS = frozenset({"news", "event"})
+# Nor is news the request head nearly took for a request (p >= this, under the mention threshold of 0.6):
+# "a Alewife Pk está toda congelada, muito perigoso andar" (dev storm day, p=0.59) is a report worded like
+# news. Real news rarely comes close (bench/eval_inbox_flood.py: 1-3% of it).
+DOUBTFUL_P_REQUEST = 0.5
 
 # Thread replies (reply:<intent>): every intent that reaches here needs a person - "thanks" is praise to
 # answer, "other" a question or a complaint; a location given for a ticket that has one is worth a look.
@@ -103,11 +114,17 @@ def decide_inbox(
     if base == PostOutcome.NO_SERVICE:
         return InboxDecision(InboxState.NEW, priority, _join("triage could not place it", escalation))
     if base == PostOutcome.NOT_REQUEST:
-        if detail in SYSTEM_KINDS and not priority:
+        read = detail in READ_KINDS and reading in READINGS
+        p_request = 1.0 - float((triage or {}).get("confidence", 1.0))
+        doubtful = detail in READ_KINDS and p_request >= DOUBTFUL_P_REQUEST
+        if detail in SYSTEM_KINDS and not priority and not read and not doubtful:
             return InboxDecision(InboxState.HANDLED, 0, SYSTEM_KINDS[detail])
-        return InboxDecision(
-            InboxState.NEW, priority, _join(f"not a request ({detail or 'other'})", escalation)
-        )
+        why = f"not a request ({detail or 'other'})"
+        if read:
+            why += f" but reads as a {reading}"
+        elif doubtful:
+            why += f" but nearly one (p={p_request:.2f})"
+        return InboxDecision(InboxState.NEW, priority, _join(why, escalation))
     if base == PostOutcome.STILL_OPEN:
         return InboxDecision(InboxState.NEW, priority, _join("follow-up: still not fixed", escalation))
     if base == PostOutcome.REPLY:

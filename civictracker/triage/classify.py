@@ -64,6 +64,8 @@ UNKNOWN_SERVICE_KEYWORD_WEIGHT = 0.6
 # (k-fold over the real training rows: 0.813 -> 0.820; team dev category 0.960 -> 0.967).
 OTHER_BIAS = 0.1
 SVM_TEMPERATURE = 3.0
+# What a non-request may read as: the readings that take it out of the system's hands.
+NON_REQUEST_READINGS = ("question", "complaint")
 
 
 @dataclass
@@ -82,8 +84,10 @@ class TriageResult:
     hazards: list[str] = field(default_factory=list)
     # The escalation signal (risk.assess_risk): level, score, reasons; it changes none of the above.
     risk: Risk | None = None
-    # A request that reads as a question, complaint or praise to a person (triage/reads_as.py); None for
-    # non-requests and plain requests. Intake sends one with no place to the inbox, not an ask-back.
+    # A request that reads as a question, complaint or praise to a person (triage/reads_as.py), or a
+    # non-request that reads as a question or complaint; None otherwise. Intake sends a request with no
+    # place to the inbox, not an ask-back; the inbox rule never lets the system decide a question or a
+    # complaint alone (news, event).
     reads_as: str | None = None
 
 
@@ -205,8 +209,12 @@ def triage_text(
         text, lang=result.lang, followers=followers, engagement=engagement, hazards=hazards
     )
     # An emergency is never left to wait for a person: its "where?" carries the safety line at once.
-    if result.is_request and kind_probs and not hazards and not result.urgent:
-        result.reads_as = reads_as(model_text(text), kind_probs=kind_probs, hazards=bool(hazards))
+    if kind_probs and not hazards and not result.urgent:
+        reading = reads_as(model_text(text), kind_probs=kind_probs, hazards=False)
+        # A non-request keeps only a question or a complaint: "qué vergüenza, nadie viene" read as news
+        # must reach a person (services/inbox_rules.py); praise and politics already do by their kind.
+        if result.is_request or reading in NON_REQUEST_READINGS:
+            result.reads_as = reading
         if result.reads_as:
             result.reasons.append(f"reads as a {result.reads_as}")
     return result

@@ -1,17 +1,20 @@
-"""Whether a post triage took for a request reads as a question, a complaint or praise to a person.
+"""Whether a post reads as a question, a complaint or praise to a person (from word lists per language).
 
 A storm day shows why: "how long until side streets get plowed?" and "you are useless, calling the mayor"
 name a service (plowing), so the request head says yes, but no resident wants "where is the problem?" back.
 Intake (intake/new_report.py) sends such a post with no place to a person in the inbox instead of asking
-back, and puts a located complaint in the inbox beside its ticket. Pure: text and scores in, a word out.
+back, and puts a located complaint in the inbox beside its ticket. A non-request read as a question or a
+complaint is never decided by the system alone, even when the model took it for news ("que vergonha,
+ninguém resolve nada"). Pure: text and scores in, a word out.
 
 - question: a question mark (or ¿, or Creole "èske") and a question opener in any clause ("how long",
-  "is the ...", "¿cuándo", "quando", "kilè"), unless it is a request put as a question ("can you come
-  plow ...", "¿pueden venir a ...", "vocês podem limpar ...").
+  "is the ...", "¿cuándo", "quando", "kilè": data/question_cues.txt) or a Spanish "¿", unless it is a
+  request put as a question ("can you come plow ...", "¿pueden venir a ...": data/request_asks.txt).
 - complaint: blame at the city or its staff (data/complaint_cues.txt: "useless", "we pay taxes",
-  "calling the mayor", "inaceptable", "que descaso", "pa akseptab" ...), or the non-request head's
-  "politics" as its clear first guess. Not the risk signal's anger alone: it also fires on a plain report
-  written with feeling ("our street hasn't been plowed at all, nobody can get out"), which wants a ticket.
+  "calling the mayor", "inaceptable", "que descaso", "pa akseptab" ...: one list per language), or the
+  non-request head's "politics" as its clear first guess. Not the risk signal's anger alone: it also
+  fires on a plain report written with feeling ("our street hasn't been plowed at all, nobody can get
+  out"), which wants a ticket.
 - praise: the non-request head's "praise" as its clear first guess, with no hazard in the post.
 """
 
@@ -25,42 +28,42 @@ from pathlib import Path
 # The non-request head's probability its first guess needs to count (dev storm day: politics 0.54-0.60
 # on anger at the city, praise 0.43+ on thanks; calm requests rarely reach 0.5 on either).
 KIND_MIN_P = 0.5
-_CUES = Path(__file__).with_name("data") / "complaint_cues.txt"
+_DATA = Path(__file__).with_name("data")
+_CUES = _DATA / "complaint_cues.txt"
+_OPENERS = _DATA / "question_cues.txt"
+_ASKS_FILE = _DATA / "request_asks.txt"
 
-_OPENERS = (
-    # English: who/what/when/where/why/how, and yes/no questions by their auxiliary
-    r"how(?: long| soon| much| many| do| does| can| come| is| are| will| about)?|when|where|what(?:'s)?|"
-    r"which|who(?:m)?|why|is|are|does|do|did|will|would it|can i|can we|could i|should|am i|has|have|"
-    r"any (?:word|update|news|idea)|"
-    # Spanish (folded: no accents)
-    r"cuando|donde|como|cuanto|cuantas|cuantos|que|quien|por que|porque|hay|se (?:puede|va|retrasa)|"
-    r"sigue|siguen|van a|puedo|debo|tengo que|"
-    # Portuguese
-    r"quando|onde|quanto|quantas|quantos|qual|quem|por que|tem|vai|vao|posso|devo|preciso|"
-    r"ainda|alguem sabe|"
-    # Haitian Creole
-    r"eske|ki kote|kile|kijan|konbyen|ki moun|poukisa|ki sa|kisa|ki le"
-)
-# A clause start: the text's start (after handles), or after . ! ? , ; : and the Spanish ¿.
-_QUESTION = re.compile(rf"(?:^|[.!?,;:¿]\s*|\band\s|\bor\s|\by\s|\be\s)(?:{_OPENERS})\b")
 _ASKS = re.compile(r"[?¿]|\beske\b")
-# A request put as a question: asking someone to come and do something, not asking for information.
-_REQUEST_ASK = re.compile(
-    r"\b(?:can|could|would|will|can't|cant) (?:you|u|someone|somebody|anyone|any1|y'?all|the city|a crew|"
-    r"the crew|they|the dpw|dpw)(?: guys)?(?: please| pls| plz)? (?:come|fix|send|plow|clear|salt|sand|"
-    r"shovel|pick|remove|repair|restore|check|look|get|take|help|do|dig|turn|put|get)\b"
-    r"|\b(?:pueden|podrian|puede|podria)n? (?:venir|arreglar|limpiar|mandar|enviar|quitar|revisar|sacar)\b"
-    r"|\b(?:podem|poderiam|pode|poderia) (?:vir|consertar|arrumar|limpar|mandar|enviar|tirar|verificar)\b"
-    r"|\b(?:nou|ou) (?:ka|kapab|te ka) (?:vin|ranje|netwaye|voye|retire)\b"
-)
+# Spanish marks a question where it starts: "¿la basura pasa mañana?" needs no opener word.
+_INVERTED = re.compile(r"¿\s*[^\W\d_]")
 _HANDLES = re.compile(r"^(?:\s*@\w+)+\s*")
+
+
+def _cue_lines(path: Path) -> list[str]:
+    """The regular expressions of a cue file: one a line, blank lines and "#" comments skipped."""
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    return [ln for ln in lines if ln and not ln.startswith("#")]
+
+
+def _any_of(path: Path) -> str:
+    return "|".join(f"(?:{c})" for c in _cue_lines(path))
 
 
 @lru_cache(maxsize=1)
 def _complaint() -> re.Pattern[str]:
-    lines = [ln.strip() for ln in _CUES.read_text(encoding="utf-8").splitlines()]
-    cues = [ln for ln in lines if ln and not ln.startswith("#")]
-    return re.compile(r"\b(?:" + "|".join(f"(?:{c})" for c in cues) + r")")
+    return re.compile(r"\b(?:" + _any_of(_CUES) + r")")
+
+
+@lru_cache(maxsize=1)
+def _question() -> re.Pattern[str]:
+    # A clause start: the text's start (after handles), or after . ! ? , ; : and the Spanish ¿, or "and"
+    # / "or" in the four languages.
+    return re.compile(r"(?:^|[.!?,;:¿]\s*|\band\s|\bor\s|\by\s|\be\s)(?:" + _any_of(_OPENERS) + r")\b")
+
+
+@lru_cache(maxsize=1)
+def _request_ask() -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + _any_of(_ASKS_FILE) + r")")
 
 
 def complaint_cue(mtext: str) -> str | None:
@@ -86,6 +89,6 @@ def reads_as(mtext: str, *, kind_probs: Mapping[str, float], hazards: bool = Fal
 def is_question(mtext: str) -> bool:
     """Asks for information (a question mark and a question opener), not for someone to come and act."""
     text = _HANDLES.sub("", mtext).strip()
-    if not _ASKS.search(text) or _REQUEST_ASK.search(text):
+    if not _ASKS.search(text) or _request_ask().search(text):
         return False
-    return bool(_QUESTION.search(text))
+    return bool(_INVERTED.search(text) or _question().search(text))

@@ -1,9 +1,10 @@
 """Escalation signal of one post: none, angry, abusive or high risk, with a score and readable reasons.
 
 High risk is rule-first for recall: threats of violence, self-harm, people in danger or harmed (en/es/pt/ht
-patterns below), and the hazards triage already knows (rules.urgent_reasons and HAZARD_KINDS), backed by the
-learned danger head. Anger and abuse come from the learned heads of risk_model.py (fitted by risk_fit.py on
-labelled text, never on CrisisLex). Reach (followers, replies, reposts, likes) does not change the level: it
+patterns below, and the safety-critical words of data/high_risk_cues.tsv per language), and the hazards
+triage already knows (rules.urgent_reasons and HAZARD_KINDS), backed by the learned danger head. Anger and
+abuse come from the learned heads of risk_model.py (fitted by risk_fit.py on labelled text, never on
+CrisisLex). Reach (followers, replies, reposts, likes) does not change the level: it
 raises the priority with its reason. Thresholds were tuned on the dev split of bench/eval_risk.py only.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from civictracker.triage.risk_model import RiskModel, get_risk_model
 from civictracker.triage.rules import hazard_kinds, urgent_reasons
@@ -73,6 +76,22 @@ _HIGH_RISK = [
     (re.compile(_VIOLENCE), "violence or weapon"),
     (re.compile(_HARMED), "people harmed or in danger"),
 ]
+# Safety-critical words per language (self-harm, trapped, gas, fire, hurt, weapons, cries for help): data,
+# so every language says what English says; loaded once.
+_CUES_FILE = Path(__file__).with_name("data") / "high_risk_cues.tsv"
+
+
+@lru_cache(maxsize=1)
+def _data_cues() -> list[tuple[re.Pattern[str], str]]:
+    """(pattern, reason) per reason in the data file, each language's words joined in one pattern."""
+    by_reason: dict[str, list[str]] = {}
+    for line in _CUES_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            reason, _lang, pattern = line.split("\t", 2)
+            by_reason.setdefault(reason, []).append(f"(?:{pattern})")
+    return [(re.compile(r"\b(?:" + "|".join(ps) + r")\b"), why) for why, ps in by_reason.items()]
+
+
 # Words of the patterns above in a harmless sense, blanked before matching.
 _HARMLESS = re.compile(
     r"\bdead (?:rat|rats|animal|bird|squirrel|skunk|raccoon|deer|battery|end|tree|trees|grass|leaves|"
@@ -121,6 +140,11 @@ def high_risk_reasons(mtext: str, hazards: list[str] | None = None) -> list[str]
     text = _HARMLESS.sub(" ", mtext)
     for pattern, why in _HIGH_RISK:
         m = pattern.search(text)
+        if m:
+            reasons.append(f"{why}: {m.group(0).strip()!r}")
+    named = {r.split(":", 1)[0] for r in reasons}
+    for pattern, why in _data_cues():
+        m = pattern.search(text) if why not in named else None
         if m:
             reasons.append(f"{why}: {m.group(0).strip()!r}")
     return reasons

@@ -65,6 +65,25 @@ def test_rule_decides_every_outcome(outcome: str, is_dm: bool, state: str | None
     assert decision.state is None or decision.reason  # a decision always says why
 
 
+@pytest.mark.parametrize("kind", ["news", "event"])
+@pytest.mark.parametrize("reading", ["complaint", "question"])
+def test_a_complaint_or_question_the_model_took_for_news_waits_for_a_person(kind: str, reading: str) -> None:
+    # "qué vergüenza, nadie contesta" worded like news: the system must not close it alone.
+    decision = decide_inbox(f"not_request:{kind}", failed=False, is_dm=False, triage={"reads_as": reading})
+    assert decision.state is not None and decision.state.value == "new"
+    assert f"reads as a {reading}" in decision.reason
+    spam = decide_inbox("not_request:spam", failed=False, is_dm=False, triage={"reads_as": reading})
+    assert spam.state is not None and spam.state.value == "handled"  # a sales pitch's "question"
+
+
+def test_news_the_request_head_nearly_took_for_a_request_waits_for_a_person() -> None:
+    # "a Alewife Pk está toda congelada, muito perigoso andar": news to the model at p(request)=0.59
+    near = decide_inbox("not_request:news", failed=False, is_dm=False, triage={"confidence": 0.41})
+    assert near.state is not None and near.state.value == "new" and "nearly one (p=0.59)" in near.reason
+    clear = decide_inbox("not_request:news", failed=False, is_dm=False, triage={"confidence": 0.9})
+    assert clear.state is not None and clear.state.value == "handled"
+
+
 def test_rule_escalates_hazards_and_never_lets_the_system_close_them() -> None:
     hazard = decide_inbox("not_request:spam", failed=False, is_dm=False, triage={"hazards": ["gas"]})
     assert hazard.state is not None and hazard.state.value == "new"

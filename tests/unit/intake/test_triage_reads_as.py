@@ -24,6 +24,9 @@ from civictracker.triage.text import model_text
         ("nou ka vin netwaye lari a?", False),
         ("how long has this pothole been here", False),  # no question mark: not asking
         ("pothole on Elm St?", False),  # a question mark but no question opener
+        ("¿la basura pasa mañana con la nieve?", True),  # Spanish marks a yes/no question with ¿
+        ("alguém sabe se a coleta vai atrasar?", True),
+        ("¿me pueden mandar una grúa?", False),
     ],
 )
 def test_a_question_asks_for_information(text: str, question: bool) -> None:
@@ -38,6 +41,17 @@ def test_a_question_asks_for_information(text: str, question: bool) -> None:
         ("a prefeitura não serve pra nada", "nao serve pra nada"),
         ("sa pa akseptab ditou", "pa akseptab"),
         ("our street hasn't been plowed at all, nobody can get out", None),  # a report with feeling
+        # Spanish, Portuguese and Creole say what the English cues say (data/complaint_cues.txt)
+        ("tercera vez que reporto y nadie hace nada", "nadie hace nada"),
+        ("es una falta de respeto, llevamos días así", "falta de respeto"),
+        ("hagan su trabajo de una vez", "hagan su trabajo"),
+        ("estou cansado de esperar, ninguém resolve nada", "estou cansado de"),
+        ("gracias por nada, alcaldía", "gracias por nada"),
+        ("pagamos nossos impostos pra isso?", "pagamos nossos impostos"),
+        ("mwen fatige rapòte menm bagay la", "mwen fatige rapote"),
+        ("nou pa janm jwenn repons", "nou pa janm jwenn repons"),
+        ("no hay luz en toda la calle desde anoche", None),  # the problem, not blame
+        ("a rua está toda congelada, muito perigoso", None),
     ],
 )
 def test_a_complaint_blames_the_city(text: str, cue: str | None) -> None:
@@ -52,3 +66,14 @@ def test_reading_order_complaint_then_question_then_praise() -> None:
     assert reads_as("thanks, a tree is down", kind_probs={"praise": 0.8}, hazards=True) is None
     assert reads_as("this city used to be", kind_probs={"politics": 0.6, "praise": 0.1}) == "complaint"
     assert reads_as("pothole on Elm St", kind_probs={"politics": 0.3, "praise": 0.3}) is None
+
+
+def test_a_non_request_keeps_only_a_question_or_complaint_reading() -> None:
+    from civictracker.triage.classify import triage_text
+
+    # The model reads this as news; the inbox rule must see the complaint (services/inbox_rules.py).
+    angry = triage_text("es una falta de respeto, nadie contesta nunca")
+    assert not angry.is_request and angry.reads_as == "complaint"
+    assert "reads as a complaint" in angry.reasons
+    thanks = triage_text("muchas gracias a los equipos que trabajaron toda la noche")
+    assert not thanks.is_request and thanks.reads_as is None  # praise reaches a person by its kind

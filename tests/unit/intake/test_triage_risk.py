@@ -36,6 +36,29 @@ def test_levels_and_reasons(text: str, level: str, reason: str | None) -> None:
     assert 0.0 <= risk.score <= 1.0
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # data/high_risk_cues.tsv: each language names the same dangers as English, as rules
+        ("ya no quiero vivir, perdónenme", "self-harm or suicide"),
+        ("não quero mais viver", "self-harm or suicide"),
+        ("mwen vle mouri, pa gen moun ki tande m", "self-harm or suicide"),
+        ("nou kwense nan asansè a", "people trapped"),
+        ("la cocina está en llamas", "fire or smoke"),
+        ("o prédio está em chamas", "fire or smoke"),
+        ("mi abuela está inconsciente en el piso", "someone hurt or unwell"),
+        ("rele anbilans, li pa respire", "someone hurt or unwell"),
+        ("families stranded on their roofs by the flood", "people harmed or in danger"),
+        ("mi vecino me amenazó con un cuchillo", "threat of violence"),
+        ("ele me ameaçou na frente do prédio", "threat of violence"),
+    ],
+)
+def test_safety_words_of_every_language_are_high_risk_rules(text: str, reason: str) -> None:
+    risk = assess_risk(text, lang="und")
+    assert risk.level == "high_risk", risk
+    assert any(r.startswith(reason) for r in risk.reasons), risk.reasons
+
+
 def test_reach_escalates_with_its_reason_without_changing_the_level() -> None:
     calm = "when is yard waste pickup on Elm St?"
     assert not assess_risk(calm, lang="en", followers=REACH_DEFAULTS["followers"] - 1).escalate
