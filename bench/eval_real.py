@@ -5,6 +5,7 @@ Usage:
   .venv/bin/python bench/eval_real.py --cv 5     # tuning figures: k-fold over the real TRAINING split only
   .venv/bin/python bench/eval_real.py --cv 5 --errors   # ... and list the folds' mistakes
   .venv/bin/python bench/eval_real.py --cv 5 --request-threshold 0.7   # ... with another threshold
+  .venv/bin/python bench/eval_real.py --cv 5 --confusion   # ... and the folds' category confusion matrix
 
 Splits (see scripts/build_real_data.py and bench/data/boston_labels/LABELLING.md):
   real test   bench/data/real_boston_test.jsonl: hand-labelled Boston "Other" and "Unsafe Dangerous" cases
@@ -83,6 +84,28 @@ def score_requests(rows: Iterable[dict], judge: Judge, errors: list[str] | None 
     }
 
 
+def print_confusion(rows: Iterable[dict], judge: Judge) -> None:
+    """Category confusion of labelled real requests: per wanted code, its recall and where the rest went."""
+    pairs = [(r["service_code"], judge(r["text"]).service_code or "(none)") for r in rows if r["is_request"]]
+    wanted = sorted({w for w, _ in pairs}, key=lambda c: -sum(w == c for w, _ in pairs))
+    print(f"  category confusion ({len(pairs)} requests; want -> got, the largest misses):")
+    misses: dict[tuple[str, str], int] = {}
+    for w, g in pairs:
+        if w != g:
+            misses[(w, g)] = misses.get((w, g), 0) + 1
+    for code in wanted:
+        n = sum(w == code for w, _ in pairs)
+        ok = sum(w == g == code for w, g in pairs)
+        top = sorted(((k, v) for k, v in misses.items() if k[0] == code), key=lambda kv: -kv[1])[:4]
+        got_as = sum(g == code for w, g in pairs if w != code)
+        print(f"    {code:18s} n={n:5d} recall={ok / n:.3f} precision={ok / max(1, ok + got_as):.3f}  "
+              + ", ".join(f"{g} {v}" for (_, g), v in top))  # fmt: skip
+    total = sum(misses.values())
+    print(
+        f"    {total} misses; to or from other: {sum(v for (w, g), v in misses.items() if 'other' in (w, g))}"
+    )
+
+
 def print_scores(name: str, f: dict) -> None:
     line = (
         f"  {name:28s} n={f['requests']:4d}  request recall={f['request_recall']:.3f}  "
@@ -135,7 +158,7 @@ def fold_of(row_id: str, k: int) -> int:
     return int(hashlib.sha256(f"cv:{row_id}".encode()).hexdigest(), 16) % k
 
 
-def cross_validate(k: int, show_errors: bool) -> None:
+def cross_validate(k: int, show_errors: bool, confusion: bool = False) -> None:
     """Refit without each fold of the real training rows and score the fold (the test split is untouched).
 
     The folds also hold out the Disaster Response validation rows the model trains on, so the share of
@@ -163,6 +186,8 @@ def cross_validate(k: int, show_errors: bool) -> None:
     for folder in sorted({r["folder"] for r in real}):
         part = [r for r in real if r["folder"] == folder]
         print_scores(f"  {folder}", score_requests(part, judge))
+    if confusion:
+        print_confusion(hand, judge)
     flagged = sum(results[r["text"]].is_request for r in drm)
     print(f"  Disaster Response validation non-requests, pooled folds: judged requests {flagged}/{len(drm)} "
           f"= {flagged / len(drm):.2%}")  # fmt: skip
@@ -175,6 +200,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cv", type=int, default=0, help="k-fold figures over the real training split")
     parser.add_argument("--errors", action="store_true", help="with --cv: list the held-out folds' mistakes")
+    parser.add_argument("--confusion", action="store_true", help="with --cv: the category confusion matrix")
     parser.add_argument("--channel", default="mention", choices=("mention", "dm"))
     parser.add_argument(
         "--request-threshold", type=float, default=None, help="with --cv: try another mention threshold"
@@ -183,7 +209,7 @@ def main() -> None:
     if args.request_threshold is not None:
         triage.REQUEST_THRESHOLD["mention"] = args.request_threshold
     if args.cv:
-        cross_validate(args.cv, args.errors)
+        cross_validate(args.cv, args.errors, args.confusion)
         return
     judge = shipped_judge(args.channel)
     rows = read_jsonl(TEST)

@@ -11,7 +11,9 @@ Outputs:
                                                drawn from its validation file only: bench/eval_real.py
                                                evaluates on its test file
 The split is fixed by a hash of the Boston case id, so it is the same on every machine and every run, and
-a row never moves between splits when more labels are added.
+a row never moves between splits when more labels are added. Batches from labels_13.tsv on
+(FIRST_TRAIN_ONLY_BATCH) were drawn from cases outside the test split and go to training whatever their
+hash, so adding them leaves bench/data/real_boston_test.jsonl byte-identical.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ FOLDERS = {
 }
 FOLDER_TRAIN, FOLDER_TEST = 700, 250
 TEST_SHARE = 0.35
+# Label batches numbered from here on are training-only (drawn after the test split was fixed).
+FIRST_TRAIN_ONLY_BATCH = 13
 DRM_DIR = ROOT.parent / "shared" / "data" / "disaster_response_messages"
 DRM_OUT = ROOT / "civictracker" / "triage" / "data" / "drm_negatives.jsonl"
 DRM_NEWS = 2000
@@ -112,6 +116,22 @@ def _row(case: dict, code: str | None, urgent: bool, labelled_by: str, folder: s
     }
 
 
+def batch_number(path: Path) -> int:
+    """The N of labels_N.tsv."""
+    return int(path.stem.rsplit("_", 1)[1])
+
+
+def train_only_ids(labels_dir: Path) -> frozenset[str]:
+    """Case ids of the training-only batches (labels_13.tsv on): never in the test split."""
+    ids = set()
+    for path in labels_dir.glob("labels_*.tsv"):
+        if batch_number(path) >= FIRST_TRAIN_ONLY_BATCH:
+            ids.update(
+                line.split("\t", 1)[0] for line in path.read_text(encoding="utf-8").splitlines() if line
+            )
+    return frozenset(ids)
+
+
 def hand_rows(labels_dir: Path) -> list[dict]:
     cases = {**_read("other"), **_read("unsafe_dangerous")}
     rows = []
@@ -126,6 +146,15 @@ def hand_rows(labels_dir: Path) -> list[dict]:
             code = None if label == "not_request" else label
             rows.append(_row(case, code, urgent == "1", "hand", case["folder"]))
     return rows
+
+
+def split_hand_rows(rows: list[dict], train_only: frozenset[str]) -> tuple[list[dict], list[dict]]:
+    """Hand-labelled rows -> (train, test) by the hash split; training-only cases always train."""
+    is_test = [in_test(r["id"][4:]) and r["id"][4:] not in train_only for r in rows]
+    return (
+        [r for r, t in zip(rows, is_test, strict=True) if not t],
+        [r for r, t in zip(rows, is_test, strict=True) if t],
+    )
 
 
 def folder_rows(taken: set[str]) -> tuple[list[dict], list[dict]]:
@@ -189,8 +218,9 @@ def main() -> None:
     args = parser.parse_args()
     hand = [r for r in hand_rows(args.labels) if len(r["text"]) >= 3]
     folder_train, folder_test = folder_rows({r["id"] for r in hand})
-    train = [r for r in hand if not in_test(r["id"][4:])] + folder_train
-    test = [r for r in hand if in_test(r["id"][4:])] + folder_test
+    hand_train, hand_test = split_hand_rows(hand, train_only_ids(args.labels))
+    train = hand_train + folder_train
+    test = hand_test + folder_test
     write_drm_negatives()
     TEST_OUT.parent.mkdir(parents=True, exist_ok=True)
     for path, rows in ((TRAIN_OUT, train), (TEST_OUT, test)):
