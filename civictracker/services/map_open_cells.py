@@ -68,11 +68,25 @@ def rebuild_map_cells(session: Session, grid: Grid) -> None:
     # On SQLite the first DELETE takes the write lock, so the count below sees every committed ticket.
     session.execute(delete(MapCellDelta))
     session.execute(delete(MapCell))
+    counted = _counted(session, grid, [Ticket.status.in_(values_of(MAP_OPEN))])
+    columns = ["gx", "gy", "service_id", "n", "sum_lat_e7", "sum_lon_e7", "sum_id"]
+    session.execute(insert(MapCell).from_select(columns, counted))
+    row = session.get(MapGrid, 1)
+    if row is None:
+        row = MapGrid(id=1)
+        session.add(row)
+    row.cell_lon, row.cell_lat = grid.cell_lon, grid.cell_lat
+    row.min_lon, row.min_lat, row.max_lon, row.max_lat = grid.box
+    session.flush()
+
+
+def _counted(session: Session, grid: Grid, conds: list[ColumnElement[bool]]) -> Any:
+    """The placed tickets matching `conds`, counted per cell of the grid and service (map_cells' rows)."""
     gx, gy = spatial.grid_cell_keys(
         session, Ticket.public_lat, Ticket.public_lon, grid.cell_lon, grid.cell_lat
     )
     gx, gy = gx.label("gx"), gy.label("gy")
-    counted = (
+    return (
         select(
             gx,
             gy,
@@ -83,22 +97,19 @@ def rebuild_map_cells(session: Session, grid: Grid) -> None:
             func.sum(Ticket.id),
         )
         .where(
-            Ticket.status.in_(values_of(MAP_OPEN)),
+            *conds,
             Ticket.public_lat.is_not(None),
             Ticket.public_lon.is_not(None),
             _in_box(Ticket.public_lat, Ticket.public_lon, grid.box),
         )
         .group_by(gx, gy, Ticket.service_id)
     )
-    columns = ["gx", "gy", "service_id", "n", "sum_lat_e7", "sum_lon_e7", "sum_id"]
-    session.execute(insert(MapCell).from_select(columns, counted))
-    row = session.get(MapGrid, 1)
-    if row is None:
-        row = MapGrid(id=1)
-        session.add(row)
-    row.cell_lon, row.cell_lat = grid.cell_lon, grid.cell_lat
-    row.min_lon, row.min_lat, row.max_lon, row.max_lat = grid.box
-    session.flush()
+
+
+def cells_where(session: Session, grid: Grid, conds: list[ColumnElement[bool]]) -> list[BaseRow]:
+    """Tickets matching `conds` counted into the grid's cells as map_cells counts the open ones (the
+    recently closed, for the map's other status filters): rows roll_up takes, with the open cells too."""
+    return [tuple(int(v) for v in r) for r in session.execute(_counted(session, grid, conds))]  # type: ignore[misc]
 
 
 def _pending(session: Session, grid: Grid, source: Any) -> Any:

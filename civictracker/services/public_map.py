@@ -30,7 +30,9 @@ from civictracker.services.map_cells import (
 from civictracker.services.map_open_cells import (
     OPEN_CELL_CACHE,
     OPEN_CLUSTER_CACHE,
+    BaseRow,
     Grid,
+    cells_where,
     open_cells,
     roll_up,
 )
@@ -155,7 +157,12 @@ def filter_conditions(
     conds: list[ColumnElement[bool]] = [col(Ticket.public_lat).is_not(None)]
     recent = now - dt.timedelta(days=CLOSED_RECENT_DAYS)
     open_cond = status.in_(_written(values_of(MAP_OPEN)))
-    closed_cond = and_(status.in_(_written(s.value for s in MAP_CLOSED)), closed_at >= recent)
+    # The time written in, too: a statement bound to a moving time is prepared after five runs, and
+    # PostgreSQL's generic plan for it sorted every closed ticket (1.8 s at 1M, against 0.1 s).
+    closed_cond = and_(
+        status.in_(_written(s.value for s in MAP_CLOSED)),
+        closed_at >= literal(recent, Ticket.closed_at.type, literal_execute=True),
+    )
     if filters.status == MapStatus.OPEN:
         conds.append(open_cond)
     elif filters.status == MapStatus.CLOSED:
@@ -253,6 +260,8 @@ def map_geojson(
     if zoom <= CACHE_MAX_ZOOM and viewport.city is not None and _time_free(filters):
         services = set(_service_ids(session, filters.services))
         clusters = _open_clusters(session, zoom, services, viewport.city, viewport.bbox)
+    elif zoom <= CACHE_MAX_ZOOM and viewport.city is not None and _on_grid(filters):
+        clusters = _recent_clusters(session, zoom, filters, viewport.city, viewport.bbox, now)
     elif zoom <= CACHE_MAX_ZOOM and viewport.city is not None:
         in_city = in_view(session, viewport.city, filters, now)
         clusters = _city_clusters(session, [*conds, in_city], zoom, filters, viewport.city, viewport.bbox)
@@ -272,6 +281,43 @@ def _time_free(filters: MapFilters) -> bool:
     return filters.status == MapStatus.OPEN and not filters.max_age_days
 
 
+def _on_grid(filters: MapFilters) -> bool:
+    """Recently closed (or all) tickets of any age: counted on the open map's grid (see _recent_clusters)."""
+    return filters.status != MapStatus.OPEN and not filters.max_age_days
+
+
+def _cells(key: tuple[Any, ...], count: Any) -> list[BaseRow]:
+    """The zoom-15 cells cached under `key` (database, grid, data version, what), else `count()`."""
+    with CELL_CACHE_LOCK:
+        cells = OPEN_CELL_CACHE.get(key)
+    if cells is None:
+        cells = count()
+        with CELL_CACHE_LOCK:
+            OPEN_CELL_CACHE[key] = cells
+    return cells
+
+
+def _recent_clusters(
+    session: Session, zoom: int, filters: MapFilters, city: Bbox, view: Bbox, now: dt.datetime
+) -> list[Cluster]:
+    """ "Recently closed" or "all" at a low zoom: the recently closed tickets counted on the open map's grid
+    from a covering index, plus ("all") the open cells the triggers keep. Counting both from the tickets
+    read 174,000 rows at 1M (257 ms, SQLite); the closed cells follow the clock within the cache's
+    minute, as the city-wide counts did."""
+    grid = Grid.for_city(city)
+    url = str(session.get_bind().engine.url)
+    version = data_version(session)
+    closed = MapFilters(status=MapStatus.CLOSED)  # every public service: the filter applies at the roll-up
+    # city-wide: from the covering index ix_tickets_map_closed_cover alone, no index of places
+    conds = filter_conditions(session, closed, now)
+    cells = _cells(("closed-cells", url, grid, version), lambda: cells_where(session, grid, conds))
+    if filters.status == MapStatus.ALL:
+        opened = _cells(("open-cells", url, grid, version), lambda: open_cells(session, grid))
+        cells = [*opened, *cells]
+    services = set(_service_ids(session, filters.services))
+    return [c for c in clusters_of(roll_up(cells, zoom, services)) if c.inside(view)]
+
+
 def _open_clusters(session: Session, zoom: int, services: set[int], city: Bbox, view: Bbox) -> list[Cluster]:
     """The clusters whose centre is in view, from the open-ticket cells the triggers keep (no ticket scan).
 
@@ -280,13 +326,7 @@ def _open_clusters(session: Session, zoom: int, services: set[int], city: Bbox, 
     grid = Grid.for_city(city)
     url = str(session.get_bind().engine.url)
     version = data_version(session)  # before the data: a newer answer under an older version, never older
-    base_key = ("open-cells", url, grid, version)
-    with CELL_CACHE_LOCK:
-        cells = OPEN_CELL_CACHE.get(base_key)
-    if cells is None:
-        cells = open_cells(session, grid)
-        with CELL_CACHE_LOCK:
-            OPEN_CELL_CACHE[base_key] = cells
+    cells = _cells(("open-cells", url, grid, version), lambda: open_cells(session, grid))
     key = (url, grid, version, zoom, tuple(sorted(services)))
     with CELL_CACHE_LOCK:
         clusters = OPEN_CLUSTER_CACHE.get(key)

@@ -15,6 +15,9 @@ needed: services/public_map.py); a view of recently closed tickets, or of both, 
   map's window. Kept by triggers on tickets.
 - PostgreSQL: a partial GiST index on (closed_at, public point) of the closed tickets (btree_gist, made
   by migration f3c1a7e9b5d2).
+- Both: ix_tickets_map_closed_cover (status, closed_at, public point, service), so the recently closed
+  tickets of the whole city are counted into the map's grid from the index alone ("closed" and "all" at
+  a low zoom: 257 ms for "all" at 1M on SQLite before, 83 ms with it).
 """
 
 import sqlalchemy as sa
@@ -76,13 +79,18 @@ PG_UP = [
 PG_DOWN = ["DROP INDEX IF EXISTS ix_tickets_map_closed"]
 
 
+COVER = ("status", "closed_at", "public_lon", "public_lat", "service_id")
+
+
 def upgrade():
     sqlite = op.get_bind().dialect.name == "sqlite"
     for statement in SQLITE_UP if sqlite else PG_UP:
         op.execute(sa.text(statement))
+    op.create_index("ix_tickets_map_closed_cover", "tickets", list(COVER))
 
 
 def downgrade():
+    op.drop_index("ix_tickets_map_closed_cover", table_name="tickets")
     sqlite = op.get_bind().dialect.name == "sqlite"
     for statement in SQLITE_DOWN if sqlite else PG_DOWN:
         op.execute(sa.text(statement))
