@@ -208,6 +208,52 @@ def open_cells(session: Session, grid: Grid) -> list[BaseRow]:
     return cells
 
 
+def rolled_open_cells(session: Session, grid: Grid, zoom: int, service_ids: set[int]) -> list[CellRow]:
+    """The open map's cells at a zoom <= CACHE_MAX_ZOOM for these services, merged by the database: what
+    roll_up(open_cells(...)) gives, without reading every zoom-15 cell into Python first (at 1M tickets,
+    reading and merging tens of thousands of cells took ~100 ms after each change of the data)."""
+    if not service_ids:
+        return []
+    if not _grid_matches(session, grid):
+        rebuild_map_cells(session, grid)
+    elif (session.scalar(select(func.count()).select_from(MapCellDelta)) or 0) >= COMPACT_AT:
+        compact_map_cells(session, grid)
+    shift = CACHE_MAX_ZOOM - zoom
+    base = select(
+        MapCell.gx,
+        MapCell.gy,
+        MapCell.service_id,
+        MapCell.n,
+        MapCell.sum_lat_e7,
+        MapCell.sum_lon_e7,
+        MapCell.sum_id,
+        literal(0).label("rows"),
+    )
+    cells = union_all(base, _pending(session, grid, MapCellDelta.__table__)).subquery()
+    c = cells.c
+    gx, gy = c.gx.op(">>")(shift).label("zx"), c.gy.op(">>")(shift).label("zy")
+    n = func.sum(c.n).cast(BigInteger)
+    stmt = (
+        select(
+            gx,
+            gy,
+            c.service_id,
+            n,
+            func.sum(c.sum_lat_e7).cast(BigInteger),
+            func.sum(c.sum_lon_e7).cast(BigInteger),
+            func.sum(c.sum_id).cast(BigInteger),
+        )
+        .where(c.service_id.in_(sorted(service_ids)))
+        .group_by(gx, gy, c.service_id)
+        .having(n > 0)
+    )
+    # The "first id" of a cell matters only when it holds one ticket: then the id sum is that ticket's id.
+    return [
+        (int(x), int(y), int(sid), int(k), int(ids) if k == 1 else 0, int(slat) / E7, int(slon) / E7)
+        for x, y, sid, k, slat, slon, ids in session.execute(stmt)
+    ]
+
+
 def roll_up(cells: list[BaseRow], zoom: int, service_ids: set[int]) -> list[CellRow]:
     """The cells at a zoom <= CACHE_MAX_ZOOM for these services, as cell_rows would count them."""
     shift = CACHE_MAX_ZOOM - zoom

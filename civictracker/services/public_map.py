@@ -35,6 +35,7 @@ from civictracker.services.map_open_cells import (
     cells_where,
     open_cells,
     roll_up,
+    rolled_open_cells,
 )
 from civictracker.services.public import MAP_CLOSED, MAP_OPEN, public_address
 
@@ -321,17 +322,16 @@ def _recent_clusters(
 def _open_clusters(session: Session, zoom: int, services: set[int], city: Bbox, view: Bbox) -> list[Cluster]:
     """The clusters whose centre is in view, from the open-ticket cells the triggers keep (no ticket scan).
 
-    The zoom-15 cells of the city are read once per data version (a few thousand rows at most, however
-    many tickets there are), then merged per zoom and service filter, both cached per version."""
+    The database merges the zoom-15 cells of the city per zoom and service filter (see rolled_open_cells);
+    the clusters are cached per data version."""
     grid = Grid.for_city(city)
     url = str(session.get_bind().engine.url)
     version = data_version(session)  # before the data: a newer answer under an older version, never older
-    cells = _cells(("open-cells", url, grid, version), lambda: open_cells(session, grid))
     key = (url, grid, version, zoom, tuple(sorted(services)))
     with CELL_CACHE_LOCK:
         clusters = OPEN_CLUSTER_CACHE.get(key)
     if clusters is None:
-        clusters = clusters_of(roll_up(cells, zoom, services))
+        clusters = clusters_of(rolled_open_cells(session, grid, zoom, services))
         with CELL_CACHE_LOCK:
             OPEN_CLUSTER_CACHE[key] = clusters
     return [c for c in clusters if c.inside(view)]
