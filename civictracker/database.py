@@ -142,6 +142,25 @@ def hold_locks(session: Any, names: Iterable[str]) -> None:
         )
 
 
+def try_locks(session: Any, names: Iterable[str]) -> set[str]:
+    """Take, without waiting, every lock called by one of `names` that no other transaction holds, held
+    until the transaction ends (or a savepoint taken before is rolled back); returns the names held
+    elsewhere. Never waits, so it cannot join a deadlock. SQLite: none is ever busy (see hold_lock)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return set()
+    by_key: dict[int, list[str]] = {}
+    for name in names:
+        by_key.setdefault(lock_key(name), []).append(name)
+    if not by_key:
+        return set()
+    busy = connection.execute(
+        text("SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k WHERE NOT pg_try_advisory_xact_lock(k)"),
+        {"keys": sorted(by_key)},
+    ).scalars()
+    return {name for key in busy for name in by_key[key]}
+
+
 def lock_key(name: str) -> int:
     """The advisory-lock key of a name: a signed 64-bit hash."""
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -89,16 +90,28 @@ def within_radius(
 @dataclass(frozen=True)
 class RTree:
     """A plain SQLite R*Tree over some rows of a table, kept by triggers (see the migration that makes it):
-    (id, min_lon, max_lon, min_lat, max_lat) and auxiliary columns, each matched to the bound parameter of
+    (id, min_lon, max_lon, min_lat, max_lat) and more dimensions, each asked with the bound parameter of
     its name. Asked instead of SpatiaLite's index of every row when a query wants only those rows."""
 
     table: str
-    aux: tuple[str, ...] = ()
+    # Dimensions (min_<name>, max_<name>) that hold one value per row, asked equal to :<name>.
+    equal: tuple[str, ...] = ()
+    # Dimensions asked to reach at least :<name> (max_<name> >= :<name>).
+    at_least: tuple[str, ...] = ()
 
 
-# The tickets a new report may be merged into (an open status and a place), with their service: dedupe
-# reads the few candidates near a point, not every ticket ever made there (migration 9b2f4d6a8c31).
-OPEN_TICKETS = RTree("idx_open_tickets", aux=("service_id",))
+# The tickets a new report may be merged into (an open status and a place), by service and creation day:
+# dedupe reads the few candidates of one service near a point in its window, not every ticket ever made
+# there (migrations 9b2f4d6a8c31, f4c8a2e6b9d1). Days are days since 1970 (see epoch_days).
+OPEN_TICKETS = RTree("idx_open_tickets", equal=("service_id",), at_least=("created_day",))
+
+
+def epoch_days(when: dt.datetime) -> float:
+    """Days since 1970-01-01 UTC, as the open-ticket R*Tree stores a ticket's creation."""
+    return (when - _EPOCH).total_seconds() / 86400.0
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _within(
@@ -130,7 +143,8 @@ def _within(
 def _rtree_filter(
     table: str, rtree: RTree, box: tuple[float, float, float, float] | None
 ) -> ColumnElement[bool]:
-    aux = "".join(f" AND {name} = :{name}" for name in rtree.aux)
+    aux = "".join(f" AND min_{name} <= :{name} AND max_{name} >= :{name}" for name in rtree.equal)
+    aux += "".join(f" AND max_{name} >= :{name}" for name in rtree.at_least)
     # (names from the code, never from user input; the R*Tree's float32 boxes are rounded outwards, so
     # this prefilter never drops a row the exact test keeps)
     clause = text(

@@ -102,7 +102,15 @@ def _nearest(
     candidates: list[tuple[int | Ticket, str | None, str | None, float]] = [
         (ticket_id, precision, address, distance)
         for (ticket_id, precision, address), distance in _NEARBY_OPEN.run(
-            session, loc.lat, loc.lon, radius, service_id=service.id, since=since
+            session,
+            loc.lat,
+            loc.lon,
+            radius,
+            service_id=service.id,
+            since=since,
+            # SQLite's R*Tree prefilter on the creation day, a day early (its float32 days are coarse):
+            # the exact test is `since`
+            created_day=spatial.epoch_days(since) - 1.0,
         )
     ]
     for ticket in pending:
