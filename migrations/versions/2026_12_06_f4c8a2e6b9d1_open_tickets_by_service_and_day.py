@@ -1,5 +1,4 @@
-"""SQLite's R*Tree of open tickets also indexes their service and creation day (dedupe asks for one service
-and the last 30 days).
+"""SQLite's R*Tree of open tickets indexes their service and creation day too: dedupe asks for both.
 
 Revision ID: f4c8a2e6b9d1
 Revises: e2b7c9d4a6f1
