@@ -53,7 +53,7 @@ def post_lock_names(
         # A reply or a DM may place a ticket of any service (the answer to our question about the place),
         # and a DM may be a new report too.
         codes: Iterable[str] = services
-    elif triage.is_request and triage.service_code in services:
+    elif triage.is_request and triage.service_code and triage.service_code in services:
         codes = [triage.service_code]  # a new report dedupes within the service triage chose
     else:
         return names  # not a request (or no such service): no ticket is opened or merged

@@ -99,10 +99,10 @@ def process_posts(post_ids: list[int]) -> str:
                 # The round's cache (in _run_page) is dropped with it: the rows it held, held only weakly
                 # now, are let go, so the commits of the replies sent next do not expire each of them again.
                 db.session.commit()
-                _send_replies(get_queue(app), page.message_ids)
                 done.add(page)
                 wait = not page.outcome_of and not page.failures  # nothing was free: wait for the first
                 todo = page.deferred
+                _send_replies(get_queue(app), page.message_ids)
         except Exception as exc:
             # The round's transaction itself failed (the database went away, the commit was refused):
             # nothing of it landed. Each post says so and counts the attempt, so retry_failed_posts runs
