@@ -74,8 +74,8 @@ def process_posts(post_ids: list[int]) -> str:
     one round). A round first runs in one go, written in a few large flushes. If any post crashes, that
     attempt is rolled back and the round runs again with a savepoint per post: the post that crashes is
     rolled back alone, recorded as failed (retry_failed_posts runs it again) and the rest lands. Replies
-    are sent after each commit, by one job per round. Returns the outcome (one post) or the outcome counts
-    (a page); raises PageFailed if any post crashed.
+    are sent after the last commit, by one job for the page. Returns the outcome (one post) or the outcome
+    counts (a page); raises PageFailed if any post crashed.
     """
     with job_context() as app:
         from civictracker.queue import get_queue
@@ -87,6 +87,10 @@ def process_posts(post_ids: list[int]) -> str:
             # The pack's replies with the admins' overrides as they are now (one small read per page);
             # in the outer try: a database that is away fails the page as any of its writes would.
             env = dataclasses.replace(_env(app), replies=runtime_of(app).replies_now(db.session))
+            # What the posts say needs no database and no lock: worked out before any transaction that
+            # locks them, so another page pulling one in (a reply's parent) never waits for the triage.
+            analyses.update(_analyses(_read_posts(ids), env, analyses))
+            db.session.rollback()  # (a read only: no lock held while the rounds wait for theirs)
             while todo:
                 try:
                     page = _run_page(todo, env, analyses, isolate=False, wait=wait)
@@ -102,7 +106,6 @@ def process_posts(post_ids: list[int]) -> str:
                 done.add(page)
                 wait = not page.outcome_of and not page.failures  # nothing was free: wait for the first
                 todo = page.deferred
-                _send_replies(get_queue(app), page.message_ids)
         except Exception as exc:
             # The round's transaction itself failed (the database went away, the commit was refused):
             # nothing of it landed. Each post says so and counts the attempt, so retry_failed_posts runs
@@ -114,7 +117,12 @@ def process_posts(post_ids: list[int]) -> str:
             except Exception:  # the database is still away: the posts stay "received", retried as such
                 db.session.rollback()
                 log.exception("could not record the failure of a page of %d posts", len(todo))
+            try:  # what earlier rounds committed is sent (or left to the outbox sweep)
+                _send_replies(get_queue(app), done.message_ids)
+            except Exception:
+                log.exception("could not queue the replies of a page's earlier rounds")
             raise
+        _send_replies(get_queue(app), done.message_ids)
         if done.failures:
             raise PageFailed(
                 f"{len(done.failures)} of {len(ids)} posts failed: "
@@ -126,7 +134,7 @@ def process_posts(post_ids: list[int]) -> str:
 
 
 def _send_replies(queue: Any, message_ids: set[int]) -> None:
-    """A round's replies, one job: one read and two commits for all of them."""
+    """The page's replies, one job: one read and two commits for all of them."""
     if message_ids:
         replies = sorted(message_ids)
         job_id = f"send-{replies[0]}-{replies[-1]}-{len(replies)}"
@@ -182,7 +190,7 @@ def _run_page(ids: list[int], env: Any, analyses: dict[int, Any], *, isolate: bo
         # (row locks after the page's own rows, and before any advisory lock: a page waiting here holds
         # none that another page could be waiting for)
         loaded.update(load_posts(session, parents))  # type: ignore[arg-type]
-    # What the posts say needs no database: worked out before the locks, side by side with other pages.
+    # (the page's own posts were analysed before the round; a parent it brought in is analysed here)
     analyses.update(_analyses(loaded, env, analyses))
     # A page cannot see another's uncommitted tickets and posts: two pages at once could each open a
     # ticket for one problem, or miss a reply's thread. PostgreSQL: the round takes the locks of the
@@ -215,6 +223,14 @@ def _run_page(ids: list[int], env: Any, analyses: dict[int, Any], *, isolate: bo
     page.message_ids = _replies_to_send(done)
     _record_failures(page.failures)
     return page
+
+
+def _read_posts(ids: list[int]) -> dict[int, tuple[InboundPost, None]]:
+    """The posts by id, read without a lock (shaped as load_posts returns them, authors left out)."""
+    return {
+        post.id: (post, None)
+        for post in db.session.scalars(select(InboundPost).where(InboundPost.id.in_(ids)))
+    }
 
 
 def _analyses(loaded: Any, env: Any, known: dict[int, Any]) -> dict[int, Any]:
