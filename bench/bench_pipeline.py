@@ -172,10 +172,12 @@ def _replies(db: object) -> Counter[str]:
 
 def receive_batches(db: object, posts: list[IncomingPost], batch: int = 50) -> list[list[int]]:
     """Store posts like jobs.poll_channel does: a page, one commit; returns the new post ids per page."""
+    from civictracker.database import begin_write
     from civictracker.intake.receive import receive_posts
 
     out = []
     for start in range(0, len(posts), batch):
+        begin_write(db.session)  # type: ignore[attr-defined]  # as the poll: the page and its commit, one write
         received = receive_posts(db.session, posts[start : start + batch])  # type: ignore[attr-defined]
         out.append([post.id for post, created in received if created])
         db.session.commit()  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from flask import Flask
 
 from civictracker.citypack import load_city_pack
 from civictracker.config import ConfigError, Settings, load_or_create_secret, validate
-from civictracker.database import check_database, engine_options, install_spatialite
+from civictracker.database import check_database, engine_options, install_row_numbering, install_spatialite
 from civictracker.extensions import csrf, db, login_manager, migrate
 from civictracker.paths import MIGRATIONS_DIR, TEMPLATES_DIR
 
@@ -60,6 +60,7 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, check: bool =
         engine = db.engine
         if settings.is_sqlite:
             install_spatialite(engine, settings.spatialite_library)
+            install_row_numbering()
         if check:
             check_database(engine, settings)
 

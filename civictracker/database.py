@@ -7,9 +7,11 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import scoped_session
 
 from civictracker.config import ConfigError, Settings
 
@@ -110,6 +112,45 @@ def begin_write(session: Any) -> None:
         return
     if not connection.connection.dbapi_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # this transaction holds the write lock from its start: its flushes may number rows themselves
+        real = session() if isinstance(session, scoped_session) else session
+        real.info[_WRITE_TRANSACTION] = real.get_transaction()
+
+
+# SQLite: tables whose new rows a write transaction numbers itself before its flush (see number_new_rows).
+NUMBERED_TABLES = frozenset({"inbound_posts", "reporters", "ticket_events", "followers", "outbound_messages"})
+_WRITE_TRANSACTION = "civictracker.write_transaction"
+
+
+def install_row_numbering() -> None:
+    """SQLite: number the new rows of NUMBERED_TABLES in each flush of a `begin_write` transaction.
+
+    SQLAlchemy cannot match the ids an SQLite multi-row INSERT ... RETURNING gives back to their rows, so
+    it writes each new row of these tables in a statement of its own to learn its id (a page: ~160). Given
+    the ids, it writes them in one executemany per table. They are the ids SQLite would have given (one
+    past the largest, in the order the rows were added), taken under the write lock the transaction holds
+    from its start, so no other writer can take them. Once per process (a listener on every Session).
+    """
+    if not event.contains(OrmSession, "before_flush", _number_new_rows):
+        event.listen(OrmSession, "before_flush", _number_new_rows)
+
+
+def _number_new_rows(session: OrmSession, _context: Any, _instances: Any) -> None:
+    marked = session.info.get(_WRITE_TRANSACTION)
+    if marked is None or marked is not session.get_transaction():
+        return  # not a transaction that held the write lock from its start
+    by_table: dict[str, list[Any]] = {}
+    for obj in session.new:
+        state = inspect(obj)
+        table = state.mapper.local_table.name
+        if table in NUMBERED_TABLES and getattr(obj, "id", None) is None:
+            by_table.setdefault(table, []).append(state)
+    connection = session.connection()
+    for table, states in by_table.items():
+        # (table names from the models, never from input)
+        top = connection.exec_driver_sql(f"SELECT max(id) FROM {table}").scalar()  # noqa: S608
+        for offset, state in enumerate(sorted(states, key=lambda st: st.insert_order)):
+            state.obj().id = int(top or 0) + 1 + offset
 
 
 def hold_lock(session: Any, name: str) -> None:
@@ -140,6 +181,25 @@ def hold_locks(session: Any, names: Iterable[str]) -> None:
             text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k"),
             {"keys": keys},
         )
+
+
+def try_locks(session: Any, names: Iterable[str]) -> set[str]:
+    """Take, without waiting, every lock called by one of `names` that no other transaction holds, held
+    until the transaction ends (or a savepoint taken before is rolled back); returns the names held
+    elsewhere. Never waits, so it cannot join a deadlock. SQLite: none is ever busy (see hold_lock)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return set()
+    by_key: dict[int, list[str]] = {}
+    for name in names:
+        by_key.setdefault(lock_key(name), []).append(name)
+    if not by_key:
+        return set()
+    busy = connection.execute(
+        text("SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k WHERE NOT pg_try_advisory_xact_lock(k)"),
+        {"keys": sorted(by_key)},
+    ).scalars()
+    return {name for key in busy for name in by_key[key]}
 
 
 def lock_key(name: str) -> int:

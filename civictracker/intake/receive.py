@@ -132,6 +132,9 @@ def _new_post(incoming: IncomingPost, now: dt.datetime | None) -> InboundPost:
             }
         ),
         state=PostState.RECEIVED,
+        # given, not left to the column's server default: a row whose INSERT must fetch a server default
+        # is written in a statement of its own, not with the page's others
+        inbox_priority=0,
     )
 
 

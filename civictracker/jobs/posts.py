@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from civictracker.database import IdAllocator, begin_write, hold_locks
+from civictracker.database import IdAllocator, begin_write
 from civictracker.extensions import db
 from civictracker.models import ChannelCursor, InboundPost, MessageState, OutboundMessage, PostState, Ticket
 from civictracker.models.report import DONE_STATES, POST_TRANSITIONS, TODO_STATES
@@ -67,55 +67,78 @@ def process_post(post_id: int) -> str:
 
 
 def process_posts(post_ids: list[int]) -> str:
-    """Run the intake pipeline on a page of stored posts, in one transaction with one commit.
+    """Run the intake pipeline on a page of stored posts, in rounds of one transaction and one commit.
 
-    The page runs first in one go, written in a few large flushes. If any post crashes, that attempt is
-    rolled back and the page runs again with a savepoint per post: the post that crashes is rolled back
-    alone, recorded as failed (retry_failed_posts runs it again) and the rest of the page lands. Replies
-    are sent after the commit, by one job for the page. Returns the outcome (one post) or the outcome
+    A round takes the locks of the posts no other page is busy with (intake/claim.py), processes those and
+    commits; the posts it could not take run in the next round (on SQLite, or with no other page at work:
+    one round). A round first runs in one go, written in a few large flushes. If any post crashes, that
+    attempt is rolled back and the round runs again with a savepoint per post: the post that crashes is
+    rolled back alone, recorded as failed (retry_failed_posts runs it again) and the rest lands. Replies
+    are sent after the last commit, by one job for the page. Returns the outcome (one post) or the outcome
     counts (a page); raises PageFailed if any post crashed.
     """
     with job_context() as app:
+        from civictracker.queue import get_queue
+
         ids = sorted(set(post_ids))  # ascending: the lock order of load_posts
+        done, todo, wait = _Page(), ids, False
+        analyses: dict[int, Any] = {}  # each post's analysis, made once for all the rounds
         try:
             # The pack's replies with the admins' overrides as they are now (one small read per page);
             # in the outer try: a database that is away fails the page as any of its writes would.
             env = dataclasses.replace(_env(app), replies=runtime_of(app).replies_now(db.session))
-            try:
-                page = _run_page(ids, env, isolate=False)
-            except Exception as exc:  # a post crashed (or the page's write failed): find which, keep it alone
-                log.info("page %s-%s failed in one go (%s); running it post by post", ids[0], ids[-1], exc)
-                db.session.rollback()
-                page = _run_page(ids, env, isolate=True)
-            # The page's cache (in _run_page) is dropped with it: the rows it held, held only weakly now,
-            # are let go, so the commits of the replies sent next do not expire each of them again.
-            db.session.commit()
+            # What the posts say needs no database and no lock: worked out before any transaction that
+            # locks them, so another page pulling one in (a reply's parent) never waits for the triage.
+            analyses.update(_analyses(_read_posts(ids), env, analyses))
+            db.session.rollback()  # (a read only: no lock held while the rounds wait for theirs)
+            while todo:
+                try:
+                    page = _run_page(todo, env, analyses, isolate=False, wait=wait)
+                except Exception as exc:  # a post crashed (or the page's write failed): find which
+                    log.info(
+                        "page %s-%s failed in one go (%s); running it post by post", ids[0], ids[-1], exc
+                    )
+                    db.session.rollback()
+                    page = _run_page(todo, env, analyses, isolate=True, wait=wait)
+                # The round's cache (in _run_page) is dropped with it: the rows it held, held only weakly
+                # now, are let go, so the commits of the replies sent next do not expire each of them again.
+                db.session.commit()
+                done.add(page)
+                wait = not page.outcome_of and not page.failures  # nothing was free: wait for the first
+                todo = page.deferred
         except Exception as exc:
-            # The page's transaction itself failed (the database went away, the commit was refused):
+            # The round's transaction itself failed (the database went away, the commit was refused):
             # nothing of it landed. Each post says so and counts the attempt, so retry_failed_posts runs
             # it again and a page that can never commit ends after max_attempts instead of looping.
             db.session.rollback()
             try:
-                _record_failures({i: _error_text(exc, "page failed: ") for i in ids})
+                _record_failures({i: _error_text(exc, "page failed: ") for i in todo})
                 db.session.commit()
             except Exception:  # the database is still away: the posts stay "received", retried as such
                 db.session.rollback()
-                log.exception("could not record the failure of a page of %d posts", len(ids))
+                log.exception("could not record the failure of a page of %d posts", len(todo))
+            try:  # what earlier rounds committed is sent (or left to the outbox sweep)
+                _send_replies(get_queue(app), done.message_ids)
+            except Exception:
+                log.exception("could not queue the replies of a page's earlier rounds")
             raise
-        from civictracker.queue import get_queue
-
-        if page.message_ids:  # the page's replies, one job: one read and two commits for all of them
-            replies = sorted(page.message_ids)
-            job_id = f"send-{replies[0]}-{replies[-1]}-{len(replies)}"
-            get_queue(app).enqueue(send_outbound_page, replies, job_id=job_id, at_front=True)
-        if page.failures:
+        _send_replies(get_queue(app), done.message_ids)
+        if done.failures:
             raise PageFailed(
-                f"{len(page.failures)} of {len(ids)} posts failed: "
-                + "; ".join(f"post {i}: {e}" for i, e in sorted(page.failures.items())[:5])
+                f"{len(done.failures)} of {len(ids)} posts failed: "
+                + "; ".join(f"post {i}: {e}" for i, e in sorted(done.failures.items())[:5])
             )
         if len(ids) == 1:
-            return page.outcome_of[ids[0]]  # it did not fail, so it has its outcome
-        return ", ".join(f"{k}={v}" for k, v in sorted(page.outcomes.items()))
+            return done.outcome_of[ids[0]]  # it did not fail, so it has its outcome
+        return ", ".join(f"{k}={v}" for k, v in sorted(done.outcomes.items()))
+
+
+def _send_replies(queue: Any, message_ids: set[int]) -> None:
+    """The page's replies, one job: one read and two commits for all of them."""
+    if message_ids:
+        replies = sorted(message_ids)
+        job_id = f"send-{replies[0]}-{replies[-1]}-{len(replies)}"
+        queue.enqueue(send_outbound_page, replies, job_id=job_id, at_front=True)
 
 
 @dataclass
@@ -125,33 +148,41 @@ class _Page:
     outcome_of: dict[int, str] = field(default_factory=dict)  # by post id
     message_ids: set[int] = field(default_factory=set)
     failures: dict[int, str] = field(default_factory=dict)
+    deferred: list[int] = field(default_factory=list)  # left for the next round (another page held them)
 
     @property
     def outcomes(self) -> Counter[str]:
         return Counter(self.outcome_of.values())
 
+    def add(self, other: _Page) -> None:
+        """What another round did, added to this one's."""
+        self.outcome_of.update(other.outcome_of)
+        self.message_ids |= other.message_ids
+        self.failures.update(other.failures)
 
-def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
-    """Process the page in the session's transaction, up to its commit.
 
+def _run_page(ids: list[int], env: Any, analyses: dict[int, Any], *, isolate: bool, wait: bool) -> _Page:
+    """Process one round of the page in the session's transaction, up to its commit.
+
+    `analyses`: the posts' analyses made so far, by id (the rounds share them; new ones are added).
     `isolate`: a savepoint per post, so a crash is kept to its post (recorded, the rest goes on).
-    Without it a crash propagates: the caller rolls back and runs the page again isolated. The savepoints
-    cost a flush and two statements per post; without them the page's rows (its new tickets included: they
-    take their ids from an IdAllocator) are written together, when a query must see them (a reply looking
-    for its thread) or at the end of the page.
+    Without it a crash propagates: the caller rolls back and runs the round again isolated. The savepoints
+    cost a flush and two statements per post; without them the round's rows (its new tickets included:
+    they take their ids from an IdAllocator) are written together, when a query must see them (a reply
+    looking for its thread) or at the end of the round. `wait`: see claim_posts.
     """
+    from civictracker.intake.claim import claim_posts, read_services
     from civictracker.intake.context import PageCache
     from civictracker.intake.load import load_posts, unprocessed_parents
-    from civictracker.intake.locks import page_lock_names
     from civictracker.intake.process import process_post as run_pipeline
     from civictracker.intake.reporters import add_new_reporters
 
     session = db.session
     page = _Page()
     done: list[tuple[InboundPost, list[OutboundMessage], bool]] = []  # post, replies, joined a ticket
-    cache = PageCache()  # what the page's posts share, for this run only
-    begin_write(session)  # one transaction for the page, on SQLite too (and its write lock from the start)
-    cache.ticket_ids = IdAllocator(session, Ticket.__tablename__)  # new tickets wait for the page's flush
+    cache = PageCache()  # what the round's posts share, for this run only
+    begin_write(session)  # one transaction for the round, on SQLite too (and its write lock from the start)
+    cache.ticket_ids = IdAllocator(session, Ticket.__tablename__)  # new tickets wait for the round's flush
     loaded = load_posts(session, ids)  # type: ignore[arg-type]
     parents = unprocessed_parents(session, loaded)  # type: ignore[arg-type]
     if parents:  # the posts these answer go first (ids are in storage order: a parent's is lower)
@@ -159,21 +190,17 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
         # (row locks after the page's own rows, and before any advisory lock: a page waiting here holds
         # none that another page could be waiting for)
         loaded.update(load_posts(session, parents))  # type: ignore[arg-type]
-    # What the posts say needs no database: worked out before the locks, side by side with other pages.
-    cache.analyses = _analyses(loaded, env)  # type: ignore[arg-type]
+    # (the page's own posts were analysed before the round; a parent it brought in is analysed here)
+    analyses.update(_analyses(loaded, env, analyses))
     # A page cannot see another's uncommitted tickets and posts: two pages at once could each open a
-    # ticket for one problem, or miss a reply's thread. PostgreSQL: each page locks the threads, authors
-    # and places its posts may touch (intake/locks.py), so only pages that share one wait for each other.
-    # SQLite: its one write lock (begin_write) runs one page at a time.
-    hold_locks(
-        session,
-        page_lock_names(
-            [post for post, _ in loaded.values()],  # type: ignore[attr-defined]
-            cache.analyses,
-            radius_m=env.widest_dedupe_radius_m,
-            service_codes=[str(s["service_code"]) for s in env.services],
-        ),
-    )
+    # ticket for one problem, or miss a reply's thread. PostgreSQL: the round takes the locks of the
+    # threads, authors and places of the posts no other page is busy with (intake/claim.py), and leaves
+    # the others to the next round. SQLite: its one write lock (begin_write) runs one page at a time.
+    if session.get_bind().dialect.name == "postgresql":
+        cache.services, rules = read_services(session, env.dedupe_radius_m)  # type: ignore[arg-type]
+        ids, page.deferred = claim_posts(session, ids, loaded, analyses, rules, wait=wait)  # type: ignore[arg-type]
+        loaded = {post_id: loaded[post_id] for post_id in ids if post_id in loaded}
+    cache.analyses = {post_id: analyses[post_id] for post_id in ids if post_id in analyses}
     add_new_reporters(session, loaded, cache)  # type: ignore[arg-type]
     cache.posts = {(post.channel, post.external_id): post for post, _ in loaded.values()}
     for post_id in ids:
@@ -198,13 +225,22 @@ def _run_page(ids: list[int], env: Any, *, isolate: bool) -> _Page:
     return page
 
 
-def _analyses(loaded: Any, env: Any) -> dict[int, Any]:
-    """Each post's analysis (to do), by id; a post whose analysis crashes is left to its own run."""
+def _read_posts(ids: list[int]) -> dict[int, tuple[InboundPost, None]]:
+    """The posts by id, read without a lock (shaped as load_posts returns them, authors left out)."""
+    return {
+        post.id: (post, None)
+        for post in db.session.scalars(select(InboundPost).where(InboundPost.id.in_(ids)))
+    }
+
+
+def _analyses(loaded: Any, env: Any, known: dict[int, Any]) -> dict[int, Any]:
+    """Each post's analysis (to do, not `known` yet), by id; a post whose analysis crashes is left to its
+    own run."""
     from civictracker.intake.process import analyze
 
     made: dict[int, Any] = {}
     for post, _ in loaded.values():
-        if post.state in DONE_STATES:
+        if post.state in DONE_STATES or post.id in known:
             continue
         try:
             made[post.id] = analyze(post, env)

@@ -1,14 +1,18 @@
-"""The lock names of a page (intake/locks.py): what two pages must not decide about at the same time."""
+"""The lock names of a post (intake/locks.py): what two pages must not decide about at the same time."""
 
 from __future__ import annotations
 
 from civictracker.geo.types import GeocodeResult
 from civictracker.intake.analysis import Analysis
-from civictracker.intake.locks import cells, page_lock_names
+from civictracker.intake.locks import ServiceRule, cells, page_lock_names, post_lock_names, split_ready
 from civictracker.models import InboundPost
 from civictracker.triage.classify import TriageResult
 
-SERVICES = ["pothole", "snow_ice", "streetlight"]
+SERVICES = {
+    "pothole": ServiceRule(150),
+    "snow_ice": ServiceRule(150, street_wide=True),
+    "streetlight": ServiceRule(150),
+}
 
 
 def _post(post_id: int, *, author: str = "a", reply_to: str | None = None, dm: bool = False) -> InboundPost:
@@ -22,22 +26,60 @@ def _post(post_id: int, *, author: str = "a", reply_to: str | None = None, dm: b
     )
 
 
-def _analysis(lat: float, lon: float, service: str = "pothole", street: str = "Hampshire St") -> Analysis:
-    triage = TriageResult(is_request=True, service_code=service, urgent=False, lang="en", confidence=0.9)
+def _analysis(
+    lat: float,
+    lon: float,
+    service: str = "pothole",
+    street: str = "Hampshire St",
+    *,
+    request: bool = True,
+    usable: bool = True,
+) -> Analysis:
+    triage = TriageResult(is_request=request, service_code=service, urgent=False, lang="en", confidence=0.9)
     loc = GeocodeResult(lat=lat, lon=lon, precision="interpolated", street=street)
-    return Analysis(triage=triage, location=loc, usable_location=True)
+    return Analysis(triage=triage, location=loc, usable_location=usable)
 
 
 def _names(posts: list[InboundPost], analyses: dict[int, Analysis]) -> list[str]:
-    return page_lock_names(posts, analyses, radius_m=150, service_codes=SERVICES)
+    return page_lock_names(posts, analyses, SERVICES)
 
 
-def test_a_report_locks_its_author_thread_street_and_the_cells_around_it() -> None:
+def test_a_report_locks_its_author_thread_and_the_cells_around_it() -> None:
     names = _names([_post(1)], {1: _analysis(42.3717, -71.1033)})
-    assert "author:x:a" in names and "thread:x:e1" in names and "street:pothole:Hampshire St" in names
+    assert "author:x:a" in names and "thread:x:e1" in names
     near = [n for n in names if n.startswith("near:")]
     assert 1 <= len(near) <= 4 and all(n.startswith("near:pothole:") for n in near)
+    assert not [n for n in names if n.startswith("street:")]  # potholes merge by distance, not by street
     assert names == sorted(names)
+
+
+def test_a_street_wide_report_locks_its_street_too() -> None:
+    names = _names([_post(1)], {1: _analysis(42.3717, -71.1033, "snow_ice")})
+    assert "street:snow_ice:Hampshire St" in names
+    assert any(n.startswith("near:snow_ice:") for n in names)
+
+
+def test_a_post_that_can_open_or_merge_no_placed_ticket_takes_no_place_lock() -> None:
+    """Not a request, or no usable place: its author and thread only, so it never waits on a place."""
+    for analysis in (
+        _analysis(42.3717, -71.1033, request=False),
+        _analysis(42.3717, -71.1033, usable=False),
+        None,
+    ):
+        names = post_lock_names(_post(1), analysis, SERVICES)
+        assert names == {"author:x:a", "thread:x:e1"}, analysis
+
+
+def test_a_placed_dm_may_answer_a_question_about_any_service() -> None:
+    names = post_lock_names(_post(1, dm=True), _analysis(42.3717, -71.1033, request=False), SERVICES)
+    assert {n.split(":")[1] for n in names if n.startswith("near:")} == set(SERVICES)
+    assert "street:snow_ice:Hampshire St" in names and "street:pothole:Hampshire St" not in names
+
+
+def test_a_deferred_post_holds_back_the_later_posts_that_share_a_lock() -> None:
+    names = {1: {"author:a", "near:1"}, 2: {"author:b", "near:2"}, 3: {"author:a"}, 4: {"author:c"}}
+    assert split_ready([1, 2, 3, 4], names, busy={"near:1"}) == ([2, 4], [1, 3])
+    assert split_ready([1, 2, 3, 4], names, busy=set()) == ([1, 2, 3, 4], [])
 
 
 def test_two_reports_of_one_problem_share_a_lock_and_far_ones_do_not() -> None:

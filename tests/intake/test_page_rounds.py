@@ -1,0 +1,115 @@
+"""Two workers at once (PostgreSQL): a page runs the posts no other page is busy with, the rest after."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, text
+
+from civictracker.extensions import db as ext_db
+from civictracker.intake.receive import receive_posts
+from civictracker.jobs import posts as jobs
+from civictracker.models import InboundPost, Ticket
+from tests.intake.helpers import count_rows, incoming
+
+HOLD_S = 4.0  # how long the first page keeps its locks, waiting for what the other page can do meanwhile
+
+
+def _store(*posts: Any) -> list[int]:
+    received = receive_posts(ext_db.session, list(posts))
+    ext_db.session.commit()
+    return [post.id for post, _ in received]
+
+
+def _committed_state(app: Flask, post_id: int) -> str | None:
+    """The post's state as another connection sees it (committed only)."""
+    with ext_db.engine.connect() as conn:
+        return conn.execute(text("SELECT state FROM inbound_posts WHERE id = :i"), {"i": post_id}).scalar()
+
+
+def _hold_first_page(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, first: int, until: Callable[[], bool]
+) -> tuple[threading.Event, list[bool]]:
+    """The page holding post `first` stops after deciding it, before its commit (its locks held), until
+    `until()` is true or HOLD_S passes; returns the event set once it holds, and whether `until` came."""
+    real, holding, came = jobs._replies_to_send, threading.Event(), []
+
+    def pause(done):  # type: ignore[no-untyped-def]
+        if any(post.id == first for post, _, _ in done):
+            holding.set()
+            deadline = time.monotonic() + HOLD_S
+            while not until() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            came.append(until())
+        return real(done)
+
+    monkeypatch.setattr(jobs, "_replies_to_send", pause)
+    return holding, came
+
+
+def _two_workers(app: Flask, first: list[int], second: list[int], holding: threading.Event) -> dict[str, str]:
+    """The first page in a worker thread; the second in another once the first holds its locks."""
+    results: dict[str, str] = {}
+
+    def work(name: str, ids: list[int], after: threading.Event | None) -> None:
+        with app.app_context():
+            try:
+                if after is not None:
+                    assert after.wait(60)
+                results[name] = jobs.process_posts(ids)
+            finally:
+                ext_db.session.remove()
+
+    threads = [
+        threading.Thread(target=work, args=("first", first, None)),
+        threading.Thread(target=work, args=("second", second, holding)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def test_a_report_waits_for_another_page_deciding_about_the_same_place(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two reports of one problem in two pages at once: the second waits for the first's commit (its place
+    lock) and merges. Without the place lock it would open a second ticket while the first still holds."""
+    if backend != "postgis":
+        pytest.skip("SQLite runs one page at a time behind its write lock")
+    a, b = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="r1"),
+        incoming("pothole in front of 150 Hampshire St, nearly lost a tire", author="r2"),
+    )
+    holding, came = _hold_first_page(app, monkeypatch, a, lambda: _committed_state(app, b) == "processed")
+    results = _two_workers(app, [a], [b], holding)
+    assert results == {"first": "created", "second": "merged"}
+    assert came == [False]  # the second report was not decided while the first page held its place
+    ext_db.session.expire_all()
+    assert count_rows(Ticket) == 1
+    ticket = ext_db.session.scalar(select(Ticket))
+    assert ticket.report_count == 2 and ticket.follower_count == 2
+
+
+def test_a_page_runs_its_other_posts_while_one_waits(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A page with one post about a place another page holds, and one about elsewhere: the other post is
+    processed and committed at once; the held one after the first page commits (then merged into it)."""
+    if backend != "postgis":
+        pytest.skip("SQLite runs one page at a time behind its write lock")
+    a, b, c = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="s1"),
+        incoming("pothole in front of 150 Hampshire St, nearly lost a tire", author="s2"),
+        incoming("streetlight out at 20 Prospect St", author="s3"),
+    )
+    holding, came = _hold_first_page(app, monkeypatch, a, lambda: _committed_state(app, c) == "processed")
+    results = _two_workers(app, [a], [b, c], holding)
+    assert came == [True]  # the streetlight landed while the first page still held the pothole's place
+    assert results == {"first": "created", "second": "created=1, merged=1"}
+    ext_db.session.expire_all()
+    posts = {i: ext_db.session.get(InboundPost, i) for i in (a, b, c)}
+    assert posts[b].ticket_id == posts[a].ticket_id and posts[c].ticket_id != posts[a].ticket_id
+    assert count_rows(Ticket) == 2
