@@ -171,8 +171,9 @@ def _upsert(session: Session, rows: list[tuple[Any, ...]]) -> None:
     )
 
 
-def read_open_cells(session: Session, grid: Grid) -> tuple[list[BaseRow], int]:
-    """map_cells plus the pending deltas, in one statement (one snapshot), and the number pending."""
+def _kept_and_pending(session: Session, grid: Grid) -> Any:
+    """map_cells' rows and the pending deltas per cell, as one UNION ALL (one snapshot); the last column
+    counts the delta rows behind each (0 for map_cells)."""
     base = select(
         MapCell.gx,
         MapCell.gy,
@@ -183,7 +184,12 @@ def read_open_cells(session: Session, grid: Grid) -> tuple[list[BaseRow], int]:
         MapCell.sum_id,
         literal(0).label("rows"),
     )
-    rows = session.execute(union_all(base, _pending(session, grid, MapCellDelta.__table__))).all()
+    return union_all(base, _pending(session, grid, MapCellDelta.__table__))
+
+
+def read_open_cells(session: Session, grid: Grid) -> tuple[list[BaseRow], int]:
+    """map_cells plus the pending deltas, in one statement (one snapshot), and the number pending."""
+    rows = session.execute(_kept_and_pending(session, grid)).all()
     pending = sum(int(r[7]) for r in rows)
     if not pending:  # the usual case: map_cells alone, one row per key, no zero counts (folds drop them)
         return [tuple(r[:7]) for r in rows], 0  # type: ignore[misc]
@@ -219,18 +225,7 @@ def rolled_open_cells(session: Session, grid: Grid, zoom: int, service_ids: set[
     elif (session.scalar(select(func.count()).select_from(MapCellDelta)) or 0) >= COMPACT_AT:
         compact_map_cells(session, grid)
     shift = CACHE_MAX_ZOOM - zoom
-    base = select(
-        MapCell.gx,
-        MapCell.gy,
-        MapCell.service_id,
-        MapCell.n,
-        MapCell.sum_lat_e7,
-        MapCell.sum_lon_e7,
-        MapCell.sum_id,
-        literal(0).label("rows"),
-    )
-    cells = union_all(base, _pending(session, grid, MapCellDelta.__table__)).subquery()
-    c = cells.c
+    c = _kept_and_pending(session, grid).subquery().c
     gx, gy = c.gx.op(">>")(shift).label("zx"), c.gy.op(">>")(shift).label("zy")
     n = func.sum(c.n).cast(BigInteger)
     stmt = (
