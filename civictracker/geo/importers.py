@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .types import AddressRecord, LonLat, PackError, PlaceRecord, SegmentRecord
+from .types import AddressRecord, LonLat, PackError, PlaceRecord, SegmentRecord, read_pack_json
 
 log = logging.getLogger(__name__)
 
@@ -257,12 +257,7 @@ def _float_or_none(value: Any) -> float | None:
 
 def read_boundary_geojson(path: Path) -> list[list[LonLat]]:
     """Outer rings (lon/lat) of the Polygon/MultiPolygon features of a city boundary GeoJSON file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PackError(f"cannot read boundary {path}: {exc}") from exc
-    except ValueError as exc:
-        raise PackError(f"boundary {path} is not valid JSON: {exc}") from exc
+    data = read_pack_json(path, "boundary ")
     feats = data.get("features") if isinstance(data, dict) and "features" in data else [data]
     rings: list[list[LonLat]] = []
     for feat in feats or []:

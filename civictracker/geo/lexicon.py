@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -13,7 +12,7 @@ from typing import Any, TypeVar
 
 from civictracker.paths import PACKAGE_DIR
 
-from .types import PackError
+from .types import PackError, read_pack_json
 
 T = TypeVar("T")
 LANGUAGE_FILE = "language.json"
@@ -115,12 +114,7 @@ class Lexicon:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PackError(f"cannot read {path}: {exc}") from None
-    except ValueError as exc:
-        raise PackError(f"{path} is not valid JSON: {exc}") from None
+    data = read_pack_json(path)
     if not isinstance(data, dict):
         raise PackError(f'{path} must hold a JSON object of languages ({{"de": {{...}}}})')
     return {k: v for k, v in data.items() if not k.startswith("_")}

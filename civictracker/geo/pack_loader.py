@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import pickle
@@ -24,7 +23,7 @@ from .importers import (
 )
 from .lexicon import language_files, load_lexicon
 from .places import add_pois
-from .types import AddressRecord, LonLat, PackError, PlaceRecord, SegmentRecord
+from .types import AddressRecord, LonLat, PackError, PlaceRecord, SegmentRecord, read_pack_json
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +37,7 @@ def _default_cache_dir() -> Path:
 
 def _read_city(pack_dir: Path) -> dict[str, Any]:
     path = pack_dir / "city.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PackError(f"cannot read {path}: {exc}") from exc
-    except ValueError as exc:
-        raise PackError(f"{path} is not valid JSON: {exc}") from exc
+    data = read_pack_json(path)
     if not isinstance(data, dict):
         raise PackError(f"{path} must hold a JSON object")
     return data

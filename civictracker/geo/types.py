@@ -1,8 +1,10 @@
-"""Plain dataclasses shared by the geo modules (import records, phrases, results)."""
+"""Plain dataclasses shared by the geo modules (import records, phrases, results), and the pack's error."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 LonLat = tuple[float, float]
@@ -13,6 +15,17 @@ KINDS = ("address", "intersection", "between", "street", "place", "area", "geota
 
 class PackError(ValueError):
     """A city pack that cannot be loaded (missing file, missing field, unusable geometry)."""
+
+
+def read_pack_json(path: Path, what: str = "") -> Any:
+    """A pack file's JSON; a file that cannot be read or parsed is a PackError naming it (`what`: a word
+    before the path, e.g. "boundary ")."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PackError(f"cannot read {what}{path}: {exc}") from exc
+    except ValueError as exc:
+        raise PackError(f"{what}{path} is not valid JSON: {exc}") from exc
 
 
 @dataclass(slots=True)
