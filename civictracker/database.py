@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import String, event, inspect, literal, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
@@ -232,3 +232,9 @@ class IdAllocator:
             self._next = int(top or 0) + 1
         taken, self._next = self._next, self._next + 1
         return taken
+
+
+def written(values: Iterable[str]) -> list[Any]:
+    """String values written into a statement, not bound (for `column.in_(written(...))`): PostgreSQL's
+    partial indexes apply only where its planner sees the values their predicate names."""
+    return [literal(v, String, literal_execute=True) for v in sorted(values)]

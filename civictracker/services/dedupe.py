@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import String, bindparam, inspect, literal, or_, select
+from sqlalchemy import bindparam, inspect, or_, select
 from sqlalchemy.orm import Session
 
+from civictracker.database import written
 from civictracker.geo import spatial
 from civictracker.geo.types import GeocodeResult
 from civictracker.models import Service, Ticket, TicketStatus
@@ -24,7 +25,7 @@ PRECISE_SAME_PLACE_M = 30.0
 DEDUPE_STATUSES = values_of(ACTIVE_STATUSES)
 # Written into the statement, not bound: PostgreSQL's index of the open tickets (ix_tickets_open_near) is
 # partial, and a planner proves a partial index applies only from values it can see.
-_OPEN = Ticket.status.in_([literal(s, String, literal_execute=True) for s in sorted(DEDUPE_STATUSES)])
+_OPEN = Ticket.status.in_(written(DEDUPE_STATUSES))
 
 # The open tickets of one service created since a time, nearest first: built once (see NearestQuery).
 _NEARBY_OPEN = spatial.NearestQuery(

@@ -9,9 +9,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, literal, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, case, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from civictracker.database import written
 from civictracker.geo import spatial
 from civictracker.models import Service, Ticket
 from civictracker.models.transitions import values_of
@@ -156,11 +157,11 @@ def filter_conditions(
     status, closed_at = col(Ticket.status), col(Ticket.closed_at)
     conds: list[ColumnElement[bool]] = [col(Ticket.public_lat).is_not(None)]
     recent = now - dt.timedelta(days=CLOSED_RECENT_DAYS)
-    open_cond = status.in_(_written(values_of(MAP_OPEN)))
+    open_cond = status.in_(written(values_of(MAP_OPEN)))
     # The time written in, too: a statement bound to a moving time is prepared after five runs, and
     # PostgreSQL's generic plan for it sorted every closed ticket (1.8 s at 1M, against 0.1 s).
     closed_cond = and_(
-        status.in_(_written(s.value for s in MAP_CLOSED)),
+        status.in_(written(s.value for s in MAP_CLOSED)),
         closed_at >= literal(recent, Ticket.closed_at.type, literal_execute=True),
     )
     if filters.status == MapStatus.OPEN:
@@ -174,12 +175,6 @@ def filter_conditions(
     services = _service_ids(session, filters.services)
     conds.append(col(Ticket.service_id).in_(services))
     return conds
-
-
-def _written(statuses: Any) -> list[Any]:
-    """Statuses written into the statement, not bound: PostgreSQL's map indexes are partial (open, closed),
-    and a planner proves a partial index applies only from values it can see."""
-    return [literal(s, String, literal_execute=True) for s in sorted(statuses)]
 
 
 def in_view(
