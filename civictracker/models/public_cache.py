@@ -23,7 +23,7 @@ class PublicDataVersion(db.Model):  # type: ignore[name-defined,misc]
 
 
 class MapGrid(db.Model):  # type: ignore[name-defined,misc]
-    """The grid map_cells is counted on (the city's finest cached zoom) and the city box it covers.
+    """The city grid map_cells is counted on (zoom 15; the street-level grid is it at zoom 17) and its box.
 
     One row (id 1); all NULL until the first map request builds the cells for its city."""
 
@@ -45,6 +45,8 @@ class MapCell(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "map_cells"
 
+    # the grid's zoom: the city grid's (CACHE_MAX_ZOOM) and the street-level one's (services/map_open_cells)
+    zoom: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     gx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     gy: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     service_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -22,6 +22,7 @@ from civictracker.services.map_cells import (
     CACHE_MAX_ZOOM,
     CELL_CACHE,
     CELL_CACHE_LOCK,
+    CellRow,
     Cluster,
     cell_rows,
     cell_size,
@@ -29,11 +30,13 @@ from civictracker.services.map_cells import (
     data_version,
 )
 from civictracker.services.map_open_cells import (
+    FINE_ZOOM,
     OPEN_CELL_CACHE,
     OPEN_CLUSTER_CACHE,
     BaseRow,
     Grid,
     cells_where,
+    count_inside,
     roll_up,
     rolled_open_cells,
 )
@@ -245,7 +248,16 @@ def map_geojson(
     view_cond = in_view(session, viewport.bbox, filters, now)
     codes = codes_of(session)
     lines = zoom >= LINE_ZOOM
-    if zoom >= POINTS_ZOOM:
+    street: list[CellRow] | None = None  # street level: the kept cells under the view, merged to this zoom
+    surely_many = False
+    city = viewport.city
+    street_level = CACHE_MAX_ZOOM < zoom <= FINE_ZOOM and _time_free(filters) and _few_cells(viewport, zoom)
+    if street_level and city is not None:
+        services = set(_service_ids(session, filters.services))
+        street = rolled_open_cells(session, Grid.for_city(city), zoom, services, viewport.bbox)
+        # the cells wholly in view already hold more tickets than are sent as points: no point read
+        surely_many = count_inside(street, Grid.for_city(city).at(zoom), viewport.bbox) > MAX_POINTS
+    if zoom >= POINTS_ZOOM and not surely_many:
         rows = point_rows(session, [*conds, view_cond], MAX_POINTS + 1, lines=lines)
         if len(rows) <= MAX_POINTS:
             collection["mode"] = "points"
@@ -255,6 +267,8 @@ def map_geojson(
     if zoom <= CACHE_MAX_ZOOM and viewport.city is not None and _time_free(filters):
         services = set(_service_ids(session, filters.services))
         clusters = _open_clusters(session, zoom, services, viewport.city, viewport.bbox)
+    elif street is not None:
+        clusters = [c for c in clusters_of(street) if c.inside(viewport.bbox)]
     elif zoom <= CACHE_MAX_ZOOM and viewport.city is not None and _on_grid(filters):
         clusters = _recent_clusters(session, zoom, filters, viewport.city, viewport.bbox, now)
     elif zoom <= CACHE_MAX_ZOOM and viewport.city is not None:
@@ -269,6 +283,13 @@ def map_geojson(
         ordered = ordered[:MAX_FEATURES]
     collection["features"] = _cluster_features(session, ordered, codes, ticket_url, lines=lines)
     return collection
+
+
+def _few_cells(viewport: Viewport, zoom: int) -> bool:
+    """The view holds no more cells of this zoom than a response may carry (else _view_clusters coarsens)."""
+    min_lon, min_lat, max_lon, max_lat = viewport.bbox
+    cell_lon, cell_lat = cell_size(zoom, (min_lat + max_lat) / 2)
+    return ((max_lon - min_lon) / cell_lon) * ((max_lat - min_lat) / cell_lat) <= MAX_FEATURES
 
 
 def _time_free(filters: MapFilters) -> bool:
@@ -307,7 +328,7 @@ def _recent_clusters(
     conds = filter_conditions(session, closed, now)
     cells = _cells(("closed-cells", url, grid, version), lambda: cells_where(session, grid, conds))
     services = set(_service_ids(session, filters.services))
-    rows = roll_up(cells, zoom, services)
+    rows = roll_up(cells, grid, zoom, services)
     if filters.status == MapStatus.ALL:
         # clusters_of adds up a cell's rows, and a cell's first id matters only when it holds one ticket
         # (then it has one row): the open cells can come merged by the database, as for "open"
@@ -318,7 +339,7 @@ def _recent_clusters(
 def _open_clusters(session: Session, zoom: int, services: set[int], city: Bbox, view: Bbox) -> list[Cluster]:
     """The clusters whose centre is in view, from the open-ticket cells the triggers keep (no ticket scan).
 
-    The database merges the zoom-15 cells of the city per zoom and service filter (see rolled_open_cells);
+    The database merges the kept cells of the city per zoom and service filter (see rolled_open_cells);
     the clusters are cached per data version."""
     grid = Grid.for_city(city)
     url = str(session.get_bind().engine.url)

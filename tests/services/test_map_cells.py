@@ -218,14 +218,16 @@ def _close(a: list[tuple[object, ...]], b: list[tuple[object, ...]]) -> bool:
 def test_random_viewports_give_the_same_clusters_as_counting(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     _random_tickets(db, 600, seed=11)
     monkeypatch.setattr(cells_svc, "COMPACT_AT", 50)  # fold on the way, too
+    monkeypatch.setattr(public_map, "MAX_POINTS", 20)  # zoom 17 clusters a view of more than 20 tickets
     rng = random.Random(5)
     for i in range(40):
         if i % 10 == 3:  # writes between reads: the cells follow
             t = factories.ticket(db, lat=rng.uniform(42.36, 42.38), lon=rng.uniform(-71.12, -71.09))
             svc.change_status(db, t, TicketStatus.RESOLVED, replies=factories.replies())
             factories.ticket(db, "trash", lat=42.3707, lon=-71.0975)
-        zoom = rng.randint(3, 15)
-        w, h = rng.uniform(0.002, 0.12), rng.uniform(0.002, 0.06)
+        zoom = rng.randint(3, 17)
+        # street level (16-17): a window's worth of cells, as a browser asks
+        w, h = (rng.uniform(0.002, 0.12), rng.uniform(0.002, 0.06)) if zoom <= 15 else (0.02, 0.012)
         x, y = rng.uniform(CITY[0], CITY[2] - w / 2), rng.uniform(CITY[1], CITY[3] - h / 2)
         bbox = (x, y, min(x + w, CITY[2]), min(y + h, CITY[3]))
         services = rng.choice([(), ("pothole",), ("trash", "tree")])
@@ -233,6 +235,7 @@ def test_random_viewports_give_the_same_clusters_as_counting(db, monkeypatch) ->
         new = _features(db, zoom, bbox, services)
         with monkeypatch.context() as m:
             m.setattr(public_map, "_time_free", lambda _filters: False)  # the old path: count the tickets
+            m.setattr(public_map, "CACHE_MAX_ZOOM", 17)  # ... city-wide, whole cells, at 16-17 too
             old = _features(db, zoom, bbox, services)
         assert _close(new, old), (zoom, bbox, services)
     assert _kept(db) == _reference(db)
