@@ -4,9 +4,11 @@ Usage: PYTHONPATH=. .venv/bin/python bench/eval_risk.py [--split dev|test|both] 
 
 Sets (bench/data/risk/): written_dev.tsv / written_test.tsv (written for civictracker, 4 languages);
 boston_labels.tsv (hand-labelled real Boston 311 text; buckets 6-7 of sha1(id) % 10 are dev, 8-9 test,
-0-5 are the training rows in triage/data/risk_boston.jsonl); crisislex_labels.tsv (320 hand-labelled real
+0-5 are the training rows in triage/data/risk_boston.jsonl); crisislex_labels.tsv (560 hand-labelled real
 CrisisLex T26 tweets; ids and labels only, the text is read from ../shared/data/crisislex at run time;
-sha1(tweet_id) % 10 < 4 is dev, the rest test). The thresholds in risk.py were tuned on dev only.
+sha1(tweet_id) % 10 < 4 is dev, the rest test). How they were labelled: bench/data/risk/LABELLING.md.
+The thresholds in risk.py were tuned on dev only. CIVICTRACKER_SHARED_DATA names the shared data folder
+when it is not ../shared/data (a git worktree).
 Target: high-risk recall >= 0.95 on test. "flag" counts any level above none as flagged.
 """
 
@@ -17,6 +19,7 @@ import csv
 import gzip
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from civictracker.triage.risk import LEVELS, assess_risk  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "risk"
-SHARED = ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout; CIVICTRACKER_SHARED_DATA points elsewhere (a git worktree, say).
+SHARED = Path(os.environ.get("CIVICTRACKER_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
 def _bucket(key: str) -> int:

@@ -206,7 +206,7 @@ def triage_text(
     """Decide whether a post is a service request, for which service, whether urgent, in what language."""
     result, hazards, kind_probs = _decide(text, channel_kind, services, model)
     result.risk = assess_risk(
-        text, lang=result.lang, followers=followers, engagement=engagement, hazards=hazards
+        text, lang=result.lang, followers=followers, engagement=engagement, hazards=hazards, kind=result.kind
     )
     # An emergency is never left to wait for a person: its "where?" carries the safety line at once.
     if kind_probs and not hazards and not result.urgent:

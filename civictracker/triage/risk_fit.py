@@ -20,11 +20,13 @@ from sklearn.pipeline import FeatureUnion
 from civictracker.triage.fit import _saved_part
 from civictracker.triage.risk_model import HEADS, RISK_MODEL_PATH, risk_training_inputs
 from civictracker.triage.store import DATA_DIR, Head, StoredModel, save_model
-from civictracker.triage.text import model_text
+from civictracker.triage.tone import risk_text
 
 LEVELS = ("none", "angry", "abusive", "high_risk")
 # DRM rows are many and carry no anger: they count less so the written and Boston rows shape the anger heads.
 DRM_WEIGHT = 0.5
+# Inverse regularisation of the logistic heads (chosen on the dev split of bench/eval_risk.py).
+C_REG = 4.0
 
 
 def training_rows() -> list[dict[str, Any]]:
@@ -39,6 +41,8 @@ def training_rows() -> list[dict[str, Any]]:
             if line.strip():
                 row = json.loads(line)
                 rows.append({"text": row["text"], "label": row["label"], "source": source})
+                if row.get("original"):  # the message as sent (Haitian Creole, French), same label
+                    rows.append({"text": row["original"], "label": row["label"], "source": source})
     assert all(r["label"] in LEVELS for r in rows)
     return rows
 
@@ -58,7 +62,7 @@ def fit_risk_model(rows: list[dict[str, Any]]) -> StoredModel:
             ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True)),
         ]
     )
-    x = union.fit_transform([model_text(r["text"]) for r in rows]).tocsr()
+    x = union.fit_transform([risk_text(r["text"]) for r in rows]).tocsr()
     weight = np.array([DRM_WEIGHT if r["source"] == "drm" else 1.0 for r in rows])
     targets = {
         "anger": [r["label"] in ("angry", "abusive") for r in rows],
@@ -67,7 +71,7 @@ def fit_risk_model(rows: list[dict[str, Any]]) -> StoredModel:
     }
     coefs, bias, heads = [], [], []
     for column, name in enumerate(HEADS):
-        clf = LogisticRegression(C=4.0, solver="liblinear", class_weight="balanced", max_iter=2000)
+        clf = LogisticRegression(C=C_REG, solver="liblinear", class_weight="balanced", max_iter=2000)
         clf.fit(x, targets[name], sample_weight=weight)
         coefs.append(clf.coef_[0])
         bias.append(clf.intercept_[0])

@@ -20,7 +20,16 @@ log = logging.getLogger(__name__)
 
 RISK_MODEL_PATH = DATA_DIR / "risk_model.npz"
 RISK_BUILD_COMMAND = "make risk-model (or: python -m civictracker.triage.risk_fit --build)"
-RISK_TRAINING_FILES = ("data/risk_posts.tsv", "data/risk_boston.jsonl", "data/risk_drm.jsonl", "risk_fit.py")
+RISK_TRAINING_FILES = (
+    "data/risk_posts.tsv",
+    "data/risk_boston.jsonl",
+    "data/risk_drm.jsonl",
+    "data/tone_lexicon.tsv",
+    "data/high_risk_cues.tsv",
+    "risk_fit.py",
+    "risk_rules.py",
+    "tone.py",
+)
 HEADS = ("anger", "abuse", "danger")
 
 
@@ -51,7 +60,7 @@ class RiskModel:
         self.bias = np.asarray(stored.bias, dtype=np.float64)
 
     def probabilities(self, text: str) -> tuple[dict[str, float], tuple[np.ndarray, np.ndarray]]:
-        """P(head) for each head of a model_text()-form text, and its feature row."""
+        """P(head) for each head of a tone.risk_text()-form text, and its feature row."""
         idx, val = tfidf_row(self._parts, text)
         raw = val @ self.weights[idx] + self.bias
         probs = 1.0 / (1.0 + np.exp(-raw))

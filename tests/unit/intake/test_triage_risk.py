@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from civictracker.triage import risk as risk_module
 from civictracker.triage.classify import triage_text
 from civictracker.triage.risk import REACH_DEFAULTS, assess_risk, reach_thresholds
 from civictracker.triage.risk_model import RISK_MODEL_PATH, risk_training_inputs
+from civictracker.triage.risk_rules import hard_reasons, high_risk_reasons, soft_markers
 from civictracker.triage.store import inputs_sha256, read_header
+from civictracker.triage.text import model_text
+from civictracker.triage.tone import marked_text, risk_text, tone_markers
 
 
 @pytest.mark.parametrize(
@@ -86,3 +90,56 @@ def test_triage_carries_the_risk_and_keeps_its_decision() -> None:
 def test_shipped_model_is_current() -> None:
     header = read_header(RISK_MODEL_PATH)
     assert header["training_inputs"]["sha256"] == inputs_sha256(risk_training_inputs()), "run make risk-model"
+
+
+@pytest.mark.parametrize(
+    ("text", "marks"),
+    [
+        ("FIX THIS ROAD NOW!!!", {"zzshout", "zzbang"}),
+        ("you lazy idiots never answer", {"zzinsult", "zzaimed"}),
+        ("the bins were missed again", {"zzrepeat"}),
+        ("eres un idiota", {"zzinsult", "zzaimed"}),
+        ("que vergonha, ninguém faz nada", {"zzanger"}),
+        ("sa se yon wont, pèsonn pa fè anyen", {"zzanger"}),
+        ("holy shit the fireworks", {"zzprofanity"}),
+        ("donations for the damnificados at the church", set()),  # "damn" inside a word is not swearing
+        ("thanks for the new bench", set()),
+    ],
+)
+def test_tone_markers_read_typography_and_words_of_every_language(text: str, marks: set[str]) -> None:
+    assert set(tone_markers(text)) == marks
+
+
+def test_the_model_reads_at_run_time_the_form_it_was_fitted_on() -> None:
+    # risk_fit fits on tone.risk_text(); assess_risk builds the same words from its own rule pass.
+    text = "Three people KILLED in the FIRE!!! you idiots"
+    mtext = model_text(text)
+    rules = high_risk_reasons(mtext)
+    assert risk_text(text) == marked_text(mtext, tone_markers(text, mtext) + soft_markers(rules))
+    assert soft_markers(rules) == ["zzharmed"] and "zzshout" in risk_text(text)
+
+
+def test_soft_rules_are_weighed_by_the_model_hard_rules_decide(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A death named in sympathy is a soft rule: only the danger head can make it high risk; a threat is a
+    # hard rule and stays high risk whatever the model says.
+    sympathy = "praying for the families of those who died"
+    reasons = high_risk_reasons(model_text(sympathy))
+    assert reasons and not hard_reasons(reasons)
+    assert hard_reasons(high_risk_reasons(model_text("I will kill you")))
+    monkeypatch.setattr(risk_module, "DANGER_THRESHOLD", 1.01)  # a danger head that never fires
+    assert assess_risk(sympathy, lang="en").level != "high_risk"
+    threat = assess_risk("I will kill you", lang="en")
+    assert threat.level == "high_risk" and threat.reasons[0].startswith("threat of violence")
+
+
+def test_anger_without_swear_words_and_swearing_without_anger() -> None:
+    angry = assess_risk("third time reporting this streetlight and still nothing, unacceptable", lang="en")
+    assert angry.level == "angry", angry
+    assert assess_risk("holy shit that thunder last night, everyone ok here", lang="en").level == "none"
+
+
+def test_spam_is_escalated_by_the_hard_rules_only() -> None:
+    ad = "GET 5000 FOLLOWERS NOW!!! storm sale, dm us"
+    assert assess_risk(ad, lang="en", kind="spam").level == "none"
+    threat = assess_risk("buy followers or I will kill you", lang="en", kind="spam")
+    assert threat.level == "high_risk" and threat.reasons[0].startswith("threat of violence")
