@@ -143,6 +143,7 @@ def bench_postgis(n: int, step: int, warm: int, admin_url: str, redis_url: str) 
                         raise SystemExit(f"worker stopped or stalled at {finished:,} posts (see its log)")
                     done += step
                     samples.append((done, *read_memory(worker.pid)))
+                    print(f"[postgis] after {done:7,} posts: RSS {samples[-1][1]:7.1f} MiB", flush=True)
                 elapsed = time.perf_counter() - t0
                 failed = queue.rq_queue().failed_job_registry.count
                 stored = int(db.session.scalar(select(func.count()).select_from(InboundPost)) or 0)
@@ -151,10 +152,15 @@ def bench_postgis(n: int, step: int, warm: int, admin_url: str, redis_url: str) 
                 db.engine.dispose()
         finally:
             if worker is not None and worker.poll() is None:
-                worker.terminate()
-                worker.wait(10)
+                worker.terminate()  # a warm shutdown: the job in hand ends first
+                try:
+                    worker.wait(120)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
             _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    print(f"[postgis] {stored:,} posts processed by one rq worker in {elapsed:.0f} s; failed rq jobs: {failed}")
+    print(
+        f"[postgis] {stored:,} posts processed by one rq worker in {elapsed:.0f} s; failed rq jobs: {failed}"
+    )
     _report("postgis", samples, warm)
 
 
