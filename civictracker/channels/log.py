@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import threading
+from collections import OrderedDict, deque
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,11 @@ from civictracker.postlength import MASTODON_URL_WEIGHT, fit_text
 
 log = logging.getLogger(__name__)
 
+# Records kept in memory: the newest this many (the file keeps them all). A long-running worker sends for
+# days; holding every record grew its memory ~1 MiB per 1,000 posts (bench/bench_worker_memory.py).
+KEEP = 10_000
+_ID = re.compile(r"log-([1-9][0-9]*)")
+
 
 class LogChannel:
     """send() appends a record (to memory, and to a JSON-lines file when given) and returns "log-<n>".
@@ -23,22 +30,27 @@ class LogChannel:
     recorded again, so tests can see a double post. Each record keeps the call's key beside the text
     (as Mastodon keeps an Idempotency-Key header, never in the text); `find_sent` finds the first record
     by its key, in the target's thread, under an id no other message holds. Records
-    in an existing file are loaded at start, so recovery works across a restart of the demo.
+    in an existing file are loaded at start, so recovery works across a restart of the demo. Memory holds
+    the newest `keep` records and their keys (recovery asks about calls of the last minutes); ids are
+    numbered, so every id ever sent is known without holding them.
     """
 
     name = "log"
     url_weight: int | None = MASTODON_URL_WEIGHT
 
-    def __init__(self, path: str | Path | None = None, *, name: str = "log", max_length: int = 500) -> None:
+    def __init__(
+        self, path: str | Path | None = None, *, name: str = "log", max_length: int = 500, keep: int = KEEP
+    ) -> None:
         self.name = name
         self.max_length = max_length
         self.path = Path(path) if path is not None else None
         self._lock = threading.Lock()
-        self.records: list[dict[str, Any]] = []
-        # find_sent and post_exists run once per send on restart paths and the source checks: look up by
-        # key and id instead of scanning every record (the log grows with every reply ever sent).
-        self._first_by_key: dict[str, dict[str, Any]] = {}
-        self._ids: set[str] = set()
+        self._records: deque[dict[str, Any]] = deque(maxlen=keep)
+        # find_sent runs once per send on restart paths: look up by key instead of scanning the records
+        self._first_by_key: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._keep = keep
+        self._count = 0  # records ever written: the last id is "log-<count>"
+        self._other_ids: set[str] = set()  # ids of loaded records not numbered by this class
         if self.path is not None and self.path.exists():
             for line in self.path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
@@ -47,13 +59,27 @@ class LogChannel:
                     except ValueError:
                         log.warning("skipping unreadable line in %s", self.path)
 
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The records in memory (the newest `keep`), oldest first."""
+        with self._lock:
+            return list(self._records)
+
     def _remember(self, record: dict[str, Any]) -> None:
-        self.records.append(record)
+        self._records.append(record)
+        self._count += 1
         key = record.get("idempotency_key")
-        if key is not None:
-            self._first_by_key.setdefault(key, record)  # a double post is recorded; the first one counts
-        if "id" in record:
-            self._ids.add(record["id"])
+        if key is not None and key not in self._first_by_key:  # a double post is recorded; the first counts
+            self._first_by_key[key] = record
+            if len(self._first_by_key) > self._keep:
+                self._first_by_key.popitem(last=False)
+        record_id = record.get("id")
+        if record_id is not None and not self._numbered(str(record_id)):
+            self._other_ids.add(str(record_id))
+
+    def _numbered(self, external_id: str) -> bool:
+        match = _ID.fullmatch(external_id)
+        return match is not None and int(match.group(1)) <= self._count
 
     def fetch_since(self, cursor: str | None) -> FetchResult:
         return FetchResult(posts=[], cursor=cursor)  # outbound only
@@ -66,7 +92,7 @@ class LogChannel:
                 f"reply cannot fit {self.max_length} characters: {exc}", retryable=False
             ) from exc
         with self._lock:
-            external_id = f"log-{len(self.records) + 1}"
+            external_id = f"log-{self._count + 1}"
             record: dict[str, Any] = {
                 "id": external_id,
                 "channel": target.channel,
@@ -101,16 +127,16 @@ class LogChannel:
 
     def post_exists(self, external_id: str, *, author_id: str | None = None) -> bool:
         with self._lock:
-            return external_id in self._ids
+            return self._numbered(external_id) or external_id in self._other_ids
 
     def conversation(
         self, in_reply_to_id: str | None = None, recipient_id: str | None = None
     ) -> list[dict[str, Any]]:
-        """Sent records answering one post or one resident, oldest first (the console's conversation view)."""
+        """Sent records answering one post or one resident, oldest first, among those in memory."""
         with self._lock:
             return [
                 r
-                for r in self.records
+                for r in self._records
                 if (in_reply_to_id is None or r.get("in_reply_to_id") == in_reply_to_id)
                 and (recipient_id is None or r.get("recipient_id") == recipient_id)
             ]

@@ -106,6 +106,26 @@ def test_log_channel_records_finds_and_survives_restart(tmp_path: Path) -> None:
     assert [r["id"] for r in restarted.conversation(in_reply_to_id="r1")] == ["log-1"]
 
 
+def test_log_channel_holds_only_its_newest_records_in_memory(tmp_path: Path) -> None:
+    """A worker sends for days: memory keeps the newest records and keys, the file and the ids all."""
+    path = tmp_path / "outbox.jsonl"
+    log = LogChannel(path, keep=3)
+    target = ReplyTarget(
+        channel="replay", is_dm=False, recipient_id="u1", recipient_handle="ana", in_reply_to_id="r1"
+    )
+    for i in range(1, 6):
+        assert log.send(target, f"reply {i}", idempotency_key=f"k{i}").external_id == f"log-{i}"
+    assert [r["id"] for r in log.records] == ["log-3", "log-4", "log-5"]
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 5
+    assert all(log.post_exists(f"log-{i}") for i in range(1, 6))
+    assert not log.post_exists("log-6") and not log.post_exists("log-0") and not log.post_exists("x")
+    assert log.find_sent(target, "k5", text="reply 5") is not None
+    assert log.find_sent(target, "k1", text="reply 1") is None  # older than the keys kept
+    restarted = LogChannel(path, keep=3)  # a restart reads the file, and numbers on after it
+    assert restarted.send(target, "reply 6", idempotency_key="k6").external_id == "log-6"
+    assert restarted.post_exists("log-2") and restarted.find_sent(target, "k4", text="reply 4") is not None
+
+
 def test_replay_answers_go_to_its_log(tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl"
     feed.write_text(_line(id="r1") + "\n", encoding="utf-8")
