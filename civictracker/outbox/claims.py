@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, column, select, update
-from sqlalchemy import values as sql_values
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -166,36 +167,52 @@ def _compare_and_set_rows(
     names: tuple[str, ...], with_key: bool, rows: list[tuple[OutboundMessage, dict[str, Any], str | None]]
 ) -> set[int]:
     """One UPDATE of `names` on each row still as read (PostgreSQL): the ids it wrote."""
-    table = OutboundMessage.__table__
-    wanted = [
-        column("w_id", table.c.id.type),
-        column("w_state", table.c.state.type),
-        column("w_attempts", table.c.attempts.type),
-        *([column("w_key", table.c.batch_key.type)] if with_key else []),
-        *(column(f"v_{name}", table.c[name].type) for name in names),
-    ]
-    data = [
-        (
-            msg.id,
-            msg.state,
-            msg.attempts,
-            *((key,) if with_key else ()),
-            *(values[name] for name in names),
-        )
-        for msg, values, key in rows
-    ]
-    given = sql_values(*wanted, name="given").data(data)
-    conditions = [table.c.id == given.c.w_id, table.c.state == given.c.w_state]
-    conditions.append(table.c.attempts == given.c.w_attempts)
+    params: dict[str, list[Any]] = {
+        "w_id": [msg.id for msg, _, _ in rows],
+        "w_state": [_plain(msg.state) for msg, _, _ in rows],
+        "w_attempts": [msg.attempts for msg, _, _ in rows],
+    }
     if with_key:
-        conditions.append(table.c.batch_key == given.c.w_key)
-    stmt = (
-        update(table)
-        .where(*conditions)
-        .values({name: given.c[f"v_{name}"] for name in names})
-        .returning(table.c.id)
+        params["w_key"] = [key for _, _, key in rows]
+    for name in names:
+        params[f"v_{name}"] = [_plain(values[name]) for _, values, _ in rows]
+    return set(db.session.execute(_rows_statement(names, with_key), params).scalars())
+
+
+def _plain(value: Any) -> Any:
+    """A value as its column stores it (an enum's value; an aware datetime in UTC)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use an aware datetime")
+        return value.astimezone(dt.UTC)
+    return value
+
+
+@lru_cache(maxsize=16)
+def _rows_statement(names: tuple[str, ...], with_key: bool) -> Any:
+    """The UPDATE ... FROM unnest(arrays) of compare_and_set_each, as fixed text: one statement whatever
+    the number of rows, so neither SQLAlchemy nor the driver parses it anew for each page."""
+    table = OutboundMessage.__table__
+    dialect = postgresql.dialect()
+    tested = ["w_id", "w_state", "w_attempts", *(["w_key"] if with_key else [])]
+    given = [*tested, *(f"v_{n}" for n in names)]
+    column_of = {"w_id": "id", "w_state": "state", "w_attempts": "attempts", "w_key": "batch_key"}
+    column_of.update({f"v_{n}": n for n in names})
+    arrays = ", ".join(
+        f"CAST(:{g} AS {table.c[column_of[g]].type.compile(dialect=dialect)}[])" for g in given
     )
-    return set(db.session.execute(stmt).scalars())
+    tests = " AND ".join(
+        f"m.{column_of[g]} = g.{g}"
+        for g in ("w_id", "w_state", "w_attempts", *(["w_key"] if with_key else []))
+    )
+    sets = ", ".join(f"{n} = g.v_{n}" for n in names)
+    # (names are the model's columns, never input)
+    return text(
+        f"UPDATE {table.name} AS m SET {sets} FROM unnest({arrays}) AS g({', '.join(given)}) "  # noqa: S608
+        f"WHERE {tests} RETURNING m.id"
+    )
 
 
 @lru_cache(maxsize=64)
