@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
+from bench.cpu_use import backends_of, cpu_use, print_cpu  # noqa: E402
 from civictracker.channels.base import IncomingPost  # noqa: E402
 
 PACK = ROOT / "civictracker" / "cities" / "cambridge_ma"
@@ -307,7 +308,9 @@ def _wait_processed(
     return done
 
 
-def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1, history: int = 0) -> None:
+def bench_postgis(
+    n: int, admin_url: str, redis_url: str, workers: int = 1, history: int = 0, keep: bool = False
+) -> None:
     from civictracker.app import create_app
     from civictracker.bootstrap import prepare_database
     from civictracker.extensions import db
@@ -361,13 +364,18 @@ def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1, hist
                 _wait_processed(db, InboundPost, warm_n, 120, procs, after)
                 print(f"[postgis] cold: worker start + the first 30 posts: {time.perf_counter() - t0:.2f} s")
                 posts = make_posts(n)
+                backends = set(backends_of(admin_url, name))
+                cpu_before = cpu_use(procs, backends)
                 start = time.perf_counter()
                 for ids in receive_batches(db, posts):
                     jobs.enqueue_processing(app, ids)
                 enqueued = time.perf_counter() - start
                 done = _wait_processed(db, InboundPost, warm_n + n, 900, procs, after) - warm_n
                 elapsed = time.perf_counter() - start
+                backends |= set(backends_of(admin_url, name))
+                cpu_after = cpu_use(procs, backends)
                 outcomes = _outcomes(db)
+                replies = _replies(db)
                 states = Counter(
                     dict(
                         db.session.execute(
@@ -397,6 +405,8 @@ def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1, hist
             )
             print(f"[postgis] outcomes: {dict(outcomes.most_common())}; failed rq jobs: {failed}")
             print(f"[postgis] posts by state (warm-up included): {dict(states.most_common())}")
+            print(f"[postgis] replies by state: {dict(replies.most_common())}")
+            print_cpu(cpu_before, cpu_after, elapsed, n)
         finally:
             for worker in procs:
                 if worker.poll() is None:
@@ -405,7 +415,10 @@ def bench_postgis(n: int, admin_url: str, redis_url: str, workers: int = 1, hist
                         worker.wait(10)
                     except subprocess.TimeoutExpired:
                         worker.kill()
-            _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if keep:
+                print(f"[postgis] kept the database: {url}")
+            else:
+                _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -428,6 +441,9 @@ def main() -> None:
         default="1",
         help="rq workers for the PostGIS run; comma-separated for several runs, e.g. 1,2,4 (default 1)",
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the PostGIS scratch database (to EXPLAIN on it after)"
+    )
     args = parser.parse_args()
     histories = [int(h.replace("_", "")) for h in args.history.split(",")]
     for history in histories:
@@ -435,7 +451,7 @@ def main() -> None:
             bench_sqlite(args.n, args.profile, history)
         if args.only in (None, "postgis"):
             for workers in (int(w) for w in args.workers.split(",")):
-                bench_postgis(args.n, args.pg_admin_url, args.redis_url, workers, history)
+                bench_postgis(args.n, args.pg_admin_url, args.redis_url, workers, history, args.keep)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ def claim_posts(
     rules: Mapping[str, ServiceRule],
     *,
     wait: bool,
+    busy: set[str] | None = None,
 ) -> tuple[list[int], list[int]]:
     """(ready, deferred) post ids, each in `order`: the locks of the ready ones are held until the commit.
 
@@ -44,7 +45,8 @@ def claim_posts(
     two keep their order). Locks are only tried, never waited for, so pages cannot deadlock on them;
     `wait` (the round before got nothing): first wait for the first post's locks, as one statement before
     any other lock of the round, so every round makes progress. SQLite: every post is ready (its one write
-    lock already runs one page at a time).
+    lock already runs one page at a time). `busy`: lock names to take as held elsewhere (the threads of
+    parents another page is processing: their replies wait for a later round).
     """
     if session.get_bind().dialect.name != "postgresql":
         return list(order), []
@@ -64,10 +66,10 @@ def claim_posts(
     # A probe in a savepoint: its rollback lets go of what it took, so a deferred post holds nothing.
     probe = session.begin_nested()
     try:
-        busy = try_locks(session, wanted)
+        taken = try_locks(session, wanted) | (busy or set())
     finally:
         probe.rollback()
-    ready, deferred = split_ready(todo, names, busy)
+    ready, deferred = split_ready(todo, names, taken)
     taken_meanwhile = try_locks(session, set().union(set(), *(names[post_id] for post_id in ready)) - held)
     if taken_meanwhile:  # another page took one since the probe: those posts wait too
         ready, later = split_ready(ready, names, taken_meanwhile)

@@ -62,7 +62,13 @@ def public_summary(service: Service, loc: GeocodeResult | None, *, private: bool
 def find_duplicate(ctx: PostContext, service: Service, loc: GeocodeResult) -> Ticket | None:
     """The open ticket this report duplicates, the page's unwritten new tickets included (locked)."""
     found = dedupe.find_duplicate(
-        ctx.session, service, loc, rules=ctx.env.dedupe, now=ctx.now, unwritten=ctx.page.new_tickets
+        ctx.session,
+        service,
+        loc,
+        rules=ctx.env.dedupe,
+        now=ctx.now,
+        unwritten=ctx.page.new_tickets,
+        load=lambda ticket_id: locked_ticket(ctx, ticket_id),
     )
     return lock_ticket(ctx, found)
 
@@ -74,16 +80,31 @@ def lock_ticket(ctx: PostContext, ticket: Ticket | None) -> Ticket | None:
     """
     if ticket is None or ticket.id in ctx.page.locked_tickets:
         return ticket
-    session = ctx.session
     state: InstanceState[Ticket] = inspect(ticket)
-    if state.pending or session.get_bind().dialect.name != "postgresql":
+    if state.pending or ctx.session.get_bind().dialect.name != "postgresql":
         return ticket
-    ctx.page.locked_tickets.add(ticket.id)
+    return locked_ticket(ctx, ticket.id)
+
+
+def locked_ticket(ctx: PostContext, ticket_id: int) -> Ticket | None:
+    """An existing ticket by id; PostgreSQL: locked until the page commits and read afresh, in one
+    statement (a SELECT ... FOR UPDATE that refreshes the loaded copy; see lock_ticket)."""
+    session, locked = ctx.session, ctx.page.locked_tickets
+    if ticket_id in locked or session.get_bind().dialect.name != "postgresql":
+        return session.get(Ticket, ticket_id)
+    locked.add(ticket_id)
+    loaded = session.identity_map.get(session.identity_key(Ticket, ticket_id))
     with session.no_autoflush:
-        session.execute(select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
-        if not state.modified:  # (changed by this page already: its own changes are kept)
-            session.refresh(ticket)
-    return ticket
+        if loaded is not None and inspect(loaded).modified:
+            # (changed by this page already: its own changes are kept, the row is only locked)
+            session.execute(select(Ticket.id).where(Ticket.id == ticket_id).with_for_update())
+            return loaded  # type: ignore[no-any-return]
+        return session.scalars(
+            select(Ticket)
+            .where(Ticket.id == ticket_id)
+            .with_for_update(of=Ticket)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
 
 
 def open_ticket(ctx: PostContext, service: Service, analysis: Analysis, status: TicketStatus) -> Ticket:

@@ -185,11 +185,15 @@ def _run_page(ids: list[int], env: Any, analyses: dict[int, Any], *, isolate: bo
     cache.ticket_ids = IdAllocator(session, Ticket.__tablename__)  # new tickets wait for the round's flush
     loaded = load_posts(session, ids)  # type: ignore[arg-type]
     parents = unprocessed_parents(session, loaded)  # type: ignore[arg-type]
+    held: set[str] = set()  # the threads of parents another page is processing now
     if parents:  # the posts these answer go first (ids are in storage order: a parent's is lower)
-        ids = sorted({*ids, *parents})
         # (row locks after the page's own rows, and before any advisory lock: a page waiting here holds
-        # none that another page could be waiting for)
-        loaded.update(load_posts(session, parents))  # type: ignore[arg-type]
+        # none that another page could be waiting for). A parent another page holds is not waited for:
+        # its replies wait for a later round, when it is processed, unless this round must wait.
+        found = load_posts(session, list(parents), skip_locked=not wait)  # type: ignore[arg-type]
+        held = {f"thread:{channel}:{ext}" for i, (channel, ext) in parents.items() if i not in found}
+        loaded.update(found)
+        ids = sorted({*ids, *found})
     # (the page's own posts were analysed before the round; a parent it brought in is analysed here)
     analyses.update(_analyses(loaded, env, analyses))
     # A page cannot see another's uncommitted tickets and posts: two pages at once could each open a
@@ -198,7 +202,7 @@ def _run_page(ids: list[int], env: Any, analyses: dict[int, Any], *, isolate: bo
     # the others to the next round. SQLite: its one write lock (begin_write) runs one page at a time.
     if session.get_bind().dialect.name == "postgresql":
         cache.services, rules = read_services(session, env.dedupe_radius_m)  # type: ignore[arg-type]
-        ids, page.deferred = claim_posts(session, ids, loaded, analyses, rules, wait=wait)  # type: ignore[arg-type]
+        ids, page.deferred = claim_posts(session, ids, loaded, analyses, rules, wait=wait, busy=held)  # type: ignore[arg-type]
         loaded = {post_id: loaded[post_id] for post_id in ids if post_id in loaded}
     cache.analyses = {post_id: analyses[post_id] for post_id in ids if post_id in analyses}
     add_new_reporters(session, loaded, cache)  # type: ignore[arg-type]

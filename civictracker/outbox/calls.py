@@ -18,8 +18,10 @@ from civictracker.models.transitions import values_of
 from civictracker.models.types import utcnow
 from civictracker.outbox.claims import (
     claim,
+    claim_each,
     commit_keeping_loaded,
     commit_settled,
+    compare_and_set_each,
     error_note,
     first_public_reply,
     lock_messages,
@@ -296,7 +298,7 @@ def send_plain_each(app: Flask, members: list[OutboundMessage]) -> tuple[int, li
     replies posted before it are stored. Returns (how many were sent, the ids of those that failed).
     """
     now = utcnow()
-    claimed = [m for m in members if claim([m], m.idempotency_key, now)]
+    claimed = claim_each(members, now)
     if not claimed:
         db.session.rollback()
         return 0, []
@@ -331,13 +333,17 @@ def send_plain_each(app: Flask, members: list[OutboundMessage]) -> tuple[int, li
 
 def _settle_sent(done: list[tuple[OutboundMessage, str]], now: dt.datetime) -> None:
     """Mark posted replies sent (each only if still under its own claim) and stamp their tickets once."""
-    settled = [
-        msg
-        for msg, external_id in done
-        if settle(
-            msg, msg.idempotency_key, state=MessageState.SENT, sent_external_id=external_id, sent_at=utcnow()
-        )
-    ]
+    sent_at = utcnow()
+    settled = compare_and_set_each(
+        [
+            (
+                msg,
+                {"state": MessageState.SENT, "sent_external_id": external_id, "sent_at": sent_at},
+                msg.idempotency_key,
+            )
+            for msg, external_id in done
+        ]
+    )
     first_public_reply(settled, now)
     pull_forward(settled, now)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -88,6 +90,27 @@ def claim(members: list[OutboundMessage], key: str, now: dt.datetime) -> bool:
     )
 
 
+def claim_each(members: list[OutboundMessage], now: dt.datetime) -> list[OutboundMessage]:
+    """`claim` for each member alone, under its own idempotency key: the members claimed, in order.
+
+    PostgreSQL: one statement for all (compare_and_set_each); SQLite: one each, as `claim` does."""
+    return compare_and_set_each(
+        [
+            (
+                msg,
+                {
+                    "state": MessageState.SENDING,
+                    "attempts": msg.attempts + 1,
+                    "next_attempt_at": now,
+                    "batch_key": msg.idempotency_key,
+                },
+                None,
+            )
+            for msg in members
+        ]
+    )
+
+
 def settle(msg: OutboundMessage, key: str, **values: Any) -> bool:
     """Write `values` on one member of the call `key` only if it is still as we read it.
 
@@ -111,6 +134,85 @@ def compare_and_set(msg: OutboundMessage, values: dict[str, Any], *, key: str | 
     for name, value in values.items():
         set_committed_value(msg, name, value)
     return True
+
+
+def compare_and_set_each(
+    changes: list[tuple[OutboundMessage, dict[str, Any], str | None]],
+) -> list[OutboundMessage]:
+    """`compare_and_set` of each (message, values, key): the messages written, in order.
+
+    PostgreSQL: one UPDATE ... FROM (VALUES ...) RETURNING for each set of columns, the same test per row
+    (a reply page's claims and settlements were two statements per reply, a third of a page's statements).
+    SQLite: one compare_and_set each.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return [msg for msg, values, key in changes if compare_and_set(msg, values, key=key)]
+    groups: dict[tuple[tuple[str, ...], bool], list[tuple[OutboundMessage, dict[str, Any], str | None]]] = {}
+    for msg, values, key in changes:
+        if "state" in values:
+            check_transition(MESSAGE_TRANSITIONS, msg.state, values["state"])
+        groups.setdefault((tuple(sorted(values)), key is not None), []).append((msg, values, key))
+    written: set[int] = set()
+    for (names, with_key), rows in groups.items():
+        written.update(_compare_and_set_rows(names, with_key, rows))
+    done = [msg for msg, _, _ in changes if msg.id in written]
+    for msg, values, _ in changes:
+        if msg.id in written:
+            for name, value in values.items():
+                set_committed_value(msg, name, value)
+    return done
+
+
+def _compare_and_set_rows(
+    names: tuple[str, ...], with_key: bool, rows: list[tuple[OutboundMessage, dict[str, Any], str | None]]
+) -> set[int]:
+    """One UPDATE of `names` on each row still as read (PostgreSQL): the ids it wrote."""
+    params: dict[str, list[Any]] = {
+        "w_id": [msg.id for msg, _, _ in rows],
+        "w_state": [_plain(msg.state) for msg, _, _ in rows],
+        "w_attempts": [msg.attempts for msg, _, _ in rows],
+    }
+    if with_key:
+        params["w_key"] = [key for _, _, key in rows]
+    for name in names:
+        params[f"v_{name}"] = [_plain(values[name]) for _, values, _ in rows]
+    return set(db.session.execute(_rows_statement(names, with_key), params).scalars())
+
+
+def _plain(value: Any) -> Any:
+    """A value as its column stores it (an enum's value; an aware datetime in UTC)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use an aware datetime")
+        return value.astimezone(dt.UTC)
+    return value
+
+
+@lru_cache(maxsize=16)
+def _rows_statement(names: tuple[str, ...], with_key: bool) -> Any:
+    """The UPDATE ... FROM unnest(arrays) of compare_and_set_each, as fixed text: one statement whatever
+    the number of rows, so neither SQLAlchemy nor the driver parses it anew for each page."""
+    table = OutboundMessage.__table__
+    dialect = postgresql.dialect()
+    tested = ["w_id", "w_state", "w_attempts", *(["w_key"] if with_key else [])]
+    given = [*tested, *(f"v_{n}" for n in names)]
+    column_of = {"w_id": "id", "w_state": "state", "w_attempts": "attempts", "w_key": "batch_key"}
+    column_of.update({f"v_{n}": n for n in names})
+    arrays = ", ".join(
+        f"CAST(:{g} AS {table.c[column_of[g]].type.compile(dialect=dialect)}[])" for g in given
+    )
+    tests = " AND ".join(
+        f"m.{column_of[g]} = g.{g}"
+        for g in ("w_id", "w_state", "w_attempts", *(["w_key"] if with_key else []))
+    )
+    sets = ", ".join(f"{n} = g.v_{n}" for n in names)
+    # (names are the model's columns, never input)
+    return text(
+        f"UPDATE {table.name} AS m SET {sets} FROM unnest({arrays}) AS g({', '.join(given)}) "  # noqa: S608
+        f"WHERE {tests} RETURNING m.id"
+    )
 
 
 @lru_cache(maxsize=64)

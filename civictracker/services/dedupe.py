@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, inspect, or_, select
@@ -57,8 +57,12 @@ def find_duplicate(
     rules: DedupeRules,
     now: dt.datetime,
     unwritten: Sequence[Ticket] = (),
+    load: Callable[[int], Ticket | None] | None = None,
 ) -> Ticket | None:
     """An open ticket for the same problem: same service, recent, same place (see PRECISE_SAME_PLACE_M).
+
+    `load`: how the chosen ticket is read by id (the intake locks it in the same statement); by default
+    `session.get`.
 
     `unwritten`: tickets the caller created and may not have written yet (a page's). Those still pending
     are not in the table: they are looked at in memory by the same rules (distances on the ellipsoid, as
@@ -73,7 +77,8 @@ def find_duplicate(
     ]
     if service.street_wide and loc.street:
         return _same_street(session, service, loc, since, pending)
-    return _nearest(session, service, loc, since, pending, service.dedupe_radius_m or rules.radius_m)
+    radius = service.dedupe_radius_m or rules.radius_m
+    return _nearest(session, service, loc, since, pending, radius, load or (lambda i: session.get(Ticket, i)))
 
 
 def _same_street(
@@ -99,6 +104,7 @@ def _nearest(
     since: dt.datetime,
     pending: list[Ticket],
     radius: float,
+    load: Callable[[int], Ticket | None],
 ) -> Ticket | None:
     """The nearest open ticket within `radius`, unless both places are precise and clearly apart."""
     assert loc.lat is not None and loc.lon is not None
@@ -118,5 +124,5 @@ def _nearest(
         both_precise = loc.precision in PRECISE and precision in PRECISE
         if both_precise and distance > PRECISE_SAME_PLACE_M and (address or "") != (loc.matched or ""):
             continue
-        return found if isinstance(found, Ticket) else session.get(Ticket, found)
+        return found if isinstance(found, Ticket) else load(found)
     return None

@@ -183,3 +183,43 @@ def test_a_deadlock_while_settling_one_call_is_tried_again(app, monkeypatch) -> 
     (message_id,) = _queue(1)
     assert outbox.send_outbound(message_id) == "sent"
     assert calls == [1, 1] and _states([message_id]) == ["sent"] and len(channel.records) == 1
+
+
+def test_compare_and_set_each_writes_only_the_rows_still_as_read(app) -> None:  # type: ignore[no-untyped-def]
+    """One statement for a page's rows (PostgreSQL), the same test per row as one compare-and-set each: a
+    row another sender changed since it was read (state, attempts or key) is left as that sender made it."""
+    from sqlalchemy import text
+
+    from civictracker.models import MessageState
+    from civictracker.outbox.claims import claim_each, compare_and_set_each
+
+    ids = _queue(4)
+    rows = [ext_db.session.get(OutboundMessage, i) for i in ids]
+    # another sender claims the second row meanwhile (raw SQL: the rows read above keep what they read)
+    ext_db.session.execute(
+        text("UPDATE outbound_messages SET state = 'sending', attempts = 1 WHERE id = :i"), {"i": ids[1]}
+    )
+    assert rows[1].state == MessageState.PENDING
+    now = utcnow()
+    claimed = claim_each(rows, now)
+    assert [m.id for m in claimed] == [ids[0], ids[2], ids[3]]
+    assert all(m.state == MessageState.SENDING and m.batch_key == m.idempotency_key for m in claimed)
+    # settling under the wrong key writes nothing; under the right one, each row claimed
+    wrong = compare_and_set_each([(m, {"state": MessageState.SENT}, "another-key") for m in claimed])
+    assert wrong == []
+    settled = compare_and_set_each(
+        [
+            (
+                m,
+                {"state": MessageState.SENT, "sent_external_id": f"x{m.id}", "sent_at": now},
+                m.idempotency_key,
+            )
+            for m in claimed
+        ]
+    )
+    assert [m.id for m in settled] == [ids[0], ids[2], ids[3]]
+    ext_db.session.commit()
+    assert _states(ids) == ["sent", "sending", "sent", "sent"]
+    rows = [ext_db.session.get(OutboundMessage, i) for i in ids]
+    assert [r.attempts for r in rows] == [1, 1, 1, 1] and rows[1].batch_key is None
+    assert [r.sent_external_id for r in rows] == [f"x{ids[0]}", None, f"x{ids[2]}", f"x{ids[3]}"]
