@@ -23,6 +23,7 @@ import argparse
 import csv
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -37,7 +38,8 @@ from civictracker.triage import classify as triage  # noqa: E402
 from civictracker.triage.dataset import DATA_DIR, training_examples  # noqa: E402
 
 TEST = ROOT / "bench" / "data" / "real_boston_test.jsonl"
-SHARED = ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout; CIVICTRACKER_SHARED_DATA points elsewhere (a git worktree, say).
+SHARED = Path(os.environ.get("CIVICTRACKER_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CRISISLEX = SHARED / "crisislex" / "crisislex_t26.csv"
 DRM_TEST = SHARED / "disaster_response_messages" / "disaster_response_test.csv"
 CRISIS_LABELS = {"Not related", "Sympathy and support", "Donations and volunteering"}
@@ -120,6 +122,9 @@ def print_scores(name: str, f: dict) -> None:
 def non_request_texts() -> dict[str, list[str]]:
     """Real non-requests by source: CrisisLex T26 (three labels) and the DRM test file."""
     out: dict[str, list[str]] = {}
+    missing = [str(p) for p in (CRISISLEX, DRM_TEST) if not p.exists()]
+    if missing:  # a figure over no posts would read as a pass
+        raise SystemExit(f"real non-requests not found: {', '.join(missing)} (set CIVICTRACKER_SHARED_DATA)")
     if CRISISLEX.exists():
         with open(CRISISLEX, encoding="utf-8", newline="") as fh:
             for r in csv.DictReader(fh):

@@ -22,13 +22,16 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import random
 import re
 from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT.parent / "shared" / "data" / "boston_open311_text"
+# ../shared/data beside the checkout; CIVICTRACKER_SHARED_DATA points elsewhere (a git worktree, say).
+SHARED = Path(os.environ.get("CIVICTRACKER_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SOURCE = SHARED / "boston_open311_text"
 LABELS = ROOT / "bench" / "data" / "boston_labels"
 TRAIN_OUT = ROOT / "civictracker" / "triage" / "data" / "real_boston.jsonl"
 TEST_OUT = ROOT / "bench" / "data" / "real_boston_test.jsonl"
@@ -47,7 +50,7 @@ FOLDER_TRAIN, FOLDER_TEST = 700, 250
 TEST_SHARE = 0.35
 # Label batches numbered from here on are training-only (drawn after the test split was fixed).
 FIRST_TRAIN_ONLY_BATCH = 13
-DRM_DIR = ROOT.parent / "shared" / "data" / "disaster_response_messages"
+DRM_DIR = SHARED / "disaster_response_messages"
 DRM_OUT = ROOT / "civictracker" / "triage" / "data" / "drm_negatives.jsonl"
 DRM_NEWS = 2000
 # Form fields whose values are the resident's words; the rest (City Owned: No, plate state...) is form noise.
