@@ -254,9 +254,10 @@ def map_geojson(
     street_level = CACHE_MAX_ZOOM < zoom <= FINE_ZOOM and _time_free(filters) and _few_cells(viewport, zoom)
     if street_level and city is not None:
         services = set(_service_ids(session, filters.services))
-        street = rolled_open_cells(session, Grid.for_city(city), zoom, services, viewport.bbox)
+        grid = Grid.for_city(city)
+        street = rolled_open_cells(session, grid, zoom, services, viewport.bbox)
         # the cells wholly in view already hold more tickets than are sent as points: no point read
-        surely_many = count_inside(street, Grid.for_city(city).at(zoom), viewport.bbox) > MAX_POINTS
+        surely_many = zoom >= POINTS_ZOOM and count_inside(street, grid.at(zoom), viewport.bbox) > MAX_POINTS
     if zoom >= POINTS_ZOOM and not surely_many:
         rows = point_rows(session, [*conds, view_cond], MAX_POINTS + 1, lines=lines)
         if len(rows) <= MAX_POINTS:
