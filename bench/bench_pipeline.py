@@ -308,6 +308,36 @@ def _wait_processed(
     return done
 
 
+def start_worker(url: str, redis_url: str, queue_name: str, tmp: Path, log_name: str) -> subprocess.Popen:
+    """A real `flask civictracker worker` process on this database and queue; its stderr in tmp/log_name."""
+    env = {
+        **os.environ,
+        "CIVICTRACKER_DATABASE_URL": url,
+        "CIVICTRACKER_REDIS_URL": redis_url,
+        "CIVICTRACKER_QUEUE_NAME": queue_name,
+        "CIVICTRACKER_INSTANCE_PATH": str(tmp / "instance"),
+        "CIVICTRACKER_SECRET_KEY": "bench",
+    }
+    flask = str(Path(sys.executable).with_name("flask"))
+    return subprocess.Popen(
+        [flask, "--app", "wsgi", "civictracker", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / log_name, "w"),  # the process holds it; closed with the temp dir
+    )
+
+
+def stop_worker(worker: subprocess.Popen, wait_s: float) -> None:
+    """SIGTERM (a warm shutdown: the job in hand ends first), then SIGKILL after `wait_s` seconds."""
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
 def bench_postgis(
     n: int, admin_url: str, redis_url: str, workers: int = 1, history: int = 0, keep: bool = False
 ) -> None:
@@ -331,25 +361,9 @@ def bench_postgis(
             with app.app_context():
                 _fill(db, history, "postgis")
                 db.session.remove()
-            env = {
-                **os.environ,
-                "CIVICTRACKER_DATABASE_URL": url,
-                "CIVICTRACKER_REDIS_URL": redis_url,
-                "CIVICTRACKER_QUEUE_NAME": queue_name,
-                "CIVICTRACKER_INSTANCE_PATH": str(tmp / "instance"),
-                "CIVICTRACKER_SECRET_KEY": "bench",
-            }
-            flask = str(Path(sys.executable).with_name("flask"))
-            for i in range(workers):
-                procs.append(
-                    subprocess.Popen(
-                        [flask, "--app", "wsgi", "civictracker", "worker"],
-                        cwd=ROOT,
-                        env=env,
-                        stdout=subprocess.DEVNULL,
-                        stderr=open(tmp / f"worker{i}.log", "w"),  # noqa: SIM115 (closed with the temp dir)
-                    )
-                )
+            procs.extend(
+                start_worker(url, redis_url, queue_name, tmp, f"worker{i}.log") for i in range(workers)
+            )
             with app.app_context():
                 queue = get_queue(app)
                 assert not queue.is_inline
@@ -409,12 +423,7 @@ def bench_postgis(
             print_cpu(cpu_before, cpu_after, elapsed, n)
         finally:
             for worker in procs:
-                if worker.poll() is None:
-                    worker.terminate()
-                    try:
-                        worker.wait(10)
-                    except subprocess.TimeoutExpired:
-                        worker.kill()
+                stop_worker(worker, 10)
             if keep:
                 print(f"[postgis] kept the database: {url}")
             else:

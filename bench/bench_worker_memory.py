@@ -38,6 +38,8 @@ from bench.bench_pipeline import (  # noqa: E402
     _wait_processed,
     make_posts,
     receive_batches,
+    start_worker,
+    stop_worker,
 )
 
 
@@ -113,22 +115,7 @@ def bench_postgis(n: int, step: int, warm: int, admin_url: str, redis_url: str) 
         try:
             app = create_app(_settings(url, tmp, redis_url=redis_url, queue_name=queue_name))
             prepare_database(app)
-            env = {
-                **os.environ,
-                "CIVICTRACKER_DATABASE_URL": url,
-                "CIVICTRACKER_REDIS_URL": redis_url,
-                "CIVICTRACKER_QUEUE_NAME": queue_name,
-                "CIVICTRACKER_INSTANCE_PATH": str(tmp / "instance"),
-                "CIVICTRACKER_SECRET_KEY": "bench",
-            }
-            flask = str(Path(sys.executable).with_name("flask"))
-            worker = subprocess.Popen(
-                [flask, "--app", "wsgi", "civictracker", "worker"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=open(tmp / "worker.log", "w"),  # noqa: SIM115 (closed with the temp dir)
-            )
+            worker = start_worker(url, redis_url, queue_name, tmp, "worker.log")
             with app.app_context():
                 queue = get_queue(app)
                 assert not queue.is_inline
@@ -151,12 +138,8 @@ def bench_postgis(n: int, step: int, warm: int, admin_url: str, redis_url: str) 
                 db.session.remove()
                 db.engine.dispose()
         finally:
-            if worker is not None and worker.poll() is None:
-                worker.terminate()  # a warm shutdown: the job in hand ends first
-                try:
-                    worker.wait(120)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            if worker is not None:
+                stop_worker(worker, 120)  # a job of 50 posts in hand may take a while on a loaded machine
             _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(
         f"[postgis] {stored:,} posts processed by one rq worker in {elapsed:.0f} s; failed rq jobs: {failed}"
