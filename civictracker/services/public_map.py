@@ -286,11 +286,16 @@ def map_geojson(
     return collection
 
 
+def _cells_in_view(view: Bbox, zoom: int) -> tuple[float, float, float]:
+    """(cell lon, cell lat) in degrees at this zoom and the view's latitude, and the cells in the view."""
+    min_lon, min_lat, max_lon, max_lat = view
+    cell_lon, cell_lat = cell_size(zoom, (min_lat + max_lat) / 2)
+    return cell_lon, cell_lat, ((max_lon - min_lon) / cell_lon) * ((max_lat - min_lat) / cell_lat)
+
+
 def _few_cells(viewport: Viewport, zoom: int) -> bool:
     """The view holds no more cells of this zoom than a response may carry (else _view_clusters coarsens)."""
-    min_lon, min_lat, max_lon, max_lat = viewport.bbox
-    cell_lon, cell_lat = cell_size(zoom, (min_lat + max_lat) / 2)
-    return ((max_lon - min_lon) / cell_lon) * ((max_lat - min_lat) / cell_lat) <= MAX_FEATURES
+    return _cells_in_view(viewport.bbox, zoom)[2] <= MAX_FEATURES
 
 
 def _time_free(filters: MapFilters) -> bool:
@@ -384,10 +389,8 @@ def _view_clusters(
     session: Session, conds: list[ColumnElement[bool]], zoom: int, view: Bbox
 ) -> list[Cluster]:
     """The clusters of the viewport's own cells (a high zoom, or no city bbox to cache by)."""
-    min_lon, min_lat, max_lon, max_lat = view
-    cell_lon, cell_lat = cell_size(zoom, (min_lat + max_lat) / 2)
+    cell_lon, cell_lat, cells = _cells_in_view(view, zoom)
     # A huge bbox at a high zoom (a client asking for too much) gets coarser cells, not more of them.
-    cells = ((max_lon - min_lon) / cell_lon) * ((max_lat - min_lat) / cell_lat)
     if cells > MAX_FEATURES:
         scale = math.sqrt(cells / MAX_FEATURES) * 1.05
         cell_lon, cell_lat = cell_lon * scale, cell_lat * scale
