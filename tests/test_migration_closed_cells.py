@@ -20,7 +20,7 @@ from civictracker.services import tickets as svc
 from civictracker.services.map_cells import cell_rows
 from civictracker.services.map_closed_cells import rolled_closed_cells
 from civictracker.services.map_grid import Grid
-from civictracker.services.map_open_cells import ready_map_cells
+from civictracker.services.map_open_cells import ready_map_cells, rolled_open_cells
 from civictracker.services.public import CLOSED_RECENT_DAYS, MAP_CLOSED, MAP_OPEN
 from tests import factories
 from tests.conftest import BACKENDS, drop_app, make_app
@@ -54,10 +54,13 @@ def _insert_history(box: tuple[float, float, float, float], now: dt.datetime, n:
     db.session.commit()
 
 
-def _counted(grid: Grid, zoom: int, now: dt.datetime) -> list[tuple[int, ...]]:
+def _counted(grid: Grid, zoom: int, now: dt.datetime, *, opened: bool = False) -> list[tuple[int, ...]]:
+    recent = Ticket.closed_at >= now - dt.timedelta(days=CLOSED_RECENT_DAYS)
     conds = [
-        Ticket.status.in_([s.value for s in MAP_CLOSED]),
-        Ticket.closed_at >= now - dt.timedelta(days=CLOSED_RECENT_DAYS),
+        Ticket.status.in_([s.value for s in MAP_OPEN])
+        if opened
+        else Ticket.status.in_([s.value for s in MAP_CLOSED]),
+        Ticket.public_lat.is_not(None) if opened else recent,
         Ticket.public_lat.is_not(None),
         Ticket.public_lon.between(grid.box[0], grid.box[2]),
         Ticket.public_lat.between(grid.box[1], grid.box[3]),
@@ -67,10 +70,13 @@ def _counted(grid: Grid, zoom: int, now: dt.datetime) -> list[tuple[int, ...]]:
     return sorted((gx, gy, sid, n, first if n == 1 else 0) for gx, gy, sid, n, first, _, _ in rows)
 
 
-def _kept(grid: Grid, zoom: int, now: dt.datetime) -> list[tuple[int, ...]]:
+def _kept(grid: Grid, zoom: int, now: dt.datetime, *, opened: bool = False) -> list[tuple[int, ...]]:
     services = set(db.session.scalars(select(Service.id)))
     since = now - dt.timedelta(days=CLOSED_RECENT_DAYS)
-    rows = rolled_closed_cells(db.session, grid, zoom, services, since)
+    if opened:
+        rows = rolled_open_cells(db.session, grid, zoom, services)
+    else:
+        rows = rolled_closed_cells(db.session, grid, zoom, services, since)
     return sorted((gx, gy, sid, n, first) for gx, gy, sid, n, first, _, _ in rows)
 
 
@@ -90,6 +96,9 @@ def test_upgrade_builds_the_closed_cells_from_stored_tickets(tmp_path: Path, bac
             assert built and built > 0  # by the migration, not by a rebuild of the app's
             for zoom in (17, 15, 12):
                 assert _kept(grid, zoom, now) == _counted(grid, zoom, now), zoom
+                # the open cells' new coarse zoom too, with the deltas written before the upgrade pending
+                assert _kept(grid, zoom, now, opened=True) == _counted(grid, zoom, now, opened=True), zoom
+            assert db.session.scalar(text("SELECT count(*) FROM map_cell_deltas")) > 0
             # the new triggers keep them from here on
             ticket = db.session.scalars(select(Ticket).where(Ticket.status.in_(["open", "assigned"]))).first()
             assert ticket is not None
@@ -97,8 +106,9 @@ def test_upgrade_builds_the_closed_cells_from_stored_tickets(tmp_path: Path, bac
             db.session.commit()
             ready_map_cells(db.session, grid)
             now = dt.datetime.now(dt.UTC)
-            for zoom in (17, 15):
+            for zoom in (17, 15, 13, 12):
                 assert _kept(grid, zoom, now) == _counted(grid, zoom, now), zoom
+                assert _kept(grid, zoom, now, opened=True) == _counted(grid, zoom, now, opened=True), zoom
             days = db.session.execute(text("SELECT count(*) FROM map_cell_deltas WHERE day IS NOT NULL"))
             assert days.scalar() == 1
     finally:

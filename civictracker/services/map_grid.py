@@ -13,11 +13,13 @@ from civictracker.services.map_cells import CACHE_MAX_ZOOM, cell_size
 Bbox = tuple[float, float, float, float]
 BaseRow = tuple[int, int, int, int, int, int, int]  # gx, gy, service_id, n, sum lat e7, sum lon e7, sum id
 E7 = 10_000_000.0
-# The cells are kept at two zooms: the city grid's (CACHE_MAX_ZOOM, merged for every zoom below) and
-# a finer one for street-level views, so a view of a busy street reads a few hundred cells, not the tens of
-# thousands of tickets in it (half of 1M tickets on one street: 250-500 ms per uncached view at zoom
-# 16 counting tickets). The low zooms keep merging the coarse cells: from the fine ones, 4x the rows.
+# The cells are kept at three zooms: the city grid's (CACHE_MAX_ZOOM, merged for 14-15), a finer one for
+# street-level views, so a view of a busy street reads a few hundred cells, not the tens of thousands of
+# tickets in it (half of 1M tickets on one street: 250-500 ms per uncached view at zoom 16 counting
+# tickets), and a coarser one merged for every zoom up to 13, the map's first view: at 1M tickets its
+# cells are a twelfth of the city grid's (1,100 against 13,000 open; 19,000 against 47,000 closed by day).
 FINE_ZOOM = 17
+COARSE_ZOOM = 13
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,19 @@ class Grid:
         scale = 2.0 ** (self.zoom - zoom)
         return Grid(self.cell_lon * scale, self.cell_lat * scale, self.box, zoom)
 
-    def kept(self) -> tuple[Grid, Grid]:
-        """The two grids the cells are kept on for this city grid: its own and the street-level one."""
-        return self, self.at(self.zoom + FINE_ZOOM - CACHE_MAX_ZOOM)
+    def kept(self) -> tuple[Grid, Grid, Grid]:
+        """The grids the cells are kept on for this city grid: the coarse one, its own, the street one."""
+        return (
+            self.at(self.zoom + COARSE_ZOOM - CACHE_MAX_ZOOM),
+            self,
+            self.at(self.zoom + FINE_ZOOM - CACHE_MAX_ZOOM),
+        )
 
     def level_for(self, zoom: int) -> Grid:
-        """The kept grid a view at `zoom` (<= FINE_ZOOM) merges its cells from."""
-        return self.kept()[1] if zoom > self.zoom else self
+        """The kept grid a view at `zoom` (<= FINE_ZOOM) merges its cells from: the coarsest one that is
+        no coarser than `zoom`."""
+        coarse, own, fine = self.kept()
+        return fine if zoom > own.zoom else own if zoom > coarse.zoom else coarse
 
     def cells_under(self, zoom: int, view: Bbox) -> tuple[int, int, int, int]:
         """(gx0, gy0, gx1, gy1): this grid's cells inside the cells of `zoom` that `view` touches."""

@@ -13,8 +13,12 @@ map_closed_cells (count and integer sums per zoom, cell, service and closing day
 ones into map_cells. A "closed in the last 30 days" view sums 30 day-rows per cell, and counts the window's
 first, partial day from the tickets (services/map_closed_cells.py): the same answer as counting them.
 
+Both tables are also kept at a coarse zoom (13, services/map_grid.COARSE_ZOOM) that every view up to
+zoom 13 merges: a twelfth of the city grid's rows.
+
 The new table is built here from the tickets already stored, for the grid map_grid holds (none yet: the
-first map request or init-db builds both tables). Only the days a window can reach are kept.
+first map request or init-db builds both tables), and the open cells' coarse zoom from the city grid's.
+Only the days a window can reach are kept.
 """
 
 import datetime as dt
@@ -32,6 +36,7 @@ MAP_CLOSED_SQL = "('closed', 'referred', 'resolved')"
 KEEP_DAYS = 32  # services/map_closed_cells.KEEP_DAYS: the 30-day window, its first day, a margin
 COVER = ("status", "closed_at", "public_lon", "public_lat", "service_id")  # ix_tickets_map_closed_cover
 FINE_SCALE = 4  # the street-level grid (zoom 17) is the city grid (zoom 15) with cells 4x smaller
+COARSE_ZOOM = 13  # services/map_grid.COARSE_ZOOM: merged for every zoom up to 13
 SQLITE_DAY = "CAST(julianday(substr({r}.closed_at, 1, 10)) - 2440587.5 AS INTEGER)"
 PG_DAY = "(date(timezone('UTC', {r}.closed_at)) - DATE '1970-01-01')"
 
@@ -169,7 +174,8 @@ def _pg_functions(closed: bool) -> None:
 
 def _build(postgres: bool) -> None:
     """Count the closed tickets of the kept days into map_closed_cells for the grid map_grid holds, at
-    both kept zooms, with the expressions the app's rebuild uses (services/map_open_cells.py)."""
+    the kept zooms, with the expressions the app's rebuild uses (services/map_open_cells.py); and the open
+    cells at the new coarse zoom."""
     bind = op.get_bind()
     grid = bind.execute(
         sa.text("SELECT cell_lon, cell_lat, min_lon, min_lat, max_lon, max_lat FROM map_grid WHERE id = 1")
@@ -212,6 +218,24 @@ def _build(postgres: bool) -> None:
                 "max_lat": max_lat,
             },
         )
+    # The coarse grid (zoom 13, cells 4x the city grid's each way), open and closed: the city grid's
+    # cells merged, exactly the keys the app computes (the cell sizes are powers of two). The open ones
+    # from map_cells, not from the tickets: the deltas still pending are folded into every kept grid.
+    op.execute(
+        f"""
+        INSERT INTO map_cells (zoom, gx, gy, service_id, n, sum_lat_e7, sum_lon_e7, sum_id)
+        SELECT {COARSE_ZOOM}, gx >> 2, gy >> 2, service_id, sum(n), sum(sum_lat_e7), sum(sum_lon_e7), sum(sum_id)
+        FROM map_cells WHERE zoom = 15 GROUP BY 2, 3, 4
+        """
+    )
+    op.execute(
+        f"""
+        INSERT INTO map_closed_cells (zoom, gx, gy, service_id, day, n, sum_lat_e7, sum_lon_e7, sum_id)
+        SELECT {COARSE_ZOOM}, gx >> 2, gy >> 2, service_id, day, sum(n), sum(sum_lat_e7), sum(sum_lon_e7),
+            sum(sum_id)
+        FROM map_closed_cells WHERE zoom = 15 GROUP BY 2, 3, 4, 5
+        """
+    )
 
 
 def upgrade():
@@ -255,6 +279,7 @@ def downgrade():
     else:
         _sqlite_triggers(closed=False)
     op.execute("DELETE FROM map_cell_deltas WHERE day IS NOT NULL")
+    op.execute(f"DELETE FROM map_cells WHERE zoom = {COARSE_ZOOM}")  # the older code keeps zooms 15 and 17
     op.drop_index("ix_map_closed_cells_day", table_name="map_closed_cells")
     op.drop_table("map_closed_cells")
     # not a batch copy on SQLite: renaming a copy into place fails on the triggers that name the table
