@@ -151,9 +151,10 @@ def compact_map_cells(session: Session, grid: Grid, now: dt.datetime | None = No
         session.execute(delete(d))
     # sorted: concurrent upserts lock the cells in one order
     _upsert(session, sorted(tuple(r[:8]) for r in rows if not r[-1]))
-    upsert_closed(session, sorted(tuple(r[:9]) for r in rows if r[-1]))
+    folded = sorted(tuple(r[:9]) for r in rows if r[-1])
+    upsert_closed(session, folded)
     session.execute(delete(MapCell).where(MapCell.n == 0))
-    prune_closed(session, now)
+    prune_closed(session, now, {r[4] for r in folded})
     session.flush()
 
 

@@ -419,3 +419,19 @@ def test_closed_deltas_fold_and_old_days_are_pruned(db) -> None:  # type: ignore
     assert db.scalar(select(func.min(MapClosedCell.day))) >= map_closed_cells.horizon(later)
     for zoom in (15, 17):
         assert _closed_kept(db, later, zoom) == _closed_reference(db, later, zoom)
+    # a ticket closed then reopened: its folded rows are emptied, then dropped
+    t = factories.ticket(db, "trash", lat=42.3886, lon=-71.1190)
+    svc.change_status(db, t, TicketStatus.RESOLVED, replies=factories.replies())
+    db.flush()
+    cells_svc.compact_map_cells(db, GRID)
+    assert db.scalar(
+        select(func.count())
+        .select_from(MapClosedCell)
+        .where(MapClosedCell.service_id == t.service_id, MapClosedCell.n > 0)
+    )
+    svc.change_status(db, t, TicketStatus.REOPENED, replies=factories.replies())
+    db.flush()
+    cells_svc.compact_map_cells(db, GRID)
+    assert db.scalar(select(func.count()).select_from(MapClosedCell).where(MapClosedCell.n == 0)) == 0
+    for zoom in (15, 17):  # as of the later day the cells were pruned for
+        assert _closed_kept(db, later, zoom) == _closed_reference(db, later, zoom)
