@@ -13,6 +13,8 @@ templates; no network). Per case:
   cached    the same request again (ETag not sent): the answer a busy map serves
   304       the same request with If-None-Match: what a revalidating browser or proxy costs
 "map first load" is cold GET / plus the cold first viewport (zoom 13), the first two requests made.
+The "(clock)" cases show recently closed tickets (status=closed or all): the city at zooms 11-15 and the
+busy street at 15-17.
 Targets (issue 17, 1M tickets with 100k open): viewport uncached <= 100 ms and cached <= 10 ms at every
 zoom, first load <= 200 ms. The figures are noisy on a shared machine: re-run on a quiet one.
 """
@@ -64,6 +66,12 @@ def cases(city_bbox: tuple[float, float, float, float], center: tuple[float, flo
         ("viewport centre z17", f"/api/map.geojson?bbox={view(17, lat, lon)}&zoom=17"),
         ("viewport z13 potholes", f"/api/map.geojson?bbox={cb}&zoom=13&service=pothole"),
         ("viewport z13 status=all (clock)", f"/api/map.geojson?bbox={cb}&zoom=13&status=all"),
+        ("viewport city z11 closed (clock)", f"/api/map.geojson?bbox={cb}&zoom=11&status=closed"),
+        ("viewport city z13 closed (clock)", f"/api/map.geojson?bbox={cb}&zoom=13&status=closed"),
+        ("viewport city z15 all (clock)", f"/api/map.geojson?bbox={cb}&zoom=15&status=all"),
+        ("viewport hot z15 all (clock)", f"/api/map.geojson?bbox={view(15, *hot)}&zoom=15&status=all"),
+        ("viewport hot z16 all (clock)", f"/api/map.geojson?bbox={view(16, *hot)}&zoom=16&status=all"),
+        ("viewport hot z17 closed (clock)", f"/api/map.geojson?bbox={view(17, *hot)}&zoom=17&status=closed"),
         ("viewport globe z3 (clipped)", "/api/map.geojson?bbox=-180,-85,180,85&zoom=3"),
         ("list in view city z13", f"/api/reports.json?bbox={cb}&zoom=13"),
         ("list in view hot street z17", f"/api/reports.json?bbox={view(17, *hot)}&zoom=17"),
@@ -76,11 +84,13 @@ def cases(city_bbox: tuple[float, float, float, float], center: tuple[float, flo
 
 def measure(url: str, instance: str, runs: int) -> None:
     """In a fresh process: time every case cold, uncached, cached and 304; print one JSON line each."""
+    from cachetools import TTLCache
+
     from civictracker.app import create_app
     from civictracker.citypack import load_city_pack
     from civictracker.runtime import settings_of
-    from civictracker.services.map_cells import CELL_CACHE, CELL_CACHE_LOCK
-    from civictracker.services.map_open_cells import OPEN_CELL_CACHE, OPEN_CLUSTER_CACHE
+    from civictracker.services import map_cells, map_open_cells
+    from civictracker.services.map_cells import CELL_CACHE_LOCK
     from civictracker.web.http_cache import ANSWERS, ANSWERS_LOCK
 
     config = {
@@ -94,11 +104,13 @@ def measure(url: str, instance: str, runs: int) -> None:
     city = load_city_pack(settings_of(app).city_pack_dir)
     client = app.test_client()
 
+    # every in-process cache of cells or clusters, whatever its name (the script also times older code)
+    caches = [v for m in (map_cells, map_open_cells) for v in vars(m).values() if isinstance(v, TTLCache)]
+
     def clear() -> None:
         with CELL_CACHE_LOCK:
-            CELL_CACHE.clear()
-            OPEN_CELL_CACHE.clear()
-            OPEN_CLUSTER_CACHE.clear()
+            for cache in caches:
+                cache.clear()
         with ANSWERS_LOCK:
             ANSWERS.clear()
 

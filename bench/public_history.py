@@ -27,7 +27,8 @@ def fill(app: Any, n: int, *, seed: int = 7) -> dict[str, float]:
     from civictracker.geo import spatial
     from civictracker.models import GeocodeStatus, Service, Ticket, TicketStatus
     from civictracker.runtime import settings_of
-    from civictracker.services.map_open_cells import Grid, rebuild_map_cells
+    from civictracker.services.map_grid import Grid
+    from civictracker.services.map_open_cells import rebuild_map_cells
     from civictracker.services.public import MAP_OPEN
 
     rng = random.Random(seed)

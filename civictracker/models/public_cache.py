@@ -1,15 +1,16 @@
-"""Tables kept by database triggers for fast public reads: a data version and the map's open-ticket cells."""
+"""Tables kept by database triggers for fast public reads: a data version and the map's ticket cells."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, Integer
+from sqlalchemy import BigInteger, Float, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civictracker.extensions import db
 
 # The triggers live in the migration (2026_12_06_9a7c3e5b1d20_public_read_cache): on tickets (insert,
-# update, delete; PostgreSQL also truncate), ticket_events and services. Python never writes
-# public_data_version or map_cell_deltas; services/map_cells.py folds deltas into map_cells.
+# update, delete; PostgreSQL also truncate), ticket_events and services; the closing day's deltas in
+# 2026_12_08_e4c8a1f5b9d3_map_closed_cells. Python never writes public_data_version or map_cell_deltas;
+# services/map_open_cells.py folds deltas into map_cells and map_closed_cells.
 VERSION_SLOTS = 32  # PostgreSQL bumps a slot no other transaction holds: concurrent writers never queue
 
 
@@ -56,8 +57,31 @@ class MapCell(db.Model):  # type: ignore[name-defined,misc]
     sum_id: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class MapClosedCell(db.Model):  # type: ignore[name-defined,misc]
+    """Closed tickets on the public map per (grid cell, service, UTC day of closing), as MapCell counts the
+    open ones: "closed in the last N days" sums N days' rows per cell instead of reading the tickets.
+
+    Only the days the map can ask for are kept (services/map_closed_cells.KEEP_DAYS); older ones are
+    pruned."""
+
+    __tablename__ = "map_closed_cells"
+    # the pruning of old days
+    __table_args__ = (Index("ix_map_closed_cells_day", "day"),)
+
+    zoom: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    gx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    gy: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # days since 1970-01-01
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    sum_lat_e7: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_lon_e7: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class MapCellDelta(db.Model):  # type: ignore[name-defined,misc]
-    """A ticket entering (+1) or leaving (-1) the open map, appended by a trigger; inserts never contend."""
+    """A ticket entering (+1) or leaving (-1) the open map (day NULL) or the closed map (day: the UTC day it
+    was closed, days since 1970-01-01), appended by a trigger; inserts never contend."""
 
     __tablename__ = "map_cell_deltas"
 
@@ -67,3 +91,4 @@ class MapCellDelta(db.Model):  # type: ignore[name-defined,misc]
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     ticket_id: Mapped[int] = mapped_column(Integer)
+    day: Mapped[int | None] = mapped_column(Integer, default=None)

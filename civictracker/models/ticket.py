@@ -109,8 +109,17 @@ class Ticket(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_tickets_updated_at", "updated_at"),
         Index("ix_tickets_closed_at", "closed_at"),  # the metrics window: reported OR closed since
         Index("ix_tickets_public_map", "status", "public_lon", "public_lat", "service_id"),
-        # The map's recently closed tickets counted city-wide from the index alone (services/public_map.py).
-        Index("ix_tickets_map_closed_cover", "status", "closed_at", "public_lon", "public_lat", "service_id"),
+        # The map's recently closed tickets counted from the index alone (services/map_closed_cells.py: the
+        # window's first day). SQLite's index carries the rowid (the id); PostgreSQL's includes it.
+        Index(
+            "ix_tickets_map_closed_cover",
+            "status",
+            "closed_at",
+            "public_lon",
+            "public_lat",
+            "service_id",
+            postgresql_include=["id"],
+        ),
         # Street-wide dedupe (services/dedupe.py _same_street): one street's tickets of one service.
         Index("ix_tickets_street", "street", "service_id", "created_at"),
     )

@@ -20,6 +20,7 @@ S = TicketStatus
 # What the map calls "open" and "closed": duplicates are drawn once, on the ticket they were merged into.
 MAP_OPEN = ACTIVE_STATUSES
 MAP_CLOSED = (S.RESOLVED, S.CLOSED, S.REFERRED)
+CLOSED_RECENT_DAYS = 30  # "closed" on the map means closed recently; old history belongs to Open311
 
 STATUS_LABELS: dict[str, str] = {
     S.OPEN: "Open",

@@ -29,18 +29,15 @@ from civictracker.services.map_cells import (
     clusters_of,
     data_version,
 )
+from civictracker.services.map_closed_cells import rolled_closed_cells
+from civictracker.services.map_grid import COARSE_ZOOM, FINE_ZOOM, Grid
 from civictracker.services.map_open_cells import (
-    FINE_ZOOM,
-    OPEN_CELL_CACHE,
-    OPEN_CLUSTER_CACHE,
-    BaseRow,
-    Grid,
-    cells_where,
+    KEPT_CLUSTER_CACHE,
     count_inside,
-    roll_up,
+    ready_map_cells,
     rolled_open_cells,
 )
-from civictracker.services.public import MAP_CLOSED, MAP_OPEN, public_address
+from civictracker.services.public import CLOSED_RECENT_DAYS, MAP_CLOSED, MAP_OPEN, public_address
 
 Bbox = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
 
@@ -54,7 +51,6 @@ class MapStatus(enum.StrEnum):
 
 
 STATUS_CHOICES = tuple(MapStatus)
-CLOSED_RECENT_DAYS = 30  # "closed" on the map means closed recently; old history belongs to Open311
 MAX_FEATURES = 1000  # hard cap on features in one response, clusters or points
 MAX_POINTS = 400  # individual points above this are clustered instead (keeps a response < ~150 KB)
 POINTS_ZOOM = 17  # from this zoom on, a viewport with few enough tickets is sent unclustered
@@ -248,14 +244,17 @@ def map_geojson(
     view_cond = in_view(session, viewport.bbox, filters, now)
     codes = codes_of(session)
     lines = zoom >= LINE_ZOOM
-    street: list[CellRow] | None = None  # street level: the kept cells under the view, merged to this zoom
+    street: list[CellRow] | None = None  # the kept cells under the view, merged to this zoom
     surely_many = False
-    city = viewport.city
-    street_level = CACHE_MAX_ZOOM < zoom <= FINE_ZOOM and _time_free(filters) and _few_cells(viewport, zoom)
-    if street_level and city is not None:
+    city = viewport.city if _on_grid(filters) else None  # None: the tickets are counted, not the cells
+    # Above the coarse grid's zoom, only the cells under the view are read: a city-wide read at zoom 14-15
+    # merges 13,000 cells at 1M tickets (150 ms) for a view of a few hundred. Up to zoom 13 the city's
+    # clusters come from the coarse grid in one cheap read, cached for every pan at that zoom.
+    if city is not None and COARSE_ZOOM < zoom <= FINE_ZOOM and _few_cells(viewport, zoom):
         services = set(_service_ids(session, filters.services))
         grid = Grid.for_city(city)
-        street = rolled_open_cells(session, grid, zoom, services, viewport.bbox)
+        ready_map_cells(session, grid)
+        street = _kept_rows(session, grid, zoom, services, filters.status, now, viewport.bbox)
         # the cells wholly in view already hold more tickets than are sent as points: no point read
         surely_many = zoom >= POINTS_ZOOM and count_inside(street, grid.at(zoom), viewport.bbox) > MAX_POINTS
     if zoom >= POINTS_ZOOM and not surely_many:
@@ -265,19 +264,19 @@ def map_geojson(
             collection["total"] = len(rows)
             collection["features"] = [_point_feature(r, codes, ticket_url) for r in rows]
             return collection
-    if zoom <= CACHE_MAX_ZOOM and viewport.city is not None and _time_free(filters):
-        services = set(_service_ids(session, filters.services))
-        clusters = _open_clusters(session, zoom, services, viewport.city, viewport.bbox)
-    elif street is not None:
+    if street is not None:
         clusters = [c for c in clusters_of(street) if c.inside(viewport.bbox)]
-    elif zoom <= CACHE_MAX_ZOOM and viewport.city is not None and _on_grid(filters):
-        clusters = _recent_clusters(session, zoom, filters, viewport.city, viewport.bbox, now)
+    elif zoom <= CACHE_MAX_ZOOM and city is not None:
+        services = set(_service_ids(session, filters.services))
+        clusters = _grid_clusters(session, zoom, services, filters.status, city, viewport.bbox, now)
     elif zoom <= CACHE_MAX_ZOOM and viewport.city is not None:
         in_city = in_view(session, viewport.city, filters, now)
         clusters = _city_clusters(session, [*conds, in_city], zoom, filters, viewport.city, viewport.bbox)
     else:
         clusters = _view_clusters(session, [*conds, view_cond], zoom, viewport.bbox)
-    ordered = sorted(clusters, key=lambda c: -c.n)
+    # the biggest first; single tickets by id, so the ones drawn as points (MAX_POINTS) are the same
+    # whichever way the cells were counted
+    ordered = sorted(clusters, key=lambda c: (-c.n, c.first if c.n == 1 else 0))
     collection["total"] = sum(c.n for c in ordered)
     if len(ordered) > MAX_FEATURES:
         collection["truncated"] = True
@@ -298,65 +297,59 @@ def _few_cells(viewport: Viewport, zoom: int) -> bool:
     return _cells_in_view(viewport.bbox, zoom)[2] <= MAX_FEATURES
 
 
-def _time_free(filters: MapFilters) -> bool:
-    """Open tickets of any age: what map_cells counts (the other filters depend on the clock)."""
-    return filters.status == MapStatus.OPEN and not filters.max_age_days
-
-
 def _on_grid(filters: MapFilters) -> bool:
-    """Recently closed (or all) tickets of any age: counted on the open map's grid (see _recent_clusters)."""
-    return filters.status != MapStatus.OPEN and not filters.max_age_days
+    """Tickets of any age: counted from the cells the triggers keep (open ones per cell, closed ones per
+    cell and closing day); the age filter depends on the clock in a way no kept cell follows."""
+    return not filters.max_age_days
 
 
-def _cells(key: tuple[Any, ...], count: Any) -> list[BaseRow]:
-    """The zoom-15 cells cached under `key` (database, grid, data version, what), else `count()`."""
-    with CELL_CACHE_LOCK:
-        cells = OPEN_CELL_CACHE.get(key)
-    if cells is None:
-        cells = count()
-        with CELL_CACHE_LOCK:
-            OPEN_CELL_CACHE[key] = cells
-    return cells
+def _kept_rows(
+    session: Session,
+    grid: Grid,
+    zoom: int,
+    services: set[int],
+    status: str,
+    now: dt.datetime,
+    view: Bbox | None = None,
+) -> list[CellRow]:
+    """The kept cells for this status at `zoom`, merged by the database: open, recently closed, or both
+    (clusters_of adds up a cell's rows; a cell's first id matters only when it holds one ticket, and then
+    it has one row). `view`: only the cells at `zoom` that it touches."""
+    rows: list[CellRow] = []
+    if status != MapStatus.CLOSED:
+        rows += rolled_open_cells(session, grid, zoom, services, view)
+    if status != MapStatus.OPEN:
+        cells = grid.level_for(zoom).cells_under(zoom, view) if view is not None else None
+        since = now - dt.timedelta(days=CLOSED_RECENT_DAYS)  # what filter_conditions asks of closed_at
+        rows += rolled_closed_cells(session, grid, zoom, services, since, cells)
+    return rows
 
 
-def _recent_clusters(
-    session: Session, zoom: int, filters: MapFilters, city: Bbox, view: Bbox, now: dt.datetime
+def _grid_clusters(
+    session: Session,
+    zoom: int,
+    services: set[int],
+    status: str,
+    city: Bbox,
+    view: Bbox,
+    now: dt.datetime,
 ) -> list[Cluster]:
-    """ "Recently closed" or "all" at a low zoom: the recently closed tickets counted on the open map's grid
-    from a covering index, plus ("all") the open cells the triggers keep, merged by the database.
-    Counting both from the tickets read 174,000 rows at 1M (257 ms, SQLite); the closed cells follow the
-    clock within the cache's minute, as the city-wide counts did."""
-    grid = Grid.for_city(city)
-    url = str(session.get_bind().engine.url)
-    version = data_version(session)
-    closed = MapFilters(status=MapStatus.CLOSED)  # every public service: the filter applies at the roll-up
-    # city-wide: from the covering index ix_tickets_map_closed_cover alone, no index of places
-    conds = filter_conditions(session, closed, now)
-    cells = _cells(("closed-cells", url, grid, version), lambda: cells_where(session, grid, conds))
-    services = set(_service_ids(session, filters.services))
-    rows = roll_up(cells, grid, zoom, services)
-    if filters.status == MapStatus.ALL:
-        # clusters_of adds up a cell's rows, and a cell's first id matters only when it holds one ticket
-        # (then it has one row): the open cells can come merged by the database, as for "open"
-        rows += rolled_open_cells(session, grid, zoom, services)
-    return [c for c in clusters_of(rows) if c.inside(view)]
+    """The clusters whose centre is in view, from the cells the triggers keep (no ticket scan).
 
-
-def _open_clusters(session: Session, zoom: int, services: set[int], city: Bbox, view: Bbox) -> list[Cluster]:
-    """The clusters whose centre is in view, from the open-ticket cells the triggers keep (no ticket scan).
-
-    The database merges the kept cells of the city per zoom and service filter (see rolled_open_cells);
-    the clusters are cached per data version."""
+    The database merges the kept cells of the city per zoom, status and service filter (see _kept_rows);
+    the clusters are cached per data version. The recently closed ones follow the clock within the cache's
+    minute (CACHE_TTL_S), as the city-wide counts always did."""
     grid = Grid.for_city(city)
     url = str(session.get_bind().engine.url)
     version = data_version(session)  # before the data: a newer answer under an older version, never older
-    key = (url, grid, version, zoom, tuple(sorted(services)))
+    key = (url, grid, version, zoom, status, tuple(sorted(services)))
     with CELL_CACHE_LOCK:
-        clusters = OPEN_CLUSTER_CACHE.get(key)
+        clusters = KEPT_CLUSTER_CACHE.get(key)
     if clusters is None:
-        clusters = clusters_of(rolled_open_cells(session, grid, zoom, services))
+        ready_map_cells(session, grid)
+        clusters = clusters_of(_kept_rows(session, grid, zoom, services, status, now))
         with CELL_CACHE_LOCK:
-            OPEN_CLUSTER_CACHE[key] = clusters
+            KEPT_CLUSTER_CACHE[key] = clusters
     return [c for c in clusters if c.inside(view)]
 
 

@@ -3,22 +3,25 @@ cells give the same clusters as counting the tickets table."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from civictracker.extensions import db as ext_db
+from civictracker.geo import spatial
 from civictracker.jobs.locate import geocode_ticket
-from civictracker.models import MapCellDelta, Service, Ticket, TicketStatus
+from civictracker.models import MapCellDelta, MapClosedCell, Service, Ticket, TicketStatus
 from civictracker.models.transitions import values_of
 from civictracker.models.values import Location
-from civictracker.services import corrections, public_map
+from civictracker.services import corrections, map_closed_cells, public_map
 from civictracker.services import map_open_cells as cells_svc
 from civictracker.services import tickets as svc
 from civictracker.services.map_cells import cell_rows
-from civictracker.services.public import MAP_OPEN
+from civictracker.services.map_closed_cells import rolled_closed_cells
+from civictracker.services.public import CLOSED_RECENT_DAYS, MAP_CLOSED, MAP_OPEN
 from civictracker.services.public_version import public_data_version
 from tests import factories
 from tests.intake.helpers import deliver
@@ -54,6 +57,40 @@ def _bumps(db, action: Callable[[], object]) -> None:  # type: ignore[no-untyped
     db.flush()
     assert public_data_version(db) > before
     assert _kept(db) == _reference(db)
+
+
+def _closed_reference(db, now: dt.datetime, zoom: int) -> list[tuple[int, int, int, int, int]]:  # type: ignore[no-untyped-def]
+    """The map's recently closed tickets per cell of `zoom`, counted straight from the tickets table."""
+    conds = [
+        Ticket.status.in_([s.value for s in MAP_CLOSED]),
+        Ticket.closed_at >= now - dt.timedelta(days=CLOSED_RECENT_DAYS),
+        Ticket.public_lat.is_not(None),
+        Ticket.public_lon.is_not(None),
+        Ticket.public_lon.between(CITY[0], CITY[2]),
+        Ticket.public_lat.between(CITY[1], CITY[3]),
+    ]
+    grid = GRID.at(zoom)
+    rows = cell_rows(db, conds, grid.cell_lon, grid.cell_lat)
+    return sorted((gx, gy, sid, n, first if n == 1 else 0) for gx, gy, sid, n, first, _, _ in rows)
+
+
+def _closed_kept(db, now: dt.datetime, zoom: int) -> list[tuple[int, int, int, int, int]]:  # type: ignore[no-untyped-def]
+    db.flush()
+    cells_svc.ready_map_cells(db, GRID)
+    services = set(db.scalars(select(Service.id)))
+    since = now - dt.timedelta(days=CLOSED_RECENT_DAYS)
+    rows = rolled_closed_cells(db, GRID, zoom, services, since)
+    return sorted((gx, gy, sid, n, first) for gx, gy, sid, n, first, _, _ in rows)
+
+
+def _closed_right(db, now: dt.datetime | None = None) -> int:  # type: ignore[no-untyped-def]
+    """The kept closed cells equal a fresh count at both kept zooms and a low one; returns how many."""
+    now = now or dt.datetime.now(dt.UTC)
+    for zoom in (17, 15, 12):
+        kept = _closed_kept(db, now, zoom)
+        assert kept == _closed_reference(db, now, zoom), zoom
+    assert _kept(db) == _reference(db)
+    return sum(r[3] for r in kept)
 
 
 # --- every writer moves the version and keeps the cells right -------------------------------------------
@@ -164,9 +201,10 @@ def test_each_status_is_on_the_map_exactly_when_the_map_shows_it(db, status: Tic
 # --- build, fold, and the same answers as counting ---------------------------------------------------
 
 
-def _random_tickets(db, n: int, seed: int) -> None:  # type: ignore[no-untyped-def]
+def _random_tickets(db, n: int, seed: int, now: dt.datetime | None = None) -> None:  # type: ignore[no-untyped-def]
     """Open and closed tickets over the city, half of them on one street (Hampshire St)."""
     rng = random.Random(seed)
+    now = now or dt.datetime.now(dt.UTC)
     codes = ["pothole", "trash", "graffiti", "streetlight", "tree"]
     service_ids = {c: factories.service(db, c).id for c in codes}
     rows = []
@@ -175,9 +213,11 @@ def _random_tickets(db, n: int, seed: int) -> None:  # type: ignore[no-untyped-d
             lat, lon = 42.3707 + rng.uniform(-0.0015, 0.0015) * 0.3, -71.0975 + rng.uniform(-0.006, 0.006)
         else:
             lat, lon = rng.uniform(CITY[1], CITY[3]), rng.uniform(CITY[0], CITY[2])
-        status = rng.choice([*MAP_OPEN, TicketStatus.RESOLVED, TicketStatus.NEW, TicketStatus.HIDDEN])
+        status = rng.choice([*MAP_OPEN, *MAP_CLOSED, TicketStatus.NEW, TicketStatus.HIDDEN])
         private = rng.random() < 0.1
         plat, plon = (round(lat, 3), round(lon, 3)) if private else (lat, lon)
+        # closed over the last 40 days: inside the map's 30, on its first day, and before it
+        closed = now - dt.timedelta(hours=rng.uniform(0, 40 * 24)) if status in MAP_CLOSED else None
         rows.append(
             {
                 "service_id": service_ids[rng.choice(codes)],
@@ -186,20 +226,27 @@ def _random_tickets(db, n: int, seed: int) -> None:  # type: ignore[no-untyped-d
                 "lon": lon,
                 "public_lat": plat,
                 "public_lon": plon,
+                # the map's index of closed tickets reads the point (SQLite's R*Tree, kept by triggers)
+                "location": spatial.point(lat, lon),
+                "public_location": spatial.point(plat, plon),
                 "summary": "x",
+                "closed_at": closed,
             }
         )
     db.execute(Ticket.__table__.insert(), rows)
     db.flush()
 
 
-def _features(db, zoom: int, bbox: tuple[float, ...], services: tuple[str, ...]) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+def _features(  # type: ignore[no-untyped-def]
+    db, zoom: int, bbox: tuple[float, ...], services: tuple[str, ...], status: str = "open", now=None
+) -> list[tuple[object, ...]]:
     view = public_map.Viewport(bbox, False, None, CITY)  # type: ignore[arg-type]
-    data = public_map.map_geojson(db, view, zoom, public_map.MapFilters(services=services))
+    filters = public_map.MapFilters(services=services, status=status)
+    data = public_map.map_geojson(db, view, zoom, filters, now=now)
     return sorted(
         (
             f["properties"].get("count", 1),
-            f["properties"].get("id"),
+            f["properties"].get("id") or 0,
             f["properties"]["service"],
             *f["geometry"]["coordinates"],
         )
@@ -216,11 +263,14 @@ def _close(a: list[tuple[object, ...]], b: list[tuple[object, ...]]) -> bool:
 
 
 def test_random_viewports_give_the_same_clusters_as_counting(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    _random_tickets(db, 600, seed=11)
+    """Every status: open from map_cells, recently closed from map_closed_cells (and the window's first
+    day from the tickets), both from the two together; the old path counts the tickets."""
+    now = dt.datetime.now(dt.UTC)
+    _random_tickets(db, 600, seed=11, now=now)
     monkeypatch.setattr(cells_svc, "COMPACT_AT", 50)  # fold on the way, too
     monkeypatch.setattr(public_map, "MAX_POINTS", 20)  # zoom 17 clusters a view of more than 20 tickets
     rng = random.Random(5)
-    for i in range(40):
+    for i in range(60):
         if i % 10 == 3:  # writes between reads: the cells follow
             t = factories.ticket(db, lat=rng.uniform(42.36, 42.38), lon=rng.uniform(-71.12, -71.09))
             svc.change_status(db, t, TicketStatus.RESOLVED, replies=factories.replies())
@@ -231,14 +281,16 @@ def test_random_viewports_give_the_same_clusters_as_counting(db, monkeypatch) ->
         x, y = rng.uniform(CITY[0], CITY[2] - w / 2), rng.uniform(CITY[1], CITY[3] - h / 2)
         bbox = (x, y, min(x + w, CITY[2]), min(y + h, CITY[3]))
         services = rng.choice([(), ("pothole",), ("trash", "tree")])
+        status = ("open", "closed", "all")[i % 3]
         db.flush()
-        new = _features(db, zoom, bbox, services)
+        new = _features(db, zoom, bbox, services, status, now)
         with monkeypatch.context() as m:
-            m.setattr(public_map, "_time_free", lambda _filters: False)  # the old path: count the tickets
+            m.setattr(public_map, "_on_grid", lambda _filters: False)  # the old path: count the tickets
             m.setattr(public_map, "CACHE_MAX_ZOOM", 17)  # ... city-wide, whole cells, at 16-17 too
-            old = _features(db, zoom, bbox, services)
-        assert _close(new, old), (zoom, bbox, services)
+            old = _features(db, zoom, bbox, services, status, now)
+        assert _close(new, old), (zoom, bbox, services, status)
     assert _kept(db) == _reference(db)
+    _closed_right(db, now)
 
 
 def test_fold_moves_deltas_into_cells_and_a_new_grid_rebuilds(db) -> None:  # type: ignore[no-untyped-def]
@@ -301,3 +353,85 @@ def test_concurrent_writers_do_not_queue_on_the_version(app, db, backend: str) -
         two.commit()
         one.commit()
     assert public_data_version(db) >= before + 2
+
+
+# --- the recently closed cells: every status change path ------------------------------------------------
+
+
+def test_every_status_change_keeps_the_closed_cells(db) -> None:  # type: ignore[no-untyped-def]
+    """Close, close again (a new closing day), reopen, refer, reject, merge, hide, edit the closing time,
+    delete: the kept closed cells equal a fresh count after each."""
+    r = factories.replies()
+    a = factories.ticket(db)
+    b = factories.ticket(db, "trash", lat=42.3886, lon=-71.1190)
+    c = factories.ticket(db, lat=42.3736, lon=-71.1190)
+    d = factories.ticket(db, lat=42.3708, lon=-71.0976)
+    assert _closed_right(db) == 0  # built before the writes: the triggers alone count what follows
+    svc.change_status(db, a, TicketStatus.RESOLVED, replies=r)
+    assert _closed_right(db) == 1
+    svc.change_status(
+        db, a, TicketStatus.CLOSED, replies=r, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    )
+    assert _closed_right(db) == 1
+    svc.change_status(db, a, TicketStatus.REOPENED, replies=r)  # back on the open map
+    assert _closed_right(db) == 0
+    svc.change_status(db, b, TicketStatus.REFERRED, replies=r)
+    assert _closed_right(db) == 1
+    svc.change_status(db, c, TicketStatus.REJECTED, replies=r)  # closed, but never on the map
+    assert _closed_right(db) == 1
+    svc.change_status(db, d, TicketStatus.RESOLVED, replies=r)
+    assert _closed_right(db) == 2
+    svc.change_status(db, d, TicketStatus.REOPENED, replies=r)
+    assert _closed_right(db) == 1
+    svc.merge_tickets(db, d, a, replies=r)  # a duplicate is drawn once, on the ticket it joined
+    assert _closed_right(db) == 1 and db.get(Ticket, d.id).status == TicketStatus.DUPLICATE
+    svc.change_status(db, a, TicketStatus.HIDDEN, replies=r)
+    assert _closed_right(db) == 1
+    now = dt.datetime.now(dt.UTC)
+    window = now - dt.timedelta(days=CLOSED_RECENT_DAYS)
+    for closed_at, counted in [
+        (now - dt.timedelta(days=3), 1),
+        (window + dt.timedelta(seconds=1), 1),  # the window's first, partial day: counted from the ticket
+        (window - dt.timedelta(seconds=1), 0),  # just before it, on the same day
+        (now - dt.timedelta(days=45), 0),  # a day no window reaches: not kept
+        (now - dt.timedelta(hours=1), 1),
+    ]:
+        db.execute(update(Ticket).where(Ticket.id == b.id).values(closed_at=closed_at))
+        assert _closed_right(db, now) == counted, closed_at
+    db.execute(text("DELETE FROM ticket_events WHERE ticket_id = :id"), {"id": b.id})
+    db.execute(text("DELETE FROM tickets WHERE id = :id"), {"id": b.id})
+    assert _closed_right(db) == 0
+
+
+def test_closed_deltas_fold_and_old_days_are_pruned(db) -> None:  # type: ignore[no-untyped-def]
+    now = dt.datetime.now(dt.UTC)
+    _closed_right(db, now)
+    _random_tickets(db, 200, seed=4, now=now)
+    assert db.scalar(select(MapCellDelta.id).where(MapCellDelta.day.is_not(None)).limit(1)) is not None
+    cells_svc.compact_map_cells(db, GRID)
+    assert db.scalar(select(MapCellDelta.id).limit(1)) is None
+    assert _closed_right(db, now) > 0
+    oldest = db.scalar(select(func.min(MapClosedCell.day)))
+    assert oldest >= map_closed_cells.horizon(now)
+    # a later day: the days no window reaches any more are dropped, the answer stays the same
+    later = now + dt.timedelta(days=5)
+    cells_svc.compact_map_cells(db, GRID, now=later)
+    assert db.scalar(select(func.min(MapClosedCell.day))) >= map_closed_cells.horizon(later)
+    for zoom in (15, 17):
+        assert _closed_kept(db, later, zoom) == _closed_reference(db, later, zoom)
+    # a ticket closed then reopened: its folded rows are emptied, then dropped
+    t = factories.ticket(db, "trash", lat=42.3886, lon=-71.1190)
+    svc.change_status(db, t, TicketStatus.RESOLVED, replies=factories.replies())
+    db.flush()
+    cells_svc.compact_map_cells(db, GRID)
+    assert db.scalar(
+        select(func.count())
+        .select_from(MapClosedCell)
+        .where(MapClosedCell.service_id == t.service_id, MapClosedCell.n > 0)
+    )
+    svc.change_status(db, t, TicketStatus.REOPENED, replies=factories.replies())
+    db.flush()
+    cells_svc.compact_map_cells(db, GRID)
+    assert db.scalar(select(func.count()).select_from(MapClosedCell).where(MapClosedCell.n == 0)) == 0
+    for zoom in (15, 17):  # as of the later day the cells were pruned for
+        assert _closed_kept(db, later, zoom) == _closed_reference(db, later, zoom)

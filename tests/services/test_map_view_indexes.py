@@ -128,7 +128,7 @@ def test_views_answer_as_counting_the_table(db, monkeypatch) -> None:  # type: i
     small enough to fall back half the time) give what a plain read of the table gives."""
     _history(db, 700, seed=3)
     monkeypatch.setattr(map_list, "NEWEST_WINDOW", 60)
-    monkeypatch.setattr(public_map, "_time_free", lambda _filters: False)  # count tickets, not the cells
+    monkeypatch.setattr(public_map, "_on_grid", lambda _filters: False)  # count tickets, not the cells
     rng = random.Random(8)
     walked = 0
     for _ in range(36):
@@ -145,7 +145,6 @@ def test_views_answer_as_counting_the_table(db, monkeypatch) -> None:  # type: i
             m.setattr(public_map, "in_view", _exact_only)
             m.setattr(map_list, "in_view", _exact_only)
             m.setattr(map_list, "_newest_in_large_view", lambda *a: None)
-            m.setattr(public_map, "_on_grid", lambda _filters: False)  # count closed ones from tickets
             old = _answers(db, bbox, zoom, status)
         assert new[1] == old[1], (zoom, bbox, status)  # the list
         assert _same_features(new[0], old[0]), (zoom, bbox, status)

@@ -1,0 +1,88 @@
+"""The grids the map's kept cells are counted on: cell keys, and the integer sums they add up."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, and_, func
+
+from civictracker.services.map_cells import CACHE_MAX_ZOOM, cell_size
+
+Bbox = tuple[float, float, float, float]
+BaseRow = tuple[int, int, int, int, int, int, int]  # gx, gy, service_id, n, sum lat e7, sum lon e7, sum id
+E7 = 10_000_000.0
+# The cells are kept at three zooms: the city grid's (CACHE_MAX_ZOOM, merged for 14-15), a finer one for
+# street-level views, so a view of a busy street reads a few hundred cells, not the tens of thousands of
+# tickets in it (half of 1M tickets on one street: 250-500 ms per uncached view at zoom 16 counting
+# tickets), and a coarser one merged for every zoom up to 13, the map's first view: at 1M tickets its
+# cells are a twelfth of the city grid's (1,100 against 13,000 open; 19,000 against 47,000 closed by day).
+FINE_ZOOM = 17
+COARSE_ZOOM = 13
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A grid of one zoom over one city (map_grid holds the city grid, at CACHE_MAX_ZOOM); a coarser zoom
+    is its cells merged."""
+
+    cell_lon: float
+    cell_lat: float
+    box: Bbox
+    zoom: int = CACHE_MAX_ZOOM
+
+    @classmethod
+    def for_city(cls, city: Bbox) -> Grid:
+        # cell_size doubles exactly per zoom level (powers of two), so the cell of a point at zoom z is
+        # its cell on this grid shifted right by (grid zoom - z) bits: the same integer the SQL computes.
+        cell_lon, cell_lat = cell_size(CACHE_MAX_ZOOM, (city[1] + city[3]) / 2)
+        return cls(cell_lon, cell_lat, city)
+
+    def at(self, zoom: int) -> Grid:
+        """The same grid at another zoom (exact: the cell sizes scale by powers of two)."""
+        scale = 2.0 ** (self.zoom - zoom)
+        return Grid(self.cell_lon * scale, self.cell_lat * scale, self.box, zoom)
+
+    def kept(self) -> tuple[Grid, Grid, Grid]:
+        """The grids the cells are kept on for this city grid: the coarse one, its own, the street one."""
+        return (
+            self.at(self.zoom + COARSE_ZOOM - CACHE_MAX_ZOOM),
+            self,
+            self.at(self.zoom + FINE_ZOOM - CACHE_MAX_ZOOM),
+        )
+
+    def level_for(self, zoom: int) -> Grid:
+        """The kept grid a view at `zoom` (<= FINE_ZOOM) merges its cells from: the coarsest one that is
+        no coarser than `zoom`."""
+        coarse, own, fine = self.kept()
+        return fine if zoom > own.zoom else own if zoom > coarse.zoom else coarse
+
+    def cells_under(self, zoom: int, view: Bbox) -> tuple[int, int, int, int]:
+        """(gx0, gy0, gx1, gy1): this grid's cells inside the cells of `zoom` that `view` touches."""
+        shift = self.zoom - zoom
+        span_lon, span_lat = self.cell_lon * (1 << shift), self.cell_lat * (1 << shift)
+        min_lon, min_lat, max_lon, max_lat = view
+        x0, x1 = math.floor((min_lon + 180.0) / span_lon), math.floor((max_lon + 180.0) / span_lon)
+        y0, y1 = math.floor((min_lat + 90.0) / span_lat), math.floor((max_lat + 90.0) / span_lat)
+        return x0 << shift, y0 << shift, ((x1 + 1) << shift) - 1, ((y1 + 1) << shift) - 1
+
+    def cells_box(self, cells: tuple[int, int, int, int]) -> Bbox:
+        """The edges of the cells (gx0, gy0, gx1, gy1) of this grid."""
+        gx0, gy0, gx1, gy1 = cells
+        return (
+            gx0 * self.cell_lon - 180.0,
+            gy0 * self.cell_lat - 90.0,
+            (gx1 + 1) * self.cell_lon - 180.0,
+            (gy1 + 1) * self.cell_lat - 90.0,
+        )
+
+
+def in_box(lat: Any, lon: Any, box: Bbox) -> ColumnElement[bool]:
+    min_lon, min_lat, max_lon, max_lat = box
+    return and_(lon >= min_lon, lon <= max_lon, lat >= min_lat, lat <= max_lat)
+
+
+def e7(column: Any) -> ColumnElement[int]:
+    # The same expression wherever a point is added or taken away, so the integer sums cancel exactly.
+    return func.round(column * E7).cast(BigInteger)
