@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from civictracker.triage.features import PartReader, tfidf_row
+from civictracker.triage.features import PartReader, RowBuilder
 from civictracker.triage.lang import identify_language
 from civictracker.triage.reads_as import reads_as
-from civictracker.triage.risk import Risk, assess_risk
+from civictracker.triage.risk import Risk, reach_reasons, risk_level
 from civictracker.triage.rules import (
     EMERGENCY_KINDS,
     hazard_kinds,
@@ -109,6 +109,7 @@ class TriageModel:
             self._parts.append(PartReader(part, offset))
             offset += len(part.terms)
         self.n_features = offset
+        self._rows = RowBuilder(self._parts)
         # The reasons quote word features only; the word part comes first, so they are columns [0, n).
         word = stored.parts[0]
         assert word.name == "word", "the word n-gram part must be the first part (top_words relies on it)"
@@ -130,7 +131,7 @@ class TriageModel:
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and TF-IDF values of one text, identical to the fitted FeatureUnion's row."""
-        return tfidf_row(self._parts, text)
+        return self._rows.row(text)
 
     def scores(self, text: str) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
         """The feature row (indices, values) of a text and the raw scores of every head."""
@@ -204,13 +205,13 @@ def triage_text(
     engagement: Mapping[str, int] | None = None,
 ) -> TriageResult:
     """Decide whether a post is a service request, for which service, whether urgent, in what language."""
-    result, hazards, kind_probs = _decide(text, channel_kind, services, model)
-    result.risk = assess_risk(
-        text, lang=result.lang, followers=followers, engagement=engagement, hazards=hazards, kind=result.kind
-    )
+    mtext = model_text(text)  # once per post: the model, the rules, the risk signal and reads_as read it
+    result, hazards, kind_probs = _decide(text, mtext, channel_kind, services, model)
+    result.risk = risk_level(text, mtext, lang=result.lang, hazards=hazards, kind=result.kind)
+    result.risk.reach = reach_reasons(followers, engagement)
     # An emergency is never left to wait for a person: its "where?" carries the safety line at once.
     if kind_probs and not hazards and not result.urgent:
-        reading = reads_as(model_text(text), kind_probs=kind_probs, hazards=False)
+        reading = reads_as(mtext, kind_probs=kind_probs, hazards=False)
         # A non-request keeps only a question or a complaint: "qué vergüenza, nadie viene" read as news
         # must reach a person (services/inbox_rules.py); praise and politics already do by their kind.
         if result.is_request or reading in NON_REQUEST_READINGS:
@@ -221,14 +222,13 @@ def triage_text(
 
 
 def _decide(
-    text: str, channel_kind: str, services: list[dict[str, Any]] | None, model: TriageModel | None
+    text: str, mtext: str, channel_kind: str, services: list[dict[str, Any]] | None, model: TriageModel | None
 ) -> tuple[TriageResult, list[str] | None, dict[str, float]]:
     """The triage decision proper, the hazard patterns found (None if the post was not read) and the
     non-request head's probabilities (empty if not read)."""
     catalog = _catalog_key(services if services is not None else _load_services(str(_DEFAULT_CITY)))
     guess = identify_language(text)
     lang = guess.recorded
-    mtext = model_text(text)
     unread = _nothing_to_read(mtext, lang)
     if unread is not None:
         return unread, None, {}

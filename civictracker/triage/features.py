@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import _count_elements  # type: ignore[attr-defined]
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,31 +48,78 @@ class PartReader:
         return out
 
 
+class RowBuilder:
+    """The TF-IDF row of one text over all parts of a feature union, as the fitted union computes it.
+
+    One count of every part's columns (parts own disjoint column ranges, in order), and each elementwise
+    step (sublinear tf, idf) done once over a run of parts that share their settings: the same numpy
+    operations on the same values as part by part, so the row is bit for bit the same, in fewer calls.
+    Only the norm is per part, as in the union.
+    """
+
+    def __init__(self, parts: Sequence[PartReader]) -> None:
+        self.parts = list(parts)
+        self.idf = np.concatenate([p.idf for p in self.parts]) if self.parts else np.zeros(0)
+        self.offset = self.parts[0].offset if self.parts else 0
+
+    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Column indices and TF-IDF values of one text (its parts in order, columns by first appearance)."""
+        counts: dict[int, int] = {}
+        ends: list[int] = []  # where each non-empty part's columns end in the row
+        settings: list[dict] = []
+        for part in self.parts:
+            before = len(counts)
+            _count_elements(counts, part.columns(text))
+            if len(counts) > before:
+                ends.append(len(counts))
+                settings.append(part.tfidf)
+        n = len(counts)
+        if not n:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        idx = np.fromiter(counts, dtype=np.int64, count=n)
+        val = np.fromiter(counts.values(), dtype=np.float64, count=n)
+        start = 0
+        for stop, tfidf in _runs(ends, settings):
+            _weigh(idx[start:stop], val[start:stop], tfidf, self.idf, self.offset)
+            start = stop
+        start = 0
+        for stop, tfidf in zip(ends, settings, strict=True):
+            _normalise(val[start:stop], tfidf["norm"])
+            start = stop
+        return idx, val
+
+
+def _runs(ends: list[int], settings: list[dict]) -> list[tuple[int, dict]]:
+    """(end, settings) of each run of consecutive parts whose tf and idf settings are the same."""
+    runs: list[tuple[int, dict]] = []
+    for end, tfidf in zip(ends, settings, strict=True):
+        key = {k: tfidf[k] for k in ("binary", "sublinear_tf", "use_idf")}
+        if runs and {k: runs[-1][1][k] for k in key} == key:
+            runs[-1] = (end, runs[-1][1])
+        else:
+            runs.append((end, tfidf))
+    return runs
+
+
+def _weigh(idx: np.ndarray, val: np.ndarray, tfidf: dict, idf: np.ndarray, offset: int) -> None:
+    """Term counts -> tf-idf weights, in place."""
+    if tfidf["binary"]:
+        val[:] = 1.0
+    if tfidf["sublinear_tf"]:
+        np.log(val, out=val)
+        val += 1.0  # 1 + log(tf): addition is exact either way round
+    if tfidf["use_idf"]:
+        val *= idf[idx - offset]
+
+
+def _normalise(val: np.ndarray, norm: str | None) -> None:
+    """One part's weights to unit length, in place (each part of the union on its own)."""
+    if norm == "l2":
+        val /= np.sqrt(np.dot(val, val))
+    elif norm == "l1":
+        val /= np.abs(val).sum()
+
+
 def tfidf_row(parts: Sequence[PartReader], text: str) -> tuple[np.ndarray, np.ndarray]:
     """Column indices and TF-IDF values of one text, identical to the fitted FeatureUnion's row."""
-    all_idx: list[np.ndarray] = []
-    all_val: list[np.ndarray] = []
-    for part in parts:
-        # Counter keeps first-appearance order, so ties in top_words() break as they always have.
-        counts = Counter(part.columns(text))
-        if not counts:
-            continue
-        idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        tfidf = part.tfidf
-        if tfidf["binary"]:
-            val = np.ones(idx.size)
-        else:
-            val = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        if tfidf["sublinear_tf"]:
-            val = 1.0 + np.log(val)
-        if tfidf["use_idf"]:
-            val *= part.idf[idx - part.offset]
-        if tfidf["norm"] == "l2":  # each part is normalised on its own, as in the union
-            val /= np.sqrt(np.dot(val, val))
-        elif tfidf["norm"] == "l1":
-            val /= np.abs(val).sum()
-        all_idx.append(idx)
-        all_val.append(val)
-    if not all_idx:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    return np.concatenate(all_idx), np.concatenate(all_val)
+    return RowBuilder(parts).row(text)
