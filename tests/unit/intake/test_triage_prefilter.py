@@ -47,7 +47,13 @@ def test_case_insensitive_patterns_are_not_gated() -> None:
 
 def _texts() -> list[str]:
     rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
-    extra = ["gas station fire drill", "the wires are down and sparking", "you idiot!!", "me quiero morir", ""]
+    extra = [
+        "gas station fire drill",
+        "the wires are down and sparking",
+        "you idiot!!",
+        "me quiero morir",
+        "",
+    ]
     return [model_text(r["text"]) for r in rows] + [model_text(t) for t in extra]
 
 
