@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import _count_elements  # type: ignore[attr-defined]
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -14,10 +15,6 @@ from civictracker.triage.store import Part
 class PartReader:
     """One vectorizer part at run time: text -> the columns of its n-grams found in the vocabulary."""
 
-    # Words whose char n-gram columns are remembered; about 300 bytes each. Residents reuse words, so
-    # most of a post's words are already here and skip slicing out and looking up ~30 n-grams each.
-    WORD_CACHE_SIZE = 20_000
-
     def __init__(self, part: Part, offset: int) -> None:
         self.name = part.name
         self.tfidf = part.tfidf
@@ -25,27 +22,51 @@ class PartReader:
         self.offset = offset  # of the part's first column in the union
         self._lookup = dict(zip(part.terms, range(offset, offset + len(part.terms)), strict=True)).get
         self._analyze = build_analyzer(part.analyzer)
-        self._per_word = per_word_analyzer(part.analyzer)
-        self._word_cache: dict[str, list[int]] = {}
+        per_word = per_word_analyzer(part.analyzer)
+        self._split = per_word[0] if per_word else None
+        self._words = _WordColumns(self._columns_of_ngrams, per_word[1]) if per_word else None
 
-    def _word_columns(self, word: str) -> list[int]:
-        cached = self._word_cache.get(word)
-        if cached is None:
-            assert self._per_word is not None
-            cached = [j for j in map(self._lookup, self._per_word[1](word)) if j is not None]
-            if len(self._word_cache) >= self.WORD_CACHE_SIZE:
-                self._word_cache.clear()  # crude but bounded; refills with the words in use
-            self._word_cache[word] = cached
-        return cached
+    def _columns_of_ngrams(self, ngrams: list[str]) -> list[int]:
+        return [j for j in map(self._lookup, ngrams) if j is not None]
+
+    def count_into(self, counts: dict[int, int], text: str) -> None:
+        """Add the text's in-vocabulary n-grams to `counts` (column -> count, in order of first appearance).
+
+        Counted in C (collections' counting helper) over cached per-word columns: no per-n-gram Python.
+        """
+        if self._words is None or self._split is None:
+            _count_elements(counts, map(self._lookup, self._analyze(text)))
+            counts.pop(None, None)  # type: ignore[call-overload]  # out-of-vocabulary n-grams
+        else:
+            _count_elements(counts, chain.from_iterable(map(self._words.__getitem__, self._split(text))))
 
     def columns(self, text: str) -> list[int]:
         """Global column of every in-vocabulary n-gram of the text, repeats included, in text order."""
-        if self._per_word is None:
-            return [j for j in map(self._lookup, self._analyze(text)) if j is not None]
-        out: list[int] = []
-        for word in self._per_word[0](text):
-            out.extend(self._word_columns(word))
-        return out
+        if self._words is None or self._split is None:
+            return self._columns_of_ngrams(self._analyze(text))
+        return list(chain.from_iterable(map(self._words.__getitem__, self._split(text))))
+
+
+class _WordColumns(dict[str, list[int]]):
+    """word -> the columns of its char n-grams, filled on a miss and bounded (a dict lookup on a hit)."""
+
+    # About 300 bytes a word. Residents reuse words, so most of a post's words are already here and skip
+    # slicing out and looking up ~30 n-grams each.
+    SIZE = 20_000
+
+    def __init__(
+        self, columns_of: Callable[[list[str]], list[int]], ngrams: Callable[[str], list[str]]
+    ) -> None:
+        super().__init__()
+        self._columns_of = columns_of
+        self._ngrams = ngrams
+
+    def __missing__(self, word: str) -> list[int]:
+        columns = self._columns_of(self._ngrams(word))
+        if len(self) >= self.SIZE:
+            self.clear()  # crude but bounded; refills with the words in use
+        self[word] = columns
+        return columns
 
 
 class RowBuilder:
@@ -69,7 +90,7 @@ class RowBuilder:
         settings: list[dict] = []
         for part in self.parts:
             before = len(counts)
-            _count_elements(counts, part.columns(text))
+            part.count_into(counts, text)
             if len(counts) > before:
                 ends.append(len(counts))
                 settings.append(part.tfidf)
@@ -109,7 +130,7 @@ def _weigh(idx: np.ndarray, val: np.ndarray, tfidf: dict, idf: np.ndarray, offse
         np.log(val, out=val)
         val += 1.0  # 1 + log(tf): addition is exact either way round
     if tfidf["use_idf"]:
-        val *= idf[idx - offset]
+        val *= idf[idx - offset] if offset else idf[idx]
 
 
 def _normalise(val: np.ndarray, norm: str | None) -> None:

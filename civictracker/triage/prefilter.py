@@ -159,10 +159,14 @@ class GatedPattern:
 
     __slots__ = ("_number", "pattern")
 
+    # A pattern one of whose strings is this short ("u", "at") is in nearly every post: not worth a gate.
+    MIN_LITERAL = 3
+
     def __init__(self, pattern: re.Pattern[str] | str) -> None:
         self.pattern = re.compile(pattern) if isinstance(pattern, str) else pattern
         literals = required_literals(self.pattern)
-        self._number = None if literals is None else _INDEX.add(literals)
+        useful = literals is not None and min(map(len, literals)) >= self.MIN_LITERAL
+        self._number = _INDEX.add(literals) if literals is not None and useful else None
 
     def may_match(self, text: str) -> bool:
         return self._number is None or _INDEX.contains(self._number, text)
