@@ -123,6 +123,9 @@ class TriageModel:
         assert (request.column, urgent.column) == (0, 1)
         assert request.classes == [False, True] and urgent.classes == [False, True]
         self.categories = [str(c) for c in category.classes]
+        self.category_index: dict[str, int] = {}  # as categories.index(): the first column of a class
+        for i, c in enumerate(self.categories):
+            self.category_index.setdefault(c, i)
         self.kinds = [str(c) for c in kind.classes]
         self._cat0 = category.column
         self._kind0 = kind.column
@@ -182,6 +185,12 @@ def default_services() -> list[dict[str, Any]]:
     return list(_load_services(str(_DEFAULT_CITY)))
 
 
+@lru_cache(maxsize=1)
+def _default_catalog() -> tuple:
+    """The default pack's catalog key, built once (the services it is read from are cached too)."""
+    return _catalog_key(_load_services(str(_DEFAULT_CITY)))
+
+
 def _catalog_key(services: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> tuple:
     return tuple((str(s["service_code"]), tuple(s.get("keywords") or ())) for s in services)
 
@@ -226,7 +235,7 @@ def _decide(
 ) -> tuple[TriageResult, list[str] | None, dict[str, float]]:
     """The triage decision proper, the hazard patterns found (None if the post was not read) and the
     non-request head's probabilities (empty if not read)."""
-    catalog = _catalog_key(services if services is not None else _load_services(str(_DEFAULT_CITY)))
+    catalog = _catalog_key(services) if services is not None else _default_catalog()
     guess = identify_language(text)
     lang = guess.recorded
     unread = _nothing_to_read(mtext, lang)
@@ -339,11 +348,12 @@ def _choose_service(post: _Post, codes: list[str]) -> str | None:
     model = post.model
     scores: dict[str, float] = {}
     for code in codes:
-        p = float(post.cat_probs[model.categories.index(code)]) if code in model.categories else 0.0
+        index = model.category_index.get(code)
+        p = float(post.cat_probs[index]) if index is not None else 0.0
         n_hits = len(post.hits.get(code, []))
         # Diminishing: a second generic word ("cracked", "sidewalk") must not outvote a specific one.
         # A service the model was never trained on (another city's own code) has only its keywords.
-        weight = KEYWORD_WEIGHT if code in model.categories else UNKNOWN_SERVICE_KEYWORD_WEIGHT
+        weight = KEYWORD_WEIGHT if index is not None else UNKNOWN_SERVICE_KEYWORD_WEIGHT
         scores[code] = p + (weight * (1 + 0.3 * (min(3, n_hits) - 1)) if n_hits else 0.0)
     if "other" in scores:
         scores["other"] += OTHER_BIAS

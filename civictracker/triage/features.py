@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections import _count_elements  # type: ignore[attr-defined]
 from collections.abc import Callable, Sequence
 from itertools import chain
+from typing import Any
 
 import numpy as np
 
-from civictracker.triage.ngrams import build_analyzer, per_word_analyzer
+from civictracker.triage.ngrams import Analyzer, build_analyzer, per_word_analyzer
 from civictracker.triage.store import Part
 
 
@@ -21,7 +23,7 @@ class PartReader:
         self.idf = part.idf
         self.offset = offset  # of the part's first column in the union
         self._lookup = dict(zip(part.terms, range(offset, offset + len(part.terms)), strict=True)).get
-        self._analyze = build_analyzer(part.analyzer)
+        self._analyze = shared_analyzer(part.analyzer)
         per_word = per_word_analyzer(part.analyzer)
         self._split = per_word[0] if per_word else None
         self._words = _WordColumns(self._columns_of_ngrams, per_word[1]) if per_word else None
@@ -45,6 +47,38 @@ class PartReader:
         if self._words is None or self._split is None:
             return self._columns_of_ngrams(self._analyze(text))
         return list(chain.from_iterable(map(self._words.__getitem__, self._split(text))))
+
+
+_SHARED: dict[str, Analyzer] = {}
+
+
+def shared_analyzer(params: dict[str, Any]) -> Analyzer:
+    """One analyzer per distinct parameters, remembering the n-grams of the last text it read.
+
+    The triage and risk models read each post with the same word analyzer, and the risk model's text is
+    the same as the triage model's when the post has no tone marker: the second reading is then a lookup.
+    Callers only read the list it returns.
+    """
+    key = json.dumps(params, sort_keys=True)
+    analyzer = _SHARED.get(key)
+    if analyzer is None:
+        analyzer = _SHARED[key] = _remembering_last(build_analyzer(params))
+    return analyzer
+
+
+def _remembering_last(analyze: Analyzer) -> Analyzer:
+    last: tuple[str, list[str]] = ("", analyze(""))
+
+    def analyze_once(text: str) -> list[str]:
+        nonlocal last
+        seen = last  # one read of the pair: another thread may replace it meanwhile
+        if seen[0] == text:
+            return seen[1]
+        grams = analyze(text)
+        last = (text, grams)
+        return grams
+
+    return analyze_once
 
 
 class _WordColumns(dict[str, list[int]]):

@@ -129,6 +129,8 @@ def reach_reasons(
     thresholds: Mapping[str, int] | None = None,
 ) -> list[str]:
     """Why the audience alone escalates a post (followers, replies, reposts, likes over the thresholds)."""
+    if followers is None and not engagement:
+        return []  # most posts: no reach reported
     if thresholds is None:
         thresholds = reach_thresholds()
     reasons = []

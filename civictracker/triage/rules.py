@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -349,8 +350,32 @@ def keyword_matcher(
                 owner[key] = code
     if not owner:
         return GatedPattern(r"(?!x)x"), owner
-    alternation = "|".join(re.escape(k) for k in sorted(owner, key=len, reverse=True))
-    return GatedPattern(rf"(?<!\w)(?:{alternation})(?!\w)"), owner
+    return GatedPattern(rf"(?<!\w)(?:{trie_alternation(owner)})(?!\w)"), owner
+
+
+def trie_alternation(keys: Iterable[str]) -> str:
+    """A regex for the keys tried longest first, as nested groups by shared prefix.
+
+    It matches what "|".join(keys sorted longest first) matches, match for match: every key that fits at
+    a position lies on one path of the tree, and the greedy optional groups try the longest first and fall
+    back to shorter ones, as the plain alternation does. But the engine follows one branch per character
+    instead of trying every key (hundreds) at every position of the post.
+    """
+    tree: dict[str, dict] = {}
+    for key in keys:
+        node = tree
+        for ch in key:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a key ends here
+    return _tree_pattern(tree)
+
+
+def _tree_pattern(node: dict[str, dict]) -> str:
+    branches = [re.escape(ch) + _tree_pattern(child) for ch, child in sorted(node.items()) if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
 
 
 def keyword_hits(folded: str, catalog: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, list[str]]:

@@ -100,3 +100,20 @@ def test_a_pattern_added_after_a_text_was_read_is_still_searched() -> None:
     second = GatedPattern(r"\bzzqsecondword\b")  # the index had already read this text without it
     assert second.search(text)
     assert GatedPattern(r"\bzzqthirdword\b").search(text) is None
+
+
+def test_trie_alternation_matches_as_the_longest_first_alternation() -> None:
+    keys = ["pot", "pothole", "potholes", "pot hole", "tree", "tree limb", "trees", "a", "ab", "abc", "b c"]
+    plain = re.compile(
+        r"(?<!\w)(?:" + "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True)) + r")(?!\w)"
+    )
+    trie = re.compile(rf"(?<!\w)(?:{rules.trie_alternation(keys)})(?!\w)")
+    texts = [
+        *_texts(),
+        "potholes pothole pot holes pot hole",
+        "abc ab a abcd b c ab c",
+        "tree limbs trees tree",
+    ]
+    for text in texts:
+        assert [m.group(0) for m in trie.finditer(text)] == [m.group(0) for m in plain.finditer(text)], text
+        assert [m.span() for m in trie.finditer(text)] == [m.span() for m in plain.finditer(text)], text
