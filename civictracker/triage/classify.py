@@ -200,8 +200,9 @@ def _sigmoid(z: float) -> float:
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return e / e.sum()
+    # The ufunc reductions ndarray.max()/.sum() call, without their Python wrappers (same arithmetic).
+    e = np.exp(z - np.maximum.reduce(z, axis=None))
+    return e / np.add.reduce(e, axis=None)
 
 
 def triage_text(
