@@ -149,7 +149,7 @@ class TriageModel:
         if idx.size == 0:
             return []
         contrib = val[mask] * self.weights[idx, column]
-        order = np.argsort(-contrib)[:n]
+        order = (-contrib).argsort()[:n]  # the method np.argsort() wraps: same sort, no wrapper
         return [str(self.word_names[idx[i]]) for i in order if contrib[i] > 0]
 
 
@@ -306,7 +306,7 @@ def _read_post(model: TriageModel, mtext: str, catalog: tuple) -> _Post:
         p_request=_sigmoid(raw[0] + (KEYWORD_LOGIT if hits else 0.0)),
         p_urgent_model=_sigmoid(raw[1]),
         cat_probs=_softmax(SVM_TEMPERATURE * raw[model._cat0 : model._kind0]),
-        kind_guess=model.kinds[int(np.argmax(kind_probs))],
+        kind_guess=model.kinds[int(kind_probs.argmax())],
         kind_probs={k: float(p) for k, p in zip(model.kinds, kind_probs, strict=True)},
         hazards=hazards,
         found_kinds=hazard_kinds(hazards),

@@ -172,9 +172,14 @@ class GatedPattern:
         return self._number is None or _INDEX.contains(self._number, text)
 
     def search(self, text: str) -> re.Match[str] | None:
-        number = self._number  # inlined may_match(): this runs ~50 times per post
-        if number is not None and not _INDEX.contains(number, text):
-            return None
+        number = self._number
+        if number is not None:
+            # contains() inlined for its common case (this runs ~50 times per post)
+            memo = _INDEX._memo.get(text)
+            if memo is None or number >= memo[0]:
+                return self.pattern.search(text) if _INDEX.contains(number, text) else None
+            if number not in memo[1]:
+                return None
         return self.pattern.search(text)
 
     def sub(self, repl: str, text: str) -> str:

@@ -74,7 +74,7 @@ class RiskModel:
         if idx.size == 0:
             return []
         contrib = val * self.weights[idx, HEADS.index(head)]
-        order = np.argsort(-contrib)[:n]
+        order = (-contrib).argsort()[:n]  # the method np.argsort() wraps: same sort, no wrapper
         return [str(self.word_names[idx[i]]) for i in order if contrib[i] > 0]
 
 
