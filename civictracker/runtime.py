@@ -21,7 +21,7 @@ from civictracker.config import Settings
 from civictracker.geo.gazetteer import Gazetteer
 from civictracker.geo.remote import RemoteGeocoder
 from civictracker.services.notify import ReplyContext
-from civictracker.triage.lang import detect_language
+from civictracker.triage.lang import detect_language, use_model_cache
 
 KEY = "civictracker.runtime"
 
@@ -40,6 +40,8 @@ class CityRuntime:
 
     @classmethod
     def build(cls, settings: Settings, city: CityPack) -> CityRuntime:
+        # The language library's model loads from the instance cache, as the gazetteer does.
+        use_model_cache(settings.resolved_instance_path / "cache")
         replies = ReplyContext(
             public_url=settings.public_url,
             timezone=city.timezone,

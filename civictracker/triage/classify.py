@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from civictracker.triage.features import PartReader, tfidf_row
+from civictracker.triage.features import PartReader, RowBuilder
 from civictracker.triage.lang import identify_language
 from civictracker.triage.reads_as import reads_as
-from civictracker.triage.risk import Risk, assess_risk
+from civictracker.triage.risk import Risk, reach_reasons, risk_level
 from civictracker.triage.rules import (
     EMERGENCY_KINDS,
     hazard_kinds,
@@ -109,6 +109,7 @@ class TriageModel:
             self._parts.append(PartReader(part, offset))
             offset += len(part.terms)
         self.n_features = offset
+        self._rows = RowBuilder(self._parts)
         # The reasons quote word features only; the word part comes first, so they are columns [0, n).
         word = stored.parts[0]
         assert word.name == "word", "the word n-gram part must be the first part (top_words relies on it)"
@@ -122,6 +123,9 @@ class TriageModel:
         assert (request.column, urgent.column) == (0, 1)
         assert request.classes == [False, True] and urgent.classes == [False, True]
         self.categories = [str(c) for c in category.classes]
+        self.category_index: dict[str, int] = {}  # as categories.index(): the first column of a class
+        for i, c in enumerate(self.categories):
+            self.category_index.setdefault(c, i)
         self.kinds = [str(c) for c in kind.classes]
         self._cat0 = category.column
         self._kind0 = kind.column
@@ -130,7 +134,7 @@ class TriageModel:
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and TF-IDF values of one text, identical to the fitted FeatureUnion's row."""
-        return tfidf_row(self._parts, text)
+        return self._rows.row(text)
 
     def scores(self, text: str) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
         """The feature row (indices, values) of a text and the raw scores of every head."""
@@ -145,7 +149,7 @@ class TriageModel:
         if idx.size == 0:
             return []
         contrib = val[mask] * self.weights[idx, column]
-        order = np.argsort(-contrib)[:n]
+        order = (-contrib).argsort()[:n]  # the method np.argsort() wraps: same sort, no wrapper
         return [str(self.word_names[idx[i]]) for i in order if contrib[i] > 0]
 
 
@@ -181,6 +185,12 @@ def default_services() -> list[dict[str, Any]]:
     return list(_load_services(str(_DEFAULT_CITY)))
 
 
+@lru_cache(maxsize=1)
+def _default_catalog() -> tuple:
+    """The default pack's catalog key, built once (the services it is read from are cached too)."""
+    return _catalog_key(_load_services(str(_DEFAULT_CITY)))
+
+
 def _catalog_key(services: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> tuple:
     return tuple((str(s["service_code"]), tuple(s.get("keywords") or ())) for s in services)
 
@@ -190,8 +200,9 @@ def _sigmoid(z: float) -> float:
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return e / e.sum()
+    # The ufunc reductions ndarray.max()/.sum() call, without their Python wrappers (same arithmetic).
+    e = np.exp(z - np.maximum.reduce(z, axis=None))
+    return e / np.add.reduce(e, axis=None)
 
 
 def triage_text(
@@ -204,13 +215,13 @@ def triage_text(
     engagement: Mapping[str, int] | None = None,
 ) -> TriageResult:
     """Decide whether a post is a service request, for which service, whether urgent, in what language."""
-    result, hazards, kind_probs = _decide(text, channel_kind, services, model)
-    result.risk = assess_risk(
-        text, lang=result.lang, followers=followers, engagement=engagement, hazards=hazards, kind=result.kind
-    )
+    mtext = model_text(text)  # once per post: the model, the rules, the risk signal and reads_as read it
+    result, hazards, kind_probs = _decide(text, mtext, channel_kind, services, model)
+    result.risk = risk_level(text, mtext, lang=result.lang, hazards=hazards, kind=result.kind)
+    result.risk.reach = reach_reasons(followers, engagement)
     # An emergency is never left to wait for a person: its "where?" carries the safety line at once.
     if kind_probs and not hazards and not result.urgent:
-        reading = reads_as(model_text(text), kind_probs=kind_probs, hazards=False)
+        reading = reads_as(mtext, kind_probs=kind_probs, hazards=False)
         # A non-request keeps only a question or a complaint: "qué vergüenza, nadie viene" read as news
         # must reach a person (services/inbox_rules.py); praise and politics already do by their kind.
         if result.is_request or reading in NON_REQUEST_READINGS:
@@ -221,14 +232,13 @@ def triage_text(
 
 
 def _decide(
-    text: str, channel_kind: str, services: list[dict[str, Any]] | None, model: TriageModel | None
+    text: str, mtext: str, channel_kind: str, services: list[dict[str, Any]] | None, model: TriageModel | None
 ) -> tuple[TriageResult, list[str] | None, dict[str, float]]:
     """The triage decision proper, the hazard patterns found (None if the post was not read) and the
     non-request head's probabilities (empty if not read)."""
-    catalog = _catalog_key(services if services is not None else _load_services(str(_DEFAULT_CITY)))
+    catalog = _catalog_key(services) if services is not None else _default_catalog()
     guess = identify_language(text)
     lang = guess.recorded
-    mtext = model_text(text)
     unread = _nothing_to_read(mtext, lang)
     if unread is not None:
         return unread, None, {}
@@ -296,7 +306,7 @@ def _read_post(model: TriageModel, mtext: str, catalog: tuple) -> _Post:
         p_request=_sigmoid(raw[0] + (KEYWORD_LOGIT if hits else 0.0)),
         p_urgent_model=_sigmoid(raw[1]),
         cat_probs=_softmax(SVM_TEMPERATURE * raw[model._cat0 : model._kind0]),
-        kind_guess=model.kinds[int(np.argmax(kind_probs))],
+        kind_guess=model.kinds[int(kind_probs.argmax())],
         kind_probs={k: float(p) for k, p in zip(model.kinds, kind_probs, strict=True)},
         hazards=hazards,
         found_kinds=hazard_kinds(hazards),
@@ -339,11 +349,12 @@ def _choose_service(post: _Post, codes: list[str]) -> str | None:
     model = post.model
     scores: dict[str, float] = {}
     for code in codes:
-        p = float(post.cat_probs[model.categories.index(code)]) if code in model.categories else 0.0
+        index = model.category_index.get(code)
+        p = float(post.cat_probs[index]) if index is not None else 0.0
         n_hits = len(post.hits.get(code, []))
         # Diminishing: a second generic word ("cracked", "sidewalk") must not outvote a specific one.
         # A service the model was never trained on (another city's own code) has only its keywords.
-        weight = KEYWORD_WEIGHT if code in model.categories else UNKNOWN_SERVICE_KEYWORD_WEIGHT
+        weight = KEYWORD_WEIGHT if index is not None else UNKNOWN_SERVICE_KEYWORD_WEIGHT
         scores[code] = p + (weight * (1 + 0.3 * (min(3, n_hits) - 1)) if n_hits else 0.0)
     if "other" in scores:
         scores["other"] += OTHER_BIAS

@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
+from civictracker.triage.prefilter import GatedPattern
+
 # The non-request head's probability its first guess needs to count (dev storm day: politics 0.54-0.60
 # on anger at the city, praise 0.43+ on thanks; calm requests rarely reach 0.5 on either).
 KIND_MIN_P = 0.5
@@ -50,20 +52,20 @@ def _any_of(path: Path) -> str:
 
 
 @lru_cache(maxsize=1)
-def _complaint() -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + _any_of(_CUES) + r")")
+def _complaint() -> GatedPattern:
+    return GatedPattern(r"\b(?:" + _any_of(_CUES) + r")")
 
 
 @lru_cache(maxsize=1)
-def _question() -> re.Pattern[str]:
+def _question() -> GatedPattern:
     # A clause start: the text's start (after handles), or after . ! ? , ; : and the Spanish ¿, or "and"
     # / "or" in the four languages.
-    return re.compile(r"(?:^|[.!?,;:¿]\s*|\band\s|\bor\s|\by\s|\be\s)(?:" + _any_of(_OPENERS) + r")\b")
+    return GatedPattern(r"(?:^|[.!?,;:¿]\s*|\band\s|\bor\s|\by\s|\be\s)(?:" + _any_of(_OPENERS) + r")\b")
 
 
 @lru_cache(maxsize=1)
-def _request_ask() -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + _any_of(_ASKS_FILE) + r")")
+def _request_ask() -> GatedPattern:
+    return GatedPattern(r"\b(?:" + _any_of(_ASKS_FILE) + r")")
 
 
 def complaint_cue(mtext: str) -> str | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from civictracker.triage.risk_model import RiskModel, get_risk_model
 from civictracker.triage.risk_rules import hard_reasons, high_risk_reasons, soft_markers
+from civictracker.triage.rule_gates import gate_rule_patterns
 from civictracker.triage.text import model_text
 from civictracker.triage.tone import marked_text, tone_markers
 
@@ -77,7 +78,22 @@ def assess_risk(
     A post triage reads as spam (`kind`) is escalated by the hard rules only: the learned heads are set for
     recall on what residents write, and a shouting ad ("GET FOLLOWERS NOW!!! storm sale") is not one.
     """
-    mtext = model_text(text)
+    risk = risk_level(text, model_text(text), lang=lang, model=model, hazards=hazards, kind=kind)
+    risk.reach = reach_reasons(followers, engagement, thresholds)
+    return risk
+
+
+def risk_level(
+    text: str,
+    mtext: str,
+    *,
+    lang: str,
+    model: RiskModel | None = None,
+    hazards: list[str] | None = None,
+    kind: str | None = None,
+) -> Risk:
+    """assess_risk() without reach, for a caller that has the post's model_text() form `mtext` already."""
+    gate_rule_patterns()
     mdl = model or get_risk_model()
     rules = high_risk_reasons(mtext, hazards)
     probs, row = mdl.probabilities(marked_text(mtext, tone_markers(text, mtext) + soft_markers(rules)))
@@ -104,14 +120,19 @@ def assess_risk(
     risk.score = round(risk.score, 3)
     if lang not in ("en", "es", "pt", "ht", "und"):
         risk.reasons.append(f"language {lang}: the model is weaker outside en/es/pt/ht")
-    limits = reach_thresholds() if thresholds is None else thresholds
-    risk.reach = _reach_reasons(followers, engagement, limits)
     return risk
 
 
-def _reach_reasons(
-    followers: int | None, engagement: Mapping[str, int] | None, thresholds: Mapping[str, int]
+def reach_reasons(
+    followers: int | None,
+    engagement: Mapping[str, int] | None,
+    thresholds: Mapping[str, int] | None = None,
 ) -> list[str]:
+    """Why the audience alone escalates a post (followers, replies, reposts, likes over the thresholds)."""
+    if followers is None and not engagement:
+        return []  # most posts: no reach reported
+    if thresholds is None:
+        thresholds = reach_thresholds()
     reasons = []
     if followers is not None and followers >= thresholds["followers"]:
         reasons.append(f"account with {followers:,} followers (>= {thresholds['followers']:,})")

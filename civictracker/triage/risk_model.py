@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from civictracker.triage.features import PartReader, tfidf_row
+from civictracker.triage.features import PartReader, RowBuilder
 from civictracker.triage.store import DATA_DIR, TRIAGE_DIR, StoredModel, inputs_sha256, load_model
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class RiskModel:
         for part in stored.parts:
             self._parts.append(PartReader(part, offset))
             offset += len(part.terms)
+        self._rows = RowBuilder(self._parts)
         assert [h.name for h in stored.heads] == list(HEADS), "risk model heads out of order"
         assert stored.parts[0].name == "word", "the word part must come first (top_words relies on it)"
         self.word_names = stored.parts[0].terms
@@ -61,7 +62,7 @@ class RiskModel:
 
     def probabilities(self, text: str) -> tuple[dict[str, float], tuple[np.ndarray, np.ndarray]]:
         """P(head) for each head of a tone.risk_text()-form text, and its feature row."""
-        idx, val = tfidf_row(self._parts, text)
+        idx, val = self._rows.row(text)
         raw = val @ self.weights[idx] + self.bias
         probs = 1.0 / (1.0 + np.exp(-raw))
         return {name: float(probs[i]) for i, name in enumerate(HEADS)}, (idx, val)
@@ -73,7 +74,7 @@ class RiskModel:
         if idx.size == 0:
             return []
         contrib = val * self.weights[idx, HEADS.index(head)]
-        order = np.argsort(-contrib)[:n]
+        order = (-contrib).argsort()[:n]  # the method np.argsort() wraps: same sort, no wrapper
         return [str(self.word_names[idx[i]]) for i in order if contrib[i] > 0]
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+
+from civictracker.triage.prefilter import GatedPattern
 
 # Words residents use for each service beyond the city's own (English) catalog keywords, per language
 # (Spanish, Portuguese, Haitian Creole, slang): a data file, accent-folded, matched on word boundaries.
@@ -188,10 +191,11 @@ _URGENT_RAW: list[tuple[str, str]] = [
         "says emergency",
     ),
 ]
-URGENT_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), why) for p, why in _URGENT_RAW]
+# Gated: a pattern is searched only when the post has one of the words its matches need (prefilter.py).
+URGENT_PATTERNS: list[tuple[GatedPattern, str]] = [(GatedPattern(p), why) for p, why in _URGENT_RAW]
 
 # Hazard words in a sense that is no hazard: blanked out before the patterns above are tried.
-_NOT_A_HAZARD = re.compile(
+_NOT_A_HAZARD = GatedPattern(
     r"\bgas (?:station|prices?|bill|stove|light|tank|pump|mileage|money)s?\b|\bgasolin\w*|"
     r"\bfire ?works?\b|\bfuegos artificiales\b|\bfogos de artificio\b|\bfire ?(?:drill|pit|place)s?\b|"
     r"\b(?:simulacro|simulacao) de incendio\b|\begzesis dife\b|"
@@ -212,13 +216,13 @@ _NOT_A_HAZARD = re.compile(
     r"(?:fire|(?:medical )?emergency)(?: or (?:a )?(?:medical )?(?:fire|emergency))?\b"
 )
 # A fire or collapse in the news, or elsewhere and over: not for the city's crews to answer now.
-_NEWS_OF_ELSEWHERE = re.compile(
+_NEWS_OF_ELSEWHERE = GatedPattern(
     r"\b(?:on|in|watching|saw on) the news\b|\bprayers (?:for|to)\b|\bthoughts (?:are )?(?:with|to)\b|"
     r"\bper (?:boston|somerville|the) fire\b.{0,40}\burl\b|\brip to\b"
 )
 _NEWS_HAZARDS = {"fire or smoke", "explosion", "collapse"}
 # Hazard words that also make the urgency model's vote worthless: "gas station", "fireworks", slang.
-_URGENCY_VETO = re.compile(
+_URGENCY_VETO = GatedPattern(
     r"\bgas (?:station|prices?|bill)s?\b|\bgasolin\w*|\bfire ?works?\b|\bfuegos artificiales\b|"
     r"\bfogos de artificio\b|\bsmoke (?:alarm|detector)s? (?:test|install\w*|check)\w*|\bfire drill\b|"
     r"\b(?:is|so|straight|pure|lowkey|es|e|essa|esse) (?:fire|fuego|fogo)\b|\bon fire tonight\b|"
@@ -240,7 +244,7 @@ def urgent_reasons(folded: str) -> list[str]:
 
 # The post says where, in words a resident uses for their own surroundings: an address or a street, their
 # building, or the fields of a 311 form. An emergency there is a request, however the model reads it.
-_NAMES_A_PLACE = re.compile(
+_NAMES_A_PLACE = GatedPattern(
     r"\b0+\w? (?:[a-z]+ ){1,3}(?:st|street|ave|avenue|rd|road|pl|place|way|dr|drive|ter|terr|terrace|blvd|"
     r"pkwy|sq|square|ct|court|ln|lane)\b|"
     r"\b(?:on|at|near|by|corner of|outside|in front of|across from) (?:[a-z]+ ){1,2}(?:st|street|ave|avenue|"
@@ -334,7 +338,7 @@ def hazard_service(kinds: list[str], service_code: str | None, codes: list[str])
 @lru_cache(maxsize=32)
 def keyword_matcher(
     catalog: tuple[tuple[str, tuple[str, ...]], ...],
-) -> tuple[re.Pattern[str], dict[str, str]]:
+) -> tuple[GatedPattern, dict[str, str]]:
     """One compiled alternation over every keyword of a catalog, and the keyword -> service_code map."""
     from civictracker.triage.text import fold
 
@@ -345,9 +349,33 @@ def keyword_matcher(
             if key and key not in owner:  # the catalog's own words win over our extras
                 owner[key] = code
     if not owner:
-        return re.compile(r"(?!x)x"), owner
-    alternation = "|".join(re.escape(k) for k in sorted(owner, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)"), owner
+        return GatedPattern(r"(?!x)x"), owner
+    return GatedPattern(rf"(?<!\w)(?:{trie_alternation(owner)})(?!\w)"), owner
+
+
+def trie_alternation(keys: Iterable[str]) -> str:
+    """A regex for the keys tried longest first, as nested groups by shared prefix.
+
+    It matches what "|".join(keys sorted longest first) matches, match for match: every key that fits at
+    a position lies on one path of the tree, and the greedy optional groups try the longest first and fall
+    back to shorter ones, as the plain alternation does. But the engine follows one branch per character
+    instead of trying every key (hundreds) at every position of the post.
+    """
+    tree: dict[str, dict] = {}
+    for key in keys:
+        node = tree
+        for ch in key:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a key ends here
+    return _tree_pattern(tree)
+
+
+def _tree_pattern(node: dict[str, dict]) -> str:
+    branches = [re.escape(ch) + _tree_pattern(child) for ch, child in sorted(node.items()) if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
 
 
 def keyword_hits(folded: str, catalog: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, list[str]]:
