@@ -23,7 +23,7 @@ LEVELS = ("none", "angry", "abusive", "high_risk")
 # Probability thresholds of the learned heads (tuned on the dev split: bench/eval_risk.py --split dev).
 ANGER_THRESHOLD = 0.6
 ABUSE_THRESHOLD = 0.6
-DANGER_THRESHOLD = 0.2
+DANGER_THRESHOLD = 0.24
 # Reach that escalates any post, when the platform reports it. A city pack may override them under
 # "escalation" in city.json (reach_thresholds() reads it); these defaults suit a city of ~100k people.
 REACH_DEFAULTS: dict[str, int] = {
