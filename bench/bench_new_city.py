@@ -11,11 +11,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.shared_data import SHARED_DATA  # noqa: E402
 from civictracker.geo.gazetteer import Gazetteer  # noqa: E402
 from civictracker.geo.pack_loader import build_from_pack  # noqa: E402
 from civictracker.newcity import NewCity, check_round_trip, write_city_pack  # noqa: E402
 
-SAMPLES = ROOT.parent / "shared" / "data" / "osm_samples"
+SAMPLES = SHARED_DATA / "osm_samples"
 CITIES = [
     ("West Oakland, CA", SAMPLES / "West-Oakland.osm.bz2", "America/Los_Angeles"),
     ("München", SAMPLES / "planet_munich_small.osm", "Europe/Berlin"),

@@ -96,6 +96,7 @@ def _collect() -> dict[str, dict[str, object]]:
             "state": p.state,
             "inbox": p.inbox_state,
             "reason": p.inbox_reason,
+            "priority": p.inbox_priority,
             "text": p.text,
         }
     return out
@@ -134,6 +135,7 @@ def report(
     )
     _table(gold, got)
     _by_lang(gold, got, qc)
+    _escalated(gold, got)
     elsewhere = Counter(
         (gold[i]["expect"], str(got[i]["place"]), str(got[i]["outcome"]))
         for i in qc
@@ -177,6 +179,26 @@ def _by_lang(gold: dict[str, dict[str, str]], got: dict[str, dict[str, object]],
             f"{lang:10}{len(ids):>7}{len(ids) - place['nothing']:>10}"
             f"{place['answered'] + place['ticket'] + place['system']:>11}{place['person']:>8}{len(lqc):>6}{inbox:>11}"
         )
+
+
+# inbox_rules.py's priorities: high risk or a hazard 6-7, abusive 4-5, angry or urgent words 2-3.
+ESCALATION_BANDS = (("top (high risk, hazard)", 6), ("abusive", 4), ("angry, urgent", 2))
+
+
+def _escalated(gold: dict[str, dict[str, str]], got: dict[str, dict[str, object]]) -> None:
+    """How the posts waiting for a person are ranked, by gold kind: the top of the inbox should hold the
+    few that cannot wait, not every complaint."""
+    cells: dict[str, Counter[str]] = defaultdict(Counter)
+    for i, g in gold.items():
+        if i in got and got[i]["waiting"]:
+            priority = int(got[i]["priority"] or 0)  # type: ignore[call-overload]
+            band = next((name for name, low in ESCALATION_BANDS if priority >= low), "not escalated")
+            cells[g["expect"]][band] += 1
+    bands = [name for name, _ in ESCALATION_BANDS] + ["not escalated"]
+    print("posts waiting for a person, by inbox priority:")
+    print(f"{'gold kind':10}" + "".join(f"{b:>26}" for b in bands))
+    for kind in sorted(cells):
+        print(f"{kind:10}" + "".join(f"{cells[kind][b]:>26}" for b in bands))
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.shared_data import SHARED_DATA  # noqa: E402
 from civictracker.geo import geocode_text, load_gazetteer  # noqa: E402
 from civictracker.geo.geocode import distance_m  # noqa: E402
 from civictracker.geo.lexicon import default_lexicon  # noqa: E402
@@ -20,7 +21,7 @@ from civictracker.geo.lexicon import default_lexicon  # noqa: E402
 STREET_TYPES = default_lexicon().street_types
 
 PACK = ROOT / "civictracker" / "cities" / "cambridge_ma"
-OFFICIAL = ROOT.parent / "shared" / "data" / "cambridge_ma_gazetteer" / "intersections.csv"
+OFFICIAL = SHARED_DATA / "cambridge_ma_gazetteer" / "intersections.csv"
 DEV = ROOT / "tests" / "data" / "geocode_dev.jsonl"
 REALSTYLE = ROOT / "bench" / "data"  # realstyle_geocode_{dev,test}.jsonl, made by make_realstyle_geocode.py
 TYPE_WORDS = {k.lower() for k in STREET_TYPES} | {"st n"}

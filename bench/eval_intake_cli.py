@@ -47,7 +47,7 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def run_cli(rows: list[dict]) -> tuple[dict[str, dict], float]:
-    """Answers of the CLI by id, and the wall time of the subprocess (model training included)."""
+    """Answers of the CLI by id, and the wall time of the subprocess (start-up and model load included)."""
     payload = "".join(
         json.dumps({"id": r["id"], "text": r["text"], "channel": r["channel"], "geotag": r.get("geotag")})
         + "\n"
@@ -189,7 +189,9 @@ def main() -> None:
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
     answers, elapsed = run_cli(rows)
-    print(f"CLI answered {len(answers)} posts in {elapsed:.1f} s (one subprocess, model training included)")
+    print(
+        f"CLI answered {len(answers)} posts in {elapsed:.1f} s (one subprocess, start-up and model load included)"
+    )
     splits = sorted({r.get("split", "dev") for r in rows}, key=lambda s: (s != "dev", s))
     for split in splits:
         part = [r for r in rows if r.get("split", "dev") == split]

@@ -19,10 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.shared_data import SHARED_DATA  # noqa: E402
 from civictracker.triage import classify_reply, get_model, triage_text  # noqa: E402
 
 DEV = ROOT / "tests" / "data" / "intake_dev.jsonl"
-CRISISLEX = ROOT.parent / "shared" / "data" / "crisislex" / "crisislex_t26.csv"
+CRISISLEX = SHARED_DATA / "crisislex" / "crisislex_t26.csv"
 # CrisisLex T26 labels for tweets that are not service requests (column: label values).
 NON_REQUEST_LABELS = {
     "informativeness": {"Not related"},

@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.shared_data import SHARED_DATA  # noqa: E402
 from civictracker.geo import load_gazetteer  # noqa: E402
 from civictracker.geo.gazetteer import Gazetteer  # noqa: E402
 from civictracker.geo.lexicon import default_lexicon  # noqa: E402
@@ -39,8 +40,8 @@ from civictracker.geo.lexicon import default_lexicon  # noqa: E402
 STREET_TYPES = default_lexicon().street_types
 
 PACK = ROOT / "civictracker" / "cities" / "cambridge_ma"
-BOSTON = ROOT.parent / "shared" / "data" / "boston_open311_text"
-CAMBRIDGE_GZ = ROOT.parent / "shared" / "data" / "cambridge_ma_gazetteer"
+BOSTON = SHARED_DATA / "boston_open311_text"
+CAMBRIDGE_GZ = SHARED_DATA / "cambridge_ma_gazetteer"
 OUT = ROOT / "bench" / "data"
 FILES = ("other", "sidewalk_not_shoveled", "abandoned_vehicle", "illegal_parking", "unsafe_dangerous")
 # Boston neighbourhood names that end a postal address ("12 X St, Dorchester"): they become the city.
@@ -498,7 +499,7 @@ def main() -> None:
             for it in items:
                 keys = ("id", "split", "kind", "text", "lat", "lon", "ref", "boston_id")
                 fh.write(json.dumps({k: it[k] for k in keys}, ensure_ascii=False) + "\n")
-        print(f"wrote {len(items)} items to {path.relative_to(ROOT)}")
+        print(f"wrote {len(items)} items to {path}")
     print("kinds:", dict(sorted(kinds.items())))
 
 
