@@ -84,8 +84,9 @@ _HARMLESS = re.compile(
     # A harm that has not happened: no one hurt, or a hazard that "could kill someone" (not "I could").
     r"\bno (?:one|body) (?:was |is |got )?(?:hurt|injured)\b|\bnobody (?:was |got )?hurt\b|"
     r"\bno (?:reported )?injur(?:y|ies)\b|"
-    r"(?<!\bi )(?<!\bwe )\b(?:could|would|might) (?:easily |seriously |really |potentially )?"
-    r"(?:kill|injure|hurt) (?:someone|somebody|a child|a kid|people|a pedestrian)\b"
+    r"\b(?:could|would|might)\b(?<!\bi could)(?<!\bi would)(?<!\bi might)(?<!\bwe could)(?<!\bwe would)"
+    r"(?<!\bwe might) (?:easily |seriously |really |potentially )?(?:kill|injure|hurt) "
+    r"(?:someone|somebody|a child|a kid|people|a pedestrian)\b"
 )
 
 # Reasons the danger head weighs rather than obeys (see the module docstring), with their marker words.
