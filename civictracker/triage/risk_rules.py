@@ -42,10 +42,10 @@ _VIOLENCE = (
 )
 _HARMED = (
     r"\b(?:dead|deaths?|died|dies|dying|killed|kills|killing|fatal\w*|bodies|body found|death toll|toll|"
-    r"injur\w*|wounded|hurt|casualt\w*|missing|unaccounted|trapped|evacuat\w*|rescue\w*|survivors?|"
+    r"injur\w*|wounded|hurt|casualt\w*|missing|unaccounted|trapped|evacuat\w*|rescu(?:e|ed|es|ers?|ing)|survivors?|"
     r"not breathing|isn'?t breathing|unconscious|collapsed|screaming for help|calling for help|"
     r"out of control|remain indoors|take shelter|tsunami|fell through the ice|displac\w*|flee\w*|"
-    r"from (?:their |our )?homes|wildfires?|bushfires?|inferno|state of emergency|emergency declaration|"
+    r"from (?:\w+ ){0,3}homes|wildfires?|bushfires?|inferno|state of emergency|emergency declaration|"
     r"disaster|water over (?:it|the road))\b|"
     r"\b(?:muert[oa]s?|muri\w*|fallecid\w*|herid[oa]s?|atrapad\w*|desaparecid\w*|evacu\w*|rescat\w*|victimas|"
     r"muertes|mort[oa]s|mortes|morre\w*|mata|feridos?|vitimas|corpos|resgat\w*|tewas|mouri|blese|auxilio|socorro)\b"
@@ -80,7 +80,13 @@ _HARMLESS = re.compile(
     r"\bmissing (?:trash|recycling|pickup|pick ?up|sign|cover|bulb|piece|the bus)\b|\bmissed\b|"
     r"\bdying to\b|\bto die for\b|\bshoot,|\bphoto ?shoot\b|\bshot (?:of|at the) (?:the )?(?:view|sunset)\b|"
     r"\bbomb (?:cyclone|ass)\b|\b(?:is|was|so) the bomb\b|\bknife sharpen\w*|"
-    r"\bhurts? my (?:eyes|ears|feelings)\b"
+    r"\bhurts? my (?:eyes|ears|feelings)\b|"
+    # A harm that has not happened: no one hurt, or a hazard that "could kill someone" (not "I could").
+    r"\bno (?:one|body) (?:was |is |got )?(?:hurt|injured)\b|\bnobody (?:was |got )?hurt\b|"
+    r"\bno (?:reported )?injur(?:y|ies)\b|"
+    r"\b(?:could|would|might)\b(?<!\bi could)(?<!\bi would)(?<!\bi might)(?<!\bwe could)(?<!\bwe would)"
+    r"(?<!\bwe might) (?:easily |seriously |really |potentially )?(?:kill|injure|hurt) "
+    r"(?:someone|somebody|a child|a kid|people|a pedestrian)\b"
 )
 
 # Reasons the danger head weighs rather than obeys (see the module docstring), with their marker words.
