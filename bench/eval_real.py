@@ -6,6 +6,7 @@ Usage:
   .venv/bin/python bench/eval_real.py --cv 5 --errors   # ... and list the folds' mistakes
   .venv/bin/python bench/eval_real.py --cv 5 --request-threshold 0.7   # ... with another threshold
   .venv/bin/python bench/eval_real.py --cv 5 --confusion   # ... and the folds' category confusion matrix
+  .venv/bin/python bench/eval_real.py --cv 5 --chatter     # ... and real chatter judged requests (tuning set)
 
 Splits (see scripts/build_real_data.py and bench/data/boston_labels/LABELLING.md):
   real test   bench/data/real_boston_test.jsonl: hand-labelled Boston "Other" and "Unsafe Dangerous" cases
@@ -15,6 +16,8 @@ Splits (see scripts/build_real_data.py and bench/data/boston_labels/LABELLING.md
               unrelated messages and news (the model trains on a sample of its validation file only).
   --cv        folds of civictracker/triage/data/real_boston.jsonl: the model is refitted without the fold, so
               thresholds and features can be tuned without looking at the test split.
+  --chatter   with --cv: CrisisLex T6 tweets labelled off-topic (personal chatter, ads, check-ins; a tuning set,
+              never trained on and not scored by the test figures) through a model fitted on all training rows.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ TEST = ROOT / "bench" / "data" / "real_boston_test.jsonl"
 # ../shared/data beside the checkout; CIVICTRACKER_SHARED_DATA points elsewhere (a git worktree, say).
 SHARED = Path(os.environ.get("CIVICTRACKER_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CRISISLEX = SHARED / "crisislex" / "crisislex_t26.csv"
+CRISISLEX_T6 = SHARED / "crisislex" / "crisislex_t6.csv"
+CHATTER_SAMPLE = 6000
 DRM_TEST = SHARED / "disaster_response_messages" / "disaster_response_test.csv"
 CRISIS_LABELS = {"Not related", "Sympathy and support", "Donations and volunteering"}
 TARGETS = {"request_recall": 0.95, "category_accuracy": 0.88, "non_request_false_rate": 0.01}
@@ -163,6 +168,21 @@ def fold_of(row_id: str, k: int) -> int:
     return int(hashlib.sha256(f"cv:{row_id}".encode()).hexdigest(), 16) % k
 
 
+def score_chatter(channel: str = "mention") -> None:
+    """Real personal chatter judged requests: a fixed sample of CrisisLex T6 off-topic tweets (tuning only)."""
+    import random
+
+    if not CRISISLEX_T6.exists():
+        raise SystemExit(f"real chatter not found: {CRISISLEX_T6} (set CIVICTRACKER_SHARED_DATA)")
+    with open(CRISISLEX_T6, encoding="utf-8", newline="") as fh:
+        texts = [r["text"] for r in csv.DictReader(fh) if r["label"] == "off-topic"]
+    texts = random.Random(1).sample(texts, min(CHATTER_SAMPLE, len(texts)))
+    model = triage.fit_model()
+    k = sum(triage.triage_text(t, channel_kind=channel, model=model).is_request for t in texts)
+    print(f"  CrisisLex T6 off-topic (tuning set), model fitted on all training rows: judged requests "
+          f"{k}/{len(texts)} = {k / len(texts):.2%}")  # fmt: skip
+
+
 def cross_validate(k: int, show_errors: bool, confusion: bool = False) -> None:
     """Refit without each fold of the real training rows and score the fold (the test split is untouched).
 
@@ -206,6 +226,7 @@ def main() -> None:
     parser.add_argument("--cv", type=int, default=0, help="k-fold figures over the real training split")
     parser.add_argument("--errors", action="store_true", help="with --cv: list the held-out folds' mistakes")
     parser.add_argument("--confusion", action="store_true", help="with --cv: the category confusion matrix")
+    parser.add_argument("--chatter", action="store_true", help="with --cv: real chatter judged requests")
     parser.add_argument("--channel", default="mention", choices=("mention", "dm"))
     parser.add_argument(
         "--request-threshold", type=float, default=None, help="with --cv: try another mention threshold"
@@ -215,6 +236,8 @@ def main() -> None:
         triage.REQUEST_THRESHOLD["mention"] = args.request_threshold
     if args.cv:
         cross_validate(args.cv, args.errors, args.confusion)
+        if args.chatter:
+            score_chatter()
         return
     judge = shipped_judge(args.channel)
     rows = read_jsonl(TEST)
