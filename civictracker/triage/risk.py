@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from civictracker.triage.risk_model import RiskModel, get_risk_model
 from civictracker.triage.risk_rules import hard_reasons, high_risk_reasons, soft_markers
-from civictracker.triage.rule_gates import gate_rule_patterns
 from civictracker.triage.text import model_text
 from civictracker.triage.tone import marked_text, tone_markers
 
@@ -94,7 +93,6 @@ def risk_level(
     kind: str | None = None,
 ) -> Risk:
     """assess_risk() without reach, for a caller that has the post's model_text() form `mtext` already."""
-    gate_rule_patterns()
     mdl = model or get_risk_model()
     rules = high_risk_reasons(mtext, hazards)
     probs, row = mdl.probabilities(marked_text(mtext, tone_markers(text, mtext) + soft_markers(rules)))

@@ -9,10 +9,10 @@ an emergency ("praying for the 200 killed"), so they are marker words the learne
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 
+from civictracker.triage.prefilter import GatedPattern
 from civictracker.triage.rules import hazard_kinds, urgent_reasons
 
 _THREAT = (
@@ -51,10 +51,10 @@ _HARMED = (
     r"muertes|mort[oa]s|mortes|morre\w*|mata|feridos?|vitimas|corpos|resgat\w*|tewas|mouri|blese|auxilio|socorro)\b"
 )
 _HIGH_RISK = [
-    (re.compile(_THREAT), "threat of violence"),
-    (re.compile(_SELF_HARM), "self-harm or suicide"),
-    (re.compile(_VIOLENCE), "violence or weapon"),
-    (re.compile(_HARMED), "people harmed or in danger"),
+    (GatedPattern(_THREAT), "threat of violence"),
+    (GatedPattern(_SELF_HARM), "self-harm or suicide"),
+    (GatedPattern(_VIOLENCE), "violence or weapon"),
+    (GatedPattern(_HARMED), "people harmed or in danger"),
 ]
 # Safety-critical words per language (self-harm, trapped, gas, fire, hurt, weapons, cries for help): data,
 # so every language says what English says; loaded once.
@@ -62,18 +62,18 @@ _CUES_FILE = Path(__file__).with_name("data") / "high_risk_cues.tsv"
 
 
 @lru_cache(maxsize=1)
-def _data_cues() -> list[tuple[re.Pattern[str], str]]:
+def _data_cues() -> list[tuple[GatedPattern, str]]:
     """(pattern, reason) per reason in the data file, each language's words joined in one pattern."""
     by_reason: dict[str, list[str]] = {}
     for line in _CUES_FILE.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             reason, _lang, pattern = line.split("\t", 2)
             by_reason.setdefault(reason, []).append(f"(?:{pattern})")
-    return [(re.compile(r"\b(?:" + "|".join(ps) + r")\b"), why) for why, ps in by_reason.items()]
+    return [(GatedPattern(r"\b(?:" + "|".join(ps) + r")\b"), why) for why, ps in by_reason.items()]
 
 
 # Words of the patterns above in a harmless sense, blanked before matching.
-_HARMLESS = re.compile(
+_HARMLESS = GatedPattern(
     r"\bdead (?:rat|rats|animal|bird|squirrel|skunk|raccoon|deer|battery|end|tree|trees|grass|leaves|"
     r"branch\w*|"
     r"light|lights|bulb|zone|serious)\b|\b(?:killing|killed) (?:me|it|time)\b|\bkilling it\b|"

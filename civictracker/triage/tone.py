@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from civictracker.triage.prefilter import GatedPattern
 from civictracker.triage.risk_rules import high_risk_reasons, soft_markers
 from civictracker.triage.text import clean, fold, model_text
 
@@ -23,13 +24,13 @@ _LETTERS = re.compile(r"[A-Za-z]")
 _UPPER = re.compile(r"[A-Z]")
 _BANG = re.compile(r"!{2,}|\?!|!\?|\?{3,}")
 # "you idiot", "eres un idiota", "seu idiota", "ou se yon": an insult aimed at the reader, not at a thing.
-_AIMED = re.compile(
+_AIMED = GatedPattern(
     r"\b(?:you|u|ur|you're|youre|your|yall|y'all|eres|son|usted|ustedes|tu|voce|voces|vc|seu|sua|ou|nou|yo)\b"
 )
 
 
 @lru_cache(maxsize=1)
-def _lexicon() -> dict[str, re.Pattern[str]]:
+def _lexicon() -> dict[str, GatedPattern]:
     """kind -> one pattern of every language's words of that kind (patterns folded like the text)."""
     by_kind: dict[str, list[str]] = {}
     for line in _LEXICON_FILE.read_text(encoding="utf-8").splitlines():
@@ -37,7 +38,7 @@ def _lexicon() -> dict[str, re.Pattern[str]]:
             kind, _lang, pattern = line.split("\t", 2)
             assert kind in KINDS, f"tone_lexicon.tsv: unknown kind {kind!r}"
             by_kind.setdefault(kind, []).append(f"(?:{fold(pattern)})")
-    return {kind: re.compile(r"\b(?:" + "|".join(ps) + r")\b") for kind, ps in by_kind.items()}
+    return {kind: GatedPattern(r"\b(?:" + "|".join(ps) + r")\b") for kind, ps in by_kind.items()}
 
 
 def _mostly_capitals(raw: str) -> bool:
