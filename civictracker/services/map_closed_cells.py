@@ -55,16 +55,29 @@ def horizon(now: dt.datetime) -> int:
     return day_of(now) - KEEP_DAYS
 
 
-def _keys(session: Session, grid: Grid) -> tuple[ColumnElement[int], ColumnElement[int]]:
+def _ticket_keys(session: Session, grid: Grid) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """The cell of `grid` each ticket's public point falls in."""
     return spatial.grid_cell_keys(session, Ticket.public_lat, Ticket.public_lon, grid.cell_lon, grid.cell_lat)
+
+
+def _delta_sums(
+    session: Session, grid: Grid, c: Any
+) -> tuple[ColumnElement[int], ColumnElement[int], list[Any]]:
+    """The cell keys of `grid` for delta rows `c`, and the signed count and sums to add up per cell."""
+    gx, gy = spatial.grid_cell_keys(session, c.lat, c.lon, grid.cell_lon, grid.cell_lat)
+    sums = [
+        func.sum(c.dn).cast(BigInteger).label("n"),
+        func.sum(c.dn * e7(c.lat)).cast(BigInteger).label("sum_lat_e7"),
+        func.sum(c.dn * e7(c.lon)).cast(BigInteger).label("sum_lon_e7"),
+        func.sum(c.dn * c.ticket_id).cast(BigInteger).label("sum_id"),
+    ]
+    return gx, gy, sums
 
 
 def count_closed(session: Session, grid: Grid, since_day: int) -> Any:
     """The closed tickets on the map closed on `since_day` or later, counted per (zoom, cell, service,
     day): map_closed_cells' rows for this grid."""
-    gx, gy = spatial.grid_cell_keys(
-        session, Ticket.public_lat, Ticket.public_lon, grid.cell_lon, grid.cell_lat
-    )
+    gx, gy = _ticket_keys(session, grid)
     day = closed_day(session, Ticket.closed_at)
     return (
         select(
@@ -93,19 +106,9 @@ def pending_closed(session: Session, grid: Grid, source: Any, since_day: int) ->
     """The closing deltas of `source` (the table, or the rows a DELETE returned) from `since_day` on, summed
     per (zoom, cell, service, day)."""
     c = source.c
-    gx, gy = spatial.grid_cell_keys(session, c.lat, c.lon, grid.cell_lon, grid.cell_lat)
+    gx, gy, sums = _delta_sums(session, grid, c)
     return (
-        select(
-            literal(grid.zoom).label("zoom"),
-            gx.label("gx"),
-            gy.label("gy"),
-            c.service_id,
-            c.day,
-            func.sum(c.dn).cast(BigInteger).label("n"),
-            func.sum(c.dn * e7(c.lat)).cast(BigInteger).label("sum_lat_e7"),
-            func.sum(c.dn * e7(c.lon)).cast(BigInteger).label("sum_lon_e7"),
-            func.sum(c.dn * c.ticket_id).cast(BigInteger).label("sum_id"),
-        )
+        select(literal(grid.zoom).label("zoom"), gx.label("gx"), gy.label("gy"), c.service_id, c.day, *sums)
         .where(c.day >= since_day, in_box(c.lat, c.lon, grid.box))
         .group_by(gx, gy, c.service_id, c.day)
     )
@@ -144,9 +147,7 @@ def prune_closed(session: Session, now: dt.datetime, days: set[int]) -> None:
 
 def _edge_tickets(session: Session, level: Grid, since: dt.datetime, until: dt.datetime, box: Any) -> Any:
     """The closed tickets closed in [since, until) (the window's first, partial day), counted per cell."""
-    gx, gy = spatial.grid_cell_keys(
-        session, Ticket.public_lat, Ticket.public_lon, level.cell_lon, level.cell_lat
-    )
+    gx, gy = _ticket_keys(session, level)
     return (
         select(
             gx.label("gx"),
@@ -199,17 +200,9 @@ def rolled_closed_cells(
         MapClosedCell.sum_id,
     ).where(MapClosedCell.zoom == level.zoom, MapClosedCell.day > first)
     d = MapCellDelta.__table__.c
-    gx, gy = spatial.grid_cell_keys(session, d.lat, d.lon, level.cell_lon, level.cell_lat)
+    gx, gy, sums = _delta_sums(session, level, d)
     pending = (
-        select(
-            gx.label("gx"),
-            gy.label("gy"),
-            d.service_id,
-            func.sum(d.dn).cast(BigInteger).label("n"),
-            func.sum(d.dn * e7(d.lat)).cast(BigInteger).label("sum_lat_e7"),
-            func.sum(d.dn * e7(d.lon)).cast(BigInteger).label("sum_lon_e7"),
-            func.sum(d.dn * d.ticket_id).cast(BigInteger).label("sum_id"),
-        )
+        select(gx.label("gx"), gy.label("gy"), d.service_id, *sums)
         .where(d.day > first, in_box(d.lat, d.lon, level.box))
         .group_by(gx, gy, d.service_id)
     )
