@@ -42,12 +42,6 @@ class PartReader:
         else:
             _count_elements(counts, chain.from_iterable(map(self._words.__getitem__, self._split(text))))
 
-    def columns(self, text: str) -> list[int]:
-        """Global column of every in-vocabulary n-gram of the text, repeats included, in text order."""
-        if self._words is None or self._split is None:
-            return self._columns_of_ngrams(self._analyze(text))
-        return list(chain.from_iterable(map(self._words.__getitem__, self._split(text))))
-
 
 _SHARED: dict[str, Analyzer] = {}
 
@@ -173,8 +167,3 @@ def _normalise(val: np.ndarray, norm: str | None) -> None:
         val /= np.sqrt(np.dot(val, val))
     elif norm == "l1":
         val /= np.abs(val).sum()
-
-
-def tfidf_row(parts: Sequence[PartReader], text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Column indices and TF-IDF values of one text, identical to the fitted FeatureUnion's row."""
-    return RowBuilder(parts).row(text)

@@ -132,8 +132,8 @@ def _score(body: str) -> tuple[dict[str, float], int, int]:
             for index, weight in pairs:
                 totals[index] += weight
     scores = dict(zip(langs, totals, strict=True))
-    if not body.isascii() and _ANY_HINT.search(body.lower()):
-        lowered = body.lower()
+    lowered = "" if body.isascii() else body.lower()
+    if _ANY_HINT.search(lowered):
         for lang, pattern in _CHAR_HINTS.items():
             hits = len(pattern.findall(lowered))
             if hits:
