@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from cachetools import TTLCache
-from sqlalchemy import BigInteger, ColumnElement, delete, func, insert, literal, select, text, union_all
+from sqlalchemy import ColumnElement, delete, func, insert, literal, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from civictracker.services.map_closed_cells import (
     prune_closed,
     upsert_closed,
 )
-from civictracker.services.map_grid import E7, BaseRow, Bbox, Grid, e7, in_box
+from civictracker.services.map_grid import BaseRow, Bbox, Grid, delta_sums, e7, in_box, rolled_rows
 from civictracker.services.public import MAP_OPEN
 
 COMPACT_AT = 500  # pending deltas folded into the kept cells once there are this many (a read stays small)
@@ -103,7 +103,7 @@ def _pending(session: Session, grid: Grid, source: Any, *, zoom: bool = False) -
     """Open-map deltas of `source` (the table, or the rows a DELETE returned) summed per (cell, service);
     `zoom`: the grid's zoom first, as map_cells keeps it."""
     c = source.c
-    gx, gy = spatial.grid_cell_keys(session, c.lat, c.lon, grid.cell_lon, grid.cell_lat)
+    gx, gy, sums = delta_sums(session, grid, c)
     gx, gy = gx.label("gx"), gy.label("gy")
     return (
         select(
@@ -111,11 +111,7 @@ def _pending(session: Session, grid: Grid, source: Any, *, zoom: bool = False) -
             gx,
             gy,
             c.service_id,
-            # Cast: PostgreSQL sums bigints as numeric, which would make the whole union Decimal.
-            func.sum(c.dn).cast(BigInteger).label("n"),
-            func.sum(c.dn * e7(c.lat)).cast(BigInteger).label("sum_lat_e7"),
-            func.sum(c.dn * e7(c.lon)).cast(BigInteger).label("sum_lon_e7"),
-            func.sum(c.dn * c.ticket_id).cast(BigInteger).label("sum_id"),
+            *sums,
             func.count().label("rows"),
         )
         .where(c.day.is_(None), in_box(c.lat, c.lon, grid.box))
@@ -221,12 +217,8 @@ def read_open_cells(session: Session, grid: Grid) -> tuple[list[BaseRow], int]:
 
 def open_cells(session: Session, grid: Grid) -> list[BaseRow]:
     """The open map's cells at the grid's zoom: built on first use for this grid, deltas folded when many."""
-    if not _grid_matches(session, grid):
-        rebuild_map_cells(session, grid)
-    cells, pending = read_open_cells(session, grid)
-    if pending >= COMPACT_AT:
-        compact_map_cells(session, grid)
-    return cells
+    ready_map_cells(session, grid)
+    return read_open_cells(session, grid)[0]
 
 
 def ready_map_cells(session: Session, grid: Grid) -> None:
@@ -249,34 +241,9 @@ def rolled_open_cells(
     if not service_ids:
         return []
     level = grid.level_for(zoom)
-    shift = level.zoom - zoom
     cells = level.cells_under(zoom, view) if view is not None else None
     c = _kept_and_pending(session, level, cells).subquery().c
-    gx, gy = c.gx.op(">>")(shift).label("zx"), c.gy.op(">>")(shift).label("zy")
-    n = func.sum(c.n).cast(BigInteger)
-    stmt = (
-        select(
-            gx,
-            gy,
-            c.service_id,
-            n,
-            func.sum(c.sum_lat_e7).cast(BigInteger),
-            func.sum(c.sum_lon_e7).cast(BigInteger),
-            func.sum(c.sum_id).cast(BigInteger),
-        )
-        .where(c.service_id.in_(sorted(service_ids)))
-        .group_by(gx, gy, c.service_id)
-        .having(n > 0)
-    )
-    if cells is not None:
-        gx0, gy0, gx1, gy1 = cells
-        stmt = stmt.where(c.gx.between(gx0, gx1), c.gy.between(gy0, gy1))
-    # The "first id" of a cell matters only when it holds one ticket: then the id sum is that ticket's id.
-    # Core rows, not the ORM's (a third of the time for 13,000 rows); ready_map_cells flushed the session.
-    return [
-        (x, y, sid, k, ids if k == 1 else 0, slat / E7, slon / E7)
-        for x, y, sid, k, slat, slon, ids in session.connection().execute(stmt)
-    ]
+    return rolled_rows(session, c, level.zoom - zoom, service_ids, cells)
 
 
 def count_inside(rows: list[CellRow], grid: Grid, view: Bbox) -> int:
