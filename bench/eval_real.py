@@ -26,7 +26,6 @@ import argparse
 import csv
 import hashlib
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -37,12 +36,11 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from build_real_data import drm_non_request  # noqa: E402
 
+from bench.shared_data import SHARED_DATA as SHARED  # noqa: E402
 from civictracker.triage import classify as triage  # noqa: E402
 from civictracker.triage.dataset import DATA_DIR, training_examples  # noqa: E402
 
 TEST = ROOT / "bench" / "data" / "real_boston_test.jsonl"
-# ../shared/data beside the checkout; CIVICTRACKER_SHARED_DATA points elsewhere (a git worktree, say).
-SHARED = Path(os.environ.get("CIVICTRACKER_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CRISISLEX = SHARED / "crisislex" / "crisislex_t26.csv"
 CRISISLEX_T6 = SHARED / "crisislex" / "crisislex_t6.csv"
 CHATTER_SAMPLE = 6000

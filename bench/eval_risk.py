@@ -19,18 +19,16 @@ import csv
 import gzip
 import hashlib
 import json
-import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.shared_data import SHARED_DATA as SHARED  # noqa: E402
 from civictracker.triage.risk import LEVELS, assess_risk  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "risk"
-# ../shared/data beside the checkout; CIVICTRACKER_SHARED_DATA points elsewhere (a git worktree, say).
-SHARED = Path(os.environ.get("CIVICTRACKER_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
 def _bucket(key: str) -> int:

@@ -17,7 +17,6 @@ Neither set may be used to tune the risk thresholds or rules (they are tuned on 
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -25,14 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.eval_real import read_jsonl  # noqa: E402
 from civictracker.triage.classify import triage_text  # noqa: E402
 
 BOSTON_TEST = ROOT / "bench" / "data" / "real_boston_test.jsonl"
 STORM_DAY = ROOT / "bench" / "data" / "storm_day.jsonl"
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def level_of(text: str, channel_kind: str = "mention") -> str:
