@@ -69,10 +69,17 @@ def test_shipped_model_scores_like_a_fresh_fit(fresh: triage_store.StoredModel) 
     """Catches what the input checksum cannot see (model_text() edits, a different scikit-learn)."""
     shipped, refit = TriageModel(load_model()), TriageModel(fresh)
     assert shipped.categories == refit.categories and shipped.kinds == refit.kinds
+    # The request and urgent heads are logistic regressions (lbfgs): where they stop depends on the CPU's
+    # BLAS, and an AMD EPYC refit moved their raw scores by up to 1.2e-3 against the shipped file. The linear
+    # SVM heads (category, kind) refit to float32 round-off everywhere. A model_text() edit or another
+    # scikit-learn moves scores by far more than either bound.
+    atol = np.full(len(refit.bias), 1e-5)
+    for head in fresh.heads:
+        if head.name in ("request", "urgent"):
+            atol[head.column : head.column + head.n_columns] = 5e-3
     for text in _dev_texts():
-        assert np.allclose(shipped.scores(text)[1], refit.scores(text)[1], atol=1e-4), (
-            text
-        )  # solver round-off differs by machine
+        diff = np.abs(shipped.scores(text)[1] - refit.scores(text)[1])
+        assert (diff <= atol).all(), (text, diff.max())
 
 
 def test_load_round_trip_gives_identical_scores(fresh: triage_store.StoredModel, tmp_path: Path) -> None:
