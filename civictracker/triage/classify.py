@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from civictracker.triage.features import PartReader, RowBuilder
-from civictracker.triage.lang import identify_language
+from civictracker.triage.lang import LanguageGuess, identify_language
 from civictracker.triage.reads_as import reads_as
-from civictracker.triage.risk import Risk, reach_reasons, risk_level
+from civictracker.triage.risk import Risk, RiskInput, reach_reasons, risk_levels
 from civictracker.triage.rules import (
     EMERGENCY_KINDS,
     hazard_kinds,
@@ -141,8 +141,17 @@ class TriageModel:
 
     def scores(self, text: str) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
         """The feature row (indices, values) of a text and the raw scores of every head."""
-        idx, val = self.features(text)
-        return (idx, val), val @ self.weights[idx] + self.bias
+        return self.scores_many((text,))[0]
+
+    def scores_many(self, texts: Sequence[str]) -> list[tuple[tuple[np.ndarray, np.ndarray], np.ndarray]]:
+        """scores() of each text, the texts' rows built together (the same values, fewer calls)."""
+        if not texts:
+            return []
+        rows = self._rows.rows(texts)
+        weights = self.weights
+        # One product per row (its order of sums sets the last bit); the bias added to all rows at once.
+        raw = np.array([val @ weights[idx] for idx, val in rows]) + self.bias
+        return list(zip(rows, raw, strict=True))
 
     def top_words(self, row: tuple[np.ndarray, np.ndarray], column: int, n: int = 3) -> list[str]:
         """Word features that pushed this post most toward one head's column (for the reasons)."""
@@ -208,6 +217,11 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / np.add.reduce(e, axis=None)
 
 
+# Posts triage_texts() reads as one batch: enough to share each numpy call among many posts, few enough
+# that the word analyzer still remembers them when the risk model reads them (features.RECENT_TEXTS).
+TRIAGE_BATCH = 256
+
+
 def triage_text(
     text: str,
     *,
@@ -218,34 +232,70 @@ def triage_text(
     engagement: Mapping[str, int] | None = None,
 ) -> TriageResult:
     """Decide whether a post is a service request, for which service, whether urgent, in what language."""
-    mtext = model_text(text)  # once per post: the model, the rules, the risk signal and reads_as read it
-    result, hazards, kind_probs = _decide(text, mtext, channel_kind, services, model)
-    result.risk = risk_level(text, mtext, lang=result.lang, hazards=hazards, kind=result.kind)
+    result = triage_texts([(text, channel_kind)], services=services, model=model)[0]
+    assert result.risk is not None
     result.risk.reach = reach_reasons(followers, engagement)
-    # An emergency is never left to wait for a person: its "where?" carries the safety line at once.
-    if kind_probs and not hazards and not result.urgent:
-        reading = reads_as(mtext, kind_probs=kind_probs, hazards=False)
-        # A non-request keeps only a question or a complaint: "qué vergüenza, nadie viene" read as news
-        # must reach a person (services/inbox_rules.py); praise and politics already do by their kind.
-        if result.is_request or reading in NON_REQUEST_READINGS:
-            result.reads_as = reading
-        if result.reads_as:
-            result.reasons.append(f"reads as a {result.reads_as}")
     return result
 
 
-def _decide(
-    text: str, mtext: str, channel_kind: str, services: list[dict[str, Any]] | None, model: TriageModel | None
-) -> tuple[TriageResult, list[str] | None, dict[str, float]]:
-    """The triage decision proper, the hazard patterns found (None if the post was not read) and the
-    non-request head's probabilities (empty if not read)."""
+def triage_texts(
+    posts: Sequence[tuple[str, str]],
+    *,
+    services: list[dict[str, Any]] | None = None,
+    model: TriageModel | None = None,
+) -> list[TriageResult]:
+    """triage_text() of each (text, channel kind) post, the models reading them in batches (same answers)."""
     catalog = _catalog_key(services) if services is not None else _default_catalog()
-    guess = identify_language(text)
+    mdl = model or get_model()
+    results: list[TriageResult] = []
+    for start in range(0, len(posts), TRIAGE_BATCH):
+        results.extend(_triage_batch(posts[start : start + TRIAGE_BATCH], catalog, mdl))
+    return results
+
+
+def _triage_batch(posts: Sequence[tuple[str, str]], catalog: tuple, model: TriageModel) -> list[TriageResult]:
+    """One batch: the rules per post, each model's rows and scores for the whole batch at once."""
+    mtexts = [model_text(text) for text, _ in posts]  # once per post: model, rules, risk, reads_as read it
+    guesses = [identify_language(text) for text, _ in posts]
+    unread = [_nothing_to_read(m, g.recorded) for m, g in zip(mtexts, guesses, strict=True)]
+    readable = [i for i, answer in enumerate(unread) if answer is None]
+    scored = dict(zip(readable, model.scores_many([mtexts[i] for i in readable]), strict=True))
+    decided: list[tuple[TriageResult, list[str] | None, dict[str, float]]] = []
+    for i, (_text, channel_kind) in enumerate(posts):
+        answer = unread[i]
+        if answer is not None:
+            decided.append((answer, None, {}))
+            continue
+        post = _read_post(model, mtexts[i], catalog, *scored[i])
+        decided.append(_decide(post, guesses[i], channel_kind, catalog))
+    risks = risk_levels(
+        [
+            RiskInput(text, mtext, result.lang, hazards, result.kind)
+            for (text, _), mtext, (result, hazards, _) in zip(posts, mtexts, decided, strict=True)
+        ]
+    )
+    results = []
+    for mtext, (result, hazards, kind_probs), risk in zip(mtexts, decided, risks, strict=True):
+        result.risk = risk
+        # An emergency is never left to wait for a person: its "where?" carries the safety line at once.
+        if kind_probs and not hazards and not result.urgent:
+            reading = reads_as(mtext, kind_probs=kind_probs, hazards=False)
+            # A non-request keeps only a question or a complaint: "qué vergüenza, nadie viene" read as news
+            # must reach a person (services/inbox_rules.py); praise and politics already do by their kind.
+            if result.is_request or reading in NON_REQUEST_READINGS:
+                result.reads_as = reading
+            if result.reads_as:
+                result.reasons.append(f"reads as a {result.reads_as}")
+        results.append(result)
+    return results
+
+
+def _decide(
+    post: _Post, guess: LanguageGuess, channel_kind: str, catalog: tuple
+) -> tuple[TriageResult, list[str] | None, dict[str, float]]:
+    """The triage decision proper on a read post, the hazard patterns found and the non-request head's
+    probabilities."""
     lang = guess.recorded
-    unread = _nothing_to_read(mtext, lang)
-    if unread is not None:
-        return unread, None, {}
-    post = _read_post(model or get_model(), mtext, catalog)
     reasons: list[str] = []
     is_request = _is_request(post, lang, channel_kind, reasons)
     if lang != "en":
@@ -292,9 +342,10 @@ class _Post:
     found_kinds: list[str]  # their emergency kinds, in precedence order
 
 
-def _read_post(model: TriageModel, mtext: str, catalog: tuple) -> _Post:
-    """Score the post with every head of the model and look for catalog keywords and hazards."""
-    row, raw = model.scores(mtext)
+def _read_post(
+    model: TriageModel, mtext: str, catalog: tuple, row: tuple[np.ndarray, np.ndarray], raw: np.ndarray
+) -> _Post:
+    """The post's row and raw scores of every head of the model, with its catalog keywords and hazards."""
     hits = keyword_hits(mtext, catalog)
     # SVM margins -> pseudo-probabilities; the temperature makes a margin of ~1 a confident call.
     kind_probs = _softmax(SVM_TEMPERATURE * raw[model._kind0 :])
