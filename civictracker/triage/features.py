@@ -60,19 +60,23 @@ def shared_analyzer(params: dict[str, Any]) -> Analyzer:
     return analyzer
 
 
-# Texts whose n-grams an analyzer keeps: more than a batch (classify.TRIAGE_BATCH) of posts.
+# Texts whose n-grams an analyzer keeps at least: a batch (classify.TRIAGE_BATCH) read by both models.
 RECENT_TEXTS = 512
 
 
 def _remembering_recent(analyze: Analyzer) -> Analyzer:
     recent: dict[str, list[str]] = {}
+    older: dict[str, list[str]] = {}  # the generation before `recent`: bounded, yet never all forgotten
 
     def analyze_once(text: str) -> list[str]:
+        nonlocal recent, older
         grams = recent.get(text)
         if grams is None:
-            grams = analyze(text)
+            grams = older.get(text)
+            if grams is None:
+                grams = analyze(text)
             if len(recent) >= RECENT_TEXTS:
-                recent.clear()  # crude but bounded; another thread at worst reads a text again
+                older, recent = recent, {}
             recent[text] = grams
         return grams
 
