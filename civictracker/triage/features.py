@@ -60,8 +60,9 @@ def shared_analyzer(params: dict[str, Any]) -> Analyzer:
     return analyzer
 
 
-# Texts whose n-grams an analyzer keeps at least: a batch (classify.TRIAGE_BATCH) read by both models.
-RECENT_TEXTS = 512
+# Texts whose n-grams an analyzer keeps: at least a batch of posts (classify.TRIAGE_BATCH) read by both
+# models, at most twice as many (a repeat of a post triaged a while ago is read again, as in traffic).
+RECENT_TEXTS = 320
 
 
 def _remembering_recent(analyze: Analyzer) -> Analyzer:

@@ -90,12 +90,14 @@ class _LiteralIndex:
 
     Gated patterns are searched on the same few texts of a post (its model_text form, minus a harmless
     phrase or a leading handle), and triage_texts() asks about a whole batch of posts rule by rule, so the
-    answer for a text is kept until a few thousand others have been asked.
+    answer for a text is kept until a few hundred others have been asked.
     """
 
     GRAM = 3
-    # Per generation: at least this many of the latest texts are remembered (a batch of posts asks ~5 each).
-    MEMO_SIZE = 2048
+    # At least this many of the latest texts are remembered, at most twice as many: a batch of posts
+    # (classify.TRIAGE_BATCH; ~1 text a post), and far fewer than a benchmark pass, so a text is never
+    # answered from memory because the same post was triaged a while ago.
+    MEMO_SIZE = 320
 
     def __init__(self) -> None:
         self._needs: list[frozenset[str]] = []
