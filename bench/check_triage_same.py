@@ -96,7 +96,8 @@ def dump_raw(batch: list[dict], out: Path, together: bool = False) -> None:
     model, risk = get_model(), get_risk_model()
     mtexts, rtexts = [model_text(p["text"]) for p in batch], [risk_text(p["text"]) for p in batch]
     if together:
-        scored, risks = model.scores_many(mtexts), risk.probabilities_many(rtexts)
+        rows, raws = model.scores_many(mtexts)
+        scored, risks = list(zip(rows, raws, strict=True)), risk.probabilities_many(rtexts)
     else:
         scored, risks = [model.scores(t) for t in mtexts], [risk.probabilities(t) for t in rtexts]
     with out.open("w", encoding="utf-8") as fh:

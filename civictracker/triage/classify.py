@@ -141,17 +141,18 @@ class TriageModel:
 
     def scores(self, text: str) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
         """The feature row (indices, values) of a text and the raw scores of every head."""
-        return self.scores_many((text,))[0]
+        rows, raw = self.scores_many((text,))
+        return rows[0], raw[0]
 
-    def scores_many(self, texts: Sequence[str]) -> list[tuple[tuple[np.ndarray, np.ndarray], np.ndarray]]:
-        """scores() of each text, the texts' rows built together (the same values, fewer calls)."""
+    def scores_many(self, texts: Sequence[str]) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+        """The feature row of each text and the raw scores, a row per text: as scores(), in fewer calls."""
         if not texts:
-            return []
+            return [], np.zeros((0, self.weights.shape[1]))
         rows = self._rows.rows(texts)
         weights = self.weights
         # One product per row (its order of sums sets the last bit); the bias added to all rows at once.
         raw = np.array([val @ weights[idx] for idx, val in rows]) + self.bias
-        return list(zip(rows, raw, strict=True))
+        return rows, raw
 
     def top_words(self, row: tuple[np.ndarray, np.ndarray], column: int, n: int = 3) -> list[str]:
         """Word features that pushed this post most toward one head's column (for the reasons)."""
@@ -207,14 +208,14 @@ def _catalog_key(services: list[dict[str, Any]] | tuple[dict[str, Any], ...]) ->
     return tuple((str(s["service_code"]), tuple(s.get("keywords") or ())) for s in services)
 
 
-def _sigmoid(z: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-z)))
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
-    # The ufunc reductions ndarray.max()/.sum() call, without their Python wrappers (same arithmetic).
-    e = np.exp(z - np.maximum.reduce(z, axis=None))
-    return e / np.add.reduce(e, axis=None)
+    """Softmax of each row (the ufunc reductions ndarray.max()/.sum() call, without their wrappers)."""
+    e = np.exp(z - np.maximum.reduce(z, axis=1, keepdims=True))
+    return e / np.add.reduce(e, axis=1, keepdims=True)
 
 
 # Posts triage_texts() reads as one batch: enough to share each numpy call among many posts, few enough
@@ -259,15 +260,14 @@ def _triage_batch(posts: Sequence[tuple[str, str]], catalog: tuple, model: Triag
     guesses = [identify_language(text) for text, _ in posts]
     unread = [_nothing_to_read(m, g.recorded) for m, g in zip(mtexts, guesses, strict=True)]
     readable = [i for i, answer in enumerate(unread) if answer is None]
-    scored = dict(zip(readable, model.scores_many([mtexts[i] for i in readable]), strict=True))
+    read = iter(_read_posts(model, [mtexts[i] for i in readable], catalog))
     decided: list[tuple[TriageResult, list[str] | None, dict[str, float]]] = []
     for i, (_text, channel_kind) in enumerate(posts):
         answer = unread[i]
         if answer is not None:
             decided.append((answer, None, {}))
-            continue
-        post = _read_post(model, mtexts[i], catalog, *scored[i])
-        decided.append(_decide(post, guesses[i], channel_kind, catalog))
+        else:
+            decided.append(_decide(next(read), guesses[i], channel_kind, catalog))
     risks = risk_levels(
         [
             RiskInput(text, mtext, result.lang, hazards, result.kind)
@@ -342,29 +342,41 @@ class _Post:
     found_kinds: list[str]  # their emergency kinds, in precedence order
 
 
-def _read_post(
-    model: TriageModel, mtext: str, catalog: tuple, row: tuple[np.ndarray, np.ndarray], raw: np.ndarray
-) -> _Post:
-    """The post's row and raw scores of every head of the model, with its catalog keywords and hazards."""
-    hits = keyword_hits(mtext, catalog)
+def _read_posts(model: TriageModel, mtexts: list[str], catalog: tuple) -> list[_Post]:
+    """Score each post with every head of the model and look for catalog keywords and hazards.
+
+    The heads' probabilities are worked out for all the posts at once: the same elementwise numpy
+    operations and per-row sums as post by post, so the same values.
+    """
+    rows, raw = model.scores_many(mtexts)
+    hits = [keyword_hits(mtext, catalog) for mtext in mtexts]
+    # A word from the city's own catalog is evidence of a request; the model alone undervalues rare phrasings.
+    keyword = np.array([KEYWORD_LOGIT if found else 0.0 for found in hits])
+    p_request = _sigmoid(raw[:, 0] + keyword).tolist()
+    p_urgent = _sigmoid(raw[:, 1]).tolist()
     # SVM margins -> pseudo-probabilities; the temperature makes a margin of ~1 a confident call.
-    kind_probs = _softmax(SVM_TEMPERATURE * raw[model._kind0 :])
-    hazards = urgent_reasons(mtext)
-    return _Post(
-        model=model,
-        mtext=mtext,
-        row=row,
-        hits=hits,
-        # A word from the city's own catalog is evidence of a request; the model alone undervalues rare
-        # phrasings.
-        p_request=_sigmoid(raw[0] + (KEYWORD_LOGIT if hits else 0.0)),
-        p_urgent_model=_sigmoid(raw[1]),
-        cat_probs=_softmax(SVM_TEMPERATURE * raw[model._cat0 : model._kind0]),
-        kind_guess=model.kinds[int(kind_probs.argmax())],
-        kind_probs={k: float(p) for k, p in zip(model.kinds, kind_probs, strict=True)},
-        hazards=hazards,
-        found_kinds=hazard_kinds(hazards),
-    )
+    cat_probs = _softmax(SVM_TEMPERATURE * raw[:, model._cat0 : model._kind0])
+    kind_probs = _softmax(SVM_TEMPERATURE * raw[:, model._kind0 :])
+    kind_guess = kind_probs.argmax(axis=1).tolist()
+    posts = []
+    for i, mtext in enumerate(mtexts):
+        hazards = urgent_reasons(mtext)
+        posts.append(
+            _Post(
+                model=model,
+                mtext=mtext,
+                row=rows[i],
+                hits=hits[i],
+                p_request=p_request[i],
+                p_urgent_model=p_urgent[i],
+                cat_probs=cat_probs[i],
+                kind_guess=model.kinds[kind_guess[i]],
+                kind_probs=dict(zip(model.kinds, kind_probs[i].tolist(), strict=True)),
+                hazards=hazards,
+                found_kinds=hazard_kinds(hazards),
+            )
+        )
+    return posts
 
 
 def _is_request(post: _Post, lang: str, channel_kind: str, reasons: list[str]) -> bool:
