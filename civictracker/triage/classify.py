@@ -24,7 +24,7 @@ import numpy as np
 from civictracker.triage.features import PartReader, RowBuilder
 from civictracker.triage.lang import LanguageGuess, identify_language
 from civictracker.triage.reads_as import reads_as
-from civictracker.triage.risk import Risk, RiskInput, reach_reasons, risk_levels
+from civictracker.triage.risk import Risk, RiskInput, reach_reasons, risk_level, risk_levels
 from civictracker.triage.rules import (
     EMERGENCY_KINDS,
     hazard_kinds,
@@ -141,8 +141,8 @@ class TriageModel:
 
     def scores(self, text: str) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
         """The feature row (indices, values) of a text and the raw scores of every head."""
-        rows, raw = self.scores_many((text,))
-        return rows[0], raw[0]
+        idx, val = self._rows.row(text)
+        return (idx, val), val @ self.weights[idx] + self.bias
 
     def scores_many(self, texts: Sequence[str]) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
         """The feature row of each text and the raw scores, a row per text: as scores(), in fewer calls."""
@@ -208,12 +208,48 @@ def _catalog_key(services: list[dict[str, Any]] | tuple[dict[str, Any], ...]) ->
     return tuple((str(s["service_code"]), tuple(s.get("keywords") or ())) for s in services)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+_Probabilities = tuple[list[float], list[float], list[np.ndarray], list[list[float]], list[int]]
+
+
+def _heads_probabilities(
+    model: TriageModel, raw: np.ndarray, hits: list[dict[str, list[str]]]
+) -> _Probabilities:
+    """P(request), P(urgent), category and kind probabilities and the likeliest kind of each row of raw
+    scores, all rows at once: the same elementwise operations and per-row sums as _head_probabilities."""
+    # A word from the city's own catalog is evidence of a request; the model alone undervalues rare phrasings.
+    keyword = np.array([KEYWORD_LOGIT if found else 0.0 for found in hits])
+    p_request = (1.0 / (1.0 + np.exp(-(raw[:, 0] + keyword)))).tolist()
+    p_urgent = (1.0 / (1.0 + np.exp(-raw[:, 1]))).tolist()
+    # SVM margins -> pseudo-probabilities; the temperature makes a margin of ~1 a confident call.
+    cat_probs = _softmax_rows(SVM_TEMPERATURE * raw[:, model._cat0 : model._kind0])
+    kind_probs = _softmax_rows(SVM_TEMPERATURE * raw[:, model._kind0 :])
+    return p_request, p_urgent, list(cat_probs), kind_probs.tolist(), kind_probs.argmax(axis=1).tolist()
+
+
+def _head_probabilities(model: TriageModel, raw: np.ndarray, hits: dict[str, list[str]]) -> _Probabilities:
+    """_heads_probabilities() of one post's raw scores (a 1-D row), with numpy's cheaper scalar operations."""
+    kind_probs = _softmax(SVM_TEMPERATURE * raw[model._kind0 :])
+    return (
+        [_sigmoid(raw[0] + (KEYWORD_LOGIT if hits else 0.0))],
+        [_sigmoid(raw[1])],
+        [_softmax(SVM_TEMPERATURE * raw[model._cat0 : model._kind0])],
+        [kind_probs.tolist()],
+        [int(kind_probs.argmax())],
+    )
+
+
+def _sigmoid(z: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-z)))
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
-    """Softmax of each row (the ufunc reductions ndarray.max()/.sum() call, without their wrappers)."""
+    # The ufunc reductions ndarray.max()/.sum() call, without their Python wrappers (same arithmetic).
+    e = np.exp(z - np.maximum.reduce(z, axis=None))
+    return e / np.add.reduce(e, axis=None)
+
+
+def _softmax_rows(z: np.ndarray) -> np.ndarray:
+    """_softmax() of each row of z (the same reductions, one row at a time, in one call)."""
     e = np.exp(z - np.maximum.reduce(z, axis=1, keepdims=True))
     return e / np.add.reduce(e, axis=1, keepdims=True)
 
@@ -232,11 +268,24 @@ def triage_text(
     followers: int | None = None,
     engagement: Mapping[str, int] | None = None,
 ) -> TriageResult:
-    """Decide whether a post is a service request, for which service, whether urgent, in what language."""
-    result = triage_texts([(text, channel_kind)], services=services, model=model)[0]
-    assert result.risk is not None
-    result.risk.reach = reach_reasons(followers, engagement)
-    return result
+    """Decide whether a post is a service request, for which service, whether urgent, in what language.
+
+    The steps of triage_texts() for one post, with numpy's cheaper one-row operations (the same values).
+    """
+    catalog = _catalog_key(services) if services is not None else _default_catalog()
+    mtext = model_text(text)  # once per post: the model, the rules, the risk signal and reads_as read it
+    guess = identify_language(text)
+    answer = _nothing_to_read(mtext, guess.recorded)
+    if answer is not None:
+        decided: _Decided = (answer, None, {})
+    else:
+        decided = _decide(
+            _read_posts(model or get_model(), [mtext], catalog)[0], guess, channel_kind, catalog
+        )
+    result, hazards, _kind_probs = decided
+    risk = risk_level(text, mtext, lang=result.lang, hazards=hazards, kind=result.kind)
+    risk.reach = reach_reasons(followers, engagement)
+    return _finish(decided, mtext, risk)
 
 
 def triage_texts(
@@ -261,7 +310,7 @@ def _triage_batch(posts: Sequence[tuple[str, str]], catalog: tuple, model: Triag
     unread = [_nothing_to_read(m, g.recorded) for m, g in zip(mtexts, guesses, strict=True)]
     readable = [i for i, answer in enumerate(unread) if answer is None]
     read = iter(_read_posts(model, [mtexts[i] for i in readable], catalog))
-    decided: list[tuple[TriageResult, list[str] | None, dict[str, float]]] = []
+    decided: list[_Decided] = []
     for i, (_text, channel_kind) in enumerate(posts):
         answer = unread[i]
         if answer is not None:
@@ -274,25 +323,30 @@ def _triage_batch(posts: Sequence[tuple[str, str]], catalog: tuple, model: Triag
             for (text, _), mtext, (result, hazards, _) in zip(posts, mtexts, decided, strict=True)
         ]
     )
-    results = []
-    for mtext, (result, hazards, kind_probs), risk in zip(mtexts, decided, risks, strict=True):
-        result.risk = risk
-        # An emergency is never left to wait for a person: its "where?" carries the safety line at once.
-        if kind_probs and not hazards and not result.urgent:
-            reading = reads_as(mtext, kind_probs=kind_probs, hazards=False)
-            # A non-request keeps only a question or a complaint: "qué vergüenza, nadie viene" read as news
-            # must reach a person (services/inbox_rules.py); praise and politics already do by their kind.
-            if result.is_request or reading in NON_REQUEST_READINGS:
-                result.reads_as = reading
-            if result.reads_as:
-                result.reasons.append(f"reads as a {result.reads_as}")
-        results.append(result)
-    return results
+    return [_finish(*post) for post in zip(decided, mtexts, risks, strict=True)]
 
 
-def _decide(
-    post: _Post, guess: LanguageGuess, channel_kind: str, catalog: tuple
-) -> tuple[TriageResult, list[str] | None, dict[str, float]]:
+# A decision, the hazard patterns found (None if the post was not read), the kinds' probabilities (or {}).
+_Decided = tuple[TriageResult, list[str] | None, dict[str, float]]
+
+
+def _finish(decided: _Decided, mtext: str, risk: Risk) -> TriageResult:
+    """The decision with its risk signal and, unless urgent or hazardous, how the post reads."""
+    result, hazards, kind_probs = decided
+    result.risk = risk
+    # An emergency is never left to wait for a person: its "where?" carries the safety line at once.
+    if kind_probs and not hazards and not result.urgent:
+        reading = reads_as(mtext, kind_probs=kind_probs, hazards=False)
+        # A non-request keeps only a question or a complaint: "qué vergüenza, nadie viene" read as news
+        # must reach a person (services/inbox_rules.py); praise and politics already do by their kind.
+        if result.is_request or reading in NON_REQUEST_READINGS:
+            result.reads_as = reading
+        if result.reads_as:
+            result.reasons.append(f"reads as a {result.reads_as}")
+    return result
+
+
+def _decide(post: _Post, guess: LanguageGuess, channel_kind: str, catalog: tuple) -> _Decided:
     """The triage decision proper on a read post, the hazard patterns found and the non-request head's
     probabilities."""
     lang = guess.recorded
@@ -345,19 +399,17 @@ class _Post:
 def _read_posts(model: TriageModel, mtexts: list[str], catalog: tuple) -> list[_Post]:
     """Score each post with every head of the model and look for catalog keywords and hazards.
 
-    The heads' probabilities are worked out for all the posts at once: the same elementwise numpy
-    operations and per-row sums as post by post, so the same values.
+    The heads' probabilities of a batch are worked out for all its posts at once: the same elementwise
+    numpy operations and per-row sums as post by post, so the same values.
     """
-    rows, raw = model.scores_many(mtexts)
     hits = [keyword_hits(mtext, catalog) for mtext in mtexts]
-    # A word from the city's own catalog is evidence of a request; the model alone undervalues rare phrasings.
-    keyword = np.array([KEYWORD_LOGIT if found else 0.0 for found in hits])
-    p_request = _sigmoid(raw[:, 0] + keyword).tolist()
-    p_urgent = _sigmoid(raw[:, 1]).tolist()
-    # SVM margins -> pseudo-probabilities; the temperature makes a margin of ~1 a confident call.
-    cat_probs = _softmax(SVM_TEMPERATURE * raw[:, model._cat0 : model._kind0])
-    kind_probs = _softmax(SVM_TEMPERATURE * raw[:, model._kind0 :])
-    kind_guess = kind_probs.argmax(axis=1).tolist()
+    if len(mtexts) == 1:  # one post (the web path): numpy's scalar operations are far cheaper than arrays'
+        row, raw1 = model.scores(mtexts[0])
+        rows, probs = [row], _head_probabilities(model, raw1, hits[0])
+    else:
+        rows, raw = model.scores_many(mtexts)
+        probs = _heads_probabilities(model, raw, hits)
+    p_request, p_urgent, cat_probs, kind_probs, kind_guess = probs
     posts = []
     for i, mtext in enumerate(mtexts):
         hazards = urgent_reasons(mtext)
@@ -371,7 +423,7 @@ def _read_posts(model: TriageModel, mtexts: list[str], catalog: tuple) -> list[_
                 p_urgent_model=p_urgent[i],
                 cat_probs=cat_probs[i],
                 kind_guess=model.kinds[kind_guess[i]],
-                kind_probs=dict(zip(model.kinds, kind_probs[i].tolist(), strict=True)),
+                kind_probs=dict(zip(model.kinds, kind_probs[i], strict=True)),
                 hazards=hazards,
                 found_kinds=hazard_kinds(hazards),
             )

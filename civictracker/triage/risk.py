@@ -96,7 +96,10 @@ def risk_level(
     kind: str | None = None,
 ) -> Risk:
     """assess_risk() without reach, for a caller that has the post's model_text() form `mtext` already."""
-    return risk_levels([RiskInput(text, mtext, lang, hazards, kind)], model=model)[0]
+    mdl = model or get_risk_model()
+    rules = high_risk_reasons(mtext, hazards)
+    probs, row = mdl.probabilities(marked_text(mtext, tone_markers(text, mtext) + soft_markers(rules)))
+    return _level(mdl, probs, row, rules, lang, kind)
 
 
 class RiskInput(NamedTuple):
@@ -110,7 +113,7 @@ class RiskInput(NamedTuple):
 
 
 def risk_levels(posts: Sequence[RiskInput], *, model: RiskModel | None = None) -> list[Risk]:
-    """risk_level() of each post, the learned heads reading all of them as one batch."""
+    """risk_level() of each post, the learned heads reading all of them as one batch (the same values)."""
     mdl = model or get_risk_model()
     rules = [high_risk_reasons(p.mtext, p.hazards) for p in posts]
     texts = [

@@ -63,14 +63,17 @@ class RiskModel:
 
     def probabilities(self, text: str) -> tuple[dict[str, float], tuple[np.ndarray, np.ndarray]]:
         """P(head) for each head of a tone.risk_text()-form text, and its feature row."""
-        return self.probabilities_many((text,))[0]
+        idx, val = self._rows.row(text)
+        raw = val @ self.weights[idx] + self.bias
+        probs = 1.0 / (1.0 + np.exp(-raw))
+        return {name: float(probs[i]) for i, name in enumerate(HEADS)}, (idx, val)
 
     def probabilities_many(
         self, texts: Sequence[str]
     ) -> list[tuple[dict[str, float], tuple[np.ndarray, np.ndarray]]]:
         """probabilities() of each text, the texts' rows built together (the same values, fewer calls)."""
-        if not texts:
-            return []
+        if len(texts) <= 1:  # one text (the web path): the same operations on a 1-D row, fewer of them
+            return [self.probabilities(text) for text in texts]
         rows = self._rows.rows(texts)
         weights = self.weights
         # One product per row (its order of sums sets the last bit); the elementwise rest over all rows.
