@@ -1,4 +1,4 @@
-"""Triage one post: service request or not, which service, urgent or not, language, and why.
+"""Triage a post or a batch of posts: service request or not, which service, urgent or not, language, why.
 
 The model is a TF-IDF (word 1-2 grams + character 2-5 grams) representation shared by four linear
 classifiers: request-or-not, service category, kind of non-request, urgency. `make triage-model` fits it

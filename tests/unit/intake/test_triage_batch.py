@@ -39,6 +39,10 @@ def test_triage_texts_answers_as_triage_text(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(classify, "TRIAGE_BATCH", 17)  # batches of several sizes, the last one short
     assert [dataclasses.asdict(r) for r in triage_texts(posts)] == one_by_one
     assert triage_texts([]) == []
+    nothing = [("", "dm"), ("😀", "mention"), ("https://t.co/x", "reply")]  # a batch with no row to score
+    assert [dataclasses.asdict(r) for r in triage_texts(nothing)] == [
+        dataclasses.asdict(triage_text(t, channel_kind=c)) for t, c in nothing
+    ]
 
 
 def test_rows_and_scores_of_a_batch_are_bit_for_bit_those_of_each_text() -> None:
