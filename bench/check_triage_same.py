@@ -1,13 +1,14 @@
 """Dump every triage answer on a fixed set of texts, so a speed change can be diffed against main's answers.
 
-Usage: PYTHONPATH=. .venv/bin/python bench/check_triage_same.py OUT.jsonl [--cli | --raw] [--shared N]
+Usage: PYTHONPATH=. .venv/bin/python bench/check_triage_same.py OUT.jsonl [--cli | --raw] [--batch] [--shared N]
 
 Texts: the dev and held-out sets in tests/data, the real test split and storm days in bench/data, the
 written risk sets, bad input, and the first N real Boston descriptions and CrisisLex tweets from the shared
 data folder (CIVICTRACKER_SHARED_DATA, default ../shared/data). Without --cli each line is the whole
 TriageResult (risk score, reasons, hazards, kind, reads_as; floats as repr); with --cli it is what
 `flask civictracker triage --jsonl` prints (location and reply intent too); with --raw, the triage and
-risk models' raw scores as exact hex floats. Run on two branches, then
+risk models' raw scores as exact hex floats. With --batch the posts are read together (triage_texts(),
+the models' *_many() methods), which must answer exactly as post by post. Run on two branches, then
 `cmp` or `diff` the files: nothing here reads or prints an error rate.
 """
 
@@ -73,16 +74,19 @@ def posts(shared_n: int) -> list[dict]:
     return out
 
 
-def dump_triage(batch: list[dict], out: Path) -> None:
-    from civictracker.triage.classify import triage_text
+def dump_triage(batch: list[dict], out: Path, together: bool = False) -> None:
+    from civictracker.triage.classify import triage_text, triage_texts
 
+    if together:
+        results = triage_texts([(p["text"], p["channel"]) for p in batch])
+    else:
+        results = [triage_text(p["text"], channel_kind=p["channel"]) for p in batch]
     with out.open("w", encoding="utf-8") as fh:
-        for p in batch:
-            result = dataclasses.asdict(triage_text(p["text"], channel_kind=p["channel"]))
-            fh.write(json.dumps({"id": p["id"], **result}, ensure_ascii=False) + "\n")
+        for p, result in zip(batch, results, strict=True):
+            fh.write(json.dumps({"id": p["id"], **dataclasses.asdict(result)}, ensure_ascii=False) + "\n")
 
 
-def dump_raw(batch: list[dict], out: Path) -> None:
+def dump_raw(batch: list[dict], out: Path, together: bool = False) -> None:
     """The two models' raw outputs, as exact hex floats: a speed change must leave every bit alone."""
     from civictracker.triage.classify import get_model
     from civictracker.triage.risk_model import get_risk_model
@@ -90,10 +94,14 @@ def dump_raw(batch: list[dict], out: Path) -> None:
     from civictracker.triage.tone import risk_text
 
     model, risk = get_model(), get_risk_model()
+    mtexts, rtexts = [model_text(p["text"]) for p in batch], [risk_text(p["text"]) for p in batch]
+    if together:
+        rows, raws = model.scores_many(mtexts)
+        scored, risks = list(zip(rows, raws, strict=True)), risk.probabilities_many(rtexts)
+    else:
+        scored, risks = [model.scores(t) for t in mtexts], [risk.probabilities(t) for t in rtexts]
     with out.open("w", encoding="utf-8") as fh:
-        for p in batch:
-            (idx, val), raw = model.scores(model_text(p["text"]))
-            probs, _row = risk.probabilities(risk_text(p["text"]))
+        for p, ((idx, val), raw), (probs, _row) in zip(batch, scored, risks, strict=True):
             digest = hashlib.sha1(idx.tobytes() + val.tobytes()).hexdigest()  # the whole row, every bit
             row = {"id": p["id"], "row": digest, "raw": [float(x).hex() for x in raw]}
             fh.write(json.dumps({**row, "risk": {k: v.hex() for k, v in probs.items()}}) + "\n")
@@ -113,10 +121,14 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--cli", action="store_true", help="dump the CLI's answers instead of triage_text's")
     ap.add_argument("--raw", action="store_true", help="dump the models' raw scores (exact) instead")
+    ap.add_argument("--batch", action="store_true", help="triage all posts in one triage_texts() call")
     ap.add_argument("--shared", type=int, default=3000, help="texts from each shared set (0: none)")
     args = ap.parse_args()
     batch = posts(args.shared)
-    (dump_cli if args.cli else dump_raw if args.raw else dump_triage)(batch, args.out)
+    if args.cli:
+        dump_cli(batch, args.out)
+    else:
+        (dump_raw if args.raw else dump_triage)(batch, args.out, args.batch)
     print(f"{len(batch)} posts -> {args.out}")
 
 

@@ -45,3 +45,13 @@ def test_triage_jsonl(app) -> None:  # type: ignore[no-untyped-def]
     assert out[1]["error"].startswith("line 2") and out[2]["error"].startswith("line 3")
     assert out[3]["error"] == "line 4: text must be a string"
     assert out[4]["reply_intent"] == "still_broken"  # a half geotag is ignored, not a crash
+
+
+def test_triage_jsonl_answers_in_order_across_batches(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from civictracker.triage import classify
+
+    monkeypatch.setattr(classify, "TRIAGE_BATCH", 2)  # the bad lines fall inside and across batches
+    out = _run(app, "triage", "--jsonl")
+    assert [o.get("id") for o in out] == [1, None, None, None, 5]
+    assert out[0]["service_code"] == "pothole" and out[3]["error"] == "line 4: text must be a string"
+    assert out[4]["reply_intent"] == "still_broken"

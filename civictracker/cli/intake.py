@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import current_app
@@ -18,30 +19,55 @@ from civictracker.cli.commands import (
 )
 from civictracker.runtime import city_of, settings_of
 
+if TYPE_CHECKING:
+    from civictracker.intake.analysis import PostText
+
 
 @civictracker_cli.command("triage")
 @click.option("--jsonl", is_flag=True, required=True, help='Read {"id","text","channel"} lines on stdin.')
 @with_appcontext
 def triage_command(jsonl: bool) -> None:
     """Judge posts without touching the database: request?, service, urgency, language, location, intent."""
-    from civictracker.intake.analysis import analyze_post
+    from civictracker.triage.classify import TRIAGE_BATCH
+
+    lines: list[tuple[int, dict[str, Any] | None, str | None]] = []
+    for line in read_jsonl_objects():
+        lines.append(line)
+        if len(lines) >= TRIAGE_BATCH:  # the models read a batch of posts at once: answers come in batches
+            _triage_lines(lines)
+            lines = []
+    _triage_lines(lines)
+    sys.stdout.flush()
+
+
+def _triage_lines(lines: list[tuple[int, dict[str, Any] | None, str | None]]) -> None:
+    """Write the answer to each line, in order: its analysis, or why it could not be read."""
+    from civictracker.intake.analysis import analyze_posts
 
     city = city_of(current_app)
+    posts = [_post_of(item) for _n, item, _error in lines]
+    read = [post for post in posts if post is not None]
     gz, remote = city_gazetteer(), city_remote()
-    for n, item, error in read_jsonl_objects():
-        text = item.get("text") if item is not None else None
-        if item is None or not isinstance(text, str):
+    results = iter(analyze_posts(read, gazetteer=gz, services=city.services, remote=remote))
+    for (n, item, error), post in zip(lines, posts, strict=True):
+        if item is None or post is None:
             problem = error or f"line {n}: text must be a string"
             sys.stdout.write(json.dumps({"id": None, "error": problem}) + "\n")
             continue
-        channel = item.get("channel") or "mention"
-        kind = channel if channel in {"mention", "dm", "reply"} else "mention"
-        tag = parse_geotag(item.get("geotag"))
-        result = analyze_post(
-            text, channel_kind=kind, gazetteer=gz, services=city.services, geotag=tag, remote=remote
-        )
+        result = next(results)
         sys.stdout.write(json.dumps({"id": item.get("id"), **result.to_dict()}, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+
+
+def _post_of(item: dict[str, Any] | None) -> PostText | None:
+    """The post a JSON line describes, or None when it has no text to read."""
+    from civictracker.intake.analysis import PostText
+
+    text = item.get("text") if item is not None else None
+    if item is None or not isinstance(text, str):
+        return None
+    channel = item.get("channel") or "mention"
+    kind = channel if channel in {"mention", "dm", "reply"} else "mention"
+    return PostText(text, kind, parse_geotag(item.get("geotag")))
 
 
 @civictracker_cli.command("poll")

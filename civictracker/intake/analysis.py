@@ -1,15 +1,16 @@
-"""The database-free judgement about one post: triage, locate, reply intent (and what the CLI prints)."""
+"""The database-free judgement about posts: triage, locate, reply intent (and what the CLI prints)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from civictracker.geo.gazetteer import Gazetteer
 from civictracker.geo.remote import RemoteGeocoder
 from civictracker.geo.types import GeocodeResult
 from civictracker.services.geocoding import locate_text
-from civictracker.triage.classify import TriageResult, triage_text
+from civictracker.triage.classify import TriageResult, triage_texts
 from civictracker.triage.reply import classify_reply
 
 MAX_STORED_TEXT = 20_000  # a post longer than any platform allows is kept whole up to this, and flagged
@@ -69,6 +70,15 @@ def usable_location(loc: GeocodeResult | None, usable: bool) -> bool:
     return loc.precision == "street" and loc.confidence >= STREET_MIN_CONFIDENCE
 
 
+class PostText(NamedTuple):
+    """One post as analyze_posts() reads it: text, channel kind, geotag, and whether it is private."""
+
+    text: str
+    channel_kind: str
+    geotag: tuple[float, float] | None = None
+    private: bool | None = None  # default: a DM
+
+
 def analyze_post(
     text: str,
     *,
@@ -83,16 +93,39 @@ def analyze_post(
 
     `private` (default: a DM) keeps the text off any remote geocoder.
     """
-    text = clean_text(text)[:MAX_STORED_TEXT]
-    private = channel_kind == "dm" if private is None else private
-    triage = triage_text(text, channel_kind=channel_kind, services=services)
+    post = PostText(text, channel_kind, geotag, private)
+    return analyze_posts([post], gazetteer=gazetteer, services=services, remote=remote)[0]
+
+
+def analyze_posts(
+    posts: Sequence[PostText],
+    *,
+    gazetteer: Gazetteer,
+    services: list[dict[str, Any]] | None = None,
+    remote: RemoteGeocoder | None = None,
+) -> list[Analysis]:
+    """analyze_post() of each post, their triage read as one batch (triage_texts: the same answers)."""
+    texts = [clean_text(p.text)[:MAX_STORED_TEXT] for p in posts]
+    kinds = [p.channel_kind for p in posts]
+    triages = triage_texts(list(zip(texts, kinds, strict=True)), services=services)
+    return [
+        _locate(text, post, triage, gazetteer, remote)
+        for text, post, triage in zip(texts, posts, triages, strict=True)
+    ]
+
+
+def _locate(
+    text: str, post: PostText, triage: TriageResult, gazetteer: Gazetteer, remote: RemoteGeocoder | None
+) -> Analysis:
+    """One triaged post's place and (for replies) intent."""
+    private = post.channel_kind == "dm" if post.private is None else post.private
     location, usable = (
-        locate_text(gazetteer, text, geotag, remote, private=private) if text.strip() else (None, False)
+        locate_text(gazetteer, text, post.geotag, remote, private=private) if text.strip() else (None, False)
     )
     usable = usable_location(location, usable)
     intent: str | None = None
     reasons: list[str] = []
-    if channel_kind == "reply":
+    if post.channel_kind == "reply":
         intent, reasons = classify_reply(text)
     return Analysis(
         triage=triage, location=location, usable_location=usable, reply_intent=intent, reply_reasons=reasons

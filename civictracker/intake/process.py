@@ -8,11 +8,12 @@ services.dedupe / services.following hold the rules they share with the rest of 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civictracker.intake.analysis import Analysis, analyze_post, location_summary, triage_summary
+from civictracker.intake.analysis import Analysis, PostText, analyze_posts, location_summary, triage_summary
 from civictracker.intake.context import PageCache, PipelineEnv, PostContext, PostRun
 from civictracker.intake.load import load_posts
 from civictracker.intake.new_report import handle_new_report
@@ -117,18 +118,21 @@ def _analyze(ctx: PostContext) -> Analysis:
 
 def analyze(post: InboundPost, env: PipelineEnv) -> Analysis:
     """What the post says (triage) and where (locate): no database, the same answer every time."""
+    return analyze_many([post], env)[0]
+
+
+def analyze_many(posts: Sequence[InboundPost], env: PipelineEnv) -> list[Analysis]:
+    """analyze() of each post, their triage read as one batch (the same answers)."""
+    texts = [_post_text(post) for post in posts]
+    return analyze_posts(texts, gazetteer=env.gazetteer, services=env.services, remote=env.remote)
+
+
+def _post_text(post: InboundPost) -> PostText:
+    """A stored post as the analysis reads it: text, channel kind, geotag, private or not."""
     channel_kind = "reply" if (post.in_reply_to_id or post.kind == "reply") else post.kind
     geotag = (
         (post.geotag_lat, post.geotag_lon)
         if post.geotag_lat is not None and post.geotag_lon is not None
         else None
     )
-    return analyze_post(
-        post.text,
-        channel_kind=channel_kind,
-        gazetteer=env.gazetteer,
-        services=env.services,
-        geotag=geotag,
-        private=is_private_post(post),
-        remote=env.remote,
-    )
+    return PostText(post.text, channel_kind, geotag, is_private_post(post))

@@ -1,4 +1,4 @@
-"""Triage one post: service request or not, which service, urgent or not, language, and why.
+"""Triage a post or a batch of posts: service request or not, which service, urgent or not, language, why.
 
 The model is a TF-IDF (word 1-2 grams + character 2-5 grams) representation shared by four linear
 classifiers: request-or-not, service category, kind of non-request, urgency. `make triage-model` fits it
@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from civictracker.triage.features import PartReader, RowBuilder
-from civictracker.triage.lang import identify_language
+from civictracker.triage.lang import LanguageGuess, identify_language
 from civictracker.triage.reads_as import reads_as
-from civictracker.triage.risk import Risk, reach_reasons, risk_level
+from civictracker.triage.risk import Risk, RiskInput, reach_reasons, risk_level, risk_levels
 from civictracker.triage.rules import (
     EMERGENCY_KINDS,
     hazard_kinds,
@@ -141,8 +141,18 @@ class TriageModel:
 
     def scores(self, text: str) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
         """The feature row (indices, values) of a text and the raw scores of every head."""
-        idx, val = self.features(text)
+        idx, val = self._rows.row(text)
         return (idx, val), val @ self.weights[idx] + self.bias
+
+    def scores_many(self, texts: Sequence[str]) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+        """The feature row of each text and the raw scores, a row per text: as scores(), in fewer calls."""
+        if not texts:
+            return [], np.zeros((0, self.weights.shape[1]))
+        rows = self._rows.rows(texts)
+        weights = self.weights
+        # One product per row (its order of sums sets the last bit); the bias added to all rows at once.
+        raw = np.array([val @ weights[idx] for idx, val in rows]) + self.bias
+        return rows, raw
 
     def top_words(self, row: tuple[np.ndarray, np.ndarray], column: int, n: int = 3) -> list[str]:
         """Word features that pushed this post most toward one head's column (for the reasons)."""
@@ -198,6 +208,36 @@ def _catalog_key(services: list[dict[str, Any]] | tuple[dict[str, Any], ...]) ->
     return tuple((str(s["service_code"]), tuple(s.get("keywords") or ())) for s in services)
 
 
+_Probabilities = tuple[list[float], list[float], list[np.ndarray], list[list[float]], list[int]]
+
+
+def _heads_probabilities(
+    model: TriageModel, raw: np.ndarray, hits: list[dict[str, list[str]]]
+) -> _Probabilities:
+    """P(request), P(urgent), category and kind probabilities and the likeliest kind of each row of raw
+    scores, all rows at once: the same elementwise operations and per-row sums as _head_probabilities."""
+    # A word from the city's own catalog is evidence of a request; the model alone undervalues rare phrasings.
+    keyword = np.array([KEYWORD_LOGIT if found else 0.0 for found in hits])
+    p_request = (1.0 / (1.0 + np.exp(-(raw[:, 0] + keyword)))).tolist()
+    p_urgent = (1.0 / (1.0 + np.exp(-raw[:, 1]))).tolist()
+    # SVM margins -> pseudo-probabilities; the temperature makes a margin of ~1 a confident call.
+    cat_probs = _softmax_rows(SVM_TEMPERATURE * raw[:, model._cat0 : model._kind0])
+    kind_probs = _softmax_rows(SVM_TEMPERATURE * raw[:, model._kind0 :])
+    return p_request, p_urgent, list(cat_probs), kind_probs.tolist(), kind_probs.argmax(axis=1).tolist()
+
+
+def _head_probabilities(model: TriageModel, raw: np.ndarray, hits: dict[str, list[str]]) -> _Probabilities:
+    """_heads_probabilities() of one post's raw scores (a 1-D row), with numpy's cheaper scalar operations."""
+    kind_probs = _softmax(SVM_TEMPERATURE * raw[model._kind0 :])
+    return (
+        [_sigmoid(raw[0] + (KEYWORD_LOGIT if hits else 0.0))],
+        [_sigmoid(raw[1])],
+        [_softmax(SVM_TEMPERATURE * raw[model._cat0 : model._kind0])],
+        [kind_probs.tolist()],
+        [int(kind_probs.argmax())],
+    )
+
+
 def _sigmoid(z: float) -> float:
     return float(1.0 / (1.0 + np.exp(-z)))
 
@@ -206,6 +246,17 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     # The ufunc reductions ndarray.max()/.sum() call, without their Python wrappers (same arithmetic).
     e = np.exp(z - np.maximum.reduce(z, axis=None))
     return e / np.add.reduce(e, axis=None)
+
+
+def _softmax_rows(z: np.ndarray) -> np.ndarray:
+    """_softmax() of each row of z (the same reductions, one row at a time, in one call)."""
+    e = np.exp(z - np.maximum.reduce(z, axis=1, keepdims=True))
+    return e / np.add.reduce(e, axis=1, keepdims=True)
+
+
+# Posts triage_texts() reads as one batch: enough to share each numpy call among many posts, few enough
+# that the word analyzer still remembers them when the risk model reads them (features.RECENT_TEXTS).
+TRIAGE_BATCH = 256
 
 
 def triage_text(
@@ -217,11 +268,72 @@ def triage_text(
     followers: int | None = None,
     engagement: Mapping[str, int] | None = None,
 ) -> TriageResult:
-    """Decide whether a post is a service request, for which service, whether urgent, in what language."""
+    """Decide whether a post is a service request, for which service, whether urgent, in what language.
+
+    The steps of triage_texts() for one post, with numpy's cheaper one-row operations (the same values).
+    """
+    catalog = _catalog_key(services) if services is not None else _default_catalog()
     mtext = model_text(text)  # once per post: the model, the rules, the risk signal and reads_as read it
-    result, hazards, kind_probs = _decide(text, mtext, channel_kind, services, model)
-    result.risk = risk_level(text, mtext, lang=result.lang, hazards=hazards, kind=result.kind)
-    result.risk.reach = reach_reasons(followers, engagement)
+    guess = identify_language(text)
+    answer = _nothing_to_read(mtext, guess.recorded)
+    if answer is not None:
+        decided: _Decided = (answer, None, {})
+    else:
+        decided = _decide(
+            _read_posts(model or get_model(), [mtext], catalog)[0], guess, channel_kind, catalog
+        )
+    result, hazards, _kind_probs = decided
+    risk = risk_level(text, mtext, lang=result.lang, hazards=hazards, kind=result.kind)
+    risk.reach = reach_reasons(followers, engagement)
+    return _finish(decided, mtext, risk)
+
+
+def triage_texts(
+    posts: Sequence[tuple[str, str]],
+    *,
+    services: list[dict[str, Any]] | None = None,
+    model: TriageModel | None = None,
+) -> list[TriageResult]:
+    """triage_text() of each (text, channel kind) post, the models reading them in batches (same answers)."""
+    catalog = _catalog_key(services) if services is not None else _default_catalog()
+    mdl = model or get_model()
+    results: list[TriageResult] = []
+    for start in range(0, len(posts), TRIAGE_BATCH):
+        results.extend(_triage_batch(posts[start : start + TRIAGE_BATCH], catalog, mdl))
+    return results
+
+
+def _triage_batch(posts: Sequence[tuple[str, str]], catalog: tuple, model: TriageModel) -> list[TriageResult]:
+    """One batch: the rules per post, each model's rows and scores for the whole batch at once."""
+    mtexts = [model_text(text) for text, _ in posts]  # once per post: model, rules, risk, reads_as read it
+    guesses = [identify_language(text) for text, _ in posts]
+    unread = [_nothing_to_read(m, g.recorded) for m, g in zip(mtexts, guesses, strict=True)]
+    readable = [i for i, answer in enumerate(unread) if answer is None]
+    read = iter(_read_posts(model, [mtexts[i] for i in readable], catalog))
+    decided: list[_Decided] = []
+    for i, (_text, channel_kind) in enumerate(posts):
+        answer = unread[i]
+        if answer is not None:
+            decided.append((answer, None, {}))
+        else:
+            decided.append(_decide(next(read), guesses[i], channel_kind, catalog))
+    risks = risk_levels(
+        [
+            RiskInput(text, mtext, result.lang, hazards, result.kind)
+            for (text, _), mtext, (result, hazards, _) in zip(posts, mtexts, decided, strict=True)
+        ]
+    )
+    return [_finish(*post) for post in zip(decided, mtexts, risks, strict=True)]
+
+
+# A decision, the hazard patterns found (None if the post was not read), the kinds' probabilities (or {}).
+_Decided = tuple[TriageResult, list[str] | None, dict[str, float]]
+
+
+def _finish(decided: _Decided, mtext: str, risk: Risk) -> TriageResult:
+    """The decision with its risk signal and, unless urgent or hazardous, how the post reads."""
+    result, hazards, kind_probs = decided
+    result.risk = risk
     # An emergency is never left to wait for a person: its "where?" carries the safety line at once.
     if kind_probs and not hazards and not result.urgent:
         reading = reads_as(mtext, kind_probs=kind_probs, hazards=False)
@@ -234,18 +346,10 @@ def triage_text(
     return result
 
 
-def _decide(
-    text: str, mtext: str, channel_kind: str, services: list[dict[str, Any]] | None, model: TriageModel | None
-) -> tuple[TriageResult, list[str] | None, dict[str, float]]:
-    """The triage decision proper, the hazard patterns found (None if the post was not read) and the
-    non-request head's probabilities (empty if not read)."""
-    catalog = _catalog_key(services) if services is not None else _default_catalog()
-    guess = identify_language(text)
+def _decide(post: _Post, guess: LanguageGuess, channel_kind: str, catalog: tuple) -> _Decided:
+    """The triage decision proper on a read post, the hazard patterns found and the non-request head's
+    probabilities."""
     lang = guess.recorded
-    unread = _nothing_to_read(mtext, lang)
-    if unread is not None:
-        return unread, None, {}
-    post = _read_post(model or get_model(), mtext, catalog)
     reasons: list[str] = []
     is_request = _is_request(post, lang, channel_kind, reasons)
     if lang != "en":
@@ -292,28 +396,39 @@ class _Post:
     found_kinds: list[str]  # their emergency kinds, in precedence order
 
 
-def _read_post(model: TriageModel, mtext: str, catalog: tuple) -> _Post:
-    """Score the post with every head of the model and look for catalog keywords and hazards."""
-    row, raw = model.scores(mtext)
-    hits = keyword_hits(mtext, catalog)
-    # SVM margins -> pseudo-probabilities; the temperature makes a margin of ~1 a confident call.
-    kind_probs = _softmax(SVM_TEMPERATURE * raw[model._kind0 :])
-    hazards = urgent_reasons(mtext)
-    return _Post(
-        model=model,
-        mtext=mtext,
-        row=row,
-        hits=hits,
-        # A word from the city's own catalog is evidence of a request; the model alone undervalues rare
-        # phrasings.
-        p_request=_sigmoid(raw[0] + (KEYWORD_LOGIT if hits else 0.0)),
-        p_urgent_model=_sigmoid(raw[1]),
-        cat_probs=_softmax(SVM_TEMPERATURE * raw[model._cat0 : model._kind0]),
-        kind_guess=model.kinds[int(kind_probs.argmax())],
-        kind_probs={k: float(p) for k, p in zip(model.kinds, kind_probs, strict=True)},
-        hazards=hazards,
-        found_kinds=hazard_kinds(hazards),
-    )
+def _read_posts(model: TriageModel, mtexts: list[str], catalog: tuple) -> list[_Post]:
+    """Score each post with every head of the model and look for catalog keywords and hazards.
+
+    The heads' probabilities of a batch are worked out for all its posts at once: the same elementwise
+    numpy operations and per-row sums as post by post, so the same values.
+    """
+    hits = [keyword_hits(mtext, catalog) for mtext in mtexts]
+    if len(mtexts) == 1:  # one post (the web path): numpy's scalar operations are far cheaper than arrays'
+        row, raw1 = model.scores(mtexts[0])
+        rows, probs = [row], _head_probabilities(model, raw1, hits[0])
+    else:
+        rows, raw = model.scores_many(mtexts)
+        probs = _heads_probabilities(model, raw, hits)
+    p_request, p_urgent, cat_probs, kind_probs, kind_guess = probs
+    posts = []
+    for i, mtext in enumerate(mtexts):
+        hazards = urgent_reasons(mtext)
+        posts.append(
+            _Post(
+                model=model,
+                mtext=mtext,
+                row=rows[i],
+                hits=hits[i],
+                p_request=p_request[i],
+                p_urgent_model=p_urgent[i],
+                cat_probs=cat_probs[i],
+                kind_guess=model.kinds[kind_guess[i]],
+                kind_probs=dict(zip(model.kinds, kind_probs[i], strict=True)),
+                hazards=hazards,
+                found_kinds=hazard_kinds(hazards),
+            )
+        )
+    return posts
 
 
 def _is_request(post: _Post, lang: str, channel_kind: str, reasons: list[str]) -> bool:

@@ -47,29 +47,38 @@ _SHARED: dict[str, Analyzer] = {}
 
 
 def shared_analyzer(params: dict[str, Any]) -> Analyzer:
-    """One analyzer per distinct parameters, remembering the n-grams of the last text it read.
+    """One analyzer per distinct parameters, remembering the n-grams of the texts it read last.
 
     The triage and risk models read each post with the same word analyzer, and the risk model's text is
-    the same as the triage model's when the post has no tone marker: the second reading is then a lookup.
-    Callers only read the list it returns.
+    the same as the triage model's when the post has no tone marker: the second reading is then a lookup,
+    also when a batch of posts is read by one model, then by the other. Callers only read the lists.
     """
     key = json.dumps(params, sort_keys=True)
     analyzer = _SHARED.get(key)
     if analyzer is None:
-        analyzer = _SHARED[key] = _remembering_last(build_analyzer(params))
+        analyzer = _SHARED[key] = _remembering_recent(build_analyzer(params))
     return analyzer
 
 
-def _remembering_last(analyze: Analyzer) -> Analyzer:
-    last: tuple[str, list[str]] = ("", analyze(""))
+# Texts whose n-grams an analyzer keeps: at least a batch of posts (classify.TRIAGE_BATCH) read by both
+# models, at most twice as many (a repeat of a post triaged a while ago is read again, as in traffic).
+RECENT_TEXTS = 320
+
+
+def _remembering_recent(analyze: Analyzer) -> Analyzer:
+    recent: dict[str, list[str]] = {}
+    older: dict[str, list[str]] = {}  # the generation before `recent`: bounded, yet never all forgotten
 
     def analyze_once(text: str) -> list[str]:
-        nonlocal last
-        seen = last  # one read of the pair: another thread may replace it meanwhile
-        if seen[0] == text:
-            return seen[1]
-        grams = analyze(text)
-        last = (text, grams)
+        nonlocal recent, older
+        grams = recent.get(text)
+        if grams is None:
+            grams = older.get(text)
+            if grams is None:
+                grams = analyze(text)
+            if len(recent) >= RECENT_TEXTS:
+                older, recent = recent, {}
+            recent[text] = grams
         return grams
 
     return analyze_once
@@ -98,56 +107,89 @@ class _WordColumns(dict[str, list[int]]):
 
 
 class RowBuilder:
-    """The TF-IDF row of one text over all parts of a feature union, as the fitted union computes it.
+    """The TF-IDF rows of texts over all parts of a feature union, as the fitted union computes them.
 
-    One count of every part's columns (parts own disjoint column ranges, in order), and each elementwise
-    step (sublinear tf, idf) done once over a run of parts that share their settings: the same numpy
-    operations on the same values as part by part, so the row is bit for bit the same, in fewer calls.
-    Only the norm is per part, as in the union.
+    One count of every part's columns per text (parts own disjoint column ranges, in order); then each
+    elementwise step (sublinear tf, idf, the division by the norm) done once over all the texts' values, and
+    only the norm's sum of squares per text and part, as in the union. The same numpy operations on the same
+    values as part by part and text by text, so every row is bit for bit the same, in far fewer calls.
     """
 
     def __init__(self, parts: Sequence[PartReader]) -> None:
         self.parts = list(parts)
         self.idf = np.concatenate([p.idf for p in self.parts]) if self.parts else np.zeros(0)
         self.offset = self.parts[0].offset if self.parts else 0
+        # Column ranges [start, end) of runs of consecutive parts that weigh terms alike, and how they do.
+        self._weighings = _runs_of_parts(self.parts)
 
     def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and TF-IDF values of one text (its parts in order, columns by first appearance)."""
-        counts: dict[int, int] = {}
-        ends: list[int] = []  # where each non-empty part's columns end in the row
-        settings: list[dict] = []
-        for part in self.parts:
-            before = len(counts)
-            part.count_into(counts, text)
-            if len(counts) > before:
-                ends.append(len(counts))
-                settings.append(part.tfidf)
-        n = len(counts)
-        if not n:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        idx = np.fromiter(counts, dtype=np.int64, count=n)
-        val = np.fromiter(counts.values(), dtype=np.float64, count=n)
+        return self.rows((text,))[0]
+
+    def rows(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """row() of each text; the rows are views of two arrays shared by the batch (callers only read)."""
+        counted: list[dict[int, int]] = []
+        segments: list[tuple[int, int, str | None]] = []  # (start, stop, norm) of each text's non-empty parts
+        total = 0
+        for text in texts:
+            counts: dict[int, int] = {}
+            for part in self.parts:
+                before = len(counts)
+                part.count_into(counts, text)
+                if len(counts) > before:
+                    segments.append((total + before, total + len(counts), part.tfidf["norm"]))
+            counted.append(counts)
+            total += len(counts)
+        idx = np.fromiter(chain.from_iterable(counted), dtype=np.int64, count=total)
+        val = np.fromiter(chain.from_iterable(map(dict.values, counted)), dtype=np.float64, count=total)
+        if total:
+            self._weigh_all(idx, val)
+            _normalise_all(val, segments)
+        out = []
         start = 0
-        for stop, tfidf in _runs(ends, settings):
-            _weigh(idx[start:stop], val[start:stop], tfidf, self.idf, self.offset)
+        for counts in counted:
+            stop = start + len(counts)
+            out.append((idx[start:stop], val[start:stop]))
             start = stop
-        start = 0
-        for stop, tfidf in zip(ends, settings, strict=True):
-            _normalise(val[start:stop], tfidf["norm"])
-            start = stop
-        return idx, val
+        return out
+
+    def _weigh_all(self, idx: np.ndarray, val: np.ndarray) -> None:
+        """Term counts -> tf-idf weights of every text at once, each column by its part's settings."""
+        if len(self._weighings) == 1:
+            _weigh(idx, val, self._weighings[0][2], self.idf, self.offset)
+            return
+        for start, end, tfidf in self._weighings:  # elementwise, so a masked copy gives the same values
+            mask = (idx >= start) & (idx < end)
+            some = val[mask]
+            _weigh(idx[mask], some, tfidf, self.idf, self.offset)
+            val[mask] = some
 
 
-def _runs(ends: list[int], settings: list[dict]) -> list[tuple[int, dict]]:
-    """(end, settings) of each run of consecutive parts whose tf and idf settings are the same."""
-    runs: list[tuple[int, dict]] = []
-    for end, tfidf in zip(ends, settings, strict=True):
-        key = {k: tfidf[k] for k in ("binary", "sublinear_tf", "use_idf")}
-        if runs and {k: runs[-1][1][k] for k in key} == key:
-            runs[-1] = (end, runs[-1][1])
+def _runs_of_parts(parts: Sequence[PartReader]) -> list[tuple[int, int, dict]]:
+    """(first column, end column, settings) of each run of consecutive parts that weigh terms alike."""
+    runs: list[tuple[int, int, dict]] = []
+    keys = ("binary", "sublinear_tf", "use_idf")
+    for part in parts:
+        end = part.offset + len(part.idf)
+        if runs and all(runs[-1][2][k] == part.tfidf[k] for k in keys):
+            runs[-1] = (runs[-1][0], end, runs[-1][2])
         else:
-            runs.append((end, tfidf))
+            runs.append((part.offset, end, part.tfidf))
     return runs
+
+
+def _normalise_all(val: np.ndarray, segments: list[tuple[int, int, str | None]]) -> None:
+    """Each (text, part) segment of `val` to unit length, in place: the sums per segment, one division."""
+    if all(norm == "l2" for _start, _stop, norm in segments):
+        # sqrt and division are correctly rounded: dividing all at once by each segment's norm is exact
+        # the same as segment by segment; the sum of squares keeps its own call (its order sets its bits).
+        dot = np.dot
+        norms = [dot(v, v) for v in (val[a:b] for a, b, _n in segments)]
+        sizes = [b - a for a, b, _n in segments]
+        val /= np.repeat(np.sqrt(np.array(norms)), sizes)
+        return
+    for start, stop, norm in segments:
+        _normalise(val[start:stop], norm)
 
 
 def _weigh(idx: np.ndarray, val: np.ndarray, tfidf: dict, idf: np.ndarray, offset: int) -> None:

@@ -89,11 +89,15 @@ class _LiteralIndex:
     """The required strings of every gated pattern, found in a text in one pass over its 3-character slices.
 
     Gated patterns are searched on the same few texts of a post (its model_text form, minus a harmless
-    phrase or a leading handle), so the answer for a text is kept until a few others have been asked.
+    phrase or a leading handle), and triage_texts() asks about a whole batch of posts rule by rule, so the
+    answer for a text is kept until a few hundred others have been asked.
     """
 
     GRAM = 3
-    MEMO_SIZE = 8
+    # At least this many of the latest texts are remembered, at most twice as many: a batch of posts
+    # (classify.TRIAGE_BATCH; ~1 text a post), and far fewer than a benchmark pass, so a text is never
+    # answered from memory because the same post was triaged a while ago.
+    MEMO_SIZE = 320
 
     def __init__(self) -> None:
         self._needs: list[frozenset[str]] = []
@@ -101,6 +105,7 @@ class _LiteralIndex:
         # (patterns covered, strings shorter than GRAM, GRAM-long prefix -> (pattern, string)), swapped whole.
         self._built: _Built = (0, (), {})
         self._memo: dict[str, tuple[int, frozenset[int]]] = {}
+        self._older: dict[str, tuple[int, frozenset[int]]] = {}  # the generation before _memo
 
     def add(self, literals: frozenset[str]) -> int:
         """Index one more pattern's required strings; its number is what contains() asks about."""
@@ -111,13 +116,18 @@ class _LiteralIndex:
     def contains(self, number: int, text: str) -> bool:
         """Whether one of pattern `number`'s required strings occurs in the text."""
         memo = self._memo.get(text)
-        if memo is not None and number < memo[0]:
-            return number in memo[1]
-        memo = self._find(text)
-        if len(self._memo) >= self.MEMO_SIZE:
-            self._memo = {}
-        self._memo[text] = memo
+        if memo is None or number >= memo[0]:
+            memo = self._older.get(text) if memo is None else None
+            if memo is None or number >= memo[0]:
+                memo = self._find(text)
+            self._remember(text, memo)
         return number in memo[1]
+
+    def _remember(self, text: str, memo: tuple[int, frozenset[int]]) -> None:
+        """Keep the answer in the current generation; a full one becomes the older (bounded, never cold)."""
+        if len(self._memo) >= self.MEMO_SIZE:
+            self._older, self._memo = self._memo, {}
+        self._memo[text] = memo
 
     def _index(self) -> _Built:
         built = self._built

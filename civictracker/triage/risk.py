@@ -11,8 +11,11 @@ bench/eval_risk.py only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
 
 from civictracker.triage.risk_model import RiskModel, get_risk_model
 from civictracker.triage.risk_rules import hard_reasons, high_risk_reasons, soft_markers
@@ -96,6 +99,43 @@ def risk_level(
     mdl = model or get_risk_model()
     rules = high_risk_reasons(mtext, hazards)
     probs, row = mdl.probabilities(marked_text(mtext, tone_markers(text, mtext) + soft_markers(rules)))
+    return _level(mdl, probs, row, rules, lang, kind)
+
+
+class RiskInput(NamedTuple):
+    """What risk_levels() reads of one post: its text, model_text() form, language, triage's hazards, kind."""
+
+    text: str
+    mtext: str
+    lang: str
+    hazards: list[str] | None = None
+    kind: str | None = None
+
+
+def risk_levels(posts: Sequence[RiskInput], *, model: RiskModel | None = None) -> list[Risk]:
+    """risk_level() of each post, the learned heads reading all of them as one batch (the same values)."""
+    mdl = model or get_risk_model()
+    rules = [high_risk_reasons(p.mtext, p.hazards) for p in posts]
+    texts = [
+        marked_text(p.mtext, tone_markers(p.text, p.mtext) + soft_markers(found))
+        for p, found in zip(posts, rules, strict=True)
+    ]
+    read = mdl.probabilities_many(texts)
+    return [
+        _level(mdl, probs, row, found, p.lang, p.kind)
+        for p, found, (probs, row) in zip(posts, rules, read, strict=True)
+    ]
+
+
+def _level(
+    mdl: RiskModel,
+    probs: dict[str, float],
+    row: tuple[np.ndarray, np.ndarray],
+    rules: list[str],
+    lang: str,
+    kind: str | None,
+) -> Risk:
+    """The level, score and reasons of one post from its rules and the learned heads' probabilities."""
     risk = Risk()
     learned = kind != "spam"
     danger = learned and probs["danger"] >= DANGER_THRESHOLD

@@ -79,7 +79,7 @@ def test_a_post_that_crashes_is_rolled_back_alone(app, monkeypatch) -> None:  # 
 def test_inline_page_failure_is_reported_not_raised(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import civictracker.intake.analysis as analysis
 
-    monkeypatch.setattr(analysis, "triage_text", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(analysis, "triage_texts", lambda *a, **k: 1 / 0)
     ids = _store(incoming("pothole at 150 Hampshire St", author="i1"))
     queue = app.extensions["civictracker.queue"]
     before = len(queue.inline_errors)
