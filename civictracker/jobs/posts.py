@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,7 +72,8 @@ def process_posts(post_ids: list[int]) -> str:
 
     A round takes the locks of the posts no other page is busy with (intake/claim.py), processes those and
     commits; the posts it could not take run in the next round (on SQLite, or with no other page at work:
-    one round). A round first runs in one go, written in a few large flushes. If any post crashes, that
+    one round), or, when a round could take none while other jobs wait in the queue, in a new job at its
+    back (_hand_back): the worker goes on with those instead of sleeping on the other page's locks. A round first runs in one go, written in a few large flushes. If any post crashes, that
     attempt is rolled back and the round runs again with a savepoint per post: the post that crashes is
     rolled back alone, recorded as failed (retry_failed_posts runs it again) and the rest lands. Replies
     are sent after the last commit, by one job for the page. Returns the outcome (one post) or the outcome
@@ -81,7 +83,7 @@ def process_posts(post_ids: list[int]) -> str:
         from civictracker.queue import get_queue
 
         ids = sorted(set(post_ids))  # ascending: the lock order of load_posts
-        done, todo, wait = _Page(), ids, False
+        done, todo, wait, handed = _Page(), ids, False, 0
         analyses: dict[int, Any] = {}  # each post's analysis, made once for all the rounds
         try:
             # The pack's replies with the admins' overrides as they are now (one small read per page);
@@ -106,6 +108,8 @@ def process_posts(post_ids: list[int]) -> str:
                 done.add(page)
                 wait = not page.outcome_of and not page.failures  # nothing was free: wait for the first
                 todo = page.deferred
+                if todo and wait and _hand_back(get_queue(app), todo):
+                    handed, todo = len(todo), []
         except Exception as exc:
             # The round's transaction itself failed (the database went away, the commit was refused):
             # nothing of it landed. Each post says so and counts the attempt, so retry_failed_posts runs
@@ -128,9 +132,34 @@ def process_posts(post_ids: list[int]) -> str:
                 f"{len(done.failures)} of {len(ids)} posts failed: "
                 + "; ".join(f"post {i}: {e}" for i, e in sorted(done.failures.items())[:5])
             )
-        if len(ids) == 1:
+        if len(ids) == 1 and not handed:
             return done.outcome_of[ids[0]]  # it did not fail, so it has its outcome
-        return ", ".join(f"{k}={v}" for k, v in sorted(done.outcomes.items()))
+        counts = {**done.outcomes, **({"handed_back": handed} if handed else {})}
+        return ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+
+
+def _hand_back(queue: Any, post_ids: list[int]) -> bool:
+    """The posts another page holds, as a new job at the back of the queue, when other jobs are waiting:
+    the worker takes those instead of sleeping until that page commits (it holds their locks for the rest
+    of its round). False (the caller waits, as with jobs inline) when the queue is empty or unreachable.
+
+    Posts of one page keep their order in the job; against other pages they had none to keep (two
+    workers run pages side by side). A reply's parent is still processed before it (unprocessed_parents).
+    """
+    if queue.is_inline:
+        return False
+    from redis.exceptions import RedisError
+
+    try:
+        if not queue.rq_queue().count:
+            return False
+        job_id = f"posts-{post_ids[0]}-{post_ids[-1]}-{len(post_ids)}-later-{uuid.uuid4().hex[:8]}"
+        queue.enqueue(process_posts, post_ids, job_id=job_id)
+    except RedisError as exc:
+        log.info("could not hand %d held posts back to the queue (%s); waiting", len(post_ids), exc)
+        return False
+    log.info("%d posts held by another page handed back to the queue", len(post_ids))
+    return True
 
 
 def _send_replies(queue: Any, message_ids: set[int]) -> None:
