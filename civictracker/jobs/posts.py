@@ -73,9 +73,10 @@ def process_posts(post_ids: list[int]) -> str:
     A round takes the locks of the posts no other page is busy with (intake/claim.py), processes those and
     commits; the posts it could not take run in the next round (on SQLite, or with no other page at work:
     one round), or, when a round could take none while other jobs wait in the queue, in a new job at its
-    back (_hand_back): the worker goes on with those instead of sleeping on the other page's locks. A round first runs in one go, written in a few large flushes. If any post crashes, that
-    attempt is rolled back and the round runs again with a savepoint per post: the post that crashes is
-    rolled back alone, recorded as failed (retry_failed_posts runs it again) and the rest lands. Replies
+    back (_hand_back): the worker goes on with those instead of sleeping on the other page's locks. A
+    round first runs in one go, written in a few large flushes. If any post crashes, that attempt is rolled
+    back and the round runs again with a savepoint per post: the post that crashes is rolled back alone,
+    recorded as failed (retry_failed_posts runs it again) and the rest lands. Replies
     are sent after the last commit, by one job for the page. Returns the outcome (one post) or the outcome
     counts (a page); raises PageFailed if any post crashed.
     """
@@ -212,7 +213,13 @@ def _run_page(ids: list[int], env: Any, analyses: dict[int, Any], *, isolate: bo
     cache = PageCache()  # what the round's posts share, for this run only
     begin_write(session)  # one transaction for the round, on SQLite too (and its write lock from the start)
     cache.ticket_ids = IdAllocator(session, Ticket.__tablename__)  # new tickets wait for the round's flush
-    loaded = load_posts(session, ids)  # type: ignore[arg-type]
+    # A post of the page another page holds (it pulled it in as a reply's parent) is not waited for: it
+    # waits for a later round, when that page has processed it (and the round leaves it as it is), unless
+    # this round must wait.
+    postgres = session.get_bind().dialect.name == "postgresql"
+    loaded = load_posts(session, ids, skip_locked=not wait)  # type: ignore[arg-type]
+    skipped = [post_id for post_id in ids if post_id not in loaded] if postgres and not wait else []
+    ids = [post_id for post_id in ids if post_id not in skipped]
     parents = unprocessed_parents(session, loaded)  # type: ignore[arg-type]
     held: set[str] = set()  # the threads of parents another page is processing now
     if parents:  # the posts these answer go first (ids are in storage order: a parent's is lower)
@@ -229,10 +236,11 @@ def _run_page(ids: list[int], env: Any, analyses: dict[int, Any], *, isolate: bo
     # ticket for one problem, or miss a reply's thread. PostgreSQL: the round takes the locks of the
     # threads, authors and places of the posts no other page is busy with (intake/claim.py), and leaves
     # the others to the next round. SQLite: its one write lock (begin_write) runs one page at a time.
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres:
         cache.services, rules = read_services(session, env.dedupe_radius_m)  # type: ignore[arg-type]
         ids, page.deferred = claim_posts(session, ids, loaded, analyses, rules, wait=wait, busy=held)  # type: ignore[arg-type]
         loaded = {post_id: loaded[post_id] for post_id in ids if post_id in loaded}
+    page.deferred = sorted({*page.deferred, *skipped})
     cache.analyses = {post_id: analyses[post_id] for post_id in ids if post_id in analyses}
     add_new_reporters(session, loaded, cache)  # type: ignore[arg-type]
     cache.posts = {(post.channel, post.external_id): post for post, _ in loaded.values()}

@@ -210,3 +210,25 @@ def test_held_posts_wait_when_no_other_job_does(app, backend, monkeypatch) -> No
     results = _two_workers(app, [a], [b], holding)
     assert results == {"first": "created", "second": "merged"}
     assert came == [False] and queue.jobs == []
+
+
+def test_a_post_another_page_pulled_in_as_a_parent_is_not_waited_for(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A page whose post another page is processing (it brought it in as a reply's parent): the page's
+    other post lands meanwhile, and the held post is processed once, by the other page, with its reply."""
+    if backend != "postgis":
+        pytest.skip("SQLite runs one page at a time behind its write lock")
+    parent, other, reply = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="t1", ext="pulled-1"),
+        incoming("streetlight out at 20 Prospect St", author="t2"),
+        incoming("it is getting bigger, please hurry", author="t3", kind="reply", reply_to="pulled-1"),
+    )
+    holding, came = _hold_first_page(
+        app, monkeypatch, reply, lambda: _committed_state(app, other) == "processed"
+    )
+    results = _two_workers(app, [reply], [parent, other], holding)
+    assert came == [True]  # the streetlight landed while the reply's page held the parent
+    ext_db.session.expire_all()
+    posts = {i: ext_db.session.get(InboundPost, i) for i in (parent, other, reply)}
+    assert all(p.state == "processed" for p in posts.values())
+    assert posts[reply].ticket_id == posts[parent].ticket_id != posts[other].ticket_id
+    assert count_rows(Ticket) == 2
