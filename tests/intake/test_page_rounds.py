@@ -226,6 +226,7 @@ def test_a_post_another_page_pulled_in_as_a_parent_is_not_waited_for(app, backen
         app, monkeypatch, reply, lambda: _committed_state(app, other) == "processed"
     )
     results = _two_workers(app, [reply], [parent, other], holding)
+    assert set(results) == {"first", "second"}  # both pages ended without an error
     assert came == [True]  # the streetlight landed while the reply's page held the parent
     ext_db.session.expire_all()
     posts = {i: ext_db.session.get(InboundPost, i) for i in (parent, other, reply)}
