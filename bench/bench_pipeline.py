@@ -424,6 +424,9 @@ def bench_postgis(
                         ).all()
                     )
                 )
+                finished = queue.rq_queue().finished_job_registry.get_job_ids()
+                jobs_run = Counter(job_id.split("-")[0] for job_id in finished)
+                jobs_run["handed back"] = sum("-later-" in job_id for job_id in finished)
                 registry = queue.rq_queue().failed_job_registry
                 failed = registry.count
                 for job_id in registry.get_job_ids()[:3]:  # why, in a line each
@@ -445,6 +448,7 @@ def bench_postgis(
                 f"last post processed; enqueueing took {enqueued:.2f} s; receiving, before, {received:.2f} s)"
             )
             print(f"[postgis] outcomes: {dict(outcomes.most_common())}; failed rq jobs: {failed}")
+            print(f"[postgis] rq jobs run, by kind (warm-up included): {dict(jobs_run.most_common())}")
             print(f"[postgis] posts by state (warm-up included): {dict(states.most_common())}")
             print(f"[postgis] replies by state: {dict(replies.most_common())}")
             print_cpu(cpu_before, cpu_after, elapsed, n)
