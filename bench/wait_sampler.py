@@ -49,21 +49,25 @@ class WaitSampler(threading.Thread):
         self.busy = Counter[int]()  # workers busy in a job -> samples
         self.queue_empty_busy = Counter[int]()  # same, once the queue is empty (the run's tail)
         self.lock_queries = Counter[str]()  # the statements waiting for a lock -> samples
+        self.blockers = Counter[str]()  # what the first backend they wait for is doing -> samples
         self.samples = 0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         query = text(
-            "SELECT application_name, state, wait_event_type, wait_event, left(query, 150) FROM pg_stat_activity "
-            "WHERE datname = :db AND backend_type = 'client backend'"
+            "SELECT a.application_name, a.state, a.wait_event_type, a.wait_event, left(a.query, 150), "
+            "  (SELECT b.state || ': ' || left(b.query, 100) FROM pg_stat_activity b "
+            "   WHERE a.wait_event_type = 'Lock' AND b.pid = (pg_blocking_pids(a.pid))[1]) "
+            "FROM pg_stat_activity a WHERE a.datname = :db AND a.backend_type = 'client backend'"
         )
         workers_key = f"rq:workers:{self.queue_name}"
         with self.engine.connect() as conn:
             while not self._stop_event.wait(self.interval):
                 self.samples += 1
-                for app, state, wtype, wevent, sql in conn.execute(query, {"db": self.database}):
+                for app, state, wtype, wevent, sql, blocker in conn.execute(query, {"db": self.database}):
                     if wtype == "Lock":
                         self.lock_queries[f"{wevent}: {' '.join(sql.split())}"] += 1
+                        self.blockers[" ".join((blocker or "?").split())] += 1
                     if state == "active":
                         what = f"active {wtype}/{wevent}" if wtype else "active on CPU"
                     else:
@@ -105,6 +109,8 @@ class WaitSampler(threading.Thread):
             print(f"[waits] backends of {app} (per sample, {total / n:.2f} connections): {parts}")
         for sql, c in self.lock_queries.most_common(6):
             print(f"[waits] waiting for a lock {c / n:.1%}: {sql}")
+        for sql, c in self.blockers.most_common(4):
+            print(f"[waits] held by a backend that is {c / n:.1%}: {sql}")
         busy = ", ".join(f"{k} busy {c / n:.1%}" for k, c in sorted(self.busy.items()))
         print(f"[waits] rq workers in a job: {busy}")
         tail = sum(self.queue_empty_busy.values())
