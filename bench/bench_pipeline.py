@@ -20,8 +20,10 @@ steady-state figure). The replies are counted by state after the figure: a run t
 PostGIS: a scratch database is created and dropped; posts are stored and `process_posts` enqueued (a page
 per job) on a unique rq queue (Redis 127.0.0.1:6379/15); one `flask --app wsgi civictracker worker`
 subprocess drains it (`--workers N`: N of them, which also shows what concurrent pages do to dedupe and
-threads: a page cannot see another's uncommitted tickets). The figure is end-to-end: from the first post received to the last post processed
-(replies sent included).
+threads: a page cannot see another's uncommitted tickets). Four warm-up pages, enqueued together, warm each
+worker (up to 4). The posts are then stored, and the figure times the workers alone: from the first page
+enqueued (all at once) to the last post processed, replies sent included. It prints the cores used and the
+CPU per post (bench/cpu_use.py); `--waits` adds where the time went (bench/wait_sampler.py).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from bench.cpu_use import backends_of, cpu_use, print_cpu  # noqa: E402
+from bench.wait_sampler import WaitSampler, schedstat  # noqa: E402
 from civictracker.channels.base import IncomingPost  # noqa: E402
 
 PACK = ROOT / "civictracker" / "cities" / "cambridge_ma"
@@ -309,10 +312,11 @@ def _wait_processed(
 
 
 def start_worker(url: str, redis_url: str, queue_name: str, tmp: Path, log_name: str) -> subprocess.Popen:
-    """A real `flask civictracker worker` process on this database and queue; its stderr in tmp/log_name."""
+    """A real `flask civictracker worker` process on this database and queue; its stderr in tmp/log_name.
+    Its connections are named after the log (application_name), for --waits."""
     env = {
         **os.environ,
-        "CIVICTRACKER_DATABASE_URL": url,
+        "CIVICTRACKER_DATABASE_URL": f"{url}?application_name={Path(log_name).stem}",
         "CIVICTRACKER_REDIS_URL": redis_url,
         "CIVICTRACKER_QUEUE_NAME": queue_name,
         "CIVICTRACKER_INSTANCE_PATH": str(tmp / "instance"),
@@ -339,7 +343,13 @@ def stop_worker(worker: subprocess.Popen, wait_s: float) -> None:
 
 
 def bench_postgis(
-    n: int, admin_url: str, redis_url: str, workers: int = 1, history: int = 0, keep: bool = False
+    n: int,
+    admin_url: str,
+    redis_url: str,
+    workers: int = 1,
+    history: int = 0,
+    keep: bool = False,
+    waits: bool = False,
 ) -> None:
     from civictracker.app import create_app
     from civictracker.bootstrap import prepare_database
@@ -348,7 +358,7 @@ def bench_postgis(
     from civictracker.models import InboundPost
     from civictracker.queue import get_queue
 
-    name = f"ct_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = f"{os.environ.get('BENCH_DB_PREFIX', 'ct_bench')}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     queue_name = f"ct-bench-{uuid.uuid4().hex[:8]}"
     url = admin_url.rsplit("/", 1)[0] + "/" + name
     _pg_admin(admin_url, f'CREATE DATABASE "{name}"')
@@ -371,21 +381,38 @@ def bench_postgis(
                 # the history's posts are processed already: count only what this run adds
                 after = int(db.session.scalar(select(func.max(InboundPost.id))) or 0)
                 db.session.rollback()
-                warm = receive_batches(db, make_posts(30, seed=1, prefix="warm"))
+                # Four pages of ten, enqueued together, so each worker (up to 4) takes one and builds its
+                # model and gazetteer before the timed run, not in it. The same warm-up for any --workers.
+                warm = receive_batches(db, make_posts(40, seed=1, prefix="warm"), batch=10)
                 for ids in warm:
                     jobs.enqueue_processing(app, ids)
                 warm_n = sum(len(ids) for ids in warm)
                 _wait_processed(db, InboundPost, warm_n, 120, procs, after)
-                print(f"[postgis] cold: worker start + the first 30 posts: {time.perf_counter() - t0:.2f} s")
+                print(f"[postgis] cold: worker start + the first 40 posts: {time.perf_counter() - t0:.2f} s")
                 posts = make_posts(n)
+                # Stored first, then enqueued at once: the figure times the workers' processing only, not
+                # this process receiving posts on a core the workers share (the same work for any --workers).
+                received_at = time.perf_counter()
+                pages = receive_batches(db, posts)
+                received = time.perf_counter() - received_at
                 backends = set(backends_of(admin_url, name))
                 cpu_before = cpu_use(procs, backends)
+                sampler = WaitSampler(admin_url, name, queue.connection(), queue_name) if waits else None
+                sched_before = {f"worker{i}": schedstat(w.pid) for i, w in enumerate(procs)}
+                if sampler:
+                    sampler.start()
                 start = time.perf_counter()
-                for ids in receive_batches(db, posts):
+                for ids in pages:
                     jobs.enqueue_processing(app, ids)
                 enqueued = time.perf_counter() - start
                 done = _wait_processed(db, InboundPost, warm_n + n, 900, procs, after) - warm_n
                 elapsed = time.perf_counter() - start
+                if sampler:
+                    sampler.stop()
+                sched = {
+                    k: tuple(b - a for a, b in zip(v, schedstat(procs[int(k[6:])].pid), strict=True))
+                    for k, v in sched_before.items()
+                }
                 backends |= set(backends_of(admin_url, name))
                 cpu_after = cpu_use(procs, backends)
                 outcomes = _outcomes(db)
@@ -397,6 +424,9 @@ def bench_postgis(
                         ).all()
                     )
                 )
+                finished = queue.rq_queue().finished_job_registry.get_job_ids()
+                jobs_run = Counter(job_id.split("-")[0] for job_id in finished)
+                jobs_run["handed back"] = sum("-later-" in job_id for job_id in finished)
                 registry = queue.rq_queue().failed_job_registry
                 failed = registry.count
                 for job_id in registry.get_job_ids()[:3]:  # why, in a line each
@@ -414,13 +444,16 @@ def bench_postgis(
             print(
                 f"[postgis] history {history:,}, warm: {done}/{n} posts received, enqueued and processed by "
                 f"{workers} rq worker(s): "
-                f"{done / elapsed:.0f} posts/s end to end ({elapsed:.2f} s; receiving + enqueueing took "
-                f"{enqueued:.2f} s)"
+                f"{done / elapsed:.0f} posts/s processed ({elapsed:.2f} s from the first page enqueued to the "
+                f"last post processed; enqueueing took {enqueued:.2f} s; receiving, before, {received:.2f} s)"
             )
             print(f"[postgis] outcomes: {dict(outcomes.most_common())}; failed rq jobs: {failed}")
+            print(f"[postgis] rq jobs run, by kind (warm-up included): {dict(jobs_run.most_common())}")
             print(f"[postgis] posts by state (warm-up included): {dict(states.most_common())}")
             print(f"[postgis] replies by state: {dict(replies.most_common())}")
             print_cpu(cpu_before, cpu_after, elapsed, n)
+            if sampler:
+                sampler.report(sched, elapsed)  # type: ignore[arg-type]
         finally:
             for worker in procs:
                 stop_worker(worker, 10)
@@ -453,6 +486,11 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the PostGIS scratch database (to EXPLAIN on it after)"
     )
+    parser.add_argument(
+        "--waits",
+        action="store_true",
+        help="sample the backends' wait events and the workers' rq states during the PostGIS run",
+    )
     args = parser.parse_args()
     histories = [int(h.replace("_", "")) for h in args.history.split(",")]
     for history in histories:
@@ -460,7 +498,9 @@ def main() -> None:
             bench_sqlite(args.n, args.profile, history)
         if args.only in (None, "postgis"):
             for workers in (int(w) for w in args.workers.split(",")):
-                bench_postgis(args.n, args.pg_admin_url, args.redis_url, workers, history, args.keep)
+                bench_postgis(
+                    args.n, args.pg_admin_url, args.redis_url, workers, history, args.keep, args.waits
+                )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,23 +67,26 @@ def process_post(post_id: int) -> str:
     return process_posts([post_id])
 
 
-def process_posts(post_ids: list[int]) -> str:
+def process_posts(post_ids: list[int], known: dict[int, Any] | None = None) -> str:
     """Run the intake pipeline on a page of stored posts, in rounds of one transaction and one commit.
 
     A round takes the locks of the posts no other page is busy with (intake/claim.py), processes those and
     commits; the posts it could not take run in the next round (on SQLite, or with no other page at work:
-    one round). A round first runs in one go, written in a few large flushes. If any post crashes, that
-    attempt is rolled back and the round runs again with a savepoint per post: the post that crashes is
-    rolled back alone, recorded as failed (retry_failed_posts runs it again) and the rest lands. Replies
+    one round), or, when a round could take none while other jobs wait in the queue, in a new job at its
+    back (_hand_back): the worker goes on with those instead of sleeping on the other page's locks. A
+    round first runs in one go, written in a few large flushes. If any post crashes, that attempt is rolled
+    back and the round runs again with a savepoint per post: the post that crashes is rolled back alone,
+    recorded as failed (retry_failed_posts runs it again) and the rest lands. Replies
     are sent after the last commit, by one job for the page. Returns the outcome (one post) or the outcome
-    counts (a page); raises PageFailed if any post crashed.
+    counts (a page); raises PageFailed if any post crashed. `known`: analyses made already, by post id (a
+    page handing posts back passes theirs: an analysis is most of a post's work, and the same every time).
     """
     with job_context() as app:
         from civictracker.queue import get_queue
 
         ids = sorted(set(post_ids))  # ascending: the lock order of load_posts
-        done, todo, wait = _Page(), ids, False
-        analyses: dict[int, Any] = {}  # each post's analysis, made once for all the rounds
+        done, todo, wait, handed = _Page(), ids, False, 0
+        analyses: dict[int, Any] = dict(known or {})  # each post's analysis, made once for all the rounds
         try:
             # The pack's replies with the admins' overrides as they are now (one small read per page);
             # in the outer try: a database that is away fails the page as any of its writes would.
@@ -106,6 +110,8 @@ def process_posts(post_ids: list[int]) -> str:
                 done.add(page)
                 wait = not page.outcome_of and not page.failures  # nothing was free: wait for the first
                 todo = page.deferred
+                if todo and wait and _hand_back(get_queue(app), todo, analyses):
+                    handed, todo = len(todo), []
         except Exception as exc:
             # The round's transaction itself failed (the database went away, the commit was refused):
             # nothing of it landed. Each post says so and counts the attempt, so retry_failed_posts runs
@@ -128,9 +134,36 @@ def process_posts(post_ids: list[int]) -> str:
                 f"{len(done.failures)} of {len(ids)} posts failed: "
                 + "; ".join(f"post {i}: {e}" for i, e in sorted(done.failures.items())[:5])
             )
-        if len(ids) == 1:
+        if len(ids) == 1 and not handed:
             return done.outcome_of[ids[0]]  # it did not fail, so it has its outcome
-        return ", ".join(f"{k}={v}" for k, v in sorted(done.outcomes.items()))
+        counts = {**done.outcomes, **({"handed_back": handed} if handed else {})}
+        return ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+
+
+def _hand_back(queue: Any, post_ids: list[int], analyses: dict[int, Any]) -> bool:
+    """The posts another page holds, as a new job at the back of the queue, when other jobs are waiting:
+    the worker takes those instead of sleeping until that page commits (it holds their locks for the rest
+    of its round), with their analyses (not made again). False (the caller waits, as with jobs inline)
+    when the queue is empty or unreachable.
+
+    Posts of one page keep their order in the job; against other pages they had none to keep (two
+    workers run pages side by side). A reply's parent is still processed before it (unprocessed_parents).
+    """
+    if queue.is_inline:
+        return False
+    from redis.exceptions import RedisError
+
+    try:
+        if not queue.rq_queue().count:
+            return False
+        job_id = f"posts-{post_ids[0]}-{post_ids[-1]}-{len(post_ids)}-later-{uuid.uuid4().hex[:8]}"
+        known = {post_id: analyses[post_id] for post_id in post_ids if post_id in analyses}
+        queue.enqueue(process_posts, post_ids, known, job_id=job_id)
+    except RedisError as exc:
+        log.info("could not hand %d held posts back to the queue (%s); waiting", len(post_ids), exc)
+        return False
+    log.info("%d posts held by another page handed back to the queue", len(post_ids))
+    return True
 
 
 def _send_replies(queue: Any, message_ids: set[int]) -> None:
@@ -183,7 +216,13 @@ def _run_page(ids: list[int], env: Any, analyses: dict[int, Any], *, isolate: bo
     cache = PageCache()  # what the round's posts share, for this run only
     begin_write(session)  # one transaction for the round, on SQLite too (and its write lock from the start)
     cache.ticket_ids = IdAllocator(session, Ticket.__tablename__)  # new tickets wait for the round's flush
-    loaded = load_posts(session, ids)  # type: ignore[arg-type]
+    # A post of the page another page holds (it pulled it in as a reply's parent) is not waited for: it
+    # waits for a later round, when that page has processed it (and the round leaves it as it is), unless
+    # this round must wait.
+    postgres = session.get_bind().dialect.name == "postgresql"
+    loaded = load_posts(session, ids, skip_locked=not wait)  # type: ignore[arg-type]
+    skipped = [post_id for post_id in ids if post_id not in loaded] if postgres and not wait else []
+    ids = [post_id for post_id in ids if post_id not in skipped]
     parents = unprocessed_parents(session, loaded)  # type: ignore[arg-type]
     held: set[str] = set()  # the threads of parents another page is processing now
     if parents:  # the posts these answer go first (ids are in storage order: a parent's is lower)
@@ -200,10 +239,11 @@ def _run_page(ids: list[int], env: Any, analyses: dict[int, Any], *, isolate: bo
     # ticket for one problem, or miss a reply's thread. PostgreSQL: the round takes the locks of the
     # threads, authors and places of the posts no other page is busy with (intake/claim.py), and leaves
     # the others to the next round. SQLite: its one write lock (begin_write) runs one page at a time.
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres:
         cache.services, rules = read_services(session, env.dedupe_radius_m)  # type: ignore[arg-type]
         ids, page.deferred = claim_posts(session, ids, loaded, analyses, rules, wait=wait, busy=held)  # type: ignore[arg-type]
         loaded = {post_id: loaded[post_id] for post_id in ids if post_id in loaded}
+    page.deferred = sorted({*page.deferred, *skipped})
     cache.analyses = {post_id: analyses[post_id] for post_id in ids if post_id in analyses}
     add_new_reporters(session, loaded, cache)  # type: ignore[arg-type]
     cache.posts = {(post.channel, post.external_id): post for post, _ in loaded.values()}

@@ -231,17 +231,75 @@ def _compare_and_set_statement(names: tuple[str, ...], with_key: bool) -> Any:
 
 
 def first_public_reply(rows: list[OutboundMessage], now: dt.datetime) -> None:
-    """Stamp the tickets of messages just sent with their first public reply, if they have none yet."""
+    """Stamp the tickets of messages just sent with their first public reply, if they have none yet.
+
+    PostgreSQL: a ticket an intake page holds (one more report of it, in a page that commits only at its
+    end) is not waited for: the sender would sleep for the rest of that page while holding the rows it
+    stamped before, on which the other worker's next page then waits in turn. It is stamped by a job
+    instead, with the same time (stamp_first_replies), or here, waiting, when jobs run inline.
+    """
     ticket_ids = sorted({msg.ticket_id for msg in rows if msg.ticket_id})
-    if ticket_ids:
-        # The first public reply is set once: one conditional UPDATE, instead of loading each ticket (with
-        # its geometries) to look at one column. Every caller commits right after, which expires any copy.
-        tickets = Ticket.__table__
-        db.session.execute(
+    if not ticket_ids:
+        return
+    # The first public reply is set once: one conditional UPDATE, instead of loading each ticket (with
+    # its geometries) to look at one column. Every caller commits right after, which expires any copy.
+    tickets = Ticket.__table__
+    if db.session.get_bind().dialect.name != "postgresql":
+        stamp_first_replies(ticket_ids, now)
+        return
+    due = set(db.session.scalars(_UNSTAMPED, {"ids": ticket_ids}))  # (a committed stamp: nothing to do)
+    if not due:
+        return
+    free = (
+        select(tickets.c.id)
+        .where(tickets.c.id.in_(sorted(due)), tickets.c.first_public_reply_at.is_(None))
+        .order_by(tickets.c.id)
+        .with_for_update(skip_locked=True)
+    )
+    stamped = set(
+        db.session.scalars(
             update(tickets)
-            .where(tickets.c.id.in_(ticket_ids), tickets.c.first_public_reply_at.is_(None))
+            .where(tickets.c.id.in_(free.scalar_subquery()))
             .values(first_public_reply_at=now)
+            .returning(tickets.c.id)
         )
+    )
+    busy = sorted(due - stamped)
+    if busy:
+        _stamp_later(busy, now)
+
+
+_UNSTAMPED = text("SELECT id FROM tickets WHERE id = ANY(:ids) AND first_public_reply_at IS NULL")
+
+
+def stamp_first_replies(ticket_ids: list[int], now: dt.datetime) -> None:
+    """Stamp these tickets' first public reply at `now` unless one was stamped earlier (waits for their
+    row locks)."""
+    tickets = Ticket.__table__
+    db.session.execute(
+        update(tickets)
+        .where(
+            tickets.c.id.in_(ticket_ids),
+            (tickets.c.first_public_reply_at.is_(None)) | (tickets.c.first_public_reply_at > now),
+        )
+        .values(first_public_reply_at=now)
+    )
+
+
+def _stamp_later(ticket_ids: list[int], now: dt.datetime) -> None:
+    """The tickets an intake page holds: a job stamps them once it has committed (inline: now, waiting)."""
+    from civictracker.queue import get_queue
+
+    queue = get_queue()
+    if not queue.is_inline:
+        from redis.exceptions import RedisError
+
+        try:
+            queue.enqueue("civictracker.outbox.sweep.stamp_first_replies_job", ticket_ids, now.isoformat())
+            return
+        except RedisError as exc:  # no job: stamped here, waiting as before
+            log.warning("could not enqueue the first-reply stamp of tickets %s (%s)", ticket_ids, exc)
+    stamp_first_replies(ticket_ids, now)
 
 
 def commit_keeping_loaded() -> None:

@@ -20,7 +20,7 @@ from civictracker.models.outbox import FINAL_STATES, WAITING_STATES
 from civictracker.models.transitions import values_of
 from civictracker.models.types import utcnow
 from civictracker.outbox.calls import resolve_batch, send_batch, send_plain_each
-from civictracker.outbox.claims import SENDING_STALE_AFTER, lock_messages, unconfirmed
+from civictracker.outbox.claims import SENDING_STALE_AFTER, lock_messages, stamp_first_replies, unconfirmed
 from civictracker.outbox.lanes import admit, lane_history, outbox_policy
 from civictracker.outbox.reach import dm_possible
 from civictracker.outbox.schedule import DM, POST, Pending, plan
@@ -99,6 +99,14 @@ def send_outbound_page(message_ids: list[int]) -> str:
     if failed:
         log.info("%d of %d replies of a page failed; each is retried on its own", len(failed), len(ids))
     return f"sent={sent}"
+
+
+def stamp_first_replies_job(ticket_ids: list[int], sent_at: str) -> int:
+    """Stamp the first public reply of tickets an intake page held when their reply was sent."""
+    with job_context():
+        stamp_first_replies(ticket_ids, dt.datetime.fromisoformat(sent_at))
+        db.session.commit()
+        return len(ticket_ids)
 
 
 def sweep_outbox(limit: int = 2000) -> int:

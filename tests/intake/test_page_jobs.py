@@ -137,8 +137,8 @@ def test_an_author_created_meanwhile_by_another_worker_is_found(app, monkeypatch
     ext_db.session.commit()
     real = load.load_posts
 
-    def as_read_before_the_other_worker(session, post_ids):  # type: ignore[no-untyped-def]
-        return {i: (post, None) for i, (post, _) in real(session, post_ids).items()}
+    def as_read_before_the_other_worker(session, post_ids, **kwargs):  # type: ignore[no-untyped-def]
+        return {i: (post, None) for i, (post, _) in real(session, post_ids, **kwargs).items()}
 
     monkeypatch.setattr(load, "load_posts", as_read_before_the_other_worker)
     assert jobs.process_posts(ids) == "created=2"

@@ -139,3 +139,99 @@ def test_a_reply_whose_parent_another_page_holds_waits_a_round_not_the_page(
     posts = {i: ext_db.session.get(InboundPost, i) for i in (parent, reply, other)}
     assert posts[reply].state == "processed" and posts[reply].ticket_id == posts[parent].ticket_id
     assert count_rows(Ticket) == 2
+
+
+class _Queue:
+    """An rq queue stand-in with other jobs waiting: records what is enqueued."""
+
+    is_inline = False
+
+    def __init__(self, waiting: int) -> None:
+        self.jobs: list[tuple[Any, ...]] = []
+        self.waiting = waiting
+
+    def rq_queue(self) -> Any:
+        return self
+
+    @property
+    def count(self) -> int:
+        return self.waiting
+
+    def enqueue(self, func: Any, *args: Any, **_: Any) -> None:
+        if getattr(func, "__name__", func) == "process_posts":  # (not the replies' jobs)
+            self.jobs.append((func.__name__, *args))
+
+
+def test_held_posts_go_back_to_the_queue_when_other_jobs_wait(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A page none of whose posts is free while other jobs wait: its posts go back to the queue as a new
+    job and the worker is free at once, not asleep on the other page's locks; that job merges them later.
+    With the queue empty it waits for the first post's locks, as before."""
+    if backend != "postgis":
+        pytest.skip("SQLite runs one page at a time behind its write lock")
+    a, b = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="q1"),
+        incoming("pothole in front of 150 Hampshire St, nearly lost a tire", author="q2"),
+    )
+    queue = _Queue(waiting=3)
+    monkeypatch.setattr("civictracker.queue.get_queue", lambda app=None: queue)
+    handed = threading.Event()
+    holding, came = _hold_first_page(app, monkeypatch, a, handed.is_set)
+    real = jobs._hand_back
+
+    def hand_back(q, ids, analyses):  # type: ignore[no-untyped-def]
+        ok = real(q, ids, analyses)
+        handed.set()
+        return ok
+
+    monkeypatch.setattr(jobs, "_hand_back", hand_back)
+    results = _two_workers(app, [a], [b], holding)
+    assert came == [True]  # the second page was done while the first still held the place
+    assert results == {"first": "created", "second": "handed_back=1"}
+    [(name, ids, known)] = queue.jobs
+    assert (name, ids, list(known)) == ("process_posts", [b], [b])  # with its analysis, not made again
+    assert _committed_state(app, b) == "received"
+    monkeypatch.setattr(jobs, "_analyses", lambda loaded, env, known: {})  # (none made in the new job)
+    with app.app_context():
+        assert jobs.process_posts(ids, known) == "merged"
+        ext_db.session.remove()
+    ext_db.session.expire_all()
+    assert count_rows(Ticket) == 1
+
+
+def test_held_posts_wait_when_no_other_job_does(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The queue empty: the page waits for the other page's commit and merges, and enqueues nothing."""
+    if backend != "postgis":
+        pytest.skip("SQLite runs one page at a time behind its write lock")
+    a, b = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="e1"),
+        incoming("pothole in front of 150 Hampshire St, nearly lost a tire", author="e2"),
+    )
+    queue = _Queue(waiting=0)
+    monkeypatch.setattr("civictracker.queue.get_queue", lambda app=None: queue)
+    holding, came = _hold_first_page(app, monkeypatch, a, lambda: _committed_state(app, b) == "processed")
+    results = _two_workers(app, [a], [b], holding)
+    assert results == {"first": "created", "second": "merged"}
+    assert came == [False] and queue.jobs == []
+
+
+def test_a_post_another_page_pulled_in_as_a_parent_is_not_waited_for(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A page whose post another page is processing (it brought it in as a reply's parent): the page's
+    other post lands meanwhile, and the held post is processed once, by the other page, with its reply."""
+    if backend != "postgis":
+        pytest.skip("SQLite runs one page at a time behind its write lock")
+    parent, other, reply = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="t1", ext="pulled-1"),
+        incoming("streetlight out at 20 Prospect St", author="t2"),
+        incoming("it is getting bigger, please hurry", author="t3", kind="reply", reply_to="pulled-1"),
+    )
+    holding, came = _hold_first_page(
+        app, monkeypatch, reply, lambda: _committed_state(app, other) == "processed"
+    )
+    results = _two_workers(app, [reply], [parent, other], holding)
+    assert set(results) == {"first", "second"}  # both pages ended without an error
+    assert came == [True]  # the streetlight landed while the reply's page held the parent
+    ext_db.session.expire_all()
+    posts = {i: ext_db.session.get(InboundPost, i) for i in (parent, other, reply)}
+    assert all(p.state == "processed" for p in posts.values())
+    assert posts[reply].ticket_id == posts[parent].ticket_id != posts[other].ticket_id
+    assert count_rows(Ticket) == 2
