@@ -67,7 +67,7 @@ def process_post(post_id: int) -> str:
     return process_posts([post_id])
 
 
-def process_posts(post_ids: list[int], known: dict[int, Any] | None = None) -> str:
+def process_posts(post_ids: list[int]) -> str:
     """Run the intake pipeline on a page of stored posts, in rounds of one transaction and one commit.
 
     A round takes the locks of the posts no other page is busy with (intake/claim.py), processes those and
@@ -78,15 +78,14 @@ def process_posts(post_ids: list[int], known: dict[int, Any] | None = None) -> s
     back and the round runs again with a savepoint per post: the post that crashes is rolled back alone,
     recorded as failed (retry_failed_posts runs it again) and the rest lands. Replies
     are sent after the last commit, by one job for the page. Returns the outcome (one post) or the outcome
-    counts (a page); raises PageFailed if any post crashed. `known`: analyses made already, by post id (a
-    page handing posts back passes theirs: an analysis is most of a post's work, and the same every time).
+    counts (a page); raises PageFailed if any post crashed.
     """
     with job_context() as app:
         from civictracker.queue import get_queue
 
         ids = sorted(set(post_ids))  # ascending: the lock order of load_posts
         done, todo, wait, handed = _Page(), ids, False, 0
-        analyses: dict[int, Any] = dict(known or {})  # each post's analysis, made once for all the rounds
+        analyses: dict[int, Any] = {}  # each post's analysis, made once for all the rounds
         try:
             # The pack's replies with the admins' overrides as they are now (one small read per page);
             # in the outer try: a database that is away fails the page as any of its writes would.
@@ -110,7 +109,7 @@ def process_posts(post_ids: list[int], known: dict[int, Any] | None = None) -> s
                 done.add(page)
                 wait = not page.outcome_of and not page.failures  # nothing was free: wait for the first
                 todo = page.deferred
-                if todo and wait and _hand_back(get_queue(app), todo, analyses):
+                if todo and wait and _hand_back(get_queue(app), todo):
                     handed, todo = len(todo), []
         except Exception as exc:
             # The round's transaction itself failed (the database went away, the commit was refused):
@@ -140,11 +139,10 @@ def process_posts(post_ids: list[int], known: dict[int, Any] | None = None) -> s
         return ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
 
 
-def _hand_back(queue: Any, post_ids: list[int], analyses: dict[int, Any]) -> bool:
+def _hand_back(queue: Any, post_ids: list[int]) -> bool:
     """The posts another page holds, as a new job at the back of the queue, when other jobs are waiting:
     the worker takes those instead of sleeping until that page commits (it holds their locks for the rest
-    of its round), with their analyses (not made again). False (the caller waits, as with jobs inline)
-    when the queue is empty or unreachable.
+    of its round). False (the caller waits, as with jobs inline) when the queue is empty or unreachable.
 
     Posts of one page keep their order in the job; against other pages they had none to keep (two
     workers run pages side by side). A reply's parent is still processed before it (unprocessed_parents).
@@ -157,8 +155,7 @@ def _hand_back(queue: Any, post_ids: list[int], analyses: dict[int, Any]) -> boo
         if not queue.rq_queue().count:
             return False
         job_id = f"posts-{post_ids[0]}-{post_ids[-1]}-{len(post_ids)}-later-{uuid.uuid4().hex[:8]}"
-        known = {post_id: analyses[post_id] for post_id in post_ids if post_id in analyses}
-        queue.enqueue(process_posts, post_ids, known, job_id=job_id)
+        queue.enqueue(process_posts, post_ids, job_id=job_id)
     except RedisError as exc:
         log.info("could not hand %d held posts back to the queue (%s); waiting", len(post_ids), exc)
         return False
