@@ -78,11 +78,13 @@ _URGENT_RAW: list[tuple[str, str]] = [
         "gas smell",
     ),
     (
-        r"\bon fire\b|\bin flames\b|\bflames\b|\bblaze\b|"
+        r"\bon fire\b(?! escapes?)|\bin flames\b|\bflames\b|\bblaze\b|"
         r"\bburning\b(?! (?:question|issue|desire|man|up|rubber))|"
         r"\b(?:house|building|car|apartment|brush|dumpster|manhole|kitchen|porch) fire\b|"
         r"\bfire\b(?! ?(?:hydrant|station|dep|department|dept|alarm test|pit|works|fighter|house|escape|"
-        r"truck|drill|place|proof|exit|door|code|marshal|inspect\w*|safety|hazard|alarm|pull|debris|damage\w*))"
+        r"truck|drill|place|proof|exit|door|code|marshal|inspect\w*|safety|hazard|alarm|pull|debris|damage\w*|"
+        # Not a fire: the lane kept clear for the engines, the alarm box, the crews at an open house.
+        r"lanes?\b|crews?\b|command\b|box\b|boxes\b|chief\b|academy\b))"
         r"|\bsmoke\b(?! ?(?:detector|alarm test|shop))|\bsmokes? (?:coming|pouring)\b|"
         r"\bincendi(?:o|a|ando|ou)\b|\bfuego\b|\bfogo\b|\bdife\b|\bhumo\b|\bfumaca\b|\blafimen\b|\bquemando\b|"
         r"\bap boule\b",
@@ -212,6 +214,12 @@ _NOT_A_HAZARD = GatedPattern(
     r"\b(?:had|has had|there was|after|since|from|during) (?:a |one |the )?(?:\w+ )?fire\b"
     r"(?! (?:now|right now))|"
     r"\bfire (?:occurred|happened)\b|"
+    # A harm feared, not happened: "fix it before someone gets hurt", "a kid could get hurt".
+    r"\bbefore (?:someone|somebody|anyone|people|a (?:kid|child|person|pedestrian|cyclist)) "
+    r"(?:is |gets? |are )?(?:hurt|injured)\b|"
+    r"\b(?:someone|somebody|anyone|people|kids|children|a (?:kid|child|person|pedestrian|cyclist)) "
+    r"(?:is going to|are going to|is gonna|will|could|might|may|would) (?:get |be )?(?:seriously )?"
+    r"(?:hurt|injured)\b|"
     r"\b(?:in case of|if there'?s|if there is|if there was|risk of|could start|fears?) (?:a )?"
     r"(?:fire|(?:medical )?emergency)(?: or (?:a )?(?:medical )?(?:fire|emergency))?\b"
 )

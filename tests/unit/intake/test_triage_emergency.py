@@ -63,6 +63,12 @@ def test_emergencies_are_urgent_requests_with_their_kind(text: str, kind: str, s
         "simulacro de incendio en la escuela hoy",
         "essa música é fogo",
         "stuck in traffic on mass ave for an hour",
+        "car parked in the fire lane again on Elm st",
+        "fire command box light out on Hampshire st",
+        "the fire crews did a great job at the open house",
+        "combustible junk piled on the fire escapes on Pearl st",
+        "please fix the railing on Elm st before someone gets hurt",
+        "a kid could get hurt on that broken swing",
     ],
 )
 def test_hazard_words_in_a_harmless_sense_are_not_urgent_requests(text: str) -> None:
