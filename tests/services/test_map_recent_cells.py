@@ -14,6 +14,7 @@ from civictracker.services import map_open_cells as cells_svc
 from civictracker.services.map_closed_cells import day_of, day_start, rolled_closed_cells
 from civictracker.services.map_recent_cells import _summed
 from civictracker.services.public import CLOSED_RECENT_DAYS
+from tests import factories
 from tests.services.test_map_cells import (
     CITY,
     GRID,
@@ -33,12 +34,10 @@ def _leaving_day_tickets(db, now: dt.datetime) -> None:  # type: ignore[no-untyp
     rng = random.Random(3)
     for day in range(first, first + 5):
         for _ in range(6):
-            _random_tickets_at(db, rng, day_start(day) + dt.timedelta(hours=rng.uniform(0, 24)))
+            _closed_ticket(db, rng, day_start(day) + dt.timedelta(hours=rng.uniform(0, 24)))
 
 
-def _random_tickets_at(db, rng: random.Random, closed_at: dt.datetime) -> None:  # type: ignore[no-untyped-def]
-    from tests import factories
-
+def _closed_ticket(db, rng: random.Random, closed_at: dt.datetime) -> None:  # type: ignore[no-untyped-def]
     code = rng.choice(["pothole", "trash", "graffiti"])
     lat, lon = rng.uniform(CITY[1], CITY[3]), rng.uniform(CITY[0], CITY[2])
     t = factories.ticket(db, code, lat=lat, lon=lon)
