@@ -1,12 +1,14 @@
 """Public map and Open311 reads at scale: cold and warm, cached and not, on an empty and a big history.
 
 Run: .venv/bin/python bench/bench_public_map.py [--backend sqlite|postgis|both] [--history 0,100000,1000000]
-                                               [--runs 30]
+                                               [--runs 30] [--no-gc-freeze]
 Each (backend, history) gets a scratch database (SQLite file in a temp dir; PostGIS database created and
 dropped), filled with bulk inserts by bench/public_history.py (10% open, half on one street). The
 requests are then timed in a NEW process (so "cold" is the first request for that URL after process
 start: no warm-up, no in-process cache), through Flask's test client (routing, queries, JSON,
-templates; no network). Per case:
+templates; no network), started as wsgi.py starts a gunicorn worker (the geocoder loaded, then
+gc.freeze(): without it, a full pass of the collector over the startup objects, 80-150 ms here, lands on
+every few large answers; --no-gc-freeze shows that). Per case:
   cold      the first request for the URL in the fresh process
   uncached  the in-process caches (cells, built answers) cleared before each request (the database's
             own page cache stays warm)
@@ -82,13 +84,15 @@ def cases(city_bbox: tuple[float, float, float, float], center: tuple[float, flo
     ]
 
 
-def measure(url: str, instance: str, runs: int) -> None:
+def measure(url: str, instance: str, runs: int, *, freeze: bool = True) -> None:
     """In a fresh process: time every case cold, uncached, cached and 304; print one JSON line each."""
+    import gc
+
     from cachetools import TTLCache
 
     from civictracker.app import create_app
     from civictracker.citypack import load_city_pack
-    from civictracker.runtime import settings_of
+    from civictracker.runtime import runtime_of, settings_of
     from civictracker.services import map_cells, map_open_cells
     from civictracker.services.map_cells import CELL_CACHE_LOCK
     from civictracker.web.http_cache import ANSWERS, ANSWERS_LOCK
@@ -103,6 +107,10 @@ def measure(url: str, instance: str, runs: int) -> None:
     app = create_app(config)
     city = load_city_pack(settings_of(app).city_pack_dir)
     client = app.test_client()
+    if freeze:  # what wsgi.py does after create_app()
+        runtime_of(app).gazetteer()
+        gc.collect()
+        gc.freeze()
 
     # every in-process cache of cells or clusters, whatever its name (the script also times older code)
     caches = [v for m in (map_cells, map_open_cells) for v in vars(m).values() if isinstance(v, TTLCache)]
@@ -193,7 +201,7 @@ def report(lines: list[dict[str, object]]) -> None:
     )
 
 
-def run(backend: str, history: int, runs: int) -> None:
+def run(backend: str, history: int, runs: int, *, freeze: bool = True) -> None:
     from civictracker.extensions import db
     from civictracker.runtime import settings_of
     from tests.conftest import drop_app, make_app
@@ -216,8 +224,9 @@ def run(backend: str, history: int, runs: int) -> None:
             flush=True,
         )
         env = dict(os.environ, PYTHONPATH=str(HERE.parent.parent))
+        command = [sys.executable, str(HERE), "--measure", url, "--instance", instance, "--runs", str(runs)]
         out = subprocess.run(
-            [sys.executable, str(HERE), "--measure", url, "--instance", instance, "--runs", str(runs)],
+            [*command, *([] if freeze else ["--no-gc-freeze"])],
             check=True,
             capture_output=True,
             text=True,
@@ -235,17 +244,23 @@ def main() -> None:
         "--history", default="0,100000", help="comma-separated ticket counts, e.g. 0,100000,1000000"
     )
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="skip what wsgi.py does after startup (geocoder loaded, gc.freeze()), to see the collector's pauses",
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # the child process: a database URL
     parser.add_argument("--instance", help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.measure:
-        measure(args.measure, args.instance, args.runs)
+        measure(args.measure, args.instance, args.runs, freeze=args.gc_freeze)
         return
     backends = ["sqlite", "postgis"] if args.backend == "both" else [args.backend]
     for history in [int(h) for h in args.history.split(",") if h.strip()]:
         for backend in backends:
-            run(backend, history, args.runs)
+            run(backend, history, args.runs, freeze=args.gc_freeze)
 
 
 if __name__ == "__main__":

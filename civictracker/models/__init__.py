@@ -5,7 +5,14 @@ from civictracker.models.crew import Crew
 from civictracker.models.inbox import InboxEvent, InboxHow, InboxState
 from civictracker.models.media import MediaKind, MediaReview, PostMedia, PostMediaEvent
 from civictracker.models.outbox import ChannelCursor, MessageKind, MessageState, OutboundMessage
-from civictracker.models.public_cache import MapCell, MapCellDelta, MapClosedCell, MapGrid, PublicDataVersion
+from civictracker.models.public_cache import (
+    MapCell,
+    MapCellDelta,
+    MapClosedCell,
+    MapGrid,
+    MapRecentCell,
+    PublicDataVersion,
+)
 from civictracker.models.reply_override import ReplyOverride, ReplyScope
 from civictracker.models.report import (
     Follower,
@@ -46,6 +53,7 @@ __all__ = [
     "MapCellDelta",
     "MapClosedCell",
     "MapGrid",
+    "MapRecentCell",
     "MediaKind",
     "MediaReview",
     "MessageKind",

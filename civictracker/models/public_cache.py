@@ -37,6 +37,9 @@ class MapGrid(db.Model):  # type: ignore[name-defined,misc]
     min_lat: Mapped[float | None] = mapped_column(Float, default=None)
     max_lon: Mapped[float | None] = mapped_column(Float, default=None)
     max_lat: Mapped[float | None] = mapped_column(Float, default=None)
+    # map_recent_cells holds the closed tickets of the days after this one (days since 1970-01-01): the
+    # map's window of recently closed tickets as of that day; NULL until built
+    recent_after_day: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class MapCell(db.Model):  # type: ignore[name-defined,misc]
@@ -73,6 +76,23 @@ class MapClosedCell(db.Model):  # type: ignore[name-defined,misc]
     gy: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     service_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # days since 1970-01-01
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    sum_lat_e7: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_lon_e7: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MapRecentCell(db.Model):  # type: ignore[name-defined,misc]
+    """map_closed_cells' rows of the days after map_grid.recent_after_day summed per (zoom, cell, service):
+    the map's window of recently closed tickets in one row per cell and service, as MapCell holds the
+    open ones, slid a day at a time (services/map_recent_cells.py)."""
+
+    __tablename__ = "map_recent_cells"
+
+    zoom: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    gx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    gy: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(Integer, default=0)
     sum_lat_e7: Mapped[int] = mapped_column(BigInteger, default=0)
     sum_lon_e7: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -65,7 +65,8 @@ def cell_rows(
 
 @dataclass
 class Cluster:
-    """One grid cell summed over services: its tickets, coordinate sums, count per service, lowest id."""
+    """One grid cell summed over services: its tickets, coordinate sums, count per service (or, from rows
+    the database merged per cell, its most frequent service alone), lowest id."""
 
     first: int
     n: int = 0

@@ -23,6 +23,7 @@ from civictracker.geo import spatial
 from civictracker.models import MapCellDelta, MapClosedCell, Ticket
 from civictracker.services.map_cells import CellRow
 from civictracker.services.map_grid import Grid, delta_sums, e7, in_box, rolled_rows
+from civictracker.services.map_recent_cells import kept_closed
 from civictracker.services.public import CLOSED_RECENT_DAYS, MAP_CLOSED
 
 # Closing days kept: the map's window, the day it starts in, and a margin for clocks a little apart (a
@@ -157,33 +158,15 @@ def _edge_tickets(session: Session, level: Grid, since: dt.datetime, until: dt.d
     )
 
 
-def rolled_closed_cells(
-    session: Session,
-    grid: Grid,
-    zoom: int,
-    service_ids: set[int],
-    since: dt.datetime,
-    cells: tuple[int, int, int, int] | None = None,
-) -> list[CellRow]:
-    """The map's tickets closed since `since` (the clock's window), per cell of `zoom` (<= FINE_ZOOM) and
-    service, merged by the database from the kept grid's rows: the whole days after the one `since` falls
-    in from map_closed_cells (and pending deltas), that first day's part from the tickets themselves (an
-    index range of one day). The same counts as reading the closed tickets, at a thirtieth of the rows.
-    The caller makes sure the cells are built for `grid` (map_open_cells.ready_map_cells).
-    `cells` (gx0, gy0, gx1, gy1 of the kept grid for `zoom`): only those."""
-    if not service_ids:
-        return []
-    level = grid.level_for(zoom)
+def closed_parts(
+    session: Session, level: Grid, since: dt.datetime, cells: tuple[int, int, int, int] | None = None
+) -> list[Any]:
+    """The map's tickets closed since `since` (the clock's window) per cell of the kept grid `level` and
+    service, as UNION ALL parts (gx, gy, service_id, n, sums) for the caller to merge: the whole days
+    after the one `since` falls in from map_recent_cells (or map_closed_cells' day-rows) and the pending
+    deltas, that first day's part from the tickets themselves (an index range of one day). The same
+    counts as reading the closed tickets. `cells` (gx0, gy0, gx1, gy1 of `level`): only those."""
     first = day_of(since)
-    kept = select(
-        MapClosedCell.gx,
-        MapClosedCell.gy,
-        MapClosedCell.service_id,
-        MapClosedCell.n.cast(BigInteger).label("n"),
-        MapClosedCell.sum_lat_e7,
-        MapClosedCell.sum_lon_e7,
-        MapClosedCell.sum_id,
-    ).where(MapClosedCell.zoom == level.zoom, MapClosedCell.day > first)
     d = MapCellDelta.__table__.c
     gx, gy, sums = delta_sums(session, level, d)
     pending = (
@@ -193,11 +176,27 @@ def rolled_closed_cells(
     )
     box = level.box
     if cells is not None:
-        gx0, gy0, gx1, gy1 = cells
-        kept = kept.where(MapClosedCell.gx.between(gx0, gx1), MapClosedCell.gy.between(gy0, gy1))
         edges = level.cells_box(cells)
         box = (max(box[0], edges[0]), max(box[1], edges[1]), min(box[2], edges[2]), min(box[3], edges[3]))
         pending = pending.where(in_box(d.lat, d.lon, box))
     edge = _edge_tickets(session, level, since, day_start(first + 1), box)
-    c = union_all(kept, pending, edge).subquery().c
+    return [*kept_closed(level.zoom, first, cells), pending, edge]
+
+
+def rolled_closed_cells(
+    session: Session,
+    grid: Grid,
+    zoom: int,
+    service_ids: set[int],
+    since: dt.datetime,
+    cells: tuple[int, int, int, int] | None = None,
+) -> list[CellRow]:
+    """The map's tickets closed since `since` per cell of `zoom` (<= FINE_ZOOM) and service, merged by the
+    database from the kept grid's rows (closed_parts). The caller makes sure the cells are built for
+    `grid` (map_open_cells.ready_map_cells). `cells` (gx0, gy0, gx1, gy1 of the kept grid for `zoom`):
+    only those."""
+    if not service_ids:
+        return []
+    level = grid.level_for(zoom)
+    c = union_all(*closed_parts(session, level, since, cells)).subquery().c
     return rolled_rows(session, c, level.zoom - zoom, service_ids, cells)

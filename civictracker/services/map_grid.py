@@ -111,10 +111,14 @@ def rolled_rows(
     shift: int,
     service_ids: set[int],
     cells: tuple[int, int, int, int] | None,
+    *,
+    by_cell: bool = False,
 ) -> list[CellRow]:
     """Rows `c` (gx, gy, service_id, n and sums: kept cells and pending deltas of one grid) merged by the
     database into the cells `shift` zoom levels coarser, for these services; `cells` (gx0, gy0, gx1, gy1
-    of the rows' grid): only those."""
+    of the rows' grid): only those. `by_cell`: one row per cell, its services merged too: the service_id
+    is the cell's most frequent one (a tie to the lowest id, as the map draws it) and the count and sums
+    are the whole cell's (the city at zoom 15: 950 rows, not 14,000 for Python to fetch and add up)."""
     zx, zy = c.gx.op(">>")(shift).label("zx"), c.gy.op(">>")(shift).label("zy")
     n = func.sum(c.n).cast(BigInteger)
     stmt = (
@@ -122,10 +126,10 @@ def rolled_rows(
             zx,
             zy,
             c.service_id,
-            n,
-            func.sum(c.sum_lat_e7).cast(BigInteger),
-            func.sum(c.sum_lon_e7).cast(BigInteger),
-            func.sum(c.sum_id).cast(BigInteger),
+            n.label("n"),
+            func.sum(c.sum_lat_e7).cast(BigInteger).label("sum_lat_e7"),
+            func.sum(c.sum_lon_e7).cast(BigInteger).label("sum_lon_e7"),
+            func.sum(c.sum_id).cast(BigInteger).label("sum_id"),
         )
         .where(c.service_id.in_(sorted(service_ids)))
         .group_by(zx, zy, c.service_id)
@@ -133,9 +137,32 @@ def rolled_rows(
     )
     if cells is not None:
         stmt = stmt.where(c.gx.between(cells[0], cells[2]), c.gy.between(cells[1], cells[3]))
+    if by_cell:
+        stmt = _merged_services(stmt.subquery())
     # The "first id" of a cell matters only when it holds one ticket: then the id sum is that ticket's id.
     # Core rows, not the ORM's (a third of the time for 13,000 rows): the callers flushed the session.
     return [
         (x, y, sid, k, ids if k == 1 else 0, slat / E7, slon / E7)
-        for x, y, sid, k, slat, slon, ids in session.connection().execute(stmt)
+        for x, y, sid, k, slat, slon, ids in session.connection().execute(stmt).all()
     ]
+
+
+def _merged_services(per: Any) -> Any:
+    """Rows per (cell, service) `per` as one row per cell: its most frequent service and its totals."""
+    cell = (per.c.zx, per.c.zy)
+
+    def total(column: Any) -> Any:
+        return func.sum(column).over(partition_by=cell).cast(BigInteger)
+
+    ranked = select(
+        per.c.zx,
+        per.c.zy,
+        per.c.service_id,
+        total(per.c.n).label("n"),
+        total(per.c.sum_lat_e7).label("sum_lat_e7"),
+        total(per.c.sum_lon_e7).label("sum_lon_e7"),
+        total(per.c.sum_id).label("sum_id"),
+        func.row_number().over(partition_by=cell, order_by=(per.c.n.desc(), per.c.service_id)).label("rank"),
+    ).subquery()
+    r = ranked.c
+    return select(r.zx, r.zy, r.service_id, r.n, r.sum_lat_e7, r.sum_lon_e7, r.sum_id).where(r.rank == 1)

@@ -17,32 +17,51 @@ from civictracker.models.transitions import values_of
 from civictracker.models.types import utcnow
 from civictracker.services.map_cells import CACHE_TTL_S, CellRow, Cluster
 from civictracker.services.map_closed_cells import (
+    closed_parts,
     count_closed,
+    day_of,
     horizon,
     pending_closed,
     prune_closed,
     upsert_closed,
 )
 from civictracker.services.map_grid import BaseRow, Bbox, Grid, delta_sums, e7, in_box, rolled_rows
-from civictracker.services.public import MAP_OPEN
+from civictracker.services.map_recent_cells import add_recent, build_recent, slide_recent
+from civictracker.services.public import CLOSED_RECENT_DAYS, MAP_OPEN
 
 COMPACT_AT = 500  # pending deltas folded into the kept cells once there are this many (a read stays small)
 
 
-def _grid_matches(session: Session, grid: Grid) -> bool:
-    row = session.get(MapGrid, 1, populate_existing=True)
+def _grid_row(session: Session, grid: Grid, *, lock: bool = False) -> MapGrid | None:
+    """map_grid's row when the cells are built for this grid, else None. `lock` (PostgreSQL): the row
+    locked until commit, which every fold, slide and rebuild takes first (the window's sums stay the sum of
+    its days whatever runs at once; SQLite's write lock does the same)."""
+    row = session.get(MapGrid, 1, populate_existing=True, with_for_update=lock or None)
     if row is None:
-        return False
-    return (row.cell_lon, row.cell_lat, (row.min_lon, row.min_lat, row.max_lon, row.max_lat)) == (
+        return None
+    built = (row.cell_lon, row.cell_lat, (row.min_lon, row.min_lat, row.max_lon, row.max_lat)) == (
         grid.cell_lon,
         grid.cell_lat,
         grid.box,
     )
+    return row if built else None
+
+
+def _grid_matches(session: Session, grid: Grid) -> bool:
+    return _grid_row(session, grid) is not None
+
+
+def _window_after(now: dt.datetime) -> int:
+    """The day the map's closed window's whole days come after: the day its start falls in."""
+    return day_of(now - dt.timedelta(days=CLOSED_RECENT_DAYS))
 
 
 def rebuild_map_cells(session: Session, grid: Grid, now: dt.datetime | None = None) -> None:
     """Count every open ticket on the map into map_cells for this grid, and the recently closed ones into
-    map_closed_cells (first map request of a city, or init-db)."""
+    map_closed_cells, and the window's sum of those into map_recent_cells (first map request of a city, or
+    init-db)."""
+    now = now or utcnow()
+    row = session.get(MapGrid, 1, with_for_update=True)  # first, as a fold takes it: no deadlock
     if session.get_bind().dialect.name == "postgresql":
         # No ticket write may land between the clearing of the deltas and the count: wait for writers.
         session.execute(text("LOCK TABLE tickets IN SHARE MODE"))
@@ -52,7 +71,7 @@ def rebuild_map_cells(session: Session, grid: Grid, now: dt.datetime | None = No
     session.execute(delete(MapClosedCell))
     columns = ["zoom", "gx", "gy", "service_id", "n", "sum_lat_e7", "sum_lon_e7", "sum_id"]
     closed_columns = ["zoom", "gx", "gy", "service_id", "day", "n", "sum_lat_e7", "sum_lon_e7", "sum_id"]
-    since_day = horizon(now or utcnow())
+    since_day = horizon(now)
     for kept in grid.kept():
         counted = _counted(session, kept, [Ticket.status.in_(values_of(MAP_OPEN))], zoom=True)
         session.execute(insert(MapCell).from_select(columns, counted))
@@ -62,12 +81,14 @@ def rebuild_map_cells(session: Session, grid: Grid, now: dt.datetime | None = No
         # fresh statistics: planned with none, a read of 46,000 closed day-rows took 86 ms, not 20
         session.execute(text("ANALYZE map_cells"))
         session.execute(text("ANALYZE map_closed_cells"))
-    row = session.get(MapGrid, 1)
     if row is None:
         row = MapGrid(id=1)
         session.add(row)
     row.cell_lon, row.cell_lat = grid.cell_lon, grid.cell_lat
     row.min_lon, row.min_lat, row.max_lon, row.max_lat = grid.box
+    build_recent(session, row, _window_after(now))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE map_recent_cells"))
     session.flush()
 
 
@@ -120,19 +141,23 @@ def _pending(session: Session, grid: Grid, source: Any, *, zoom: bool = False) -
 
 
 def compact_map_cells(session: Session, grid: Grid, now: dt.datetime | None = None) -> None:
-    """Fold the pending deltas into map_cells and map_closed_cells; concurrent compactions never fold one
-    delta twice. Closing days older than any window are dropped (deltas and rows)."""
+    """Fold the pending deltas into map_cells, map_closed_cells and map_recent_cells, and slide the closed
+    window to the clock's day; concurrent compactions never fold one delta twice. Closing days older than
+    any window are dropped (deltas and rows)."""
     d = MapCellDelta.__table__
     now = now or utcnow()
     since_day = horizon(now)
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if not postgres:
+        begin_write(session)  # the write lock first: a second compaction waits, then finds nothing
+    grid_row = _grid_row(session, grid, lock=True)
+    if postgres:
         # Only the deltas this statement deletes are folded: another compaction's DELETE took the rest.
         moved = (
             delete(d).returning(d.c.service_id, d.c.dn, d.c.lat, d.c.lon, d.c.ticket_id, d.c.day).cte("moved")
         )
         source = moved
     else:
-        begin_write(session)  # the write lock first: a second compaction waits, then finds nothing
         source = d
     # one statement: a PostgreSQL DELETE ... RETURNING is read once, by both parts
     opened = [
@@ -149,6 +174,9 @@ def compact_map_cells(session: Session, grid: Grid, now: dt.datetime | None = No
     _upsert(session, sorted(tuple(r[:8]) for r in rows if not r[-1]))
     folded = sorted(tuple(r[:9]) for r in rows if r[-1])
     upsert_closed(session, folded)
+    if grid_row is not None:  # else a rebuild is due, which sums the window anew
+        add_recent(session, grid_row, folded)
+        slide_recent(session, grid_row, _window_after(now), since_day)
     session.execute(delete(MapCell).where(MapCell.n == 0))
     prune_closed(session, now, {r[4] for r in folded})
     session.flush()
@@ -221,12 +249,51 @@ def open_cells(session: Session, grid: Grid) -> list[BaseRow]:
     return read_open_cells(session, grid)[0]
 
 
-def ready_map_cells(session: Session, grid: Grid) -> None:
-    """The kept cells built for this grid (else counted anew), and the deltas folded when many."""
-    if not _grid_matches(session, grid):
-        rebuild_map_cells(session, grid)
-    elif (session.scalar(select(func.count()).select_from(MapCellDelta)) or 0) >= COMPACT_AT:
-        compact_map_cells(session, grid)
+def ready_map_cells(session: Session, grid: Grid, now: dt.datetime | None = None) -> None:
+    """The kept cells built for this grid (else counted anew), the deltas folded when many, and the closed
+    window slid when the clock has moved to a new day (once a day: a day's rows taken away)."""
+    now = now or utcnow()
+    row = _grid_row(session, grid)
+    if row is None:
+        rebuild_map_cells(session, grid, now)
+    elif (row.recent_after_day or 0) < _window_after(now) or (
+        session.scalar(select(func.count()).select_from(MapCellDelta)) or 0
+    ) >= COMPACT_AT:
+        compact_map_cells(session, grid, now)
+
+
+def open_parts(session: Session, level: Grid, cells: tuple[int, int, int, int] | None = None) -> list[Any]:
+    """The open map's rows of the kept grid `level` per (cell, service) as UNION ALL parts (gx, gy,
+    service_id, n, sums): map_cells and the pending deltas."""
+    parts = _kept_and_pending(session, level, cells).selects
+    # without the last column (how many delta rows), which only read_open_cells uses
+    return [part.with_only_columns(*list(part.selected_columns)[:7]) for part in parts]
+
+
+def rolled_map_cells(
+    session: Session,
+    grid: Grid,
+    zoom: int,
+    service_ids: set[int],
+    status: str,
+    now: dt.datetime,
+    view: Bbox | None = None,
+) -> list[CellRow]:
+    """The map's cells at a zoom <= FINE_ZOOM for these services and map status (open, closed, all: open
+    and closed in one statement), rolled up from the kept grid for that zoom by the database, one row per
+    cell: its most frequent service and its totals (rolled_rows' by_cell). `view`: only the cells at
+    `zoom` that it touches. The caller makes sure the cells are built for `grid` (ready_map_cells)."""
+    if not service_ids:
+        return []
+    level = grid.level_for(zoom)
+    cells = level.cells_under(zoom, view) if view is not None else None
+    parts: list[Any] = []
+    if status != "closed":
+        parts += open_parts(session, level, cells)
+    if status != "open":
+        parts += closed_parts(session, level, now - dt.timedelta(days=CLOSED_RECENT_DAYS), cells)
+    c = union_all(*parts).subquery().c
+    return rolled_rows(session, c, level.zoom - zoom, service_ids, cells, by_cell=True)
 
 
 def rolled_open_cells(

@@ -29,13 +29,12 @@ from civictracker.services.map_cells import (
     clusters_of,
     data_version,
 )
-from civictracker.services.map_closed_cells import rolled_closed_cells
 from civictracker.services.map_grid import COARSE_ZOOM, FINE_ZOOM, Grid
 from civictracker.services.map_open_cells import (
     KEPT_CLUSTER_CACHE,
     count_inside,
     ready_map_cells,
-    rolled_open_cells,
+    rolled_map_cells,
 )
 from civictracker.services.public import CLOSED_RECENT_DAYS, MAP_CLOSED, MAP_OPEN, public_address
 
@@ -253,7 +252,7 @@ def map_geojson(
     if city is not None and COARSE_ZOOM < zoom <= FINE_ZOOM and _few_cells(viewport, zoom):
         services = set(_service_ids(session, filters.services))
         grid = Grid.for_city(city)
-        ready_map_cells(session, grid)
+        ready_map_cells(session, grid, now)
         street = _kept_rows(session, grid, zoom, services, filters.status, now, viewport.bbox)
         # the cells wholly in view already hold more tickets than are sent as points: no point read
         surely_many = zoom >= POINTS_ZOOM and count_inside(street, grid.at(zoom), viewport.bbox) > MAX_POINTS
@@ -312,17 +311,12 @@ def _kept_rows(
     now: dt.datetime,
     view: Bbox | None = None,
 ) -> list[CellRow]:
-    """The kept cells for this status at `zoom`, merged by the database: open, recently closed, or both
-    (clusters_of adds up a cell's rows; a cell's first id matters only when it holds one ticket, and then
-    it has one row). `view`: only the cells at `zoom` that it touches."""
-    rows: list[CellRow] = []
-    if status != MapStatus.CLOSED:
-        rows += rolled_open_cells(session, grid, zoom, services, view)
-    if status != MapStatus.OPEN:
-        cells = grid.level_for(zoom).cells_under(zoom, view) if view is not None else None
-        since = now - dt.timedelta(days=CLOSED_RECENT_DAYS)  # what filter_conditions asks of closed_at
-        rows += rolled_closed_cells(session, grid, zoom, services, since, cells)
-    return rows
+    """The kept cells for this status at `zoom`, merged by the database: open, recently closed, or both in
+    one statement, one row per cell (its most frequent service and totals: clusters_of makes a Cluster
+    whose `by` holds that service alone, which is all _cluster_features asks of it). A cell's first id
+    matters only when it holds one ticket; the window is what filter_conditions asks of closed_at.
+    `view`: only the cells at `zoom` that it touches."""
+    return rolled_map_cells(session, grid, zoom, services, status, now, view)
 
 
 def _grid_clusters(
@@ -346,7 +340,7 @@ def _grid_clusters(
     with CELL_CACHE_LOCK:
         clusters = KEPT_CLUSTER_CACHE.get(key)
     if clusters is None:
-        ready_map_cells(session, grid)
+        ready_map_cells(session, grid, now)
         clusters = clusters_of(_kept_rows(session, grid, zoom, services, status, now))
         with CELL_CACHE_LOCK:
             KEPT_CLUSTER_CACHE[key] = clusters
