@@ -154,6 +154,11 @@ def use_model_cache(cache_dir: Path) -> None:
     _model_cache[:] = [cache_dir]
 
 
+def prepare_identifier() -> None:
+    """Load py3langid's identifier now (building its cache file when use_model_cache named a folder)."""
+    _library()
+
+
 @lru_cache(maxsize=1)
 def _library() -> Any:
     """py3langid's identifier over AREA_LANGS, loaded on first need, then shared (langid_cache.py)."""
