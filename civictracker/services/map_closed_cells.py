@@ -16,13 +16,12 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from civictracker.geo import spatial
 from civictracker.models import MapCellDelta, MapClosedCell, Ticket
 from civictracker.services.map_cells import CellRow
-from civictracker.services.map_grid import Grid, delta_sums, e7, in_box, rolled_rows
+from civictracker.services.map_grid import Grid, add_to_cells, delta_sums, e7, in_box, rolled_rows
 from civictracker.services.map_recent_cells import kept_closed
 from civictracker.services.public import CLOSED_RECENT_DAYS, MAP_CLOSED
 
@@ -103,24 +102,7 @@ def pending_closed(session: Session, grid: Grid, source: Any, since_day: int) ->
 
 def upsert_closed(session: Session, rows: list[tuple[Any, ...]]) -> None:
     """Add folded rows (zoom, gx, gy, service_id, day, n, sums) to map_closed_cells."""
-    if not rows:
-        return
-    keys = ("zoom", "gx", "gy", "service_id", "day", "n", "sum_lat_e7", "sum_lon_e7", "sum_id")
-    values = [dict(zip(keys, r, strict=True)) for r in rows]
-    dialect = session.get_bind().dialect.name
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(MapClosedCell).values(values)
-    excluded = stmt.excluded
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["zoom", "gx", "gy", "service_id", "day"],
-            set_={
-                "n": MapClosedCell.n + excluded.n,
-                "sum_lat_e7": MapClosedCell.sum_lat_e7 + excluded.sum_lat_e7,
-                "sum_lon_e7": MapClosedCell.sum_lon_e7 + excluded.sum_lon_e7,
-                "sum_id": MapClosedCell.sum_id + excluded.sum_id,
-            },
-        )
-    )
+    add_to_cells(session, MapClosedCell, ("zoom", "gx", "gy", "service_id", "day"), rows)
 
 
 def prune_closed(session: Session, now: dt.datetime, days: set[int]) -> None:

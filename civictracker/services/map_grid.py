@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from civictracker.geo import spatial
@@ -103,6 +104,21 @@ def delta_sums(
         func.sum(c.dn * c.ticket_id).cast(BigInteger).label("sum_id"),
     ]
     return gx, gy, sums
+
+
+SUMS = ("n", "sum_lat_e7", "sum_lon_e7", "sum_id")  # what a kept cell adds up, after its key columns
+
+
+def add_to_cells(session: Session, model: Any, key: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Add rows (the `key` columns, then SUMS) to a kept-cells table: a new key is inserted, a known one
+    has its counts and sums increased (one upsert statement; the caller sorts rows for a lock order)."""
+    if not rows:
+        return
+    values = [dict(zip((*key, *SUMS), r, strict=True)) for r in rows]
+    dialect = session.get_bind().dialect.name
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model).values(values)
+    added = {name: getattr(model, name) + getattr(stmt.excluded, name) for name in SUMS}
+    session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=added))
 
 
 def rolled_rows(

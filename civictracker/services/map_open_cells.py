@@ -7,7 +7,6 @@ from typing import Any
 
 from cachetools import TTLCache
 from sqlalchemy import ColumnElement, delete, func, insert, literal, select, text, union_all
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from civictracker.database import begin_write
@@ -25,10 +24,20 @@ from civictracker.services.map_closed_cells import (
     prune_closed,
     upsert_closed,
 )
-from civictracker.services.map_grid import BaseRow, Bbox, Grid, delta_sums, e7, in_box, rolled_rows
+from civictracker.services.map_grid import (
+    BaseRow,
+    Bbox,
+    Grid,
+    add_to_cells,
+    delta_sums,
+    e7,
+    in_box,
+    rolled_rows,
+)
 from civictracker.services.map_recent_cells import add_recent, build_recent, slide_recent
 from civictracker.services.public import CLOSED_RECENT_DAYS, MAP_OPEN
 
+_CELL_KEY = ("zoom", "gx", "gy", "service_id")
 COMPACT_AT = 500  # pending deltas folded into the kept cells once there are this many (a read stays small)
 
 
@@ -171,7 +180,7 @@ def compact_map_cells(session: Session, grid: Grid, now: dt.datetime | None = No
     if source is d:
         session.execute(delete(d))
     # sorted: concurrent upserts lock the cells in one order
-    _upsert(session, sorted(tuple(r[:8]) for r in rows if not r[-1]))
+    add_to_cells(session, MapCell, _CELL_KEY, sorted(tuple(r[:8]) for r in rows if not r[-1]))
     folded = sorted(tuple(r[:9]) for r in rows if r[-1])
     upsert_closed(session, folded)
     if grid_row is not None:  # else a rebuild is due, which sums the window anew
@@ -180,27 +189,6 @@ def compact_map_cells(session: Session, grid: Grid, now: dt.datetime | None = No
     session.execute(delete(MapCell).where(MapCell.n == 0))
     prune_closed(session, now, {r[4] for r in folded})
     session.flush()
-
-
-def _upsert(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    if not rows:
-        return
-    keys = ("zoom", "gx", "gy", "service_id", "n", "sum_lat_e7", "sum_lon_e7", "sum_id")
-    values = [dict(zip(keys, r, strict=True)) for r in rows]
-    dialect = session.get_bind().dialect.name
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(MapCell).values(values)
-    excluded = stmt.excluded
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["zoom", "gx", "gy", "service_id"],
-            set_={
-                "n": MapCell.n + excluded.n,
-                "sum_lat_e7": MapCell.sum_lat_e7 + excluded.sum_lat_e7,
-                "sum_lon_e7": MapCell.sum_lon_e7 + excluded.sum_lon_e7,
-                "sum_id": MapCell.sum_id + excluded.sum_id,
-            },
-        )
-    )
 
 
 def _kept_and_pending(session: Session, grid: Grid, cells: tuple[int, int, int, int] | None = None) -> Any:

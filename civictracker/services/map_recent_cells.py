@@ -6,10 +6,10 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import BigInteger, delete, exists, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from civictracker.models import MapClosedCell, MapGrid, MapRecentCell
+from civictracker.services.map_grid import SUMS, add_to_cells
 
 # Why a window table: the closed map sums ~30 day-rows per cell and service from map_closed_cells; at 1M
 # tickets the city at zoom 15 read 47,000 of them per uncached view (75 ms on PostgreSQL, a sort that spilt
@@ -17,7 +17,7 @@ from civictracker.models import MapClosedCell, MapGrid, MapRecentCell
 # the days after map_grid.recent_after_day, summed, and every writer keeps that true (the fold adds the
 # new rows of those days, the slide takes away the days the window leaves). A read trusts it only for the
 # day it was slid to, in the same statement (kept_closed): else it sums the day-rows, as before.
-COLUMNS = ("zoom", "gx", "gy", "service_id", "n", "sum_lat_e7", "sum_lon_e7", "sum_id")
+COLUMNS = ("zoom", "gx", "gy", "service_id", *SUMS)
 
 
 def _summed(after_day: int, until_day: int | None = None) -> Any:
@@ -28,10 +28,7 @@ def _summed(after_day: int, until_day: int | None = None) -> Any:
         c.gx,
         c.gy,
         c.service_id,
-        func.sum(c.n).cast(BigInteger).label("n"),
-        func.sum(c.sum_lat_e7).cast(BigInteger).label("sum_lat_e7"),
-        func.sum(c.sum_lon_e7).cast(BigInteger).label("sum_lon_e7"),
-        func.sum(c.sum_id).cast(BigInteger).label("sum_id"),
+        *(func.sum(getattr(c, name)).cast(BigInteger).label(name) for name in SUMS),
     ).where(c.day > after_day)
     if until_day is not None:
         stmt = stmt.where(c.day <= until_day)
@@ -64,12 +61,7 @@ def slide_recent(session: Session, grid_row: MapGrid, after_day: int, oldest_kep
     session.execute(
         update(r)
         .where(*key)
-        .values(
-            n=r.n - gone.c.n,
-            sum_lat_e7=r.sum_lat_e7 - gone.c.sum_lat_e7,
-            sum_lon_e7=r.sum_lon_e7 - gone.c.sum_lon_e7,
-            sum_id=r.sum_id - gone.c.sum_id,
-        )
+        .values({name: getattr(r, name) - getattr(gone.c, name) for name in SUMS})
         .execution_options(synchronize_session=False)
     )
     session.execute(delete(r).where(r.n == 0))
@@ -91,21 +83,7 @@ def add_recent(session: Session, grid_row: MapGrid, folded: list[tuple[Any, ...]
     if not sums:
         return
     # sorted: concurrent upserts lock the cells in one order
-    values = [dict(zip(COLUMNS, (*k, *v), strict=True)) for k, v in sorted(sums.items())]
-    dialect = session.get_bind().dialect.name
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(MapRecentCell).values(values)
-    excluded = stmt.excluded
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["zoom", "gx", "gy", "service_id"],
-            set_={
-                "n": MapRecentCell.n + excluded.n,
-                "sum_lat_e7": MapRecentCell.sum_lat_e7 + excluded.sum_lat_e7,
-                "sum_lon_e7": MapRecentCell.sum_lon_e7 + excluded.sum_lon_e7,
-                "sum_id": MapRecentCell.sum_id + excluded.sum_id,
-            },
-        )
-    )
+    add_to_cells(session, MapRecentCell, COLUMNS[:4], [(*k, *v) for k, v in sorted(sums.items())])
     session.execute(delete(MapRecentCell).where(MapRecentCell.n == 0))
 
 
