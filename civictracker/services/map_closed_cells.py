@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Integer,
     delete,
@@ -21,7 +20,16 @@ from sqlalchemy.orm import Session
 from civictracker.geo import spatial
 from civictracker.models import MapCellDelta, MapClosedCell, Ticket
 from civictracker.services.map_cells import CellRow
-from civictracker.services.map_grid import Grid, add_to_cells, delta_sums, e7, in_box, rolled_rows
+from civictracker.services.map_grid import (
+    Grid,
+    add_to_cells,
+    delta_sums,
+    in_box,
+    placed_in,
+    rolled_rows,
+    ticket_cells,
+    ticket_sums,
+)
 from civictracker.services.map_recent_cells import kept_closed
 from civictracker.services.public import CLOSED_RECENT_DAYS, MAP_CLOSED
 
@@ -55,15 +63,10 @@ def horizon(now: dt.datetime) -> int:
     return day_of(now) - KEEP_DAYS
 
 
-def _ticket_keys(session: Session, grid: Grid) -> tuple[ColumnElement[int], ColumnElement[int]]:
-    """The cell of `grid` each ticket's public point falls in."""
-    return spatial.grid_cell_keys(session, Ticket.public_lat, Ticket.public_lon, grid.cell_lon, grid.cell_lat)
-
-
 def count_closed(session: Session, grid: Grid, since_day: int) -> Any:
     """The closed tickets on the map closed on `since_day` or later, counted per (zoom, cell, service,
     day): map_closed_cells' rows for this grid."""
-    gx, gy = _ticket_keys(session, grid)
+    gx, gy = ticket_cells(session, grid)
     day = closed_day(session, Ticket.closed_at)
     return (
         select(
@@ -72,17 +75,12 @@ def count_closed(session: Session, grid: Grid, since_day: int) -> Any:
             gy.label("gy"),
             Ticket.service_id,
             day.label("day"),
-            func.count(),
-            func.sum(e7(Ticket.public_lat)),
-            func.sum(e7(Ticket.public_lon)),
-            func.sum(Ticket.id),
+            *ticket_sums(),
         )
         .where(
             Ticket.status.in_(CLOSED_VALUES),
             Ticket.closed_at >= day_start(since_day),
-            Ticket.public_lat.is_not(None),
-            Ticket.public_lon.is_not(None),
-            in_box(Ticket.public_lat, Ticket.public_lon, grid.box),
+            *placed_in(grid.box),
         )
         .group_by(gx, gy, Ticket.service_id, day)
     )
@@ -116,25 +114,15 @@ def prune_closed(session: Session, now: dt.datetime, days: set[int]) -> None:
 
 def _edge_tickets(session: Session, level: Grid, since: dt.datetime, until: dt.datetime, box: Any) -> Any:
     """The closed tickets closed in [since, until) (the window's first, partial day), counted per cell."""
-    gx, gy = _ticket_keys(session, level)
+    gx, gy = ticket_cells(session, level)
     return (
-        select(
-            gx.label("gx"),
-            gy.label("gy"),
-            Ticket.service_id,
-            func.count().cast(BigInteger).label("n"),
-            func.sum(e7(Ticket.public_lat)).cast(BigInteger).label("sum_lat_e7"),
-            func.sum(e7(Ticket.public_lon)).cast(BigInteger).label("sum_lon_e7"),
-            func.sum(Ticket.id).cast(BigInteger).label("sum_id"),
-        )
+        select(gx.label("gx"), gy.label("gy"), Ticket.service_id, *ticket_sums())
         .where(
             Ticket.status.in_(CLOSED_VALUES),
             # written in, as filter_conditions does: a moving bound makes PostgreSQL's generic plans bad
             Ticket.closed_at >= literal(since, Ticket.closed_at.type, literal_execute=True),
             Ticket.closed_at < literal(until, Ticket.closed_at.type, literal_execute=True),
-            Ticket.public_lat.is_not(None),
-            Ticket.public_lon.is_not(None),
-            in_box(Ticket.public_lat, Ticket.public_lon, box),
+            *placed_in(box),
         )
         .group_by(gx, gy, Ticket.service_id)
     )

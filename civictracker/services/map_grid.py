@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from civictracker.geo import spatial
+from civictracker.models import Ticket
 from civictracker.services.map_cells import CACHE_MAX_ZOOM, CellRow, cell_size
 
 Bbox = tuple[float, float, float, float]
@@ -104,6 +105,31 @@ def delta_sums(
         func.sum(c.dn * c.ticket_id).cast(BigInteger).label("sum_id"),
     ]
     return gx, gy, sums
+
+
+def ticket_cells(session: Session, grid: Grid) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """The cell of `grid` each ticket's public point falls in."""
+    return spatial.grid_cell_keys(session, Ticket.public_lat, Ticket.public_lon, grid.cell_lon, grid.cell_lat)
+
+
+def ticket_sums() -> list[Any]:
+    """A group of tickets' count and integer sums, as the kept cells hold them (SUMS)."""
+    # Cast: PostgreSQL sums bigints as numeric, which would make a whole union Decimal.
+    return [
+        func.count().cast(BigInteger).label("n"),
+        func.sum(e7(Ticket.public_lat)).cast(BigInteger).label("sum_lat_e7"),
+        func.sum(e7(Ticket.public_lon)).cast(BigInteger).label("sum_lon_e7"),
+        func.sum(Ticket.id).cast(BigInteger).label("sum_id"),
+    ]
+
+
+def placed_in(box: Bbox) -> list[ColumnElement[bool]]:
+    """The tickets the map places in `box` (a public point inside it)."""
+    return [
+        Ticket.public_lat.is_not(None),
+        Ticket.public_lon.is_not(None),
+        in_box(Ticket.public_lat, Ticket.public_lon, box),
+    ]
 
 
 SUMS = ("n", "sum_lat_e7", "sum_lon_e7", "sum_id")  # what a kept cell adds up, after its key columns

@@ -10,7 +10,6 @@ from sqlalchemy import ColumnElement, delete, func, insert, literal, select, tex
 from sqlalchemy.orm import Session
 
 from civictracker.database import begin_write
-from civictracker.geo import spatial
 from civictracker.models import MapCell, MapCellDelta, MapClosedCell, MapGrid, Ticket
 from civictracker.models.transitions import values_of
 from civictracker.models.types import utcnow
@@ -30,9 +29,11 @@ from civictracker.services.map_grid import (
     Grid,
     add_to_cells,
     delta_sums,
-    e7,
     in_box,
+    placed_in,
     rolled_rows,
+    ticket_cells,
+    ticket_sums,
 )
 from civictracker.services.map_recent_cells import add_recent, build_recent, slide_recent
 from civictracker.services.public import CLOSED_RECENT_DAYS, MAP_OPEN
@@ -104,27 +105,13 @@ def rebuild_map_cells(session: Session, grid: Grid, now: dt.datetime | None = No
 def _counted(session: Session, grid: Grid, conds: list[ColumnElement[bool]], *, zoom: bool = False) -> Any:
     """The placed tickets matching `conds`, counted per cell of the grid and service (map_cells' rows;
     `zoom`: the grid's zoom first, as map_cells keeps it)."""
-    gx, gy = spatial.grid_cell_keys(
-        session, Ticket.public_lat, Ticket.public_lon, grid.cell_lon, grid.cell_lat
-    )
+    gx, gy = ticket_cells(session, grid)
     gx, gy = gx.label("gx"), gy.label("gy")
     return (
         select(
-            *([literal(grid.zoom).label("zoom")] if zoom else []),
-            gx,
-            gy,
-            Ticket.service_id,
-            func.count(),
-            func.sum(e7(Ticket.public_lat)),
-            func.sum(e7(Ticket.public_lon)),
-            func.sum(Ticket.id),
+            *([literal(grid.zoom).label("zoom")] if zoom else []), gx, gy, Ticket.service_id, *ticket_sums()
         )
-        .where(
-            *conds,
-            Ticket.public_lat.is_not(None),
-            Ticket.public_lon.is_not(None),
-            in_box(Ticket.public_lat, Ticket.public_lon, grid.box),
-        )
+        .where(*conds, *placed_in(grid.box))
         .group_by(gx, gy, Ticket.service_id)
     )
 
