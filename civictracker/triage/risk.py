@@ -96,10 +96,7 @@ def risk_level(
     kind: str | None = None,
 ) -> Risk:
     """assess_risk() without reach, for a caller that has the post's model_text() form `mtext` already."""
-    mdl = model or get_risk_model()
-    rules = high_risk_reasons(mtext, hazards)
-    probs, row = mdl.probabilities(marked_text(mtext, tone_markers(text, mtext) + soft_markers(rules)))
-    return _level(mdl, probs, row, rules, lang, kind)
+    return risk_levels([RiskInput(text, mtext, lang, hazards, kind)], model=model)[0]
 
 
 class RiskInput(NamedTuple):
