@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from civictracker.triage.features import PartReader, RowBuilder
+from civictracker.triage.features import PartReader, RowBuilder, linear_scores
 from civictracker.triage.lang import LanguageGuess, identify_language
 from civictracker.triage.reads_as import reads_as
 from civictracker.triage.risk import Risk, RiskInput, reach_reasons, risk_level, risk_levels
@@ -149,10 +149,7 @@ class TriageModel:
         if not texts:
             return [], np.zeros((0, self.weights.shape[1]))
         rows = self._rows.rows(texts)
-        weights = self.weights
-        # One product per row (its order of sums sets the last bit); the bias added to all rows at once.
-        raw = np.array([val @ weights[idx] for idx, val in rows]) + self.bias
-        return rows, raw
+        return rows, linear_scores(rows, self.weights, self.bias)
 
     def top_words(self, row: tuple[np.ndarray, np.ndarray], column: int, n: int = 3) -> list[str]:
         """Word features that pushed this post most toward one head's column (for the reasons)."""

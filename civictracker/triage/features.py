@@ -165,6 +165,14 @@ class RowBuilder:
             val[mask] = some
 
 
+def linear_scores(
+    rows: Sequence[tuple[np.ndarray, np.ndarray]], weights: np.ndarray, bias: np.ndarray
+) -> np.ndarray:
+    """Each sparse row times the heads' weight matrix, plus the bias: a row of raw scores per row."""
+    # One product per row, as a single row's scores are made: its order of sums sets the last bit.
+    return np.array([val @ weights[idx] for idx, val in rows]) + bias
+
+
 def _runs_of_parts(parts: Sequence[PartReader]) -> list[tuple[int, int, dict]]:
     """(first column, end column, settings) of each run of consecutive parts that weigh terms alike."""
     runs: list[tuple[int, int, dict]] = []

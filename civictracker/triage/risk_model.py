@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from civictracker.triage.features import PartReader, RowBuilder
+from civictracker.triage.features import PartReader, RowBuilder, linear_scores
 from civictracker.triage.store import DATA_DIR, TRIAGE_DIR, StoredModel, inputs_sha256, load_model
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,7 @@ class RiskModel:
         if len(texts) <= 1:  # one text (the web path): the same operations on a 1-D row, fewer of them
             return [self.probabilities(text) for text in texts]
         rows = self._rows.rows(texts)
-        weights = self.weights
-        # One product per row (its order of sums sets the last bit); the elementwise rest over all rows.
-        raw = np.array([val @ weights[idx] for idx, val in rows]) + self.bias
+        raw = linear_scores(rows, self.weights, self.bias)
         probs = (1.0 / (1.0 + np.exp(-raw))).tolist()
         return [(dict(zip(HEADS, p, strict=True)), row) for p, row in zip(probs, rows, strict=True)]
 
