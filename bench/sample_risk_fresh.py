@@ -87,11 +87,17 @@ def boston(rng: random.Random, skip: set[str]) -> list[tuple[str, str, str, str]
     for folder, danger_n, random_n in (("unsafe_dangerous", 10_000, 0), ("other", 110, 70)):
         with gzip.open(SHARED / "boston_open311_text" / f"{folder}.jsonl.gz", "rt", encoding="utf-8") as fh:
             rows = [json.loads(line) for line in fh]
-        rows = [r for r in rows if r["id"] not in skip and r["id"] not in ids and _norm(r["description"]) not in texts]
+        rows = [
+            r
+            for r in rows
+            if r["id"] not in skip and r["id"] not in ids and _norm(r["description"]) not in texts
+        ]
         seen: set[str] = set()
         rows = [r for r in rows if not (_norm(r["description"]) in seen or seen.add(_norm(r["description"])))]
         rng.shuffle(rows)
-        danger = [r for r in rows if folder == "unsafe_dangerous" or DANGER.search(r["description"])][:danger_n]
+        danger = [r for r in rows if folder == "unsafe_dangerous" or DANGER.search(r["description"])][
+            :danger_n
+        ]
         taken = {r["id"] for r in danger}
         rand = [r for r in rows if r["id"] not in taken][:random_n]
         out += [("boston", folder, r["id"], r["description"]) for r in danger + rand]

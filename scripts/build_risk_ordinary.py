@@ -48,16 +48,15 @@ def _risk_labelled() -> set[str]:
 
 def main() -> None:
     skip = _risk_labelled()
-    test_texts = {
-        _norm(json.loads(line)["text"])
-        for line in (ROOT / "bench" / "data" / "real_boston_test.jsonl").read_text(encoding="utf-8").splitlines()
-    }
+    test_lines = (ROOT / "bench" / "data" / "real_boston_test.jsonl").read_text(encoding="utf-8").splitlines()
+    test_texts = {_norm(json.loads(line)["text"]) for line in test_lines}
     rows, seen = [], set()
     for line in (DATA / "real_boston.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         bos_id = row["id"].removeprefix("bos-")
         key = _norm(row["text"])
-        if row["source"] != "boston-hand" or row["urgent"] or bos_id in skip or key in test_texts or key in seen:
+        ordinary = row["source"] == "boston-hand" and not row["urgent"]
+        if not ordinary or bos_id in skip or key in test_texts or key in seen:
             continue
         seen.add(key)
         rows.append({"id": row["id"], "text": row["text"], "label": "none", "source": "boston-ordinary"})
@@ -67,9 +66,7 @@ def main() -> None:
         if row["urgent"] or key in seen or high_risk_reasons(model_text(row["text"])):
             continue
         seen.add(key)
-        rows.append(
-            {"id": row["id"], "text": row["text"], "label": "none", "source": "social-ordinary", "lang": row["lang"]}
-        )
+        rows.append({"id": row["id"], "text": row["text"], "label": "none", "source": "social-ordinary"})
     OUT.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     print(f"wrote {OUT}: {len(rows)} rows")
 

@@ -2,8 +2,11 @@
 
 `make risk-model` runs this with --build. Training data (triage/data/README.md says where each came from):
 risk_posts.tsv (written for civictracker, en/es/pt/ht), risk_boston.jsonl (hand-labelled real Boston 311
-text, the training share of bench/data/risk/boston_labels.tsv) and risk_drm.jsonl (Disaster Response
-Messages validation rows: danger from their own search-and-rescue/death/medical labels). Never CrisisLex.
+text: the training share of bench/data/risk/boston_labels.tsv and batch 7), risk_drm.jsonl (Disaster
+Response Messages validation rows: danger from their own search-and-rescue/death/medical labels) and, for the
+danger head only, risk_ordinary.jsonl (ordinary posts: scripts/build_risk_ordinary.py). The danger head may
+not read function words (data/function_words.txt), which otherwise carried danger weight only because the
+crisis posts are written in the first person and the 311 ones are not. Never CrisisLex.
 """
 
 from __future__ import annotations
@@ -28,10 +31,9 @@ LEVELS = ("none", "angry", "abusive", "high_risk")
 DRM_WEIGHT = 0.5
 # Inverse regularisation of the logistic heads (5-fold CV + dev split of eval_risk.py; LABELLING.md).
 C_REG = 2.0
-# Ordinary posts (risk_ordinary.jsonl) train the danger head only, each counting this much (scripts/tune_risk.py).
-ORDINARY_WEIGHT = 0.3
-# Whether the danger head reads the char n-grams too (scripts/tune_risk.py).
-DANGER_CHARS = True
+# Ordinary posts (risk_ordinary.jsonl) train the danger head only, each counting this much (0.1 against
+# 0.3 and 1.0 by scripts/tune_risk.py: the best pooled precision at the threshold rule).
+ORDINARY_WEIGHT = 0.1
 
 
 def training_rows() -> list[dict[str, Any]]:
@@ -83,10 +85,17 @@ def feature_union() -> FeatureUnion:
     )
 
 
+def featurize(rows: list[dict[str, Any]]) -> tuple[FeatureUnion, Any]:
+    """The fitted feature union and every row's features. The vocabulary and idf come from the labelled
+    rows only: the many ordinary rows would otherwise reshape the features the anger and abuse heads read."""
+    texts = [risk_text(r["text"]) for r in rows]
+    union = feature_union().fit([t for t, r in zip(texts, rows, strict=True) if "heads" not in r])
+    return union, union.transform(texts).tocsr()
+
+
 def fit_risk_model(rows: list[dict[str, Any]]) -> StoredModel:
     """Word 1-2 grams + char_wb 3-5 grams TF-IDF, one balanced logistic regression per head."""
-    union = feature_union()
-    x = union.fit_transform([risk_text(r["text"]) for r in rows]).tocsr()
+    union, x = featurize(rows)
     coefs, bias = fit_heads(x, rows, danger_blind(union))
     heads = [Head(name, column, [False, True]) for column, name in enumerate(HEADS)]
     parts = [_saved_part(name, vec) for name, vec in union.transformer_list]
@@ -104,14 +113,12 @@ def head_targets(rows: list[dict[str, Any]]) -> dict[str, list[bool]]:
 
 
 def danger_blind(union: FeatureUnion) -> np.ndarray:
-    """Columns the danger head may not read: word n-grams made only of function words ("we", "in the", "una")."""
+    """Columns the danger head may not read: word n-grams made only of function words ("we", "in the")."""
     words = union.transformer_list[0][1].get_feature_names_out()
     stop = function_words()
     n_cols = sum(len(vec.vocabulary_) for _n, vec in union.transformer_list)
     blind = np.zeros(n_cols, dtype=bool)
     blind[: len(words)] = [all(tok in stop for tok in term.split()) for term in words]
-    if not DANGER_CHARS:
-        blind[len(words) :] = True
     return blind
 
 

@@ -27,7 +27,9 @@ def test_no_training_file_holds_a_fresh_id() -> None:
     fresh = _ids("fresh_boston.tsv") | _ids("fresh_crisislex.tsv")
     data = TRIAGE_DIR / "data"
     files = [p for p in data.iterdir() if p.suffix in (".jsonl", ".tsv", ".txt", ".json")]
-    assert any(p.name == "risk_boston.jsonl" for p in files) and any(p.name == "real_boston.jsonl" for p in files)
+    assert any(p.name == "risk_boston.jsonl" for p in files) and any(
+        p.name == "real_boston.jsonl" for p in files
+    )
     for path in files:
         tokens = set(re.findall(r"[A-Z]?\d[\d-]{7,}", path.read_text(encoding="utf-8")))
         assert not tokens & fresh, f"{path.name} holds fresh test ids: {sorted(tokens & fresh)[:5]}"
