@@ -31,9 +31,10 @@ LEVELS = ("none", "angry", "abusive", "high_risk")
 DRM_WEIGHT = 0.5
 # Inverse regularisation of the logistic heads (5-fold CV + dev split of eval_risk.py; LABELLING.md).
 C_REG = 2.0
-# Ordinary posts (risk_ordinary.jsonl) train the danger head only, each counting this much (0.1 against
-# 0.3 and 1.0 by scripts/tune_risk.py: the best pooled precision at the threshold rule).
-ORDINARY_WEIGHT = 0.1
+# Ordinary posts (risk_ordinary.jsonl) train the danger head only, each counting this much per source: the
+# pair of (0.1, 0.1), (0.3, 1), (1, 3), (1, 6), (3, 3) with the best out-of-fold recall at the threshold
+# rule of scripts/tune_risk.py.
+ORDINARY_WEIGHTS = {"boston-ordinary": 1.0, "social-ordinary": 3.0}
 
 
 def training_rows() -> list[dict[str, Any]]:
@@ -64,8 +65,8 @@ def function_words() -> set[str]:
 
 
 def row_weights(rows: list[dict[str, Any]]) -> np.ndarray:
-    """Each row's weight beside the DRM one: ordinary rows count ORDINARY_WEIGHT."""
-    return np.array([ORDINARY_WEIGHT if r["source"].endswith("-ordinary") else 1.0 for r in rows])
+    """Each row's weight beside the DRM one: ordinary rows count ORDINARY_WEIGHTS of their source."""
+    return np.array([ORDINARY_WEIGHTS.get(r["source"], 1.0) for r in rows])
 
 
 def feature_union() -> FeatureUnion:
