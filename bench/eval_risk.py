@@ -1,13 +1,16 @@
 """Precision and recall of the escalation signal (triage.risk.assess_risk) per level, on dev and test splits.
 
-Usage: PYTHONPATH=. .venv/bin/python bench/eval_risk.py [--split dev|test|both] [--errors]
+Usage: PYTHONPATH=. .venv/bin/python bench/eval_risk.py [--split dev|test|both|fresh] [--errors]
 
 Sets (bench/data/risk/): written_dev.tsv / written_test.tsv (written for civictracker, 4 languages);
 boston_labels.tsv (hand-labelled real Boston 311 text; buckets 6-7 of sha1(id) % 10 are dev, 8-9 test,
 0-5 are the training rows in triage/data/risk_boston.jsonl); crisislex_labels.tsv (560 hand-labelled real
 CrisisLex T26 tweets; ids and labels only, the text is read from ../shared/data/crisislex at run time;
 sha1(tweet_id) % 10 < 4 is dev, the rest test). How they were labelled: bench/data/risk/LABELLING.md.
-The thresholds in risk.py were tuned on dev only. CIVICTRACKER_SHARED_DATA names the shared data folder
+The thresholds in risk.py were tuned on dev only. `--split fresh` reads the fresh test of batch 6
+(fresh_crisislex.tsv, fresh_boston.tsv: 532 posts never labelled before, drawn by bench/sample_risk_fresh.py);
+nothing trains or tunes on it (tests/unit/intake/test_risk_fresh_split.py checks that the training files hold
+none of its ids), and it is read once per candidate model, never to choose anything. CIVICTRACKER_SHARED_DATA names the shared data folder
 when it is not ../shared/data (a git worktree).
 Target: high-risk recall >= 0.95 on test. "flag" counts any level above none as flagged.
 """
@@ -41,26 +44,44 @@ def _rows(path: Path) -> list[list[str]]:
     ]
 
 
-def load(split: str) -> dict[str, list[tuple[str, str]]]:
-    """source -> [(text, label)] of one split."""
-    sets: dict[str, list[tuple[str, str]]] = {"written": []}
-    sets["written"] = [(text, label) for label, _lang, text in _rows(DATA / f"written_{split}.tsv")]
-    wanted = {"dev": (6, 7), "test": (8, 9)}[split]
-    boston = {i: label for _f, i, label in _rows(DATA / "boston_labels.tsv") if _bucket(i) in wanted}
+def _boston_texts(wanted: set[str]) -> dict[str, str]:
     texts = {}
     for name in ("other", "unsafe_dangerous"):
         with gzip.open(SHARED / "boston_open311_text" / f"{name}.jsonl.gz", "rt", encoding="utf-8") as fh:
             for line in fh:
                 row = json.loads(line)
-                if row["id"] in boston:
+                if row["id"] in wanted:
                     texts[row["id"]] = row["description"]
+    return texts
+
+
+def _crisislex(labels: dict[str, str]) -> list[tuple[str, str]]:
+    with open(SHARED / "crisislex" / "crisislex_t26.csv", encoding="utf-8") as fh:
+        return [(r["text"], labels[r["tweet_id"]]) for r in csv.DictReader(fh) if r["tweet_id"] in labels]
+
+
+def load_fresh() -> dict[str, list[tuple[str, str]]]:
+    """source -> [(text, label)] of the fresh test (batch 6): real posts only, no written ones."""
+    boston = {i: label for _f, i, label in _rows(DATA / "fresh_boston.tsv")}
+    texts = _boston_texts(set(boston))
+    crisis = {tid: label for _e, tid, label in _rows(DATA / "fresh_crisislex.tsv")}
+    return {"boston": [(texts[i], label) for i, label in boston.items()], "crisislex": _crisislex(crisis)}
+
+
+def load(split: str) -> dict[str, list[tuple[str, str]]]:
+    """source -> [(text, label)] of one split."""
+    if split == "fresh":
+        return load_fresh()
+    sets: dict[str, list[tuple[str, str]]] = {"written": []}
+    sets["written"] = [(text, label) for label, _lang, text in _rows(DATA / f"written_{split}.tsv")]
+    wanted = {"dev": (6, 7), "test": (8, 9)}[split]
+    boston = {i: label for _f, i, label in _rows(DATA / "boston_labels.tsv") if _bucket(i) in wanted}
+    texts = _boston_texts(set(boston))
     sets["boston"] = [(texts[i], label) for i, label in boston.items()]
     labels = {tid: label for _e, tid, label in _rows(DATA / "crisislex_labels.tsv")}
-    keep = {tid for tid in labels if (_bucket(tid) < 4) == (split == "dev")}
-    with open(SHARED / "crisislex" / "crisislex_t26.csv", encoding="utf-8") as fh:
-        sets["crisislex"] = [
-            (r["text"], labels[r["tweet_id"]]) for r in csv.DictReader(fh) if r["tweet_id"] in keep
-        ]
+    sets["crisislex"] = _crisislex(
+        {tid: label for tid, label in labels.items() if (_bucket(tid) < 4) == (split == "dev")}
+    )
     return sets
 
 
@@ -86,7 +107,7 @@ def report(name: str, pairs: list[tuple[str, str]], errors: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--split", choices=("dev", "test", "both"), default="both")
+    parser.add_argument("--split", choices=("dev", "test", "both", "fresh"), default="both")
     parser.add_argument("--errors", action="store_true", help="print the misread posts (dev only)")
     args = parser.parse_args()
     for split in ("dev", "test") if args.split == "both" else (args.split,):

@@ -1,0 +1,115 @@
+"""Draw the candidates of the fresh escalation test (batch 6): never-labelled CrisisLex and Boston posts.
+
+Usage: PYTHONPATH=. .venv/bin/python bench/sample_risk_fresh.py > /tmp/fresh_candidates.tsv
+
+Prints source, folder or event, id and text (text only to read while labelling; the stored files keep ids and
+labels). Excludes every id already in bench/data/risk/, every retweet, and every Boston id or text in the risk
+or triage training files, so the fresh split shares nothing with what was trained or tuned before it.
+Seed 1414. How the draw was labelled: bench/data/risk/LABELLING.md, "Batch 6, fresh test".
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.shared_data import SHARED_DATA as SHARED  # noqa: E402
+
+RISK = ROOT / "bench" / "data" / "risk"
+TRAIN = ROOT / "civictracker" / "triage" / "data"
+SEED = 1414
+EMERGENCY_TYPES = {"Affected individuals", "Caution and advice", "Infrastructure and utilities"}
+ANGER = re.compile(
+    r"\b(fuck\w*|shit\w*|damn|idiot\w*|stupid|disgrace\w*|pathetic|angry|furious|wtf|hate|"
+    r"pinche|mierda|puta\w*|idiota\w*|porra|merda|caralho|vergonha|cazzo|vergogna)\b",
+    re.I,
+)
+DANGER = re.compile(
+    r"\b(fire|smoke|smoking|gas|wires?|sparks?|sparking|injur\w*|hurt|unconscious|passed out|collaps\w*|"
+    r"falling|fell|flood\w*|shot|shoot\w*|gun\w*|stab\w*|fight\w*|bleed\w*|blood|ambulance|emergency|"
+    r"danger\w*|hazard\w*|explo\w*|carbon monoxide|trapped|attack\w*|threat\w*|kill\w*|overdos\w*|weapon)\b",
+    re.I,
+)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def _labelled_ids() -> set[str]:
+    ids = set()
+    for name in ("crisislex_labels.tsv", "boston_labels.tsv"):
+        for line in (RISK / name).read_text(encoding="utf-8").splitlines():
+            if line and line[0] != "#":
+                ids.add(line.split("\t")[1])
+    return ids
+
+
+def _trained() -> tuple[set[str], set[str]]:
+    ids, texts = set(), set()
+    for name in ("real_boston.jsonl", "risk_boston.jsonl"):
+        for line in (TRAIN / name).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            ids.add(row["id"].removeprefix("bos-"))
+            texts.add(_norm(row["text"]))
+    return ids, texts
+
+
+def crisislex(rng: random.Random, skip: set[str]) -> list[tuple[str, str, str, str]]:
+    with open(SHARED / "crisislex" / "crisislex_t26.csv", encoding="utf-8") as fh:
+        rows = [
+            r
+            for r in csv.DictReader(fh)
+            if r["tweet_id"] not in skip and not re.match(r"\s*RT\b", r["text"]) and " RT @" not in r["text"]
+        ]
+    seen: set[str] = set()
+    rows = [r for r in rows if not (_norm(r["text"]) in seen or seen.add(_norm(r["text"])))]
+    rng.shuffle(rows)
+    emergency = [r for r in rows if r["information_type"] in EMERGENCY_TYPES][:150]
+    taken = {r["tweet_id"] for r in emergency}
+    anger = [r for r in rows if r["tweet_id"] not in taken and ANGER.search(r["text"])][:40]
+    taken |= {r["tweet_id"] for r in anger}
+    rand = [r for r in rows if r["tweet_id"] not in taken][:90]
+    return [("crisislex", r["event"], r["tweet_id"], r["text"]) for r in emergency + anger + rand]
+
+
+def boston(rng: random.Random, skip: set[str]) -> list[tuple[str, str, str, str]]:
+    ids, texts = _trained()
+    out = []
+    for folder, danger_n, random_n in (("unsafe_dangerous", 10_000, 0), ("other", 110, 70)):
+        with gzip.open(SHARED / "boston_open311_text" / f"{folder}.jsonl.gz", "rt", encoding="utf-8") as fh:
+            rows = [json.loads(line) for line in fh]
+        rows = [
+            r
+            for r in rows
+            if r["id"] not in skip and r["id"] not in ids and _norm(r["description"]) not in texts
+        ]
+        seen: set[str] = set()
+        rows = [r for r in rows if not (_norm(r["description"]) in seen or seen.add(_norm(r["description"])))]
+        rng.shuffle(rows)
+        danger = [r for r in rows if folder == "unsafe_dangerous" or DANGER.search(r["description"])][
+            :danger_n
+        ]
+        taken = {r["id"] for r in danger}
+        rand = [r for r in rows if r["id"] not in taken][:random_n]
+        out += [("boston", folder, r["id"], r["description"]) for r in danger + rand]
+    return out
+
+
+def main() -> None:
+    rng = random.Random(SEED)
+    skip = _labelled_ids()
+    for source, group, ident, text in crisislex(rng, skip) + boston(rng, skip):
+        print(f"{source}\t{group}\t{ident}\t{' '.join(text.split())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""The fresh escalation test (batch 6) shares no post with any training, tuning or older evaluation file."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from civictracker.triage.store import TRIAGE_DIR
+
+RISK_SETS = Path(__file__).resolve().parents[3] / "bench" / "data" / "risk"
+
+
+def _ids(name: str) -> set[str]:
+    lines = (RISK_SETS / name).read_text(encoding="utf-8").splitlines()
+    return {line.split("\t")[1] for line in lines if line and not line.startswith("#")}
+
+
+def test_fresh_split_is_labelled_and_disjoint_from_the_older_splits() -> None:
+    boston, crisis = _ids("fresh_boston.tsv"), _ids("fresh_crisislex.tsv")
+    assert len(boston) >= 200 and len(crisis) >= 250
+    assert not boston & _ids("boston_labels.tsv")
+    assert not crisis & _ids("crisislex_labels.tsv")
+
+
+def test_no_training_file_holds_a_fresh_id() -> None:
+    fresh = _ids("fresh_boston.tsv") | _ids("fresh_crisislex.tsv")
+    data = TRIAGE_DIR / "data"
+    files = [p for p in data.iterdir() if p.suffix in (".jsonl", ".tsv", ".txt", ".json")]
+    assert any(p.name == "risk_boston.jsonl" for p in files) and any(
+        p.name == "real_boston.jsonl" for p in files
+    )
+    for path in files:
+        tokens = set(re.findall(r"[A-Z]?\d[\d-]{7,}", path.read_text(encoding="utf-8")))
+        assert not tokens & fresh, f"{path.name} holds fresh test ids: {sorted(tokens & fresh)[:5]}"
+    # the Boston training rows carry their ids (real_boston.jsonl as "bos-<id>")
+    for name in ("risk_boston.jsonl", "real_boston.jsonl"):
+        for line in (data / name).read_text(encoding="utf-8").splitlines():
+            assert json.loads(line)["id"].removeprefix("bos-") not in fresh
