@@ -47,7 +47,9 @@ def evaluate(rows: list[dict]) -> tuple[dict[str, float], list[str]]:
         if row["urgent"]:
             if not flagged:
                 fn += 1
-                errors.append(f"MISS  {row['id']} want {row['hazards']}: {result.reasons[:4]} | {row['text']}")
+                errors.append(
+                    f"MISS  {row['id']} want {row['hazards']}: {result.reasons[:4]} | {row['text']}"
+                )
             else:
                 tp += 1
             if row["hazards"]:
@@ -56,7 +58,9 @@ def evaluate(rows: list[dict]) -> tuple[dict[str, float], list[str]]:
                 ok = flagged and bool(result.hazards) and result.hazards[0] in row["hazards"]
                 first_ok += ok
                 if flagged and not ok:
-                    errors.append(f"KIND  {row['id']} want {row['hazards']} got {result.hazards} | {row['text']}")
+                    errors.append(
+                        f"KIND  {row['id']} want {row['hazards']} got {result.hazards} | {row['text']}"
+                    )
         elif flagged:
             fp += 1
             errors.append(f"FALSE {row['id']} {result.hazards} {result.reasons[-2:]} | {row['text']}")

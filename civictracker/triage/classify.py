@@ -67,6 +67,13 @@ UNKNOWN_SERVICE_KEYWORD_WEIGHT = 0.6
 # (k-fold over the real training rows: 0.813 -> 0.820; team dev category 0.960 -> 0.967).
 OTHER_BIAS = 0.1
 SVM_TEMPERATURE = 3.0
+# A resident's "URGENT!" or "emergency" alone does not make missed trash, rats or a noisy party an
+# emergency (bench/data/boston_labels/LABELLING.md): for these services only a real hazard or the model
+# counts.
+ROUTINE_SERVICES = frozenset(
+    {"trash", "rodents", "graffiti", "illegal_dumping", "abandoned_vehicle", "noise"}
+)
+SAYS_SO = "says emergency"
 # What a non-request may read as: the readings that take it out of the system's hands.
 NON_REQUEST_READINGS = ("question", "complaint")
 
@@ -356,7 +363,7 @@ def _decide(post: _Post, guess: LanguageGuess, channel_kind: str, catalog: tuple
         return _not_a_request(post, lang, reasons), post.hazards, post.kind_probs
     service_code = _choose_service(post, [code for code, _ in catalog])
     _explain_service(post, service_code, reasons)
-    urgent = _is_urgent(post, reasons)
+    urgent = _is_urgent(post, service_code, reasons)
     confidence = round(post.p_request, 3)
     result = TriageResult(True, service_code, urgent, lang, confidence, reasons, "request", post.found_kinds)
     return result, post.hazards, post.kind_probs
@@ -495,9 +502,11 @@ def _explain_service(post: _Post, service_code: str | None, reasons: list[str]) 
             reasons.append(f"words for {service_code}: " + ", ".join(words))
 
 
-def _is_urgent(post: _Post, reasons: list[str]) -> bool:
+def _is_urgent(post: _Post, service_code: str | None, reasons: list[str]) -> bool:
     """Urgent on any hazard, or when the model says so and the words are not of the harmless kind."""
     hazards = post.hazards
+    if service_code in ROUTINE_SERVICES and hazards == [SAYS_SO]:
+        hazards = []
     # "gas station", "fireworks", "my mixtape is fire": hazard words the model may take for urgency.
     urgent = bool(hazards) or (
         post.p_urgent_model >= URGENT_MODEL_THRESHOLD and not vetoes_urgency(post.mtext)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def extra_keywords() -> dict[str, tuple[str, ...]]:
 # The hazard patterns and what blanks or vetoes them: a data file (see its header), one gated pattern per
 # entry, in the file's order.
 _HAZARDS_FILE = Path(__file__).with_name("data") / "hazard_patterns.tsv"
-_NOT_HAZARDS = ("not a hazard", "news of elsewhere", "urgency veto")
+_NOT_HAZARDS = ("not a hazard", "over and done", "news of elsewhere", "urgency veto", "long standing")
 
 
 @lru_cache(maxsize=1)
@@ -52,26 +53,53 @@ def _blocker(name: str) -> GatedPattern:
     return GatedPattern(next(p for why, p in _hazard_entries() if why == name))
 
 
+@dataclass(frozen=True)
+class HazardPattern:
+    """One hazard entry: its gated pattern, its reason, and how the data file marked it."""
+
+    pattern: GatedPattern
+    why: str
+    raw: bool  # "!": tried on the text before the harmless senses are blanked (it needs their words)
+    lasting: bool  # "~": a condition that may be old; dropped when the post says it has been so for weeks
+
+
+def _hazard(marked: str, pattern: str) -> HazardPattern:
+    why = marked.lstrip("!~")
+    return HazardPattern(GatedPattern(pattern), why, "!" in marked[:2], "~" in marked[:2])
+
+
+_HAZARDS = [_hazard(why, p) for why, p in _hazard_entries() if why not in _NOT_HAZARDS]
 # Gated: a pattern is searched only when the post has one of the words its matches need (prefilter.py).
-URGENT_PATTERNS: list[tuple[GatedPattern, str]] = [
-    (GatedPattern(p), why) for why, p in _hazard_entries() if why not in _NOT_HAZARDS
-]
-# Hazard words in a sense that is no hazard: blanked out before the patterns above are tried.
+URGENT_PATTERNS: list[tuple[GatedPattern, str]] = [(h.pattern, h.why) for h in _HAZARDS]
+# Hazard words in a sense that is no hazard (harmless, negated, over and done): blanked out before the
+# patterns above are tried.
 _NOT_A_HAZARD = _blocker("not a hazard")
+# A hazard that is over: fixed, put out, "there was a wire down on sunday". Blanked as well.
+_OVER_AND_DONE = _blocker("over and done")
 # A fire or collapse in the news, or elsewhere and over: not for the city's crews to answer now.
 _NEWS_OF_ELSEWHERE = _blocker("news of elsewhere")
-_NEWS_HAZARDS = {"fire or smoke", "explosion", "collapse"}
+_NEWS_HAZARDS = {"fire or smoke", "explosion", "collapse", "sinkhole", "structure failing"}
 # Hazard words that also make the urgency model's vote worthless: "gas station", "fireworks", slang.
 _URGENCY_VETO = _blocker("urgency veto")
+# "for months", "hace años": a leaning pole or a sagging porch that has been so for long is no emergency
+# (a gas smell for weeks still is: only "~" entries are dropped), nor is the model's vote on it.
+_LONG_STANDING = _blocker("long standing")
 
 
 def urgent_reasons(folded: str) -> list[str]:
     """Names of the hazard patterns found in accent-folded, lower-cased text."""
-    text = _NOT_A_HAZARD.sub(" ", folded)
+    text = _OVER_AND_DONE.sub(" ", _NOT_A_HAZARD.sub(" ", folded))
+    lasting = None
     found: list[str] = []
-    for pattern, why in URGENT_PATTERNS:
-        if why not in found and pattern.search(text):
-            found.append(why)
+    for hazard in _HAZARDS:
+        why = hazard.why
+        if why in found or not hazard.pattern.search(folded if hazard.raw else text):
+            continue
+        if hazard.lasting:
+            lasting = bool(_LONG_STANDING.search(folded)) if lasting is None else lasting
+            if lasting:
+                continue
+        found.append(why)
     if found and _NEWS_OF_ELSEWHERE.search(text):
         found = [why for why in found if why not in _NEWS_HAZARDS]
     return found
@@ -101,8 +129,10 @@ def names_a_place(folded: str) -> bool:
 
 
 def vetoes_urgency(folded: str) -> bool:
-    """Whether the post's hazard-sounding words are of the harmless kind ("gas prices", "fireworks")."""
-    return bool(_URGENCY_VETO.search(folded))
+    """Whether the urgency model's vote is worthless: hazard-sounding words of the harmless kind ("gas
+    prices", "fireworks", "no smoke", "bbq smoke"), a hazard that is over, or a condition the post says is
+    weeks or years old. Only the model's vote: a hazard pattern still makes a post urgent."""
+    return any(p.search(folded) for p in (_URGENCY_VETO, _NOT_A_HAZARD, _OVER_AND_DONE, _LONG_STANDING))
 
 
 # Emergency kinds, in precedence order: a reply gives the safety line of the first kind a post has
@@ -140,6 +170,12 @@ _KIND_OF_REASON = {
     "tree on car, house or wires": "tree",
     "someone hurt": "injury",
     "someone unwell": "injury",
+    "leaning pole": "electric",
+    "exposed wires": "electric",
+    "wires arcing": "electric",
+    "branches in the wires": "tree",
+    "structure failing": "collapse",
+    "sinkhole": "collapse",
 }
 # Services that suit each kind, best first. A post whose category suits none of its kinds is filed under
 # the first kind's first service the catalog has (a gas smell is not "noise" because a CO alarm beeps).

@@ -86,9 +86,69 @@ def test_a_311_form_emergency_is_a_request_though_it_reads_like_news() -> None:
     assert result.is_request and result.urgent and result.hazards == ["fire"]
 
 
-def test_a_non_emergency_urgency_has_no_hazard_kind() -> None:
-    result = triage_text("URGENT: the trash was not picked up on Hampshire St again")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "URGENT: the streetlight at Hampshire and Prospect is out again",
+        "black ice on Walden St, two cars already slid into each other, please salt",
+    ],
+)
+def test_a_non_emergency_urgency_has_no_hazard_kind(text: str) -> None:
+    result = triage_text(text)
     assert result.is_request and result.urgent and result.hazards == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "URGENT: the trash was not picked up on Hampshire St again",
+        "rats all over the dumpsters on Pearl St, a health emergency honestly",
+    ],
+)
+def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -> None:
+    result = triage_text(text)
+    assert result.is_request and not result.urgent, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("the street smells like sulfur by the school on Putnam Ave, getting worse", "gas"),
+        ("the crew hit a gas line digging on Prospect St and it's roaring", "gas"),
+        ("monoxide alarm beeping in the basement apartment, my mom feels sick", "carbon_monoxide"),
+        ("utility pole knocked over by a truck on Webster Ave", "electric"),
+        ("bare wires sticking out of the lamp post base at the playground", "electric"),
+        ("the overhead wires on Elm St are buzzing and throwing blue flashes", "electric"),
+        ("a boy is stuck in the storm drain on Sherman St", "trapped"),
+        ("the retaining wall on Sparks St gave way onto the sidewalk", "collapse"),
+        ("grate stolen from the storm drain on Pearl St, deep hole in the crosswalk", "open_manhole"),
+        ("water gushing up out of the pavement on Broadway, it's a river", "water"),
+        ("a big oak came down on a parked car on Brattle St", "tree"),
+        ("a man collapsed at the bus stop in Central Sq and isn't breathing right", "injury"),
+    ],
+)
+def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
+    result = triage_text(text)
+    assert result.is_request and result.urgent and result.hazards[:1] == [kind], result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not a gas smell, more like sewage, from the drain on Cherry St",
+        "no smoke, no fire, just the smoke alarm chirping for a battery",
+        "gas leak on Prospect was repaired this morning, all clear",
+        "there was a wire down on Oxford St on sunday, it's fixed now",
+        "branches touching the power lines on Oxford St for months, please trim",
+        "a sinkhole-ish dip on Putnam Ave has been getting worse all year",
+        "a bunch of sneakers hanging on the power lines on Hampshire St lol",
+        "trapped in this endless permit process for 6 months",
+        "bbq smoke from the block party smells amazing",
+    ],
+)
+def test_negated_past_and_old_hazards_are_not_urgent(text: str) -> None:
+    result = triage_text(text)
+    assert not (result.is_request and result.urgent), result.reasons
 
 
 def test_kinds_follow_precedence_and_service_keeps_a_suitable_choice() -> None:
