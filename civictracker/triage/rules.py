@@ -116,6 +116,10 @@ _NAMES_A_PLACE = GatedPattern(
     r"house|home|hallway|stairwell|basement|elevator|floor|kitchen|porch|yard|garage|edificio|predio|"
     r"apartamento|pasillo|corredor|sotano|porao|escada|bilding|koridor|kay|casa|rua|calle|lari)\b|"
     r"\b(?:next door|specific location ?:|details ?:|emergency condition ?:|submitted via url)|"
+    # A spot outdoors a resident stands at ("at Fresh Pond", "by the bus stop", "in the Charles").
+    r"\b(?:at|in|on|near|by|outside|behind|under|into|off) (?:the )?(?:[a-z]+ )?(?:pond|park|playground|"
+    r"bus stop|station|boathouse|bridge|footbridge|underpass|alley|parking lot|platform|crosswalk|"
+    r"bike (?:lane|path)|intersection|charles)\b|"
     # At home, or an alarm or detector sounding: it sounds where the resident is.
     r"\b(?:at home|em casa|en casa|na minha casa|en mi casa|lakay(?: mwen)?|nan kay(?: mwen)?)\b|"
     r"\b(?:detector|detekte|alarm|alarma|alarme)\b.{0,25}\b(?:going off|went off|beeping|sounding|disparou|"
