@@ -125,6 +125,10 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
         ("water gushing up out of the pavement on Broadway, it's a river", "water"),
         ("a big oak came down on a parked car on Brattle St", "tree"),
         ("a man collapsed at the bus stop in Central Sq and isn't breathing right", "injury"),
+        ("cable snapped and is on the sidewalk on Inman St, crackling", "electric"),
+        ("chunk of concrete fell off the overpass on Memorial Dr, almost hit a car", "collapse"),
+        ("big hole opened in Harvard St and a cyclist fell in", "open_manhole"),
+        ("someone is drowning in the Charles by the boathouse", "trapped"),
     ],
 )
 def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
@@ -144,6 +148,9 @@ def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str)
         "a bunch of sneakers hanging on the power lines on Hampshire St lol",
         "trapped in this endless permit process for 6 months",
         "bbq smoke from the block party smells amazing",
+        "the smoke from the fireworks last night was wild",
+        "my basement floods every spring a little",
+        "the gas works on Harvard St are taking forever",
     ],
 )
 def test_negated_past_and_old_hazards_are_not_urgent(text: str) -> None:
