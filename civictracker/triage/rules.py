@@ -113,7 +113,7 @@ _NAMES_A_PLACE = GatedPattern(
     r"\b(?:on|at|near|by|corner of|outside|in front of|across from) (?:[a-z]+ ){1,2}(?:st|street|ave|avenue|"
     r"rd|road|pl|way|dr|sq)\b|"
     r"\b(?:my|our|the|this|de|do|da|del|mi|nan|in the|en el|la|no|na) (?:street|block|building|apartment|apt|"
-    r"house|home|hallway|stairwell|basement|elevator|floor|kitchen|porch|yard|garage|edificio|predio|"
+    r"car|truck|house|home|hallway|stairwell|basement|elevator|floor|kitchen|porch|yard|garage|edificio|predio|"
     r"apartamento|pasillo|corredor|sotano|porao|escada|bilding|koridor|kay|casa|rua|calle|lari)\b|"
     r"\b(?:next door|specific location ?:|details ?:|emergency condition ?:|submitted via url)|"
     # A spot outdoors a resident stands at ("at Fresh Pond", "by the bus stop", "in the Charles").
@@ -180,6 +180,7 @@ _KIND_OF_REASON = {
     "branches in the wires": "tree",
     "structure failing": "collapse",
     "sinkhole": "collapse",
+    "tree about to fall": "tree",
 }
 # Services that suit each kind, best first. A post whose category suits none of its kinds is filed under
 # the first kind's first service the catalog has (a gas smell is not "noise" because a CO alarm beeps).

@@ -129,6 +129,10 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
         ("chunk of concrete fell off the overpass on Memorial Dr, almost hit a car", "collapse"),
         ("big hole opened in Harvard St and a cyclist fell in", "open_manhole"),
         ("someone is drowning in the Charles by the boathouse", "trapped"),
+        ("kid locked in a hot car in the Star Market lot on Beacon St, windows up", "trapped"),
+        ("a fire hydrant sheared off on Mass Ave is spraying water across all lanes", "water"),
+        ("dryer vent smoking and the wall is hot at 24 Ellsworth Ave, we're outside", "fire"),
+        ("thanks for letting that dead tree stand for 3 years, it just fell on my car. Lovely.", "tree"),
     ],
 )
 def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
@@ -151,6 +155,8 @@ def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str)
         "the smoke from the fireworks last night was wild",
         "my basement floods every spring a little",
         "the gas works on Harvard St are taking forever",
+        "gas leak drill at the high school tomorrow, don't be alarmed",
+        "how do I know if my building has carbon monoxide detectors?",
     ],
 )
 def test_negated_past_and_old_hazards_are_not_urgent(text: str) -> None:
