@@ -133,6 +133,9 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
         ("a fire hydrant sheared off on Mass Ave is spraying water across all lanes", "water"),
         ("dryer vent smoking and the wall is hot at 24 Ellsworth Ave, we're outside", "fire"),
         ("thanks for letting that dead tree stand for 3 years, it just fell on my car. Lovely.", "tree"),
+        ("alguém desmaiou no ponto de ônibus na Cambridge St e não acorda", "injury"),
+        ("water is coming out of the ground on Elm St like a fountain, flooding everything", "water"),
+        ("there's a huge crack in the facade on Main St and bricks are raining down", "collapse"),
     ],
 )
 def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
@@ -157,6 +160,8 @@ def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str)
         "the gas works on Harvard St are taking forever",
         "gas leak drill at the high school tomorrow, don't be alarmed",
         "how do I know if my building has carbon monoxide detectors?",
+        "the bridge on Western Ave has crumbling paint, could use a touch up",
+        "who left a gas can on the sidewalk on Pearl St",
     ],
 )
 def test_negated_past_and_old_hazards_are_not_urgent(text: str) -> None:
