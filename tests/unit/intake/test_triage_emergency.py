@@ -136,6 +136,9 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
         ("alguém desmaiou no ponto de ônibus na Cambridge St e não acorda", "injury"),
         ("water is coming out of the ground on Elm St like a fountain, flooding everything", "water"),
         ("there's a huge crack in the facade on Main St and bricks are raining down", "collapse"),
+        ("o teto do meu apartamento tá caindo aos pedaços com a infiltração, 20 Berkshire St", "collapse"),
+        ("hay un cable de luz colgando muy bajo en la calle Inman, los niños lo pueden tocar", "electric"),
+        ("the tree is cracking and could fall on the house any minute, 5 Oak St", "tree"),
     ],
 )
 def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
@@ -162,6 +165,9 @@ def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str)
         "how do I know if my building has carbon monoxide detectors?",
         "the bridge on Western Ave has crumbling paint, could use a touch up",
         "who left a gas can on the sidewalk on Pearl St",
+        "that fire on Norfolk St last month still has the building boarded up, when will it be fixed",
+        "a dead tree on my block might fall on a car eventually, can you look at it",
+        "wires hanging off the side of my building from an old cable install, not live, ugly",
     ],
 )
 def test_negated_past_and_old_hazards_are_not_urgent(text: str) -> None:
