@@ -139,6 +139,10 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
         ("o teto do meu apartamento tá caindo aos pedaços com a infiltração, 20 Berkshire St", "collapse"),
         ("hay un cable de luz colgando muy bajo en la calle Inman, los niños lo pueden tocar", "electric"),
         ("the tree is cracking and could fall on the house any minute, 5 Oak St", "tree"),
+        ("el techo del pasillo se cayó, hay escombros por todos lados", "collapse"),
+        ("se rompió una tubería y el agua está saliendo por la calle Cambridge", "water"),
+        ("tem uma pessoa caída na calçada na Inman St, não se mexe", "injury"),
+        ("alam monoksid kabòn lan ap sonnen, tout moun gen tèt fè mal", "carbon_monoxide"),
     ],
 )
 def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
@@ -168,6 +172,7 @@ def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str)
         "that fire on Norfolk St last month still has the building boarded up, when will it be fixed",
         "a dead tree on my block might fall on a car eventually, can you look at it",
         "wires hanging off the side of my building from an old cable install, not live, ugly",
+        "hay un carro sin placas en Otis St que no se mueve hace un mes",
     ],
 )
 def test_negated_past_and_old_hazards_are_not_urgent(text: str) -> None:
