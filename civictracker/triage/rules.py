@@ -122,8 +122,8 @@ _NAMES_A_PLACE = GatedPattern(
     r"bike (?:lane|path)|intersection|charles)\b|"
     # At home, or an alarm or detector sounding: it sounds where the resident is.
     r"\b(?:at home|em casa|en casa|na minha casa|en mi casa|lakay(?: mwen)?|nan kay(?: mwen)?)\b|"
-    r"\b(?:detector|detekte|alarm|alarma|alarme|alam)\b.{0,25}\b(?:going off|went off|beeping|sounding|disparou|"
-    r"dispar\w*|suena|sonando|tocando|apitando|ap sonnen|sonnen)\b"
+    r"\b(?:detector|detekte|alarm|alarma|alarme|alam)\b.{0,25}\b(?:going off|went off|beeping|sounding|"
+    r"disparou|dispar\w*|suena|sonando|tocando|apitando|ap sonnen|sonnen)\b"
 )
 
 
