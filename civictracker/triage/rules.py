@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from civictracker.triage.prefilter import GatedPattern
+from civictracker.triage.prefilter import GatedPattern, candidates
 
 # Words residents use for each service beyond the city's own (English) catalog keywords, per language
 # (Spanish, Portuguese, Haitian Creole, slang): a data file, accent-folded, matched on word boundaries.
@@ -27,15 +27,15 @@ def extra_keywords() -> dict[str, tuple[str, ...]]:
     }
 
 
-# The hazard patterns and what blanks or vetoes them: a data file (see its header), one gated pattern per
-# entry, in the file's order.
+# The hazard patterns and what blanks or vetoes them: a data file (see its header). Each alternative (each
+# line) is a gated pattern of its own, so that a rare word gates it, not the commonest word of its entry.
 _HAZARDS_FILE = Path(__file__).with_name("data") / "hazard_patterns.tsv"
 _NOT_HAZARDS = ("not a hazard", "over and done", "news of elsewhere", "urgency veto", "long standing")
 
 
 @lru_cache(maxsize=1)
-def _hazard_entries() -> tuple[tuple[str, str], ...]:
-    """(reason, pattern) per entry of the data file, its "|" lines joined to the entry above them."""
+def _hazard_entries() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(reason, its alternatives) per entry of the data file: its "|" lines belong to the entry above."""
     entries: list[list[str]] = []
     for line in _HAZARDS_FILE.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
@@ -45,17 +45,46 @@ def _hazard_entries() -> tuple[tuple[str, str], ...]:
             entries[-1].append(pattern)
         else:
             entries.append([reason, pattern])
-    return tuple((reason, "|".join(alts)) for reason, *alts in entries)
+    return tuple((reason, tuple(alts)) for reason, *alts in entries)
 
 
-def _blocker(name: str) -> GatedPattern:
-    """The one pattern of a "not a hazard"-kind entry."""
-    return GatedPattern(next(p for why, p in _hazard_entries() if why == name))
+class Blocker:
+    """The alternatives of a "not a hazard"-kind entry, each gated on its own words, tried in turn."""
+
+    def __init__(self, name: str) -> None:
+        alternatives = next(alts for why, alts in _hazard_entries() if why == name)
+        self.patterns = [GatedPattern(alt) for alt in alternatives]
+        self._always = [i for i, p in enumerate(self.patterns) if p.number is None]
+        self._by_number = {p.number: i for i, p in enumerate(self.patterns) if p.number is not None}
+
+    def _possible(self, text: str) -> list[re.Pattern[str]]:
+        """The alternatives the text's words let through (the gates of all of them in one pass), in order."""
+        picked = [i for n in candidates(text) if (i := self._by_number.get(n)) is not None]
+        order = sorted([*self._always, *picked]) if picked else self._always
+        return [self.patterns[i].pattern for i in order]
+
+    def sub(self, repl: str, text: str) -> str:
+        """The text with what any alternative matches (each reading the whole text) replaced; overlapping
+        matches are replaced once."""
+        spans = sorted(m.span() for p in self._possible(text) for m in p.finditer(text))
+        if not spans:
+            return text
+        parts, end = [], 0
+        for start, stop in spans:
+            if start >= end:
+                parts += [text[end:start], repl]
+            end = max(end, stop)
+        parts.append(text[end:])
+        return "".join(parts)
+
+    def search(self, text: str) -> bool:
+        """Whether any alternative matches."""
+        return any(p.search(text) for p in self._possible(text))
 
 
 @dataclass(frozen=True)
 class HazardPattern:
-    """One hazard entry: its gated pattern, its reason, and how the data file marked it."""
+    """One alternative of a hazard entry: its gated pattern, its reason, and how the data file marked it."""
 
     pattern: GatedPattern
     why: str
@@ -63,27 +92,32 @@ class HazardPattern:
     lasting: bool  # "~": a condition that may be old; dropped when the post says it has been so for weeks
 
 
-def _hazard(marked: str, pattern: str) -> HazardPattern:
-    why = marked.lstrip("!~")
-    return HazardPattern(GatedPattern(pattern), why, "!" in marked[:2], "~" in marked[:2])
-
-
-_HAZARDS = [_hazard(why, p) for why, p in _hazard_entries() if why not in _NOT_HAZARDS]
+_HAZARDS = [
+    HazardPattern(GatedPattern(alt), marked.lstrip("!~"), "!" in marked[:2], "~" in marked[:2])
+    for marked, alts in _hazard_entries()
+    if marked not in _NOT_HAZARDS
+    for alt in alts
+]
+# The alternatives tried on every post (no gate, or tried before blanking), and the others by gate number.
+_ALWAYS_TRIED = [i for i, h in enumerate(_HAZARDS) if h.pattern.number is None or h.raw]
+_GATED_ENTRY = {
+    h.pattern.number: i for i, h in enumerate(_HAZARDS) if h.pattern.number is not None and not h.raw
+}
 # Gated: a pattern is searched only when the post has one of the words its matches need (prefilter.py).
 URGENT_PATTERNS: list[tuple[GatedPattern, str]] = [(h.pattern, h.why) for h in _HAZARDS]
 # Hazard words in a sense that is no hazard (harmless, negated, over and done): blanked out before the
 # patterns above are tried.
-_NOT_A_HAZARD = _blocker("not a hazard")
+_NOT_A_HAZARD = Blocker("not a hazard")
 # A hazard that is over: fixed, put out, "there was a wire down on sunday". Blanked as well.
-_OVER_AND_DONE = _blocker("over and done")
+_OVER_AND_DONE = Blocker("over and done")
 # A fire or collapse in the news, or elsewhere and over: not for the city's crews to answer now.
-_NEWS_OF_ELSEWHERE = _blocker("news of elsewhere")
+_NEWS_OF_ELSEWHERE = Blocker("news of elsewhere")
 _NEWS_HAZARDS = {"fire or smoke", "explosion", "collapse", "sinkhole", "structure failing"}
 # Hazard words that also make the urgency model's vote worthless: "gas station", "fireworks", slang.
-_URGENCY_VETO = _blocker("urgency veto")
+_URGENCY_VETO = Blocker("urgency veto")
 # "for months", "hace años": a leaning pole or a sagging porch that has been so for long is no emergency
 # (a gas smell for weeks still is: only "~" entries are dropped), nor is the model's vote on it.
-_LONG_STANDING = _blocker("long standing")
+_LONG_STANDING = Blocker("long standing")
 
 
 def urgent_reasons(folded: str) -> list[str]:
@@ -91,7 +125,11 @@ def urgent_reasons(folded: str) -> list[str]:
     text = _OVER_AND_DONE.sub(" ", _NOT_A_HAZARD.sub(" ", folded))
     lasting = None
     found: list[str] = []
-    for hazard in _HAZARDS:
+    # Dozens of entries, few of whose words a post has: only those its gates let through, in the file's order.
+    possible = candidates(text)
+    picked = [i for n in possible if (i := _GATED_ENTRY.get(n)) is not None]
+    for i in sorted([*_ALWAYS_TRIED, *picked]) if picked else _ALWAYS_TRIED:
+        hazard = _HAZARDS[i]
         why = hazard.why
         if why in found or not hazard.pattern.search(folded if hazard.raw else text):
             continue
