@@ -27,6 +27,7 @@ from civictracker.triage.reads_as import reads_as
 from civictracker.triage.risk import Risk, RiskInput, reach_reasons, risk_level, risk_levels
 from civictracker.triage.rules import (
     EMERGENCY_KINDS,
+    EMERGENCY_REASONS,
     hazard_kinds,
     hazard_service,
     keyword_hits,
@@ -448,7 +449,9 @@ def _is_request(post: _Post, lang: str, channel_kind: str, reasons: list[str]) -
     news_link = post.kind_guess == "news" and " url" in f" {post.mtext}"
     # An emergency (gas, fire, a live wire...) at a place the post names is a request in any wording:
     # terse posts, 311 forms and staff notes read like news to the model.
-    here = bool(EMERGENCY_KINDS.intersection(post.found_kinds)) and names_a_place(post.mtext)
+    here = bool(
+        EMERGENCY_KINDS.intersection(post.found_kinds) or EMERGENCY_REASONS.intersection(post.hazards)
+    ) and names_a_place(post.mtext)
     if here or (post.p_request >= HAZARD_MIN_P and not news_link):
         # A hazard described by someone who is there is a request even when worded like chatter.
         reasons.append("hazard words: " + ", ".join(post.hazards))

@@ -157,7 +157,7 @@ _NAMES_A_PLACE = GatedPattern(
     # A spot outdoors a resident stands at ("at Fresh Pond", "by the bus stop", "in the Charles").
     r"\b(?:at|in|on|near|by|outside|behind|under|into|off) (?:the )?(?:[a-z]+ )?(?:pond|park|playground|"
     r"bus stop|station|boathouse|bridge|footbridge|underpass|alley|parking lot|platform|crosswalk|"
-    r"bike (?:lane|path)|intersection|charles)\b|"
+    r"bike (?:lane|path)|intersection|charles)\b|\b[a-z]+ (?:sq|square)\b|"
     # At home, or an alarm or detector sounding: it sounds where the resident is.
     r"\b(?:at home|em casa|en casa|na minha casa|en mi casa|lakay(?: mwen)?|nan kay(?: mwen)?)\b|"
     r"\b(?:detector|detekte|alarm|alarma|alarme|alam)\b.{0,25}\b(?:going off|went off|beeping|sounding|"
@@ -194,6 +194,9 @@ HAZARD_KINDS = (
 # Kinds that make a post naming a place a request whatever the model says (not "injury": "I was injured
 # in June, please shovel for me" is a request, not an emergency).
 EMERGENCY_KINDS = frozenset(HAZARD_KINDS) - {"injury"}
+# Reasons of kind "injury" that are an emergency now (someone hit, not moving, help sent for): like the
+# kinds above, they make a post naming a place a request.
+EMERGENCY_REASONS = frozenset({"someone down"})
 _KIND_OF_REASON = {
     "gas smell": "gas",
     "carbon monoxide": "carbon_monoxide",
@@ -212,6 +215,7 @@ _KIND_OF_REASON = {
     "tree on car, house or wires": "tree",
     "someone hurt": "injury",
     "someone unwell": "injury",
+    "someone down": "injury",
     "leaning pole": "electric",
     "exposed wires": "electric",
     "wires arcing": "electric",

@@ -143,6 +143,11 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
         ("se rompió una tubería y el agua está saliendo por la calle Cambridge", "water"),
         ("tem uma pessoa caída na calçada na Inman St, não se mexe", "injury"),
         ("alam monoksid kabòn lan ap sonnen, tout moun gen tèt fè mal", "carbon_monoxide"),
+        ("GAS!!!! windsor st", "gas"),
+        ("my neighbors house is on fiyah", "fire"),
+        ("guy hit by car, central sq, send help", "injury"),
+        ("gás vazando na rua, Cambridge St, cheiro forte", "gas"),
+        ("water main brk on huron", "water"),
     ],
 )
 def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
@@ -173,6 +178,8 @@ def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str)
         "a dead tree on my block might fall on a car eventually, can you look at it",
         "wires hanging off the side of my building from an old cable install, not live, ugly",
         "hay un carro sin placas en Otis St que no se mueve hace un mes",
+        "I need help finding my parking permit",
+        "should I call 911 for a pothole?",
     ],
 )
 def test_negated_past_and_old_hazards_are_not_urgent(text: str) -> None:
