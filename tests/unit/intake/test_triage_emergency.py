@@ -148,6 +148,10 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
         ("guy hit by car, central sq, send help", "injury"),
         ("gás vazando na rua, Cambridge St, cheiro forte", "gas"),
         ("water main brk on huron", "water"),
+        ("a car just crashed into the front of the pharmacy on Mass Ave, people were inside", "trapped"),
+        ("chemical spill on Binney St, some truck leaked something and people are coughing", "gas"),
+        ("there's a strong smell of propane coming from the food truck lot on Ames St", "gas"),
+        ("the basement of our building is filling with water and the electric panel is down there", "water"),
     ],
 )
 def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
@@ -180,6 +184,7 @@ def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str)
         "hay un carro sin placas en Otis St que no se mueve hace un mes",
         "I need help finding my parking permit",
         "should I call 911 for a pothole?",
+        "bus fumes smell awful on Mass Ave every morning",
     ],
 )
 def test_negated_past_and_old_hazards_are_not_urgent(text: str) -> None:
