@@ -27,6 +27,7 @@ from civictracker.triage.reads_as import reads_as
 from civictracker.triage.risk import Risk, RiskInput, reach_reasons, risk_level, risk_levels
 from civictracker.triage.rules import (
     EMERGENCY_KINDS,
+    EMERGENCY_REASONS,
     hazard_kinds,
     hazard_service,
     keyword_hits,
@@ -67,6 +68,13 @@ UNKNOWN_SERVICE_KEYWORD_WEIGHT = 0.6
 # (k-fold over the real training rows: 0.813 -> 0.820; team dev category 0.960 -> 0.967).
 OTHER_BIAS = 0.1
 SVM_TEMPERATURE = 3.0
+# A resident's "URGENT!" or "emergency" alone does not make missed trash, rats or a noisy party an
+# emergency (bench/data/boston_labels/LABELLING.md): for these services only a real hazard or the model
+# counts.
+ROUTINE_SERVICES = frozenset(
+    {"trash", "rodents", "graffiti", "illegal_dumping", "abandoned_vehicle", "noise"}
+)
+SAYS_SO = "says emergency"
 # What a non-request may read as: the readings that take it out of the system's hands.
 NON_REQUEST_READINGS = ("question", "complaint")
 
@@ -356,7 +364,7 @@ def _decide(post: _Post, guess: LanguageGuess, channel_kind: str, catalog: tuple
         return _not_a_request(post, lang, reasons), post.hazards, post.kind_probs
     service_code = _choose_service(post, [code for code, _ in catalog])
     _explain_service(post, service_code, reasons)
-    urgent = _is_urgent(post, reasons)
+    urgent = _is_urgent(post, service_code, reasons)
     confidence = round(post.p_request, 3)
     result = TriageResult(True, service_code, urgent, lang, confidence, reasons, "request", post.found_kinds)
     return result, post.hazards, post.kind_probs
@@ -441,7 +449,9 @@ def _is_request(post: _Post, lang: str, channel_kind: str, reasons: list[str]) -
     news_link = post.kind_guess == "news" and " url" in f" {post.mtext}"
     # An emergency (gas, fire, a live wire...) at a place the post names is a request in any wording:
     # terse posts, 311 forms and staff notes read like news to the model.
-    here = bool(EMERGENCY_KINDS.intersection(post.found_kinds)) and names_a_place(post.mtext)
+    here = bool(
+        EMERGENCY_KINDS.intersection(post.found_kinds) or EMERGENCY_REASONS.intersection(post.hazards)
+    ) and names_a_place(post.mtext)
     if here or (post.p_request >= HAZARD_MIN_P and not news_link):
         # A hazard described by someone who is there is a request even when worded like chatter.
         reasons.append("hazard words: " + ", ".join(post.hazards))
@@ -495,9 +505,11 @@ def _explain_service(post: _Post, service_code: str | None, reasons: list[str]) 
             reasons.append(f"words for {service_code}: " + ", ".join(words))
 
 
-def _is_urgent(post: _Post, reasons: list[str]) -> bool:
+def _is_urgent(post: _Post, service_code: str | None, reasons: list[str]) -> bool:
     """Urgent on any hazard, or when the model says so and the words are not of the harmless kind."""
     hazards = post.hazards
+    if service_code in ROUTINE_SERVICES and hazards == [SAYS_SO]:
+        hazards = []
     # "gas station", "fireworks", "my mixtape is fire": hazard words the model may take for urgency.
     urgent = bool(hazards) or (
         post.p_urgent_model >= URGENT_MODEL_THRESHOLD and not vetoes_urgency(post.mtext)

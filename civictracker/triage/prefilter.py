@@ -123,6 +123,16 @@ class _LiteralIndex:
             self._remember(text, memo)
         return number in memo[1]
 
+    def candidates(self, text: str) -> frozenset[int]:
+        """The numbers of the gated patterns that may match the text (contains() for all of them at once)."""
+        memo = self._memo.get(text)
+        if memo is None or memo[0] < len(self._needs):
+            memo = self._older.get(text) if memo is None else None
+            if memo is None or memo[0] < len(self._needs):
+                memo = self._find(text)
+            self._remember(text, memo)
+        return memo[1]
+
     def _remember(self, text: str, memo: tuple[int, frozenset[int]]) -> None:
         """Keep the answer in the current generation; a full one becomes the older (bounded, never cold)."""
         if len(self._memo) >= self.MEMO_SIZE:
@@ -161,6 +171,12 @@ class _LiteralIndex:
 _INDEX = _LiteralIndex()
 
 
+def candidates(text: str) -> frozenset[int]:
+    """The numbers (GatedPattern.number) of the gated patterns that may match the text, found in one pass:
+    a loop over many patterns skips the others without asking about each."""
+    return _INDEX.candidates(text)
+
+
 class GatedPattern:
     """A compiled pattern searched only when the text contains one of the strings its matches need.
 
@@ -177,6 +193,12 @@ class GatedPattern:
         literals = required_literals(self.pattern)
         useful = literals is not None and min(map(len, literals)) >= self.MIN_LITERAL
         self._number = _INDEX.add(literals) if literals is not None and useful else None
+
+    @property
+    def number(self) -> int | None:
+        """This pattern's number in the index (candidates() of a text holds it when it may match), None if
+        it is always searched."""
+        return self._number
 
     def may_match(self, text: str) -> bool:
         return self._number is None or _INDEX.contains(self._number, text)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from civictracker.triage.prefilter import GatedPattern
+from civictracker.triage.prefilter import GatedPattern, candidates
 
 # Words residents use for each service beyond the city's own (English) catalog keywords, per language
 # (Spanish, Portuguese, Haitian Creole, slang): a data file, accent-folded, matched on word boundaries.
@@ -26,225 +27,117 @@ def extra_keywords() -> dict[str, tuple[str, ...]]:
     }
 
 
-_WIRE = r"(?:wires?|power ?lines?|lines?|cables?|fios?|fil(?: kouran| elektrik)?|electric(?:al)? lines?)"
-# Without "line" alone: a painted line or a bus line is "in the street" or "across" too.
-_LIVE_WIRE = r"(?:wires?|power ?lines?|cables?|fios?|electric(?:al)? lines?)"
-_URGENT_RAW: list[tuple[str, str]] = [
-    # Live electricity.
-    (
-        rf"\b(?:live|downed|down|fallen|hanging|dangling|arcing|sparking|sparkin|snapped)\b.{{0,30}}\b{_WIRE}\b",
-        "downed wire",
-    ),
-    (
-        rf"\b{_WIRE}\b.{{0,30}}(?:\b(?<!cut )down|\b(?:on the ground|sparking|sparkin|sparks|arcing|smoking|"
-        r"on fire))\b",
-        "downed wire",
-    ),
-    (
-        rf"\b{_LIVE_WIRE}\b.{{0,30}}\b(?:hanging|dangling|fell|across|in the (?:street|road)|laying|lying)\b",
-        "downed wire",
-    ),
-    (
-        r"\b(?:utility|power|telephone|phone|electric) pole\b.{0,20}\b(?:down|snapped|fell|broke|broken|"
-        r"cracked in half)\b",
-        "downed wire",
-    ),
-    (
-        r"\bsparks?\b(?! (?:st|street|pl|place)\b)|\bsparking\b|\bsparkin\b|\bchispas\b|\bfaiscas?\b|"
-        r"\betansel\b|\betensel\b",
-        "sparks",
-    ),
-    (r"\btransformer\b.{0,30}\b(?:explod|blew|blown|fire|smok|boom|spark)\w*", "transformer fire"),
-    (r"\bexplo(?:ded|sion|tou|to)\b", "explosion"),
-    (
-        r"\b(?:cables?|fios?)\b.{0,20}\b(?:caid[oa]s?|electric[oa]s?|no chao|en el suelo)\b|"
-        r"\b(?:se cayo|cayo|caiu)\b.{0,4}\b(?:un |um )?(?:cable|fio)s?\b|"
-        r"\b(?:cables?|fios?)\b.{0,25}\b(?:se cayo|se cayeron|cayo|cayeron|caiu|cairam)\b|"
-        r"\bfil(?: kouran| elektrik)?(?: yo| la| a)?(?: ki)? tonbe\b|"
-        r"\bfil(?: kouran| elektrik)\b.{0,12}\b(?:dife|etensel)\b",
-        "downed wire",
-    ),
-    (
-        r"\belectrocut\w*|\b(?:dando|da|dar) choque\b|\bcables? suelto|\bfios? solto|\bbay kouran\b",
-        "electrocution risk",
-    ),
-    # Gas, fire, smoke, carbon monoxide.
-    (
-        r"\b(?:smell|smells|smelling|smellin|smel|smelt|odou?r|stench|stink|stinks|reek|reeks|leak|leaking|"
-        r"hissing)\b.{0,25}\bgas\b|"
-        r"\bgas\b.{0,25}\b(?:smell|smel|leak|leek|odou?r|stench|hiss)\w*|\brotten eggs?\b|"
-        r"\b(?:olor|huele|cheiro|cheirando|sant|santi|ode)\b.{0,10}\b(?:a |de |fo )?ga[sz]\b|"
-        r"\b(?:fuga|escape|vazamento|fwit)\b.{0,4}\b(?:de )?ga[sz]\b|\bgaz\b.{0,10}\bkoule\b",
-        "gas smell",
-    ),
-    (
-        r"\bon fire\b(?! escapes?)|\bin flames\b|\bflames\b|\bblaze\b|"
-        r"\bburning\b(?! (?:question|issue|desire|man|up|rubber))|"
-        r"\b(?:house|building|car|apartment|brush|dumpster|manhole|kitchen|porch) fire\b|"
-        r"\bfire\b(?! ?(?:hydrant|station|dep|department|dept|alarm test|pit|works|fighter|house|escape|"
-        r"truck|drill|place|proof|exit|door|code|marshal|inspect\w*|safety|hazard|alarm|pull|debris|damage\w*|"
-        # Not a fire: the lane kept clear for the engines, the alarm box, the crews at an open house.
-        r"lanes?\b|crews?\b|command\b|box\b|boxes\b|chief\b|academy\b))"
-        r"|\bsmoke\b(?! ?(?:detector|alarm test|shop))|\bsmokes? (?:coming|pouring)\b|"
-        r"\bincendi(?:o|a|ando|ou)\b|\bfuego\b|\bfogo\b|\bdife\b|\bhumo\b|\bfumaca\b|\blafimen\b|\bquemando\b|"
-        r"\bap boule\b",
-        "fire or smoke",
-    ),
-    (
-        r"\bcarbon monoxide\b|\bco (?:alarm|detector|poisoning|leak)s?\b|\bco (?:levels?|reading)\b|"
-        r"\bmonoxido\b|"
-        r"\bmonoksid\b",
-        "carbon monoxide",
-    ),
-    # People in danger.
-    (
-        r"\btrapped\b|\btrapt\b|\bpinned\b|\bstuck in (?:the |an |a )?(?:elevator|elevater|lift|car|flood|"
-        r"water)\b|\batrapad[oa]s?\b|\bpres[oa]s? (?:no|na|dentro)\b|\bmoun (?:ki )?bloke\b|"
-        r"\bbloke (?:nan|anndan)\b",
-        "people trapped",
-    ),
-    (
-        r"\b(?:hurt|injured|injury|bleeding|unconscious|ambulance|911|herid[oa]s?|machucou|blese)\b",
-        "someone hurt",
-    ),
-    (
-        r"\b(?:people|someone|somebody|driver|person|kids?|family)\b (?:is |are )?(?:still )?(?:inside|"
-        r"in it|in the car)\b|"
-        r"\bcon gente\b|\bw someone in it\b",
-        "people inside",
-    ),
-    (r"\bdizzy\b|\bfainted\b|\bpassed out\b|\bcan'?t breathe\b", "someone unwell"),
-    # Water into homes, open holes.
-    (
-        r"\bwater\b.{0,40}\b(?:into|in|entering|coming in)\b.{0,10}\b(?:our |the |my |their |the front )?"
-        r"(?:homes?|houses?|basements?|apartments?|buildings?|shops?|stores?|doors?)\b",
-        "water into homes",
-    ),
-    (
-        r"\b(?:basement|apartment|sotano|porao|sousol)\b.{0,25}\b(?:flood\w*|inund\w*|alag\w*|inonde)\b|"
-        r"\bflooding into\b|\bgals in the basement\b",
-        "water into homes",
-    ),
-    (
-        r"\b(?:entra|entrando|entrar|invadindo)\b.{0,10}\b(?:a|en|nas?|o)\b.{0,6}\b(?:casas?|sotano|porao)\b|"
-        r"\bantre nan (?:kay|sousol)\b",
-        "water into homes",
-    ),
-    (
-        r"\bmann?hole\b.{0,30}\b(?:open|missing|off|blown|gone|no cover|uncovered|popped|displaced|moved|"
-        r"shifted|flipped)\b|"
-        r"\b(?:alcantarilla|bueiro|egou)\b.{0,10}\b(?:abiert[oa]|abert[oa]|louvri)\b|"
-        r"\b(?:tapa|tampa)\b.{0,25}\b(?:abiert[oa]|abert[oa])\b|"
-        r"\bopen (?:mann?hole|coal chute)\b|\b(?:no|missing|without) (?:mann?hole )?cover\b|"
-        r"\b(?:mann?hole|sewer|drain) cover\b.{0,20}\b(?:missing|off|gone|popped)\b|"
-        r"\bsin tapa\b|\bsem tampa\b|\bsan kouveti\b|\bfalta la tapa\b|\btampa\b.{0,15}\b(?:sumiu|saiu)\b|"
-        r"\bkouveti\b.{0,12}\bpa la\b",
-        "open manhole",
-    ),
-    (
-        r"\bwater main\b.{0,20}\b(?:burst|break|broke|explod\w*)\b|\bmain break\b.{0,30}\b(?:collaps\w*|"
-        r"homes?|basements?|pouring|coming in)\b|\bmain broke\b|"
-        r"\b(?:se rompio la tuberia|estourou o cano|tiyo dlo a pete)\b",
-        "water main break",
-    ),
-    (
-        r"\b(?:collapsed?|collapsing|collasp\w*|colaps\w*|caved? in|caving in|sinkhole|desabou|derrumb\w*)\b|"
-        r"\b(?:se cayo|cayo|caiu)\b.{0,6}\b(?:el |o |la |a )?(?:techo|teto|pared|parede|muro)\b|"
-        r"\b(?:mi|plafon)\b.{0,12}\btonbe\b|"
-        r"\b(?:fallen|fell|falling down) (?:stone |brick |retaining )?wall\b|"
-        r"\bwall\b.{0,15}\b(?:fell|has fallen|came down)\b",
-        "collapse",
-    ),
-    # Trees on things, ice crashes, signals out with near misses.
-    (
-        r"\btree\b.{0,40}\b(?:on|onto|into|across|crushed|hit|fell on)\b.{0,20}\b(?:car|cars|house|home|roof|"
-        r"wires|lines|power lines|road|street|bus|someone)\b",
-        "tree on car, house or wires",
-    ),
-    (
-        r"\b(?:branch(?:es)?|brach|limbs?)\b.{0,30}\b(?:down|fell|fallen|came down|hanging|broke)\b.{0,30}"
-        r"\b(?:on|onto|across|into)\b.{0,15}\b(?:car|cars|house|home|roof|wires|lines|power lines|someone)\b|"
-        r"\b(?:trees?|branch(?:es)?|brach|limbs?)\b.{0,40}\b(?:blocking|touching|on|in) (?:the )?"
-        r"(?:electrical |electric |power )(?:lines|wires)\b",
-        "tree on car, house or wires",
-    ),
-    (
-        r"\b(?:arbol|arvore|pye bwa)\b.{0,30}\b(?:sobre|em cima|encima|sou|nos|en los)\b.{0,15}\b(?:carro|"
-        r"casa|fios|cables|machin|fil|kay)\w*",
-        "tree on car, house or wires",
-    ),
-    (
-        r"\b(?:ice|icy|slippery|black ice|salt|hielo|gelo|glas)\b.{0,60}\b(?:crash\w*|accidents?|slid\w*|"
-        r"spun out|"
-        r"spinning|skid\w*|collid\w*|chocando|batendo|frape|fell|slipped)\b|\b(?:crash\w*|accidents?|slid\w*|"
-        r"spun out|fell|slipped)\b.{0,40}\b(?:ice|icy|hielo|gelo)\b",
-        "ice causing crashes or falls",
-    ),
-    (
-        r"\b(?:signals?|lights?)\b.{0,30}\b(?:out|dark|dead)\b.{0,50}\b(?:crash\w*|collision\w*|almost|"
-        r"nearly|"
-        r"near miss\w*|accidents?|every direction)\b",
-        "signals out, near collisions",
-    ),
-    (
-        r"\b(?:help|socorro|ayuda|ede nou)\b.{0,3}!|(?<!snow )\bemergency\b"
-        r"(?! (?:doors?|exits?|lanes?|vehicles?|rooms?|brakes?|contacts?|numbers?|access|routes?))|"
-        r"\burgent\w*|\burgente\b|\bijan\b",
-        "says emergency",
-    ),
-]
-# Gated: a pattern is searched only when the post has one of the words its matches need (prefilter.py).
-URGENT_PATTERNS: list[tuple[GatedPattern, str]] = [(GatedPattern(p), why) for p, why in _URGENT_RAW]
+# The hazard patterns and what blanks or vetoes them: a data file (see its header). Each alternative (each
+# line) is a gated pattern of its own, so that a rare word gates it, not the commonest word of its entry.
+_HAZARDS_FILE = Path(__file__).with_name("data") / "hazard_patterns.tsv"
+_NOT_HAZARDS = ("not a hazard", "over and done", "news of elsewhere", "urgency veto", "long standing")
 
-# Hazard words in a sense that is no hazard: blanked out before the patterns above are tried.
-_NOT_A_HAZARD = GatedPattern(
-    r"\bgas (?:station|prices?|bill|stove|light|tank|pump|mileage|money)s?\b|\bgasolin\w*|"
-    r"\bfire ?works?\b|\bfuegos artificiales\b|\bfogos de artificio\b|\bfire ?(?:drill|pit|place)s?\b|"
-    r"\b(?:simulacro|simulacao) de incendio\b|\begzesis dife\b|"
-    r"\bsmoke (?:alarm|detector)s? (?:test|install\w*|check)\w*|"
-    r"\b(?:burnt|burned|cooking|toast)\b.{0,30}\bsmoke (?:alarm|detector)\b|"
-    r"\b(?:is|so|straight|pure|lowkey|es|e|este|esta|essa|esse) (?:fire|fuego|fogo)\b"
-    r"(?! (?:in|at|on|near|next))|"
-    r"\bon fire (?:tonight|lately|this season|today)\b(?!.{0,30}\b(?:house|building|car|apartment)\b)|"
-    r"\bstuck in traffic\b|\btrapped in (?:this|a|the) (?:meeting|class|call|zoom)\b|"
-    r"\bgas leak in the plot\b|\bemergency condition ?:|"
-    r"\bthe collapse of\b|"
-    r"\b(?:no|not an?|non-?) ?(?:acute )?emergency\b|"
-    r"\bambulances?\b.{0,15}\b(?:not able|can'?t|cannot|unable|couldn'?t|wouldn'?t|won'?t)\b|"
-    r"\b(?:had|has had|there was|after|since|from|during) (?:a |one |the )?(?:\w+ )?fire\b"
-    r"(?! (?:now|right now))|"
-    r"\bfire (?:occurred|happened)\b|"
-    # A harm feared, not happened: "fix it before someone gets hurt", "a kid could get hurt".
-    r"\bbefore (?:someone|somebody|anyone|people|a (?:kid|child|person|pedestrian|cyclist)) "
-    r"(?:is |gets? |are )?(?:hurt|injured)\b|"
-    r"\b(?:someone|somebody|anyone|people|kids|children|a (?:kid|child|person|pedestrian|cyclist)) "
-    r"(?:is going to|are going to|is gonna|will|could|might|may|would) (?:get |be )?(?:seriously )?"
-    r"(?:hurt|injured)\b|"
-    r"\b(?:in case of|if there'?s|if there is|if there was|risk of|could start|fears?) (?:a )?"
-    r"(?:fire|(?:medical )?emergency)(?: or (?:a )?(?:medical )?(?:fire|emergency))?\b"
-)
+
+@lru_cache(maxsize=1)
+def _hazard_entries() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(reason, its alternatives) per entry of the data file: its "|" lines belong to the entry above."""
+    entries: list[list[str]] = []
+    for line in _HAZARDS_FILE.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        reason, pattern = line.split("\t", 1)
+        if reason == "|":
+            entries[-1].append(pattern)
+        else:
+            entries.append([reason, pattern])
+    return tuple((reason, tuple(alts)) for reason, *alts in entries)
+
+
+class Blocker:
+    """The alternatives of a "not a hazard"-kind entry, each gated on its own words, tried in turn."""
+
+    def __init__(self, name: str) -> None:
+        alternatives = next(alts for why, alts in _hazard_entries() if why == name)
+        self.patterns = [GatedPattern(alt) for alt in alternatives]
+        self._always = [i for i, p in enumerate(self.patterns) if p.number is None]
+        self._by_number = {p.number: i for i, p in enumerate(self.patterns) if p.number is not None}
+
+    def _possible(self, text: str) -> list[re.Pattern[str]]:
+        """The alternatives the text's words let through (the gates of all of them in one pass), in order."""
+        picked = [i for n in candidates(text) if (i := self._by_number.get(n)) is not None]
+        order = sorted([*self._always, *picked]) if picked else self._always
+        return [self.patterns[i].pattern for i in order]
+
+    def sub(self, repl: str, text: str) -> str:
+        """The text with what any alternative matches (each reading the whole text) replaced; overlapping
+        matches are replaced once."""
+        spans = sorted(m.span() for p in self._possible(text) for m in p.finditer(text))
+        if not spans:
+            return text
+        parts, end = [], 0
+        for start, stop in spans:
+            if start >= end:
+                parts += [text[end:start], repl]
+            end = max(end, stop)
+        parts.append(text[end:])
+        return "".join(parts)
+
+    def search(self, text: str) -> bool:
+        """Whether any alternative matches."""
+        return any(p.search(text) for p in self._possible(text))
+
+
+@dataclass(frozen=True)
+class HazardPattern:
+    """One alternative of a hazard entry: its gated pattern, its reason, and how the data file marked it."""
+
+    pattern: GatedPattern
+    why: str
+    raw: bool  # "!": tried on the text before the harmless senses are blanked (it needs their words)
+    lasting: bool  # "~": a condition that may be old; dropped when the post says it has been so for weeks
+
+
+_HAZARDS = [
+    HazardPattern(GatedPattern(alt), marked.lstrip("!~"), "!" in marked[:2], "~" in marked[:2])
+    for marked, alts in _hazard_entries()
+    if marked not in _NOT_HAZARDS
+    for alt in alts
+]
+# The alternatives tried on every post (no gate, or tried before blanking), and the others by gate number.
+_ALWAYS_TRIED = [i for i, h in enumerate(_HAZARDS) if h.pattern.number is None or h.raw]
+_GATED_ENTRY = {
+    h.pattern.number: i for i, h in enumerate(_HAZARDS) if h.pattern.number is not None and not h.raw
+}
+# Gated: a pattern is searched only when the post has one of the words its matches need (prefilter.py).
+URGENT_PATTERNS: list[tuple[GatedPattern, str]] = [(h.pattern, h.why) for h in _HAZARDS]
+# Hazard words in a sense that is no hazard (harmless, negated, over and done): blanked out before the
+# patterns above are tried.
+_NOT_A_HAZARD = Blocker("not a hazard")
+# A hazard that is over: fixed, put out, "there was a wire down on sunday". Blanked as well.
+_OVER_AND_DONE = Blocker("over and done")
 # A fire or collapse in the news, or elsewhere and over: not for the city's crews to answer now.
-_NEWS_OF_ELSEWHERE = GatedPattern(
-    r"\b(?:on|in|watching|saw on) the news\b|\bprayers (?:for|to)\b|\bthoughts (?:are )?(?:with|to)\b|"
-    r"\bper (?:boston|somerville|the) fire\b.{0,40}\burl\b|\brip to\b"
-)
-_NEWS_HAZARDS = {"fire or smoke", "explosion", "collapse"}
+_NEWS_OF_ELSEWHERE = Blocker("news of elsewhere")
+_NEWS_HAZARDS = {"fire or smoke", "explosion", "collapse", "sinkhole", "structure failing"}
 # Hazard words that also make the urgency model's vote worthless: "gas station", "fireworks", slang.
-_URGENCY_VETO = GatedPattern(
-    r"\bgas (?:station|prices?|bill)s?\b|\bgasolin\w*|\bfire ?works?\b|\bfuegos artificiales\b|"
-    r"\bfogos de artificio\b|\bsmoke (?:alarm|detector)s? (?:test|install\w*|check)\w*|\bfire drill\b|"
-    r"\b(?:is|so|straight|pure|lowkey|es|e|essa|esse) (?:fire|fuego|fogo)\b|\bon fire tonight\b|"
-    r"\bfire ?(?:house|station|drill)s?\b|\b(?:simulacro|simulacao) de incendio\b|\begzesis dife\b"
-)
+_URGENCY_VETO = Blocker("urgency veto")
+# "for months", "hace años": a leaning pole or a sagging porch that has been so for long is no emergency
+# (a gas smell for weeks still is: only "~" entries are dropped), nor is the model's vote on it.
+_LONG_STANDING = Blocker("long standing")
 
 
 def urgent_reasons(folded: str) -> list[str]:
     """Names of the hazard patterns found in accent-folded, lower-cased text."""
-    text = _NOT_A_HAZARD.sub(" ", folded)
+    text = _OVER_AND_DONE.sub(" ", _NOT_A_HAZARD.sub(" ", folded))
+    lasting = None
     found: list[str] = []
-    for pattern, why in URGENT_PATTERNS:
-        if why not in found and pattern.search(text):
-            found.append(why)
+    # Dozens of entries, few of whose words a post has: only those its gates let through, in the file's order.
+    possible = candidates(text)
+    picked = [i for n in possible if (i := _GATED_ENTRY.get(n)) is not None]
+    for i in sorted([*_ALWAYS_TRIED, *picked]) if picked else _ALWAYS_TRIED:
+        hazard = _HAZARDS[i]
+        why = hazard.why
+        if why in found or not hazard.pattern.search(folded if hazard.raw else text):
+            continue
+        if hazard.lasting:
+            lasting = bool(_LONG_STANDING.search(folded)) if lasting is None else lasting
+            if lasting:
+                continue
+        found.append(why)
     if found and _NEWS_OF_ELSEWHERE.search(text):
         found = [why for why in found if why not in _NEWS_HAZARDS]
     return found
@@ -258,13 +151,17 @@ _NAMES_A_PLACE = GatedPattern(
     r"\b(?:on|at|near|by|corner of|outside|in front of|across from) (?:[a-z]+ ){1,2}(?:st|street|ave|avenue|"
     r"rd|road|pl|way|dr|sq)\b|"
     r"\b(?:my|our|the|this|de|do|da|del|mi|nan|in the|en el|la|no|na) (?:street|block|building|apartment|apt|"
-    r"house|home|hallway|stairwell|basement|elevator|floor|kitchen|porch|yard|garage|edificio|predio|"
+    r"car|truck|house|home|hallway|stairwell|basement|elevator|floor|kitchen|porch|yard|garage|edificio|predio|"
     r"apartamento|pasillo|corredor|sotano|porao|escada|bilding|koridor|kay|casa|rua|calle|lari)\b|"
     r"\b(?:next door|specific location ?:|details ?:|emergency condition ?:|submitted via url)|"
+    # A spot outdoors a resident stands at ("at Fresh Pond", "by the bus stop", "in the Charles").
+    r"\b(?:at|in|on|near|by|outside|behind|under|into|off) (?:the )?(?:[a-z]+ )?(?:pond|park|playground|"
+    r"bus stop|station|boathouse|bridge|footbridge|underpass|alley|parking lot|platform|crosswalk|"
+    r"bike (?:lane|path)|intersection|charles)\b|\b[a-z]+ (?:sq|square)\b|"
     # At home, or an alarm or detector sounding: it sounds where the resident is.
     r"\b(?:at home|em casa|en casa|na minha casa|en mi casa|lakay(?: mwen)?|nan kay(?: mwen)?)\b|"
-    r"\b(?:detector|detekte|alarm|alarma|alarme)\b.{0,25}\b(?:going off|went off|beeping|sounding|disparou|"
-    r"dispar\w*|suena|sonando|tocando|apitando|ap sonnen|sonnen)\b"
+    r"\b(?:detector|detekte|alarm|alarma|alarme|alam)\b.{0,25}\b(?:going off|went off|beeping|sounding|"
+    r"disparou|dispar\w*|suena|sonando|tocando|apitando|ap sonnen|sonnen)\b"
 )
 
 
@@ -274,8 +171,10 @@ def names_a_place(folded: str) -> bool:
 
 
 def vetoes_urgency(folded: str) -> bool:
-    """Whether the post's hazard-sounding words are of the harmless kind ("gas prices", "fireworks")."""
-    return bool(_URGENCY_VETO.search(folded))
+    """Whether the urgency model's vote is worthless: hazard-sounding words of the harmless kind ("gas
+    prices", "fireworks", "no smoke", "bbq smoke"), a hazard that is over, or a condition the post says is
+    weeks or years old. Only the model's vote: a hazard pattern still makes a post urgent."""
+    return any(p.search(folded) for p in (_URGENCY_VETO, _NOT_A_HAZARD, _OVER_AND_DONE, _LONG_STANDING))
 
 
 # Emergency kinds, in precedence order: a reply gives the safety line of the first kind a post has
@@ -295,6 +194,9 @@ HAZARD_KINDS = (
 # Kinds that make a post naming a place a request whatever the model says (not "injury": "I was injured
 # in June, please shovel for me" is a request, not an emergency).
 EMERGENCY_KINDS = frozenset(HAZARD_KINDS) - {"injury"}
+# Reasons of kind "injury" that are an emergency now (someone hit, not moving, help sent for): like the
+# kinds above, they make a post naming a place a request.
+EMERGENCY_REASONS = frozenset({"someone down"})
 _KIND_OF_REASON = {
     "gas smell": "gas",
     "carbon monoxide": "carbon_monoxide",
@@ -313,6 +215,14 @@ _KIND_OF_REASON = {
     "tree on car, house or wires": "tree",
     "someone hurt": "injury",
     "someone unwell": "injury",
+    "someone down": "injury",
+    "leaning pole": "electric",
+    "exposed wires": "electric",
+    "wires arcing": "electric",
+    "branches in the wires": "tree",
+    "structure failing": "collapse",
+    "sinkhole": "collapse",
+    "tree about to fall": "tree",
 }
 # Services that suit each kind, best first. A post whose category suits none of its kinds is filed under
 # the first kind's first service the catalog has (a gas smell is not "noise" because a CO alarm beeps).

@@ -86,9 +86,110 @@ def test_a_311_form_emergency_is_a_request_though_it_reads_like_news() -> None:
     assert result.is_request and result.urgent and result.hazards == ["fire"]
 
 
-def test_a_non_emergency_urgency_has_no_hazard_kind() -> None:
-    result = triage_text("URGENT: the trash was not picked up on Hampshire St again")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "URGENT: the streetlight at Hampshire and Prospect is out again",
+        "black ice on Walden St, two cars already slid into each other, please salt",
+    ],
+)
+def test_a_non_emergency_urgency_has_no_hazard_kind(text: str) -> None:
+    result = triage_text(text)
     assert result.is_request and result.urgent and result.hazards == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "URGENT: the trash was not picked up on Hampshire St again",
+        "rats all over the dumpsters on Pearl St, a health emergency honestly",
+    ],
+)
+def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -> None:
+    result = triage_text(text)
+    assert result.is_request and not result.urgent, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("the street smells like sulfur by the school on Putnam Ave, getting worse", "gas"),
+        ("the crew hit a gas line digging on Prospect St and it's roaring", "gas"),
+        ("monoxide alarm beeping in the basement apartment, my mom feels sick", "carbon_monoxide"),
+        ("utility pole knocked over by a truck on Webster Ave", "electric"),
+        ("bare wires sticking out of the lamp post base at the playground", "electric"),
+        ("the overhead wires on Elm St are buzzing and throwing blue flashes", "electric"),
+        ("a boy is stuck in the storm drain on Sherman St", "trapped"),
+        ("the retaining wall on Sparks St gave way onto the sidewalk", "collapse"),
+        ("grate stolen from the storm drain on Pearl St, deep hole in the crosswalk", "open_manhole"),
+        ("water gushing up out of the pavement on Broadway, it's a river", "water"),
+        ("a big oak came down on a parked car on Brattle St", "tree"),
+        ("a man collapsed at the bus stop in Central Sq and isn't breathing right", "injury"),
+        ("cable snapped and is on the sidewalk on Inman St, crackling", "electric"),
+        ("chunk of concrete fell off the overpass on Memorial Dr, almost hit a car", "collapse"),
+        ("big hole opened in Harvard St and a cyclist fell in", "open_manhole"),
+        ("someone is drowning in the Charles by the boathouse", "trapped"),
+        ("kid locked in a hot car in the Star Market lot on Beacon St, windows up", "trapped"),
+        ("a fire hydrant sheared off on Mass Ave is spraying water across all lanes", "water"),
+        ("dryer vent smoking and the wall is hot at 24 Ellsworth Ave, we're outside", "fire"),
+        ("thanks for letting that dead tree stand for 3 years, it just fell on my car. Lovely.", "tree"),
+        ("alguém desmaiou no ponto de ônibus na Cambridge St e não acorda", "injury"),
+        ("water is coming out of the ground on Elm St like a fountain, flooding everything", "water"),
+        ("there's a huge crack in the facade on Main St and bricks are raining down", "collapse"),
+        ("o teto do meu apartamento tá caindo aos pedaços com a infiltração, 20 Berkshire St", "collapse"),
+        ("hay un cable de luz colgando muy bajo en la calle Inman, los niños lo pueden tocar", "electric"),
+        ("the tree is cracking and could fall on the house any minute, 5 Oak St", "tree"),
+        ("el techo del pasillo se cayó, hay escombros por todos lados", "collapse"),
+        ("se rompió una tubería y el agua está saliendo por la calle Cambridge", "water"),
+        ("tem uma pessoa caída na calçada na Inman St, não se mexe", "injury"),
+        ("alam monoksid kabòn lan ap sonnen, tout moun gen tèt fè mal", "carbon_monoxide"),
+        ("GAS!!!! windsor st", "gas"),
+        ("my neighbors house is on fiyah", "fire"),
+        ("guy hit by car, central sq, send help", "injury"),
+        ("gás vazando na rua, Cambridge St, cheiro forte", "gas"),
+        ("water main brk on huron", "water"),
+        ("a car just crashed into the front of the pharmacy on Mass Ave, people were inside", "trapped"),
+        ("chemical spill on Binney St, some truck leaked something and people are coughing", "gas"),
+        ("there's a strong smell of propane coming from the food truck lot on Ames St", "gas"),
+        ("the basement of our building is filling with water and the electric panel is down there", "water"),
+    ],
+)
+def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
+    result = triage_text(text)
+    assert result.is_request and result.urgent and result.hazards[:1] == [kind], result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not a gas smell, more like sewage, from the drain on Cherry St",
+        "no smoke, no fire, just the smoke alarm chirping for a battery",
+        "gas leak on Prospect was repaired this morning, all clear",
+        "there was a wire down on Oxford St on sunday, it's fixed now",
+        "branches touching the power lines on Oxford St for months, please trim",
+        "a sinkhole-ish dip on Putnam Ave has been getting worse all year",
+        "a bunch of sneakers hanging on the power lines on Hampshire St lol",
+        "trapped in this endless permit process for 6 months",
+        "bbq smoke from the block party smells amazing",
+        "the smoke from the fireworks last night was wild",
+        "my basement floods every spring a little",
+        "the gas works on Harvard St are taking forever",
+        "gas leak drill at the high school tomorrow, don't be alarmed",
+        "how do I know if my building has carbon monoxide detectors?",
+        "the bridge on Western Ave has crumbling paint, could use a touch up",
+        "who left a gas can on the sidewalk on Pearl St",
+        "that fire on Norfolk St last month still has the building boarded up, when will it be fixed",
+        "a dead tree on my block might fall on a car eventually, can you look at it",
+        "wires hanging off the side of my building from an old cable install, not live, ugly",
+        "hay un carro sin placas en Otis St que no se mueve hace un mes",
+        "I need help finding my parking permit",
+        "should I call 911 for a pothole?",
+        "bus fumes smell awful on Mass Ave every morning",
+    ],
+)
+def test_negated_past_and_old_hazards_are_not_urgent(text: str) -> None:
+    result = triage_text(text)
+    assert not (result.is_request and result.urgent), result.reasons
 
 
 def test_kinds_follow_precedence_and_service_keeps_a_suitable_choice() -> None:

@@ -59,10 +59,12 @@ def _texts() -> list[str]:
 def _rule_patterns() -> list[GatedPattern]:
     return [
         *(p for p, _ in rules.URGENT_PATTERNS),
-        rules._NOT_A_HAZARD,
-        rules._NEWS_OF_ELSEWHERE,
+        *rules._NOT_A_HAZARD.patterns,
+        *rules._OVER_AND_DONE.patterns,
+        *rules._NEWS_OF_ELSEWHERE.patterns,
         rules._NAMES_A_PLACE,
-        rules._URGENCY_VETO,
+        *rules._URGENCY_VETO.patterns,
+        *rules._LONG_STANDING.patterns,
         *(p for p, _ in risk_rules._HIGH_RISK),
         *(p for p, _ in risk_rules._data_cues()),
         risk_rules._HARMLESS,
