@@ -25,8 +25,6 @@ RISK_TRAINING_FILES = (
     "data/risk_posts.tsv",
     "data/risk_boston.jsonl",
     "data/risk_drm.jsonl",
-    "data/risk_ordinary.jsonl",
-    "data/function_words.txt",
     "data/tone_lexicon.tsv",
     "data/high_risk_cues.tsv",
     "risk_fit.py",
