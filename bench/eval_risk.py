@@ -1,6 +1,6 @@
 """Precision and recall of the escalation signal (triage.risk.assess_risk) per level, on dev and test splits.
 
-Usage: PYTHONPATH=. .venv/bin/python bench/eval_risk.py [--split dev|test|both|fresh] [--errors]
+Usage: PYTHONPATH=. .venv/bin/python bench/eval_risk.py [--split dev|test|both|fresh|fresh2] [--errors]
 
 Sets (bench/data/risk/): written_dev.tsv / written_test.tsv (written for civictracker, 4 languages);
 boston_labels.tsv (hand-labelled real Boston 311 text; buckets 6-7 of sha1(id) % 10 are dev, 8-9 test,
@@ -10,8 +10,11 @@ sha1(tweet_id) % 10 < 4 is dev, the rest test). How they were labelled: bench/da
 The thresholds in risk.py were tuned on dev only. `--split fresh` reads the fresh test of batch 6
 (fresh_crisislex.tsv, fresh_boston.tsv: 532 posts never labelled before, drawn by bench/sample_risk_fresh.py);
 nothing trains or tunes on it (tests/unit/intake/test_risk_fresh_split.py checks that the training files hold
-none of its ids), and it is read once per candidate model, never to choose anything. CIVICTRACKER_SHARED_DATA names the shared data folder
-when it is not ../shared/data (a git worktree).
+none of its ids). Batch 6 was read twice as a test in session 14 and is a development set since: `--errors`
+prints its misread posts. `--split fresh2` reads the second fresh test of batch 8 (fresh2_crisislex.tsv,
+fresh2_boston.tsv, drawn the same way with another seed), read at most twice, never to choose anything, and
+never with --errors. CIVICTRACKER_SHARED_DATA names the shared data folder when it is not ../shared/data
+(a git worktree).
 Target: high-risk recall >= 0.95 on test. "flag" counts any level above none as flagged.
 """
 
@@ -60,18 +63,18 @@ def _crisislex(labels: dict[str, str]) -> list[tuple[str, str]]:
         return [(r["text"], labels[r["tweet_id"]]) for r in csv.DictReader(fh) if r["tweet_id"] in labels]
 
 
-def load_fresh() -> dict[str, list[tuple[str, str]]]:
-    """source -> [(text, label)] of the fresh test (batch 6): real posts only, no written ones."""
-    boston = {i: label for _f, i, label in _rows(DATA / "fresh_boston.tsv")}
+def load_fresh(prefix: str = "fresh") -> dict[str, list[tuple[str, str]]]:
+    """source -> [(text, label)] of a fresh split (batch 6 "fresh", batch 8 "fresh2"): real posts only."""
+    boston = {i: label for _f, i, label in _rows(DATA / f"{prefix}_boston.tsv")}
     texts = _boston_texts(set(boston))
-    crisis = {tid: label for _e, tid, label in _rows(DATA / "fresh_crisislex.tsv")}
+    crisis = {tid: label for _e, tid, label in _rows(DATA / f"{prefix}_crisislex.tsv")}
     return {"boston": [(texts[i], label) for i, label in boston.items()], "crisislex": _crisislex(crisis)}
 
 
 def load(split: str) -> dict[str, list[tuple[str, str]]]:
     """source -> [(text, label)] of one split."""
-    if split == "fresh":
-        return load_fresh()
+    if split in ("fresh", "fresh2"):
+        return load_fresh(split)
     sets: dict[str, list[tuple[str, str]]] = {"written": []}
     sets["written"] = [(text, label) for label, _lang, text in _rows(DATA / f"written_{split}.tsv")]
     wanted = {"dev": (6, 7), "test": (8, 9)}[split]
@@ -107,14 +110,14 @@ def report(name: str, pairs: list[tuple[str, str]], errors: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--split", choices=("dev", "test", "both", "fresh"), default="both")
-    parser.add_argument("--errors", action="store_true", help="print the misread posts (dev only)")
+    parser.add_argument("--split", choices=("dev", "test", "both", "fresh", "fresh2"), default="both")
+    parser.add_argument("--errors", action="store_true", help="print the misread posts (dev, fresh only)")
     args = parser.parse_args()
     for split in ("dev", "test") if args.split == "both" else (args.split,):
         sets = load(split)
         print(f"{split}:")
         for name, pairs in sets.items():
-            report(name, pairs, args.errors and split == "dev")
+            report(name, pairs, args.errors and split in ("dev", "fresh"))
         report("all", [p for pairs in sets.values() for p in pairs], False)
 
 

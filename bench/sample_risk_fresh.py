@@ -1,15 +1,19 @@
 """Draw the candidates of the fresh escalation test (batch 6): never-labelled CrisisLex and Boston posts.
 
 Usage: PYTHONPATH=. .venv/bin/python bench/sample_risk_fresh.py > /tmp/fresh_candidates.tsv
+       PYTHONPATH=. .venv/bin/python bench/sample_risk_fresh.py --seed 1416 --other-danger 180 \
+           --exclude fresh_crisislex.tsv fresh_boston.tsv boston_batch7.tsv > /tmp/fresh2_candidates.tsv
 
 Prints source, folder or event, id and text (text only to read while labelling; the stored files keep ids and
 labels). Excludes every id already in bench/data/risk/, every retweet, and every Boston id or text in the risk
 or triage training files, so the fresh split shares nothing with what was trained or tuned before it.
-Seed 1414. How the draw was labelled: bench/data/risk/LABELLING.md, "Batch 6, fresh test".
+Seed 1414 drew batch 6; seed 1416 with batch 6 and 7 excluded drew batch 8 (the second fresh test). How the
+draws were labelled: bench/data/risk/LABELLING.md, "Batch 6, fresh test" and "Batch 8, second fresh test".
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import gzip
 import json
@@ -44,9 +48,9 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def _labelled_ids() -> set[str]:
+def _labelled_ids(extra: list[str]) -> set[str]:
     ids = set()
-    for name in ("crisislex_labels.tsv", "boston_labels.tsv"):
+    for name in ("crisislex_labels.tsv", "boston_labels.tsv", *extra):
         for line in (RISK / name).read_text(encoding="utf-8").splitlines():
             if line and line[0] != "#":
                 ids.add(line.split("\t")[1])
@@ -81,10 +85,10 @@ def crisislex(rng: random.Random, skip: set[str]) -> list[tuple[str, str, str, s
     return [("crisislex", r["event"], r["tweet_id"], r["text"]) for r in emergency + anger + rand]
 
 
-def boston(rng: random.Random, skip: set[str]) -> list[tuple[str, str, str, str]]:
+def boston(rng: random.Random, skip: set[str], other_danger: int) -> list[tuple[str, str, str, str]]:
     ids, texts = _trained()
     out = []
-    for folder, danger_n, random_n in (("unsafe_dangerous", 10_000, 0), ("other", 110, 70)):
+    for folder, danger_n, random_n in (("unsafe_dangerous", 10_000, 0), ("other", other_danger, 70)):
         with gzip.open(SHARED / "boston_open311_text" / f"{folder}.jsonl.gz", "rt", encoding="utf-8") as fh:
             rows = [json.loads(line) for line in fh]
         rows = [
@@ -105,9 +109,14 @@ def boston(rng: random.Random, skip: set[str]) -> list[tuple[str, str, str, str]
 
 
 def main() -> None:
-    rng = random.Random(SEED)
-    skip = _labelled_ids()
-    for source, group, ident, text in crisislex(rng, skip) + boston(rng, skip):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--exclude", nargs="*", default=[], help="more id files of bench/data/risk/ to skip")
+    parser.add_argument("--other-danger", type=int, default=110, help="'other' rows matching a danger word")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    skip = _labelled_ids(args.exclude)
+    for source, group, ident, text in crisislex(rng, skip) + boston(rng, skip, args.other_danger):
         print(f"{source}\t{group}\t{ident}\t{' '.join(text.split())}")
 
 

@@ -1,4 +1,4 @@
-"""The fresh escalation test (batch 6) shares no post with any training, tuning or older evaluation file."""
+"""The fresh escalation tests (batch 6, batch 8) share no post with any training, tuning or older evaluation file."""
 
 from __future__ import annotations
 
@@ -23,8 +23,27 @@ def test_fresh_split_is_labelled_and_disjoint_from_the_older_splits() -> None:
     assert not crisis & _ids("crisislex_labels.tsv")
 
 
+def test_second_fresh_split_is_labelled_and_disjoint_from_every_other_set() -> None:
+    boston, crisis = _ids("fresh2_boston.tsv"), _ids("fresh2_crisislex.tsv")
+    assert len(boston) >= 200 and len(crisis) >= 250
+    labels = [
+        line.split("\t")[2]
+        for name in ("fresh2_boston.tsv", "fresh2_crisislex.tsv")
+        for line in (RISK_SETS / name).read_text(encoding="utf-8").splitlines()
+        if line[:1] != "#"
+    ]
+    assert labels.count("high_risk") >= 120
+    others = set().union(*(_ids(p.name) for p in RISK_SETS.glob("*.tsv") if not p.name.startswith("fresh2_")))
+    assert not (boston | crisis) & others
+
+
 def test_no_training_file_holds_a_fresh_id() -> None:
-    fresh = _ids("fresh_boston.tsv") | _ids("fresh_crisislex.tsv")
+    fresh = (
+        _ids("fresh_boston.tsv")
+        | _ids("fresh_crisislex.tsv")
+        | _ids("fresh2_boston.tsv")
+        | _ids("fresh2_crisislex.tsv")
+    )
     data = TRIAGE_DIR / "data"
     files = [p for p in data.iterdir() if p.suffix in (".jsonl", ".tsv", ".txt", ".json")]
     assert any(p.name == "risk_boston.jsonl" for p in files) and any(
