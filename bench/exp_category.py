@@ -1,11 +1,16 @@
-"""Experiments on the service head alone, k-fold over the real training split (the test split is never read).
+"""Experiments on the service head alone, k-fold over the real training split (the test split is never scored).
 
-Usage: PYTHONPATH=. .venv/bin/python bench/exp_category.py VARIANT [VARIANT ...] [--k 5]
+Usage:
+  PYTHONPATH=. .venv/bin/python bench/exp_category.py VARIANT [VARIANT ...] [--bias B ...] [--temp T ...]
+      [--kw K ...] [--dump PREFIX]      # variants: base, split8, offsets, lsapool300a1.0, knn10m0.3, ...
+  PYTHONPATH=. .venv/bin/python bench/exp_category.py x --request-weights 1.0 2.5   # the request head instead
 
 The folds are bench/eval_real.py --cv's (same hash, same held-out texts). Per fold the feature union and the
-request, urgency and kind heads are fitted once, as fit.fit_stored_model() fits them; each VARIANT refits only
-the service head, and the fold's held-out rows go through the whole triage decision (keywords, other bias,
-hazard rules) as with the shipped model. Prints hand-labelled category accuracy and the folders' rows.
+request, urgency and kind heads are fitted once, as fit.fit_stored_model() fits them; each VARIANT
+(exp_category_variants.py) refits only the service head, and the service of each held-out row follows from its
+scores by classify._choose_service's arithmetic (keywords, other bias, hazard services). Prints hand-labelled
+category accuracy and the folders' rows. The pool variants read the test split's texts only to keep them out
+of the unlabelled pool (LABELLING.md's rule); no label of it is read.
 """
 
 from __future__ import annotations
@@ -215,6 +220,51 @@ def run(
                         fh.write(f"{r['service_code']}\t{got[r['id']]}\t{r['text']}\n")
 
 
+def run_request(hand_weights: list[float], k: int) -> None:
+    """The request head with the hand-labelled Boston rows weighted W (the service head as shipped): real
+    request recall and category, and the fold's held-out Disaster Response non-requests judged requests."""
+    from sklearn.linear_model import LogisticRegression
+
+    real = read_jsonl(DATA_DIR / "real_boston.jsonl")
+    drm = read_jsonl(DATA_DIR / "drm_negatives.jsonl")
+    all_examples = training_examples()
+    got: dict[float, dict[str, Any]] = {w: {} for w in hand_weights}
+    for fold_no in range(k):
+        held = [r for r in real if fold_of(r["id"], k) == fold_no]
+        held_drm = [r for r in drm if fold_of(r["id"], k) == fold_no]
+        held_texts = {r["text"] for r in held + held_drm}
+        kept = tuple(
+            e
+            for e in all_examples
+            if not ((e.source.startswith("boston") or e.source == "drm") and e.text in held_texts)
+        )
+        fold = Fold(kept, held)
+        service = svm(fold, fold.y)
+        is_req = np.array([e.is_request for e in kept])
+        for w in hand_weights:
+            rw = np.array(
+                [fit.REQUEST_SOURCE_WEIGHT.get(e.source, 1.0) * (w if e.source == "boston-hand" else 1.0)
+                 for e in kept]
+            )  # fmt: skip
+            fold.request = LogisticRegression(
+                C=fit.REQUEST_C, solver="liblinear", class_weight="balanced", max_iter=2000
+            ).fit(fold.x, is_req, sample_weight=rw)
+            model = fold.model(*service)
+            answers = triage.triage_texts([(r["text"], "mention") for r in held + held_drm], model=model)
+            for r, a in zip(held + held_drm, answers, strict=True):
+                got[w][r["id"]] = (a.is_request, a.service_code)
+        print(f"fold {fold_no} done", file=sys.stderr)
+    hand = [r for r in real if r["source"] == "boston-hand" and r["is_request"]]
+    hand_non = [r for r in real if r["source"] == "boston-hand" and not r["is_request"]]
+    for w, g in got.items():
+        recall = np.mean([g[r["id"]][0] for r in hand])
+        cat = np.mean([g[r["id"]][0] and g[r["id"]][1] == r["service_code"] for r in hand])
+        drm_rate = np.mean([g[r["id"]][0] for r in drm])
+        non = np.mean([g[r["id"]][0] for r in hand_non])
+        print(f"hand weight {w}: request recall {recall:.4f}  category {cat:.4f}  "
+              f"DRM non-requests judged requests {drm_rate:.4f}  hand not_request judged {non:.3f}")  # fmt: skip
+
+
 def main() -> None:
     sys.modules.setdefault("exp_category", sys.modules[__name__])  # one registry when run as a script
     import exp_category_variants  # noqa: F401 (registers more variants)
@@ -232,7 +282,11 @@ def main() -> None:
     parser.add_argument(
         "--bias", type=float, nargs="+", default=[triage.OTHER_BIAS], help="OTHER_BIAS values"
     )
+    parser.add_argument("--request-weights", type=float, nargs="*", help="instead: the request head's W")
     args = parser.parse_args()
+    if args.request_weights:
+        run_request(args.request_weights, args.k)
+        return
     run(args.variants, args.k, args.bias, args.dump, tuple(args.temp), tuple(args.kw))
 
 
