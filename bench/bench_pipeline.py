@@ -29,6 +29,7 @@ CPU per post (bench/cpu_use.py); `--waits` adds where the time went (bench/wait_
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import csv
 import datetime as dt
@@ -36,6 +37,7 @@ import io
 import os
 import pstats
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -329,17 +331,23 @@ def start_worker(url: str, redis_url: str, queue_name: str, tmp: Path, log_name:
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(tmp / log_name, "w"),  # the process holds it; closed with the temp dir
+        start_new_session=True,  # its own process group: stop_worker ends the rq scheduler it forks too
     )
 
 
 def stop_worker(worker: subprocess.Popen, wait_s: float) -> None:
-    """SIGTERM (a warm shutdown: the job in hand ends first), then SIGKILL after `wait_s` seconds."""
+    """SIGTERM (a warm shutdown: the job in hand ends first), then SIGKILL after `wait_s` seconds; then
+    whatever is left of its process group (the rq scheduler process a worker forks outlived it, and each
+    run left one more polling Redis on the cores the next run measures)."""
     if worker.poll() is None:
         worker.terminate()
         try:
             worker.wait(wait_s)
         except subprocess.TimeoutExpired:
             worker.kill()
+            worker.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGTERM)
 
 
 def bench_postgis(
