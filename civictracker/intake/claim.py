@@ -9,7 +9,15 @@ from sqlalchemy.orm import Session
 
 from civictracker.database import hold_locks, try_locks
 from civictracker.intake.analysis import Analysis
-from civictracker.intake.locks import Locks, ServiceRule, merged, post_lock_names, split_ready
+from civictracker.intake.locks import (
+    ROUND_LOCKS,
+    Locks,
+    ServiceRule,
+    merged,
+    post_lock_names,
+    split_ready,
+    within,
+)
 from civictracker.intake.reporters import Loaded
 from civictracker.models import Follower, InboundPost, Reporter, Service, Ticket, TicketStatus
 from civictracker.models.report import DONE_STATES
@@ -56,7 +64,7 @@ def claim_posts(
     todo_posts = {post_id: post for post_id, (post, _) in loaded.items() if post.state not in DONE_STATES}
     asked = asked_codes(session, set(_placed_dms(todo_posts, analyses).values()), todo_posts, analyses)
     names = _names(todo_posts, analyses, rules, asked)
-    todo = [post_id for post_id in order if names.get(post_id)]
+    todo, over = within([post_id for post_id in order if names.get(post_id)], names, ROUND_LOCKS)
     if not todo:
         return list(order), []
     held: Locks = {}
@@ -76,7 +84,7 @@ def claim_posts(
         ready, later = split_ready(ready, names, taken_meanwhile)
         deferred += later
     ready, later = _recheck_asked(session, ready, todo_posts, analyses, rules, names, asked)
-    deferred += later
+    deferred += later + over
     waiting = set(deferred)
     return [post_id for post_id in order if post_id not in waiting], [
         post_id for post_id in order if post_id in waiting

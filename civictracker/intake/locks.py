@@ -37,6 +37,12 @@ from civictracker.services.post_facts import thread_ids
 CELL_LAT = 0.002
 CELL_LON = 0.0025
 
+# The most lock names one round takes (the rest of the page waits for the next round). Advisory locks
+# live in PostgreSQL's shared lock table, about 64 per connection (max_locks_per_transaction) for all
+# transactions together: a page of 50 located replies, each locking up to 9 cells of every service, would
+# fill it alone.
+ROUND_LOCKS = 1000
+
 # A post's locks: each name, and whether it is taken exclusive (True) or shared (False, a place it only
 # reads). Two holders of one name conflict unless both hold it shared.
 Locks: TypeAlias = dict[str, bool]
@@ -121,6 +127,24 @@ def split_ready(
         else:
             ready.append(post_id)
     return ready, deferred
+
+
+def within(
+    order: Iterable[int], names: Mapping[int, Mapping[str, bool]], limit: int
+) -> tuple[list[int], list[int]]:
+    """(now, later): the posts of `order` up to the first whose locks would bring the round past `limit`
+    names, and the rest (at least one post runs now)."""
+    taken: set[str] = set()
+    now: list[int] = []
+    later: list[int] = []
+    for post_id in order:
+        wanted = names.get(post_id, {})
+        if later or (now and len(taken | wanted.keys()) > limit):
+            later.append(post_id)
+        else:
+            now.append(post_id)
+            taken |= wanted.keys()
+    return now, later
 
 
 def page_lock_names(

@@ -235,7 +235,9 @@ def test_a_post_another_page_pulled_in_as_a_parent_is_not_waited_for(app, backen
     assert count_rows(Ticket) == 2
 
 
-def test_a_dm_reporting_one_service_does_not_wait_for_another_service_nearby(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_dm_reporting_one_service_does_not_wait_for_another_service_nearby(
+    app, backend, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     """A placed DM whose author we asked nothing locks its own service's place only: a page deciding about
     a pothole at the same door does not hold back the DM's streetlight."""
     if backend != "postgis":
@@ -305,3 +307,33 @@ def test_reports_whose_circles_only_share_cells_do_not_wait(app, backend, monkey
     results = _two_workers(app, [a], [b], holding)
     assert came == [True]
     assert results == {"first": "created", "second": "created"}
+
+
+def test_a_page_past_its_lock_budget_runs_in_several_rounds(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A round takes at most ROUND_LOCKS lock names (PostgreSQL's lock table is shared and bounded): the
+    rest of the page runs in the next rounds of the same job, in order, and every post is decided."""
+    if backend != "postgis":
+        pytest.skip("SQLite takes no advisory locks")
+    from civictracker.intake import claim
+
+    rounds: list[list[int]] = []
+    real = claim.claim_posts
+
+    def counted(session, order, *args, **kwargs):  # type: ignore[no-untyped-def]
+        ready, deferred = real(session, order, *args, **kwargs)
+        rounds.append(ready)
+        return ready, deferred
+
+    monkeypatch.setattr(claim, "ROUND_LOCKS", 12)
+    monkeypatch.setattr(claim, "claim_posts", counted)
+    ids = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="k1"),
+        incoming("streetlight out at 20 Prospect St", author="k2"),
+        incoming("graffiti on the wall at 300 Broadway", author="k3"),
+        incoming("great job on the fireworks last night!", author="k4"),
+    )
+    with app.app_context():
+        result = jobs.process_posts(ids)
+        ext_db.session.remove()
+    assert result == "created=3, not_request:praise=1"
+    assert len(rounds) > 1 and [i for ready in rounds for i in ready] == ids

@@ -11,6 +11,7 @@ from civictracker.intake.locks import (
     page_lock_names,
     post_lock_names,
     split_ready,
+    within,
 )
 from civictracker.models import InboundPost
 from civictracker.triage.classify import TriageResult
@@ -170,3 +171,10 @@ def test_the_cells_cover_the_whole_dedupe_circle() -> None:
         # a report 149 m away in any direction falls in one of these cells
         for dlat, dlon in [(0.00134, 0), (-0.00134, 0), (0, 0.0018), (0, -0.0018)]:
             assert cells(lat + dlat, lon + dlon, 0)[0] in found
+
+
+def test_a_round_takes_posts_in_order_up_to_its_lock_budget() -> None:
+    names = {1: {"a": True, "b": False}, 2: {"b": False, "c": True}, 3: {"d": True}, 4: {"a": True}}
+    assert within([1, 2, 3, 4], names, 3) == ([1, 2], [3, 4])  # 4 would fit, but keeps its order
+    assert within([1, 2, 3, 4], names, 10) == ([1, 2, 3, 4], [])
+    assert within([1, 2], names, 1) == ([1], [2])  # one post at least, whatever it needs
