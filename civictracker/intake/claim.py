@@ -49,8 +49,9 @@ def claim_posts(
     *,
     wait: bool,
     busy: set[str] | None = None,
-) -> tuple[list[int], list[int]]:
-    """(ready, deferred) post ids, each in `order`: the locks of the ready ones are held until the commit.
+) -> tuple[list[int], list[int], list[int]]:
+    """(ready, deferred, later) post ids, each in `order`: the locks of the ready ones are held until the
+    commit; the deferred ones wait for another page, the later ones for the round's lock budget.
 
     A post whose lock another page holds is deferred, and so is a later post whose locks conflict with it
     (the two keep their order). Locks are only tried, never waited for, so pages cannot deadlock on them;
@@ -60,13 +61,13 @@ def claim_posts(
     parents another page is processing: their replies wait for a later round).
     """
     if session.get_bind().dialect.name != "postgresql":
-        return list(order), []
+        return list(order), [], []
     todo_posts = {post_id: post for post_id, (post, _) in loaded.items() if post.state not in DONE_STATES}
     asked = asked_codes(session, set(_placed_dms(todo_posts, analyses).values()), todo_posts, analyses)
     names = _names(todo_posts, analyses, rules, asked)
     todo, over = within([post_id for post_id in order if names.get(post_id)], names, ROUND_LOCKS)
     if not todo:
-        return list(order), []
+        return list(order), [], []
     held: Locks = {}
     if wait:
         held = names[todo[0]]
@@ -84,11 +85,13 @@ def claim_posts(
         ready, later = split_ready(ready, names, taken_meanwhile)
         deferred += later
     ready, later = _recheck_asked(session, ready, todo_posts, analyses, rules, names, asked)
-    deferred += later + over
-    waiting = set(deferred)
-    return [post_id for post_id in order if post_id not in waiting], [
-        post_id for post_id in order if post_id in waiting
-    ]
+    deferred += later
+    waiting = {*deferred, *over}
+    return (
+        [post_id for post_id in order if post_id not in waiting],
+        [post_id for post_id in order if post_id in deferred],
+        over,
+    )
 
 
 def asked_codes(

@@ -320,9 +320,9 @@ def test_a_page_past_its_lock_budget_runs_in_several_rounds(app, backend, monkey
     real = claim.claim_posts
 
     def counted(session, order, *args, **kwargs):  # type: ignore[no-untyped-def]
-        ready, deferred = real(session, order, *args, **kwargs)
+        ready, deferred, later = real(session, order, *args, **kwargs)
         rounds.append(ready)
-        return ready, deferred
+        return ready, deferred, later
 
     monkeypatch.setattr(claim, "ROUND_LOCKS", 12)
     monkeypatch.setattr(claim, "claim_posts", counted)
@@ -337,3 +337,39 @@ def test_a_page_past_its_lock_budget_runs_in_several_rounds(app, backend, monkey
         ext_db.session.remove()
     assert result == "created=3, not_request:praise=1"
     assert len(rounds) > 1 and [i for ready in rounds for i in ready] == ids
+
+
+@pytest.mark.parametrize("why", ["held", "budget"])
+def test_a_retry_round_that_still_finds_posts_held_hands_them_back(app, backend, monkeypatch, why) -> None:  # type: ignore[no-untyped-def]
+    """A second round that still finds posts another page holds hands them back at once while other jobs
+    wait (a third round nearly always finds them held again). Posts left only for the round's lock
+    budget run in the next round as before."""
+    if backend != "postgis":
+        pytest.skip("SQLite runs one page at a time behind its write lock")
+    from civictracker.intake import claim
+
+    a, b, c = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="f1"),
+        incoming("streetlight out at 20 Prospect St", author="f2"),
+        incoming("graffiti on the wall at 300 Broadway", author="f3"),
+    )
+    queue = _Queue(waiting=3)
+    monkeypatch.setattr("civictracker.queue.get_queue", lambda app=None: queue)
+    # what each round finds: (ready, held by another page, past the budget)
+    script = {"held": [([a], [b, c], []), ([b], [c], [])], "budget": [([a], [], [b, c]), ([b], [], [c])]}[why]
+    calls: list[list[int]] = []
+
+    def scripted(session, order, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(list(order))
+        return script[len(calls) - 1] if len(calls) <= len(script) else (list(order), [], [])
+
+    monkeypatch.setattr(claim, "claim_posts", scripted)
+    with app.app_context():
+        result = jobs.process_posts([a, b, c])
+        ext_db.session.remove()
+    if why == "held":
+        assert calls == [[a, b, c], [b, c]] and queue.jobs == [("process_posts", [c])]
+        assert result == "created=2, handed_back=1" and _committed_state(app, c) == "received"
+    else:
+        assert calls == [[a, b, c], [b, c], [c]] and queue.jobs == []
+        assert result == "created=3"
