@@ -29,6 +29,7 @@ CPU per post (bench/cpu_use.py); `--waits` adds where the time went (bench/wait_
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import csv
 import datetime as dt
@@ -36,6 +37,7 @@ import io
 import os
 import pstats
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -278,6 +280,24 @@ def bench_sqlite(n: int, profile: bool, history: int = 0) -> None:
         print(out.getvalue())
 
 
+def _unique_ids(db: object) -> None:
+    """Post and reply ids of this run far from those of any other run (each starts on a new database).
+
+    rq job ids name them (posts-<first>-<last>-<n>, send-<first>-<last>-<n>), and rq keeps a finished
+    job's hash for 500 s under its id in the Redis database all runs share: a run's job enqueued under the
+    id of an earlier run's could expire with that hash before a worker took it, and its posts were never
+    processed (the run then waited out its timeout)."""
+    for table in ("inbound_posts", "outbound_messages"):
+        db.session.execute(  # type: ignore[attr-defined]
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # (table names from the list above)
+                f"(SELECT coalesce(max(id), 0) FROM {table}) + :offset)"
+            ),
+            {"offset": random.SystemRandom().randrange(1, 1000) * 1_000_000},
+        )
+    db.session.commit()  # type: ignore[attr-defined]
+
+
 def _pg_admin(admin_url: str, sql: str) -> None:
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
@@ -329,17 +349,23 @@ def start_worker(url: str, redis_url: str, queue_name: str, tmp: Path, log_name:
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(tmp / log_name, "w"),  # the process holds it; closed with the temp dir
+        start_new_session=True,  # its own process group: stop_worker ends the rq scheduler it forks too
     )
 
 
 def stop_worker(worker: subprocess.Popen, wait_s: float) -> None:
-    """SIGTERM (a warm shutdown: the job in hand ends first), then SIGKILL after `wait_s` seconds."""
+    """SIGTERM (a warm shutdown: the job in hand ends first), then SIGKILL after `wait_s` seconds; then
+    whatever is left of its process group (the rq scheduler process a worker forks outlived it, and each
+    run left one more polling Redis on the cores the next run measures)."""
     if worker.poll() is None:
         worker.terminate()
         try:
             worker.wait(wait_s)
         except subprocess.TimeoutExpired:
             worker.kill()
+            worker.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGTERM)
 
 
 def bench_postgis(
@@ -370,6 +396,7 @@ def bench_postgis(
             prepare_database(app)
             with app.app_context():
                 _fill(db, history, "postgis")
+                _unique_ids(db)
                 db.session.remove()
             procs.extend(
                 start_worker(url, redis_url, queue_name, tmp, f"worker{i}.log") for i in range(workers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import String, event, inspect, literal, text
@@ -164,8 +164,9 @@ def hold_lock(session: Any, name: str) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
 
-def hold_locks(session: Any, names: Iterable[str]) -> None:
-    """Hold, until the transaction ends, every lock called by one of `names` (see hold_lock).
+def hold_locks(session: Any, names: Iterable[str] | Mapping[str, bool]) -> None:
+    """Hold, until the transaction ends, every lock called by one of `names` (see hold_lock); a mapping
+    says for each name whether it is taken exclusive (True) or shared with other shared holders (False).
 
     Taken in one statement in the order of their keys: every holder takes them in that same order, so two
     transactions never wait for each other in a cycle. Keys are 64-bit hashes of the names (a collision
@@ -174,19 +175,23 @@ def hold_locks(session: Any, names: Iterable[str]) -> None:
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         return
-    keys = sorted({lock_key(name) for name in names})
+    keys, shared = _lock_keys(names)
     if keys:
-        # unnest yields the array in order, and the aggregate takes each lock as the row comes
+        # unnest yields the arrays in order, and the aggregate takes each lock as the row comes
         connection.execute(
-            text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k"),
-            {"keys": keys},
+            text(
+                "SELECT count(CASE WHEN s THEN pg_advisory_xact_lock_shared(k) ELSE pg_advisory_xact_lock(k)"
+                " END) FROM unnest(CAST(:keys AS bigint[]), CAST(:shared AS boolean[])) AS t(k, s)"
+            ),
+            {"keys": keys, "shared": shared},
         )
 
 
-def try_locks(session: Any, names: Iterable[str]) -> set[str]:
-    """Take, without waiting, every lock called by one of `names` that no other transaction holds, held
-    until the transaction ends (or a savepoint taken before is rolled back); returns the names held
-    elsewhere. Never waits, so it cannot join a deadlock. SQLite: none is ever busy (see hold_lock)."""
+def try_locks(session: Any, names: Iterable[str] | Mapping[str, bool]) -> set[str]:
+    """Take, without waiting, every lock called by one of `names` that no other transaction holds (in a
+    mode that excludes the one asked for: see hold_locks), held until the transaction ends (or a savepoint
+    taken before is rolled back); returns the names held elsewhere. Never waits, so it cannot join a
+    deadlock. SQLite: none is ever busy (see hold_lock)."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         return set()
@@ -195,11 +200,27 @@ def try_locks(session: Any, names: Iterable[str]) -> set[str]:
         by_key.setdefault(lock_key(name), []).append(name)
     if not by_key:
         return set()
+    keys, shared = _lock_keys(names)
     busy = connection.execute(
-        text("SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k WHERE NOT pg_try_advisory_xact_lock(k)"),
-        {"keys": sorted(by_key)},
+        text(
+            "SELECT k FROM unnest(CAST(:keys AS bigint[]), CAST(:shared AS boolean[])) AS t(k, s) WHERE NOT"
+            " CASE WHEN s THEN pg_try_advisory_xact_lock_shared(k) ELSE pg_try_advisory_xact_lock(k) END"
+        ),
+        {"keys": keys, "shared": shared},
     ).scalars()
     return {name for key in busy for name in by_key[key]}
+
+
+def _lock_keys(names: Iterable[str] | Mapping[str, bool]) -> tuple[list[int], list[bool]]:
+    """The keys of `names` in ascending order, and for each whether it is taken shared (see hold_locks):
+    a key that two names share is exclusive if either asks for it so; plain names are exclusive."""
+    modes = names if isinstance(names, Mapping) else dict.fromkeys(names, True)
+    exclusive: dict[int, bool] = {}
+    for name, excl in modes.items():
+        key = lock_key(name)
+        exclusive[key] = exclusive.get(key, False) or excl
+    keys = sorted(exclusive)
+    return keys, [not exclusive[key] for key in keys]
 
 
 def lock_key(name: str) -> int:

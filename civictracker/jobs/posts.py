@@ -72,8 +72,9 @@ def process_posts(post_ids: list[int]) -> str:
 
     A round takes the locks of the posts no other page is busy with (intake/claim.py), processes those and
     commits; the posts it could not take run in the next round (on SQLite, or with no other page at work:
-    one round), or, when a round could take none while other jobs wait in the queue, in a new job at its
-    back (_hand_back): the worker goes on with those instead of sleeping on the other page's locks. A
+    one round), or, when a round could take none, or a retry round still found some held, while other
+    jobs wait in the queue, in a new job at its back (_hand_back): the worker goes on with those instead
+    of sleeping on the other page's locks. A
     round first runs in one go, written in a few large flushes. If any post crashes, that attempt is rolled
     back and the round runs again with a savepoint per post: the post that crashes is rolled back alone,
     recorded as failed (retry_failed_posts runs it again) and the rest lands. Replies
@@ -84,7 +85,7 @@ def process_posts(post_ids: list[int]) -> str:
         from civictracker.queue import get_queue
 
         ids = sorted(set(post_ids))  # ascending: the lock order of load_posts
-        done, todo, wait, handed = _Page(), ids, False, 0
+        done, todo, wait, handed, rounds = _Page(), ids, False, 0, 0
         analyses: dict[int, Any] = {}  # each post's analysis, made once for all the rounds
         try:
             # The pack's replies with the admins' overrides as they are now (one small read per page);
@@ -107,9 +108,14 @@ def process_posts(post_ids: list[int]) -> str:
                 # now, are let go, so the commits of the replies sent next do not expire each of them again.
                 db.session.commit()
                 done.add(page)
+                rounds += 1
                 wait = not page.outcome_of and not page.failures  # nothing was free: wait for the first
                 todo = page.deferred
-                if todo and wait and _hand_back(get_queue(app), todo):
+                # A retry round that still found posts another page holds: that page is in the middle of
+                # a round, and the next round here would nearly always find them held again (on the
+                # bench, 3 of 43 posts): they go back to the queue at once, as a round that got nothing.
+                futile = rounds > 1 and page.held_elsewhere
+                if todo and (wait or futile) and _hand_back(get_queue(app), todo):
                     handed, todo = len(todo), []
         except Exception as exc:
             # The round's transaction itself failed (the database went away, the commit was refused):
@@ -178,7 +184,8 @@ class _Page:
     outcome_of: dict[int, str] = field(default_factory=dict)  # by post id
     message_ids: set[int] = field(default_factory=set)
     failures: dict[int, str] = field(default_factory=dict)
-    deferred: list[int] = field(default_factory=list)  # left for the next round (another page held them)
+    deferred: list[int] = field(default_factory=list)  # left for the next round
+    held_elsewhere: bool = False  # some of them because another page held them (not the round's budget)
 
     @property
     def outcomes(self) -> Counter[str]:
@@ -238,8 +245,11 @@ def _run_page(ids: list[int], env: Any, analyses: dict[int, Any], *, isolate: bo
     # the others to the next round. SQLite: its one write lock (begin_write) runs one page at a time.
     if postgres:
         cache.services, rules = read_services(session, env.dedupe_radius_m)  # type: ignore[arg-type]
-        ids, page.deferred = claim_posts(session, ids, loaded, analyses, rules, wait=wait, busy=held)  # type: ignore[arg-type]
+        ids, held_back, over = claim_posts(session, ids, loaded, analyses, rules, wait=wait, busy=held)  # type: ignore[arg-type]
         loaded = {post_id: loaded[post_id] for post_id in ids if post_id in loaded}
+        page.deferred = [*held_back, *over]
+        page.held_elsewhere = bool(held_back)
+    page.held_elsewhere = page.held_elsewhere or bool(skipped)
     page.deferred = sorted({*page.deferred, *skipped})
     cache.analyses = {post_id: analyses[post_id] for post_id in ids if post_id in analyses}
     add_new_reporters(session, loaded, cache)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from civictracker.extensions import db as ext_db
 from civictracker.intake.receive import receive_posts
 from civictracker.jobs import posts as jobs
 from civictracker.models import InboundPost, Ticket
-from tests.intake.helpers import count_rows, incoming
+from tests.intake.helpers import count_rows, deliver, incoming
 
 HOLD_S = 4.0  # how long the first page keeps its locks, waiting for what the other page can do meanwhile
 
@@ -233,3 +233,143 @@ def test_a_post_another_page_pulled_in_as_a_parent_is_not_waited_for(app, backen
     assert all(p.state == "processed" for p in posts.values())
     assert posts[reply].ticket_id == posts[parent].ticket_id != posts[other].ticket_id
     assert count_rows(Ticket) == 2
+
+
+def test_a_dm_reporting_one_service_does_not_wait_for_another_service_nearby(
+    app, backend, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A placed DM whose author we asked nothing locks its own service's place only: a page deciding about
+    a pothole at the same door does not hold back the DM's streetlight."""
+    if backend != "postgis":
+        pytest.skip("SQLite runs one page at a time behind its write lock")
+    a, b = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="m1"),
+        incoming("streetlight out at 150 Hampshire St", author="m2", kind="dm"),
+    )
+    holding, came = _hold_first_page(app, monkeypatch, a, lambda: _committed_state(app, b) == "processed")
+    results = _two_workers(app, [a], [b], holding)
+    assert came == [True]  # the DM landed while the first page still held the pothole's place
+    assert results == {"first": "created", "second": "created"}
+    assert count_rows(Ticket) == 2
+
+
+@pytest.mark.parametrize("stale", [False, True], ids=["asked", "asked-meanwhile"])
+def test_a_dm_answering_our_question_waits_for_a_report_of_that_service_nearby(
+    app, backend, monkeypatch, stale
+) -> None:  # type: ignore[no-untyped-def]
+    """A DM giving the place we asked for locks the asked ticket's service there: it waits for a page
+    deciding about a streetlight at that door, then its ticket is merged into that page's. `stale`: the
+    question was not seen when the page first read its DMs' questions (asked by a page that committed
+    just then); read again once the DM's locks are held, the DM still waits."""
+    if backend != "postgis":
+        pytest.skip("SQLite runs one page at a time behind its write lock")
+    from civictracker.intake import claim
+
+    asked = deliver("the streetlight on my block has been out for two weeks", author="n1", kind="dm")
+    assert asked.outcome == "ask_back"
+    asked_ticket = asked.ticket_id
+    a, b = _store(
+        incoming("streetlight out at 150 Hampshire St", author="n2"),
+        incoming("it's at 150 Hampshire St", author="n1", kind="dm"),
+    )
+    if stale:
+        real, reads = claim.asked_codes, []
+
+        def first_read_misses(session, authors, posts, analyses):  # type: ignore[no-untyped-def]
+            found = real(session, authors, posts, analyses)
+            if ("replay", "n1") not in authors:
+                return found
+            reads.append(found)
+            return {author: set() for author in found} if len(reads) == 1 else found
+
+        monkeypatch.setattr(claim, "asked_codes", first_read_misses)
+    holding, came = _hold_first_page(app, monkeypatch, a, lambda: _committed_state(app, b) == "processed")
+    results = _two_workers(app, [a], [b], holding)
+    assert came == [False]  # not decided while the first page held the streetlight's place
+    assert results == {"first": "created", "second": "located_merged"}
+    assert not stale or len(reads) >= 2
+    ext_db.session.expire_all()
+    merged_into = ext_db.session.get(InboundPost, a).ticket_id
+    assert ext_db.session.get(InboundPost, b).ticket_id == merged_into
+    assert ext_db.session.get(Ticket, asked_ticket).duplicate_of_id == merged_into
+
+
+def test_reports_whose_circles_only_share_cells_do_not_wait(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two potholes 245 m apart (farther than the radius: never one ticket), whose dedupe circles touch
+    one lock cell, which neither is in: each only reads it, so neither waits for the other."""
+    if backend != "postgis":
+        pytest.skip("SQLite runs one page at a time behind its write lock")
+    a, b = _store(
+        incoming("huge pothole here, nearly lost a tire", author="g1", lat=42.3739, lon=-71.1062),
+        incoming("huge pothole here, nearly lost a tire", author="g2", lat=42.3761, lon=-71.1062),
+    )
+    holding, came = _hold_first_page(app, monkeypatch, a, lambda: _committed_state(app, b) == "processed")
+    results = _two_workers(app, [a], [b], holding)
+    assert came == [True]
+    assert results == {"first": "created", "second": "created"}
+
+
+def test_a_page_past_its_lock_budget_runs_in_several_rounds(app, backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A round takes at most ROUND_LOCKS lock names (PostgreSQL's lock table is shared and bounded): the
+    rest of the page runs in the next rounds of the same job, in order, and every post is decided."""
+    if backend != "postgis":
+        pytest.skip("SQLite takes no advisory locks")
+    from civictracker.intake import claim
+
+    rounds: list[list[int]] = []
+    real = claim.claim_posts
+
+    def counted(session, order, *args, **kwargs):  # type: ignore[no-untyped-def]
+        ready, deferred, later = real(session, order, *args, **kwargs)
+        rounds.append(ready)
+        return ready, deferred, later
+
+    monkeypatch.setattr(claim, "ROUND_LOCKS", 12)
+    monkeypatch.setattr(claim, "claim_posts", counted)
+    ids = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="k1"),
+        incoming("streetlight out at 20 Prospect St", author="k2"),
+        incoming("graffiti on the wall at 300 Broadway", author="k3"),
+        incoming("great job on the fireworks last night!", author="k4"),
+    )
+    with app.app_context():
+        result = jobs.process_posts(ids)
+        ext_db.session.remove()
+    assert result == "created=3, not_request:praise=1"
+    assert len(rounds) > 1 and [i for ready in rounds for i in ready] == ids
+
+
+@pytest.mark.parametrize("why", ["held", "budget"])
+def test_a_retry_round_that_still_finds_posts_held_hands_them_back(app, backend, monkeypatch, why) -> None:  # type: ignore[no-untyped-def]
+    """A second round that still finds posts another page holds hands them back at once while other jobs
+    wait (a third round nearly always finds them held again). Posts left only for the round's lock
+    budget run in the next round as before."""
+    if backend != "postgis":
+        pytest.skip("SQLite runs one page at a time behind its write lock")
+    from civictracker.intake import claim
+
+    a, b, c = _store(
+        incoming("huge pothole outside 150 Hampshire St", author="f1"),
+        incoming("streetlight out at 20 Prospect St", author="f2"),
+        incoming("graffiti on the wall at 300 Broadway", author="f3"),
+    )
+    queue = _Queue(waiting=3)
+    monkeypatch.setattr("civictracker.queue.get_queue", lambda app=None: queue)
+    # what each round finds: (ready, held by another page, past the budget)
+    script = {"held": [([a], [b, c], []), ([b], [c], [])], "budget": [([a], [], [b, c]), ([b], [], [c])]}[why]
+    calls: list[list[int]] = []
+
+    def scripted(session, order, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(list(order))
+        return script[len(calls) - 1] if len(calls) <= len(script) else (list(order), [], [])
+
+    monkeypatch.setattr(claim, "claim_posts", scripted)
+    with app.app_context():
+        result = jobs.process_posts([a, b, c])
+        ext_db.session.remove()
+    if why == "held":
+        assert calls == [[a, b, c], [b, c]] and queue.jobs == [("process_posts", [c])]
+        assert result == "created=2, handed_back=1" and _committed_state(app, c) == "received"
+    else:
+        assert calls == [[a, b, c], [b, c], [c]] and queue.jobs == []
+        assert result == "created=3"
