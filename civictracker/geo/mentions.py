@@ -70,6 +70,17 @@ def _fuzzy_vocab(gz: Gazetteer) -> list[str]:
     return cache
 
 
+def _fuzzy_candidates(gz: Gazetteer, size: int, max_d: int) -> list[str]:
+    """The vocabulary words a word of `size` letters can be within `max_d` edits of (their length differs
+    by at most `max_d`), in the vocabulary's own order so that ties come out as they would from all of it."""
+    by_size: dict[tuple[int, int], list[str]] = gz.__dict__.setdefault("_fuzzy_by_size", {})
+    words = by_size.get((size, max_d))
+    if words is None:
+        words = [w for w in _fuzzy_vocab(gz) if abs(len(w) - size) <= max_d]
+        by_size[(size, max_d)] = words
+    return words
+
+
 def correct(gz: Gazetteer, word: str) -> str | None:
     """The city's own name token closest to a misspelt word, or None (restricted to the city's names)."""
     cache: dict[str, str | None] = gz.__dict__.setdefault("_fuzzy_cache", {})
@@ -84,7 +95,11 @@ def correct(gz: Gazetteer, word: str) -> str | None:
     ):
         max_d = 1 if len(word) <= 6 else 2
         hits = process.extract(
-            word, _fuzzy_vocab(gz), scorer=DamerauLevenshtein.distance, score_cutoff=max_d, limit=3
+            word,
+            _fuzzy_candidates(gz, len(word), max_d),
+            scorer=DamerauLevenshtein.distance,
+            score_cutoff=max_d,
+            limit=3,
         )
         if hits:
             best_d = hits[0][1]
