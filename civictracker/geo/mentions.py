@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
@@ -70,15 +71,35 @@ def _fuzzy_vocab(gz: Gazetteer) -> list[str]:
     return cache
 
 
-def _fuzzy_candidates(gz: Gazetteer, size: int, max_d: int) -> list[str]:
-    """The vocabulary words a word of `size` letters can be within `max_d` edits of (their length differs
-    by at most `max_d`), in the vocabulary's own order so that ties come out as they would from all of it."""
-    by_size: dict[tuple[int, int], list[str]] = gz.__dict__.setdefault("_fuzzy_by_size", {})
-    words = by_size.get((size, max_d))
-    if words is None:
-        words = [w for w in _fuzzy_vocab(gz) if abs(len(w) - size) <= max_d]
-        by_size[(size, max_d)] = words
-    return words
+def _letter_counts(words: list[str]) -> np.ndarray:
+    """Each word's count of every letter a-z (other characters not counted), one row per word."""
+    counts = np.zeros((len(words), 26), dtype=np.int16)
+    for row, word in enumerate(words):
+        for ch in word:
+            col = ord(ch) - 97
+            if 0 <= col < 26:
+                counts[row, col] += 1
+    return counts
+
+
+def _fuzzy_candidates(gz: Gazetteer, word: str, max_d: int) -> list[str]:
+    """The vocabulary words `word` can be within `max_d` edits of, in the vocabulary's own order (so ties
+    come out as they would from all of it). Two tests that no such word fails: the lengths differ by at
+    most max_d, and the letter counts by at most 2 * max_d in all (an insertion or deletion moves them by
+    1, a substitution by 2, a transposition by 0); the edit distance itself is left to rapidfuzz."""
+    by_size: dict[tuple[int, int], tuple[list[str], np.ndarray]] = gz.__dict__.setdefault(
+        "_fuzzy_by_size", {}
+    )
+    key = (len(word), max_d)
+    bucket = by_size.get(key)
+    if bucket is None:
+        words = [w for w in _fuzzy_vocab(gz) if abs(len(w) - len(word)) <= max_d]
+        bucket = by_size[key] = (words, _letter_counts(words))
+    words, counts = bucket
+    if not words:
+        return words
+    near = np.abs(counts - _letter_counts([word])[0]).sum(axis=1) <= 2 * max_d
+    return [words[i] for i in np.flatnonzero(near)]
 
 
 def correct(gz: Gazetteer, word: str) -> str | None:
@@ -96,7 +117,7 @@ def correct(gz: Gazetteer, word: str) -> str | None:
         max_d = 1 if len(word) <= 6 else 2
         hits = process.extract(
             word,
-            _fuzzy_candidates(gz, len(word), max_d),
+            _fuzzy_candidates(gz, word, max_d),
             scorer=DamerauLevenshtein.distance,
             score_cutoff=max_d,
             limit=3,
