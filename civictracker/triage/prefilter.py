@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -175,6 +175,13 @@ def candidates(text: str) -> frozenset[int]:
     """The numbers (GatedPattern.number) of the gated patterns that may match the text, found in one pass:
     a loop over many patterns skips the others without asking about each."""
     return _INDEX.candidates(text)
+
+
+def to_try(text: str, always: list[int], by_number: Mapping[int, int]) -> list[int]:
+    """The positions in a list of patterns worth trying on the text, ascending: `always` (tried on every
+    text) and those whose gate it passes (`by_number`: a GatedPattern.number to its position)."""
+    picked = [i for n in candidates(text) if (i := by_number.get(n)) is not None]
+    return sorted([*always, *picked]) if picked else always
 
 
 class GatedPattern:

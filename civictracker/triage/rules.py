@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from civictracker.triage.prefilter import GatedPattern, candidates
+from civictracker.triage.prefilter import GatedPattern, to_try
 
 # Words residents use for each service beyond the city's own (English) catalog keywords, per language
 # (Spanish, Portuguese, Haitian Creole, slang): a data file, accent-folded, matched on word boundaries.
@@ -59,9 +59,7 @@ class Blocker:
 
     def _possible(self, text: str) -> list[re.Pattern[str]]:
         """The alternatives the text's words let through (the gates of all of them in one pass), in order."""
-        picked = [i for n in candidates(text) if (i := self._by_number.get(n)) is not None]
-        order = sorted([*self._always, *picked]) if picked else self._always
-        return [self.patterns[i].pattern for i in order]
+        return [self.patterns[i].pattern for i in to_try(text, self._always, self._by_number)]
 
     def sub(self, repl: str, text: str) -> str:
         """The text with what any alternative matches (each reading the whole text) replaced; overlapping
@@ -126,9 +124,7 @@ def urgent_reasons(folded: str) -> list[str]:
     lasting = None
     found: list[str] = []
     # Dozens of entries, few of whose words a post has: only those its gates let through, in the file's order.
-    possible = candidates(text)
-    picked = [i for n in possible if (i := _GATED_ENTRY.get(n)) is not None]
-    for i in sorted([*_ALWAYS_TRIED, *picked]) if picked else _ALWAYS_TRIED:
+    for i in to_try(text, _ALWAYS_TRIED, _GATED_ENTRY):
         hazard = _HAZARDS[i]
         why = hazard.why
         if why in found or not hazard.pattern.search(folded if hazard.raw else text):
