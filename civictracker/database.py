@@ -175,7 +175,7 @@ def hold_locks(session: Any, names: Iterable[str] | Mapping[str, bool]) -> None:
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         return
-    keys, shared = _lock_keys(names)
+    keys, shared, _ = _lock_keys(names)
     if keys:
         # unnest yields the arrays in order, and the aggregate takes each lock as the row comes
         connection.execute(
@@ -195,12 +195,9 @@ def try_locks(session: Any, names: Iterable[str] | Mapping[str, bool]) -> set[st
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         return set()
-    by_key: dict[int, list[str]] = {}
-    for name in names:
-        by_key.setdefault(lock_key(name), []).append(name)
-    if not by_key:
+    keys, shared, named = _lock_keys(names)
+    if not keys:
         return set()
-    keys, shared = _lock_keys(names)
     busy = connection.execute(
         text(
             "SELECT k FROM unnest(CAST(:keys AS bigint[]), CAST(:shared AS boolean[])) AS t(k, s) WHERE NOT"
@@ -208,19 +205,24 @@ def try_locks(session: Any, names: Iterable[str] | Mapping[str, bool]) -> set[st
         ),
         {"keys": keys, "shared": shared},
     ).scalars()
-    return {name for key in busy for name in by_key[key]}
+    return {name for key in busy for name in named[key]}
 
 
-def _lock_keys(names: Iterable[str] | Mapping[str, bool]) -> tuple[list[int], list[bool]]:
-    """The keys of `names` in ascending order, and for each whether it is taken shared (see hold_locks):
-    a key that two names share is exclusive if either asks for it so; plain names are exclusive."""
+def _lock_keys(
+    names: Iterable[str] | Mapping[str, bool],
+) -> tuple[list[int], list[bool], dict[int, list[str]]]:
+    """The keys of `names` in ascending order, for each whether it is taken shared (see hold_locks), and
+    the names of each key: a key that two names share is exclusive if either asks for it so; plain names
+    are exclusive. Each name is hashed once."""
     modes = names if isinstance(names, Mapping) else dict.fromkeys(names, True)
     exclusive: dict[int, bool] = {}
+    named: dict[int, list[str]] = {}
     for name, excl in modes.items():
         key = lock_key(name)
         exclusive[key] = exclusive.get(key, False) or excl
+        named.setdefault(key, []).append(name)
     keys = sorted(exclusive)
-    return keys, [not exclusive[key] for key in keys]
+    return keys, [not exclusive[key] for key in keys], named
 
 
 def lock_key(name: str) -> int:
