@@ -63,7 +63,8 @@ def claim_posts(
     if session.get_bind().dialect.name != "postgresql":
         return list(order), [], []
     todo_posts = {post_id: post for post_id, (post, _) in loaded.items() if post.state not in DONE_STATES}
-    asked = asked_codes(session, set(_placed_dms(todo_posts, analyses).values()), todo_posts, analyses)
+    placed = _placed_dms(todo_posts, analyses)
+    asked = asked_codes(session, set(placed.values()), todo_posts, analyses)
     names = _names(todo_posts, analyses, rules, asked)
     todo, over = within([post_id for post_id in order if names.get(post_id)], names, ROUND_LOCKS)
     if not todo:
@@ -84,7 +85,7 @@ def claim_posts(
     if taken_meanwhile:  # another page took one since the probe: those posts wait too
         ready, later = split_ready(ready, names, taken_meanwhile)
         deferred += later
-    ready, later = _recheck_asked(session, ready, todo_posts, analyses, rules, names, asked)
+    ready, later = _recheck_asked(session, ready, placed, todo_posts, analyses, rules, names, asked)
     deferred += later
     waiting = {*deferred, *over}
     return (
@@ -158,6 +159,7 @@ def _without(locks: Locks, held: Locks) -> Locks:
 def _recheck_asked(
     session: Session,
     ready: list[int],
+    placed: Mapping[int, Author],
     posts: Mapping[int, InboundPost],
     analyses: Mapping[int, Analysis],
     rules: Mapping[str, ServiceRule],
@@ -167,8 +169,8 @@ def _recheck_asked(
     """(ready, deferred): the ready DMs' questions read again now that their authors' locks are held. A
     question asked by a page that committed since the first read (it held the author's lock until then)
     adds the locks of its service: taken if free, else the DM waits for a later round (and with it any
-    later post whose locks conflict with it)."""
-    dms = {post_id: author for post_id, author in _placed_dms(posts, analyses).items() if post_id in ready}
+    later post whose locks conflict with it). `placed`: the page's located DMs (_placed_dms)."""
+    dms = {post_id: author for post_id, author in placed.items() if post_id in ready}
     if not dms:
         return ready, []
     now = asked_codes(session, set(dms.values()), posts, analyses)

@@ -243,14 +243,14 @@ def _run_page(ids: list[int], env: Any, analyses: dict[int, Any], *, isolate: bo
     # ticket for one problem, or miss a reply's thread. PostgreSQL: the round takes the locks of the
     # threads, authors and places of the posts no other page is busy with (intake/claim.py), and leaves
     # the others to the next round. SQLite: its one write lock (begin_write) runs one page at a time.
+    held_back: list[int] = []  # another page holds their locks (skipped: their rows)
+    over: list[int] = []  # past the round's lock budget
     if postgres:
         cache.services, rules = read_services(session, env.dedupe_radius_m)  # type: ignore[arg-type]
         ids, held_back, over = claim_posts(session, ids, loaded, analyses, rules, wait=wait, busy=held)  # type: ignore[arg-type]
         loaded = {post_id: loaded[post_id] for post_id in ids if post_id in loaded}
-        page.deferred = [*held_back, *over]
-        page.held_elsewhere = bool(held_back)
-    page.held_elsewhere = page.held_elsewhere or bool(skipped)
-    page.deferred = sorted({*page.deferred, *skipped})
+    page.deferred = sorted({*held_back, *over, *skipped})
+    page.held_elsewhere = bool(held_back or skipped)
     cache.analyses = {post_id: analyses[post_id] for post_id in ids if post_id in analyses}
     add_new_reporters(session, loaded, cache)  # type: ignore[arg-type]
     cache.posts = {(post.channel, post.external_id): post for post, _ in loaded.values()}
