@@ -1,6 +1,6 @@
 """Precision and recall of the escalation signal (triage.risk.assess_risk) per level, on dev and test splits.
 
-Usage: PYTHONPATH=. .venv/bin/python bench/eval_risk.py [--split dev|test|both|fresh|fresh2] [--errors]
+Usage: PYTHONPATH=. .venv/bin/python bench/eval_risk.py [--split dev|test|both|fresh|fresh2|fresh3] [--errors]
 
 Sets (bench/data/risk/): written_dev.tsv / written_test.tsv (written for civictracker, 4 languages);
 boston_labels.tsv (hand-labelled real Boston 311 text; buckets 6-7 of sha1(id) % 10 are dev, 8-9 test,
@@ -13,8 +13,11 @@ nothing trains or tunes on it (tests/unit/intake/test_risk_fresh_split.py checks
 none of its ids). Batch 6 was read twice as a test in session 14 and is a development set since: `--errors`
 prints its misread posts. `--split fresh2` reads the second fresh test of batch 8 (fresh2_crisislex.tsv,
 fresh2_boston.tsv, drawn the same way with another seed), read at most twice, never to choose anything, and
-never with --errors. CIVICTRACKER_SHARED_DATA names the shared data folder when it is not ../shared/data
-(a git worktree).
+never with --errors; read twice in session 14, it is a development set too. `--split fresh3` reads the third
+fresh test of batch 9 (fresh3_crisislex.tsv, fresh3_boston.tsv: 525 posts, seed 1418), the clean test since:
+labelled before any model read it, read 0 times so far; read it like fresh2, never with --errors, and say how
+many times it has been read beside every figure. CIVICTRACKER_SHARED_DATA names the shared data folder when
+it is not ../shared/data (a git worktree).
 Target: high-risk recall >= 0.95 on test. "flag" counts any level above none as flagged.
 """
 
@@ -64,7 +67,7 @@ def _crisislex(labels: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def load_fresh(prefix: str = "fresh") -> dict[str, list[tuple[str, str]]]:
-    """source -> [(text, label)] of a fresh split (batch 6 "fresh", batch 8 "fresh2"): real posts only."""
+    """source -> [(text, label)] of a fresh split (batch 6 "fresh", 8 "fresh2", 9 "fresh3"): real posts only."""
     boston = {i: label for _f, i, label in _rows(DATA / f"{prefix}_boston.tsv")}
     texts = _boston_texts(set(boston))
     crisis = {tid: label for _e, tid, label in _rows(DATA / f"{prefix}_crisislex.tsv")}
@@ -73,7 +76,7 @@ def load_fresh(prefix: str = "fresh") -> dict[str, list[tuple[str, str]]]:
 
 def load(split: str) -> dict[str, list[tuple[str, str]]]:
     """source -> [(text, label)] of one split."""
-    if split in ("fresh", "fresh2"):
+    if split in ("fresh", "fresh2", "fresh3"):
         return load_fresh(split)
     sets: dict[str, list[tuple[str, str]]] = {"written": []}
     sets["written"] = [(text, label) for label, _lang, text in _rows(DATA / f"written_{split}.tsv")]
@@ -110,7 +113,9 @@ def report(name: str, pairs: list[tuple[str, str]], errors: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--split", choices=("dev", "test", "both", "fresh", "fresh2"), default="both")
+    parser.add_argument(
+        "--split", choices=("dev", "test", "both", "fresh", "fresh2", "fresh3"), default="both"
+    )
     parser.add_argument("--errors", action="store_true", help="print the misread posts (dev, fresh only)")
     args = parser.parse_args()
     for split in ("dev", "test") if args.split == "both" else (args.split,):

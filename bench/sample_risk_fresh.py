@@ -1,14 +1,18 @@
-"""Draw the candidates of the fresh escalation test (batch 6): never-labelled CrisisLex and Boston posts.
+"""Draw the candidates of the fresh escalation tests (batches 6, 8, 9): never-labelled CrisisLex and Boston posts.
 
 Usage: PYTHONPATH=. .venv/bin/python bench/sample_risk_fresh.py > /tmp/fresh_candidates.tsv
        PYTHONPATH=. .venv/bin/python bench/sample_risk_fresh.py --seed 1416 --other-danger 180 \
            --exclude fresh_crisislex.tsv fresh_boston.tsv boston_batch7.tsv > /tmp/fresh2_candidates.tsv
+       PYTHONPATH=. .venv/bin/python bench/sample_risk_fresh.py --seed 1418 --other-danger 180 --anger 35 \
+           --anger-wide --exclude fresh_crisislex.tsv fresh_boston.tsv fresh2_crisislex.tsv fresh2_boston.tsv \
+           boston_batch7.tsv > /tmp/fresh3_candidates.tsv
 
 Prints source, folder or event, id and text (text only to read while labelling; the stored files keep ids and
 labels). Excludes every id already in bench/data/risk/, every retweet, and every Boston id or text in the risk
 or triage training files, so the fresh split shares nothing with what was trained or tuned before it.
-Seed 1414 drew batch 6; seed 1416 with batch 6 and 7 excluded drew batch 8 (the second fresh test). How the
-draws were labelled: bench/data/risk/LABELLING.md, "Batch 6, fresh test" and "Batch 8, second fresh test".
+Seed 1414 drew batch 6; seed 1416 with batch 6 and 7 excluded drew batch 8 (the second fresh test); seed 1418
+with batches 6-8 excluded and the wider anger list drew batch 9 (the third). How the draws were labelled:
+bench/data/risk/LABELLING.md, "Batch 6, fresh test", "Batch 8, second fresh test", "Batch 9, third fresh test".
 """
 
 from __future__ import annotations
@@ -34,6 +38,17 @@ EMERGENCY_TYPES = {"Affected individuals", "Caution and advice", "Infrastructure
 ANGER = re.compile(
     r"\b(fuck\w*|shit\w*|damn|idiot\w*|stupid|disgrace\w*|pathetic|angry|furious|wtf|hate|"
     r"pinche|mierda|puta\w*|idiota\w*|porra|merda|caralho|vergonha|cazzo|vergogna)\b",
+    re.I,
+)
+# After batch 8 no unlabelled non-retweet matches ANGER: --anger-wide adds these words so that batch 9 still has
+# anger and abuse to measure. Off by default, so that earlier seeds draw what they drew.
+ANGER_WIDE = re.compile(
+    r"\b(bullshit|crap\w*|hell|ass|asshole\w*|bitch\w*|bastard\w*|moron\w*|dumb\w*|pissed|scum\w*|"
+    r"ridiculous|disgust\w*|shame\w*|outrag\w*|useless|incompetent|greed\w*|liars?|corrupt\w*|"
+    r"hypocrit\w*|sick of|screw\w*|"
+    r"pendej\w*|cabr[oó]n\w*|est[uú]pid\w*|verg[uü]enza|maldit\w*|carajo|co[ñn]o|ladr[oó]n\w*|ladrones|"
+    r"burr[oa]s?|absurd\w*|safad\w*|descaso|revolta\w*|raiva|nojo\w*|palha[cç]ada|"
+    r"schifo|stronz\w*|incazz\w*|ladri|vergognoso)\b",
     re.I,
 )
 DANGER = re.compile(
@@ -67,7 +82,13 @@ def _trained() -> tuple[set[str], set[str]]:
     return ids, texts
 
 
-def crisislex(rng: random.Random, skip: set[str]) -> list[tuple[str, str, str, str]]:
+def _angry(text: str, wide: bool) -> bool:
+    return bool(ANGER.search(text) or (wide and ANGER_WIDE.search(text)))
+
+
+def crisislex(
+    rng: random.Random, skip: set[str], anger_n: int = 40, wide: bool = False
+) -> list[tuple[str, str, str, str]]:
     with open(SHARED / "crisislex" / "crisislex_t26.csv", encoding="utf-8") as fh:
         rows = [
             r
@@ -79,7 +100,7 @@ def crisislex(rng: random.Random, skip: set[str]) -> list[tuple[str, str, str, s
     rng.shuffle(rows)
     emergency = [r for r in rows if r["information_type"] in EMERGENCY_TYPES][:150]
     taken = {r["tweet_id"] for r in emergency}
-    anger = [r for r in rows if r["tweet_id"] not in taken and ANGER.search(r["text"])][:40]
+    anger = [r for r in rows if r["tweet_id"] not in taken and _angry(r["text"], wide)][:anger_n]
     taken |= {r["tweet_id"] for r in anger}
     rand = [r for r in rows if r["tweet_id"] not in taken][:90]
     return [("crisislex", r["event"], r["tweet_id"], r["text"]) for r in emergency + anger + rand]
@@ -112,11 +133,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--exclude", nargs="*", default=[], help="more id files of bench/data/risk/ to skip")
+    parser.add_argument("--anger", type=int, default=40, help="CrisisLex posts matching an anger word")
+    parser.add_argument("--anger-wide", action="store_true", help="match the wider anger word list too")
     parser.add_argument("--other-danger", type=int, default=110, help="'other' rows matching a danger word")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     skip = _labelled_ids(args.exclude)
-    for source, group, ident, text in crisislex(rng, skip) + boston(rng, skip, args.other_danger):
+    # CrisisLex first, then Boston: the one rng is consumed in this order, as for the earlier seeds
+    drawn = crisislex(rng, skip, args.anger, args.anger_wide) + boston(rng, skip, args.other_danger)
+    for source, group, ident, text in drawn:
         print(f"{source}\t{group}\t{ident}\t{' '.join(text.split())}")
 
 

@@ -1,4 +1,4 @@
-"""The fresh escalation tests (batch 6, batch 8) share no post with any training, tuning or older evaluation file."""
+"""The fresh escalation tests (batches 6, 8, 9) share no post with any training, tuning or older evaluation file."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from civictracker.triage.store import TRIAGE_DIR
 
 RISK_SETS = Path(__file__).resolve().parents[3] / "bench" / "data" / "risk"
+FRESH_SPLITS = ("fresh", "fresh2", "fresh3")
 
 
 def _ids(name: str) -> set[str]:
@@ -37,12 +38,25 @@ def test_second_fresh_split_is_labelled_and_disjoint_from_every_other_set() -> N
     assert not (boston | crisis) & others
 
 
+def test_third_fresh_split_is_labelled_and_disjoint_from_every_other_set() -> None:
+    # ids and labels only: batch 9 is the clean test, no text of it is read here
+    boston, crisis = _ids("fresh3_boston.tsv"), _ids("fresh3_crisislex.tsv")
+    assert len(boston) >= 240 and len(crisis) >= 260
+    labels = [
+        line.split("\t")[2]
+        for name in ("fresh3_boston.tsv", "fresh3_crisislex.tsv")
+        for line in (RISK_SETS / name).read_text(encoding="utf-8").splitlines()
+        if line[:1] != "#"
+    ]
+    assert set(labels) <= {"none", "angry", "abusive", "high_risk"}
+    assert labels.count("high_risk") >= 100
+    others = set().union(*(_ids(p.name) for p in RISK_SETS.glob("*.tsv") if not p.name.startswith("fresh3_")))
+    assert not (boston | crisis) & others
+
+
 def test_no_training_file_holds_a_fresh_id() -> None:
-    fresh = (
-        _ids("fresh_boston.tsv")
-        | _ids("fresh_crisislex.tsv")
-        | _ids("fresh2_boston.tsv")
-        | _ids("fresh2_crisislex.tsv")
+    fresh = set().union(
+        *(_ids(f"{prefix}_{source}.tsv") for prefix in FRESH_SPLITS for source in ("boston", "crisislex"))
     )
     data = TRIAGE_DIR / "data"
     files = [p for p in data.iterdir() if p.suffix in (".jsonl", ".tsv", ".txt", ".json")]
