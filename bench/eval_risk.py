@@ -12,8 +12,9 @@ The thresholds in risk.py were tuned on dev only. `--split fresh` reads the fres
 nothing trains or tunes on it (tests/unit/intake/test_risk_fresh_split.py checks that the training files hold
 none of its ids). Batch 6 was read twice as a test in session 14 and is a development set since: `--errors`
 prints its misread posts. `--split fresh2` reads the second fresh test of batch 8 (fresh2_crisislex.tsv,
-fresh2_boston.tsv, drawn the same way with another seed), read at most twice, never to choose anything, and
-never with --errors. CIVICTRACKER_SHARED_DATA names the shared data folder when it is not ../shared/data
+fresh2_boston.tsv, drawn the same way with another seed), read twice as a test in session 14 and a
+development set since session 15 (`--errors` prints its misread posts too); neither is ever trained on.
+CIVICTRACKER_SHARED_DATA names the shared data folder when it is not ../shared/data
 (a git worktree).
 Target: high-risk recall >= 0.95 on test. "flag" counts any level above none as flagged.
 """
@@ -111,13 +112,13 @@ def report(name: str, pairs: list[tuple[str, str]], errors: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--split", choices=("dev", "test", "both", "fresh", "fresh2"), default="both")
-    parser.add_argument("--errors", action="store_true", help="print the misread posts (dev, fresh only)")
+    parser.add_argument("--errors", action="store_true", help="print the misread posts (dev, fresh, fresh2)")
     args = parser.parse_args()
     for split in ("dev", "test") if args.split == "both" else (args.split,):
         sets = load(split)
         print(f"{split}:")
         for name, pairs in sets.items():
-            report(name, pairs, args.errors and split in ("dev", "fresh"))
+            report(name, pairs, args.errors and split in ("dev", "fresh", "fresh2"))
         report("all", [p for pairs in sets.values() for p in pairs], False)
 
 

@@ -32,6 +32,7 @@ from bench.eval_real import read_jsonl  # noqa: E402
 from bench.eval_risk import load  # noqa: E402
 from civictracker.triage import classify, risk_fit  # noqa: E402
 from civictracker.triage.risk import RiskInput  # noqa: E402
+from civictracker.triage.risk_cues import danger_category  # noqa: E402
 from civictracker.triage.risk_rules import hard_reasons, high_risk_reasons, soft_markers  # noqa: E402
 from civictracker.triage.text import model_text  # noqa: E402
 from civictracker.triage.tone import marked_text, tone_markers  # noqa: E402
@@ -77,21 +78,11 @@ def eval_inputs() -> dict[str, list[tuple[RiskInput, bool]]]:
     return sets
 
 
-def _cues() -> Any:
-    from civictracker.triage.prefilter import GatedPattern
-    from civictracker.triage.text import fold
-
-    lines = (ROOT / "civictracker/triage/data/danger_categories.tsv").read_text().splitlines()
-    pats = [f"(?:{fold(ln.split(chr(9), 2)[2])})" for ln in lines if ln.strip() and not ln.startswith("#")]
-    return GatedPattern(r"\b(?:" + "|".join(pats) + r")\b")
-
-
 def prepared(inputs: list[tuple[RiskInput, bool]]) -> tuple[list[str], np.ndarray, ...]:
     """Marked texts, hard-rule flags, spam flags and gold of each post (rules as risk.risk_levels runs them)."""
     texts, hard, spam, gold, cued = [], [], [], [], []
-    cue = _cues()
     for p, g in inputs:
-        cued.append(bool(cue.search(p.mtext)))
+        cued.append(danger_category(p.mtext) is not None)
         rules = high_risk_reasons(p.mtext, p.hazards)
         texts.append(marked_text(p.mtext, tone_markers(p.text, p.mtext) + soft_markers(rules)))
         hard.append(bool(hard_reasons(rules)))
