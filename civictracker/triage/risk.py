@@ -124,8 +124,7 @@ def risk_levels(posts: Sequence[RiskInput], *, model: RiskModel | None = None) -
     ]
     read = mdl.probabilities_many(texts)
     return [
-        _level(mdl, probs, row, found, p, danger_category(p.mtext))
-        for p, found, (probs, row) in zip(posts, rules, read, strict=True)
+        _level(mdl, probs, row, found, p) for p, found, (probs, row) in zip(posts, rules, read, strict=True)
     ]
 
 
@@ -135,13 +134,14 @@ def _level(
     row: tuple[np.ndarray, np.ndarray],
     rules: list[str],
     post: RiskInput,
-    category: str | None,
 ) -> Risk:
-    """The level, score and reasons of one post from its rules, the danger category it names (or None) and
-    the learned heads' probabilities."""
+    """The level, score and reasons of one post from its rules and the learned heads' probabilities."""
     risk = Risk()
     learned = post.kind != "spam"
-    danger = learned and probs["danger"] >= (DANGER_THRESHOLD if category is None else DANGER_THRESHOLD_CUED)
+    p_danger = probs["danger"]
+    # The danger categories are read only where they change the answer (most posts score below both).
+    category = danger_category(post.mtext) if DANGER_THRESHOLD_CUED <= p_danger < DANGER_THRESHOLD else None
+    danger = learned and (p_danger >= DANGER_THRESHOLD or category is not None)
     hard = hard_reasons(rules)
     if hard or danger:
         # The soft rules' words are kept as reasons when the model agrees: they say what it read.
