@@ -1,6 +1,6 @@
 """Danger-head variants judged across the two development batches (6 and 8) and the ordinary streams.
 
-Usage: PYTHONPATH=. .venv/bin/python scripts/cross_risk.py [--variant NAME ...] [--thresholds]
+Usage: PYTHONPATH=. .venv/bin/python scripts/cross_risk.py [--variant b7 ord ordlo] [--gate] [--grid] [--c C]
 
 Each variant fits the danger head only (risk_fit's features and logistic regression; anger and abuse do not
 change the high-risk flag) from the shipped training files plus optional extras, then scores: batch 6
@@ -8,7 +8,9 @@ change the high-risk flag) from the shipped training files plus optional extras,
 the storm-day replay (what bench/eval_risk_stream.py reads, with triage's hazards and kind as intake passes
 them). A post is high risk when a hard rule fires or the danger probability reaches the threshold, as in
 risk.py. The threshold is chosen on one batch (the highest with high-risk recall >= TARGET) and checked on
-the other, in both directions. Never reads batch 9 or the old test split.
+the other, in both directions; with --gate a pair of thresholds (posts naming a danger category of
+risk_cues.py / the others). Variants: b7 adds batch 7, ord / ordlo risk14's ordinary posts (danger head only,
+weight 1 and 3 / 0.3). Never reads batch 9 or the old test split.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -39,14 +43,26 @@ from civictracker.triage.tone import marked_text, tone_markers  # noqa: E402
 
 TARGET = 0.97
 THRESHOLDS = [round(t, 2) for t in np.arange(0.02, 0.50, 0.01)]
-CACHE = Path("/tmp/risk15/streams.pkl")
-EXTRA = Path("/tmp/risk15")
+CACHE = Path(tempfile.gettempdir()) / "cross_risk_streams.pkl"
+# Branch risk14-model's batch-7 rows and ordinary posts, read from its commit (never shipped on main).
+RISK14 = "db7a125"
+
+
+def _risk14_lines(name: str) -> list[str]:
+    out = subprocess.run(
+        ["git", "show", f"{RISK14}:civictracker/triage/data/{name}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.splitlines()
 
 
 def stream_inputs() -> dict[str, list[tuple[RiskInput, bool]]]:
     """What triage passes to the risk signal for each stream post (cached: the triage model is fixed)."""
     if CACHE.is_file():
-        return pickle.loads(CACHE.read_bytes())  # noqa: S301 (our own cache file)
+        return pickle.loads(CACHE.read_bytes())  # our own cache of this script's earlier run
     seen: list[RiskInput] = []
     original = classify.risk_level
 
@@ -79,7 +95,7 @@ def eval_inputs() -> dict[str, list[tuple[RiskInput, bool]]]:
 
 
 def prepared(inputs: list[tuple[RiskInput, bool]]) -> tuple[list[str], np.ndarray, ...]:
-    """Marked texts, hard-rule flags, spam flags and gold of each post (rules as risk.risk_levels runs them)."""
+    """Marked texts, hard-rule, spam, gold and danger-category flags of each post (as risk.py reads them)."""
     texts, hard, spam, gold, cued = [], [], [], [], []
     for p, g in inputs:
         cued.append(danger_category(p.mtext) is not None)
@@ -94,19 +110,16 @@ def prepared(inputs: list[tuple[RiskInput, bool]]) -> tuple[list[str], np.ndarra
 def extra_rows(variant: set[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     if "b7" in variant:  # batch 7: the rows risk14 appended to risk_boston.jsonl
-        for line in (EXTRA / "risk_boston.jsonl").read_text().splitlines()[695:]:
+        for line in _risk14_lines("risk_boston.jsonl")[695:]:
             r = json.loads(line)
             rows.append({"text": r["text"], "label": r["label"], "source": "boston"})
     if "ord" in variant or "ordlo" in variant:
         w = {"boston-ordinary": 1.0, "social-ordinary": 3.0} if "ord" in variant else {}
-        for line in (EXTRA / "risk_ordinary.jsonl").read_text().splitlines():
+        for line in _risk14_lines("risk_ordinary.jsonl"):
             r = json.loads(line)
-            rows.append({"text": r["text"], "label": "none", "source": r["source"], "w": w.get(r["source"], 0.3)})
-    for name in sorted(v for v in variant if v.startswith("file:")):
-        for line in Path(name[5:]).read_text().splitlines():
-            if line.strip() and not line.startswith("#"):
-                label, _lang, text = line.split("\t", 2)
-                rows.append({"text": text, "label": label, "source": "written"})
+            rows.append(
+                {"text": r["text"], "label": "none", "source": r["source"], "w": w.get(r["source"], 0.3)}
+            )
     return rows
 
 
@@ -131,7 +144,10 @@ def _union() -> Any:
 
     return FeatureUnion(
         [
-            ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w[\w']*\b")),
+            (
+                "word",
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w[\w']*\b"),
+            ),
             ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True)),
         ]
     )
@@ -172,16 +188,27 @@ def main() -> None:
     pools.update({k: scored[k] for k in ("b6:crisislex", "b6:boston", "b8:crisislex", "b8:boston")})
     for k in ("b6", "b8", "boston:other", "storm:chatter", "storm:complaint"):
         v = pools.get(k) or scored[k]
-        print(f"cued share {k}: all {v[4].mean():.2f}, gold high risk {v[4][v[3]].mean() if v[3].any() else 0:.3f}")
+        gold_cued = v[4][v[3]].mean() if v[3].any() else 0.0
+        print(f"share naming a danger category, {k}: all {v[4].mean():.2f}, gold high risk {gold_cued:.3f}")
 
     def row(t: float, hi: float | None = None) -> str:
-        cells = [f"{k} {r:.3f}/{p:.3f}" for k, (r, p, _f) in ((k, recall_prec(*v, t, hi)) for k, v in pools.items())]
+        cells = [
+            f"{k} {r:.3f}/{p:.3f}"
+            for k, (r, p, _f) in ((k, recall_prec(*v, t, hi)) for k, v in pools.items())
+        ]
         other = recall_prec(*scored["boston:other"], t, hi)[2]
         unsafe = recall_prec(*scored["boston:dangerous"], t, hi)[2]
-        storm = {k.split(":")[1]: recall_prec(*v, t, hi)[2] for k, v in scored.items() if k.startswith("storm:")}
+        storm = {
+            k.split(":")[1]: recall_prec(*v, t, hi)[2] for k, v in scored.items() if k.startswith("storm:")
+        }
         st = " ".join(f"{k[:5]} {100 * v:.0f}" for k, v in sorted(storm.items()))
         head = f"t={t:.2f}" + (f"/{hi:.2f}" if hi is not None else "")
-        return head + "  " + "  ".join(cells) + f"  | Other {100 * other:.1f}% UD {100 * unsafe:.1f}% | storm {st}"
+        return (
+            head
+            + "  "
+            + "  ".join(cells)
+            + f"  | Other {100 * other:.1f}% UD {100 * unsafe:.1f}% | storm {st}"
+        )
 
     print(f"variant {sorted(variant)} C {args.c}: {len(rows)} rows")
     if args.thresholds:
@@ -195,9 +222,15 @@ def main() -> None:
     if args.gate:
         pairs = [(t, h) for t in THRESHOLDS for h in THRESHOLDS if h >= t]
     for pick, check in (("b6", "b8"), ("b8", "b6")):
-        ok = [(recall_prec(*pools[pick], t, h)[2], -t, t, h) for t, h in pairs if recall_prec(*pools[pick], t, h)[0] >= TARGET]
+        ok = [
+            (recall_prec(*pools[pick], t, h)[2], -t, t, h)
+            for t, h in pairs
+            if recall_prec(*pools[pick], t, h)[0] >= TARGET
+        ]
         _f, _n, t, h = min(ok) if ok else (0, 0, THRESHOLDS[0], None)
-        print(f"choose on {pick} (recall >= {TARGET}, fewest flags) -> {t}/{h}, check on {check}: " + row(t, h))
+        print(
+            f"choose on {pick} (recall >= {TARGET}, fewest flags) -> {t}/{h}, check on {check}: " + row(t, h)
+        )
 
 
 if __name__ == "__main__":

@@ -3,11 +3,11 @@
 High risk: the hard rules of risk_rules.py (threats, self-harm, triage's hazards, the safety-critical words
 of every language) decide alone; otherwise the learned danger head decides, reading the soft rules (weapons,
 people harmed) as marker words beside the text, at a low threshold when the post names a category of danger
-(risk_cues.py: casualties, fire, trapped, rising water ...) and a high one when it names none. Anger and abuse come from the learned heads of
-risk_model.py, which also read tone.py's markers (shouting, insults, swearing, outrage, repeats; fitted by
-risk_fit.py on labelled text, never on CrisisLex). Reach (followers, replies, reposts, likes) does not
-change the level: it raises the priority with its reason. Thresholds were tuned on the dev split of
-bench/eval_risk.py only.
+(risk_cues.py: casualties, fire, trapped, rising water ...) and a high one when it names none. Anger and
+abuse come from the learned heads of risk_model.py, which also read tone.py's markers (shouting, insults,
+swearing, outrage, repeats; fitted by risk_fit.py on labelled text, never on CrisisLex). Reach (followers,
+replies, reposts, likes) does not change the level: it raises the priority with its reason. The anger and
+abuse thresholds were tuned on the old dev split of bench/eval_risk.py, the danger pair on batches 6 and 8.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Danger categories a post names (casualties, fire, trapped, rising water ...): which threshold it is read at.
+"""Danger categories a post names (casualties, fire, trapped, rising water ...): its danger threshold.
 
 data/danger_categories.tsv lists the categories of danger of the labelling guide (bench/data/risk/README.md)
 as words in en/es/pt/ht. A category decides nothing alone: risk.py reads a post that names one with the
@@ -20,7 +20,7 @@ _FILE = Path(__file__).with_name("data") / "danger_categories.tsv"
 
 @lru_cache(maxsize=1)
 def _patterns() -> list[tuple[str, GatedPattern]]:
-    """(category, pattern) per category, each language's words joined in one pattern (folded like the text)."""
+    """(category, pattern) per category, each language's words in one pattern (folded like the text)."""
     by_category: dict[str, list[str]] = {}
     for line in _FILE.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
