@@ -162,12 +162,37 @@ def recall_prec(hard, p, spam, gold, cued, t: float, hi: float | None = None) ->
     return tp / max(tp + fn, 1), tp / max(tp + fp, 1), flag.mean()
 
 
+def ablate(sets: dict[str, list[tuple[RiskInput, bool]]], scored: dict[str, tuple]) -> None:
+    """Batches 6 and 8 and the Boston Other stream at risk.py's pair with each danger category left out."""
+    from civictracker.triage import risk, risk_cues
+
+    every = risk_cues._patterns()
+    pair = (risk.DANGER_THRESHOLD_CUED, risk.DANGER_THRESHOLD)
+    for left_out in [None, *(c for c, _p in every)]:
+        keep = [(c, p) for c, p in every if c != left_out]
+        cells = []
+        for key in ("b6", "b8", "boston:other"):
+            names = [k for k in scored if k.startswith(key + ":") or k == key]
+            parts = []
+            for k in names:
+                text = [risk_cues._HARMLESS.sub(" ", p.mtext) for p, _g in sets[k]]
+                cued = np.array([any(pat.search(t) for _c, pat in keep) for t in text])
+                parts.append((*scored[k][:4], cued))
+            pooled = [np.concatenate([p[i] for p in parts]) for i in range(5)]
+            r, p, f = recall_prec(*pooled, *pair)
+            cells.append(
+                f"{key} {100 * f:.1f}% flagged" if key.startswith("boston") else f"{key} {p:.3f}/{r:.3f}"
+            )
+        print(f"without {left_out or '(none)':11s} " + "  ".join(cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--variant", nargs="*", default=[])
     parser.add_argument("--c", type=float, default=risk_fit.C_REG)
     parser.add_argument("--thresholds", action="store_true", help="print every threshold's row")
     parser.add_argument("--grid", action="store_true", help="print a grid of threshold pairs")
+    parser.add_argument("--ablate", action="store_true", help="each danger category left out, shipped pair")
     parser.add_argument("--gate", action="store_true", help="two thresholds: cued posts / the others")
     args = parser.parse_args()
     variant = set(args.variant)
@@ -218,6 +243,8 @@ def main() -> None:
         for t in (0.10, 0.11, 0.12, 0.13, 0.14, 0.15, 0.16):
             for h in (0.30, 0.35, 0.40, 0.45, 0.50):
                 print(row(t, h))
+    if args.ablate:
+        ablate(sets, scored)
     pairs = [(t, None) for t in THRESHOLDS]
     if args.gate:
         pairs = [(t, h) for t in THRESHOLDS for h in THRESHOLDS if h >= t]
