@@ -156,6 +156,7 @@ def test_spam_is_escalated_by_the_hard_rules_only() -> None:
         ("incendio forestal avanza hacia las casas", "fire"),
         ("enchente deixa bairro alagado", "water"),
         ("dlo monte nan katye a", "water"),
+        ("dlo ap monte nan lari a", "water"),
         ("fil kouran tonbe nan lari a", "collapse"),
         ("the snow emergency parking ban ends at 6", None),
         ("where is the nearest warming shelter open tonight?", None),
