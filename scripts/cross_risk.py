@@ -10,7 +10,8 @@ them). A post is high risk when a hard rule fires or the danger probability reac
 risk.py. The threshold is chosen on one batch (the highest with high-risk recall >= TARGET) and checked on
 the other, in both directions; with --gate a pair of thresholds (posts naming a danger category of
 risk_cues.py / the others). Variants: b7 adds batch 7, ord / ordlo risk14's ordinary posts (danger head only,
-weight 1 and 3 / 0.3). Never reads batch 9 or the old test split.
+weight 1 and 3 / 0.3), drmfire the DRM rows labelled fire or missing people as high risk. Never reads
+batch 9 or the old test split.
 """
 
 from __future__ import annotations
@@ -123,6 +124,23 @@ def extra_rows(variant: set[str]) -> list[dict[str, Any]]:
     return rows
 
 
+def drm_relabelled(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The rows, the DRM ones (and their originals) whose validation labels set one of `columns` as high risk."""
+    import csv
+
+    from bench.shared_data import SHARED_DATA
+
+    path = SHARED_DATA / "disaster_response_messages" / "disaster_response_validation.csv"
+    with open(path, encoding="utf-8") as fh:
+        hit = {
+            t
+            for r in csv.DictReader(fh)
+            if any(r[c] == "1" for c in columns)
+            for t in (r["message"], r["original"])
+        }
+    return [{**r, "label": "high_risk"} if r["source"] == "drm" and r["text"] in hit else r for r in rows]
+
+
 def fit_danger(rows: list[dict[str, Any]], c: float) -> Any:
     """The union and danger head (coef, bias) fitted as risk_fit does; ordinary rows do not shape features."""
     from civictracker.triage.tone import risk_text
@@ -197,6 +215,8 @@ def main() -> None:
     args = parser.parse_args()
     variant = set(args.variant)
     rows = risk_fit.training_rows() + extra_rows(variant)
+    if "drmfire" in variant:  # DRM rows its own labels call fire or missing people: high risk too
+        rows = drm_relabelled(rows, ("fire", "missing_people"))
     union, coef, bias = fit_danger(rows, args.c)
     sets = {**eval_inputs(), **stream_inputs()}
     scored = {}
