@@ -125,7 +125,7 @@ def extra_rows(variant: set[str]) -> list[dict[str, Any]]:
 
 
 def drm_relabelled(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The rows, the DRM ones (and their originals) whose validation labels set one of `columns` as high risk."""
+    """The rows, DRM ones (and originals) that their validation labels give one of `columns` as high risk."""
     import csv
 
     from bench.shared_data import SHARED_DATA
