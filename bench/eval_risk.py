@@ -12,10 +12,11 @@ The thresholds in risk.py were tuned on dev only. `--split fresh` reads the fres
 nothing trains or tunes on it (tests/unit/intake/test_risk_fresh_split.py checks that the training files hold
 none of its ids). Batch 6 was read twice as a test in session 14 and is a development set since: `--errors`
 prints its misread posts. `--split fresh2` reads the second fresh test of batch 8 (fresh2_crisislex.tsv,
-fresh2_boston.tsv, drawn the same way with another seed), read at most twice, never to choose anything, and
-never with --errors; read twice in session 14, it is a development set too. `--split fresh3` reads the third
-fresh test of batch 9 (fresh3_crisislex.tsv, fresh3_boston.tsv: 525 posts, seed 1418), the clean test since:
-labelled before any model read it, read 0 times so far; read it like fresh2, never with --errors, and say how
+fresh2_boston.tsv, drawn the same way with another seed), read twice as a test in session 14 and a
+development set since session 15 (`--errors` prints its misread posts too); neither is ever trained on.
+`--split fresh3` reads the third fresh test of batch 9 (fresh3_crisislex.tsv, fresh3_boston.tsv: 525 posts,
+seed 1418), the clean test since: labelled before any model read it, read twice in session 15 (main before
+and after risk15's thresholds); read it like fresh2, never with --errors, and say how
 many times it has been read beside every figure. CIVICTRACKER_SHARED_DATA names the shared data folder when
 it is not ../shared/data (a git worktree).
 Target: high-risk recall >= 0.95 on test. "flag" counts any level above none as flagged.
@@ -116,13 +117,13 @@ def main() -> None:
     parser.add_argument(
         "--split", choices=("dev", "test", "both", "fresh", "fresh2", "fresh3"), default="both"
     )
-    parser.add_argument("--errors", action="store_true", help="print the misread posts (dev, fresh only)")
+    parser.add_argument("--errors", action="store_true", help="print the misread posts (dev, fresh, fresh2)")
     args = parser.parse_args()
     for split in ("dev", "test") if args.split == "both" else (args.split,):
         sets = load(split)
         print(f"{split}:")
         for name, pairs in sets.items():
-            report(name, pairs, args.errors and split in ("dev", "fresh"))
+            report(name, pairs, args.errors and split in ("dev", "fresh", "fresh2"))
         report("all", [p for pairs in sets.values() for p in pairs], False)
 
 

@@ -2,11 +2,12 @@
 
 High risk: the hard rules of risk_rules.py (threats, self-harm, triage's hazards, the safety-critical words
 of every language) decide alone; otherwise the learned danger head decides, reading the soft rules (weapons,
-people harmed) as marker words beside the text. Anger and abuse come from the learned heads of
-risk_model.py, which also read tone.py's markers (shouting, insults, swearing, outrage, repeats; fitted by
-risk_fit.py on labelled text, never on CrisisLex). Reach (followers, replies, reposts, likes) does not
-change the level: it raises the priority with its reason. Thresholds were tuned on the dev split of
-bench/eval_risk.py only.
+people harmed) as marker words beside the text, at a low threshold when the post names a category of danger
+(risk_cues.py: casualties, fire, trapped, rising water ...) and a high one when it names none. Anger and
+abuse come from the learned heads of risk_model.py, which also read tone.py's markers (shouting, insults,
+swearing, outrage, repeats; fitted by risk_fit.py on labelled text, never on CrisisLex). Reach (followers,
+replies, reposts, likes) does not change the level: it raises the priority with its reason. The anger and
+abuse thresholds were tuned on the old dev split of bench/eval_risk.py, the danger pair on batches 6 and 8.
 """
 
 from __future__ import annotations
@@ -17,17 +18,21 @@ from typing import NamedTuple
 
 import numpy as np
 
+from civictracker.triage.risk_cues import danger_category
 from civictracker.triage.risk_model import RiskModel, get_risk_model
 from civictracker.triage.risk_rules import hard_reasons, high_risk_reasons, soft_markers
 from civictracker.triage.text import model_text
 from civictracker.triage.tone import marked_text, tone_markers
 
 LEVELS = ("none", "angry", "abusive", "high_risk")
-# Probability thresholds of the learned heads. Danger: the highest threshold with recall >= 0.97 over 5-fold
-# out-of-fold training rows plus the dev split of bench/eval_risk.py (bench/data/risk/LABELLING.md).
+# Probability thresholds of the learned heads. Danger: CUED for a post naming a danger category, the other
+# for the rest; the pair with high-risk recall >= 0.97 on both development batches (6 and 8) that flags the
+# fewest of them, each batch's own choice checked on the other (scripts/cross_risk.py; LABELLING.md,
+# "Session 15").
 ANGER_THRESHOLD = 0.6
 ABUSE_THRESHOLD = 0.6
-DANGER_THRESHOLD = 0.24
+DANGER_THRESHOLD_CUED = 0.12
+DANGER_THRESHOLD = 0.45
 # Reach that escalates any post, when the platform reports it. A city pack may override them under
 # "escalation" in city.json (reach_thresholds() reads it); these defaults suit a city of ~100k people.
 REACH_DEFAULTS: dict[str, int] = {
@@ -119,8 +124,7 @@ def risk_levels(posts: Sequence[RiskInput], *, model: RiskModel | None = None) -
     ]
     read = mdl.probabilities_many(texts)
     return [
-        _level(mdl, probs, row, found, p.lang, p.kind)
-        for p, found, (probs, row) in zip(posts, rules, read, strict=True)
+        _level(mdl, probs, row, found, p) for p, found, (probs, row) in zip(posts, rules, read, strict=True)
     ]
 
 
@@ -129,13 +133,15 @@ def _level(
     probs: dict[str, float],
     row: tuple[np.ndarray, np.ndarray],
     rules: list[str],
-    lang: str,
-    kind: str | None,
+    post: RiskInput,
 ) -> Risk:
     """The level, score and reasons of one post from its rules and the learned heads' probabilities."""
     risk = Risk()
-    learned = kind != "spam"
-    danger = learned and probs["danger"] >= DANGER_THRESHOLD
+    learned = post.kind != "spam"
+    p_danger = probs["danger"]
+    # The danger categories are read only where they change the answer (most posts score below both).
+    category = danger_category(post.mtext) if DANGER_THRESHOLD_CUED <= p_danger < DANGER_THRESHOLD else None
+    danger = learned and (p_danger >= DANGER_THRESHOLD or category is not None)
     hard = hard_reasons(rules)
     if hard or danger:
         # The soft rules' words are kept as reasons when the model agrees: they say what it read.
@@ -144,7 +150,9 @@ def _level(
         if danger:
             words = ", ".join(mdl.top_words(row, "danger"))
             risk.reasons.append(
-                f"danger model p={probs['danger']:.2f}" + (f" (words: {words})" * bool(words))
+                f"danger model p={probs['danger']:.2f}"
+                + (f" (words: {words})" * bool(words))
+                + (f"; names {category}" * bool(category))
             )
     elif learned and (probs["abuse"] >= ABUSE_THRESHOLD or probs["anger"] >= ANGER_THRESHOLD):
         head = "abuse" if probs["abuse"] >= ABUSE_THRESHOLD else "anger"
@@ -154,8 +162,8 @@ def _level(
     else:
         risk.score = max(probs.values())
     risk.score = round(risk.score, 3)
-    if lang not in ("en", "es", "pt", "ht", "und"):
-        risk.reasons.append(f"language {lang}: the model is weaker outside en/es/pt/ht")
+    if post.lang not in ("en", "es", "pt", "ht", "und"):
+        risk.reasons.append(f"language {post.lang}: the model is weaker outside en/es/pt/ht")
     return risk
 
 

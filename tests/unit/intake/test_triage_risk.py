@@ -7,6 +7,7 @@ import pytest
 from civictracker.triage import risk as risk_module
 from civictracker.triage.classify import triage_text
 from civictracker.triage.risk import REACH_DEFAULTS, assess_risk, reach_thresholds
+from civictracker.triage.risk_cues import danger_category
 from civictracker.triage.risk_model import RISK_MODEL_PATH, risk_training_inputs
 from civictracker.triage.risk_rules import hard_reasons, high_risk_reasons, soft_markers
 from civictracker.triage.store import inputs_sha256, read_header
@@ -127,6 +128,7 @@ def test_soft_rules_are_weighed_by_the_model_hard_rules_decide(monkeypatch: pyte
     assert reasons and not hard_reasons(reasons)
     assert hard_reasons(high_risk_reasons(model_text("I will kill you")))
     monkeypatch.setattr(risk_module, "DANGER_THRESHOLD", 1.01)  # a danger head that never fires
+    monkeypatch.setattr(risk_module, "DANGER_THRESHOLD_CUED", 1.01)
     assert assess_risk(sympathy, lang="en").level != "high_risk"
     threat = assess_risk("I will kill you", lang="en")
     assert threat.level == "high_risk" and threat.reasons[0].startswith("threat of violence")
@@ -143,3 +145,34 @@ def test_spam_is_escalated_by_the_hard_rules_only() -> None:
     assert assess_risk(ad, lang="en", kind="spam").level == "none"
     threat = assess_risk("buy followers or I will kill you", lang="en", kind="spam")
     assert threat.level == "high_risk" and threat.reasons[0].startswith("threat of violence")
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("three people killed and dozens injured", "casualties"),
+        ("families trapped under the rubble", "trapped"),
+        ("residents told to evacuate as the river rises", "evacuation"),
+        ("incendio forestal avanza hacia las casas", "fire"),
+        ("enchente deixa bairro alagado", "water"),
+        ("dlo monte nan katye a", "water"),
+        ("dlo ap monte nan lari a", "water"),
+        ("fil kouran tonbe nan lari a", "collapse"),
+        ("the snow emergency parking ban ends at 6", None),
+        ("where is the nearest warming shelter open tonight?", None),
+        ("can you fix the pothole on Elm St", None),
+    ],
+)
+def test_danger_categories_are_read_in_each_language(text: str, category: str | None) -> None:
+    assert danger_category(model_text(text)) == category
+
+
+def test_a_post_naming_no_danger_needs_the_higher_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same danger probability flags a post that names a danger category and not one that names none.
+    monkeypatch.setattr(risk_module, "DANGER_THRESHOLD_CUED", 0.0)
+    monkeypatch.setattr(risk_module, "DANGER_THRESHOLD", 1.01)
+    cued = assess_risk("smoke coming from the roof of the school", lang="en")
+    assert cued.level == "high_risk" and cued.reasons[-1].endswith("names fire"), cued
+    assert assess_risk("built a snowman in the yard, the kids are thrilled", lang="en").level != "high_risk"
+    monkeypatch.setattr(risk_module, "DANGER_THRESHOLD", 0.0)
+    assert assess_risk("built a snowman in the yard, the kids are thrilled", lang="en").level == "high_risk"

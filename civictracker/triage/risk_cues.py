@@ -1,0 +1,38 @@
+"""Danger categories a post names (casualties, fire, trapped, rising water ...): its danger threshold.
+
+data/danger_categories.tsv lists the categories of danger of the labelling guide (bench/data/risk/README.md)
+as words in en/es/pt/ht. A category decides nothing alone: risk.py reads a post that names one with the
+danger head at the lower threshold, any other post at the higher one, so chatter, questions and ads need far
+more evidence from the model than a post about people, fire or water in danger.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from civictracker.triage.prefilter import GatedPattern
+from civictracker.triage.risk_rules import _HARMLESS  # the harmless senses ("dead rat") the rules blank too
+from civictracker.triage.text import fold
+
+_FILE = Path(__file__).with_name("data") / "danger_categories.tsv"
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> list[tuple[str, GatedPattern]]:
+    """(category, pattern) per category, each language's words in one pattern (folded like the text)."""
+    by_category: dict[str, list[str]] = {}
+    for line in _FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            category, _lang, pattern = line.split("\t", 2)
+            by_category.setdefault(category, []).append(f"(?:{fold(pattern)})")
+    return [(c, GatedPattern(r"\b(?:" + "|".join(ps) + r")\b")) for c, ps in by_category.items()]
+
+
+def danger_category(mtext: str) -> str | None:
+    """The first danger category a model_text()-form post names, or None (harmless senses blanked first)."""
+    text = _HARMLESS.sub(" ", mtext)
+    for category, pattern in _patterns():
+        if pattern.search(text):
+            return category
+    return None
