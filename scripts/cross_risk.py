@@ -193,7 +193,7 @@ def ablate(sets: dict[str, list[tuple[RiskInput, bool]]], scored: dict[str, tupl
             names = [k for k in scored if k.startswith(key + ":") or k == key]
             parts = []
             for k in names:
-                text = [risk_cues._HARMLESS.sub(" ", p.mtext) for p, _g in sets[k]]
+                text = [risk_cues.HARMLESS.sub(" ", p.mtext) for p, _g in sets[k]]
                 cued = np.array([any(pat.search(t) for _c, pat in keep) for t in text])
                 parts.append((*scored[k][:4], cued))
             pooled = [np.concatenate([p[i] for p in parts]) for i in range(5)]

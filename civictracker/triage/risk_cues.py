@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from civictracker.triage.prefilter import GatedPattern
-from civictracker.triage.risk_rules import _HARMLESS  # the harmless senses ("dead rat") the rules blank too
+from civictracker.triage.risk_rules import HARMLESS
 from civictracker.triage.text import fold
 
 _FILE = Path(__file__).with_name("data") / "danger_categories.tsv"
@@ -31,7 +31,7 @@ def _patterns() -> list[tuple[str, GatedPattern]]:
 
 def danger_category(mtext: str) -> str | None:
     """The first danger category a model_text()-form post names, or None (harmless senses blanked first)."""
-    text = _HARMLESS.sub(" ", mtext)
+    text = HARMLESS.sub(" ", mtext)
     for category, pattern in _patterns():
         if pattern.search(text):
             return category

@@ -73,7 +73,7 @@ def _data_cues() -> list[tuple[GatedPattern, str]]:
 
 
 # Words of the patterns above in a harmless sense, blanked before matching.
-_HARMLESS = GatedPattern(
+HARMLESS = GatedPattern(
     r"\bdead (?:rat|rats|animal|bird|squirrel|skunk|raccoon|deer|battery|end|tree|trees|grass|leaves|"
     r"branch\w*|"
     r"light|lights|bulb|zone|serious)\b|\b(?:killing|killed) (?:me|it|time)\b|\bkilling it\b|"
@@ -100,7 +100,7 @@ def high_risk_reasons(mtext: str, hazards: list[str] | None = None) -> list[str]
     reasons = [
         f"hazard: {why}" for why in found if hazard_kinds([why]) or "crash" in why or "collision" in why
     ]
-    text = _HARMLESS.sub(" ", mtext)
+    text = HARMLESS.sub(" ", mtext)
     for pattern, why in _HIGH_RISK:
         m = pattern.search(text)
         if m:

@@ -67,7 +67,7 @@ def _rule_patterns() -> list[GatedPattern]:
         *rules._LONG_STANDING.patterns,
         *(p for p, _ in risk_rules._HIGH_RISK),
         *(p for p, _ in risk_rules._data_cues()),
-        risk_rules._HARMLESS,
+        risk_rules.HARMLESS,
         *tone._lexicon().values(),
         tone._AIMED,
         reads_as._complaint(),
