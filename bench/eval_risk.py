@@ -1,6 +1,7 @@
 """Precision and recall of the escalation signal (triage.risk.assess_risk) per level, on dev and test splits.
 
-Usage: PYTHONPATH=. .venv/bin/python bench/eval_risk.py [--split dev|test|both|fresh|fresh2|fresh3] [--errors]
+Usage: PYTHONPATH=. .venv/bin/python bench/eval_risk.py [--split dev|test|both|fresh|fresh2|fresh3|fresh4]
+       [--errors]
 
 Sets (bench/data/risk/): written_dev.tsv / written_test.tsv (written for civictracker, 4 languages);
 boston_labels.tsv (hand-labelled real Boston 311 text; buckets 6-7 of sha1(id) % 10 are dev, 8-9 test,
@@ -15,8 +16,10 @@ prints its misread posts. `--split fresh2` reads the second fresh test of batch 
 fresh2_boston.tsv, drawn the same way with another seed), read twice as a test in session 14 and a
 development set since session 15 (`--errors` prints its misread posts too); neither is ever trained on.
 `--split fresh3` reads the third fresh test of batch 9 (fresh3_crisislex.tsv, fresh3_boston.tsv: 525 posts,
-seed 1418), the clean test since: labelled before any model read it, read twice in session 15 (main before
-and after risk15's thresholds); read it like fresh2, never with --errors, and say how
+seed 1418): labelled before any model read it, read twice in session 15 (main before and after risk15's
+thresholds), a development set from session 16 on. `--split fresh4` reads the fourth fresh test of batch 10
+(fresh4_crisislex.tsv, fresh4_boston.tsv: 525 posts, seed 1420), the clean test now: labelled in session 16
+before any model read it, read 0 times so far; read it like fresh3 was, never with --errors, and say how
 many times it has been read beside every figure. CIVICTRACKER_SHARED_DATA names the shared data folder when
 it is not ../shared/data (a git worktree).
 Target: high-risk recall >= 0.95 on test. "flag" counts any level above none as flagged.
@@ -68,7 +71,7 @@ def _crisislex(labels: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def load_fresh(prefix: str = "fresh") -> dict[str, list[tuple[str, str]]]:
-    """source -> [(text, label)] of a fresh split (batch 6 "fresh", 8 "fresh2", 9 "fresh3"): real posts only."""
+    """source -> [(text, label)] of a fresh split (batch 6, 8, 9, 10: "fresh", "fresh2" ... "fresh4"): real posts."""
     boston = {i: label for _f, i, label in _rows(DATA / f"{prefix}_boston.tsv")}
     texts = _boston_texts(set(boston))
     crisis = {tid: label for _e, tid, label in _rows(DATA / f"{prefix}_crisislex.tsv")}
@@ -77,7 +80,7 @@ def load_fresh(prefix: str = "fresh") -> dict[str, list[tuple[str, str]]]:
 
 def load(split: str) -> dict[str, list[tuple[str, str]]]:
     """source -> [(text, label)] of one split."""
-    if split in ("fresh", "fresh2", "fresh3"):
+    if split in ("fresh", "fresh2", "fresh3", "fresh4"):
         return load_fresh(split)
     sets: dict[str, list[tuple[str, str]]] = {"written": []}
     sets["written"] = [(text, label) for label, _lang, text in _rows(DATA / f"written_{split}.tsv")]
@@ -115,7 +118,7 @@ def report(name: str, pairs: list[tuple[str, str]], errors: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--split", choices=("dev", "test", "both", "fresh", "fresh2", "fresh3"), default="both"
+        "--split", choices=("dev", "test", "both", "fresh", "fresh2", "fresh3", "fresh4"), default="both"
     )
     parser.add_argument("--errors", action="store_true", help="print the misread posts (dev, fresh, fresh2)")
     args = parser.parse_args()

@@ -1,4 +1,4 @@
-"""Draw the candidates of the fresh escalation tests (batches 6, 8, 9): never-labelled CrisisLex and Boston posts.
+"""Draw the candidates of the fresh escalation tests (batches 6, 8-10): never-labelled CrisisLex and Boston posts.
 
 Usage: PYTHONPATH=. .venv/bin/python bench/sample_risk_fresh.py > /tmp/fresh_candidates.tsv
        PYTHONPATH=. .venv/bin/python bench/sample_risk_fresh.py --seed 1416 --other-danger 180 \
@@ -6,13 +6,17 @@ Usage: PYTHONPATH=. .venv/bin/python bench/sample_risk_fresh.py > /tmp/fresh_can
        PYTHONPATH=. .venv/bin/python bench/sample_risk_fresh.py --seed 1418 --other-danger 180 --anger 35 \
            --anger-wide --exclude fresh_crisislex.tsv fresh_boston.tsv fresh2_crisislex.tsv fresh2_boston.tsv \
            boston_batch7.tsv > /tmp/fresh3_candidates.tsv
+       PYTHONPATH=. .venv/bin/python bench/sample_risk_fresh.py --seed 1420 --other-danger 180 --anger 35 \
+           --anger-wide --fill --exclude fresh_crisislex.tsv fresh_boston.tsv fresh2_crisislex.tsv fresh2_boston.tsv \
+           fresh3_crisislex.tsv fresh3_boston.tsv boston_batch7.tsv > /tmp/fresh4_candidates.tsv
 
 Prints source, folder or event, id and text (text only to read while labelling; the stored files keep ids and
 labels). Excludes every id already in bench/data/risk/, every retweet, and every Boston id or text in the risk
 or triage training files, so the fresh split shares nothing with what was trained or tuned before it.
 Seed 1414 drew batch 6; seed 1416 with batch 6 and 7 excluded drew batch 8 (the second fresh test); seed 1418
-with batches 6-8 excluded and the wider anger list drew batch 9 (the third). How the draws were labelled:
-bench/data/risk/LABELLING.md, "Batch 6, fresh test", "Batch 8, second fresh test", "Batch 9, third fresh test".
+with batches 6-8 excluded and the wider anger list drew batch 9 (the third); seed 1420 with batches 6-9
+excluded and --fill (the anger pool is spent: its shortfall is drawn at random) drew batch 10 (the fourth).
+How the draws were labelled: bench/data/risk/LABELLING.md, "Batch 6, fresh test" ... "Batch 10, fourth fresh test".
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ def _angry(text: str, wide: bool) -> bool:
 
 
 def crisislex(
-    rng: random.Random, skip: set[str], anger_n: int = 40, wide: bool = False
+    rng: random.Random, skip: set[str], anger_n: int = 40, wide: bool = False, fill: bool = False
 ) -> list[tuple[str, str, str, str]]:
     with open(SHARED / "crisislex" / "crisislex_t26.csv", encoding="utf-8") as fh:
         rows = [
@@ -102,7 +106,9 @@ def crisislex(
     taken = {r["tweet_id"] for r in emergency}
     anger = [r for r in rows if r["tweet_id"] not in taken and _angry(r["text"], wide)][:anger_n]
     taken |= {r["tweet_id"] for r in anger}
-    rand = [r for r in rows if r["tweet_id"] not in taken][:90]
+    # --fill: once the anger pool is spent (batch 10), draw its shortfall at random so the batch keeps its size
+    rand_n = 90 + (anger_n - len(anger) if fill else 0)
+    rand = [r for r in rows if r["tweet_id"] not in taken][:rand_n]
     return [("crisislex", r["event"], r["tweet_id"], r["text"]) for r in emergency + anger + rand]
 
 
@@ -135,12 +141,14 @@ def main() -> None:
     parser.add_argument("--exclude", nargs="*", default=[], help="more id files of bench/data/risk/ to skip")
     parser.add_argument("--anger", type=int, default=40, help="CrisisLex posts matching an anger word")
     parser.add_argument("--anger-wide", action="store_true", help="match the wider anger word list too")
+    parser.add_argument("--fill", action="store_true", help="draw the anger stratum's shortfall at random")
     parser.add_argument("--other-danger", type=int, default=110, help="'other' rows matching a danger word")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     skip = _labelled_ids(args.exclude)
     # CrisisLex first, then Boston: the one rng is consumed in this order, as for the earlier seeds
-    drawn = crisislex(rng, skip, args.anger, args.anger_wide) + boston(rng, skip, args.other_danger)
+    cases = crisislex(rng, skip, args.anger, args.anger_wide, args.fill)
+    drawn = cases + boston(rng, skip, args.other_danger)
     for source, group, ident, text in drawn:
         print(f"{source}\t{group}\t{ident}\t{' '.join(text.split())}")
 

@@ -1,4 +1,4 @@
-"""The fresh escalation tests (batches 6, 8, 9) share no post with any training, tuning or older evaluation file."""
+"""The fresh escalation tests (batches 6, 8, 9, 10) share no post with any training, tuning or older evaluation file."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from civictracker.triage.store import TRIAGE_DIR
 
 RISK_SETS = Path(__file__).resolve().parents[3] / "bench" / "data" / "risk"
-FRESH_SPLITS = ("fresh", "fresh2", "fresh3")
+FRESH_SPLITS = ("fresh", "fresh2", "fresh3", "fresh4")
 
 
 def _ids(name: str) -> set[str]:
@@ -51,6 +51,22 @@ def test_third_fresh_split_is_labelled_and_disjoint_from_every_other_set() -> No
     assert set(labels) <= {"none", "angry", "abusive", "high_risk"}
     assert labels.count("high_risk") >= 100
     others = set().union(*(_ids(p.name) for p in RISK_SETS.glob("*.tsv") if not p.name.startswith("fresh3_")))
+    assert not (boston | crisis) & others
+
+
+def test_fourth_fresh_split_is_labelled_and_disjoint_from_every_other_set() -> None:
+    # ids and labels only: batch 10 is the clean test, no text of it is read here
+    boston, crisis = _ids("fresh4_boston.tsv"), _ids("fresh4_crisislex.tsv")
+    assert len(boston) == 250 and len(crisis) == 275
+    labels = [
+        line.split("\t")[2]
+        for name in ("fresh4_boston.tsv", "fresh4_crisislex.tsv")
+        for line in (RISK_SETS / name).read_text(encoding="utf-8").splitlines()
+        if line[:1] != "#"
+    ]
+    assert len(labels) == 525 and set(labels) <= {"none", "angry", "abusive", "high_risk"}
+    assert labels.count("high_risk") >= 100
+    others = set().union(*(_ids(p.name) for p in RISK_SETS.glob("*.tsv") if not p.name.startswith("fresh4_")))
     assert not (boston | crisis) & others
 
 
