@@ -150,7 +150,7 @@ _NAMES_A_PLACE = GatedPattern(
     r"car|truck|house|home|hallway|stairwell|basement|elevator|floor|kitchen|porch|yard|garage|edificio|predio|"
     r"apartamento|pasillo|corredor|sotano|porao|escada|bilding|koridor|kay|casa|rua|calle|lari|nursery|bedroom|"
     r"living room|bathroom|attic|lobby|laundry room)\b|"
-    # A street named after a Spanish, Portuguese or Creole preposition ("na Cambridge St", "sou Broadway Ave").
+    # A street after a Spanish, Portuguese or Creole preposition ("na Cambridge St", "sou Broadway Ave").
     r"\b(?:na|no|en|sou|nan|em) (?:[a-z]+ ){1,2}(?:st|street|ave|avenue|rd|road)\b|"
     r"\b(?:next door|specific location ?:|details ?:|emergency condition ?:|submitted via url)|"
     # A spot outdoors a resident stands at ("at Fresh Pond", "by the bus stop", "in the Charles").
@@ -158,8 +158,8 @@ _NAMES_A_PLACE = GatedPattern(
     r"bus stop|station|boathouse|bridge|footbridge|underpass|alley|parking lot|platform|crosswalk|"
     r"bike (?:lane|path)|intersection|charles)\b|\b[a-z]+ (?:sq|square)\b|"
     # A building or site named by what it is ("near the water treatment facility", "at the laundromat").
-    r"\b(?:at|in|on|near|by|outside|behind|inside|into|onto|along) (?:the )?(?:[a-z]+ ){0,2}(?:facility|plant|school|"
-    r"library|church|hospital|laundromat|cafe|restaurant|bar|store|shop|site|tracks|river|field|garage|lot|"
+    r"\b(?:at|in|on|near|by|outside|behind|inside|into|onto|along) (?:the )?(?:[a-z]+ ){0,2}(?:facility|"
+    r"plant|school|library|church|hospital|laundromat|cafe|restaurant|bar|store|shop|site|tracks|river|field|garage|lot|"
     r"center|hall|gym|pool|tower)\b|"
     # At home, or an alarm or detector sounding: it sounds where the resident is.
     r"\b(?:at home|em casa|en casa|na minha casa|en mi casa|lakay(?: mwen)?|nan kay(?: mwen)?)\b|"
