@@ -166,7 +166,13 @@ _NAMES_A_PLACE = GatedPattern(
     r"\b(?:detector|detekte|alarm|alarma|alarme|alam|monoxide)\b.{0,25}\b(?:going off|went off|beeping|"
     r"sounding|disparou|dispar\w*|suena|sonando|tocando|apitando|ap sonnen|sonnen)\b|"
     # A detector's reading is read off where the resident is ("our co detector says 250 ppm").
-    r"\b(?:detector|alarm|meter)\b (?:says|reads|reading|shows|showing)\b"
+    r"\b(?:detector|alarm|meter)\b (?:says|reads|reading|shows|showing)\b|"
+    # The household speaks ("todos tenemos nauseas", "tout kay la santi gaz", "my baby is..."): it is here.
+    r"\b(?:we all|we are all|all of us|todos (?:tenemos|estamos)|estamos todos|tout kay la|nou tout|"
+    r"(?:my|our) (?:baby|kids?|son|daughter|family|wife|husband|mom|mother|dad|father|roommates?)|"
+    r"mi (?:familia|bebe|hij[oa]|esposo|esposa|mama|papa)|"
+    r"(?:meu|minha) (?:familia|bebe|filh[oa]|marido|esposa|mae|pai)|"
+    r"pitit mwen|fanmi mwen|timoun (?:yo|mwen))\b"
 )
 
 
