@@ -1,6 +1,6 @@
 """Print urgency figures on the urgency challenge set: urgent recall, precision and safety line, per split.
 
-Usage: .venv/bin/python bench/eval_urgency_challenge.py [--errors] [--split tune|check|all]
+Usage: .venv/bin/python bench/eval_urgency_challenge.py [--errors] [--split tune|check|all] [--data FILE]
 
 The set is bench/data/urgency_challenge.jsonl (see bench/data/README.md): posts to a city account written
 in one hand outside the team's dev and training data, half immediate dangers to people and half posts
@@ -15,6 +15,10 @@ mentions).
 
 --errors lists the tune split's mistakes only: tune on it, and read the check split's figures (never its
 rows) once before a change and once at the end.
+
+--data FILE scores another set of the same form with no `split` (all its rows, errors listed with
+--errors), e.g. bench/data/urgency_tune15.jsonl, whose hazard names are the author's own: they are read
+as the kinds of rules.HAZARD_KINDS below (dark signals and ice alone have no kind).
 """
 
 from __future__ import annotations
@@ -30,6 +34,23 @@ sys.path.insert(0, str(ROOT))
 from civictracker.triage.classify import triage_texts  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "urgency_challenge.jsonl"
+# urgency_tune15.jsonl names hazards in its author's words (written before reading rules.py): the kinds
+# whose safety line is right for each. A hole may be an open manhole or a road caving in (collapse).
+_KINDS_OF = {
+    "wires": ("electric",),
+    "electrical": ("electric",),
+    "hole": ("open_manhole", "collapse"),
+    "water_main": ("water",),
+    "tree_fall": ("tree", "electric"),
+    "signal_out": (),
+    "ice": (),
+}
+
+
+def _accepted_kinds(hazards: list[str] | None) -> list[str] | None:
+    """The safety-line kinds a row accepts (None: it has none, like dark signals or ice alone)."""
+    kinds = [k for h in hazards or () for k in _KINDS_OF.get(h, (h,))]
+    return kinds or None
 
 
 def load(path: Path = DATA) -> list[dict]:
@@ -39,6 +60,7 @@ def load(path: Path = DATA) -> list[dict]:
 def evaluate(rows: list[dict]) -> tuple[dict[str, float], list[str]]:
     """Figures for one split, and one line per mistake."""
     results = triage_texts([(row["text"], "mention") for row in rows])
+    rows = [{**row, "hazards": _accepted_kinds(row["hazards"])} for row in rows]
     tp = fp = fn = 0
     kinds = first_ok = any_line = 0
     errors: list[str] = []
@@ -80,9 +102,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", action="store_true", help="list the tune split's mistakes")
     parser.add_argument("--split", choices=("tune", "check", "all"), default="tune")
+    parser.add_argument("--data", type=Path, help="score this file (every row) instead of the challenge")
     args = parser.parse_args()
-    rows = load()
-    splits = ("tune", "check") if args.split == "all" else (args.split,)
+    if args.data:
+        rows = [{**r, "split": "tune"} for r in load(args.data)]
+        splits: tuple[str, ...] = ("tune",)
+    else:
+        rows = load()
+        splits = ("tune", "check") if args.split == "all" else (args.split,)
     for split in splits:
         f, errors = evaluate([r for r in rows if r["split"] == split])
         print(

@@ -148,16 +148,31 @@ _NAMES_A_PLACE = GatedPattern(
     r"rd|road|pl|way|dr|sq)\b|"
     r"\b(?:my|our|the|this|de|do|da|del|mi|nan|in the|en el|la|no|na) (?:street|block|building|apartment|apt|"
     r"car|truck|house|home|hallway|stairwell|basement|elevator|floor|kitchen|porch|yard|garage|edificio|predio|"
-    r"apartamento|pasillo|corredor|sotano|porao|escada|bilding|koridor|kay|casa|rua|calle|lari)\b|"
+    r"apartamento|pasillo|corredor|sotano|porao|escada|bilding|koridor|kay|casa|rua|calle|lari|nursery|bedroom|"
+    r"living room|bathroom|attic|lobby|laundry room)\b|"
+    # A street after a Spanish, Portuguese or Creole preposition ("na Cambridge St", "sou Broadway Ave").
+    r"\b(?:na|no|en|sou|nan|em) (?:[a-z]+ ){1,2}(?:st|street|ave|avenue|rd|road)\b|"
     r"\b(?:next door|specific location ?:|details ?:|emergency condition ?:|submitted via url)|"
     # A spot outdoors a resident stands at ("at Fresh Pond", "by the bus stop", "in the Charles").
     r"\b(?:at|in|on|near|by|outside|behind|under|into|off) (?:the )?(?:[a-z]+ )?(?:pond|park|playground|"
     r"bus stop|station|boathouse|bridge|footbridge|underpass|alley|parking lot|platform|crosswalk|"
     r"bike (?:lane|path)|intersection|charles)\b|\b[a-z]+ (?:sq|square)\b|"
+    # A building or site named by what it is ("near the water treatment facility", "at the laundromat").
+    r"\b(?:at|in|on|near|by|outside|behind|inside|into|onto|along) (?:the )?(?:[a-z]+ ){0,2}(?:facility|"
+    r"plant|school|library|church|hospital|laundromat|cafe|restaurant|bar|store|shop|site|tracks|river|field|garage|lot|"
+    r"center|hall|gym|pool|tower)\b|"
     # At home, or an alarm or detector sounding: it sounds where the resident is.
     r"\b(?:at home|em casa|en casa|na minha casa|en mi casa|lakay(?: mwen)?|nan kay(?: mwen)?)\b|"
-    r"\b(?:detector|detekte|alarm|alarma|alarme|alam)\b.{0,25}\b(?:going off|went off|beeping|sounding|"
-    r"disparou|dispar\w*|suena|sonando|tocando|apitando|ap sonnen|sonnen)\b"
+    r"\b(?:detector|detekte|alarm|alarma|alarme|alam|monoxide)\b.{0,25}\b(?:going off|went off|beeping|"
+    r"sounding|disparou|dispar\w*|suena|sonando|tocando|apitando|ap sonnen|sonnen)\b|"
+    # A detector's reading is read off where the resident is ("our co detector says 250 ppm").
+    r"\b(?:detector|alarm|meter)\b (?:says|reads|reading|shows|showing)\b|"
+    # The household speaks ("todos tenemos nauseas", "tout kay la santi gaz", "my baby is..."): it is here.
+    r"\b(?:we all|we are all|all of us|todos (?:tenemos|estamos)|estamos todos|tout kay la|nou tout|"
+    r"(?:my|our) (?:baby|kids?|son|daughter|family|wife|husband|mom|mother|dad|father|roommates?)|"
+    r"mi (?:familia|bebe|hij[oa]|esposo|esposa|mama|papa)|"
+    r"(?:meu|minha) (?:familia|bebe|filh[oa]|marido|esposa|mae|pai)|"
+    r"pitit mwen|fanmi mwen|timoun (?:yo|mwen))\b"
 )
 
 
