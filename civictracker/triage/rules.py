@@ -241,9 +241,26 @@ def hazard_kinds(reasons: list[str]) -> list[str]:
     return [kind for kind in HAZARD_KINDS if kind in kinds]
 
 
-def hazard_service(kinds: list[str], service_code: str | None, codes: list[str]) -> str | None:
-    """The service for a post with these hazard kinds: triage's own choice if it suits one of them."""
+# The "open manhole" patterns also find a big hole that opened in the roadway or the sidewalk ("a wheel went
+# in"): the labelling guide files a sinkhole in the road under pothole unless a sewer or water cause is
+# named, so without a cover, grate or sewer word the road's and the sidewalk's services suit it too.
+_HOLE_SERVICES = ("pothole", "sidewalk")
+_COVER_OR_SEWER = re.compile(
+    r"\b(?:mann?holes?|covers?|grates?|lids?|plates?|sewer|sewage|drain|catch basin|storm drain|vault|pipes?|"
+    r"water main|tapa|tampa|alcantarilla|bueiro|esgoto|cano|tubo|tuberia|egou|kouveti|tiyo)\b"
+)
+
+
+def hazard_service(
+    kinds: list[str], service_code: str | None, codes: list[str], folded: str = ""
+) -> str | None:
+    """The service for a post with these hazard kinds: triage's own choice if it suits one of them.
+
+    folded (the post's accent-folded text) lets a hole in the road with no cover or sewer named keep the
+    road's service."""
     suits = [code for kind in kinds for code in HAZARD_SERVICES.get(kind, ())]
+    if "open_manhole" in kinds and folded and not _COVER_OR_SEWER.search(folded):
+        suits += _HOLE_SERVICES
     if not suits or service_code in suits:
         return service_code
     return next((code for code in suits if code in codes), service_code)
