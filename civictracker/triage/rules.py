@@ -309,11 +309,29 @@ def _tree_pattern(node: dict[str, dict]) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
+@lru_cache(maxsize=1)
+def _other_senses() -> re.Pattern[str]:
+    """Phrases that use a service keyword in another sense ("no tag" on a found dog, "pickup game", "block
+    party", "ice cream"): a keyword inside one is no evidence of a request or of its service."""
+    from civictracker.triage.text import fold
+
+    data = json.loads(_KEYWORDS_FILE.read_text(encoding="utf-8"))
+    phrases = {fold(p).strip() for p in data.get("_other_senses", ())} - {""}
+    if not phrases:
+        return re.compile(r"(?!x)x")
+    return re.compile(rf"(?<!\w)(?:{trie_alternation(phrases)})(?!\w)")
+
+
 def keyword_hits(folded: str, catalog: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, list[str]]:
-    """service_code -> the keywords of that service found in the text."""
+    """service_code -> the keywords of that service found in the text (not those of another sense)."""
     pattern, owner = keyword_matcher(catalog)
     hits: dict[str, list[str]] = {}
+    other: list[tuple[int, int]] | None = None  # spans of other senses, looked for only once a keyword is
     for m in pattern.finditer(folded):
+        if other is None:
+            other = [o.span() for o in _other_senses().finditer(folded)]
+        if any(start <= m.start() and m.end() <= stop for start, stop in other):
+            continue
         kw = m.group(0)
         hits.setdefault(owner[kw], [])
         if kw not in hits[owner[kw]]:
