@@ -193,8 +193,8 @@ _NO_NEWS = re.compile(
     r"responded|got back|gets back|called|emailed|contacted|updated|me dijo|me ha dicho|me respondio|"
     r"me llamo|me disse|me respondeu|me ligou|(?:pa )?di m|(?:pa )?reponn|(?:pa )?rele m)\b(?:.{0,12}?"
     r"\b(?:anything|nada|anyen|back|me|us))?|"
-    r"\b(?:haven'?t|havent|have not|never) heard (?:back|anything)\b|\bno (?:update|reply|response|answer)s?\b"
-    r"(?: (?:yet|at all|from (?:anyone|anybody|you|the city)))?"
+    r"\b(?:haven'?t|havent|have not|never) heard (?:back|anything)\b|"
+    r"\bno (?:update|reply|response|answer)s?\b(?: (?:yet|at all|from (?:anyone|anybody|you|the city)))?"
 )
 _STILL_BROKEN_RE = [(re.compile(p), why) for p, why in _STILL_BROKEN]
 _FIXED_RE = [(re.compile(p), why) for p, why in _FIXED]
