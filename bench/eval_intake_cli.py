@@ -4,6 +4,7 @@ Usage:
   .venv/bin/python bench/eval_intake_cli.py                      # dev + holdout of tests/data/intake_dev.jsonl
   .venv/bin/python bench/eval_intake_cli.py --errors             # also list the dev split's failures
   .venv/bin/python bench/eval_intake_cli.py --data OTHER.jsonl   # any file of the same record shape
+  .venv/bin/python bench/eval_intake_cli.py --only-split dev      # one split alone (holdout never sent)
 
 Each line is sent as {"id", "text", "channel", "geotag"} to one `flask --app wsgi civictracker triage --jsonl`
 subprocess; its answers are scored per split against the issue's targets:
@@ -186,8 +187,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEV, help="labelled JSONL (default: the dev set)")
     parser.add_argument("--errors", action="store_true", help="list the dev split's failures")
+    parser.add_argument(
+        "--only-split", metavar="SPLIT", help="score one split alone (e.g. dev): other rows are not even sent"
+    )
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.only_split:
+        # Keeps a held-out split unseen while tuning: its rows never reach the CLI or the report.
+        rows = [r for r in rows if r.get("split", "dev") == args.only_split]
     answers, elapsed = run_cli(rows)
     print(
         f"CLI answered {len(answers)} posts in {elapsed:.1f} s (one subprocess, start-up and model load included)"

@@ -486,7 +486,7 @@ def _choose_service(post: _Post, codes: list[str]) -> str | None:
     service_code = max(scores, key=lambda c: scores[c]) if scores else None
     if service_code is not None and scores[service_code] <= 0.0:
         service_code = "other" if "other" in codes else None
-    return hazard_service(post.found_kinds, service_code, codes)
+    return hazard_service(post.found_kinds, service_code, codes, post.mtext)
 
 
 def _explain_service(post: _Post, service_code: str | None, reasons: list[str]) -> None:

@@ -26,7 +26,8 @@ _NEG = (
 )
 _DONE = (
     r"(?:fixed|fixd|plowed|repaired|done|picked up|collected|cleared|resolved|changed|better|working|touched|"
-    r"removed|came|come|shown up|showed up|happened|filled|salted|shoveled|finished|cleaned|patched)"
+    r"removed|came|come|shown up|showed up|happened|filled|salted|shoveled|finished|cleaned|patched|emptied|"
+    r"towed|swept|mowed|hauled away|taken away)"
 )
 # Services whose return means the problem is over ("power is back"); anything else back is the problem.
 _SERVICES = (
@@ -41,10 +42,17 @@ _STILL_BROKEN = [
         "says no",
     ),
     (
-        rf"\b(?:it'?s|its|it is|they'?re|theyre|(?!{_SERVICES}\b)[a-z]+ (?:is|are)|[a-z]+'?re) back\b"
+        rf"\b(?:it'?s|its|it is|they'?re|theyre|(?!{_SERVICES}\b)[a-z]+ (?:is|are)|[a-z]+'?re|"
+        rf"(?!{_SERVICES}'|that'|everything')[a-z]+'s) back\b"
         r"(?! (?:on|to normal|up|in service))|\b(?:back again|broke(?:n)? again|out again|"
         r"happen(?:ed|ing|s)? again|again\b.{0,10}\b(?:broken|out|flooded|full|dark))\b",
         "back again",
+    ),
+    # A fix that did not hold: "patched it and it already washed out", "the patch lasted 3 days".
+    (
+        r"\b(?:washed (?:out|away)|fell apart|came apart|crumbled|didn'?t (?:last|hold)|"
+        r"lasted (?:a|one|two|\d+) (?:day|days|week|weeks))\b",
+        "fix did not hold",
     ),
     (r"\b(?:skipped|skiped|missed|missd|forgot|forgotten|passed us|ignored)\b", "missed"),
     # Weak: "again" is also "working again", "came back" also "power came back": a fix word outvotes them.
@@ -89,8 +97,14 @@ _FIXED = [
         r"\b(?:it'?s|its|it is|it was|they|all|been|got|finally|finaly|has been|have been|now|was|were)\b"
         r".{0,15}\b"
         r"(?:fixed|fixd|repaired|plowed|patched|filled|cleared|picked up|collected|removed|cleaned|restored|"
-        r"working|resolved|done|back on|taken care of|sorted)\b",
+        r"working|resolved|done|back on|taken care of|sorted|emptied|hauled away|towed|swept|mowed)\b",
         "says fixed",
+    ),
+    # A bare yes to "is it fixed?": "yes resolved", "yep all done", "yeah it's sorted".
+    (
+        r"^(?:yes|yep|yeah|yup|yea|si|sim|wi)\b[ ,.!-]*(?:it'?s |its |it is |that'?s |all )?"
+        r"(?:resolved|done|sorted|fixed|gone|cleared|handled|taken care of)\b",
+        "yes, fixed",
     ),
     (
         r"\b(?:fixed|fixd|repaired|plowed|patched|cleared|removed|restored|looks great|looks good|all good|"
@@ -158,6 +172,7 @@ _TIME_WORDS = re.compile(
     r"\b\d+(?:st|nd|rd|th) time\b|\b(?:today|tonight|yesterday)\b"
 )
 _NEGATING = (
+    "fix did not hold",
     "not fixed",
     "says no",
     "says 'still'",
@@ -169,6 +184,17 @@ _NEGATING = (
     "back again",
     "missed",
     "repeated or dragging on",
+)
+# "Nobody told me anything", "haven't heard back": a complaint about not hearing from us, not a report that
+# the problem is still there (nobody *came* is). Blanked before the still-broken patterns are tried, so that
+# "nobody" or "pesonn" alone does not read as one; a reply that also says the problem is there still does.
+_NO_NEWS = re.compile(
+    r"\b(?:nobody|no one|noone|nadie|ninguem|pesonn)\b.{0,20}?\b(?:told|tells|said|says|replied|answered|"
+    r"responded|got back|gets back|called|emailed|contacted|updated|me dijo|me ha dicho|me respondio|"
+    r"me llamo|me disse|me respondeu|me ligou|(?:pa )?di m|(?:pa )?reponn|(?:pa )?rele m)\b(?:.{0,12}?"
+    r"\b(?:anything|nada|anyen|back|me|us))?|"
+    r"\b(?:haven'?t|havent|have not|never) heard (?:back|anything)\b|"
+    r"\bno (?:update|reply|response|answer)s?\b(?: (?:yet|at all|from (?:anyone|anybody|you|the city)))?"
 )
 _STILL_BROKEN_RE = [(re.compile(p), why) for p, why in _STILL_BROKEN]
 _FIXED_RE = [(re.compile(p), why) for p, why in _FIXED]
@@ -206,7 +232,7 @@ def classify_reply(text: str) -> tuple[str, list[str]]:
     s = re.sub(r"\s+", " ", s).strip()
     if not s:
         return "other", ["empty reply"]
-    broken = _matches(_STILL_BROKEN_RE, s)
+    broken = _matches(_STILL_BROKEN_RE, _NO_NEWS.sub(" ", s))
     fixed = _matches(_FIXED_RE, s)
     location = _matches(_LOCATION_RE, s)
     streets = _street_names().findall(s)

@@ -256,9 +256,26 @@ def hazard_kinds(reasons: list[str]) -> list[str]:
     return [kind for kind in HAZARD_KINDS if kind in kinds]
 
 
-def hazard_service(kinds: list[str], service_code: str | None, codes: list[str]) -> str | None:
-    """The service for a post with these hazard kinds: triage's own choice if it suits one of them."""
+# The "open manhole" patterns also find a big hole that opened in the roadway or the sidewalk ("a wheel went
+# in"): the labelling guide files a sinkhole in the road under pothole unless a sewer or water cause is
+# named, so without a cover, grate or sewer word the road's and the sidewalk's services suit it too.
+_HOLE_SERVICES = ("pothole", "sidewalk")
+_COVER_OR_SEWER = re.compile(
+    r"\b(?:mann?holes?|covers?|grates?|lids?|plates?|sewer|sewage|drain|catch basin|storm drain|vault|pipes?|"
+    r"water main|tapa|tampa|alcantarilla|bueiro|esgoto|cano|tubo|tuberia|egou|kouveti|tiyo)\b"
+)
+
+
+def hazard_service(
+    kinds: list[str], service_code: str | None, codes: list[str], folded: str = ""
+) -> str | None:
+    """The service for a post with these hazard kinds: triage's own choice if it suits one of them.
+
+    folded (the post's accent-folded text) lets a hole in the road with no cover or sewer named keep the
+    road's service."""
     suits = [code for kind in kinds for code in HAZARD_SERVICES.get(kind, ())]
+    if "open_manhole" in kinds and folded and not _COVER_OR_SEWER.search(folded):
+        suits += _HOLE_SERVICES
     if not suits or service_code in suits:
         return service_code
     return next((code for code in suits if code in codes), service_code)
@@ -307,11 +324,29 @@ def _tree_pattern(node: dict[str, dict]) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
+@lru_cache(maxsize=1)
+def _other_senses() -> re.Pattern[str]:
+    """Phrases that use a service keyword in another sense ("no tag" on a found dog, "pickup game", "block
+    party", "ice cream"): a keyword inside one is no evidence of a request or of its service."""
+    from civictracker.triage.text import fold
+
+    data = json.loads(_KEYWORDS_FILE.read_text(encoding="utf-8"))
+    phrases = {fold(p).strip() for p in data.get("_other_senses", ())} - {""}
+    if not phrases:
+        return re.compile(r"(?!x)x")
+    return re.compile(rf"(?<!\w)(?:{trie_alternation(phrases)})(?!\w)")
+
+
 def keyword_hits(folded: str, catalog: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, list[str]]:
-    """service_code -> the keywords of that service found in the text."""
+    """service_code -> the keywords of that service found in the text (not those of another sense)."""
     pattern, owner = keyword_matcher(catalog)
     hits: dict[str, list[str]] = {}
+    other: list[tuple[int, int]] | None = None  # spans of other senses, looked for only once a keyword is
     for m in pattern.finditer(folded):
+        if other is None:
+            other = [o.span() for o in _other_senses().finditer(folded)]
+        if any(start <= m.start() and m.end() <= stop for start, stop in other):
+            continue
         kw = m.group(0)
         hits.setdefault(owner[kw], [])
         if kw not in hits[owner[kw]]:

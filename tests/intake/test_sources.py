@@ -279,7 +279,9 @@ def test_deleted_tweet_of_a_resident_who_dms_us_moves_their_updates_to_dm(platfo
 def test_redaction_takes_the_post_words_out_of_its_ticket_triage(platforms: Platforms) -> None:
     fake = platforms.x
     ana, bea, ticket = _two_reports_on_x(fake)
-    assert ticket.triage["reasons"] and "hampshire" in " ".join(ticket.triage["reasons"]).lower()
+    # the reasons quote the post's own words (which of them depends on the model: "pothole" always, as the
+    # keyword found, "hampshire" only when the model weighs it among the top words)
+    assert ticket.triage["reasons"] and "'pothole'" in " ".join(ticket.triage["reasons"]).lower()
     # a location reason quoting the resident (as the remote geocoder's "found nothing for '...'" does)
     ticket.triage = {
         **ticket.triage,

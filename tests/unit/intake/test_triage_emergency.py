@@ -205,6 +205,16 @@ def test_kinds_follow_precedence_and_service_keeps_a_suitable_choice() -> None:
     assert hazard_service(["injury"], "noise", codes) == "noise"  # no service suits "injury" better
 
 
+def test_a_hole_in_the_road_keeps_the_road_service_unless_a_cover_or_sewer_is_named() -> None:
+    codes = ["pothole", "sidewalk", "water_sewer", "other"]
+    # (the hazard patterns' own wording is tested elsewhere: only the service choice here)
+    hole = "a deep hole opened up in the middle of elm st and a bike went in"
+    assert hazard_service(["open_manhole"], "pothole", codes, hole) == "pothole"
+    cover = "the manhole cover is off on elm st and a bike went in"
+    assert hazard_service(["open_manhole"], "pothole", codes, cover) == "water_sewer"
+    assert hazard_service(["open_manhole"], "pothole", codes) == "water_sewer"  # no text: as before
+
+
 def test_dev_split_of_the_emergency_set_recall_and_precision() -> None:
     rows = [json.loads(line) for line in EVAL.read_text(encoding="utf-8").splitlines() if line.strip()]
     dev = [r for r in rows if r["split"] == "dev"]

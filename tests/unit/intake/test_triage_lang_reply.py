@@ -140,6 +140,18 @@ def test_not_opt_outs(text: str) -> None:
         ("de novo não passaram pra pegar o lixo", "still_broken"),
         ("yo pa janm vin ranmase fatra a", "still_broken"),
         ("someone came by this morning and it works again", "fixed_confirmed"),
+        # not hearing back is no status report; a fix that did not hold is still broken
+        ("two weeks and nobody has told me anything", "other"),
+        ("haven't heard back from anyone", "other"),
+        ("nadie me ha dicho nada todavía", "still_broken"),  # "todavía": still
+        ("pesonn pa reponn mwen", "other"),
+        ("nobody got back to me and the hole is still there", "still_broken"),
+        ("yep, all sorted", "fixed_confirmed"),
+        ("yes done, the cans got emptied", "fixed_confirmed"),
+        ("the barrels were not emptied", "still_broken"),
+        ("crack's back after one rain", "still_broken"),
+        ("the patch didn't last, it crumbled in a week", "still_broken"),
+        ("light's back on", "fixed_confirmed"),
     ],
 )
 def test_classify_reply(text: str, intent: str) -> None:
