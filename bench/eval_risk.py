@@ -15,9 +15,9 @@ prints its misread posts. `--split fresh2` reads the second fresh test of batch 
 fresh2_boston.tsv, drawn the same way with another seed), read twice as a test in session 14 and a
 development set since session 15 (`--errors` prints its misread posts too); neither is ever trained on.
 `--split fresh3` reads the third fresh test of batch 9 (fresh3_crisislex.tsv, fresh3_boston.tsv: 525 posts,
-seed 1418), the clean test since: labelled before any model read it, read twice in session 15 (main before
-and after risk15's thresholds); read it like fresh2, never with --errors, and say how
-many times it has been read beside every figure. CIVICTRACKER_SHARED_DATA names the shared data folder when
+seed 1418), labelled before any model read it, read twice as a test in session 15 (main before and after
+risk15's thresholds) and a development set since session 16 (`--errors` prints its misread posts, as for
+batches 6 and 8); never trained on. CIVICTRACKER_SHARED_DATA names the shared data folder when
 it is not ../shared/data (a git worktree).
 Target: high-risk recall >= 0.95 on test. "flag" counts any level above none as flagged.
 """
@@ -117,13 +117,13 @@ def main() -> None:
     parser.add_argument(
         "--split", choices=("dev", "test", "both", "fresh", "fresh2", "fresh3"), default="both"
     )
-    parser.add_argument("--errors", action="store_true", help="print the misread posts (dev, fresh, fresh2)")
+    parser.add_argument("--errors", action="store_true", help="print the misread posts (dev, fresh*)")
     args = parser.parse_args()
     for split in ("dev", "test") if args.split == "both" else (args.split,):
         sets = load(split)
         print(f"{split}:")
         for name, pairs in sets.items():
-            report(name, pairs, args.errors and split in ("dev", "fresh", "fresh2"))
+            report(name, pairs, args.errors and split in ("dev", "fresh", "fresh2", "fresh3"))
         report("all", [p for pairs in sets.values() for p in pairs], False)
 
 
