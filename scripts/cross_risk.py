@@ -1,17 +1,17 @@
 """Danger-head variants judged across the development batches (6, 8 and 9) and the ordinary streams.
 
-Usage: PYTHONPATH=. .venv/bin/python scripts/cross_risk.py [--variant b7 ord ordlo] [--gate] [--grid] [--c C]
+Usage: PYTHONPATH=. .venv/bin/python scripts/cross_risk.py [--variant b7 ord ordlo] [--gate] [--grid] [--pair C H] [--c C]
 
 Each variant fits the danger head only (risk_fit's features and logistic regression; anger and abuse do not
 change the high-risk flag) from the shipped training files plus optional extras, then scores: batch 6
-(`--split fresh`), batch 8 (`--split fresh2`), batch 9 (`--split fresh3`), the old dev split, the real Boston 311 triage test stream and
-the storm-day replay (what bench/eval_risk_stream.py reads, with triage's hazards and kind as intake passes
-them). A post is high risk when a hard rule fires or the danger probability reaches the threshold, as in
-risk.py. The threshold is chosen on two batches (recall >= TARGET on each, fewest flags) and checked on the
-third, in all three directions; with --gate a pair of thresholds (posts naming a danger category of
-risk_cues.py / the others). Variants: b7 adds batch 7, ord / ordlo risk14's ordinary posts (danger head only,
-weight 1 and 3 / 0.3), drmfire the DRM rows labelled fire or missing people as high risk. Never reads the
-old test split.
+(`--split fresh`), batch 8 (`--split fresh2`), batch 9 (`--split fresh3`), the old dev split, the real Boston
+311 triage test stream and the storm-day replay (what bench/eval_risk_stream.py reads, with triage's hazards
+and kind as intake passes them). A post is high risk when a hard rule fires or the danger probability reaches
+the threshold, as in risk.py. The threshold is chosen on two batches (recall >= TARGET on each, fewest flags)
+and checked on the third, in all three directions; with --gate a pair of thresholds (posts naming a danger
+category of risk_cues.py / the others). Variants: b7 adds batch 7, ord / ordlo risk14's ordinary posts (danger
+head only, weight 1 and 3 / 0.3), drmfire the DRM rows labelled fire or missing people as high risk. Never
+reads the old test split.
 """
 
 from __future__ import annotations
@@ -283,7 +283,8 @@ def main() -> None:
         ]
         _f, _n, t, h = min(ok) if ok else (0, 0, THRESHOLDS[0], None)
         print(
-            f"choose on {'+'.join(pick)} (recall >= {TARGET} each, fewest flags) -> {t}/{h}, check on {check}: "
+            f"choose on {'+'.join(pick)} (recall >= {TARGET} each, fewest flags) -> {t}/{h}, "
+            + f"check on {check}: "
             + row(t, h)
         )
 
