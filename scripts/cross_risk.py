@@ -1,6 +1,7 @@
 """Danger-head variants judged across the development batches (6, 8 and 9) and the ordinary streams.
 
-Usage: PYTHONPATH=. .venv/bin/python scripts/cross_risk.py [--variant b7 ord ordlo] [--gate] [--grid] [--pair C H] [--c C]
+Usage: PYTHONPATH=. .venv/bin/python scripts/cross_risk.py [--variant b7 ord ordlo] [--gate] [--grid]
+    [--pair C H] [--c C]
 
 Each variant fits the danger head only (risk_fit's features and logistic regression; anger and abuse do not
 change the high-risk flag) from the shipped training files plus optional extras, then scores: batch 6
