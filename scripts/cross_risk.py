@@ -8,11 +8,11 @@ change the high-risk flag) from the shipped training files plus optional extras,
 (`--split fresh`), batch 8 (`--split fresh2`), batch 9 (`--split fresh3`), the old dev split, the real Boston
 311 triage test stream and the storm-day replay (what bench/eval_risk_stream.py reads, with triage's hazards
 and kind as intake passes them). A post is high risk when a hard rule fires or the danger probability reaches
-the threshold, as in risk.py. The threshold is chosen on two batches (recall >= TARGET on each, fewest flags)
-and checked on the third, in all three directions; with --gate a pair of thresholds (posts naming a danger
-category of risk_cues.py / the others). Variants: b7 adds batch 7, ord / ordlo risk14's ordinary posts (danger
-head only, weight 1 and 3 / 0.3), drmfire the DRM rows labelled fire or missing people as high risk. Never
-reads the old test split.
+the threshold, as in risk.py. The threshold is chosen on two batches (recall >= --target on each, fewest
+flags) and checked on the third, in all three directions; with --gate a pair of thresholds (posts naming a
+danger category of risk_cues.py / the others). Variants: b7 adds batch 7, ord / ordlo risk14's ordinary posts
+(danger head only, weight 1 and 3 / 0.3), drmfire the DRM rows labelled fire or missing people as high risk.
+Never reads the old test split.
 """
 
 from __future__ import annotations
@@ -214,6 +214,7 @@ def main() -> None:
     parser.add_argument("--ablate", action="store_true", help="each danger category left out, shipped pair")
     parser.add_argument("--gate", action="store_true", help="two thresholds: cued posts / the others")
     parser.add_argument("--pair", type=float, nargs=2, help="also print this pair's row (cued, other)")
+    parser.add_argument("--target", type=float, default=TARGET, help="recall the choosing batches must reach")
     args = parser.parse_args()
     variant = set(args.variant)
     rows = risk_fit.training_rows() + extra_rows(variant)
@@ -280,11 +281,11 @@ def main() -> None:
         ok = [
             (recall_prec(*both, t, h)[2], -t, t, h)
             for t, h in pairs
-            if all(recall_prec(*pools[b], t, h)[0] >= TARGET for b in pick)
+            if all(recall_prec(*pools[b], t, h)[0] >= args.target for b in pick)
         ]
         _f, _n, t, h = min(ok) if ok else (0, 0, THRESHOLDS[0], None)
         print(
-            f"choose on {'+'.join(pick)} (recall >= {TARGET} each, fewest flags) -> {t}/{h}, "
+            f"choose on {'+'.join(pick)} (recall >= {args.target} each, fewest flags) -> {t}/{h}, "
             + f"check on {check}: "
             + row(t, h)
         )

@@ -26,11 +26,12 @@ from civictracker.triage.tone import marked_text, tone_markers
 
 LEVELS = ("none", "angry", "abusive", "high_risk")
 # Probability thresholds of the learned heads. Danger: CUED for a post naming a danger category, the other
-# for the rest; the pair with high-risk recall >= 0.97 on each of two development batches that flags the
-# fewest of them, checked on the third (batches 6, 8, 9; scripts/cross_risk.py; LABELLING.md, "Session 15").
+# for the rest; the pair with high-risk recall >= 0.98 on each of two development batches that flags the
+# fewest of them (a post of margin over the 0.97 goal), checked on the third: batches 6, 8, 9, the same pair
+# in all three directions (scripts/cross_risk.py --gate --target 0.98; LABELLING.md, "Session 16").
 ANGER_THRESHOLD = 0.6
 ABUSE_THRESHOLD = 0.6
-DANGER_THRESHOLD_CUED = 0.16
+DANGER_THRESHOLD_CUED = 0.14
 DANGER_THRESHOLD = 0.52
 # Reach that escalates any post, when the platform reports it. A city pack may override them under
 # "escalation" in city.json (reach_thresholds() reads it); these defaults suit a city of ~100k people.
