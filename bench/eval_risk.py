@@ -16,11 +16,12 @@ prints its misread posts. `--split fresh2` reads the second fresh test of batch 
 fresh2_boston.tsv, drawn the same way with another seed), read twice as a test in session 14 and a
 development set since session 15 (`--errors` prints its misread posts too); neither is ever trained on.
 `--split fresh3` reads the third fresh test of batch 9 (fresh3_crisislex.tsv, fresh3_boston.tsv: 525 posts,
-seed 1418): labelled before any model read it, read twice in session 15 (main before and after risk15's
-thresholds), a development set from session 16 on. `--split fresh4` reads the fourth fresh test of batch 10
-(fresh4_crisislex.tsv, fresh4_boston.tsv: 525 posts, seed 1420), the clean test now: labelled in session 16
-before any model read it, read 0 times so far; read it like fresh3 was, never with --errors, and say how
-many times it has been read beside every figure. CIVICTRACKER_SHARED_DATA names the shared data folder when
+seed 1418): labelled before any model read it, read twice as a test in session 15 (main before and after
+risk15's thresholds) and a development set since (`--errors` prints its misread posts, as for
+batches 6 and 8); never trained on. `--split fresh4` reads the fourth fresh test of batch 10
+(fresh4_crisislex.tsv, fresh4_boston.tsv: 525 posts, seed 1420), the clean test now: labelled before any
+model read it, read twice in session 15 (main with risk15's pair, then with risk16's); never with --errors.
+CIVICTRACKER_SHARED_DATA names the shared data folder when
 it is not ../shared/data (a git worktree).
 Target: high-risk recall >= 0.95 on test. "flag" counts any level above none as flagged.
 """
@@ -120,13 +121,13 @@ def main() -> None:
     parser.add_argument(
         "--split", choices=("dev", "test", "both", "fresh", "fresh2", "fresh3", "fresh4"), default="both"
     )
-    parser.add_argument("--errors", action="store_true", help="print the misread posts (dev, fresh, fresh2)")
+    parser.add_argument("--errors", action="store_true", help="print the misread posts (dev, fresh, fresh2, fresh3)")
     args = parser.parse_args()
     for split in ("dev", "test") if args.split == "both" else (args.split,):
         sets = load(split)
         print(f"{split}:")
         for name, pairs in sets.items():
-            report(name, pairs, args.errors and split in ("dev", "fresh", "fresh2"))
+            report(name, pairs, args.errors and split in ("dev", "fresh", "fresh2", "fresh3"))
         report("all", [p for pairs in sets.values() for p in pairs], False)
 
 

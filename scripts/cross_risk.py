@@ -1,17 +1,18 @@
-"""Danger-head variants judged across the two development batches (6 and 8) and the ordinary streams.
+"""Danger-head variants judged across the development batches (6, 8 and 9) and the ordinary streams.
 
-Usage: PYTHONPATH=. .venv/bin/python scripts/cross_risk.py [--variant b7 ord ordlo] [--gate] [--grid] [--c C]
+Usage: PYTHONPATH=. .venv/bin/python scripts/cross_risk.py [--variant b7 ord ordlo] [--gate] [--grid]
+    [--pair C H] [--c C]
 
 Each variant fits the danger head only (risk_fit's features and logistic regression; anger and abuse do not
 change the high-risk flag) from the shipped training files plus optional extras, then scores: batch 6
-(`--split fresh`), batch 8 (`--split fresh2`), the old dev split, the real Boston 311 triage test stream and
-the storm-day replay (what bench/eval_risk_stream.py reads, with triage's hazards and kind as intake passes
-them). A post is high risk when a hard rule fires or the danger probability reaches the threshold, as in
-risk.py. The threshold is chosen on one batch (the highest with high-risk recall >= TARGET) and checked on
-the other, in both directions; with --gate a pair of thresholds (posts naming a danger category of
-risk_cues.py / the others). Variants: b7 adds batch 7, ord / ordlo risk14's ordinary posts (danger head only,
-weight 1 and 3 / 0.3), drmfire the DRM rows labelled fire or missing people as high risk. Never reads
-batch 9 or the old test split.
+(`--split fresh`), batch 8 (`--split fresh2`), batch 9 (`--split fresh3`), the old dev split, the real Boston
+311 triage test stream and the storm-day replay (what bench/eval_risk_stream.py reads, with triage's hazards
+and kind as intake passes them). A post is high risk when a hard rule fires or the danger probability reaches
+the threshold, as in risk.py. The threshold is chosen on two batches (recall >= --target on each, fewest
+flags) and checked on the third, in all three directions; with --gate a pair of thresholds (posts naming a
+danger category of risk_cues.py / the others). Variants: b7 adds batch 7, ord / ordlo risk14's ordinary posts
+(danger head only, weight 1 and 3 / 0.3), drmfire the DRM rows labelled fire or missing people as high risk.
+Never reads the old test split.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from civictracker.triage.text import model_text  # noqa: E402
 from civictracker.triage.tone import marked_text, tone_markers  # noqa: E402
 
 TARGET = 0.97
-THRESHOLDS = [round(t, 2) for t in np.arange(0.02, 0.50, 0.01)]
+THRESHOLDS = [round(t, 2) for t in np.arange(0.02, 0.61, 0.01)]
 CACHE = Path(tempfile.gettempdir()) / "cross_risk_streams.pkl"
 # Branch risk14-model's batch-7 rows and ordinary posts, read from its commit (never shipped on main).
 RISK14 = "db7a125"
@@ -87,7 +88,7 @@ def stream_inputs() -> dict[str, list[tuple[RiskInput, bool]]]:
 
 def eval_inputs() -> dict[str, list[tuple[RiskInput, bool]]]:
     sets: dict[str, list[tuple[RiskInput, bool]]] = {}
-    for split, name in (("fresh", "b6"), ("fresh2", "b8"), ("dev", "dev")):
+    for split, name in (("fresh", "b6"), ("fresh2", "b8"), ("fresh3", "b9"), ("dev", "dev")):
         for source, pairs in load(split).items():
             sets[f"{name}:{source}"] = [
                 (RiskInput(t, model_text(t), "en"), gold == "high_risk") for t, gold in pairs
@@ -181,7 +182,7 @@ def recall_prec(hard, p, spam, gold, cued, t: float, hi: float | None = None) ->
 
 
 def ablate(sets: dict[str, list[tuple[RiskInput, bool]]], scored: dict[str, tuple]) -> None:
-    """Batches 6 and 8 and the Boston Other stream at risk.py's pair with each danger category left out."""
+    """Batches 6, 8 and 9 and the Boston Other stream at risk.py's pair with each danger category left out."""
     from civictracker.triage import risk, risk_cues
 
     every = risk_cues._patterns()
@@ -189,7 +190,7 @@ def ablate(sets: dict[str, list[tuple[RiskInput, bool]]], scored: dict[str, tupl
     for left_out in [None, *(c for c, _p in every)]:
         keep = [(c, p) for c, p in every if c != left_out]
         cells = []
-        for key in ("b6", "b8", "boston:other"):
+        for key in ("b6", "b8", "b9", "boston:other"):
             names = [k for k in scored if k.startswith(key + ":") or k == key]
             parts = []
             for k in names:
@@ -212,6 +213,8 @@ def main() -> None:
     parser.add_argument("--grid", action="store_true", help="print a grid of threshold pairs")
     parser.add_argument("--ablate", action="store_true", help="each danger category left out, shipped pair")
     parser.add_argument("--gate", action="store_true", help="two thresholds: cued posts / the others")
+    parser.add_argument("--pair", type=float, nargs=2, help="also print this pair's row (cued, other)")
+    parser.add_argument("--target", type=float, default=TARGET, help="recall the choosing batches must reach")
     args = parser.parse_args()
     variant = set(args.variant)
     rows = risk_fit.training_rows() + extra_rows(variant)
@@ -229,9 +232,11 @@ def main() -> None:
         parts = [v for k, v in scored.items() if k.startswith(prefix)]
         return tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
 
-    pools = {k: pooled(k + ":") for k in ("b6", "b8", "dev")}
-    pools.update({k: scored[k] for k in ("b6:crisislex", "b6:boston", "b8:crisislex", "b8:boston")})
-    for k in ("b6", "b8", "boston:other", "storm:chatter", "storm:complaint"):
+    batches = ("b6", "b8", "b9")
+    pools = {k: pooled(k + ":") for k in (*batches, "dev")}
+    pools["all"] = tuple(np.concatenate([pools[b][i] for b in batches]) for i in range(5))  # pooled
+    pools.update({f"{b}:{s}": scored[f"{b}:{s}"] for b in batches for s in ("crisislex", "boston")})
+    for k in (*batches, "boston:other", "storm:chatter", "storm:complaint"):
         v = pools.get(k) or scored[k]
         gold_cued = v[4][v[3]].mean() if v[3].any() else 0.0
         print(f"share naming a danger category, {k}: all {v[4].mean():.2f}, gold high risk {gold_cued:.3f}")
@@ -260,23 +265,29 @@ def main() -> None:
         for t in THRESHOLDS:
             print(row(t))
     if args.grid:
-        for t in (0.10, 0.11, 0.12, 0.13, 0.14, 0.15, 0.16):
-            for h in (0.30, 0.35, 0.40, 0.45, 0.50):
+        for t in THRESHOLDS[8:21]:  # 0.10 .. 0.22
+            for h in THRESHOLDS[33:59]:  # 0.35 .. 0.60
                 print(row(t, h))
     if args.ablate:
         ablate(sets, scored)
     pairs = [(t, None) for t in THRESHOLDS]
     if args.gate:
         pairs = [(t, h) for t in THRESHOLDS for h in THRESHOLDS if h >= t]
-    for pick, check in (("b6", "b8"), ("b8", "b6")):
+    if args.pair:
+        print("pair given: " + row(*args.pair))
+    for check in batches:
+        pick = [b for b in batches if b != check]
+        both = tuple(np.concatenate([pools[pick[0]][i], pools[pick[1]][i]]) for i in range(5))
         ok = [
-            (recall_prec(*pools[pick], t, h)[2], -t, t, h)
+            (recall_prec(*both, t, h)[2], -t, t, h)
             for t, h in pairs
-            if recall_prec(*pools[pick], t, h)[0] >= TARGET
+            if all(recall_prec(*pools[b], t, h)[0] >= args.target for b in pick)
         ]
         _f, _n, t, h = min(ok) if ok else (0, 0, THRESHOLDS[0], None)
         print(
-            f"choose on {pick} (recall >= {TARGET}, fewest flags) -> {t}/{h}, check on {check}: " + row(t, h)
+            f"choose on {'+'.join(pick)} (recall >= {args.target} each, fewest flags) -> {t}/{h}, "
+            + f"check on {check}: "
+            + row(t, h)
         )
 
 

@@ -7,7 +7,7 @@ people harmed) as marker words beside the text, at a low threshold when the post
 abuse come from the learned heads of risk_model.py, which also read tone.py's markers (shouting, insults,
 swearing, outrage, repeats; fitted by risk_fit.py on labelled text, never on CrisisLex). Reach (followers,
 replies, reposts, likes) does not change the level: it raises the priority with its reason. The anger and
-abuse thresholds were tuned on the old dev split of bench/eval_risk.py, the danger pair on batches 6 and 8.
+abuse thresholds were tuned on the old dev split of bench/eval_risk.py, the danger pair on batches 6, 8, 9.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from civictracker.triage.tone import marked_text, tone_markers
 
 LEVELS = ("none", "angry", "abusive", "high_risk")
 # Probability thresholds of the learned heads. Danger: CUED for a post naming a danger category, the other
-# for the rest; the pair with high-risk recall >= 0.97 on both development batches (6 and 8) that flags the
-# fewest of them, each batch's own choice checked on the other (scripts/cross_risk.py; LABELLING.md,
-# "Session 15").
+# for the rest; the pair with high-risk recall >= 0.98 on each of two development batches that flags the
+# fewest of them (a post of margin over the 0.97 goal), checked on the third: batches 6, 8, 9, the same pair
+# in all three directions (scripts/cross_risk.py --gate --target 0.98; LABELLING.md, "Session 15, second
+# round").
 ANGER_THRESHOLD = 0.6
 ABUSE_THRESHOLD = 0.6
-DANGER_THRESHOLD_CUED = 0.12
-DANGER_THRESHOLD = 0.45
+DANGER_THRESHOLD_CUED = 0.14
+DANGER_THRESHOLD = 0.52
 # Reach that escalates any post, when the platform reports it. A city pack may override them under
 # "escalation" in city.json (reach_thresholds() reads it); these defaults suit a city of ~100k people.
 REACH_DEFAULTS: dict[str, int] = {
