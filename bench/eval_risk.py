@@ -121,7 +121,9 @@ def main() -> None:
     parser.add_argument(
         "--split", choices=("dev", "test", "both", "fresh", "fresh2", "fresh3", "fresh4"), default="both"
     )
-    parser.add_argument("--errors", action="store_true", help="print the misread posts (dev, fresh, fresh2, fresh3)")
+    parser.add_argument(
+        "--errors", action="store_true", help="print the misread posts (dev, fresh, fresh2, fresh3)"
+    )
     args = parser.parse_args()
     for split in ("dev", "test") if args.split == "both" else (args.split,):
         sets = load(split)
