@@ -71,8 +71,11 @@ def _recording(post, service_code, reasons):  # type: ignore[no-untyped-def]
     if service_code in classify.ROUTINE_SERVICES and hazards == [classify.SAYS_SO]:
         hazards = []
     _seen.update(
-        p=float(post.p_urgent_model), hazard=bool(hazards), veto=classify.vetoes_urgency(post.mtext),
-        family=danger_family(post.mtext), mtext=post.mtext,
+        p=float(post.p_urgent_model),
+        hazard=bool(hazards),
+        veto=classify.vetoes_urgency(post.mtext),
+        family=danger_family(post.mtext),
+        mtext=post.mtext,
     )
     return _original(post, service_code, reasons)
 
@@ -95,7 +98,15 @@ def features(name: str, path: Path, split: str | None, style: str) -> list[dict]
         fa_ok = style != "intake" or bool(row["is_request"]) or name == "team_dev"
         danger = result.risk is not None and any(r.startswith("danger model") for r in result.risk.reasons)
         out.append(
-            dict(id=row["id"], text=row["text"], pos=pos, fa=fa_ok, req=result.is_request, danger=danger, **_seen)
+            dict(
+                id=row["id"],
+                text=row["text"],
+                pos=pos,
+                fa=fa_ok,
+                req=result.is_request,
+                danger=danger,
+                **_seen,
+            )
         )
     classify._is_urgent = _original
     return out
@@ -148,8 +159,10 @@ def main() -> None:
                 f = flagged(r, cued, plain)
                 if f != r["pos"] and (r["pos"] or r["fa"]):
                     tag = "MISS " if r["pos"] else "FALSE"
-                    print(f"{tag} {name} {r['id']} p={r.get('p', 0):.2f} fam={r.get('family')} "
-                          f"veto={r.get('veto')} req={r['req']} | {r['text'][:150]}")
+                    print(
+                        f"{tag} {name} {r['id']} p={r.get('p', 0):.2f} fam={r.get('family')} "
+                        f"veto={r.get('veto')} req={r['req']} | {r['text'][:150]}"
+                    )
         return
     print("set".ljust(12), "before (0.5/0.5)".ljust(34), "per pair chosen leaving it out")
     pooled_before = [0, 0, 0, 0]
@@ -171,7 +184,8 @@ def main() -> None:
             else:
                 ok = all(
                     score(rs, cued, plain)[0] >= TARGET * score(rs, cued, plain)[1]
-                    for other, rs in data.items() if other != name
+                    for other, rs in data.items()
+                    if other != name
                 )
                 key = (ok, precision, tp, cued, plain)
             if best is None or key > best[0]:
@@ -185,9 +199,14 @@ def main() -> None:
         for acc, s in ((pooled_before, before), (pooled_after, after)):
             for i in range(3):
                 acc[i] += s[i]
-            acc[3] += (s[3][0] if len(s) > 3 else s[0])  # type: ignore[misc]
-        print(name.ljust(12), fmt(*before).ljust(34), f"({cued}/{plain}) {fmt(*after)}",
-              "" if best[0][0] else "(no pair met the rule on the others)")
+            acc[3] += s[3][0] if len(s) > 3 else s[0]  # type: ignore[misc]
+        print(
+            name.ljust(12),
+            fmt(*before).ljust(34),
+            f"({cued}/{plain}) {fmt(*after)}",
+            "" if best[0][0] else "(no pair met the rule on the others)",
+        )
+
     def pooled(acc: list[int]) -> str:
         return fmt(acc[0], acc[1], acc[2], (acc[3], acc[1], acc[2]))
 
@@ -198,8 +217,10 @@ def main() -> None:
         tp, n, fp = score(allrecs, cued, plain)
         worst = min(score(rs, cued, plain)[0] / max(1, score(rs, cued, plain)[1]) for rs in data.values())
         full = score_full(allrecs, cued, plain)
-        print(f"  {cued:.2f}/{plain:.2f}  {fmt(tp, n, fp)}  min set recall {worst:.3f}  whole system "
-              f"{fmt(*full)}")
+        print(
+            f"  {cued:.2f}/{plain:.2f}  {fmt(tp, n, fp)}  min set recall {worst:.3f}  whole system "
+            f"{fmt(*full)}"
+        )
 
 
 if __name__ == "__main__":

@@ -8,24 +8,25 @@ pattern knows still reaches a crew, while chatter, prices and complaints need fa
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 
+from civictracker.triage.prefilter import GatedPattern
 from civictracker.triage.text import fold
 
 _FILE = Path(__file__).with_name("data") / "urgency_families.tsv"
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> list[tuple[str, re.Pattern[str]]]:
+def _patterns() -> list[tuple[str, GatedPattern]]:
     """(family, pattern) per family, each language's words in one pattern (folded like the text)."""
     by_family: dict[str, list[str]] = {}
     for line in _FILE.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             family, _lang, pattern = line.split("\t", 2)
             by_family.setdefault(family, []).append(f"(?:{fold(pattern)})")
-    return [(f, re.compile(r"\b(?:" + "|".join(ps) + r")\b")) for f, ps in by_family.items()]
+    # Gated: a family's pattern is searched only when the post has one of the words its matches need.
+    return [(f, GatedPattern(r"\b(?:" + "|".join(ps) + r")\b")) for f, ps in by_family.items()]
 
 
 def danger_family(mtext: str) -> str | None:
