@@ -1,6 +1,6 @@
 """Sweep the urgency head's cued and plain thresholds over the development sets, leave-one-set-out.
 
-Usage: .venv/bin/python bench/sweep_urgency16.py [--errors CUED PLAIN]
+Usage: .venv/bin/python bench/sweep_urgency16.py [--fallback] [--danger] [--target R] [--errors CUED PLAIN]
 
 Each development set (never a check or holdout split: those rows are dropped as the files are read) is
 triaged once as its own evaluation script reads it, recording for each request the urgency head's
@@ -8,7 +8,10 @@ probability, whether a hazard pattern fired, whether a blocker vetoes the model,
 post names (urgency_cues.py). The urgent flag is then recomputed for every (cued, plain) pair of thresholds:
   urgent = hazard or (not vetoed and p >= (cued if family else plain)).
 Leave-one-set-out: for each set, the pair chosen on the other sets (the highest pooled precision among pairs
-with recall >= 0.98 on each of them, ties to the higher thresholds) is scored on the set left out.
+with recall >= 0.98 on each of them, ties to the higher thresholds) is scored on the set left out. With
+--fallback (recall of the model path alone: every dev set is at whole-system recall 1.0 on main), the pair
+with the highest model-path recall on the others whose whole-system precision stays >= PREC pooled and on
+the others' resident streams (REALISTIC). --danger also lets the risk model's danger head vote on a family.
 """
 
 from __future__ import annotations
