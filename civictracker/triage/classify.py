@@ -37,6 +37,7 @@ from civictracker.triage.rules import (
 )
 from civictracker.triage.store import StoredModel, load_model
 from civictracker.triage.text import model_text
+from civictracker.triage.urgency_cues import danger_family
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -56,6 +57,13 @@ _DEFAULT_CITY = Path(__file__).resolve().parents[1] / "cities" / "cambridge_ma" 
 # 0.838 -> 0.834, request recall 0.969 -> 0.964; team dev request F1 0.976 -> 0.980.
 REQUEST_THRESHOLD = {"mention": 0.66, "reply": 0.66, "dm": 0.5}
 URGENT_MODEL_THRESHOLD = 0.5
+# A post naming a broad family of danger to people (urgency_cues.py: gas, fire, wires, trapped, hurt,
+# collapse, open hole, water pouring in, a tree down on something, a dark signal, ice and a fall) is read by
+# the urgency head at this lower threshold: hazard patterns fixed on one hand barely carry to the next, and
+# the head alone caught 67% of the development sets' urgent posts at 0.5. Chosen leave-one-set-out over nine
+# development sets (bench/sweep_urgency16.py --fallback; bench/data/README.md, "Session 15: the urgency
+# head's cued threshold"): the head's own recall 0.668 -> 0.749 pooled, whole-system precision 0.986 -> 0.960, kept >= 0.85 on the resident streams.
+URGENT_MODEL_THRESHOLD_CUED = 0.33
 UNKNOWN_LANG_THRESHOLD = 0.85
 KEYWORD_LOGIT = 1.0
 # A hazard named in a post the model doubts is still a request from this probability on, unless it is news
@@ -506,16 +514,25 @@ def _explain_service(post: _Post, service_code: str | None, reasons: list[str]) 
 
 
 def _is_urgent(post: _Post, service_code: str | None, reasons: list[str]) -> bool:
-    """Urgent on any hazard, or when the model says so and the words are not of the harmless kind."""
+    """Urgent on any hazard, or when the model says so and the words are not of the harmless kind; the
+    model needs less when the post names a family of danger (URGENT_MODEL_THRESHOLD_CUED)."""
     hazards = post.hazards
     if service_code in ROUTINE_SERVICES and hazards == [SAYS_SO]:
         hazards = []
-    # "gas station", "fireworks", "my mixtape is fire": hazard words the model may take for urgency.
-    urgent = bool(hazards) or (
-        post.p_urgent_model >= URGENT_MODEL_THRESHOLD and not vetoes_urgency(post.mtext)
+    p = post.p_urgent_model
+    # The families are read only where they change the answer (most posts score below both thresholds).
+    family = (
+        danger_family(post.mtext)
+        if not hazards and URGENT_MODEL_THRESHOLD_CUED <= p < URGENT_MODEL_THRESHOLD
+        else None
     )
+    threshold = URGENT_MODEL_THRESHOLD_CUED if family else URGENT_MODEL_THRESHOLD
+    # "gas station", "fireworks", "my mixtape is fire": hazard words the model may take for urgency.
+    urgent = bool(hazards) or (p >= threshold and not vetoes_urgency(post.mtext))
     if hazards and not any(r.startswith("hazard words") for r in reasons):
         reasons.append("urgent: " + ", ".join(hazards))
+    elif urgent and family:
+        reasons.append(f"urgent (model p={p:.2f}, names a danger: {family})")
     elif urgent and not hazards:
-        reasons.append(f"urgent (model p={post.p_urgent_model:.2f})")
+        reasons.append(f"urgent (model p={p:.2f})")
     return urgent
