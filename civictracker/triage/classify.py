@@ -62,7 +62,8 @@ URGENT_MODEL_THRESHOLD = 0.5
 # the urgency head at this lower threshold: hazard patterns fixed on one hand barely carry to the next, and
 # the head alone caught 67% of the development sets' urgent posts at 0.5. Chosen leave-one-set-out over nine
 # development sets (bench/sweep_urgency16.py --fallback; bench/data/README.md, "Session 15: the urgency
-# head's cued threshold"): the head's own recall 0.668 -> 0.749 pooled, whole-system precision 0.986 -> 0.960, kept >= 0.85 on the resident streams.
+# head's cued threshold"): the head's own recall 0.668 -> 0.749 pooled, whole-system precision
+# 0.986 -> 0.960, kept >= 0.85 on the resident streams.
 URGENT_MODEL_THRESHOLD_CUED = 0.33
 UNKNOWN_LANG_THRESHOLD = 0.85
 KEYWORD_LOGIT = 1.0
