@@ -156,6 +156,23 @@ def test_group_and_marker_by_keyboard_only(sized, live_app, seeded) -> None:  # 
     assert page.evaluate("document.activeElement.dataset.kind") in ("ticket", "line"), focused
 
 
+def test_a_focused_group_keeps_the_focus_when_the_map_redraws(sized, live_app, seeded) -> None:  # type: ignore[no-untyped-def]
+    page, _size = sized
+    _, base = live_app
+    page.goto(base + "/")
+    page.wait_for_selector(".ct-cluster")
+    _settled(page)
+    page.locator('[data-kind="cluster"]').first.focus()
+    key = page.evaluate("document.activeElement.dataset.key")
+    assert key.startswith("group:")
+    # A redraw with the same view (a late answer, a resize): the group is drawn anew, the focus stays on it.
+    page.evaluate("document.activeElement.dataset.old = '1'; window.ctPublicMap.fire('moveend')")
+    page.wait_for_function(
+        "() => document.activeElement.dataset.kind === 'cluster' && !document.activeElement.dataset.old"
+    )
+    assert page.evaluate("document.activeElement.dataset.key") == key
+
+
 def test_closed_filter_and_view_live_in_the_address(sized, live_app, seeded) -> None:  # type: ignore[no-untyped-def]
     page, size = sized
     _, base = live_app

@@ -158,8 +158,9 @@
       // A popup open across a redraw (its opening panned the map) opens again on the new marker.
       var active = document.activeElement;
       var reopen = openId, focusIn = !!active && !!active.closest && !!active.closest('.leaflet-popup');
-      // A report marker with the focus keeps it across the redraw (keyboard users lose no place).
-      var focusedId = active && box.contains(active) && active.dataset ? active.dataset.ticketId : null;
+      // A marker, line or group with the focus keeps it across the redraw (keyboard users lose no place):
+      // found again by its key (a report's id, a group's point); if it is gone, the first marker has it.
+      var focusedKey = active && box.contains(active) && active.dataset ? active.dataset.key : null;
       layer.clearLayers();
       byId = {};
       var again = null;
@@ -173,10 +174,16 @@
           operable(el, made.label, made.action);
           el.dataset.kind = f.properties.cluster ? 'cluster' : f.properties.line ? 'line' : 'ticket';
           if (f.properties.id) { el.dataset.ticketId = f.properties.id; }
+          el.dataset.key = f.properties.cluster ? 'group:' + f.geometry.coordinates.join(',')
+            : 'report:' + f.properties.id;
         }
       });
-      if (focusedId && !focusIn) {
-        var same = box.querySelector('[data-ticket-id="' + focusedId + '"]');
+      if (focusedKey && !focusIn) {
+        var same = null;
+        box.querySelectorAll('[data-key]').forEach(function (el) {
+          if (!same && el.dataset.key === focusedKey) { same = el; }
+        });
+        same = same || box.querySelector('[data-kind]');
         if (same) { same.focus(); }
       }
       if (again) {
