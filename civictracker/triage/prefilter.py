@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -226,3 +227,17 @@ class GatedPattern:
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         return self.pattern.finditer(text) if self.may_match(text) else iter(())
+
+
+def patterns_by_key(
+    path: Path, prepare: Callable[[str], str] | None = None
+) -> list[tuple[str, GatedPattern]]:
+    """(key, pattern) per key of a `key<TAB>lang<TAB>regex` file, in the file's order: each language's
+    regexes (passed through `prepare`, e.g. folded like the text they search) joined in one gated pattern,
+    whole words only. Lines that are blank or start with # are comments."""
+    by_key: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _lang, regex = line.split("\t", 2)
+            by_key.setdefault(key, []).append(f"(?:{prepare(regex) if prepare else regex})")
+    return [(key, GatedPattern(r"\b(?:" + "|".join(parts) + r")\b")) for key, parts in by_key.items()]

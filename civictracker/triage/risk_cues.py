@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from civictracker.triage.prefilter import GatedPattern
+from civictracker.triage.prefilter import GatedPattern, patterns_by_key
 from civictracker.triage.risk_rules import HARMLESS
 from civictracker.triage.text import fold
 
@@ -21,12 +21,7 @@ _FILE = Path(__file__).with_name("data") / "danger_categories.tsv"
 @lru_cache(maxsize=1)
 def _patterns() -> list[tuple[str, GatedPattern]]:
     """(category, pattern) per category, each language's words in one pattern (folded like the text)."""
-    by_category: dict[str, list[str]] = {}
-    for line in _FILE.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            category, _lang, pattern = line.split("\t", 2)
-            by_category.setdefault(category, []).append(f"(?:{fold(pattern)})")
-    return [(c, GatedPattern(r"\b(?:" + "|".join(ps) + r")\b")) for c, ps in by_category.items()]
+    return patterns_by_key(_FILE, fold)
 
 
 def danger_category(mtext: str) -> str | None:

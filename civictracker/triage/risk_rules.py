@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from civictracker.triage.prefilter import GatedPattern
+from civictracker.triage.prefilter import GatedPattern, patterns_by_key
 from civictracker.triage.rules import hazard_kinds, urgent_reasons
 
 _THREAT = (
@@ -64,12 +64,7 @@ _CUES_FILE = Path(__file__).with_name("data") / "high_risk_cues.tsv"
 @lru_cache(maxsize=1)
 def _data_cues() -> list[tuple[GatedPattern, str]]:
     """(pattern, reason) per reason in the data file, each language's words joined in one pattern."""
-    by_reason: dict[str, list[str]] = {}
-    for line in _CUES_FILE.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            reason, _lang, pattern = line.split("\t", 2)
-            by_reason.setdefault(reason, []).append(f"(?:{pattern})")
-    return [(GatedPattern(r"\b(?:" + "|".join(ps) + r")\b"), why) for why, ps in by_reason.items()]
+    return [(pattern, why) for why, pattern in patterns_by_key(_CUES_FILE)]
 
 
 # Words of the patterns above in a harmless sense, blanked before matching.

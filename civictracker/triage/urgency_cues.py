@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from civictracker.triage.prefilter import GatedPattern
+from civictracker.triage.prefilter import GatedPattern, patterns_by_key
 from civictracker.triage.text import fold
 
 _FILE = Path(__file__).with_name("data") / "urgency_families.tsv"
@@ -19,14 +19,9 @@ _FILE = Path(__file__).with_name("data") / "urgency_families.tsv"
 
 @lru_cache(maxsize=1)
 def _patterns() -> list[tuple[str, GatedPattern]]:
-    """(family, pattern) per family, each language's words in one pattern (folded like the text)."""
-    by_family: dict[str, list[str]] = {}
-    for line in _FILE.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            family, _lang, pattern = line.split("\t", 2)
-            by_family.setdefault(family, []).append(f"(?:{fold(pattern)})")
-    # Gated: a family's pattern is searched only when the post has one of the words its matches need.
-    return [(f, GatedPattern(r"\b(?:" + "|".join(ps) + r")\b")) for f, ps in by_family.items()]
+    """(family, pattern) per family, each language's words in one pattern (folded like the text); gated: a
+    family's pattern is searched only when the post has one of the words its matches need."""
+    return patterns_by_key(_FILE, fold)
 
 
 def danger_family(mtext: str) -> str | None:
