@@ -163,7 +163,7 @@
       var focusedKey = active && box.contains(active) && active.dataset ? active.dataset.key : null;
       layer.clearLayers();
       byId = {};
-      var again = null;
+      var again = null, same = null;
       data.features.forEach(function (f) {
         var made = marker(f);
         layer.addLayer(made.layer);
@@ -176,13 +176,10 @@
           if (f.properties.id) { el.dataset.ticketId = f.properties.id; }
           el.dataset.key = f.properties.cluster ? 'group:' + f.geometry.coordinates.join(',')
             : 'report:' + f.properties.id;
+          if (focusedKey && !same && el.dataset.key === focusedKey) { same = el; }
         }
       });
       if (focusedKey && !focusIn) {
-        var same = null;
-        box.querySelectorAll('[data-key]').forEach(function (el) {
-          if (!same && el.dataset.key === focusedKey) { same = el; }
-        });
         same = same || box.querySelector('[data-kind]');
         if (same) { same.focus(); }
       }
