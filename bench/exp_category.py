@@ -118,13 +118,15 @@ class Held:
 
         held = fold.held
         self.codes = codes
-        self.x = fold.union.transform([model_text(r["text"]) for r in held]).tocsr()
-        base = fold.model(*svm(fold, fold.y))
         mtexts = [model_text(r["text"]) for r in held]
+        self.x = fold.union.transform(mtexts).tocsr()
+        base = fold.model(*svm(fold, fold.y))
         posts = triage._read_posts(base, mtexts, triage._default_catalog())
         answers = triage.triage_texts([(r["text"], "mention") for r in held], model=base)
         self.is_request = np.array([a.is_request for a in answers])
         self.kinds = [p.found_kinds for p in posts]
+        # hazard_service reads the text too: a hole with no cover named keeps the road's service.
+        self.mtexts = mtexts
         self.bonus = np.zeros((len(held), len(codes)))
         for i, p in enumerate(posts):
             for j, code in enumerate(codes):
@@ -160,7 +162,7 @@ class Held:
                 out.append(None)
                 continue
             code = self.codes[j] if scores[i, j] > 0.0 else "other"
-            out.append(hazard_service(self.kinds[i], code, self.codes))
+            out.append(hazard_service(self.kinds[i], code, self.codes, self.mtexts[i]))
         return out
 
 
