@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from civictracker.triage.prefilter import GatedPattern, to_try
 
@@ -17,12 +18,17 @@ _KEYWORDS_FILE = Path(__file__).with_name("data") / "service_keywords.json"
 
 
 @lru_cache(maxsize=1)
+def _keywords_data() -> dict[str, Any]:
+    """The keywords file as read (services by language, and "_"-keys such as _other_senses), read once."""
+    return json.loads(_KEYWORDS_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def extra_keywords() -> dict[str, tuple[str, ...]]:
     """service_code -> the extra words of every language for it."""
-    data = json.loads(_KEYWORDS_FILE.read_text(encoding="utf-8"))
     return {
         code: tuple(word for words in by_lang.values() for word in words)
-        for code, by_lang in data.items()
+        for code, by_lang in _keywords_data().items()
         if not code.startswith("_")
     }
 
@@ -330,8 +336,7 @@ def _other_senses() -> re.Pattern[str]:
     party", "ice cream"): a keyword inside one is no evidence of a request or of its service."""
     from civictracker.triage.text import fold
 
-    data = json.loads(_KEYWORDS_FILE.read_text(encoding="utf-8"))
-    phrases = {fold(p).strip() for p in data.get("_other_senses", ())} - {""}
+    phrases = {fold(p).strip() for p in _keywords_data().get("_other_senses", ())} - {""}
     if not phrases:
         return re.compile(r"(?!x)x")
     return re.compile(rf"(?<!\w)(?:{trie_alternation(phrases)})(?!\w)")
