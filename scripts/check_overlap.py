@@ -1,0 +1,87 @@
+"""List training posts that copy or nearly copy an evaluation post (exit 1 when any is found).
+
+Run after adding written training rows: `PYTHONPATH=. .venv/bin/python scripts/check_overlap.py`.
+Exact copies are compared after folding case, accents, punctuation and spacing; near copies by rapidfuzz's
+ratio over the folded text (default 85 of 100) for the team-written sources only: real Boston rows are
+split by case id (`scripts/build_real_data.py`), and the templates are checked exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from civictracker.triage.dataset import training_examples  # noqa: E402
+
+# Every labelled set a figure is reported on (dev sets too: a copy there would inflate its figure).
+EVAL_SETS = (
+    *sorted((ROOT / "tests" / "data").glob("*.jsonl")),
+    *sorted((ROOT / "bench" / "data").glob("*.jsonl")),
+)
+WRITTEN_SOURCES = {"social", "handwritten"}
+_WORD = re.compile(r"\w+")
+
+
+def fold(text: str) -> str:
+    """Lower case, accents dropped, words joined by single spaces."""
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(plain))
+
+
+def eval_texts() -> dict[str, str]:
+    """Folded evaluation text -> "file:id" of its first occurrence."""
+    out: dict[str, str] = {}
+    for path in EVAL_SETS:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            text = row.get("text")
+            if isinstance(text, str) and text.strip():
+                out.setdefault(fold(text), f"{path.name}:{row.get('id')}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cutoff", type=float, default=85.0, help="near-copy ratio (0-100)")
+    args = parser.parse_args(argv)
+    evals = eval_texts()
+    examples = training_examples()
+    exact = [(e.source, e.text, evals[f]) for e in examples if (f := fold(e.text)) in evals and len(f) > 12]
+    written = sorted({fold(e.text): e.text for e in examples if e.source in WRITTEN_SOURCES}.items())
+    keys = list(evals)
+    near = []
+    if written:
+        scores = process.cdist(
+            [f for f, _ in written],
+            keys,
+            scorer=fuzz.ratio,
+            score_cutoff=args.cutoff,
+            workers=-1,
+            dtype="uint8",
+        )
+        for i, j in zip(*scores.nonzero(), strict=True):
+            near.append((int(scores[i, j]), written[i][1], evals[keys[j]], keys[j]))
+    for source, text, where in exact:
+        print(f"EXACT  {source:12} {where:45} {text[:100]}")
+    for score, text, where, other in sorted(near, reverse=True):
+        print(f"NEAR {score:3} {where:45} {text[:100]}\n         {'':45} {other[:100]}")
+    print(
+        f"{len(examples)} training posts, {len(evals)} evaluation texts: {len(exact)} exact, {len(near)} near"
+    )
+    return 1 if exact or near else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
