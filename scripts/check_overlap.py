@@ -1,9 +1,10 @@
 """List training posts that copy or nearly copy an evaluation post (exit 1 when any is found).
 
 Run after adding written training rows: `PYTHONPATH=. .venv/bin/python scripts/check_overlap.py`.
-Exact copies are compared after folding case, accents, punctuation and spacing; near copies by rapidfuzz's
-ratio over the folded text (default 85 of 100) for the team-written sources only: real Boston rows are
-split by case id (`scripts/build_real_data.py`), and the templates are checked exactly.
+Exact copies (three words or more) are compared after folding case, accents, @mentions, punctuation and
+spacing; near copies (three words or more) by rapidfuzz's ratio over the folded text (default 85 of
+100) for the team-written sources only (written posts and replies): real Boston rows are split by case
+id (`scripts/build_real_data.py`), and the templates are checked exactly.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from civictracker.triage.dataset import training_examples  # noqa: E402
+from civictracker.triage.dataset import reply_examples, training_examples  # noqa: E402
 
 # Every labelled set a figure is reported on (dev sets too: a copy there would inflate its figure).
 EVAL_SETS = (
@@ -29,11 +30,12 @@ EVAL_SETS = (
 )
 WRITTEN_SOURCES = {"social", "handwritten"}
 _WORD = re.compile(r"\w+")
+_MENTION = re.compile(r"@\w+")
 
 
 def fold(text: str) -> str:
-    """Lower case, accents dropped, words joined by single spaces."""
-    plain = unicodedata.normalize("NFKD", text.casefold())
+    """Lower case, accents and @mentions dropped, words joined by single spaces."""
+    plain = unicodedata.normalize("NFKD", _MENTION.sub(" ", text.casefold()))
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
     return " ".join(_WORD.findall(plain))
 
@@ -58,8 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     evals = eval_texts()
     examples = training_examples()
-    exact = [(e.source, e.text, evals[f]) for e in examples if (f := fold(e.text)) in evals and len(f) > 12]
-    written = sorted({fold(e.text): e.text for e in examples if e.source in WRITTEN_SOURCES}.items())
+    exact = [
+        (e.source, e.text, evals[f]) for e in examples if (f := fold(e.text)) in evals and f.count(" ") >= 2
+    ]
+    texts = [e.text for e in examples if e.source in WRITTEN_SOURCES] + [r.text for r in reply_examples()]
+    # Two-word texts ("icy sidewalk", "still broken") are how anyone says it, not a copy.
+    written = sorted({f: t for t in texts if (f := fold(t)).count(" ") >= 2}.items())
     keys = list(evals)
     near = []
     if written:

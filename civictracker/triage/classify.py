@@ -24,6 +24,7 @@ import numpy as np
 from civictracker.triage.features import PartReader, RowBuilder, linear_scores
 from civictracker.triage.lang import LanguageGuess, identify_language
 from civictracker.triage.reads_as import reads_as
+from civictracker.triage.reply_rules import RuleReading, verdict_features
 from civictracker.triage.risk import Risk, RiskInput, reach_reasons, risk_level, risk_levels
 from civictracker.triage.rules import (
     EMERGENCY_KINDS,
@@ -135,8 +136,18 @@ class TriageModel:
         assert word.name == "word", "the word n-gram part must be the first part (top_words relies on it)"
         self.n_word_features = len(word.terms)
         self.word_names = word.terms
-        self.weights = np.ascontiguousarray(stored.weights, dtype=np.float64)  # (n_features, n_columns)
-        self.bias = np.asarray(stored.bias, dtype=np.float64)
+        # The reply head's columns come last and are kept apart: a post's triage never pays for them.
+        reply = stored.head("reply")
+        self.reply_intents = [str(c) for c in reply.classes]
+        every = np.asarray(stored.weights, dtype=np.float64)  # (n_features, n_columns)
+        self.weights = np.ascontiguousarray(every[:, : reply.column])
+        self.reply_weights = np.ascontiguousarray(every[:, reply.column :])
+        self.bias = np.asarray(stored.bias[: reply.column], dtype=np.float64)
+        self.reply_bias = np.asarray(stored.bias[reply.column :], dtype=np.float64)
+        if not reply.combine:
+            raise ValueError("the reply head has no combiner (rebuild the model)")
+        self.reply_combine_coef = np.asarray(reply.combine["coef"], dtype=np.float64)
+        self.reply_combine_bias = np.asarray(reply.combine["intercept"], dtype=np.float64)
         request, urgent = stored.head("request"), stored.head("urgent")
         category, kind = stored.head("category"), stored.head("kind")
         # The binary heads' column scores True: triage_text reads raw[0] and raw[1] as their logits.
@@ -150,7 +161,8 @@ class TriageModel:
         self._cat0 = category.column
         self._kind0 = kind.column
         assert self._kind0 == self._cat0 + len(self.categories) == 2 + len(self.categories)
-        assert self.weights.shape[1] == self._kind0 + len(self.kinds)
+        assert self.weights.shape[1] == self._kind0 + len(self.kinds) == reply.column
+        assert self.reply_weights.shape[1] == len(self.reply_intents)
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and TF-IDF values of one text, identical to the fitted FeatureUnion's row."""
@@ -160,6 +172,24 @@ class TriageModel:
         """The feature row (indices, values) of a text and the raw scores of every head."""
         idx, val = self._rows.row(text)
         return (idx, val), val @ self.weights[idx] + self.bias
+
+    def read_reply(self, mtext: str, rules: RuleReading) -> tuple[str, float, list[str]]:
+        """A reply's intent from the reply head's scores and the rules' verdict (the head's combiner).
+
+        Returns the intent, its probability, and the words that pushed the head toward it."""
+        (idx, val), scores = self._reply_row(mtext)
+        inputs = np.concatenate([scores, verdict_features(rules, self.reply_intents)])
+        probs = _softmax(self.reply_combine_coef @ inputs + self.reply_combine_bias)
+        best = int(probs.argmax())
+        mask = idx < self.n_word_features
+        contrib = val[mask] * self.reply_weights[idx[mask], best]
+        order = (-contrib).argsort()[:3]
+        words = [str(self.word_names[idx[mask][i]]) for i in order if contrib[i] > 0]
+        return self.reply_intents[best], float(probs[best]), words
+
+    def _reply_row(self, mtext: str) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        idx, val = self._rows.row(mtext)
+        return (idx, val), val @ self.reply_weights[idx] + self.reply_bias
 
     def scores_many(self, texts: Sequence[str]) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
         """The feature row of each text and the raw scores, a row per text: as scores(), in fewer calls."""

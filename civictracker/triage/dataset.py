@@ -17,6 +17,7 @@ TRAINING_FILES = (
     "social_posts.jsonl",
     "drm_negatives.jsonl",
     "real_boston.jsonl",
+    "reply_posts.jsonl",
 )
 SEED = 20240611
 
@@ -137,6 +138,34 @@ def _jsonl(path: Path, source: str) -> list[Example]:
                 )
             )
     return out
+
+
+@dataclass(frozen=True)
+class ReplyExample:
+    """One labelled reply in a thread the city answered, and what the city had said."""
+
+    text: str
+    intent: str
+    city_said: str
+    lang: str
+    writer: str  # who wrote it (the id's prefix): the combiner is fitted on scores from other writers' models
+
+
+@lru_cache(maxsize=1)
+def reply_examples() -> tuple[ReplyExample, ...]:
+    """The written replies the reply-intent head is fitted on (reply_posts.jsonl), in file order."""
+    path = DATA_DIR / "reply_posts.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return tuple(
+        ReplyExample(
+            r["text"],
+            r["reply_intent"],
+            r.get("city_said", ""),
+            r.get("lang", "en"),
+            r["id"].rsplit("-", 1)[0],
+        )
+        for r in rows
+    )
 
 
 @lru_cache(maxsize=1)

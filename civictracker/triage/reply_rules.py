@@ -1,16 +1,17 @@
-"""Intent of a resident's reply in a thread we answered: still broken, fixed, a location, thanks, other.
+"""The hand-written rules' reading of a reply: still broken, fixed, a location, thanks, other.
 
 Order of the decision: a report that the problem is still there (or back, or only half done) wins over any
 "fixed" word in it ("marked fixed but it isn't"); then a confirmation that it is fixed; then a location,
 but only when the reply is about where the problem is, not about a new problem elsewhere ("same on the next
 block too") or about when ("they skipped us again this week"); then thanks; else other, for a person.
-bench/eval_reply.py scores it on tests/data/reply_intent.jsonl and on intake_dev.jsonl's replies.
+The rules are one witness: reply.py weighs their verdict beside the model's reply head.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -226,12 +227,41 @@ def _matches(patterns: list[tuple[re.Pattern[str], str]], s: str) -> list[str]:
     return [why for p, why in patterns if p.search(s)]
 
 
-def classify_reply(text: str) -> tuple[str, list[str]]:
-    """Intent of a reply in one of our threads, and the reasons (matched phrases)."""
+NO_MATCH = "no reply pattern matched"
+# What each family of rules found in a reply, whatever the verdict: the combiner's inputs beside it.
+EVIDENCE = (
+    "still broken",
+    "negated fix",
+    "fixed",
+    "location",
+    "thanks",
+    "elsewhere",
+    "time words",
+    "nothing",
+)
+
+
+@dataclass(frozen=True)
+class RuleReading:
+    """The rules' verdict on a reply, their reasons, and the evidence of each family (1.0 found)."""
+
+    intent: str
+    reasons: list[str]
+    evidence: tuple[float, ...]
+
+
+def rule_reply(text: str) -> tuple[str, list[str]]:
+    """The rules' intent for a reply in one of our threads, and their reasons (matched phrases)."""
+    reading = read_rules(text)
+    return reading.intent, reading.reasons
+
+
+def read_rules(text: str) -> RuleReading:
+    """rule_reply() with the evidence every rule family found (EVIDENCE order)."""
     s = fold(clean(text)).replace("@user", " ").replace("’", "'")
     s = re.sub(r"\s+", " ", s).strip()
     if not s:
-        return "other", ["empty reply"]
+        return RuleReading("other", ["empty reply"], (0.0,) * (len(EVIDENCE) - 1) + (1.0,))
     broken = _matches(_STILL_BROKEN_RE, _NO_NEWS.sub(" ", s))
     fixed = _matches(_FIXED_RE, s)
     location = _matches(_LOCATION_RE, s)
@@ -240,19 +270,31 @@ def classify_reply(text: str) -> tuple[str, list[str]]:
         location.append("street name: " + ", ".join(dict.fromkeys(streets)))
     thanks = bool(_THANKS_RE.search(s))
     elsewhere = _ELSEWHERE.search(s)
-
+    timed = bool(_TIME_WORDS.search(s))
     # "not fixed" contains "fixed": a negated fix is a still-broken report, so broken wins over fixed.
-    # "Same problem on the next block" is a new report, not a "no".
     strong = any(w in _NEGATING for w in broken)
+    found = [bool(broken), strong, bool(fixed), bool(location), thanks, bool(elsewhere), timed]
+    evidence = (*(float(f) for f in found), float(not any(found)))
+
+    def verdict(intent: str, reasons: list[str]) -> RuleReading:
+        return RuleReading(intent, reasons, evidence)
+
+    # "Same problem on the next block" is a new report, not a "no".
     if broken and not (fixed and not strong) and not (elsewhere and broken == ["says no"]):
-        return "still_broken", broken
+        return verdict("still_broken", broken)
     if fixed:
-        return "fixed_confirmed", fixed
+        return verdict("fixed_confirmed", fixed)
     if elsewhere:
-        return "other", [f"about another place or problem ({elsewhere.group(0)!r})"]
+        return verdict("other", [f"about another place or problem ({elsewhere.group(0)!r})"])
     strong_location = [w for w in location if w != "landmark phrase"]
-    if (strong_location or (location and len(s.split()) <= 12)) and not _TIME_WORDS.search(s):
-        return "location_clarification", location
+    if (strong_location or (location and len(s.split()) <= 12)) and not timed:
+        return verdict("location_clarification", location)
     if thanks:
-        return "thanks", ["thanks"]
-    return "other", ["no reply pattern matched"]
+        return verdict("thanks", ["thanks"])
+    return verdict("other", [NO_MATCH])
+
+
+def verdict_features(reading: RuleReading, classes: list[str]) -> list[float]:
+    """The rules' reading as model inputs: their verdict one-hot over the reply head's classes, then the
+    evidence of each rule family."""
+    return [float(reading.intent == c) for c in classes] + list(reading.evidence)

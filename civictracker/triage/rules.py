@@ -154,8 +154,8 @@ _NAMES_A_PLACE = GatedPattern(
     r"rd|road|pl|way|dr|sq)\b|"
     r"\b(?:my|our|the|this|de|do|da|del|mi|nan|in the|en el|la|no|na) (?:street|block|building|apartment|apt|"
     r"car|truck|house|home|hallway|stairwell|basement|elevator|floor|kitchen|porch|yard|garage|edificio|predio|"
-    r"apartamento|pasillo|corredor|sotano|porao|escada|bilding|koridor|kay|casa|rua|calle|lari|nursery|bedroom|"
-    r"living room|bathroom|attic|lobby|laundry room)\b|"
+    r"apartamento|pasillo|corredor|sotano|porao|escada|bilding|koridor|korido|koulwa|kay|casa|rua|calle|lari|"
+    r"nursery|bedroom|living room|bathroom|attic|lobby|laundry room)\b|"
     # A street after a Spanish, Portuguese or Creole preposition ("na Cambridge St", "sou Broadway Ave").
     r"\b(?:na|no|en|sou|nan|em) (?:[a-z]+ ){1,2}(?:st|street|ave|avenue|rd|road)\b|"
     r"\b(?:next door|specific location ?:|details ?:|emergency condition ?:|submitted via url)|"

@@ -13,12 +13,12 @@ Two files in civictracker/triage/data/, written only by `make triage-model`
   each head's name, first column and class list (a binary head has one column scoring its second class).
 
 Staleness. The training-inputs checksum covers the bytes of the data files the examples are read from
-(dataset.TRAINING_FILES), plus the code that turns them into a model (dataset.py,
-fit.py, text.py). Hashing bytes costs about a millisecond per MB at load; expanding the
-examples would cost as much as half a fit. A stale model is still used (a process never trains) but logs
-a warning naming the build command, and tests/unit/intake/test_triage_model_store.py fails, so CI
-catches a forgotten rebuild. A missing file, or a payload or header whose checksum does not match, is an
-error naming the build command.
+(dataset.TRAINING_FILES), plus the code that turns them into a model (dataset.py, fit.py, text.py, and
+reply_rules.py, whose verdicts the reply head's combiner is fitted on). Hashing bytes costs about a
+millisecond per MB at load; expanding the examples would cost as much as half a fit. A stale model is
+still used (a process never trains) but logs a warning naming the build command, and
+tests/unit/intake/test_triage_model_store.py fails, so CI catches a forgotten rebuild. A missing file, or a
+payload or header whose checksum does not match, is an error naming the build command.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ DATA_DIR = TRIAGE_DIR / "data"
 MODEL_PATH = DATA_DIR / "triage_model.npz"
 BUILD_COMMAND = "make triage-model (or: python scripts/train_triage.py --build)"
 # Code whose output is the model: the example expansion, the fit, and the text clean-up the model reads.
-TRAINING_CODE = ("dataset.py", "fit.py", "text.py")
+TRAINING_CODE = ("dataset.py", "fit.py", "text.py", "reply_rules.py")
 
 
 class TriageModelError(RuntimeError):
@@ -71,6 +71,9 @@ class Head:
     name: str
     column: int
     classes: list[Any]
+    # How the head's scores are weighed with other evidence (the reply head: a logistic regression over
+    # its scores and the rules' verdict, fitted at build time): {"inputs", "coef", "intercept"}.
+    combine: dict[str, Any] | None = None
 
     @property
     def n_columns(self) -> int:
@@ -146,7 +149,11 @@ def save_model(
         {"name": p.name, "n_features": len(p.terms), "analyzer": p.analyzer, "tfidf": p.tfidf}
         for p in model.parts
     ]
-    heads = [{"name": h.name, "column": h.column, "classes": h.classes} for h in model.heads]
+    heads = [
+        {"name": h.name, "column": h.column, "classes": h.classes}
+        | ({"combine": h.combine} if h.combine else {})
+        for h in model.heads
+    ]
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -226,7 +233,10 @@ def load_model(path: Path = MODEL_PATH, *, check_inputs: bool = True) -> StoredM
                 if idf.shape != (len(terms),):
                     raise ValueError(f"part {name}: {len(terms)} terms but {idf.shape} idf values")
                 parts.append(Part(name, dict(spec["analyzer"]), dict(spec["tfidf"]), terms, idf))
-            heads = [Head(h["name"], int(h["column"]), list(h["classes"])) for h in header["heads"]]
+            heads = [
+                Head(h["name"], int(h["column"]), list(h["classes"]), h.get("combine"))
+                for h in header["heads"]
+            ]
             weights, bias = arrays["weights"], arrays["bias"]
     except (KeyError, ValueError, TypeError, OSError) as exc:
         raise _fail(path, f"unreadable model ({exc!r})") from None
