@@ -68,6 +68,10 @@ NUMBER_AFTER = "number after street"
 CROSS_WORDS = frozenset({"street", "streets", "st", "sts", "str"})
 _CROSS_HINT_RE = re.compile(r"\s*(?::|=|-|is\b|are\b|would be\b)")
 _PARTING_RE = re.compile(r"[.,;:!?|()\[\]]")
+# A form's cross-street field ("The closest intersecting street: Bay", "Nearest cross street - Riverside"):
+# the name after it is a street even when it is a common word or a neighbourhood's name.
+LABEL_WORDS = frozenset({"closest", "nearest", "intersecting", "cross"})
+_LABEL_GAP_RE = re.compile(r"\s*(?::|=|-|is|are|would be)\s*")
 
 
 def _ends_address(gz: Gazetteer, toks: list[Token], n: int, cleaned: str) -> bool:
@@ -375,10 +379,22 @@ class _Assembler:
         self._phrase("intersection", m.i, chain[-1].j, chain, strength=strength)
         return self._claim(k, kk + 1 - k)
 
+    def _label_end(self, k: int) -> int | None:
+        """Token index of the "street" of a cross-street field whose value is mention k ("closest
+        intersecting street: Bay", "nearest cross street is Main"), or None."""
+        m, toks = self.ms[k], self.toks
+        for s in range(m.i - 1, max(0, m.i - 4), -1):
+            if toks[s].raw in CROSS_WORDS and toks[s - 1].text in LABEL_WORDS:
+                return s if _LABEL_GAP_RE.fullmatch(self.cleaned, toks[s].end, toks[m.i].start) else None
+        return None
+
+    def _labelled(self, k: int) -> bool:
+        return self._label_end(k) is not None
+
     def _place(self, k: int) -> int:
         """A landmark or neighbourhood of the gazetteer."""
         m = self.ms[k]
-        if m.place is None:
+        if m.place is None or (m.streets and self._labelled(k)):
             return 0
         p = self.gz.places[m.place]
         self._phrase("area" if p.kind == "area" else "place", m.i, m.j, [], place=p.name, fuzzy=m.fuzzy)
@@ -389,9 +405,12 @@ class _Assembler:
         m = self.ms[k]
         before = self._gap(max(0, m.i - 3), m.i)
         whole = any(g in WHOLE_WORDS for g in before)
-        strength = 0.8 if whole else (0.5 if not m.weak else 0.2)
-        if m.weak and not (before and before[-1] in {"on", "along", "of"}):
+        labelled = self._labelled(k)
+        strength = 0.8 if whole else (0.5 if not m.weak or labelled else 0.2)
+        if m.weak and not (before and before[-1] in {"on", "along", "of"}) and not labelled:
             strength = 0.0
+        if k + 1 < len(self.ms) and self._label_end(k + 1) == m.j - 1:
+            strength = 0.0  # the words "cross street" of "cross street: Bay" are the label, not Cross St
         if strength > 0:
             self._phrase("street", m.i, m.j, [m], strength=strength, place="whole" if whole else None)
         return self._claim(k, 1)

@@ -406,12 +406,15 @@ def _where_named_streets_meet(
     """A post that only places itself on a street but names, elsewhere in its words, one street that meets
     it ("a pothole on Cambridge St in front of the bakery, near Prospect St"; "bache en Cambridge St cerca
     de Prospect St"): the place where the two meet, as a "near" intersection."""
-    others = {
-        ph.streets[0][0]
-        for ph in phrases
-        if ph.kind == "street" and ph.strength >= 0.5 and not ph.fuzzy and ph.streets and ph.streets[0]
-    } - {best.street}
-    meeting = [s for s in others if best.street and gz.intersections_of(best.street, s)]
+    named = [ph for ph in phrases if ph.kind == "street" and not ph.fuzzy and ph.streets and ph.streets[0]]
+    meeting: list[str] = []
+    # Streets named plainly first; then common-word names read only after "on"/"of" ("on Memorial",
+    # "the intersection of Grove"), which count when nothing plainer meets the street and one of them does.
+    for strong in (True, False):
+        others = {ph.streets[0][0] for ph in named if (ph.strength >= 0.5) == strong} - {best.street}
+        meeting = [s for s in others if best.street and gz.intersections_of(best.street, s)]
+        if meeting:
+            break
     if len(meeting) != 1:
         return None  # none, or several streets to choose from: the street alone is the honest answer
     assert best.street is not None

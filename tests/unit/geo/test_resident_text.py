@@ -254,3 +254,53 @@ def test_two_streets_that_never_meet_keep_the_street_alone(gz: Gazetteer) -> Non
     # Hampshire St and Brattle St do not meet: no corner is invented from the two names.
     res = geocode_text(gz, "trash all over Hampshire St, I live on Brattle St")
     assert res.precision == "street"
+
+
+# --- plural types, cross-street fields, common-word streets that meet the named one ---------------
+def _corner(res: object) -> set[str]:
+    """The two streets of an intersection result (either order), empty for any other result."""
+    if getattr(res, "precision", None) != "intersection":
+        return set()
+    return set((getattr(res, "matched", "") or "").split(" & "))
+
+
+def test_plural_type_after_two_names_types_both(gz: Gazetteer) -> None:
+    # "Spring and Fifth Streets": one plural type for both names; a corner, as "Spring St & Fifth St" is.
+    res = geocode_text(gz, "the alley between Spring and Fifth Streets is flooded again")
+    assert _corner(res) == {"Spring St", "Fifth St"}, res
+    # An unknown first name (a street of another town) leaves the typed one standing.
+    res = geocode_text(gz, "graffiti on the fence between Zzyzx and Spring Streets")
+    assert res.found and res.street == "Spring St", res
+
+
+def test_plural_type_alone_names_no_street(gz: Gazetteer) -> None:
+    # A plural type with no "A and" before it is the common noun: "Cambridge streets" is not Cambridge St.
+    assert not geocode_text(gz, "Cambridge streets are a mess after the storm").found
+
+
+@pytest.mark.parametrize(
+    ("text", "street"),
+    [
+        ("Car blocking a driveway | The closest intersecting street: Spring | Color: Red", "Spring St"),
+        ("the nearest cross street is Market, the sidewalk is iced over", "Market St"),
+        ("Cross street - Union. Tree limb down across the sidewalk", "Union St"),
+    ],
+)
+def test_common_word_street_in_a_cross_street_field(gz: Gazetteer, text: str, street: str) -> None:
+    # A form's cross-street field names a street, even a common word; "cross street" itself is no Cross St.
+    res = geocode_text(gz, text)
+    assert res.found and res.street == street, res
+
+
+def test_cross_street_field_value_that_is_a_neighbourhood_reads_as_the_street(gz: Gazetteer) -> None:
+    res = geocode_text(gz, "closest intersecting street: Riverside | cars parked all day on Memorial")
+    assert _corner(res) == {"Memorial Dr", "Riverside Rd"}, res
+
+
+def test_common_word_street_after_on_meets_the_named_street(gz: Gazetteer) -> None:
+    # "of Grove" alone is too weak to place a post, but it says which corner of Huron Ave is meant.
+    res = geocode_text(gz, "crash again today at the intersection of Grove, Zzyzx and Huron, need a light")
+    assert _corner(res) == {"Grove St", "Huron Ave"}, res
+    # Without a street the named one meets, the street alone stands.
+    res = geocode_text(gz, "speeding on Huron Ave all day, my kids walk to the park on Memorial")
+    assert res.precision == "street" and res.street == "Huron Ave", res
