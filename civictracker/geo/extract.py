@@ -47,6 +47,7 @@ def _reading_words(lex: Lexicon) -> ReadingWords:
     )
 
 
+ARTICLES = frozenset({"the", "a", "an", "this", "that", "my", "our", "your", "their", "his", "her"})
 WHOLE_WORDS = frozenset({"all", "entire", "whole", "length", "along", "entirety", "full"})
 REAR_WORDS = frozenset({"rear", "r", "back"})
 # Words before a number that make it a route or bus, not a house ("route 2", "the 1 bus"); "no"/"number"
@@ -209,6 +210,8 @@ class _Assembler:
         return self.out
 
     def _read(self, k: int) -> int:
+        if self._noun(k):
+            return self._claim(k, 1)
         for reader in (
             self._between,
             self._between_on,
@@ -221,6 +224,12 @@ class _Assembler:
             if n:
                 return n
         return self._street(k)
+
+    def _noun(self, k: int) -> bool:
+        """ "the park at Memorial Dr", "between the water and Prospect St", "to the Park": after an
+        article, a common word without its type is the noun, never a street, alone or in a corner."""
+        m = self.ms[k]
+        return m.weak and m.place is None and m.i > 0 and self.toks[m.i - 1].text in ARTICLES
 
     def _phrase(self, kind: str, a: int, b: int, mentions: list[Mention], **kw: object) -> None:
         start, end = self.toks[a].start, self.toks[b - 1].end
@@ -260,6 +269,8 @@ class _Assembler:
         """The two gaps between mention k and the next two, when all three name streets."""
         ms = self.ms
         if k + 2 >= len(ms) or not all(x.streets for x in ms[k : k + 3]):
+            return None
+        if any(self._noun(q) for q in range(k, k + 3)):
             return None
         return self._gap(ms[k].j, ms[k + 1].i), self._gap(ms[k + 1].j, ms[k + 2].i)
 
@@ -364,7 +375,7 @@ class _Assembler:
                 break
             if "from" in gap and "across" not in gap:
                 break
-            if gap[-1] == "the" and ms[kk + 1].weak:
+            if (gap[-1] == "the" and ms[kk + 1].weak) or self._noun(kk + 1):
                 break  # "near the school", "by the park": a common noun, not School St
             # "A near B" is a weaker intersection than "A & B".
             if any(g in words.near for g in gap) and not any(g in words.joins for g in gap):

@@ -304,3 +304,18 @@ def test_common_word_street_after_on_meets_the_named_street(gz: Gazetteer) -> No
     # Without a street the named one meets, the street alone stands.
     res = geocode_text(gz, "speeding on Huron Ave all day, my kids walk to the park on Memorial")
     assert res.precision == "street" and res.street == "Huron Ave", res
+
+
+@pytest.mark.parametrize(
+    ("text", "street", "noun"),
+    [
+        ("the park at Western Ave is full of broken glass", "Western Ave", "Park"),
+        ("icy path between the water and Western Ave", "Western Ave", "Water St"),
+        ("I walked from Broadway to the park and slipped twice, on Prospect St too", "Broadway", "Park"),
+    ],
+)
+def test_a_common_word_after_an_article_is_the_noun(gz: Gazetteer, text: str, street: str, noun: str) -> None:
+    # "the park", "the water": no Park Ave or Water St in a corner or span with the street named.
+    res = geocode_text(gz, text)
+    assert res.found and street in (res.matched or ""), res
+    assert noun not in (res.matched or "") + (res.reason or ""), res
