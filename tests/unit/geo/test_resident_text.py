@@ -319,3 +319,14 @@ def test_a_common_word_after_an_article_is_the_noun(gz: Gazetteer, text: str, st
     res = geocode_text(gz, text)
     assert res.found and street in (res.matched or ""), res
     assert noun not in (res.matched or "") + (res.reason or ""), res
+
+
+def test_span_with_one_end_that_never_meets_the_street_keeps_the_end_that_does(gz: Gazetteer) -> None:
+    # Brattle St never meets Hampshire St (a misread or another town's street): the block still starts at
+    # the corner with Windsor St, as a "near" corner whose reason says what was not found.
+    res = geocode_text(gz, "repaint the bike lane on Hampshire St from Brattle St to Windsor St please")
+    assert _corner(res) == {"Hampshire St", "Windsor St"}, res
+    assert "does not meet Brattle St" in (res.reason or ""), res
+    # Neither end meets it: nothing sure about the block, no corner is made up.
+    res = geocode_text(gz, "repaint the bike lane on Hampshire St from Brattle St to Garden St please")
+    assert res.precision != "intersection", res
