@@ -330,3 +330,11 @@ def test_span_with_one_end_that_never_meets_the_street_keeps_the_end_that_does(g
     # Neither end meets it: nothing sure about the block, no corner is made up.
     res = geocode_text(gz, "repaint the bike lane on Hampshire St from Brattle St to Garden St please")
     assert res.precision != "intersection", res
+
+
+def test_common_adjectives_are_weak_names(gz: Gazetteer) -> None:
+    # "common" is also an alias of Scouting Way ("Common St"), "commercial" a street's name: as adjectives
+    # they name no street.
+    res = geocode_text(gz, "cars speed down Fairmont St, a common problem near the commercial lots")
+    assert res.found and res.street == "Fairmont St", res
+    assert not geocode_text(gz, "this is a common problem with commercial trucks").found
