@@ -47,6 +47,9 @@ def _reading_words(lex: Lexicon) -> ReadingWords:
     )
 
 
+# Words after which a common-word name is read as a street, weakly: "on Memorial", "to cross Howard",
+# "turn onto Grove" (a bare "Howard" elsewhere names nothing).
+WEAK_STREET_BEFORE = frozenset({"on", "along", "of", "onto", "cross", "crossing"})
 ARTICLES = frozenset({"the", "a", "an", "this", "that", "my", "our", "your", "their", "his", "her"})
 WHOLE_WORDS = frozenset({"all", "entire", "whole", "length", "along", "entirety", "full"})
 REAR_WORDS = frozenset({"rear", "r", "back"})
@@ -418,7 +421,7 @@ class _Assembler:
         whole = any(g in WHOLE_WORDS for g in before)
         labelled = self._labelled(k)
         strength = 0.8 if whole else (0.5 if not m.weak or labelled else 0.2)
-        if m.weak and not (before and before[-1] in {"on", "along", "of"}) and not labelled:
+        if m.weak and not (before and before[-1] in WEAK_STREET_BEFORE) and not labelled:
             strength = 0.0
         if k + 1 < len(self.ms) and self._label_end(k + 1) == m.j - 1:
             strength = 0.0  # the words "cross street" of "cross street: Bay" are the label, not Cross St

@@ -338,3 +338,19 @@ def test_common_adjectives_are_weak_names(gz: Gazetteer) -> None:
     res = geocode_text(gz, "cars speed down Fairmont St, a common problem near the commercial lots")
     assert res.found and res.street == "Fairmont St", res
     assert not geocode_text(gz, "this is a common problem with commercial trucks").found
+
+
+@pytest.mark.parametrize(
+    ("text", "street"),
+    [
+        ("the walk light to cross Putnam never comes on", "Putnam Ave"),
+        ("drivers turning onto Pearl never stop for the crosswalk", "Pearl St"),
+    ],
+)
+def test_common_word_street_after_cross_or_onto(gz: Gazetteer, text: str, street: str) -> None:
+    res = geocode_text(gz, text)
+    assert res.found and res.street == street, res
+
+
+def test_common_word_name_without_such_a_word_stays_no_street(gz: Gazetteer) -> None:
+    assert not geocode_text(gz, "Jackson called the city twice about the walk light").found
