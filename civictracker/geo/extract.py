@@ -9,6 +9,7 @@ from .gazetteer import Gazetteer
 from .lexicon import Lexicon
 from .mentions import Mention, find_mentions, is_number, postal_words
 from .normalize import Token, clean_text, tokenize
+from .stopwords import COMMON_WORDS, FUZZY_STOPWORDS
 from .types import LocationPhrase
 
 # English words that pad a corner phrase ("corner of the", "right on"); the words that join two streets
@@ -50,6 +51,7 @@ def _reading_words(lex: Lexicon) -> ReadingWords:
 # Words after which a common-word name is read as a street, weakly: "on Memorial", "to cross Howard",
 # "turn onto Grove" (a bare "Howard" elsewhere names nothing).
 WEAK_STREET_BEFORE = frozenset({"on", "along", "of", "onto", "cross", "crossing"})
+CORNER_ANDS = frozenset({"and", "&"})
 ARTICLES = frozenset({"the", "a", "an", "this", "that", "my", "our", "your", "their", "his", "her"})
 WHOLE_WORDS = frozenset({"all", "entire", "whole", "length", "along", "entirety", "full"})
 REAR_WORDS = frozenset({"rear", "r", "back"})
@@ -414,6 +416,26 @@ class _Assembler:
         self._phrase("area" if p.kind == "area" else "place", m.i, m.j, [], place=p.name, fuzzy=m.fuzzy)
         return self._claim(k, 1)
 
+    def _corner_with_unknown(self, k: int) -> bool:
+        """ "stop sign at Elm and Pendield", "at Ipswich and Elm": a corner of mention k and a name this city
+        does not have (a typo past correcting, another town's street); the common-word name is the street.
+        The other name must be no ordinary word ("at school and work" names no street)."""
+        toks, m = self.toks, self.ms[k]
+        if toks[m.i].text in COMMON_WORDS:
+            return False
+        inside = {q for x in self.ms for q in range(x.i, x.j)}
+
+        def unknown(q: int) -> bool:
+            w = toks[q].text if 0 <= q < len(toks) else ""
+            return len(w) >= 4 and w.isalpha() and q not in inside and w not in FUZZY_STOPWORDS
+
+        def text(q: int) -> str:
+            return toks[q].text if 0 <= q < len(toks) else ""
+
+        if text(m.i - 1) == "at" and text(m.j) in CORNER_ANDS and unknown(m.j + 1):
+            return True
+        return text(m.i - 1) in CORNER_ANDS and unknown(m.i - 2) and text(m.i - 3) == "at"
+
     def _street(self, k: int) -> int:
         """Whole street or a plain street mention; a weak name only after "on", "along" or "of"."""
         m = self.ms[k]
@@ -422,7 +444,7 @@ class _Assembler:
         labelled = self._labelled(k)
         strength = 0.8 if whole else (0.5 if not m.weak or labelled else 0.2)
         if m.weak and not (before and before[-1] in WEAK_STREET_BEFORE) and not labelled:
-            strength = 0.0
+            strength = 0.2 if self._corner_with_unknown(k) else 0.0
         if k + 1 < len(self.ms) and self._label_end(k + 1) == m.j - 1:
             strength = 0.0  # the words "cross street" of "cross street: Bay" are the label, not Cross St
         if strength > 0:

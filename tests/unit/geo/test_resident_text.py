@@ -354,3 +354,18 @@ def test_common_word_street_after_cross_or_onto(gz: Gazetteer, text: str, street
 
 def test_common_word_name_without_such_a_word_stays_no_street(gz: Gazetteer) -> None:
     assert not geocode_text(gz, "Jackson called the city twice about the walk light").found
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["cars run the stop sign at Putnam and Zzyzx every morning", "paint the crosswalk at Zzyzx and Putnam"],
+)
+def test_common_word_street_at_a_corner_with_a_name_the_city_lacks(gz: Gazetteer, text: str) -> None:
+    # The other name is a typo past correcting or another town's street: the corner says Putnam is a street.
+    res = geocode_text(gz, text)
+    assert res.found and res.street == "Putnam Ave", res
+
+
+@pytest.mark.parametrize("text", ["the kids are at school and work all day", "meet at Putnam and then lunch"])
+def test_at_a_and_an_ordinary_word_is_no_corner(gz: Gazetteer, text: str) -> None:
+    assert not geocode_text(gz, text).found
