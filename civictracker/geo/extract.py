@@ -9,6 +9,7 @@ from .gazetteer import Gazetteer
 from .lexicon import Lexicon
 from .mentions import Mention, find_mentions, is_number, postal_words
 from .normalize import Token, clean_text, tokenize
+from .stopwords import COMMON_WORDS, FUZZY_STOPWORDS
 from .types import LocationPhrase
 
 # English words that pad a corner phrase ("corner of the", "right on"); the words that join two streets
@@ -47,6 +48,11 @@ def _reading_words(lex: Lexicon) -> ReadingWords:
     )
 
 
+# Words after which a common-word name is read as a street, weakly: "on Memorial", "to cross Howard",
+# "turn onto Grove" (a bare "Howard" elsewhere names nothing).
+WEAK_STREET_BEFORE = frozenset({"on", "along", "of", "onto", "cross", "crossing"})
+CORNER_ANDS = frozenset({"and", "&"})
+ARTICLES = frozenset({"the", "a", "an", "this", "that", "my", "our", "your", "their", "his", "her"})
 WHOLE_WORDS = frozenset({"all", "entire", "whole", "length", "along", "entirety", "full"})
 REAR_WORDS = frozenset({"rear", "r", "back"})
 # Words before a number that make it a route or bus, not a house ("route 2", "the 1 bus"); "no"/"number"
@@ -68,6 +74,10 @@ NUMBER_AFTER = "number after street"
 CROSS_WORDS = frozenset({"street", "streets", "st", "sts", "str"})
 _CROSS_HINT_RE = re.compile(r"\s*(?::|=|-|is\b|are\b|would be\b)")
 _PARTING_RE = re.compile(r"[.,;:!?|()\[\]]")
+# A form's cross-street field ("The closest intersecting street: Bay", "Nearest cross street - Riverside"):
+# the name after it is a street even when it is a common word or a neighbourhood's name.
+LABEL_WORDS = frozenset({"closest", "nearest", "intersecting", "cross"})
+_LABEL_GAP_RE = re.compile(r"\s*(?::|=|-|is|are|would be)\s*")
 
 
 def _ends_address(gz: Gazetteer, toks: list[Token], n: int, cleaned: str) -> bool:
@@ -205,6 +215,8 @@ class _Assembler:
         return self.out
 
     def _read(self, k: int) -> int:
+        if self._noun(k):
+            return self._claim(k, 1)
         for reader in (
             self._between,
             self._between_on,
@@ -217,6 +229,12 @@ class _Assembler:
             if n:
                 return n
         return self._street(k)
+
+    def _noun(self, k: int) -> bool:
+        """ "the park at Memorial Dr", "between the water and Prospect St", "to the Park": after an
+        article, a common word without its type is the noun, never a street, alone or in a corner."""
+        m = self.ms[k]
+        return m.weak and m.place is None and m.i > 0 and self.toks[m.i - 1].text in ARTICLES
 
     def _phrase(self, kind: str, a: int, b: int, mentions: list[Mention], **kw: object) -> None:
         start, end = self.toks[a].start, self.toks[b - 1].end
@@ -256,6 +274,8 @@ class _Assembler:
         """The two gaps between mention k and the next two, when all three name streets."""
         ms = self.ms
         if k + 2 >= len(ms) or not all(x.streets for x in ms[k : k + 3]):
+            return None
+        if any(self._noun(q) for q in range(k, k + 3)):
             return None
         return self._gap(ms[k].j, ms[k + 1].i), self._gap(ms[k + 1].j, ms[k + 2].i)
 
@@ -360,7 +380,7 @@ class _Assembler:
                 break
             if "from" in gap and "across" not in gap:
                 break
-            if gap[-1] == "the" and ms[kk + 1].weak:
+            if (gap[-1] == "the" and ms[kk + 1].weak) or self._noun(kk + 1):
                 break  # "near the school", "by the park": a common noun, not School St
             # "A near B" is a weaker intersection than "A & B".
             if any(g in words.near for g in gap) and not any(g in words.joins for g in gap):
@@ -375,23 +395,58 @@ class _Assembler:
         self._phrase("intersection", m.i, chain[-1].j, chain, strength=strength)
         return self._claim(k, kk + 1 - k)
 
+    def _label_end(self, k: int) -> int | None:
+        """Token index of the "street" of a cross-street field whose value is mention k ("closest
+        intersecting street: Bay", "nearest cross street is Main"), or None."""
+        m, toks = self.ms[k], self.toks
+        for s in range(m.i - 1, max(0, m.i - 4), -1):
+            if toks[s].raw in CROSS_WORDS and toks[s - 1].text in LABEL_WORDS:
+                return s if _LABEL_GAP_RE.fullmatch(self.cleaned, toks[s].end, toks[m.i].start) else None
+        return None
+
+    def _labelled(self, k: int) -> bool:
+        return self._label_end(k) is not None
+
     def _place(self, k: int) -> int:
         """A landmark or neighbourhood of the gazetteer."""
         m = self.ms[k]
-        if m.place is None:
+        if m.place is None or (m.streets and self._labelled(k)):
             return 0
         p = self.gz.places[m.place]
         self._phrase("area" if p.kind == "area" else "place", m.i, m.j, [], place=p.name, fuzzy=m.fuzzy)
         return self._claim(k, 1)
+
+    def _corner_with_unknown(self, k: int) -> bool:
+        """ "stop sign at Elm and Pendield", "at Ipswich and Elm": a corner of mention k and a name this city
+        does not have (a typo past correcting, another town's street); the common-word name is the street.
+        The other name must be no ordinary word ("at school and work" names no street)."""
+        toks, m = self.toks, self.ms[k]
+        if toks[m.i].text in COMMON_WORDS:
+            return False
+        inside = {q for x in self.ms for q in range(x.i, x.j)}
+
+        def unknown(q: int) -> bool:
+            w = toks[q].text if 0 <= q < len(toks) else ""
+            return len(w) >= 4 and w.isalpha() and q not in inside and w not in FUZZY_STOPWORDS
+
+        def text(q: int) -> str:
+            return toks[q].text if 0 <= q < len(toks) else ""
+
+        if text(m.i - 1) == "at" and text(m.j) in CORNER_ANDS and unknown(m.j + 1):
+            return True
+        return text(m.i - 1) in CORNER_ANDS and unknown(m.i - 2) and text(m.i - 3) == "at"
 
     def _street(self, k: int) -> int:
         """Whole street or a plain street mention; a weak name only after "on", "along" or "of"."""
         m = self.ms[k]
         before = self._gap(max(0, m.i - 3), m.i)
         whole = any(g in WHOLE_WORDS for g in before)
-        strength = 0.8 if whole else (0.5 if not m.weak else 0.2)
-        if m.weak and not (before and before[-1] in {"on", "along", "of"}):
-            strength = 0.0
+        labelled = self._labelled(k)
+        strength = 0.8 if whole else (0.5 if not m.weak or labelled else 0.2)
+        if m.weak and not (before and before[-1] in WEAK_STREET_BEFORE) and not labelled:
+            strength = 0.2 if self._corner_with_unknown(k) else 0.0
+        if k + 1 < len(self.ms) and self._label_end(k + 1) == m.j - 1:
+            strength = 0.0  # the words "cross street" of "cross street: Bay" are the label, not Cross St
         if strength > 0:
             self._phrase("street", m.i, m.j, [m], strength=strength, place="whole" if whole else None)
         return self._claim(k, 1)

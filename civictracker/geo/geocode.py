@@ -309,12 +309,39 @@ def geocode_phrase(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None 
                 return street
         return res
     if phrase.kind == "between":
-        return geocode_between(gz, phrase, geotag)
+        res = geocode_between(gz, phrase, geotag)
+        return res if res.found else _one_end_of_span(gz, phrase, geotag) or res
     if phrase.kind == "street":
         return geocode_street(gz, phrase, geotag)
     if phrase.kind in ("place", "area"):
         return geocode_place(gz, phrase)
     return not_found(f"unsupported phrase kind {phrase.kind}")
+
+
+def _one_end_of_span(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None) -> GeocodeResult | None:
+    """ "Hampshire St from Brattle St to Windsor St" where only one end meets the street (the other is
+    misread or another town's street): the block starts at the corner that exists, a "near" intersection.
+    None when both or neither end meets it (then the span says nothing sure)."""
+    if len(phrase.streets) < 3 or not phrase.streets[0]:
+        return None
+    street = phrase.streets[0]
+    meets = [
+        k for k in (1, 2) if any(gz.intersections_of(a, c) for a in street[:3] for c in phrase.streets[k][:3])
+    ]
+    if len(meets) != 1:
+        return None
+    k = meets[0]
+    sub = replace(
+        phrase, kind="intersection", streets=[street, phrase.streets[k]], strength=0.6,
+        exact=[phrase.exact[0], phrase.exact[k]] if len(phrase.exact) > 2 else [],
+        weak=[phrase.weak[0], phrase.weak[k]] if len(phrase.weak) > 2 else [],
+    )  # fmt: skip
+    res = geocode_intersection(gz, sub, geotag, near=True)
+    if not res.found:
+        return None
+    other = phrase.streets[3 - k][0] if phrase.streets[3 - k] else "?"
+    res.reason = f"{street[0]} does not meet {other}: located at the end of the block that exists"
+    return res
 
 
 # --- whole posts -----------------------------------------------------------------------------------
@@ -406,12 +433,15 @@ def _where_named_streets_meet(
     """A post that only places itself on a street but names, elsewhere in its words, one street that meets
     it ("a pothole on Cambridge St in front of the bakery, near Prospect St"; "bache en Cambridge St cerca
     de Prospect St"): the place where the two meet, as a "near" intersection."""
-    others = {
-        ph.streets[0][0]
-        for ph in phrases
-        if ph.kind == "street" and ph.strength >= 0.5 and not ph.fuzzy and ph.streets and ph.streets[0]
-    } - {best.street}
-    meeting = [s for s in others if best.street and gz.intersections_of(best.street, s)]
+    named = [ph for ph in phrases if ph.kind == "street" and not ph.fuzzy and ph.streets and ph.streets[0]]
+    meeting: list[str] = []
+    # Streets named plainly first; then common-word names read only after "on"/"of" ("on Memorial",
+    # "the intersection of Grove"), which count when nothing plainer meets the street and one of them does.
+    for strong in (True, False):
+        others = {ph.streets[0][0] for ph in named if (ph.strength >= 0.5) == strong} - {best.street}
+        meeting = [s for s in others if best.street and gz.intersections_of(best.street, s)]
+        if meeting:
+            break
     if len(meeting) != 1:
         return None  # none, or several streets to choose from: the street alone is the honest answer
     assert best.street is not None

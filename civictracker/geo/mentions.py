@@ -38,6 +38,8 @@ PLACE_CONTEXT_BEFORE = frozenset({"at", "in", "near", "by", "around", "outside",
 # ...and words after it that make it an adjective instead ("central air"), or a region: the city's and
 # its state's names ("central Cambridge") and the pack's geo.region_words, added per gazetteer.
 PLACE_CONTEXT_NOT_AFTER = frozenset({"time", "air", "heat", "heating", "ac", "part"})
+# Words before "B" in "A and B Streets", where a plural type names both streets.
+PLURAL_JOINS = frozenset({"and", "&"})
 _NUM_RE = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?([a-z])?$")
 _ORD_RE = re.compile(r"^\d+(st|nd|rd|th)$")
 
@@ -296,7 +298,12 @@ def _street_at(
             typed = False
             end = i + ln
             nxt = words[end] if end < n else ""
-            if nxt in gz.lexicon.type_evidence:
+            if i > 0 and words[i - 1] in PLURAL_JOINS and _plural_type(gz, nxt):
+                # "between West Canton and May Streets": a plural type after "A and B" types the name
+                # (only there: "Cambridge streets are icy" names no street).
+                end += 1
+                typed = True
+            elif nxt in gz.lexicon.type_evidence:
                 # A type the street does not have ("windsor ave" for Windsor St) still names it.
                 end += 1
                 # ...but a common word with a type its street lacks ("the new place") stays weak.
@@ -313,6 +320,12 @@ def _street_at(
             m.weak = True  # a corrected word alone is too weak to be a street; it must come with a type
         return m
     return None
+
+
+def _plural_type(gz: Gazetteer, word: str) -> bool:
+    """ "streets", "sts", "avenues", "aves": a street type written in the plural (for two names at once)."""
+    lex = gz.lexicon
+    return len(word) > 2 and word[-1] == "s" and lex.street_types.get(word[:-1]) in lex.type_evidence
 
 
 def postal_words(gz: Gazetteer) -> frozenset[tuple[str, ...]]:

@@ -28,6 +28,9 @@ from .types import AddressRecord, LonLat, PackError, PlaceRecord, SegmentRecord,
 log = logging.getLogger(__name__)
 
 
+GENERIC_WEAK_NAMES = Path(__file__).resolve().parent / "data" / "weak_names.txt"
+
+
 def _default_cache_dir() -> Path:
     env = os.environ.get("CIVICTRACKER_GEO_CACHE")
     if env:
@@ -68,7 +71,9 @@ def load_gazetteer(pack_dir: Path, cache_dir: Path | None = None) -> Gazetteer:
     pack_dir = Path(pack_dir)
     city = _read_city(pack_dir)
     files = _input_files(pack_dir, city)
-    key = _cache_key(files)
+    # The generic weak-name list is built into the gazetteer too: a change to it must not read (or write)
+    # the cached gazetteer of the old list.
+    key = _cache_key([*files, GENERIC_WEAK_NAMES])
     cdir = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
     cpath = cdir / f"{city.get('slug') or pack_dir.name}-{key}.pickle"
     if cpath.exists():

@@ -55,6 +55,27 @@ def test_a_second_load_comes_from_the_cache(cache_dir: Path, gz: Gazetteer, monk
     assert len(again.segments) == len(gz.segments) and again.junctions.keys() == gz.junctions.keys()
 
 
+def test_a_changed_generic_weak_name_list_is_not_read_from_the_old_cache(
+    cache_dir: Path, gz: Gazetteer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The weak names are built into the gazetteer: another list must build again, not reuse the cache."""
+    import civictracker.geo.pack_loader as loader
+
+    other = tmp_path / "weak_names.txt"
+    other.write_text(loader.GENERIC_WEAK_NAMES.read_text(encoding="utf-8") + "\nzzyzx\n", encoding="utf-8")
+
+    class Built(Exception):
+        pass
+
+    def build(*_args: object) -> Gazetteer:
+        raise Built
+
+    monkeypatch.setattr(loader, "build_from_pack", build)
+    monkeypatch.setattr(loader, "GENERIC_WEAK_NAMES", other)
+    with pytest.raises(Built):
+        load_gazetteer(PACK, cache_dir)
+
+
 def _copy_pack(tmp_path: Path) -> Path:
     dst = tmp_path / "pack"
     shutil.copytree(PACK, dst)

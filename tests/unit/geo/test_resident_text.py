@@ -254,3 +254,118 @@ def test_two_streets_that_never_meet_keep_the_street_alone(gz: Gazetteer) -> Non
     # Hampshire St and Brattle St do not meet: no corner is invented from the two names.
     res = geocode_text(gz, "trash all over Hampshire St, I live on Brattle St")
     assert res.precision == "street"
+
+
+# --- plural types, cross-street fields, common-word streets that meet the named one ---------------
+def _corner(res: object) -> set[str]:
+    """The two streets of an intersection result (either order), empty for any other result."""
+    if getattr(res, "precision", None) != "intersection":
+        return set()
+    return set((getattr(res, "matched", "") or "").split(" & "))
+
+
+def test_plural_type_after_two_names_types_both(gz: Gazetteer) -> None:
+    # "Spring and Fifth Streets": one plural type for both names; a corner, as "Spring St & Fifth St" is.
+    res = geocode_text(gz, "the alley between Spring and Fifth Streets is flooded again")
+    assert _corner(res) == {"Spring St", "Fifth St"}, res
+    # An unknown first name (a street of another town) leaves the typed one standing.
+    res = geocode_text(gz, "graffiti on the fence between Zzyzx and Spring Streets")
+    assert res.found and res.street == "Spring St", res
+
+
+def test_plural_type_alone_names_no_street(gz: Gazetteer) -> None:
+    # A plural type with no "A and" before it is the common noun: "Cambridge streets" is not Cambridge St.
+    assert not geocode_text(gz, "Cambridge streets are a mess after the storm").found
+
+
+@pytest.mark.parametrize(
+    ("text", "street"),
+    [
+        ("Car blocking a driveway | The closest intersecting street: Spring | Color: Red", "Spring St"),
+        ("the nearest cross street is Market, the sidewalk is iced over", "Market St"),
+        ("Cross street - Union. Tree limb down across the sidewalk", "Union St"),
+    ],
+)
+def test_common_word_street_in_a_cross_street_field(gz: Gazetteer, text: str, street: str) -> None:
+    # A form's cross-street field names a street, even a common word; "cross street" itself is no Cross St.
+    res = geocode_text(gz, text)
+    assert res.found and res.street == street, res
+
+
+def test_cross_street_field_value_that_is_a_neighbourhood_reads_as_the_street(gz: Gazetteer) -> None:
+    res = geocode_text(gz, "closest intersecting street: Riverside | cars parked all day on Memorial")
+    assert _corner(res) == {"Memorial Dr", "Riverside Rd"}, res
+
+
+def test_common_word_street_after_on_meets_the_named_street(gz: Gazetteer) -> None:
+    # "of Grove" alone is too weak to place a post, but it says which corner of Huron Ave is meant.
+    res = geocode_text(gz, "crash again today at the intersection of Grove, Zzyzx and Huron, need a light")
+    assert _corner(res) == {"Grove St", "Huron Ave"}, res
+    # Without a street the named one meets, the street alone stands.
+    res = geocode_text(gz, "speeding on Huron Ave all day, my kids walk to the park on Memorial")
+    assert res.precision == "street" and res.street == "Huron Ave", res
+
+
+@pytest.mark.parametrize(
+    ("text", "street", "noun"),
+    [
+        ("the park at Western Ave is full of broken glass", "Western Ave", "Park"),
+        ("icy path between the water and Western Ave", "Western Ave", "Water St"),
+        ("I walked from Broadway to the park and slipped twice, on Prospect St too", "Broadway", "Park"),
+    ],
+)
+def test_a_common_word_after_an_article_is_the_noun(gz: Gazetteer, text: str, street: str, noun: str) -> None:
+    # "the park", "the water": no Park Ave or Water St in a corner or span with the street named.
+    res = geocode_text(gz, text)
+    assert res.found and street in (res.matched or ""), res
+    assert noun not in (res.matched or "") + (res.reason or ""), res
+
+
+def test_span_with_one_end_that_never_meets_the_street_keeps_the_end_that_does(gz: Gazetteer) -> None:
+    # Brattle St never meets Hampshire St (a misread or another town's street): the block still starts at
+    # the corner with Windsor St, as a "near" corner whose reason says what was not found.
+    res = geocode_text(gz, "repaint the bike lane on Hampshire St from Brattle St to Windsor St please")
+    assert _corner(res) == {"Hampshire St", "Windsor St"}, res
+    assert "does not meet Brattle St" in (res.reason or ""), res
+    # Neither end meets it: nothing sure about the block, no corner is made up.
+    res = geocode_text(gz, "repaint the bike lane on Hampshire St from Brattle St to Garden St please")
+    assert res.precision != "intersection", res
+
+
+def test_common_adjectives_are_weak_names(gz: Gazetteer) -> None:
+    # "common" is also an alias of Scouting Way ("Common St"), "commercial" a street's name: as adjectives
+    # they name no street.
+    res = geocode_text(gz, "cars speed down Fairmont St, a common problem near the commercial lots")
+    assert res.found and res.street == "Fairmont St", res
+    assert not geocode_text(gz, "this is a common problem with commercial trucks").found
+
+
+@pytest.mark.parametrize(
+    ("text", "street"),
+    [
+        ("the walk light to cross Putnam never comes on", "Putnam Ave"),
+        ("drivers turning onto Pearl never stop for the crosswalk", "Pearl St"),
+    ],
+)
+def test_common_word_street_after_cross_or_onto(gz: Gazetteer, text: str, street: str) -> None:
+    res = geocode_text(gz, text)
+    assert res.found and res.street == street, res
+
+
+def test_common_word_name_without_such_a_word_stays_no_street(gz: Gazetteer) -> None:
+    assert not geocode_text(gz, "Jackson called the city twice about the walk light").found
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["cars run the stop sign at Putnam and Zzyzx every morning", "paint the crosswalk at Zzyzx and Putnam"],
+)
+def test_common_word_street_at_a_corner_with_a_name_the_city_lacks(gz: Gazetteer, text: str) -> None:
+    # The other name is a typo past correcting or another town's street: the corner says Putnam is a street.
+    res = geocode_text(gz, text)
+    assert res.found and res.street == "Putnam Ave", res
+
+
+@pytest.mark.parametrize("text", ["the kids are at school and work all day", "meet at Putnam and then lunch"])
+def test_at_a_and_an_ordinary_word_is_no_corner(gz: Gazetteer, text: str) -> None:
+    assert not geocode_text(gz, text).found
