@@ -70,6 +70,8 @@ URGENT_MODEL_THRESHOLD = 0.5
 # 0.986 -> 0.960, kept >= 0.85 on the resident streams.
 URGENT_MODEL_THRESHOLD_CUED = 0.33
 UNKNOWN_LANG_THRESHOLD = 0.85
+# The hazard head names the danger of an urgent post the patterns found none in from this probability on.
+HAZARD_HEAD_MIN_P = 0.2
 KEYWORD_LOGIT = 1.0
 # A hazard named in a post the model doubts is still a request from this probability on, unless it is news
 # with a link; at a place the post names, at any probability.
@@ -139,14 +141,20 @@ class TriageModel:
         assert word.name == "word", "the word n-gram part must be the first part (top_words relies on it)"
         self.n_word_features = len(word.terms)
         self.word_names = word.terms
-        # The reply head's columns come last and are kept apart: a post's triage never pays for them.
-        reply = stored.head("reply")
+        # Heads read for some posts only (a reply's intent, an urgent post's danger) come after the triage
+        # heads and are kept apart: a post's triage never pays for them.
+        reply, hazard = stored.head("reply"), stored.head("hazard")
+        assert hazard.column == reply.column + reply.n_columns
         self.reply_intents = [str(c) for c in reply.classes]
+        self.hazard_kinds = [str(c) for c in hazard.classes]
         every = np.asarray(stored.weights, dtype=np.float64)  # (n_features, n_columns)
+        bias = np.asarray(stored.bias, dtype=np.float64)
         self.weights = np.ascontiguousarray(every[:, : reply.column])
-        self.reply_weights = np.ascontiguousarray(every[:, reply.column :])
-        self.bias = np.asarray(stored.bias[: reply.column], dtype=np.float64)
-        self.reply_bias = np.asarray(stored.bias[reply.column :], dtype=np.float64)
+        self.bias = bias[: reply.column]
+        self.reply_weights = np.ascontiguousarray(every[:, reply.column : hazard.column])
+        self.reply_bias = bias[reply.column : hazard.column]
+        self.hazard_weights = np.ascontiguousarray(every[:, hazard.column :])
+        self.hazard_bias = bias[hazard.column :]
         if not reply.combine:
             raise ValueError("the reply head has no combiner (rebuild the model)")
         self.reply_combine_coef = np.asarray(reply.combine["coef"], dtype=np.float64)
@@ -166,6 +174,7 @@ class TriageModel:
         assert self._kind0 == self._cat0 + len(self.categories) == 2 + len(self.categories)
         assert self.weights.shape[1] == self._kind0 + len(self.kinds) == reply.column
         assert self.reply_weights.shape[1] == len(self.reply_intents)
+        assert self.hazard_weights.shape[1] == len(self.hazard_kinds)
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and TF-IDF values of one text, identical to the fitted FeatureUnion's row."""
@@ -184,11 +193,23 @@ class TriageModel:
         inputs = np.concatenate([scores, verdict_features(rules, self.reply_intents)])
         probs = _softmax(self.reply_combine_coef @ inputs + self.reply_combine_bias)
         best = int(probs.argmax())
-        mask = idx < self.n_word_features
-        contrib = val[mask] * self.reply_weights[idx[mask], best]
-        order = (-contrib).argsort()[:3]
-        words = [str(self.word_names[idx[mask][i]]) for i in order if contrib[i] > 0]
+        words = self._words_for((idx, val), self.reply_weights[:, best])
         return self.reply_intents[best], float(probs[best]), words
+
+    def read_hazard(self, row: tuple[np.ndarray, np.ndarray]) -> tuple[str, float, list[str]]:
+        """The likeliest danger of a post ("none" or a rules.HAZARD_KINDS kind), its probability, and the
+        words that pushed the hazard head toward it."""
+        idx, val = row
+        probs = _softmax(val @ self.hazard_weights[idx] + self.hazard_bias)
+        best = int(probs.argmax())
+        return self.hazard_kinds[best], float(probs[best]), self._words_for(row, self.hazard_weights[:, best])
+
+    def _words_for(self, row: tuple[np.ndarray, np.ndarray], column: np.ndarray, n: int = 3) -> list[str]:
+        idx, val = row
+        mask = idx < self.n_word_features
+        contrib = val[mask] * column[idx[mask]]
+        order = (-contrib).argsort()[:n]
+        return [str(self.word_names[idx[mask][i]]) for i in order if contrib[i] > 0]
 
     def _reply_row(self, mtext: str) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
         idx, val = self._rows.row(mtext)
@@ -407,9 +428,28 @@ def _decide(post: _Post, guess: LanguageGuess, channel_kind: str, catalog: tuple
     service_code = _choose_service(post, [code for code, _ in catalog])
     _explain_service(post, service_code, reasons)
     urgent = _is_urgent(post, service_code, reasons)
+    kinds = _dangers(post, reasons) if urgent else post.found_kinds
     confidence = round(post.p_request, 3)
-    result = TriageResult(True, service_code, urgent, lang, confidence, reasons, "request", post.found_kinds)
+    result = TriageResult(True, service_code, urgent, lang, confidence, reasons, "request", kinds)
     return result, post.hazards, post.kind_probs
+
+
+def _dangers(post: _Post, reasons: list[str]) -> list[str]:
+    """The dangers of an urgent post, the one whose safety line the reply gives first. The hazard patterns'
+    kinds, in rules.HAZARD_KINDS order; when they name several, the hazard head's choice among them goes
+    first; when they name none, the head's answer if it names one (not for dark signals or ice alone)."""
+    kinds = post.found_kinds
+    if len(kinds) == 1:
+        return kinds
+    kind, p, words = post.model.read_hazard(post.row)
+    if kinds:
+        return [kind, *(k for k in kinds if k != kind)] if kind in kinds else kinds
+    if kind == "none" or p < HAZARD_HEAD_MIN_P:
+        return []
+    reasons.append(
+        f"safety line: {kind} (hazard model p={p:.2f}" + (f", words: {', '.join(words)})" if words else ")")
+    )
+    return [kind]
 
 
 def _nothing_to_read(mtext: str, lang: str) -> TriageResult | None:

@@ -37,7 +37,11 @@ class Example:
     urgent: bool
     kind: str  # "request" or the kind of non-request
     lang: str
-    source: str  # "template" | "handwritten" | "drm" | "boston-hand" | "boston-folder"
+    # "template" | "handwritten" | "social" | "social-hazard" | "drm" | "boston-hand" | "boston-folder"
+    source: str
+    # The emergency kinds of an urgent post, the one whose safety line comes first first (rules.HAZARD_KINDS;
+    # empty: none, or not urgent). None where nobody wrote them down: those rows do not teach the hazard head.
+    hazards: tuple[str, ...] | None = None
 
 
 def _fill(template: str, slots: dict[str, list[str]], rng: random.Random) -> str:
@@ -135,6 +139,7 @@ def _jsonl(path: Path, source: str) -> list[Example]:
                     row.get("kind", "request" if row["is_request"] else "other"),
                     row.get("lang", "en"),
                     row.get("source", source),
+                    tuple(row["hazards"]) if "hazards" in row else None,
                 )
             )
     return out

@@ -2,8 +2,9 @@
 
 `make triage-model` runs fit_stored_model() and saves the result with store.save_model();
 processes load that file. The representation is a TF-IDF feature union (word 1-2 grams + character
-2-5 grams) shared by five linear heads: request-or-not, urgency (on requests), service category (on
-requests), kind of non-request, and the intent of a reply in a thread (fitted on its own rows). Add a
+2-5 grams) shared by six linear heads: request-or-not, urgency (on requests), service category (on
+requests), kind of non-request, the intent of a reply in a thread (fitted on its own rows), and the
+danger of an urgent post (fitted on the posts whose writers named it). Add a
 vectorizer part to build_vectorizer() or a head to fit_stored_model() and the file format carries it
 (named parts, named heads with their class lists). This file's bytes are part of the training-inputs
 checksum, so editing it marks the shipped model stale.
@@ -40,11 +41,13 @@ SOURCE_WEIGHT: dict[str, float] = {"boston-folder": 0.3}
 # The request head's weights by source (the service and urgency heads take SOURCE_WEIGHT). Real news and
 # unrelated messages count double: k-fold, held-out Disaster Response news judged requests 4.6% -> 2.4%
 # (with the 0.6 threshold), team dev request F1 0.974 -> 0.983, hand-labelled request recall 0.975 -> 0.966.
-REQUEST_SOURCE_WEIGHT: dict[str, float] = {**SOURCE_WEIGHT, "drm": 2.0}
+REQUEST_SOURCE_WEIGHT: dict[str, float] = {**SOURCE_WEIGHT, "drm": 2.0, "social-hazard": 0.0}
 # The reply-intent head (replies in a thread, reply.py) and its combiner with the rules: chosen by
 # leaving one writer's replies out (bench/exp_reply.py).
 REPLY_C = 0.25
 REPLY_COMBINE_C = 0.3
+# The hazard head (classify.HAZARD_HEAD_MIN_P says when its answer is used).
+HAZARD_C = 10.0
 # TfidfTransformer settings the run-time features() reproduces.
 _TFIDF_PARAMS = ("binary", "norm", "use_idf", "sublinear_tf")
 
@@ -75,6 +78,15 @@ def build_vectorizer() -> FeatureUnion:
 def build_classifier(c: float = 4.0) -> LogisticRegression:
     """A binary head: logistic regression (liblinear: fast on small sparse data, deterministic)."""
     return LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=2000)
+
+
+def build_hazard_head() -> LogisticRegression:
+    """The hazard head: multinomial logistic regression, whose probabilities decide when it is sure."""
+    return LogisticRegression(C=HAZARD_C, max_iter=3000, class_weight="balanced")
+
+
+def _first_hazard(example: Example) -> str:
+    return example.hazards[0] if example.hazards else "none"
 
 
 def build_multiclass(c: float = 0.5) -> LinearSVC:
@@ -140,6 +152,7 @@ def fit_stored_model(
     # The kind of a non-request is known where it was written down (templates, social posts, Disaster
     # Response); a Boston row labelled not_request has none, so it teaches the request head only.
     non_idx = [i for i in np.flatnonzero(~is_req).tolist() if not examples[i].source.startswith("boston")]
+    haz_idx = [i for i, e in enumerate(examples) if e.hazards is not None]
     weight = np.array([SOURCE_WEIGHT.get(e.source, 1.0) for e in examples])
     request_weight = np.array([REQUEST_SOURCE_WEIGHT.get(e.source, 1.0) for e in examples])
     # Column layout of the weight matrix: request | urgent | categories... | kinds...
@@ -160,6 +173,9 @@ def fit_stored_model(
         ("kind", build_multiclass().fit(x[non_idx], [examples[i].kind for i in non_idx])),
         # Replies in a thread: their own rows, on the same features (the union is fitted on the posts).
         ("reply", build_multiclass(REPLY_C).fit(x_reply, [r.intent for r in replies])),
+        # The danger whose safety line comes first, on the posts whose writers named it ("none" for the
+        # rest of them): read only for an urgent post in which no hazard pattern named a kind.
+        ("hazard", build_hazard_head().fit(x[haz_idx], [_first_hazard(examples[i]) for i in haz_idx])),
     ]
     heads: list[Head] = []
     column = 0

@@ -230,3 +230,28 @@ def test_dev_split_of_the_emergency_set_recall_and_precision() -> None:
     # concrete spilled in a basement), which a dispatcher reads at once and downgrades.
     non_emergencies = sum(not r["emergency"] for r in dev)
     assert missed == [] and len(false_alarms) <= 0.05 * non_emergencies, (missed, false_alarms)
+
+
+# The hazard head names the danger of an urgent post the patterns read no kind in, so the reply's safety
+# line comes first (texts written for this test; no hazard pattern knows their wording).
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("basement of 9 Oak St smells like a struck match and the pilot light went out", "gas"),
+        ("the box on the pole outside 12 Pine St is buzzing and throwing blue flashes", "electric"),
+        (
+            "the porch on the third floor at 7 Ash St just dropped a foot and is hanging off the house",
+            "collapse",
+        ),
+    ],
+)
+def test_the_hazard_head_names_a_danger_the_patterns_miss(text: str, kind: str) -> None:
+    result = triage_text(text)
+    assert result.urgent, result.reasons
+    assert result.hazards[:1] == [kind], result.reasons
+    assert any(r.startswith(f"safety line: {kind} (hazard model p=") for r in result.reasons), result.reasons
+
+
+def test_dark_signals_get_no_invented_safety_line() -> None:
+    result = triage_text("traffic lights are out at Mass Ave and Prospect St, cars nearly crashing")
+    assert result.urgent and result.hazards == [], result.reasons

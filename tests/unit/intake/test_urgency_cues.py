@@ -53,7 +53,7 @@ def test_a_named_family_lowers_the_threshold_and_blockers_still_hold(monkeypatch
     # No hazard pattern knows this wording: only the family and the model make it urgent.
     named = triage_text("big crack running up the wall of the garage at 20 Elm St, getting wider")
     assert named.is_request and named.urgent, named
-    assert named.reasons[-1] == f"urgent (model p={p:.2f}, names a danger: collapse)", named
+    assert f"urgent (model p={p:.2f}, names a danger: collapse)" in named.reasons, named
     plain = triage_text("the crosswalk paint on Elm St is so faded you cannot see it, please repaint")
     assert plain.is_request and not plain.urgent, plain
     # A blocker still vetoes the model's vote: a hazard that is over.
