@@ -33,6 +33,7 @@ from civictracker.triage.rules import (
     hazard_service,
     keyword_hits,
     names_a_place,
+    snow_ruling,
     urgent_reasons,
     vetoes_urgency,
 )
@@ -568,7 +569,7 @@ def _choose_service(post: _Post, codes: list[str]) -> str | None:
     service_code = max(scores, key=lambda c: scores[c]) if scores else None
     if service_code is not None and scores[service_code] <= 0.0:
         service_code = "other" if "other" in codes else None
-    return hazard_service(post.found_kinds, service_code, codes, post.mtext)
+    return hazard_service(post.found_kinds, snow_ruling(service_code, codes, post.mtext), codes, post.mtext)
 
 
 def _explain_service(post: _Post, service_code: str | None, reasons: list[str]) -> None:

@@ -287,6 +287,24 @@ def hazard_service(
     return next((code for code in suits if code in codes), service_code)
 
 
+# The labelling guide's ruling: snow piles blocking a hydrant are snow_ice (the city clears the snow). The
+# service words pull the other way ("hydrant", "before there's a fire"): three hands' posts were misread so.
+_SNOW_ON_HYDRANT = re.compile(
+    r"\b(?:hydrants?|hidrantes?|idran)\b.{0,60}\b(?:buried|covered|blocked|under|hidden|enterrad[oa]s?|"
+    r"tapad[oa]s?|cubiert[oa]s?|cobert[oa]s?|anba)\b.{0,40}\b(?:snow\w*|plow(?:ed)? (?:pile|bank)|ice|nieve|"
+    r"neve|nej|gla)\b|"
+    r"\b(?:snow\w*|plow(?:ed)? (?:pile|bank)|nieve|neve|nej)\b.{0,40}\b(?:buried|burying|covering|covers|"
+    r"blocking|blocks|on top of|over)\b.{0,25}\b(?:hydrants?|hidrantes?|idran)\b"
+)
+
+
+def snow_ruling(service_code: str | None, codes: list[str], folded: str) -> str | None:
+    """snow_ice for a hydrant buried in snow (the guide's ruling) when triage chose its hydrant or "other"."""
+    if service_code in ("water_sewer", "other") and "snow_ice" in codes and _SNOW_ON_HYDRANT.search(folded):
+        return "snow_ice"
+    return service_code
+
+
 @lru_cache(maxsize=32)
 def keyword_matcher(
     catalog: tuple[tuple[str, tuple[str, ...]], ...],

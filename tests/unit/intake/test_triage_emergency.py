@@ -255,3 +255,19 @@ def test_the_hazard_head_names_a_danger_the_patterns_miss(text: str, kind: str) 
 def test_dark_signals_get_no_invented_safety_line() -> None:
     result = triage_text("traffic lights are out at Mass Ave and Prospect St, cars nearly crashing")
     assert result.urgent and result.hazards == [], result.reasons
+
+
+# The labelling guide's ruling: a hydrant buried in snow is snow_ice; a hydrant's own faults stay water_sewer.
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [
+        ("fire hydrant at Elm and Pine completely covered by snow", "snow_ice"),
+        ("the plow pile is burying the hydrant in front of 12 Oak St", "snow_ice"),
+        ("el hidrante en Cambridge St está enterrado en la nieve", "snow_ice"),
+        ("hydrant on Pine St buried under a snowbank, dig it out before there's a fire", "snow_ice"),
+        ("hydrant leaking on Trowbridge St", "water_sewer"),
+    ],
+)
+def test_a_hydrant_buried_in_snow_is_snow_and_ice(text: str, service: str) -> None:
+    result = triage_text(text)
+    assert (result.service_code, result.urgent) == (service, False), result.reasons
