@@ -34,6 +34,8 @@ from eval_real import fold_of, read_jsonl  # noqa: E402
 from civictracker.triage import classify as triage  # noqa: E402
 from civictracker.triage import fit  # noqa: E402
 from civictracker.triage.dataset import DATA_DIR, Example, training_examples  # noqa: E402
+from civictracker.triage.reply_rules import EVIDENCE, REPLY_INTENTS  # noqa: E402
+from civictracker.triage.rules import HAZARD_KINDS  # noqa: E402
 from civictracker.triage.store import Head, StoredModel  # noqa: E402
 
 # A service head may be fitted on sub-classes ("other/3"); they score as their service, probabilities summed.
@@ -69,9 +71,22 @@ class Fold:
             ("category", coef, intercept, classes),
             ("kind", self.kind.coef_, self.kind.intercept_, [str(c) for c in self.kind.classes_]),
         ]
+        # The reply and hazard heads play no part in a post's request or service: zero weights stand in.
+        n = self.request.coef_.shape[1]
+        side = [("reply", list(REPLY_INTENTS)), ("hazard", ["none", *HAZARD_KINDS])]
+        fitted += [(name, np.zeros((len(cls), n)), np.zeros(len(cls)), cls) for name, cls in side]
+        combine = {"coef": np.zeros((len(REPLY_INTENTS), len(REPLY_INTENTS) * 2 + len(EVIDENCE))).tolist()}
         heads, column = [], 0
         for name, _, _, cls in fitted:
-            heads.append(Head(name, column, [c.item() if hasattr(c, "item") else c for c in cls]))
+            classes = [c.item() if hasattr(c, "item") else c for c in cls]
+            heads.append(
+                Head(
+                    name,
+                    column,
+                    classes,
+                    combine | {"intercept": [0.0] * len(cls)} if name == "reply" else None,
+                )
+            )
             column += heads[-1].n_columns
         weights = np.vstack([c for _, c, _, _ in fitted]).T.astype(np.float32)
         bias = np.concatenate([b for _, _, b, _ in fitted]).astype(np.float64)
