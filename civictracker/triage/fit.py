@@ -197,7 +197,7 @@ def _reply_combiner(x: Any, replies: Sequence[ReplyExample], classes: list[str])
     each reply got from a head fitted without its writer, so the weights reflect a hand the head never saw.
 
     Leaving one writer out (bench/exp_reply.py), rules alone read the held-out writers' replies 0.61-0.78,
-    the head alone 0.83-0.94, the combination 0.85-0.96."""
+    the head alone 0.82-0.93, the combination 0.84-0.96."""
     writers = sorted({r.writer for r in replies})
     if len(writers) < 2:
         raise ValueError("the reply combiner needs replies from at least two writers")
