@@ -13,7 +13,6 @@ import argparse
 import json
 import re
 import sys
-import unicodedata
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -22,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from civictracker.triage.dataset import reply_examples, training_examples  # noqa: E402
+from civictracker.triage.text import fold as fold_accents  # noqa: E402
 
 # Every labelled set a figure is reported on (dev sets too: a copy there would inflate its figure).
 EVAL_SETS = (
@@ -35,9 +35,7 @@ _MENTION = re.compile(r"@\w+")
 
 def fold(text: str) -> str:
     """Lower case, accents and @mentions dropped, words joined by single spaces."""
-    plain = unicodedata.normalize("NFKD", _MENTION.sub(" ", text.casefold()))
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    return " ".join(_WORD.findall(plain))
+    return " ".join(_WORD.findall(fold_accents(_MENTION.sub(" ", text.casefold()))))
 
 
 def eval_texts() -> dict[str, str]:

@@ -190,11 +190,12 @@ class TriageModel:
         """A reply's intent from the reply head's scores and the rules' verdict (the head's combiner).
 
         Returns the intent, its probability, and the words that pushed the head toward it."""
-        (idx, val), scores = self._reply_row(mtext)
+        idx, val = row = self._rows.row(mtext)
+        scores = val @ self.reply_weights[idx] + self.reply_bias
         inputs = np.concatenate([scores, verdict_features(rules, self.reply_intents)])
         probs = _softmax(self.reply_combine_coef @ inputs + self.reply_combine_bias)
         best = int(probs.argmax())
-        words = self._words_for((idx, val), self.reply_weights[:, best])
+        words = _words_toward(self, row, self.reply_weights, best)
         return self.reply_intents[best], float(probs[best]), words
 
     def read_hazard(self, row: tuple[np.ndarray, np.ndarray]) -> tuple[str, float, list[str]]:
@@ -203,18 +204,11 @@ class TriageModel:
         idx, val = row
         probs = _softmax(val @ self.hazard_weights[idx] + self.hazard_bias)
         best = int(probs.argmax())
-        return self.hazard_kinds[best], float(probs[best]), self._words_for(row, self.hazard_weights[:, best])
-
-    def _words_for(self, row: tuple[np.ndarray, np.ndarray], column: np.ndarray, n: int = 3) -> list[str]:
-        idx, val = row
-        mask = idx < self.n_word_features
-        contrib = val[mask] * column[idx[mask]]
-        order = (-contrib).argsort()[:n]
-        return [str(self.word_names[idx[mask][i]]) for i in order if contrib[i] > 0]
-
-    def _reply_row(self, mtext: str) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
-        idx, val = self._rows.row(mtext)
-        return (idx, val), val @ self.reply_weights[idx] + self.reply_bias
+        return (
+            self.hazard_kinds[best],
+            float(probs[best]),
+            _words_toward(self, row, self.hazard_weights, best),
+        )
 
     def scores_many(self, texts: Sequence[str]) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
         """The feature row of each text and the raw scores, a row per text: as scores(), in fewer calls."""
@@ -225,14 +219,22 @@ class TriageModel:
 
     def top_words(self, row: tuple[np.ndarray, np.ndarray], column: int, n: int = 3) -> list[str]:
         """Word features that pushed this post most toward one head's column (for the reasons)."""
-        idx, val = row
-        mask = idx < self.n_word_features
-        idx = idx[mask]
-        if idx.size == 0:
-            return []
-        contrib = val[mask] * self.weights[idx, column]
-        order = (-contrib).argsort()[:n]  # the method np.argsort() wraps: same sort, no wrapper
-        return [str(self.word_names[idx[i]]) for i in order if contrib[i] > 0]
+        return _words_toward(self, row, self.weights, column, n)
+
+
+def _words_toward(
+    model: TriageModel, row: tuple[np.ndarray, np.ndarray], weights: np.ndarray, column: int, n: int = 3
+) -> list[str]:
+    """Word features of a row that pushed it most toward one column of a weight matrix (the triage heads',
+    or the reply or hazard head's): only the row's own weights are read, never a whole column."""
+    idx, val = row
+    mask = idx < model.n_word_features
+    idx = idx[mask]
+    if idx.size == 0:
+        return []
+    contrib = val[mask] * weights[idx, column]
+    order = (-contrib).argsort()[:n]  # the method np.argsort() wraps: same sort, no wrapper
+    return [str(model.word_names[idx[i]]) for i in order if contrib[i] > 0]
 
 
 def fit_model(examples: Sequence[Example] | None = None) -> TriageModel:
