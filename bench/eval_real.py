@@ -39,6 +39,7 @@ from build_real_data import drm_non_request  # noqa: E402
 from bench.shared_data import SHARED_DATA as SHARED  # noqa: E402
 from civictracker.triage import classify as triage  # noqa: E402
 from civictracker.triage.dataset import DATA_DIR, training_examples  # noqa: E402
+from civictracker.triage.model import fit_model  # noqa: E402
 
 TEST = ROOT / "bench" / "data" / "real_boston_test.jsonl"
 CRISISLEX = SHARED / "crisislex" / "crisislex_t26.csv"
@@ -175,7 +176,7 @@ def score_chatter(channel: str = "mention") -> None:
     with open(CRISISLEX_T6, encoding="utf-8", newline="") as fh:
         texts = [r["text"] for r in csv.DictReader(fh) if r["label"] == "off-topic"]
     texts = random.Random(1).sample(texts, min(CHATTER_SAMPLE, len(texts)))
-    model = triage.fit_model()
+    model = fit_model()
     k = sum(triage.triage_text(t, channel_kind=channel, model=model).is_request for t in texts)
     print(f"  CrisisLex T6 off-topic (tuning set), model fitted on all training rows: judged requests "
           f"{k}/{len(texts)} = {k / len(texts):.2%}")  # fmt: skip
@@ -199,7 +200,7 @@ def cross_validate(k: int, show_errors: bool, confusion: bool = False) -> None:
             for e in all_examples
             if not ((e.source.startswith("boston") or e.source == "drm") and e.text in held_texts)
         )
-        model = triage.fit_model(kept)
+        model = fit_model(kept)
         for r in held:
             results[r["text"]] = triage.triage_text(r["text"], model=model)
     judge: Judge = results.__getitem__

@@ -214,7 +214,7 @@ def train(fold: int, epochs: int, lr: float, limit: int) -> None:
 
 
 def fold_class():
-    """exp_category.Fold whose model() also carries the reply and hazard heads that classify.TriageModel now
+    """exp_category.Fold whose model() also carries the reply and hazard heads that model.TriageModel now
     requires (added after exp_category.py was written), with zero weights: neither reads into the request
     decision or the service (classify._is_request, _choose_service), only a reply's intent and an urgent
     post's safety line."""

@@ -27,9 +27,10 @@ def build() -> None:
     """Fit the model from the shipped training data and write it into the package (the only fit)."""
     import numpy as np
 
-    from civictracker.triage.classify import TriageModel, model_text
+    from civictracker.triage.classify import model_text
     from civictracker.triage.dataset import training_examples
     from civictracker.triage.fit import fit_stored_model
+    from civictracker.triage.model import TriageModel
     from civictracker.triage.store import MODEL_PATH, save_model, training_inputs
 
     t0, c0 = time.perf_counter(), time.process_time()
