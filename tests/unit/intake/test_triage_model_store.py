@@ -14,9 +14,10 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from civictracker.triage import store as triage_store
-from civictracker.triage.classify import TriageModel, model_text
+from civictracker.triage.classify import model_text
 from civictracker.triage.dataset import training_examples
 from civictracker.triage.fit import _saved_part, fit_stored_model, fitted_union
+from civictracker.triage.model import TriageModel, fit_model
 from civictracker.triage.ngrams import build_analyzer, per_word_analyzer
 from civictracker.triage.store import TriageModelError, load_model, read_header, save_model
 
@@ -69,17 +70,28 @@ def test_shipped_model_scores_like_a_fresh_fit(fresh: triage_store.StoredModel) 
     """Catches what the input checksum cannot see (model_text() edits, a different scikit-learn)."""
     shipped, refit = TriageModel(load_model()), TriageModel(fresh)
     assert shipped.categories == refit.categories and shipped.kinds == refit.kinds
-    # The request and urgent heads are logistic regressions (lbfgs): where they stop depends on the CPU's
-    # BLAS, and an AMD EPYC refit moved their raw scores by up to 1.2e-3 against the shipped file. The linear
-    # SVM heads (category, kind) refit to float32 round-off everywhere. A model_text() edit or another
-    # scikit-learn moves scores by far more than either bound.
-    atol = np.full(len(refit.bias), 1e-5)
-    for head in fresh.heads:
-        if head.name in ("request", "urgent"):
-            atol[head.column : head.column + head.n_columns] = 5e-3
-    for text in _dev_texts():
-        diff = np.abs(shipped.scores(text)[1] - refit.scores(text)[1])
-        assert (diff <= atol).all(), (text, diff.max())
+    texts = _dev_texts()
+    ours = np.array([shipped.scores(t)[1] for t in texts])
+    theirs = np.array([refit.scores(t)[1] for t in texts])
+    built_on = read_header()["built_with"].get("cpu")
+    if built_on == triage_store.cpu_signature():
+        # On the CPU that built the file: the request and urgent heads are logistic regressions (lbfgs),
+        # whose stopping point moved raw scores by up to 1.2e-3 between runs; the linear SVM heads
+        # (category, kind) refit to float32 round-off. A model_text() edit moves far more than either bound.
+        atol = np.full(len(refit.bias), 1e-5)
+        for head in fresh.heads:
+            if head.name in ("request", "urgent"):
+                atol[head.column : head.column + head.n_columns] = 5e-3
+        for text, a, b in zip(texts, ours, theirs, strict=True):
+            assert (np.abs(a - b) <= atol).all(), (text, np.abs(a - b).max())
+        return
+    # Another CPU (other vector kernels): the same data and versions fitted on a second AMD EPYC moved raw
+    # scores by up to 0.095 and changed one kind of non-request in 400 dev posts; the decisions must hold.
+    assert np.abs(ours - theirs).max() <= 0.25
+    assert ((ours[:, :2] > 0) == (theirs[:, :2] > 0)).mean() >= 0.99
+    cat, kind = slice(shipped._cat0, shipped._kind0), slice(shipped._kind0, None)
+    for head in (cat, kind):
+        assert (ours[:, head].argmax(1) == theirs[:, head].argmax(1)).mean() >= 0.98
 
 
 def test_load_round_trip_gives_identical_scores(fresh: triage_store.StoredModel, tmp_path: Path) -> None:
@@ -269,10 +281,8 @@ def test_a_process_that_triages_never_imports_sklearn() -> None:
 
 
 def test_fit_model_refits_in_process_for_evaluation() -> None:
-    from civictracker.triage import classify as triage
-
     subset = training_examples()[::5]
-    model = triage.fit_model(subset)
+    model = fit_model(subset)
     assert set(model.categories) == {e.service_code for e in subset if e.is_request}
     (idx, _), raw = model.scores(model_text("huge pothole on Hampshire St"))
     assert raw.shape == (2 + len(model.categories) + len(model.kinds),) and idx.size
