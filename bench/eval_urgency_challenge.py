@@ -40,6 +40,7 @@ _KINDS_OF = {
     "wires": ("electric",),
     "electrical": ("electric",),
     "hole": ("open_manhole", "collapse"),
+    "open_hole": ("open_manhole", "collapse"),  # urgency_check16-19's name for it (was never matched)
     "water_main": ("water",),
     "tree_fall": ("tree", "electric"),
     "signal_out": (),
