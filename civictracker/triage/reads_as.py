@@ -15,7 +15,9 @@ ninguém resolve nada"). Pure: text and scores in, a word out.
   non-request head's "politics" as its clear first guess. Not the risk signal's anger alone: it also
   fires on a plain report written with feeling ("our street hasn't been plowed at all, nobody can get
   out"), which wants a ticket.
-- praise: the non-request head's "praise" as its clear first guess, with no hazard in the post.
+- praise: the non-request head's "praise" as its clear first guess, with no hazard in the post and a word
+  of thanks or praise (data/praise_cues.txt): on a request that head's guess alone is often "praise" for
+  a plain report ("broken glass all over the sidewalk at ...").
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _DATA = Path(__file__).with_name("data")
 _CUES = _DATA / "complaint_cues.txt"
 _OPENERS = _DATA / "question_cues.txt"
 _ASKS_FILE = _DATA / "request_asks.txt"
+_PRAISE_FILE = _DATA / "praise_cues.txt"
 
 _ASKS = re.compile(r"[?¿]|\beske\b")
 # Spanish marks a question where it starts: "¿la basura pasa mañana?" needs no opener word.
@@ -64,6 +67,11 @@ def _question() -> GatedPattern:
 
 
 @lru_cache(maxsize=1)
+def _praise() -> GatedPattern:
+    return GatedPattern(r"\b(?:" + _any_of(_PRAISE_FILE) + r")")
+
+
+@lru_cache(maxsize=1)
 def _request_ask() -> GatedPattern:
     return GatedPattern(r"\b(?:" + _any_of(_ASKS_FILE) + r")")
 
@@ -83,7 +91,7 @@ def reads_as(mtext: str, *, kind_probs: Mapping[str, float], hazards: bool = Fal
         return "complaint"
     if is_question(mtext):
         return "question"
-    if first == "praise" and kind_probs[first] >= KIND_MIN_P and not hazards:
+    if first == "praise" and kind_probs[first] >= KIND_MIN_P and not hazards and _praise().search(mtext):
         return "praise"
     return None
 
