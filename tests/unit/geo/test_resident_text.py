@@ -369,3 +369,13 @@ def test_common_word_street_at_a_corner_with_a_name_the_city_lacks(gz: Gazetteer
 @pytest.mark.parametrize("text", ["the kids are at school and work all day", "meet at Putnam and then lunch"])
 def test_at_a_and_an_ordinary_word_is_no_corner(gz: Gazetteer, text: str) -> None:
     assert not geocode_text(gz, text).found
+
+
+def test_bare_name_whose_other_readings_branch_off_it_places_the_post(gz: Gazetteer) -> None:
+    # Boardman Pl meets Boardman St: whichever one the resident meant, the spot is on or just off the St.
+    res = geocode_text(gz, "Two large trees on either side of Boardman with many dead branches")
+    assert res.found and res.street == "Boardman St" and res.precision == "street", res
+    assert "Boardman Pl" in (res.reason or ""), res
+    # Amherst St and Amherst Aly lie apart: the bare name still asks instead of picking one.
+    res = geocode_text(gz, "The sprinkler in front of Hernandez amherst sprays people")
+    assert not res.found and "could be" in (res.reason or ""), res
