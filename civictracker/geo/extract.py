@@ -78,6 +78,8 @@ _PARTING_RE = re.compile(r"[.,;:!?|()\[\]]")
 # the name after it is a street even when it is a common word or a neighbourhood's name.
 LABEL_WORDS = frozenset({"closest", "nearest", "intersecting", "cross"})
 _LABEL_GAP_RE = re.compile(r"\s*(?::|=|-|is|are|would be)\s*")
+# Strength of a street read only as a cross-street field's value: just under a plainly named street's 0.5.
+LABELLED_STRENGTH = 0.45
 
 
 def _ends_address(gz: Gazetteer, toks: list[Token], n: int, cleaned: str) -> bool:
@@ -443,6 +445,10 @@ class _Assembler:
         whole = any(g in WHOLE_WORDS for g in before)
         labelled = self._labelled(k)
         strength = 0.8 if whole else (0.5 if not m.weak or labelled else 0.2)
+        if labelled and not whole:
+            # A cross-street field names the street beside the spot; a street the post says it is on
+            # ("parked on Bent St") outranks it, and they still make a corner when they meet.
+            strength = LABELLED_STRENGTH
         if m.weak and not (before and before[-1] in WEAK_STREET_BEFORE) and not labelled:
             strength = 0.2 if self._corner_with_unknown(k) else 0.0
         if k + 1 < len(self.ms) and self._label_end(k + 1) == m.j - 1:

@@ -379,3 +379,13 @@ def test_bare_name_whose_other_readings_branch_off_it_places_the_post(gz: Gazett
     # Amherst St and Amherst Aly lie apart: the bare name still asks instead of picking one.
     res = geocode_text(gz, "The sprinkler in front of Hernandez amherst sprays people")
     assert not res.found and "could be" in (res.reason or ""), res
+
+
+def test_street_the_post_is_on_outranks_a_cross_street_field(gz: Gazetteer) -> None:
+    # The field names a street beside the spot; "parked on Bent St" says where the post is.
+    text = "The closest intersecting street: Mass Ave | Details: vehicles parked on Bent St, next to the food bank"
+    res = geocode_text(gz, text)
+    assert res.found and res.street == "Bent St", res
+    # Alone, the field's street still places the post.
+    res = geocode_text(gz, "The closest intersecting street: Mass Ave | Details: no parking sign")
+    assert res.found and res.street == "Massachusetts Ave", res
