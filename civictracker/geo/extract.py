@@ -55,6 +55,9 @@ CORNER_ANDS = frozenset({"and", "&"})
 ARTICLES = frozenset({"the", "a", "an", "this", "that", "my", "our", "your", "their", "his", "her"})
 WHOLE_WORDS = frozenset({"all", "entire", "whole", "length", "along", "entirety", "full"})
 REAR_WORDS = frozenset({"rear", "r", "back"})
+# "12 and 14 Elm St": two house numbers of one frontage; farther apart they are no pair ("2 and 40 Elm St").
+NUMBER_PAIR_JOINS = frozenset({"and", "&", "or"})
+NUMBER_PAIR_MAX_GAP = 20
 # Words before a number that make it a route or bus, not a house ("route 2", "the 1 bus"); "no"/"number"
 # only when the street has no type ("No. 150 Hampshire St" is an address).
 ROUTE_WORDS = frozenset({"route", "rt", "bus"})
@@ -330,6 +333,20 @@ class _Assembler:
             return None
         return num_i
 
+    def _paired_number(self, num_i: int) -> int | None:
+        """Token index of the first of two neighbouring house numbers joined by "and"/"&"/"or" ("between
+        710 and 712 Main", "12 & 14 Elm St"), or None: the resident means the frontage of both houses."""
+        toks = self.toks
+        first_i = num_i - 2
+        if first_i < 0 or first_i in self.taken or toks[num_i - 1].text not in NUMBER_PAIR_JOINS:
+            return None
+        a, b = toks[first_i].text, toks[num_i].text
+        if not (a.isdigit() and b.isdigit()) or _PARTING_RE.search(
+            self.cleaned, toks[first_i].end, toks[num_i].start
+        ):
+            return None
+        return first_i if 0 < int(b) - int(a) <= NUMBER_PAIR_MAX_GAP else None
+
     def _address_before(self, k: int) -> int:
         """Address with the number first ("150 hampshire", "12-14 elm")."""
         ms, m = self.ms, self.ms[k]
@@ -337,6 +354,10 @@ class _Assembler:
         if num_i is None:
             return 0
         number = self.toks[num_i].text
+        first_i = self._paired_number(num_i)
+        if first_i is not None:
+            number = f"{self.toks[first_i].text}-{number}"  # read as the span "12-14" is read
+            num_i = first_i
         self._phrase("address", num_i, m.j, [m], number=number, strength=1.0 if not m.weak else 0.7)
         # "150 hampshire at windsor": the cross street is context, not another phrase.
         if (

@@ -389,3 +389,24 @@ def test_street_the_post_is_on_outranks_a_cross_street_field(gz: Gazetteer) -> N
     # Alone, the field's street still places the post.
     res = geocode_text(gz, "The closest intersecting street: Mass Ave | Details: no parking sign")
     assert res.found and res.street == "Massachusetts Ave", res
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("car parked in between 710 and 712 Main for 2 months", "710-712"),
+        ("icy sidewalk at 12 & 14 Elm St", "12-14"),
+        ("trash bags in front of 115 or 119 Amory St", "115-119"),
+    ],
+)
+def test_two_house_numbers_joined_by_and_are_one_frontage(gz: Gazetteer, text: str, number: str) -> None:
+    # Read as "12-14 Elm St" is read: the point between both houses, not the second one alone.
+    addr = [ph for ph in extract_locations(text, gz) if ph.kind == "address"]
+    assert [ph.number for ph in addr] == [number], addr
+    assert geocode_text(gz, text).precision == "interpolated"
+
+
+@pytest.mark.parametrize("text", ["2 and 40 Elm St is icy", "12, and 14 Elm St", "3 and 3 Elm St"])
+def test_numbers_too_far_apart_or_parted_are_no_pair(gz: Gazetteer, text: str) -> None:
+    addr = [ph for ph in extract_locations(text, gz) if ph.kind == "address"]
+    assert addr and "-" not in (addr[0].number or ""), addr
