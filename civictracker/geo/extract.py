@@ -53,6 +53,10 @@ def _reading_words(lex: Lexicon) -> ReadingWords:
 WEAK_STREET_BEFORE = frozenset({"on", "along", "of", "onto", "cross", "crossing"})
 CORNER_ANDS = frozenset({"and", "&"})
 ARTICLES = frozenset({"the", "a", "an", "this", "that", "my", "our", "your", "their", "his", "her"})
+# Nouns after "the <Name>" that make the name a facility's ("the Hurley school", "the Morse playground").
+FACILITY_NOUNS = frozenset(
+    {"school", "playground", "library", "church", "hospital", "station", "field", "pool", "rink", "garden"}
+)
 WHOLE_WORDS = frozenset({"all", "entire", "whole", "length", "along", "entirety", "full"})
 REAR_WORDS = frozenset({"rear", "r", "back"})
 # "12 and 14 Elm St": two house numbers of one frontage; farther apart they are no pair ("2 and 40 Elm St").
@@ -239,7 +243,14 @@ class _Assembler:
         """ "the park at Memorial Dr", "between the water and Prospect St", "to the Park": after an
         article, a common word without its type is the noun, never a street, alone or in a corner."""
         m = self.ms[k]
-        return m.weak and m.place is None and m.i > 0 and self.toks[m.i - 1].text in ARTICLES
+        if m.place is not None or m.i == 0 or self.toks[m.i - 1].text not in ARTICLES:
+            return False
+        return m.weak or (not m.typed and self._names_a_facility(m))
+
+    def _names_a_facility(self, m: Mention) -> bool:
+        """ "in front of the Hurley school": an untyped name between an article and a facility noun is the
+        facility's name; the school need not stand on the street of that name."""
+        return m.j < len(self.toks) and self.toks[m.j].text in FACILITY_NOUNS
 
     def _phrase(self, kind: str, a: int, b: int, mentions: list[Mention], **kw: object) -> None:
         start, end = self.toks[a].start, self.toks[b - 1].end

@@ -410,3 +410,19 @@ def test_two_house_numbers_joined_by_and_are_one_frontage(gz: Gazetteer, text: s
 def test_numbers_too_far_apart_or_parted_are_no_pair(gz: Gazetteer, text: str) -> None:
     addr = [ph for ph in extract_locations(text, gz) if ph.kind == "address"]
     assert addr and "-" not in (addr[0].number or ""), addr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A small portion of 2nd street in front of the Hurley school allowed resident parking",
+        "2nd street by the Hurley playground, parking signs changed overnight",
+    ],
+)
+def test_name_before_a_facility_noun_is_the_facility_not_a_street(gz: Gazetteer, text: str) -> None:
+    # "the Hurley school" names a school, which need not stand on Hurley St: no corner with Second St.
+    res = geocode_text(gz, text)
+    assert res.found and res.street == "Second St" and res.precision == "street", res
+    assert not geocode_text(gz, "broken swing at the Hurley school").found
+    # Without the article and the noun the name is the street again.
+    assert geocode_text(gz, "pothole on Hurley near the school").street == "Hurley St"
