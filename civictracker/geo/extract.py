@@ -53,8 +53,15 @@ def _reading_words(lex: Lexicon) -> ReadingWords:
 WEAK_STREET_BEFORE = frozenset({"on", "along", "of", "onto", "cross", "crossing"})
 CORNER_ANDS = frozenset({"and", "&"})
 ARTICLES = frozenset({"the", "a", "an", "this", "that", "my", "our", "your", "their", "his", "her"})
+# Nouns after "the <Name>" that make the name a facility's ("the Hurley school", "the Morse playground").
+FACILITY_NOUNS = frozenset(
+    {"school", "playground", "library", "church", "hospital", "station", "field", "pool", "rink", "garden"}
+)
 WHOLE_WORDS = frozenset({"all", "entire", "whole", "length", "along", "entirety", "full"})
 REAR_WORDS = frozenset({"rear", "r", "back"})
+# "12 and 14 Elm St": two house numbers of one frontage; farther apart they are no pair ("2 and 40 Elm St").
+NUMBER_PAIR_JOINS = frozenset({"and", "&", "or"})
+NUMBER_PAIR_MAX_GAP = 20
 # Words before a number that make it a route or bus, not a house ("route 2", "the 1 bus"); "no"/"number"
 # only when the street has no type ("No. 150 Hampshire St" is an address).
 ROUTE_WORDS = frozenset({"route", "rt", "bus"})
@@ -78,6 +85,8 @@ _PARTING_RE = re.compile(r"[.,;:!?|()\[\]]")
 # the name after it is a street even when it is a common word or a neighbourhood's name.
 LABEL_WORDS = frozenset({"closest", "nearest", "intersecting", "cross"})
 _LABEL_GAP_RE = re.compile(r"\s*(?::|=|-|is|are|would be)\s*")
+# Strength of a street read only as a cross-street field's value: just under a plainly named street's 0.5.
+LABELLED_STRENGTH = 0.45
 
 
 def _ends_address(gz: Gazetteer, toks: list[Token], n: int, cleaned: str) -> bool:
@@ -234,7 +243,14 @@ class _Assembler:
         """ "the park at Memorial Dr", "between the water and Prospect St", "to the Park": after an
         article, a common word without its type is the noun, never a street, alone or in a corner."""
         m = self.ms[k]
-        return m.weak and m.place is None and m.i > 0 and self.toks[m.i - 1].text in ARTICLES
+        if m.place is not None or m.i == 0 or self.toks[m.i - 1].text not in ARTICLES:
+            return False
+        return m.weak or (not m.typed and self._names_a_facility(m))
+
+    def _names_a_facility(self, m: Mention) -> bool:
+        """ "in front of the Hurley school": an untyped name between an article and a facility noun is the
+        facility's name; the school need not stand on the street of that name."""
+        return m.j < len(self.toks) and self.toks[m.j].text in FACILITY_NOUNS
 
     def _phrase(self, kind: str, a: int, b: int, mentions: list[Mention], **kw: object) -> None:
         start, end = self.toks[a].start, self.toks[b - 1].end
@@ -328,6 +344,20 @@ class _Assembler:
             return None
         return num_i
 
+    def _paired_number(self, num_i: int) -> int | None:
+        """Token index of the first of two neighbouring house numbers joined by "and"/"&"/"or" ("between
+        710 and 712 Main", "12 & 14 Elm St"), or None: the resident means the frontage of both houses."""
+        toks = self.toks
+        first_i = num_i - 2
+        if first_i < 0 or first_i in self.taken or toks[num_i - 1].text not in NUMBER_PAIR_JOINS:
+            return None
+        a, b = toks[first_i].text, toks[num_i].text
+        if not (a.isdigit() and b.isdigit()) or _PARTING_RE.search(
+            self.cleaned, toks[first_i].end, toks[num_i].start
+        ):
+            return None
+        return first_i if 0 < int(b) - int(a) <= NUMBER_PAIR_MAX_GAP else None
+
     def _address_before(self, k: int) -> int:
         """Address with the number first ("150 hampshire", "12-14 elm")."""
         ms, m = self.ms, self.ms[k]
@@ -335,6 +365,10 @@ class _Assembler:
         if num_i is None:
             return 0
         number = self.toks[num_i].text
+        first_i = self._paired_number(num_i)
+        if first_i is not None:
+            number = f"{self.toks[first_i].text}-{number}"  # read as the span "12-14" is read
+            num_i = first_i
         self._phrase("address", num_i, m.j, [m], number=number, strength=1.0 if not m.weak else 0.7)
         # "150 hampshire at windsor": the cross street is context, not another phrase.
         if (
@@ -443,6 +477,10 @@ class _Assembler:
         whole = any(g in WHOLE_WORDS for g in before)
         labelled = self._labelled(k)
         strength = 0.8 if whole else (0.5 if not m.weak or labelled else 0.2)
+        if labelled and not whole:
+            # A cross-street field names the street beside the spot; a street the post says it is on
+            # ("parked on Bent St") outranks it, and they still make a corner when they meet.
+            strength = LABELLED_STRENGTH
         if m.weak and not (before and before[-1] in WEAK_STREET_BEFORE) and not labelled:
             strength = 0.2 if self._corner_with_unknown(k) else 0.0
         if k + 1 < len(self.ms) and self._label_end(k + 1) == m.j - 1:

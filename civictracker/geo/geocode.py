@@ -203,7 +203,7 @@ def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None 
         cands = cands[:1]
     if len(cands) > 1:
         lens = sorted((gz.street_len.get(s, 0.0) for s in cands), reverse=True)
-        if lens[1] > lens[0] * 0.5:
+        if lens[1] > lens[0] * 0.5 and not _branches_of(gz, cands[0], cands[1:]):
             return not_found(f"'{phrase.text}' could be {', '.join(cands[:4])}", kind="street")
         conf -= 0.1
         reason = f"also matches {', '.join(cands[1:4])}"
@@ -225,6 +225,12 @@ def geocode_street(gz: Gazetteer, phrase: LocationPhrase, geotag: LonLat | None 
             reason=reason,
         ),
     )
+
+
+def _branches_of(gz: Gazetteer, street: str, others: list[str]) -> bool:
+    """Whether every other reading of a bare name meets `street` (Boardman Pl off Boardman St): whichever
+    the resident meant, the spot is on or just off `street`, so the name still places the post."""
+    return all(gz.intersections_of(street, o) for o in others)
 
 
 def geocode_place(gz: Gazetteer, phrase: LocationPhrase) -> GeocodeResult:

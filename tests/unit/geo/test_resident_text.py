@@ -369,3 +369,60 @@ def test_common_word_street_at_a_corner_with_a_name_the_city_lacks(gz: Gazetteer
 @pytest.mark.parametrize("text", ["the kids are at school and work all day", "meet at Putnam and then lunch"])
 def test_at_a_and_an_ordinary_word_is_no_corner(gz: Gazetteer, text: str) -> None:
     assert not geocode_text(gz, text).found
+
+
+def test_bare_name_whose_other_readings_branch_off_it_places_the_post(gz: Gazetteer) -> None:
+    # Boardman Pl meets Boardman St: whichever one the resident meant, the spot is on or just off the St.
+    res = geocode_text(gz, "Two large trees on either side of Boardman with many dead branches")
+    assert res.found and res.street == "Boardman St" and res.precision == "street", res
+    assert "Boardman Pl" in (res.reason or ""), res
+    # Amherst St and Amherst Aly lie apart: the bare name still asks instead of picking one.
+    res = geocode_text(gz, "The sprinkler in front of Hernandez amherst sprays people")
+    assert not res.found and "could be" in (res.reason or ""), res
+
+
+def test_street_the_post_is_on_outranks_a_cross_street_field(gz: Gazetteer) -> None:
+    # The field names a street beside the spot; "parked on Bent St" says where the post is.
+    text = "The closest intersecting street: Mass Ave | Details: vehicles parked on Bent St, next to the food bank"
+    res = geocode_text(gz, text)
+    assert res.found and res.street == "Bent St", res
+    # Alone, the field's street still places the post.
+    res = geocode_text(gz, "The closest intersecting street: Mass Ave | Details: no parking sign")
+    assert res.found and res.street == "Massachusetts Ave", res
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("car parked in between 710 and 712 Main for 2 months", "710-712"),
+        ("icy sidewalk at 12 & 14 Elm St", "12-14"),
+        ("trash bags in front of 115 or 119 Amory St", "115-119"),
+    ],
+)
+def test_two_house_numbers_joined_by_and_are_one_frontage(gz: Gazetteer, text: str, number: str) -> None:
+    # Read as "12-14 Elm St" is read: the point between both houses, not the second one alone.
+    addr = [ph for ph in extract_locations(text, gz) if ph.kind == "address"]
+    assert [ph.number for ph in addr] == [number], addr
+    assert geocode_text(gz, text).precision == "interpolated"
+
+
+@pytest.mark.parametrize("text", ["2 and 40 Elm St is icy", "12, and 14 Elm St", "3 and 3 Elm St"])
+def test_numbers_too_far_apart_or_parted_are_no_pair(gz: Gazetteer, text: str) -> None:
+    addr = [ph for ph in extract_locations(text, gz) if ph.kind == "address"]
+    assert addr and "-" not in (addr[0].number or ""), addr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A small portion of 2nd street in front of the Hurley school allowed resident parking",
+        "2nd street by the Hurley playground, parking signs changed overnight",
+    ],
+)
+def test_name_before_a_facility_noun_is_the_facility_not_a_street(gz: Gazetteer, text: str) -> None:
+    # "the Hurley school" names a school, which need not stand on Hurley St: no corner with Second St.
+    res = geocode_text(gz, text)
+    assert res.found and res.street == "Second St" and res.precision == "street", res
+    assert not geocode_text(gz, "broken swing at the Hurley school").found
+    # Without the article and the noun the name is the street again.
+    assert geocode_text(gz, "pothole on Hurley near the school").street == "Hurley St"
