@@ -45,7 +45,10 @@ class TriageModel:
         assert hazard.column == reply.column + reply.n_columns
         self.reply_intents = [str(c) for c in reply.classes]
         self.hazard_kinds = [str(c) for c in hazard.classes]
-        every = np.asarray(stored.weights, dtype=np.float64)  # (n_features, n_columns)
+        # Weights stay float32 as stored (n_features, n_columns): a product with a float64 feature row casts
+        # the few rows it gathers, the same values as casting the whole matrix first, so the same scores to
+        # the bit, without a 90 MB float64 copy at every process start (0.46 s -> 0.08 s here).
+        every = np.asarray(stored.weights)
         bias = np.asarray(stored.bias, dtype=np.float64)
         self.weights = np.ascontiguousarray(every[:, : reply.column])
         self.bias = bias[: reply.column]
