@@ -310,7 +310,7 @@ def _dangers(post: _Post, reasons: list[str]) -> list[str]:
     kinds = post.found_kinds
     if len(kinds) == 1:
         return kinds
-    kind, p, words = post.model.read_hazard(post.row)
+    kind, p, words = post.hazard_reading()
     if kinds:
         if kind in kinds and p >= HAZARD_REORDER_MIN_P:
             return [kind, *(k for k in kinds if k != kind)]
@@ -352,6 +352,14 @@ class _Post:
     kind_probs: dict[str, float]  # every kind of non-request, its probability
     hazards: list[str]  # names of the hazard patterns found
     found_kinds: list[str]  # their emergency kinds, in precedence order
+    # The hazard head's reading, once read: the request rescue and the safety line may both ask for it.
+    _hazard: tuple[str, float, list[str]] | None = field(default=None, repr=False)
+
+    def hazard_reading(self) -> tuple[str, float, list[str]]:
+        """The hazard head's likeliest danger, its probability and its words (model.read_hazard), once."""
+        if self._hazard is None:
+            self._hazard = self.model.read_hazard(self.row)
+        return self._hazard
 
 
 def _read_posts(model: TriageModel, mtexts: list[str], catalog: tuple) -> list[_Post]:
@@ -417,7 +425,7 @@ def _sounds_like_an_emergency(post: _Post, reasons: list[str]) -> bool:
     URGENT_RESCUE_P); never when the words say the danger is over, harmless or old."""
     if post.p_urgent_model < URGENT_RESCUE_P or vetoes_urgency(post.mtext):
         return False
-    kind, p, words = post.model.read_hazard(post.row)
+    kind, p, words = post.hazard_reading()
     if kind == "none" or p < HAZARD_RESCUE_P:
         return False
     reasons.append(

@@ -271,3 +271,24 @@ def test_dark_signals_get_no_invented_safety_line() -> None:
 def test_a_hydrant_buried_in_snow_is_snow_and_ice(text: str, service: str) -> None:
     result = triage_text(text)
     assert (result.service_code, result.urgent) == (service, False), result.reasons
+
+
+def test_a_danger_the_request_head_doubts_is_still_a_request_when_both_danger_heads_agree() -> None:
+    # p_request 0.67 (under the mention threshold), no hazard pattern: the urgency head (>= 0.9) and the
+    # hazard head (injury, >= 0.4) agree, so it is an urgent request with the injury safety line.
+    result = triage_text(
+        "old man on the bench by the Central Sq T is grey and not answering us, breathing funny"
+    )
+    assert result.is_request and result.urgent and result.hazards[:1] == ["injury"], result.reasons
+    assert any(r.startswith("sounds like an emergency: urgency p=") for r in result.reasons), result.reasons
+    # The hazard head is read once for both the rescue and the safety line: the same words in both reasons.
+    rescue = next(r for r in result.reasons if r.startswith("sounds like an emergency"))
+    line = next(r for r in result.reasons if r.startswith("safety line: injury"))
+    assert rescue.split("words: ")[1].rstrip(")") == line.split("words: ")[1].rstrip(")")
+
+
+def test_no_rescue_when_the_words_say_the_danger_is_over() -> None:
+    result = triage_text(
+        "the old man who went grey on the bench by the Central Sq T last week is fine now, the ambulance took him"
+    )
+    assert not result.is_request and not any("sounds like an emergency" in r for r in result.reasons)
