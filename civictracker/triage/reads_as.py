@@ -54,9 +54,10 @@ def _any_of(path: Path) -> str:
     return "|".join(f"(?:{c})" for c in _cue_lines(path))
 
 
-@lru_cache(maxsize=1)
-def _complaint() -> GatedPattern:
-    return GatedPattern(r"\b(?:" + _any_of(_CUES) + r")")
+@lru_cache(maxsize=4)
+def _cues(path: Path) -> GatedPattern:
+    """One gated pattern for a cue file: any of its lines, from a word boundary."""
+    return GatedPattern(r"\b(?:" + _any_of(path) + r")")
 
 
 @lru_cache(maxsize=1)
@@ -66,19 +67,9 @@ def _question() -> GatedPattern:
     return GatedPattern(r"(?:^|[.!?,;:¿]\s*|\band\s|\bor\s|\by\s|\be\s)(?:" + _any_of(_OPENERS) + r")\b")
 
 
-@lru_cache(maxsize=1)
-def _praise() -> GatedPattern:
-    return GatedPattern(r"\b(?:" + _any_of(_PRAISE_FILE) + r")")
-
-
-@lru_cache(maxsize=1)
-def _request_ask() -> GatedPattern:
-    return GatedPattern(r"\b(?:" + _any_of(_ASKS_FILE) + r")")
-
-
 def complaint_cue(mtext: str) -> str | None:
     """The words blaming the city or its staff in a folded text, or None."""
-    m = _complaint().search(mtext)
+    m = _cues(_CUES).search(mtext)
     return m.group(0) if m else None
 
 
@@ -91,7 +82,12 @@ def reads_as(mtext: str, *, kind_probs: Mapping[str, float], hazards: bool = Fal
         return "complaint"
     if is_question(mtext):
         return "question"
-    if first == "praise" and kind_probs[first] >= KIND_MIN_P and not hazards and _praise().search(mtext):
+    if (
+        first == "praise"
+        and kind_probs[first] >= KIND_MIN_P
+        and not hazards
+        and _cues(_PRAISE_FILE).search(mtext)
+    ):
         return "praise"
     return None
 
@@ -99,6 +95,6 @@ def reads_as(mtext: str, *, kind_probs: Mapping[str, float], hazards: bool = Fal
 def is_question(mtext: str) -> bool:
     """Asks for information (a question mark and a question opener), not for someone to come and act."""
     text = _HANDLES.sub("", mtext).strip()
-    if not _ASKS.search(text) or _request_ask().search(text):
+    if not _ASKS.search(text) or _cues(_ASKS_FILE).search(text):
         return False
     return bool(_INVERTED.search(text) or _question().search(text))

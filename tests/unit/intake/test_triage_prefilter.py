@@ -70,9 +70,10 @@ def _rule_patterns() -> list[GatedPattern]:
         risk_rules.HARMLESS,
         *tone._lexicon().values(),
         tone._AIMED,
-        reads_as._complaint(),
+        reads_as._cues(reads_as._CUES),
         reads_as._question(),
-        reads_as._request_ask(),
+        reads_as._cues(reads_as._ASKS_FILE),
+        reads_as._cues(reads_as._PRAISE_FILE),
     ]
 
 
