@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from civictracker.triage.regex_cache import compile_pattern
 from civictracker.triage.text import clean, fold, words
 
 LANGS = ("en", "es", "pt", "ht")
@@ -41,33 +42,33 @@ AREA_LANGS = ("en", "es", "pt", "ht", "fr", "de", "it", "nl", "pl", "tl", "vi", 
 
 # Characters that (almost) only one language writes; each occurrence adds 3 to it (at most three times).
 _CHAR_HINTS: dict[str, re.Pattern[str]] = {
-    "es": re.compile(r"[ñ¿¡]"),
-    "pt": re.compile(r"[ãõç]|ção|ções"),
-    "ht": re.compile(r"\b\w*[èò]\w*\b"),
-    "fr": re.compile(r"[œùûîïë]"),
-    "de": re.compile(r"[äöß]"),
-    "pl": re.compile(r"[ąęłśźż]"),
-    "vi": re.compile(r"[ơưăđạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]"),
+    "es": compile_pattern(r"[ñ¿¡]"),
+    "pt": compile_pattern(r"[ãõç]|ção|ções"),
+    "ht": compile_pattern(r"\b\w*[èò]\w*\b"),
+    "fr": compile_pattern(r"[œùûîïë]"),
+    "de": compile_pattern(r"[äöß]"),
+    "pl": compile_pattern(r"[ąęłśźż]"),
+    "vi": compile_pattern(r"[ơưăđạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]"),
 }
 # Writing systems that name the language well enough for the record (first match wins: kana before Han).
 _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("ja", re.compile(r"[\u3040-\u30ff]")),
-    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
-    ("zh", re.compile(r"[\u4e00-\u9fff]")),
-    ("ar", re.compile(r"[\u0600-\u06ff\u0750-\u077f]")),
-    ("he", re.compile(r"[\u0590-\u05ff]")),
-    ("ru", re.compile(r"[\u0400-\u04ff]")),
-    ("el", re.compile(r"[\u0370-\u03ff]")),
-    ("hi", re.compile(r"[\u0900-\u097f]")),
-    ("bn", re.compile(r"[\u0980-\u09ff]")),
-    ("th", re.compile(r"[\u0e00-\u0e7f]")),
-    ("am", re.compile(r"[\u1200-\u137f]")),
+    ("ja", compile_pattern(r"[\u3040-\u30ff]")),
+    ("ko", compile_pattern(r"[\uac00-\ud7af\u1100-\u11ff]")),
+    ("zh", compile_pattern(r"[\u4e00-\u9fff]")),
+    ("ar", compile_pattern(r"[\u0600-\u06ff\u0750-\u077f]")),
+    ("he", compile_pattern(r"[\u0590-\u05ff]")),
+    ("ru", compile_pattern(r"[\u0400-\u04ff]")),
+    ("el", compile_pattern(r"[\u0370-\u03ff]")),
+    ("hi", compile_pattern(r"[\u0900-\u097f]")),
+    ("bn", compile_pattern(r"[\u0980-\u09ff]")),
+    ("th", compile_pattern(r"[\u0e00-\u0e7f]")),
+    ("am", compile_pattern(r"[\u1200-\u137f]")),
 )
 # Any of the above at all: most posts have none, and then no pattern of its list needs counting.
-_ANY_HINT = re.compile("|".join(f"(?:{p.pattern})" for p in _CHAR_HINTS.values()))
-_ANY_SCRIPT = re.compile("|".join(f"(?:{p.pattern})" for _lang, p in _SCRIPTS))
-_LETTERS = re.compile(r"[^\W\d_]{2,}")
-_LATIN_LETTER = re.compile(r"[a-zA-Z\u00c0-\u024f]")
+_ANY_HINT = compile_pattern("|".join(f"(?:{p.pattern})" for p in _CHAR_HINTS.values()))
+_ANY_SCRIPT = compile_pattern("|".join(f"(?:{p.pattern})" for _lang, p in _SCRIPTS))
+_LETTERS = compile_pattern(r"[^\W\d_]{2,}")
+_LATIN_LETTER = compile_pattern(r"[a-zA-Z\u00c0-\u024f]")
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ def detect_language(text: object) -> str:
 
 # --- opt-out -------------------------------------------------------------------------------------------
 
-_FILLER = re.compile(r"\b(please|pls|plz|por favor|tanpri|now|ok|okay|thanks|obrigado|gracias|mesi)\b")
+_FILLER = compile_pattern(r"\b(please|pls|plz|por favor|tanpri|now|ok|okay|thanks|obrigado|gracias|mesi)\b")
 
 
 @lru_cache(maxsize=1)

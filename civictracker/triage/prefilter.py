@@ -18,6 +18,8 @@ from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
+from civictracker.triage.regex_cache import compiled
+
 _REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT)}
 _GROUPS = {sre.SUBPATTERN, getattr(sre, "ATOMIC_GROUP", sre.SUBPATTERN)}
 
@@ -76,9 +78,16 @@ def _node(op: Any, av: Any) -> frozenset[str] | None:
 
 def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
     """Strings one of which every match of the pattern contains; None when it cannot say (search always)."""
-    if pattern.flags & re.IGNORECASE or not isinstance(pattern.pattern, str):
+    if not isinstance(pattern.pattern, str):
         return None
-    need = _sequence(sre_parse.parse(pattern.pattern, pattern.flags))
+    return _tree_literals(sre_parse.parse(pattern.pattern, pattern.flags), pattern.flags)
+
+
+def _tree_literals(tree: Any, flags: int) -> frozenset[str] | None:
+    """required_literals() of a parsed pattern with these (final) flags."""
+    if flags & re.IGNORECASE:
+        return None
+    need = _sequence(tree)
     return need if need and "" not in need else None
 
 
@@ -197,8 +206,10 @@ class GatedPattern:
     MIN_LITERAL = 3
 
     def __init__(self, pattern: re.Pattern[str] | str) -> None:
-        self.pattern = re.compile(pattern) if isinstance(pattern, str) else pattern
-        literals = required_literals(self.pattern)
+        if isinstance(pattern, str):  # parsed once for both, or read from the cache of earlier processes
+            self.pattern, literals = compiled(pattern, 0, _tree_literals)
+        else:
+            self.pattern, literals = pattern, required_literals(pattern)
         useful = literals is not None and min(map(len, literals)) >= self.MIN_LITERAL
         self._number = _INDEX.add(literals) if literals is not None and useful else None
 
