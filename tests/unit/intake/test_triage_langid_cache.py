@@ -39,3 +39,25 @@ def test_unreadable_cache_is_rebuilt(tmp_path: Path) -> None:
     identifier = load_identifier(langs, tmp_path)
     assert identifier.classify(TEXTS[0]) == load_identifier(langs, None).classify(TEXTS[0])
     assert cached_file.stat().st_size > 100
+
+
+def test_the_automaton_is_mapped_not_read(tmp_path: Path) -> None:
+    langs = list(AREA_LANGS)
+    load_identifier(langs, tmp_path)
+    (table,) = tmp_path.glob("py3langid_*.nextmove.npy")
+    cached = load_identifier(langs, tmp_path)
+    assert isinstance(cached.tk_nextmove, memoryview) and cached.tk_nextmove.readonly
+    assert len(cached.tk_nextmove) * cached.tk_nextmove.itemsize > 10_000_000
+    assert table.stat().st_size > 10_000_000
+
+
+def test_a_missing_or_damaged_automaton_is_rebuilt(tmp_path: Path) -> None:
+    langs = list(AREA_LANGS)
+    expected = [load_identifier(langs, None).classify(text) for text in TEXTS]
+    load_identifier(langs, tmp_path)
+    (table,) = tmp_path.glob("py3langid_*.nextmove.npy")
+    for damage in (table.unlink, lambda: table.write_bytes(table.read_bytes()[:5000])):
+        damage()
+        identifier = load_identifier(langs, tmp_path)
+        assert [identifier.classify(text) for text in TEXTS] == expected
+        assert table.stat().st_size > 10_000_000  # written again, whole
