@@ -182,14 +182,25 @@ def worker_command(burst: bool) -> None:
 @with_appcontext
 def prepare_caches_command() -> None:
     """Build the instance folder's caches (the city's gazetteer, the language identifier) now, so the first
-    CLI call, request or job after set-up does not pay for them (about 1.5 s)."""
-    from civictracker.triage.classify import get_model
+    CLI call, request or job after set-up does not pay for them (about 1.5 s); and triage's compiled
+    patterns (`triage/regex_cache.py`), also those compiled on first use, read here from a few posts."""
+    from civictracker.triage.classify import triage_texts
     from civictracker.triage.lang import prepare_identifier
 
     city_gazetteer()
     prepare_identifier()
-    get_model()
+    triage_texts(_WARM_UP_POSTS)  # loads the model; the patterns are written when this process ends
     click.echo(f"Caches ready in {settings_of(current_app).resolved_instance_path / 'cache'}")
+
+
+# Posts that take triage's lazily built paths: a request, a reply, a question, a DM in Spanish, an emergency.
+_WARM_UP_POSTS = [
+    ("huge pothole in front of 10 Main St, please fix it", "mention"),
+    ("still not fixed, they came and left", "reply"),
+    ("when is street cleaning on Hampshire St?", "mention"),
+    ("hay basura tirada en la esquina de Cambridge St y Prospect St desde el lunes", "dm"),
+    ("I smell gas outside 5 Oak St, it's strong", "mention"),
+]
 
 
 @civictracker_cli.command("init-db")
