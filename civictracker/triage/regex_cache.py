@@ -143,16 +143,21 @@ def save(path: Path | None = None) -> bool:
             entries = {}
         entries.update(_used)
     body = marshal.dumps(entries)
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         with os.fdopen(fd, "wb") as out:
             out.write(hashlib.sha256(body).digest() + body)
         os.chmod(tmp, 0o644)  # readable by every user of the install, as the bytecode is
-        os.replace(tmp, path)
+        os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+        tmp = None
     except OSError as exc:  # a read-only install: every process compiles, as without the cache
         log.debug("pattern cache not written to %s: %s", path, exc)
         return False
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
     return True
 
 
