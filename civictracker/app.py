@@ -13,8 +13,8 @@ from flask import Flask
 from civictracker.citypack import load_city_pack
 from civictracker.config import ConfigError, Settings, load_or_create_secret, validate
 from civictracker.database import check_database, engine_options, install_row_numbering, install_spatialite
-from civictracker.extensions import csrf, db, login_manager, migrate
-from civictracker.paths import MIGRATIONS_DIR, TEMPLATES_DIR
+from civictracker.extensions import csrf, db, login_manager
+from civictracker.paths import TEMPLATES_DIR
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, check: bool =
     app.config.update(settings.extra)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    # Flask-Migrate is bound on first need (extensions.bind_migrations): `flask db ...`, init-db, demo.
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     csrf.init_app(app)

@@ -24,8 +24,48 @@ log = logging.getLogger(__name__)
 civictracker_cli = click.Group("civictracker", help="civictracker administration and intake commands.")
 
 
+class MigrationCommands(click.Group):
+    """`flask db ...`: Flask-Migrate's commands, its extension bound and imported when one of them runs (the
+    flask CLI has pushed the app's context by then), so no other command pays for Alembic. The group's own
+    options are declared here, as Flask-Migrate declares them, and handed to its group's callback."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "db",
+            help="Perform database migrations (Flask-Migrate).",
+            params=[
+                click.Option(["-d", "--directory"], default=None, help="Migration script directory"),
+                click.Option(
+                    ["-x", "--x-arg"],
+                    multiple=True,
+                    help="Additional arguments consumed by custom env.py scripts",
+                ),
+            ],
+            callback=self._group_callback,
+        )
+
+    def _group(self) -> click.Group:
+        from civictracker.bootstrap import bind_migrations
+
+        bind_migrations(current_app._get_current_object())  # type: ignore[attr-defined]
+        from flask_migrate.cli import db as group
+
+        return group
+
+    def _group_callback(self, **params: Any) -> Any:
+        callback = self._group().callback
+        return click.get_current_context().invoke(callback, **params) if callback else None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._group().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._group().get_command(ctx, cmd_name)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(civictracker_cli)
+    app.cli.add_command(MigrationCommands())
     # Later modules add their commands to the same group (geocode, triage, replay, poll, new-city).
     for module in ("civictracker.cli.geo", "civictracker.cli.intake", "civictracker.cli.city"):
         try:
