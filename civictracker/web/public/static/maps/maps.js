@@ -70,6 +70,16 @@
     var form = document.getElementById(cfg.formId);
     var listEl = document.getElementById(cfg.listId);
     var ctrl = null, listCtrl = null, timer = null, lastTotal = null, listData = null, refocus = false;
+    // data-loading says '1' until what is drawn is the view's and nothing more is coming: no move under way
+    // (a move's end starts a load), no load waiting for its timer, no answer outstanding. A load answered
+    // while the map still moves (a pan that a focus or a popup started, a zoom that a key started) leaves it
+    // at '1': the move's own load follows and redraws the markers.
+    var moving = false, zooming = false, mapBusy = false, listBusy = false, restoring = false;
+    function loadingState() {
+      var coming = moving || timer !== null;
+      box.dataset.loading = coming || mapBusy ? '1' : '0';
+      if (listEl) { listEl.dataset.loading = coming || listBusy ? '1' : '0'; }
+    }
     var openId = null;  // the report whose popup is open
     map.on('popupopen', function (e) { openId = e.popup.ctId || null; });
     var cityName = (statusEl && statusEl.dataset.city) || 'the city';
@@ -107,10 +117,21 @@
       if (text) { span.textContent = text; span.style.color = fg; }
       return L.divIcon({className: cls, html: span, iconSize: [size, size]});
     }
+    // The link of this popup: not the first one in the page, which may be a closed popup still fading out
+    // (Leaflet removes it 200 ms later, and the focus with it).
+    function focusLink(m) {
+      var el = m.getPopup() && m.getPopup().getElement();
+      var link = el && el.querySelector('a.ct-popup-link');
+      if (link) { link.focus(); }
+    }
     function openAndFocus(m) {
       m.openPopup();
-      var link = document.querySelector('.leaflet-popup a.ct-popup-link');
-      if (link) { link.focus(); }
+      focusLink(m);
+    }
+    // The map while a zoom animates ignores a new view (Leaflet drops it): a group pressed then zooms once
+    // the move has ended, so no key press is lost.
+    function whenStill(fn) {
+      if (zooming) { map.once('moveend', fn); } else { fn(); }
     }
     function marker(f) {
       var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
@@ -119,9 +140,12 @@
       if (p.cluster) {
         var size = Math.round(28 + Math.min(26, Math.log(p.count) * 4));
         m = L.marker(ll, {icon: icon('ct-cluster', size, colour(p.service), String(p.count), ink(p.service)),
-                          keyboard: false});
+                          keyboard: false, autoPanOnFocus: false});
         // By keyboard the focus then goes to the first marker of the closer view (the group is gone).
-        action = function (byKey) { refocus = byKey === true; map.setView(ll, Math.min(map.getZoom() + 2, 19)); };
+        action = function (byKey) {
+          refocus = byKey === true;
+          whenStill(function () { map.setView(ll, Math.min(map.getZoom() + 2, 19)); });
+        };
         label = p.count + ' reports here: zoom in';
         m.on('click', action);
       } else if (p.line) {
@@ -134,7 +158,7 @@
         action = function () { openAndFocus(m); };
       } else {
         m = L.marker(ll, {icon: icon('ct-dot' + (closed ? ' ct-closed' : ''), 16, colour(p.service)),
-                          keyboard: false});
+                          keyboard: false, autoPanOnFocus: false});
         m.bindPopup(popup(p));
         m.getPopup().ctId = p.id;
         label = p.title + ' (' + (cfg.statusLabels[p.status] || p.status) + ')';
@@ -153,6 +177,15 @@
       }
       var count = total + ' ' + (total === 1 ? what.replace('reports', 'report') : what) + ' in view';
       return (mode === 'points' || !grouped) ? count : count + ', grouped by area (zoom in for single reports)';
+    }
+    // A marker or group the resident moves the focus to comes fully into view (Leaflet's autoPanOnFocus,
+    // less the focus a redraw puts back).
+    function panToFocus(m) {
+      return function () {
+        if (restoring) { return; }
+        var size = m.options.icon.options.iconSize;
+        map.panInside(m.getLatLng(), {paddingBottomRight: size ? L.point(size) : L.point(0, 0)});
+      };
     }
     function draw(data) {
       // A popup open across a redraw (its opening panned the map) opens again on the new marker.
@@ -177,22 +210,25 @@
           el.dataset.key = f.properties.cluster ? 'group:' + f.geometry.coordinates.join(',')
             : 'report:' + f.properties.id;
           if (focusedKey && !same && el.dataset.key === focusedKey) { same = el; }
+          if (made.layer.getLatLng) { el.addEventListener('focus', panToFocus(made.layer)); }
         }
       });
+      // The focus put back by a redraw does not move the map (that move would redraw again, and so on).
+      restoring = true;
       if (focusedKey && !focusIn) {
         same = same || box.querySelector('[data-kind]');
         if (same) { same.focus(); }
       }
       if (again) {
         again.openPopup();
-        var link = focusIn && box.querySelector('.leaflet-popup a.ct-popup-link');
-        if (link) { link.focus(); }
+        if (focusIn) { focusLink(again); }
       }
       if (refocus) {
         refocus = false;
         var first = box.querySelector('[data-kind]');
         if (first) { first.focus(); }
       }
+      restoring = false;
       var grouped = data.features.some(function (f) { return f.properties && f.properties.cluster; });
       lastTotal = data.total;
       if (statusEl) { statusEl.textContent = statusText(data.total, grouped, data.mode, data.notice); }
@@ -265,36 +301,42 @@
           if (!r.ok) { throw new Error(d.description || r.statusText); } return d; }); });
     }
     function load() {
+      clearTimeout(timer);
+      timer = null;
       if (ctrl) { ctrl.abort(); }
       ctrl = new AbortController();
-      box.dataset.loading = '1';
+      mapBusy = true;
       var q = query().toString();
       getJson(cfg.endpoint + '?' + q, ctrl.signal)
-        .then(function (d) { draw(d); box.dataset.loading = '0'; })
+        .then(function (d) { draw(d); mapBusy = false; loadingState(); })
         .catch(function (e) {
           if (e.name === 'AbortError') { return; }
-          box.dataset.loading = '0';
+          mapBusy = false;
+          loadingState();
           if (statusEl) { statusEl.textContent = 'Could not load reports: ' + e.message; }
         });
-      if (!cfg.listEndpoint || !listEl) { return; }
-      if (listCtrl) { listCtrl.abort(); }
-      listCtrl = new AbortController();
-      listEl.dataset.loading = '1';
-      getJson(cfg.listEndpoint + '?' + q, listCtrl.signal)
-        .then(function (d) { listData = d; drawList(); listEl.dataset.loading = '0'; })
-        .catch(function (e) {
-          if (e.name === 'AbortError') { return; }
-          listEl.dataset.loading = '0';
-          var summary = listEl.querySelector('.ct-list-summary');
-          if (summary) { summary.textContent = 'Could not load the list: ' + e.message; }
-        });
+      if (cfg.listEndpoint && listEl) {
+        if (listCtrl) { listCtrl.abort(); }
+        listCtrl = new AbortController();
+        listBusy = true;
+        getJson(cfg.listEndpoint + '?' + q, listCtrl.signal)
+          .then(function (d) { listData = d; drawList(); listBusy = false; loadingState(); })
+          .catch(function (e) {
+            if (e.name === 'AbortError') { return; }
+            listBusy = false;
+            loadingState();
+            var summary = listEl.querySelector('.ct-list-summary');
+            if (summary) { summary.textContent = 'Could not load the list: ' + e.message; }
+          });
+      }
+      loadingState();
     }
-    function later() { clearTimeout(timer); timer = setTimeout(load, 120); }
-    map.on('movestart', function () {
-      box.dataset.loading = '1';  // from the start of a move on, what is drawn is about to change
-      if (listEl) { listEl.dataset.loading = '1'; }
-    });
-    map.on('moveend', function () { syncUrl(); later(); });
+    function later() { clearTimeout(timer); timer = setTimeout(load, 120); loadingState(); }
+    // From the start of a move on, what is drawn is about to change.
+    map.on('movestart', function () { moving = true; loadingState(); });
+    map.on('zoomstart', function () { zooming = true; });
+    map.on('zoomend', function () { zooming = false; });
+    map.on('moveend', function () { moving = false; zooming = false; syncUrl(); later(); });
     if (form) {
       form.addEventListener('change', function () { syncUrl(); load(); });
       form.addEventListener('submit', function (ev) { ev.preventDefault(); load(); });
