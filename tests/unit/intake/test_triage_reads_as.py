@@ -85,6 +85,8 @@ def test_a_non_request_keeps_only_a_question_or_complaint_reading() -> None:
         ("Please come take the old fridge at the corner, thank you!", "please come"),
         ("We would love to have a bench by the bus stop. Thanks!", "we would love"),
         ("New paint on the crosswalk would be much appreciated", "would be much appreciated"),
+        ("Do they have a permit for this? Third weekend of jackhammers", "do they have a permit"),
+        ("I would like to thank the crew who came on Sunday", None),
         ("please follow back!!", None),
         ("Lovely day at the pond, thanks to everyone who came", None),
     ],
