@@ -3,6 +3,7 @@ that pushed a row toward a head (the reasons). Loaded once per process from the 
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,7 @@ class TriageModel:
         assert word.name == "word", "the word n-gram part must be the first part (top_words relies on it)"
         self.n_word_features = len(word.terms)
         self.word_names = word.terms
+        self._word_tokens = re.compile(word.analyzer["token_pattern"]).findall
         # Heads read for some posts only (a reply's intent, an urgent post's danger) come after the triage
         # heads and are kept apart: a post's triage never pays for them.
         reply, hazard = stored.head("reply"), stored.head("hazard")
@@ -87,6 +89,17 @@ class TriageModel:
         """The feature row (indices, values) of a text and the raw scores of every head."""
         idx, val = self._rows.row(text)
         return (idx, val), val @ self.weights[idx] + self.bias
+
+    def known_word_share(self, mtext: str, row: tuple[np.ndarray, np.ndarray]) -> float:
+        """Share of the distinct words of a post (model_text; digits, links and handles aside) that are
+        words of the model's vocabulary, read off its feature row: low for a language it has no data for."""
+        tokens = {t for t in self._word_tokens(mtext) if not t.isdigit()} - {"url", "user"}
+        if not tokens:
+            return 0.0
+        idx = row[0]
+        names = self.word_names
+        known = sum(1 for j in idx[idx < self.n_word_features].tolist() if " " not in names[j])
+        return known / len(tokens)
 
     def read_reply(self, mtext: str, rules: RuleReading) -> tuple[str, float, list[str]]:
         """A reply's intent from the reply head's scores and the rules' verdict (the head's combiner).

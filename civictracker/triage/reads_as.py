@@ -37,6 +37,7 @@ _CUES = _DATA / "complaint_cues.txt"
 _OPENERS = _DATA / "question_cues.txt"
 _ASKS_FILE = _DATA / "request_asks.txt"
 _PRAISE_FILE = _DATA / "praise_cues.txt"
+_REQUEST_CUES = _DATA / "request_cues.txt"
 
 _ASKS = re.compile(r"[?¿]|\beske\b")
 # Spanish marks a question where it starts: "¿la basura pasa mañana?" needs no opener word.
@@ -70,6 +71,13 @@ def _question() -> GatedPattern:
 def complaint_cue(mtext: str) -> str | None:
     """The words blaming the city or its staff in a folded text, or None."""
     m = _cues(_CUES).search(mtext)
+    return m.group(0) if m else None
+
+
+def asks_to_act(mtext: str) -> str | None:
+    """The words of a folded text asking someone to act ("please fix", "we would love to have"), or None:
+    evidence of a request (classify.ASK_LOGIT)."""
+    m = _cues(_REQUEST_CUES).search(mtext)
     return m.group(0) if m else None
 
 

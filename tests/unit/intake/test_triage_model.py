@@ -108,6 +108,22 @@ def test_dm_channel_needs_less_evidence_than_a_mention() -> None:
     assert triage.REQUEST_THRESHOLD["dm"] < triage.REQUEST_THRESHOLD["mention"]
 
 
+def test_unknown_language_threshold_is_for_languages_the_model_has_no_data_for() -> None:
+    from civictracker.triage.lang import identify_language
+    from civictracker.triage.text import model_text
+
+    def unlisted(text: str) -> bool:
+        mtext = model_text(text)
+        post = triage._read_posts(get_model(), [mtext], triage._default_catalog())[0]
+        return triage._unlisted_language(post, identify_language(text))
+
+    # No function word the language lists know, but words the model read in thousands of 311 reports.
+    assert not unlisted("Asbestos siding removal without safety gear or protection.")
+    assert unlisted("Führerschein verloren gestern Abend am Hauptbahnhof, bitte melden")  # named: German
+    assert unlisted("Terremoto forte stanotte, crollata la torre civica")  # unnamed, words unknown
+    assert not unlisted("Pothole on Main St")
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from civictracker.triage.reads_as import complaint_cue, is_question, reads_as
+from civictracker.triage.reads_as import asks_to_act, complaint_cue, is_question, reads_as
 from civictracker.triage.text import model_text
 
 
@@ -77,3 +77,28 @@ def test_a_non_request_keeps_only_a_question_or_complaint_reading() -> None:
     assert "reads as a complaint" in angry.reasons
     thanks = triage_text("muchas gracias a los equipos que trabajaron toda la noche")
     assert not thanks.is_request and thanks.reads_as is None  # praise reaches a person by its kind
+
+
+@pytest.mark.parametrize(
+    ("text", "ask"),
+    [
+        ("Please come take the old fridge at the corner, thank you!", "please come"),
+        ("We would love to have a bench by the bus stop. Thanks!", "we would love"),
+        ("New paint on the crosswalk would be much appreciated", "would be much appreciated"),
+        ("Do they have a permit for this? Third weekend of jackhammers", "do they have a permit"),
+        ("I would like to thank the crew who came on Sunday", None),
+        ("please follow back!!", None),
+        ("Lovely day at the pond, thanks to everyone who came", None),
+    ],
+)
+def test_an_ask_to_act_is_found(text: str, ask: str | None) -> None:
+    assert asks_to_act(model_text(text)) == ask
+
+
+def test_an_ask_to_act_is_request_evidence() -> None:
+    from civictracker.triage import classify
+
+    assert classify._request_evidence({}, "please fix") == classify.ASK_LOGIT > 0
+    assert classify._request_evidence({}, None) == 0.0
+    result = classify.triage_text("Please fill the leaf bags on our block. Much appreciated!")
+    assert any(r.startswith("asks to act") for r in result.reasons) == result.is_request
