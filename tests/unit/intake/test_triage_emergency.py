@@ -292,3 +292,31 @@ def test_no_rescue_when_the_words_say_the_danger_is_over() -> None:
         "the old man who went grey on the bench by the Central Sq T last week is fine now, the ambulance took him"
     )
     assert not result.is_request and not any("sounds like an emergency" in r for r in result.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [
+        # Rats "entering the house" are no water entering homes: the water line needs water named first.
+        ("rat yo plen lakou a sou Pearl St epi yo antre nan kay nou, tanpri", "rodents"),
+        # Debris left at a lot is dumping, not a collapse.
+        ("alguien dejó bolsas de escombros en el lote de Pearl St", "illegal_dumping"),
+    ],
+)
+def test_words_shared_with_a_hazard_need_its_context(text: str, service: str) -> None:
+    result = triage_text(text)
+    assert result.is_request and result.service_code == service and not result.hazards, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("tiyo dlo a pete sou Rindge Ave, dlo ap antre nan kay yo", "water"),
+        ("se rompió un tubo en Harvard St y el agua está entrando a las casas", "water"),
+        ("the walkway along the river on Memorial Dr just gave way, big drop and no railing", "collapse"),
+        ("están cayendo escombros del edificio en Mass Ave", "collapse"),
+    ],
+)
+def test_the_same_words_in_their_hazard_context_stay_urgent(text: str, kind: str) -> None:
+    result = triage_text(text)
+    assert result.is_request and result.urgent and kind in result.hazards, result.reasons
