@@ -4,14 +4,13 @@ that pushed a row toward a head (the reasons). Loaded once per process from the 
 from __future__ import annotations
 
 import re
-import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from civictracker.triage.features import PartReader, RowBuilder, linear_scores
 from civictracker.triage.reply_rules import RuleReading, verdict_features
-from civictracker.triage.store import StoredModel, load_model
+from civictracker.triage.store import StoredModel, load_model, loaded_once
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -159,18 +158,10 @@ def fit_model(examples: Sequence[Example] | None = None) -> TriageModel:
     return TriageModel(fit_stored_model(examples))
 
 
-_model: TriageModel | None = None
-_model_lock = threading.Lock()
-
-
+@loaded_once
 def get_model() -> TriageModel:
     """The process-wide model, loaded from the shipped file on first use (thread-safe; never trained here)."""
-    global _model  # noqa: PLW0603 (the one lazily loaded, lock-guarded model of this process)
-    if _model is None:
-        with _model_lock:
-            if _model is None:
-                _model = TriageModel(load_model())
-    return _model
+    return TriageModel(load_model())
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

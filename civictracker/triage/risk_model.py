@@ -9,13 +9,19 @@ the build) still works but logs a warning naming the build command.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 
 import numpy as np
 
 from civictracker.triage.features import PartReader, RowBuilder, linear_scores
-from civictracker.triage.store import DATA_DIR, TRIAGE_DIR, StoredModel, inputs_sha256, load_model
+from civictracker.triage.store import (
+    DATA_DIR,
+    TRIAGE_DIR,
+    StoredModel,
+    inputs_sha256,
+    load_model,
+    loaded_once,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,23 +96,15 @@ class RiskModel:
         return [str(self.word_names[idx[i]]) for i in order if contrib[i] > 0]
 
 
-_model: RiskModel | None = None
-_lock = threading.Lock()
-
-
+@loaded_once
 def get_risk_model() -> RiskModel:
     """The process-wide risk model, loaded from the shipped file on first use (never trained here)."""
-    global _model  # noqa: PLW0603 (the one lazily loaded, lock-guarded model of this process)
-    if _model is None:
-        with _lock:
-            if _model is None:
-                stored = load_model(RISK_MODEL_PATH, check_inputs=False)
-                built = stored.header.get("training_inputs", {}).get("sha256")
-                try:
-                    current = inputs_sha256(risk_training_inputs())
-                except OSError:
-                    current = built
-                if current != built:
-                    log.warning("risk model is stale; rebuild it with: %s", RISK_BUILD_COMMAND)
-                _model = RiskModel(stored)
-    return _model
+    stored = load_model(RISK_MODEL_PATH, check_inputs=False)
+    built = stored.header.get("training_inputs", {}).get("sha256")
+    try:
+        current = inputs_sha256(risk_training_inputs())
+    except OSError:
+        current = built
+    if current != built:
+        log.warning("risk model is stale; rebuild it with: %s", RISK_BUILD_COMMAND)
+    return RiskModel(stored)

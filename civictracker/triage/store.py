@@ -28,9 +28,12 @@ import io
 import json
 import logging
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -222,6 +225,26 @@ def read_header(path: Path = MODEL_PATH) -> dict[str, Any]:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise _fail(_header_path(path), f"not a {FORMAT} header")
     return header
+
+
+_T = TypeVar("_T")
+
+
+def loaded_once(load: Callable[[], _T]) -> Callable[[], _T]:
+    """load() on the first call and the same object ever after: a process-wide model read from its file once
+    (threads asking together wait for the one load under a lock; never trained here)."""
+    lock = threading.Lock()
+    loaded: list[_T] = []
+
+    @wraps(load)
+    def get() -> _T:
+        if not loaded:
+            with lock:
+                if not loaded:
+                    loaded.append(load())
+        return loaded[0]
+
+    return get
 
 
 def load_model(path: Path = MODEL_PATH, *, check_inputs: bool = True) -> StoredModel:
