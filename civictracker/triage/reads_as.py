@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from civictracker.triage.prefilter import GatedPattern
@@ -55,10 +55,16 @@ def _any_of(path: Path) -> str:
     return "|".join(f"(?:{c})" for c in _cue_lines(path))
 
 
-@lru_cache(maxsize=4)
+@cache  # one per cue file, a fixed few: a bound smaller than their count would recompile
 def _cues(path: Path) -> GatedPattern:
     """One gated pattern for a cue file: any of its lines, from a word boundary."""
     return GatedPattern(r"\b(?:" + _any_of(path) + r")")
+
+
+def _cue_found(path: Path, mtext: str) -> str | None:
+    """The words of a folded text one of the cue file's lines matches, or None."""
+    m = _cues(path).search(mtext)
+    return m.group(0) if m else None
 
 
 @lru_cache(maxsize=1)
@@ -70,15 +76,13 @@ def _question() -> GatedPattern:
 
 def complaint_cue(mtext: str) -> str | None:
     """The words blaming the city or its staff in a folded text, or None."""
-    m = _cues(_CUES).search(mtext)
-    return m.group(0) if m else None
+    return _cue_found(_CUES, mtext)
 
 
 def asks_to_act(mtext: str) -> str | None:
     """The words of a folded text asking someone to act ("please fix", "we would love to have"), or None:
     evidence of a request (classify.ASK_LOGIT)."""
-    m = _cues(_REQUEST_CUES).search(mtext)
-    return m.group(0) if m else None
+    return _cue_found(_REQUEST_CUES, mtext)
 
 
 def reads_as(mtext: str, *, kind_probs: Mapping[str, float], hazards: bool = False) -> str | None:
