@@ -51,7 +51,7 @@ def create_app(config: Settings | dict[str, Any] | None = None, *, check: bool =
     app.config.update(settings.extra)
 
     db.init_app(app)
-    # Flask-Migrate is bound on first need (extensions.bind_migrations): `flask db ...`, init-db, demo.
+    # Flask-Migrate is bound on first need (bootstrap.bind_migrations): `flask db ...`, init-db, demo.
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     csrf.init_app(app)
