@@ -5,9 +5,9 @@ Usage: PYTHONPATH=. .venv/bin/python bench/exp_reply.py
 For each writer of civictracker/triage/data/reply_posts.jsonl (the id's prefix), the reply head and its
 combiner are fitted on the other writers' replies with the shipped code (fit.build_multiclass, REPLY_C,
 fit._reply_combiner; the feature union fitted on the training posts once, as `make triage-model` does) and
-read the left-out writer's replies. Then the same fit on every writer reads the dev sets the rules were
-tuned on (reply_intent.jsonl dev, intake_dev.jsonl dev, the Cambridge hands' dev rows). Never reads a test
-or holdout split.
+read the left-out writer's replies (the retired Cambridge hands are writers too). Then the same fit on every
+writer reads the dev sets the rules were tuned on (reply_intent.jsonl dev, intake_dev.jsonl dev, the eighth
+Cambridge hand's dev rows). Never reads a test or holdout split.
 """
 
 from __future__ import annotations
@@ -33,9 +33,8 @@ DATA = ROOT / "tests" / "data"
 DEV_SETS = {
     "reply set dev": (DATA / "reply_intent.jsonl", "intent", {"dev"}),
     "intake dev": (DATA / "intake_dev.jsonl", "reply_intent", {"dev"}),
-    "third hand (all dev)": (DATA / "cambridge_third_hand.jsonl", "reply_intent", {"dev", "holdout"}),
-    "another hand (all dev)": (DATA / "cambridge_another_hand.jsonl", "reply_intent", {"dev", "holdout"}),
-    "fourth hand dev": (DATA / "cambridge_fourth_hand.jsonl", "reply_intent", {"dev"}),
+    # (the Cambridge hands read here up to session 18 are training rows now: cambridge_hands.jsonl)
+    "eighth hand dev": (DATA / "cambridge_eighth_hand.jsonl", "reply_intent", {"dev"}),
 }
 
 

@@ -3,8 +3,8 @@
 Run after adding written training rows: `PYTHONPATH=. .venv/bin/python scripts/check_overlap.py`.
 Exact copies (three words or more) are compared after folding case, accents, @mentions, punctuation and
 spacing; near copies (three words or more) by rapidfuzz's ratio over the folded text (default 85 of
-100) for the team-written sources only (written posts and replies): real Boston rows are split by case
-id (`scripts/build_real_data.py`), and the templates are checked exactly.
+100) for the written sources only (written posts, the retired Cambridge hands, replies): real Boston rows
+are split by case id (`scripts/build_real_data.py`), and the templates are checked exactly.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ EVAL_SETS = (
     *sorted((ROOT / "tests" / "data").glob("*.jsonl")),
     *sorted((ROOT / "bench" / "data").glob("*.jsonl")),
 )
-WRITTEN_SOURCES = {"social", "handwritten"}
+WRITTEN_SOURCES = {"social", "handwritten", "cambridge-hand"}
 _WORD = re.compile(r"\w+")
 _MENTION = re.compile(r"@\w+")
 

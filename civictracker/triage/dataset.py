@@ -18,8 +18,10 @@ TRAINING_FILES = (
     "drm_negatives.jsonl",
     "real_boston.jsonl",
     "reply_posts.jsonl",
+    "cambridge_hands.jsonl",
 )
 SEED = 20240611
+HAND_SOURCE = "cambridge-hand"  # the retired Cambridge hands' posts (fit.SOURCE_WEIGHT weighs them)
 
 # How many filled-in variants each template yields. More variants of the English request templates
 # because English dominates a Cambridge account's mentions; the others mostly teach vocabulary.
@@ -37,7 +39,8 @@ class Example:
     urgent: bool
     kind: str  # "request" or the kind of non-request
     lang: str
-    # "template" | "handwritten" | "social" | "social-hazard" | "drm" | "boston-hand" | "boston-folder"
+    # "template" | "handwritten" | "social" | "social-hazard" | "drm" | "boston-hand" | "boston-folder" |
+    # "cambridge-hand"
     source: str
     # The emergency kinds of an urgent post, the one whose safety line comes first first (rules.HAZARD_KINDS;
     # empty: none, or not urgent). None where nobody wrote them down: those rows do not teach the hazard head.
@@ -156,11 +159,16 @@ class ReplyExample:
     writer: str  # who wrote it (the id's prefix): the combiner is fitted on scores from other writers' models
 
 
+def _rows(name: str) -> list[dict]:
+    path = DATA_DIR / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 @lru_cache(maxsize=1)
 def reply_examples() -> tuple[ReplyExample, ...]:
-    """The written replies the reply-intent head is fitted on (reply_posts.jsonl), in file order."""
-    path = DATA_DIR / "reply_posts.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The written replies the reply-intent head is fitted on, in file order: reply_posts.jsonl, then the
+    replies of the retired Cambridge hands (cambridge_hands.jsonl; no city message was written for them)."""
+    hand_replies = [r for r in _rows("cambridge_hands.jsonl") if r["channel"] == "reply"]
     return tuple(
         ReplyExample(
             r["text"],
@@ -169,8 +177,17 @@ def reply_examples() -> tuple[ReplyExample, ...]:
             r.get("lang", "en"),
             r["id"].rsplit("-", 1)[0],
         )
-        for r in rows
+        for r in _rows("reply_posts.jsonl") + hand_replies
     )
+
+
+def _hand_posts() -> list[Example]:
+    """The retired Cambridge hands' mentions and DMs (cambridge_hands.jsonl); replies: reply_examples."""
+    return [
+        Example(r["text"], r["is_request"], r["service_code"], r["urgent"], r["kind"], r["lang"], HAND_SOURCE)
+        for r in _rows("cambridge_hands.jsonl")
+        if r["channel"] != "reply"
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -182,4 +199,5 @@ def training_examples() -> tuple[Example, ...]:
     examples += _jsonl(DATA_DIR / "social_posts.jsonl", "social")
     examples += _jsonl(DATA_DIR / "drm_negatives.jsonl", "drm")
     examples += _jsonl(DATA_DIR / "real_boston.jsonl", "boston")
+    examples += _hand_posts()
     return tuple(examples)

@@ -57,7 +57,12 @@ _STILL_BROKEN = [
     ),
     (r"\b(?:skipped|skiped|missed|missd|forgot|forgotten|passed us|ignored)\b", "missed"),
     # Weak: "again" is also "working again", "came back" also "power came back": a fix word outvotes them.
-    (r"\b(?:again|agian|agin|otra vez|de nuevo|de novo)\b(?! (?:thanks|thank))|\bcame back\b", "again"),
+    # Not "what's my case number again" (a question), nor "the road's open again" (a fix word, below).
+    (
+        r"(?<!number )(?<!name )(?<!address )\b(?:again|agian|agin|otra vez|de nuevo|de novo)\b"
+        r"(?! (?:thanks|thank))|\bcame back\b",
+        "again",
+    ),
     (
         r"\b(?:nothing (?:has )?changed|same as before|exactly the same|worse|getting worse|no change|"
         r"waste of time|as usual)\b",
@@ -111,6 +116,8 @@ _FIXED = [
         r"\b(?:fixed|fixd|repaired|plowed|patched|cleared|removed|restored|looks great|looks good|all good|"
         r"good now|working now|works now|working again|back on|bak on|lights? (?:is|are) on|"
         r"cleaned (?:it )?up|"
+        r"(?:road|street|st|sidewalk|lane|path|bridge|crosswalk|driveway|alley)(?:'s| is| are) (?:open|clear|"
+        r"passable)(?: again)?|"
         r"came (?:thru|through)|took care of it)\b",
         "fixed word",
     ),
@@ -132,7 +139,7 @@ _FIXED = [
 ]
 _THANKS = (
     r"\b(?:thanks?|thank you|thank u|thx|thnx|thnks|ty|tysm|appreciate\w*|grateful|cheers|gracias|"
-    r"obrigad[oa]|mesi|kudos|valeu)\b|🙏"
+    r"obrigad[oa]|mesi|kudos|valeu)\b|🙏|❤|💙|💚|💜|🧡|🥰|🙌"
 )
 _LOCATION = [
     (r"\b(?:corner of|intersection of|at the corner|cross ?street|between)\b", "cross-street phrase"),

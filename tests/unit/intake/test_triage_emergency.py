@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from civictracker.triage.classify import triage_text
+from civictracker.triage.classify import REQUEST_THRESHOLD, triage_text
 from civictracker.triage.rules import hazard_kinds, hazard_service, urgent_reasons
 
 EVAL = Path(__file__).resolve().parents[2] / "data" / "emergency_eval.jsonl"
@@ -274,11 +274,12 @@ def test_a_hydrant_buried_in_snow_is_snow_and_ice(text: str, service: str) -> No
 
 
 def test_a_danger_the_request_head_doubts_is_still_a_request_when_both_danger_heads_agree() -> None:
-    # p_request 0.67 (under the mention threshold), no hazard pattern: the urgency head (>= 0.9) and the
+    # p_request 0.40 (under the mention threshold), no hazard pattern: the urgency head (>= 0.9) and the
     # hazard head (injury, >= 0.4) agree, so it is an urgent request with the injury safety line.
     result = triage_text(
-        "old man on the bench by the Central Sq T is grey and not answering us, breathing funny"
+        "omg the old guy on the bench by the Central Sq T went grey and isnt answering us, breathing funny"
     )
+    assert float(result.reasons[0].split("p=")[1].rstrip(")")) < REQUEST_THRESHOLD["mention"], result.reasons
     assert result.is_request and result.urgent and result.hazards[:1] == ["injury"], result.reasons
     assert any(r.startswith("sounds like an emergency: urgency p=") for r in result.reasons), result.reasons
     # The hazard head is read once for both the rescue and the safety line: the same words in both reasons.
