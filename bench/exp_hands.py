@@ -4,7 +4,7 @@ An experiment (session 19), the evidence for training on civictracker/triage/dat
 Cambridge hands, each written by a writer who never saw the project and each read as a held-out set until it
 was spent. For each hand H: the model fitted on the other training examples alone (no hand) and the model
 fitted with the posts (mentions and DMs) of every other hand added (weight W, R in the request head; as
-shipped: 4 and 1) are both scored on all of H's
+shipped: 4 and 0) are both scored on all of H's
 mentions and DMs: request F1, category (requests whose service is right, misses count), urgent recall. The
 reply head is fitted as shipped in both (the hands' replies included).
 
@@ -74,7 +74,7 @@ def score(rows: list[dict], model: object) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--weight", type=float, default=4.0, help="weight of an added hand row")
-    parser.add_argument("--request-weight", type=float, default=1.0, help="its weight in the request head")
+    parser.add_argument("--request-weight", type=float, default=0.0, help="its weight in the request head")
     parser.add_argument("--only", nargs="*", default=list(HANDS))
     args = parser.parse_args()
     from civictracker.triage import fit
