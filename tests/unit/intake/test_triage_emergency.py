@@ -153,8 +153,14 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
         ("there's a strong smell of propane coming from the food truck lot on Ames St", "gas"),
         ("the basement of our building is filling with water and the electric panel is down there", "water"),
         # Hurt now, shown rather than said; a CO reading from a device not called a detector.
-        ("my neighbor slipped on the ice on Hurley St and is sitting on the curb holding her ankle", "injury"),
-        ("two people went down on the steps by the library in ten minutes, one still holding his head", "injury"),
+        (
+            "my neighbor slipped on the ice on Hurley St and is sitting on the curb holding her ankle",
+            "injury",
+        ),
+        (
+            "two people went down on the steps by the library in ten minutes, one still holding his head",
+            "injury",
+        ),
         ("the co monitor in the basement shows 120 and the baby is sleepy, 14 Fayette St", "carbon_monoxide"),
     ],
 )
