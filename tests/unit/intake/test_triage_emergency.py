@@ -312,6 +312,11 @@ def test_no_rescue_when_the_words_say_the_danger_is_over() -> None:
         ("rat yo plen lakou a sou Pearl St epi yo antre nan kay nou, tanpri", "rodents"),
         # Debris left at a lot is dumping, not a collapse.
         ("alguien dejó bolsas de escombros en el lote de Pearl St", "illegal_dumping"),
+        # "down" and "line" in two sentences are no downed line.
+        (
+            "sewer backing up into the basement at 40 Pine St, it reeks down there. is that our line or yours?",
+            "water_sewer",
+        ),
     ],
 )
 def test_words_shared_with_a_hazard_need_its_context(text: str, service: str) -> None:
