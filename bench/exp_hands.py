@@ -4,8 +4,7 @@ An experiment (session 19), the evidence for training on civictracker/triage/dat
 Cambridge hands, each written by a writer who never saw the project and each read as a held-out set until it
 was spent. For each hand H: the model fitted on the other training examples alone (no hand) and the model
 fitted with the posts (mentions and DMs) of every other hand added (weight W, R in the request head; as
-shipped: 4 and 0) are both scored on all of H's
-mentions and DMs: request F1, category (requests whose service is right, misses count), urgent recall. The
+shipped: 4 and 0) are both scored on all of H's mentions and DMs: request F1, category (requests whose service is right, misses count), urgent recall. The
 reply head is fitted as shipped in both (the hands' replies included).
 
 Usage:  PYTHONPATH=. .venv/bin/python bench/exp_hands.py [--weight W] [--request-weight R] [--only NAME ...]
@@ -14,7 +13,6 @@ Usage:  PYTHONPATH=. .venv/bin/python bench/exp_hands.py [--weight W] [--request
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -22,29 +20,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from civictracker.triage import classify as triage  # noqa: E402
-from civictracker.triage.dataset import DATA_DIR, Example, training_examples  # noqa: E402
+from civictracker.triage.dataset import HAND_SOURCE, hand_example, hand_rows, training_examples  # noqa: E402
 from civictracker.triage.model import fit_model  # noqa: E402
 
 HANDS = ("another", "third", "fourth", "fifth", "sixth", "seventh")
 
 
-def hand_rows(name: str) -> list[dict]:
-    path = DATA_DIR / "cambridge_hands.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [r for r in rows if r["hand"] == name and r["channel"] in ("mention", "dm")]
-
-
-def as_example(row: dict, source: str) -> Example:
-    req = bool(row["is_request"])
-    return Example(
-        text=row["text"],
-        is_request=req,
-        service_code=row["service_code"],
-        urgent=bool(row["urgent"]),
-        kind=row["kind"],
-        lang=row.get("lang") or "en",
-        source=source,
-    )
+def posts_by_hand() -> dict[str, list[dict]]:
+    """Each hand's mentions and DMs (its replies teach the reply head in both models)."""
+    out: dict[str, list[dict]] = {name: [] for name in HANDS}
+    for row in hand_rows():
+        if row["channel"] != "reply":
+            out[row["hand"]].append(row)
+    return out
 
 
 def score(rows: list[dict], model: object) -> dict[str, float]:
@@ -79,16 +67,14 @@ def main() -> None:
     args = parser.parse_args()
     from civictracker.triage import fit
 
-    fit.SOURCE_WEIGHT["cambridge-hand"] = args.weight
-    fit.REQUEST_SOURCE_WEIGHT["cambridge-hand"] = args.request_weight
-    base = tuple(e for e in training_examples() if e.source != "cambridge-hand")
+    fit.SOURCE_WEIGHT[HAND_SOURCE] = args.weight
+    fit.REQUEST_SOURCE_WEIGHT[HAND_SOURCE] = args.request_weight
+    base = tuple(e for e in training_examples() if e.source != HAND_SOURCE)
     shipped = fit_model(base)
-    rows = {name: hand_rows(name) for name in HANDS}
+    rows = posts_by_hand()
     totals: dict[str, list[float]] = {"base": [0, 0, 0], "added": [0, 0, 0]}
     for name in args.only:
-        extra = tuple(
-            as_example(r, "cambridge-hand") for other in HANDS if other != name for r in rows[other]
-        )
+        extra = tuple(hand_example(r) for other in HANDS if other != name for r in rows[other])
         added = fit_model(base + extra)
         a, b = score(rows[name], shipped), score(rows[name], added)
         print(f"{name:8s} n={a['n']:3.0f}  base F1 {a['f1']:.3f} cat {a['cat']:.3f} urg {a['urgent']:.3f}"

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from civictracker.triage.dataset import reply_examples, training_examples  # noqa: E402
+from civictracker.triage.dataset import HAND_SOURCE, reply_examples, training_examples  # noqa: E402
 from civictracker.triage.text import fold as fold_accents  # noqa: E402
 
 # Every labelled set a figure is reported on (dev sets too: a copy there would inflate its figure).
@@ -28,7 +28,7 @@ EVAL_SETS = (
     *sorted((ROOT / "tests" / "data").glob("*.jsonl")),
     *sorted((ROOT / "bench" / "data").glob("*.jsonl")),
 )
-WRITTEN_SOURCES = {"social", "handwritten", "cambridge-hand"}
+WRITTEN_SOURCES = {"social", "handwritten", HAND_SOURCE}
 _WORD = re.compile(r"\w+")
 _MENTION = re.compile(r"@\w+")
 

@@ -126,26 +126,27 @@ def _handwritten(path: Path) -> list[Example]:
 _NON_REQUEST_KINDS = {"praise", "politics", "news", "question", "event", "spam", "chatter", "other"}
 
 
+def _rows(path: Path) -> list[dict]:
+    """The rows of a JSON-lines file, blank lines skipped."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _example(row: dict, source: str) -> Example:
+    """A labelled post of a JSON-lines file (its own `source` wins over the file's)."""
+    return Example(
+        row["text"],
+        bool(row["is_request"]),
+        row.get("service_code"),
+        bool(row.get("urgent", False)),
+        row.get("kind", "request" if row["is_request"] else "other"),
+        row.get("lang", "en"),
+        row.get("source", source),
+        tuple(row["hazards"]) if "hazards" in row else None,
+    )
+
+
 def _jsonl(path: Path, source: str) -> list[Example]:
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            out.append(
-                Example(
-                    row["text"],
-                    bool(row["is_request"]),
-                    row.get("service_code"),
-                    bool(row.get("urgent", False)),
-                    row.get("kind", "request" if row["is_request"] else "other"),
-                    row.get("lang", "en"),
-                    row.get("source", source),
-                    tuple(row["hazards"]) if "hazards" in row else None,
-                )
-            )
-    return out
+    return [_example(row, source) for row in _rows(path)] if path.exists() else []
 
 
 @dataclass(frozen=True)
@@ -159,16 +160,21 @@ class ReplyExample:
     writer: str  # who wrote it (the id's prefix): the combiner is fitted on scores from other writers' models
 
 
-def _rows(name: str) -> list[dict]:
-    path = DATA_DIR / name
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def hand_rows() -> list[dict]:
+    """The retired Cambridge hands' rows (cambridge_hands.jsonl): posts and replies, each with its `hand`."""
+    return _rows(DATA_DIR / "cambridge_hands.jsonl")
+
+
+def hand_example(row: dict) -> Example:
+    """A retired hand's post (a mention or DM) as a training example."""
+    return _example(row, HAND_SOURCE)
 
 
 @lru_cache(maxsize=1)
 def reply_examples() -> tuple[ReplyExample, ...]:
     """The written replies the reply-intent head is fitted on, in file order: reply_posts.jsonl, then the
     replies of the retired Cambridge hands (cambridge_hands.jsonl; no city message was written for them)."""
-    hand_replies = [r for r in _rows("cambridge_hands.jsonl") if r["channel"] == "reply"]
+    hand_replies = [r for r in hand_rows() if r["channel"] == "reply"]
     return tuple(
         ReplyExample(
             r["text"],
@@ -177,17 +183,13 @@ def reply_examples() -> tuple[ReplyExample, ...]:
             r.get("lang", "en"),
             r["id"].rsplit("-", 1)[0],
         )
-        for r in _rows("reply_posts.jsonl") + hand_replies
+        for r in _rows(DATA_DIR / "reply_posts.jsonl") + hand_replies
     )
 
 
 def _hand_posts() -> list[Example]:
-    """The retired Cambridge hands' mentions and DMs (cambridge_hands.jsonl); replies: reply_examples."""
-    return [
-        Example(r["text"], r["is_request"], r["service_code"], r["urgent"], r["kind"], r["lang"], HAND_SOURCE)
-        for r in _rows("cambridge_hands.jsonl")
-        if r["channel"] != "reply"
-    ]
+    """The retired Cambridge hands' mentions and DMs; their replies: reply_examples."""
+    return [hand_example(r) for r in hand_rows() if r["channel"] != "reply"]
 
 
 @lru_cache(maxsize=1)
