@@ -60,10 +60,16 @@ def words(text: str) -> list[str]:
 
 
 _DIGITS = re.compile(r"\d+")
+# "co" as a prefix ("co-own", "co op", "my co worker") is not the gas: one word, so no head reads it as CO.
+_CO_PREFIX = re.compile(
+    r"\bco[- ](?=(?:own|owns|owned|owner|owners|ownership|op|ops|operative|worker|workers|sign|signed|signer|"
+    r"pay|payment|parent|parents|parenting|host|hosts|hosted|founder|chair|author|star|pilot|tenant|tenants|"
+    r"habitat|exist|living|housing|ed)\b)"
+)
 
 
 def model_text(text: str) -> str:
     """The form the model sees: cleaned, folded, numbers collapsed (house numbers are noise to it).
 
     Here rather than in classify.py: fit.py fits on the same form, and must not import the classifier."""
-    return _DIGITS.sub("0", fold(clean(text)))
+    return _CO_PREFIX.sub("co", _DIGITS.sub("0", fold(clean(text))))

@@ -69,6 +69,8 @@ def test_emergencies_are_urgent_requests_with_their_kind(text: str, kind: str, s
         "combustible junk piled on the fire escapes on Pearl st",
         "please fix the railing on Elm st before someone gets hurt",
         "a kid could get hurt on that broken swing",
+        "we co own the building and the rent says it is going up",
+        "my co-worker says the co-op board is going to raise fees again",
     ],
 )
 def test_hazard_words_in_a_harmless_sense_are_not_urgent_requests(text: str) -> None:

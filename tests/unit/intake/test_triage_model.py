@@ -182,3 +182,10 @@ def test_training_data_is_deterministic_and_multilingual() -> None:
     assert {e.service_code for e in examples if e.is_request} == {
         s["service_code"] for s in default_services()
     }
+
+
+def test_co_as_a_prefix_is_one_word_and_the_gas_stays_co() -> None:
+    from civictracker.triage.text import model_text
+
+    assert model_text("We co own it, my Co-Worker too") == "we coown it, my coworker too"
+    assert model_text("CO alarm going off, co reading 40 ppm") == "co alarm going off, co reading 0 ppm"
