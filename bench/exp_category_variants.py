@@ -261,3 +261,43 @@ def knn_mix(fold: Fold, k: int, mix: float) -> tuple:
 for _k in (10, 30):
     for _m in (0.3, 0.5):
         variant(f"knn{_k}m{_m}")(lambda fold, k=_k, m=_m: knn_mix(fold, k, m))
+
+
+_MLP: dict = {}
+
+
+def mlp_probs(fold: Fold, rows, hidden: int, n_feat: int, codes: list[str]) -> np.ndarray:
+    """P(service) of the held-out rows by a one-hidden-layer network over the fold's chi2-best columns."""
+    key = (id(rows), hidden, n_feat)
+    if key not in _MLP:
+        from sklearn.feature_selection import SelectKBest, chi2
+        from sklearn.neural_network import MLPClassifier
+        from sklearn.utils.class_weight import compute_sample_weight
+
+        xr = fold.x[fold.req_idx]
+        sel = SelectKBest(chi2, k=min(n_feat, xr.shape[1])).fit(xr, fold.y)
+        sw = fold.weight[fold.req_idx] * compute_sample_weight("balanced", fold.y)
+        net = MLPClassifier(
+            (hidden,), alpha=1e-4, batch_size=128, learning_rate_init=2e-3, max_iter=12, random_state=0
+        )
+        net.fit(sel.transform(xr), fold.y, sample_weight=sw / sw.mean())
+        p = net.predict_proba(sel.transform(rows.x))
+        out = np.zeros((p.shape[0], len(codes)))
+        for j, c in enumerate(net.classes_):
+            out[:, codes.index(str(c))] = p[:, j]
+        _MLP.clear()
+        _MLP[key] = out
+    return _MLP[key]
+
+
+def mlp_mix(fold: Fold, hidden: int, n_feat: int, mix: float) -> tuple:
+    from civictracker.triage import classify as triage
+
+    codes = [code for code, _ in triage._default_catalog()]
+    return (*svm(fold, fold.y), None, (mix, lambda rows: mlp_probs(fold, rows, hidden, n_feat, codes)))
+
+
+for _h in (128, 512):
+    for _n in (30000, 100000):
+        for _m in (0.5, 1.0):
+            variant(f"mlp{_h}f{_n}m{_m}")(lambda fold, h=_h, n=_n, m=_m: mlp_mix(fold, h, n, m))
