@@ -247,6 +247,12 @@ class _Assembler:
             return False
         return m.weak or (not m.typed and self._names_a_facility(m))
 
+    def _names_a_place(self, m: Mention) -> bool:
+        """ "1 Kendall Sq", "5 Inman Square": the words name a landmark, and a street only with a type the
+        text does not give (Kendall St, Inman St lie elsewhere); the number is the square's, not the street's.
+        """
+        return m.place is not None and not m.typed and self.gz.places[m.place].kind != "area"
+
     def _names_a_facility(self, m: Mention) -> bool:
         """ "in front of the Hurley school": an untyped name between an article and a facility noun is the
         facility's name; the school need not stand on the street of that name."""
@@ -361,7 +367,7 @@ class _Assembler:
     def _address_before(self, k: int) -> int:
         """Address with the number first ("150 hampshire", "12-14 elm")."""
         ms, m = self.ms, self.ms[k]
-        num_i = self._house_number_before(k) if m.streets else None
+        num_i = self._house_number_before(k) if m.streets and not self._names_a_place(m) else None
         if num_i is None:
             return 0
         number = self.toks[num_i].text
@@ -382,7 +388,9 @@ class _Assembler:
     def _address_after(self, k: int) -> int:
         """Number after the street ("Hampshire St 150", "Hampshire Street 150, Cambridge")."""
         m = self.ms[k]
-        after = _number_after(self.gz, self.toks, self.ms, k, self.cleaned) if m.streets else None
+        if not m.streets or self._names_a_place(m):
+            return 0
+        after = _number_after(self.gz, self.toks, self.ms, k, self.cleaned)
         if after is None:
             return 0
         # "Broadway 2" names Broadway: the number never moves the post to Broadway Ter.

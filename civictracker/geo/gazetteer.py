@@ -24,7 +24,7 @@ from .stopwords import WEAK_NAMES
 from .types import LonLat, PlaceRecord
 
 # Bump when the pickled structure or the build logic changes: it is part of the cache key.
-CODE_VERSION = "geo-28"
+CODE_VERSION = "geo-29"
 GRID_M = 150.0
 SNAP_M = 4.0  # a dangling segment end this close to another street's line is a junction
 CLUSTER_M = 80.0  # junction nodes of one street pair this close are one intersection (divided roads)
@@ -85,6 +85,11 @@ class NameHit:
     streets: tuple[str, ...]
     alias: bool
     bridges: int = 0  # how many trailing streets are bridges named without "Bridge" (last resorts)
+
+
+# An official address this many house numbers past the nearest range end is placed at that end: the ranges
+# of the centerlines stop a few numbers short of some corner lots, parks and plazas.
+NEAR_RANGE_GAP = 20
 
 
 @dataclass

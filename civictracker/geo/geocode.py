@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from .corners import geocode_between, geocode_intersection
 from .extract import NUMBER_AFTER, extract_locations
-from .gazetteer import Gazetteer
+from .gazetteer import NEAR_RANGE_GAP, Gazetteer
 from .geometry import valid_latlon
 from .result import make_result, name_penalty
 from .reverse import place_name
@@ -136,7 +136,7 @@ def _nearest_range(gz: Gazetteer, street: str, number: int, label: str, pen: flo
     if near is None:
         return None
     seg, gap, frac = near
-    if gap <= 20:
+    if gap <= NEAR_RANGE_GAP:
         return make_result(
             gz,
             gz.point_along(seg, frac),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .gazetteer import Gazetteer
+from .gazetteer import NEAR_RANGE_GAP, Gazetteer
 from .importers import read_addresses_csv
 from .normalize import name_tokens
 from .types import AddressRecord, LonLat, PlaceRecord
@@ -112,8 +112,12 @@ def add_pois(gz: Gazetteer, pois: list[tuple[str, str, str]], address_file: Path
         if not sts:
             continue
         hit = gz.segment_for(sts[0], rec.number)
-        if hit is None:
-            continue
-        lon, lat = gz.point_along(hit[0], hit[1])
+        if hit is not None:
+            lon, lat = gz.point_along(hit[0], hit[1])
+        else:  # Donnelly Field is 45 Berkshire St, one number past the last range: the range's end
+            near = gz.nearest_range(sts[0], rec.number)
+            if near is None or near[1] > NEAR_RANGE_GAP:
+                continue
+            lon, lat = gz.point_along(near[0], near[2])
         extra.append(PlaceRecord(name=name, lon=lon, lat=lat, kind="poi", street=sts[0]))
     build_places(gz, list(gz.places) + extra)

@@ -145,3 +145,23 @@ def test_official_points_layout_gives_rooftop(tmp_path: Path) -> None:
     res = geocode_text(gz, "11A Main St")
     assert res.precision == "rooftop" and (res.lon, res.lat) == (-71.0951, 42.3702)
     assert geocode_text(gz, "20 Main St").precision == "interpolated"
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("Pothole at 1 Kendall Sq", "Kendall Square"),  # not 1 Kendall St, which has no such number
+        ("trash everywhere at 5 Inman Sq", "Inman Square"),  # not 5 Inman St, 600 m away near Central
+        ("12 Harvard Square needs plowing", "Harvard Square"),
+    ],
+)
+def test_a_number_before_a_square_is_the_squares(gz: Gazetteer, text: str, place: str) -> None:
+    res = geocode_text(gz, text)
+    assert res.precision == "place" and res.matched == place
+
+
+def test_a_park_a_number_past_the_ranges_is_still_a_place(gz: Gazetteer) -> None:
+    # Donnelly Field's official address, 45 Berkshire St, is one number past the last centerline range.
+    res = geocode_text(gz, "Broken bench at Donnelly Field")
+    assert res.precision == "place" and res.matched == "Donnelly Field"
+    assert res.street == "Berkshire St"
