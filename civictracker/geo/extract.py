@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from .gazetteer import Gazetteer
 from .lexicon import Lexicon
 from .mentions import Mention, find_mentions, is_number, postal_words
-from .normalize import Token, clean_text, tokenize
+from .normalize import Token, clean_text, name_tokens, tokenize
 from .stopwords import COMMON_WORDS, FUZZY_STOPWORDS
 from .types import LocationPhrase
 
@@ -248,10 +248,16 @@ class _Assembler:
         return m.weak or (not m.typed and self._names_a_facility(m))
 
     def _names_a_place(self, m: Mention) -> bool:
-        """ "1 Kendall Sq", "5 Inman Square": the words name a landmark, and a street only with a type the
-        text does not give (Kendall St, Inman St lie elsewhere); the number is the square's, not the street's.
-        """
-        return m.place is not None and not m.typed and self.gz.places[m.place].kind != "area"
+        """ "1 Kendall Sq", "5 Inman Square", "1 Brattle Sq": the words name a landmark exactly and a street
+        only with another type than the text's (Kendall St, Inman St, Brattle Cir lie elsewhere); the number
+        is the square's, not the street's."""
+        if m.place is None or self.gz.places[m.place].kind == "area":
+            return False
+        # "1 Central Sq": Central Sq is also a street with house numbers; the street is the square.
+        place = name_tokens(self.gz.places[m.place].name, self.gz.lexicon)
+        if any(name_tokens(s, self.gz.lexicon) == place for s in m.streets):
+            return False
+        return not m.typed or m.exact == 0
 
     def _names_a_facility(self, m: Mention) -> bool:
         """ "in front of the Hurley school": an untyped name between an article and a facility noun is the

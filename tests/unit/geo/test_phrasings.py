@@ -153,6 +153,7 @@ def test_official_points_layout_gives_rooftop(tmp_path: Path) -> None:
         ("Pothole at 1 Kendall Sq", "Kendall Square"),  # not 1 Kendall St, which has no such number
         ("trash everywhere at 5 Inman Sq", "Inman Square"),  # not 5 Inman St, 600 m away near Central
         ("12 Harvard Square needs plowing", "Harvard Square"),
+        ("Illegal dumping 1 Brattle Sq", "Brattle Square"),  # not 1 Brattle Cir, 2 km west
     ],
 )
 def test_a_number_before_a_square_is_the_squares(gz: Gazetteer, text: str, place: str) -> None:
@@ -165,3 +166,8 @@ def test_a_park_a_number_past_the_ranges_is_still_a_place(gz: Gazetteer) -> None
     res = geocode_text(gz, "Broken bench at Donnelly Field")
     assert res.precision == "place" and res.matched == "Donnelly Field"
     assert res.street == "Berkshire St"
+
+
+def test_a_square_that_is_also_a_street_keeps_its_house_numbers(gz: Gazetteer) -> None:
+    res = geocode_text(gz, "Loud music at 1 Central Sq")
+    assert res.kind == "address" and res.street == "Central Sq"
