@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("CIVICTRACKER_SHARED_DATA", ROOT.parent / "shared" / "data"))
 JSONL_SETS = (
     "tests/data/intake_dev.jsonl",
-    "tests/data/cambridge_eighth_hand.jsonl",
+    "tests/data/cambridge_ninth_hand.jsonl",
     "tests/data/emergency_eval.jsonl",
     "tests/data/lang_dev.jsonl",
     "tests/data/reply_intent.jsonl",

@@ -23,7 +23,7 @@ from civictracker.triage import classify as triage  # noqa: E402
 from civictracker.triage.dataset import HAND_SOURCE, hand_example, hand_rows, training_examples  # noqa: E402
 from civictracker.triage.model import fit_model  # noqa: E402
 
-HANDS = ("another", "third", "fourth", "fifth", "sixth", "seventh")
+HANDS = ("another", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
 
 def posts_by_hand() -> dict[str, list[dict]]:

@@ -6,7 +6,7 @@ For each writer of civictracker/triage/data/reply_posts.jsonl (the id's prefix),
 combiner are fitted on the other writers' replies with the shipped code (fit.build_multiclass, REPLY_C,
 fit._reply_combiner; the feature union fitted on the training posts once, as `make triage-model` does) and
 read the left-out writer's replies (the retired Cambridge hands are writers too). Then the same fit on every
-writer reads the dev sets the rules were tuned on (reply_intent.jsonl dev, intake_dev.jsonl dev, the eighth
+writer reads the dev sets the rules were tuned on (reply_intent.jsonl dev, intake_dev.jsonl dev, the ninth
 Cambridge hand's dev rows). Never reads a test or holdout split.
 """
 
@@ -34,7 +34,7 @@ DEV_SETS = {
     "reply set dev": (DATA / "reply_intent.jsonl", "intent", {"dev"}),
     "intake dev": (DATA / "intake_dev.jsonl", "reply_intent", {"dev"}),
     # (the Cambridge hands read here up to session 18 are training rows now: cambridge_hands.jsonl)
-    "eighth hand dev": (DATA / "cambridge_eighth_hand.jsonl", "reply_intent", {"dev"}),
+    "ninth hand dev": (DATA / "cambridge_ninth_hand.jsonl", "reply_intent", {"dev"}),
 }
 
 

@@ -39,10 +39,10 @@ SETS = [
     ("emerg_dev", T / "emergency_eval.jsonl", "dev", "emergency"),
     ("team_dev", T / "intake_dev.jsonl", "dev", "intake"),
     # (the another and third hands it was run with in session 16 are training rows since session 19)
-    ("eighth_dev", T / "cambridge_eighth_hand.jsonl", "dev", "intake"),
+    ("ninth_dev", T / "cambridge_ninth_hand.jsonl", "dev", "intake"),
 ]
 # The sets written as a resident stream (most posts not urgent), unlike the probes (half urgent).
-REALISTIC = ("team_dev", "eighth_dev")
+REALISTIC = ("team_dev", "ninth_dev")
 CUED = [0.1, 0.15, 0.2, 0.25, 0.3, 0.33, 0.35, 0.4, 0.45, 0.5]
 PLAIN = [0.5, 0.55, 0.6, 0.65, 0.7, 0.8]
 # --fallback: recall counts only what the model catches (cued or plain), as if no hazard pattern fired. Every
