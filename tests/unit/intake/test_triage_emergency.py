@@ -71,6 +71,12 @@ def test_emergencies_are_urgent_requests_with_their_kind(text: str, kind: str, s
         "a kid could get hurt on that broken swing",
         "we co own the building and the rent says it is going up",
         "my co-worker says the co-op board is going to raise fees again",
+        "the lamp on Hurley St is burning in broad daylight again, 3 days running",
+        "taking the rope line of preschoolers down Inman St, the crosswalk paint is gone",
+        "all the mailboxes on Cambridge St got hit with silver tags overnight",
+        "Nou pa gen kouran depi maten sou Otis St, pa gen fil ki tonbe, kilè l ap tounen?",
+        "se fue la luz en Windsor St, no hay cables caidos, cuando vuelve?",
+        "the fire next door is long out but the charred junk on the curb still reeks of smoke",
     ],
 )
 def test_hazard_words_in_a_harmless_sense_are_not_urgent_requests(text: str) -> None:
@@ -164,6 +170,8 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
             "injury",
         ),
         ("the co monitor in the basement shows 120 and the baby is sleepy, 14 Fayette St", "carbon_monoxide"),
+        ("the stop sign on Elm St is down and a kid on a bike got hit", "injury"),
+        ("manhole on Elm St with no lid, just a cone lying next to it", "open_manhole"),
     ],
 )
 def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
