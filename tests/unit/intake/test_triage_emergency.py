@@ -76,6 +76,7 @@ def test_emergencies_are_urgent_requests_with_their_kind(text: str, kind: str, s
         "all the mailboxes on Cambridge St got hit with silver tags overnight",
         "Nou pa gen kouran depi maten sou Otis St, pa gen fil ki tonbe, kilè l ap tounen?",
         "se fue la luz en Windsor St, no hay cables caidos, cuando vuelve?",
+        "Pa gen fil ate sou Otis St, nou jis pa gen kouran depi maten",
         "the fire next door is long out but the charred junk on the curb still reeks of smoke",
     ],
 )
@@ -170,6 +171,8 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
             "injury",
         ),
         ("the co monitor in the basement shows 120 and the baby is sleepy, 14 Fayette St", "carbon_monoxide"),
+        ("Apre loraj la fil kouran yo kouche nan mitan lari a sou Pine St, pa pwoche", "electric"),
+        ("fil la pandye sou twotwa a devan lekol la", "electric"),
         ("the stop sign on Elm St is down and a kid on a bike got hit", "injury"),
         ("manhole on Elm St with no lid, just a cone lying next to it", "open_manhole"),
     ],
