@@ -162,17 +162,18 @@ _NAMES_A_PLACE = GatedPattern(
     # A spot outdoors a resident stands at ("at Fresh Pond", "by the bus stop", "in the Charles").
     r"\b(?:at|in|on|near|by|outside|behind|under|into|off) (?:the )?(?:[a-z]+ )?(?:pond|park|playground|"
     r"bus stop|station|boathouse|bridge|footbridge|underpass|alley|parking lot|platform|crosswalk|"
-    r"bike (?:lane|path)|intersection|charles|loo|bench|bus shelter|t stop|t station|subway|entrance|corner)\b|"
+    r"bike (?:lane|path)|intersection|charles|loo|bench|bus shelter|t stop|t station|subway|entrance|"
+    r"corner)\b|"
     r"\b[a-z]+ (?:sq|square)\b|"
     # A corner named by its two streets, types left out ("at Mt Auburn and Putnam").
-    r"\b(?:at|corner of) (?!(?:home|work|school|night|noon|least|first|times?|once|\w+day)\b)[a-z]+(?: [a-z]+)? "
-    r"(?:and|&) (?!(?:\w+day|night|noon|then|now|again)\b)[a-z]+\b|"
+    r"\b(?:at|corner of) (?!(?:home|work|school|night|noon|least|first|times?|once|\w+day)\b)"
+    r"[a-z]+(?: [a-z]+)? (?:and|&) (?!(?:\w+day|night|noon|then|now|again)\b)[a-z]+\b|"
     # A building or site named by what it is ("near the water treatment facility", "at the laundromat").
     r"\b(?:at|in|on|near|by|outside|behind|inside|into|onto|along) (?:the )?(?:[a-z]+ ){0,2}(?:facility|"
     r"plant|school|library|church|hospital|laundromat|cafe|restaurant|bar|store|shop|site|tracks|river|field|garage|lot|"
     r"center|hall|gym|pool|tower)\b|"
-    r"\b(?:en|em|na|no|nan|lan) (?:la |el |a |o )?(?:escuela|escola|lekol|gimnasio|ginasio|iglesia|igreja|legliz|"
-    r"biblioteca|mercado|tienda|loja|magazen|parque|estacion|estacao|estasyon)\b|"
+    r"\b(?:en|em|na|no|nan|lan) (?:la |el |a |o )?(?:escuela|escola|lekol|gimnasio|ginasio|iglesia|igreja|"
+    r"legliz|biblioteca|mercado|tienda|loja|magazen|parque|estacion|estacao|estasyon)\b|"
     # At home, or an alarm or detector sounding: it sounds where the resident is.
     r"\b(?:at home|em casa|en casa|na minha casa|en mi casa|lakay(?: mwen)?|nan kay(?: mwen)?)\b|"
     r"\b(?:detector|detekte|alarm|alarma|alarme|alam|monoxide)\b.{0,25}\b(?:going off|went off|beeping|"
