@@ -78,6 +78,10 @@ def test_emergencies_are_urgent_requests_with_their_kind(text: str, kind: str, s
         "se fue la luz en Windsor St, no hay cables caidos, cuando vuelve?",
         "Pa gen fil ate sou Otis St, nou jis pa gen kouran depi maten",
         "the street light at the corner of Pine & Auburn has been out for several days",
+        "the Rindge team is on fire this season, up by 30 at the half",
+        "power out on Elm St since 6, nothing sparking, nothing down, any ETA",
+        "oven fire in our unit on Ware St last night, the FD came, everyone's fine, just a smoky hallway now",
+        "supe que hubo una fuga de gas en Medford ayer, ya la arreglaron",
         "the fire next door is long out but the charred junk on the curb still reeks of smoke",
     ],
 )
@@ -190,6 +194,7 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
         ("man at the bus stop on Mass Ave turning blue and barely breathing, we think an overdose", "injury"),
         ("a kid fell into the Charles near the Weeks footbridge, clinging to the ice", "trapped"),
         ("the big linden on Ellery St just toppled across the street onto two cars", "tree"),
+        ("somebody left a gas grill tank by the dumpster on Otis St and its hissing", "gas"),
     ],
 )
 def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
