@@ -82,6 +82,7 @@ def test_emergencies_are_urgent_requests_with_their_kind(text: str, kind: str, s
         "power out on Elm St since 6, nothing sparking, nothing down, any ETA",
         "oven fire in our unit on Ware St last night, the FD came, everyone's fine, just a smoky hallway now",
         "supe que hubo una fuga de gas en Medford ayer, ya la arreglaron",
+        "Cambridge Fire put out a small grease fire on Pearl St tonight, everybody is fine",
         "the fire next door is long out but the charred junk on the curb still reeks of smoke",
     ],
 )
@@ -195,6 +196,7 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
         ("a kid fell into the Charles near the Weeks footbridge, clinging to the ice", "trapped"),
         ("the big linden on Ellery St just toppled across the street onto two cars", "tree"),
         ("somebody left a gas grill tank by the dumpster on Otis St and its hissing", "gas"),
+        ("the gray can thing up on the pole on Hurley St went bang and now its smoking", "electric"),
     ],
 )
 def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
@@ -369,3 +371,18 @@ def test_words_shared_with_a_hazard_need_its_context(text: str, service: str) ->
 def test_the_same_words_in_their_hazard_context_stay_urgent(text: str, kind: str) -> None:
     result = triage_text(text)
     assert result.is_request and result.urgent and kind in result.hazards, result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Two other topics first, then the danger, with a deadline in weeks that is no duration.
+        "Two things. The bench on Inman St is broken. And reply this time, not in three weeks: the traffic "
+        "signals at Concord Ave and Fresh Pond Pkwy are totally dark right now, cars flying through",
+        "somebody dumped a couch and two tires in the left lane of Alewife Brook Pkwy, cars are swerving "
+        "into the oncoming lane to get around it",
+    ],
+)
+def test_a_danger_late_in_a_long_post_without_a_kind_is_urgent(text: str) -> None:
+    result = triage_text(text)
+    assert result.is_request and result.urgent and result.hazards == [], result.reasons
