@@ -273,10 +273,13 @@ def hazard_kinds(reasons: list[str]) -> list[str]:
 # in"): the labelling guide files a sinkhole in the road under pothole unless a sewer or water cause is
 # named, so without a cover, grate or sewer word the road's and the sidewalk's services suit it too.
 _HOLE_SERVICES = ("pothole", "sidewalk")
+# A road crew's trench plate, a ramp's tactile plate and a tree pit's grate are no sewer's.
 _COVER_OR_SEWER = re.compile(
-    r"\b(?:mann?holes?|covers?|grates?|lids?|plates?|sewer|sewage|drain|catch basin|storm drain|vault|pipes?|"
-    r"water main|tapa|tampa|alcantarilla|bueiro|esgoto|cano|tubo|tuberia|egou|kouveti|tiyo)\b"
+    r"\b(?:mann?holes?|covers?|(?<!pit )(?<!tree )grates?|lids?|"
+    r"(?<!trench )(?<!steel )(?<!road )(?<!tactile )plates?|sewer|sewage|drain|catch basin|storm drain|"
+    r"vault|pipes?|water main|tapa|tampa|alcantarilla|bueiro|esgoto|cano|tubo|tuberia|egou|kouveti|tiyo)\b"
 )
+_SIDEWALK_WORDS = re.compile(r"\b(?:sidewalk|curb|ramp|bricks?|walkway|calcada|acera|twotwa)\b")
 
 
 def hazard_service(
@@ -288,7 +291,10 @@ def hazard_service(
     road's service."""
     suits = [code for kind in kinds for code in HAZARD_SERVICES.get(kind, ())]
     if "open_manhole" in kinds and folded and not _COVER_OR_SEWER.search(folded):
-        suits += _HOLE_SERVICES
+        # No cover, grate or sewer named: the hole is the road's or the sidewalk's, not the water department.
+        holes = _HOLE_SERVICES[::-1] if _SIDEWALK_WORDS.search(folded) else _HOLE_SERVICES
+        others = [code for kind in kinds if kind != "open_manhole" for code in HAZARD_SERVICES.get(kind, ())]
+        suits = [*holes, *others]
     if not suits or service_code in suits:
         return service_code
     return next((code for code in suits if code in codes), service_code)

@@ -258,6 +258,16 @@ def test_a_hole_in_the_road_keeps_the_road_service_unless_a_cover_or_sewer_is_na
     cover = "the manhole cover is off on elm st and a bike went in"
     assert hazard_service(["open_manhole"], "pothole", codes, cover) == "water_sewer"
     assert hazard_service(["open_manhole"], "pothole", codes) == "water_sewer"  # no text: as before
+    # The model's own pick of the water department gives way when nothing names a cover or a sewer.
+    trench = "the steel plate over the trench on elm st got knocked aside, a car wheel dropped in"
+    assert hazard_service(["open_manhole"], "water_sewer", codes, trench) == "pothole"
+    tree_pit = "the tree pit grate on mass ave is gone, a deep square hole in the sidewalk"
+    assert hazard_service(["open_manhole"], "water_sewer", codes, tree_pit) == "sidewalk"
+
+
+def test_a_tactile_plate_on_a_curb_ramp_is_no_open_manhole() -> None:
+    result = triage_text("curb ramp at Elm and Pine is cracked, the yellow tactile plate is half gone")
+    assert not result.urgent and result.hazards == [], result.reasons
 
 
 def test_dev_split_of_the_emergency_set_recall_and_precision() -> None:
