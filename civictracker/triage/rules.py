@@ -271,7 +271,7 @@ def hazard_kinds(reasons: list[str]) -> list[str]:
 
 # The "open manhole" patterns also find a big hole that opened in the roadway or the sidewalk ("a wheel went
 # in"): the labelling guide files a sinkhole in the road under pothole unless a sewer or water cause is
-# named, so without a cover, grate or sewer word the road's and the sidewalk's services suit it too.
+# named, so without a cover, grate or sewer word the road's and the sidewalk's services suit it instead.
 _HOLE_SERVICES = ("pothole", "sidewalk")
 # A road crew's trench plate, a ramp's tactile plate and a tree pit's grate are no sewer's.
 _COVER_OR_SEWER = re.compile(
