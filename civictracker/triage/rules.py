@@ -116,7 +116,14 @@ _NOT_A_HAZARD = Blocker("not a hazard")
 _OVER_AND_DONE = Blocker("over and done")
 # A fire or collapse in the news, or elsewhere and over: not for the city's crews to answer now.
 _NEWS_OF_ELSEWHERE = Blocker("news of elsewhere")
-_NEWS_HAZARDS = {"fire or smoke", "explosion", "collapse", "sinkhole", "structure failing"}
+_NEWS_HAZARDS = {
+    "fire or smoke",
+    "explosion",
+    "collapse",
+    "sinkhole",
+    "structure failing",
+    "water main break",
+}
 # Hazard words that also make the urgency model's vote worthless: "gas station", "fireworks", slang.
 _URGENCY_VETO = Blocker("urgency veto")
 # "for months", "hace años": a leaning pole or a sagging porch that has been so for long is no emergency
@@ -251,7 +258,7 @@ _KIND_OF_REASON = {
 # Services that suit each kind, best first. A post whose category suits none of its kinds is filed under
 # the first kind's first service the catalog has (a gas smell is not "noise" because a CO alarm beeps).
 HAZARD_SERVICES: dict[str, tuple[str, ...]] = {
-    "gas": ("other",),
+    "gas": ("other", "illegal_dumping"),  # dumped propane tanks, one hissing: the dumping is the city's
     "carbon_monoxide": ("other",),
     "fire": ("other", "power_outage", "water_sewer"),
     "electric": ("power_outage", "streetlight", "traffic_signal"),

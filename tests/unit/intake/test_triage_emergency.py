@@ -83,6 +83,10 @@ def test_emergencies_are_urgent_requests_with_their_kind(text: str, kind: str, s
         "oven fire in our unit on Ware St last night, the FD came, everyone's fine, just a smoky hallway now",
         "supe que hubo una fuga de gas en Medford ayer, ya la arreglaron",
         "Cambridge Fire put out a small grease fire on Pearl St tonight, everybody is fine",
+        "Central Sq was flooded with fans after the game, what a night",
+        "the sinkhole on Cardinal Medeiros got patched this morning, nice work",
+        "big water main break in Medford on Main St this morning, glad it is not here",
+        "Memorial Dr underwater again by the boathouse, nobody stuck, drains just cant keep up",
         "the fire next door is long out but the charred junk on the curb still reeks of smoke",
     ],
 )
@@ -197,6 +201,7 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
         ("the big linden on Ellery St just toppled across the street onto two cars", "tree"),
         ("somebody left a gas grill tank by the dumpster on Otis St and its hissing", "gas"),
         ("the gray can thing up on the pole on Hurley St went bang and now its smoking", "electric"),
+        ("whole stretch of Otis St smells like someone left the stove on, worst by the curb", "gas"),
     ],
 )
 def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
@@ -396,3 +401,9 @@ def test_the_same_words_in_their_hazard_context_stay_urgent(text: str, kind: str
 def test_a_danger_late_in_a_long_post_without_a_kind_is_urgent(text: str) -> None:
     result = triage_text(text)
     assert result.is_request and result.urgent and result.hazards == [], result.reasons
+
+
+def test_dumped_gas_tanks_stay_dumping_with_the_gas_line() -> None:
+    result = triage_text("somebody dumped four propane tanks in the alley off Otis St, one is hissing")
+    assert result.urgent and result.hazards[:1] == ["gas"], result.reasons
+    assert result.service_code == "illegal_dumping", result.reasons
