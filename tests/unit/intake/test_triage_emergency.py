@@ -202,6 +202,8 @@ def test_saying_urgent_does_not_make_a_routine_service_an_emergency(text: str) -
         ("somebody left a gas grill tank by the dumpster on Otis St and its hissing", "gas"),
         ("the gray can thing up on the pole on Hurley St went bang and now its smoking", "electric"),
         ("whole stretch of Otis St smells like someone left the stove on, worst by the curb", "gas"),
+        ("a big branch just flattened a parked subaru on Hurlbut St, still cracking up there", "tree"),
+        ("the gray metal cabinet at Pearl and Auburn has its door swinging open, buzzing inside", "electric"),
     ],
 )
 def test_dangers_in_other_words_are_urgent_with_their_kind(text: str, kind: str) -> None:
@@ -396,6 +398,7 @@ def test_the_same_words_in_their_hazard_context_stay_urgent(text: str, kind: str
         "signals at Concord Ave and Fresh Pond Pkwy are totally dark right now, cars flying through",
         "somebody dumped a couch and two tires in the left lane of Alewife Brook Pkwy, cars are swerving "
         "into the oncoming lane to get around it",
+        "sheets of ice sliding off the roof of 12 Ash St onto the sidewalk, it nearly hit a guy",
     ],
 )
 def test_a_danger_late_in_a_long_post_without_a_kind_is_urgent(text: str) -> None:
