@@ -224,16 +224,20 @@ for _w in (0.0, 0.5):  # relative to the 0.3 the folders already have
     variant(f"folder{_w}")(lambda fold, w=_w: reweighted(fold, {"boston-folder": w}))
 
 
-_KNN: dict = {}
+_LAST: dict = {}
+
+
+def _last(key: tuple, compute) -> np.ndarray:
+    """compute(), kept for the last key only: a variant's mixes (and biases) read the same fold's rows."""
+    if key not in _LAST:
+        _LAST.clear()
+        _LAST[key] = compute()
+    return _LAST[key]
 
 
 def knn_probs(fold: Fold, rows, k: int, codes: list[str]) -> np.ndarray:
     """Similarity-weighted vote of the k most similar training requests (cosine over the TF-IDF union)."""
-    key = (id(rows), k)
-    if key not in _KNN:
-        _KNN.clear()
-        _KNN[key] = _knn_probs(fold, rows, k, codes)
-    return _KNN[key]
+    return _last(("knn", id(rows), k), lambda: _knn_probs(fold, rows, k, codes))
 
 
 def _knn_probs(fold: Fold, rows, k: int, codes: list[str]) -> np.ndarray:
@@ -263,31 +267,28 @@ for _k in (10, 30):
         variant(f"knn{_k}m{_m}")(lambda fold, k=_k, m=_m: knn_mix(fold, k, m))
 
 
-_MLP: dict = {}
-
-
 def mlp_probs(fold: Fold, rows, hidden: int, n_feat: int, codes: list[str]) -> np.ndarray:
     """P(service) of the held-out rows by a one-hidden-layer network over the fold's chi2-best columns."""
-    key = (id(rows), hidden, n_feat)
-    if key not in _MLP:
-        from sklearn.feature_selection import SelectKBest, chi2
-        from sklearn.neural_network import MLPClassifier
-        from sklearn.utils.class_weight import compute_sample_weight
+    return _last(("mlp", id(rows), hidden, n_feat), lambda: _mlp_probs(fold, rows, hidden, n_feat, codes))
 
-        xr = fold.x[fold.req_idx]
-        sel = SelectKBest(chi2, k=min(n_feat, xr.shape[1])).fit(xr, fold.y)
-        sw = fold.weight[fold.req_idx] * compute_sample_weight("balanced", fold.y)
-        net = MLPClassifier(
-            (hidden,), alpha=1e-4, batch_size=128, learning_rate_init=2e-3, max_iter=12, random_state=0
-        )
-        net.fit(sel.transform(xr), fold.y, sample_weight=sw / sw.mean())
-        p = net.predict_proba(sel.transform(rows.x))
-        out = np.zeros((p.shape[0], len(codes)))
-        for j, c in enumerate(net.classes_):
-            out[:, codes.index(str(c))] = p[:, j]
-        _MLP.clear()
-        _MLP[key] = out
-    return _MLP[key]
+
+def _mlp_probs(fold: Fold, rows, hidden: int, n_feat: int, codes: list[str]) -> np.ndarray:
+    from sklearn.feature_selection import SelectKBest, chi2
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    xr = fold.x[fold.req_idx]
+    sel = SelectKBest(chi2, k=min(n_feat, xr.shape[1])).fit(xr, fold.y)
+    sw = fold.weight[fold.req_idx] * compute_sample_weight("balanced", fold.y)
+    net = MLPClassifier(
+        (hidden,), alpha=1e-4, batch_size=128, learning_rate_init=2e-3, max_iter=12, random_state=0
+    )
+    net.fit(sel.transform(xr), fold.y, sample_weight=sw / sw.mean())
+    p = net.predict_proba(sel.transform(rows.x))
+    out = np.zeros((p.shape[0], len(codes)))
+    for j, c in enumerate(net.classes_):
+        out[:, codes.index(str(c))] = p[:, j]
+    return out
 
 
 def mlp_mix(fold: Fold, hidden: int, n_feat: int, mix: float) -> tuple:

@@ -160,9 +160,11 @@ class ReplyExample:
     writer: str  # who wrote it (the id's prefix): the combiner is fitted on scores from other writers' models
 
 
-def hand_rows() -> list[dict]:
-    """The retired Cambridge hands' rows (cambridge_hands.jsonl): posts and replies, each with its `hand`."""
-    return _rows(DATA_DIR / "cambridge_hands.jsonl")
+@lru_cache(maxsize=1)
+def hand_rows() -> tuple[dict, ...]:
+    """The retired Cambridge hands' rows (cambridge_hands.jsonl): posts and replies, each with its `hand`.
+    Read once: the posts teach training_examples, the replies reply_examples."""
+    return tuple(_rows(DATA_DIR / "cambridge_hands.jsonl"))
 
 
 def hand_example(row: dict) -> Example:

@@ -296,12 +296,17 @@ def hazard_service(
 
     folded (the post's accent-folded text) lets a hole in the road with no cover or sewer named keep the
     road's service."""
-    suits = [code for kind in kinds for code in HAZARD_SERVICES.get(kind, ())]
-    if "open_manhole" in kinds and folded and not _COVER_OR_SEWER.search(folded):
-        # No cover, grate or sewer named: the hole is the road's or the sidewalk's, not the water department.
+    # No cover, grate or sewer named: the hole is the road's or the sidewalk's, not the water department.
+    road_hole = "open_manhole" in kinds and bool(folded) and not _COVER_OR_SEWER.search(folded)
+    suits = [
+        code
+        for kind in kinds
+        if not (road_hole and kind == "open_manhole")
+        for code in HAZARD_SERVICES.get(kind, ())
+    ]
+    if road_hole:
         holes = _HOLE_SERVICES[::-1] if _SIDEWALK_WORDS.search(folded) else _HOLE_SERVICES
-        others = [code for kind in kinds if kind != "open_manhole" for code in HAZARD_SERVICES.get(kind, ())]
-        suits = [*holes, *others]
+        suits = [*holes, *suits]
     if not suits or service_code in suits:
         return service_code
     return next((code for code in suits if code in codes), service_code)
